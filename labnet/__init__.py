@@ -1,0 +1,1 @@
+"""The simulated OPD network: one network namespace per device, built from plain data."""

@@ -1,0 +1,44 @@
+"""Ticket states and the transitions allowed between them (data, walked by the store)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Final
+
+
+class TicketState(StrEnum):
+    """Lifecycle of a ticket's fault; SOP progress is tracked separately, per step.
+
+    OPEN: the fault is present. RECOVERING: the fault cleared and the hold-down runs.
+    RESOLVED: the device stayed good for the hold-down; a new failure within the reopen
+    window brings the same ticket back to OPEN.
+    """
+
+    OPEN = "open"
+    RECOVERING = "recovering"
+    RESOLVED = "resolved"
+
+
+ACTIVE_STATES: Final[frozenset[TicketState]] = frozenset(
+    {TicketState.OPEN, TicketState.RECOVERING}
+)
+
+TRANSITIONS: Final[Mapping[TicketState, frozenset[TicketState]]] = {
+    TicketState.OPEN: frozenset({TicketState.RECOVERING, TicketState.RESOLVED}),
+    TicketState.RECOVERING: frozenset({TicketState.OPEN, TicketState.RESOLVED}),
+    TicketState.RESOLVED: frozenset({TicketState.OPEN}),
+}
+
+
+class EventKind(StrEnum):
+    """Kinds of entries in a ticket's append-only event log."""
+
+    OPENED = "opened"
+    CLEARED = "cleared"
+    RECURRED = "recurred"
+    RESOLVED = "resolved"
+    REOPENED = "reopened"
+    ATTACHED = "attached"
+    DETACHED = "detached"
+    NOTE = "note"
