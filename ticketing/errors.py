@@ -25,3 +25,12 @@ class InvalidTransitionError(TicketingError):
         self.ticket = ticket
         self.current = current
         self.requested = requested
+
+
+class ConcurrentUpdateError(TicketingError):
+    """Raised when another writer changed a ticket between our read and our write."""
+
+    def __init__(self, ticket: str) -> None:
+        """Remember which ticket was changed underneath us."""
+        super().__init__(f"ticket {ticket} was changed concurrently; retry")
+        self.ticket = ticket

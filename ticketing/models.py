@@ -1,0 +1,188 @@
+"""SQLAlchemy ORM for tickets, their event log, attached devices and number counters.
+
+These classes never leave ``ticketing/``: the store turns them into frozen views.
+The Alembic revisions in ``ticketing/migrations/versions`` are the source of truth for the
+schema; ``tests/unit/test_store_schema.py`` checks that these models match them.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Final
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Dialect,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from ticketing.states import EventKind, TicketState
+
+NAMING_CONVENTION: Final[dict[str, str]] = {
+    "ix": "ix_%(table_name)s_%(column_0_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# The partial indexes below are the database's own guarantee of the dedup rules; the
+# store checks the same rules first, and treats an IntegrityError as "another writer won".
+ACTIVE_STATUS_SQL: Final = "status IN ('open', 'recovering')"
+ATTACHED_AFFECTED_SQL: Final = "detached_at IS NULL AND role = 'affected'"
+
+
+class DeviceRole(StrEnum):
+    """How a device is linked to a ticket."""
+
+    ROOT = "root"
+    AFFECTED = "affected"
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timestamp stored as UTC and always returned tz-aware UTC; naive values are rejected."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Convert to UTC (naive UTC on SQLite, which has no zone type)."""
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value.isoformat()} (need tz-aware)")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Return tz-aware UTC whatever the backend handed back."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _slug_enum(enum_cls: type[StrEnum], name: str) -> Enum:
+    """Store a StrEnum as its lowercase slug in a VARCHAR with a CHECK constraint."""
+    return Enum(
+        enum_cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=16,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+JSON_DOC = JSON().with_variant(JSONB(), "postgresql")
+
+
+class Base(DeclarativeBase):
+    """Declarative base with a constraint naming convention (stable names for migrations)."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Ticket(Base):
+    """One ticket: a fault (or, later, a manual complaint) and its lifecycle."""
+
+    __tablename__ = "tickets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    fault_key: Mapped[str | None] = mapped_column(String(255))
+    device: Mapped[str] = mapped_column(String(128), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    opd: Mapped[str] = mapped_column(String(200), server_default="")
+    summary: Mapped[str] = mapped_column(Text, server_default="")
+    status: Mapped[TicketState] = mapped_column(_slug_enum(TicketState, "status"))
+    source: Mapped[str] = mapped_column(String(16), server_default="agent")
+    sop: Mapped[str | None] = mapped_column(String(64))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reopen_count: Mapped[int] = mapped_column(Integer, server_default="0")
+    version: Mapped[int] = mapped_column(Integer)
+
+    devices: Mapped[list[TicketDevice]] = relationship(
+        back_populates="ticket", order_by="TicketDevice.id", lazy="selectin"
+    )
+
+    # SQLAlchemy reads this class attribute once at mapping time; it is never mutated.
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+    __table_args__ = (
+        Index(
+            "uq_tickets_active_fault_key",
+            "fault_key",
+            unique=True,
+            sqlite_where=text(ACTIVE_STATUS_SQL),
+            postgresql_where=text(ACTIVE_STATUS_SQL),
+        ),
+        Index("ix_tickets_status_opened_at", "status", "opened_at"),
+    )
+
+
+class TicketEvent(Base):
+    """One entry of a ticket's append-only audit trail (database triggers forbid changes)."""
+
+    __tablename__ = "ticket_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="RESTRICT"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[EventKind] = mapped_column(_slug_enum(EventKind, "kind"))
+    actor: Mapped[str] = mapped_column(String(64), server_default="sistem")
+    detail: Mapped[str] = mapped_column(Text, server_default="")
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON_DOC)
+
+    __table_args__ = (Index("ix_ticket_events_ticket_id_id", "ticket_id", "id"),)
+
+
+class TicketDevice(Base):
+    """A device linked to a ticket: its root device or a victim behind it, with history."""
+
+    __tablename__ = "ticket_devices"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="RESTRICT"))
+    device: Mapped[str] = mapped_column(String(128))
+    role: Mapped[DeviceRole] = mapped_column(_slug_enum(DeviceRole, "role"))
+    attached_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    detached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="devices", lazy="raise")
+
+    __table_args__ = (
+        Index("ix_ticket_devices_ticket_id", "ticket_id"),
+        Index(
+            "uq_ticket_devices_attached_device",
+            "device",
+            unique=True,
+            sqlite_where=text(ATTACHED_AFFECTED_SQL),
+            postgresql_where=text(ATTACHED_AFFECTED_SQL),
+        ),
+    )
+
+
+class TicketCounter(Base):
+    """Last ticket number handed out per prefix and (local) year."""
+
+    __tablename__ = "ticket_counters"
+
+    prefix: Mapped[str] = mapped_column(String(16), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer)
