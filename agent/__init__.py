@@ -1,0 +1,1 @@
+"""Composition root: CLI, configuration, daemon, detection; wires collectors and ticketing."""

@@ -1,0 +1,185 @@
+"""The resolved inventory: frozen devices, people and settings, ready for the daemon.
+
+Built by :func:`agent.config.load_inventory`; nothing here reads files or validates input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING
+
+from collectors.model import PingTarget
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping
+    from pathlib import Path
+    from zoneinfo import ZoneInfo
+
+WEEKDAY_INDEX = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
+
+
+@dataclass(frozen=True, slots=True)
+class PingSettings:
+    """ICMP probe settings of one device (seconds)."""
+
+    interval: float = 5.0
+    count: int = 3
+    spacing: float = 0.2
+    timeout: float = 1.0
+    enabled: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class MaintenanceWindow:
+    """A window in which faults of a device open no ticket.
+
+    One-off windows have ``start``/``end`` (aware datetimes); weekly ones have ``days``
+    (0 = Monday) and ``start_time``/``end_time`` in the office timezone. A weekly window whose
+    end is before its start runs over midnight (``sat 22:00 - 02:00`` covers Sunday 01:00).
+    """
+
+    name: str
+    start: datetime | None = None
+    end: datetime | None = None
+    days: frozenset[int] = frozenset()
+    start_time: time | None = None
+    end_time: time | None = None
+
+    def active(self, at: datetime, tz: ZoneInfo) -> bool:
+        """Return True when ``at`` (aware) falls inside the window."""
+        if self.start is not None and self.end is not None:
+            return self.start <= at < self.end
+        if self.start_time is None or self.end_time is None:
+            return False
+        local = at.astimezone(tz)
+        now_t = local.time()
+        if self.start_time <= self.end_time:
+            return local.weekday() in self.days and self.start_time <= now_t < self.end_time
+        # over midnight: the part after midnight belongs to the previous day's window
+        if now_t >= self.start_time:
+            return local.weekday() in self.days
+        yesterday = (local - timedelta(days=1)).weekday()
+        return now_t < self.end_time and yesterday in self.days
+
+
+@dataclass(frozen=True, slots=True)
+class SshSettings:
+    """SSH access (user, port, where the password comes from; never the password itself)."""
+
+    user: str = ""
+    port: int = 22
+    password_env: str = ""
+    password_file: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    """One monitored device, with every setting resolved (host > groups > defaults)."""
+
+    name: str
+    address: str
+    opd: str
+    site: str
+    role: str
+    platform: str
+    parent: str | None
+    ping: PingSettings
+    groups: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    maintenance: tuple[MaintenanceWindow, ...] = ()
+    ssh: SshSettings | None = None
+    description: str = ""
+
+    def ping_target(self) -> PingTarget:
+        """Return the collector's view of this device."""
+        p = self.ping
+        return PingTarget(self.name, self.address, p.count, p.spacing, p.timeout)
+
+    def in_maintenance(self, at: datetime, tz: ZoneInfo) -> MaintenanceWindow | None:
+        """Return the maintenance window active at ``at``, if any."""
+        return next((w for w in self.maintenance if w.active(at, tz)), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """Someone the SOP names, with how to reach them."""
+
+    name: str
+    role: str
+    jabatan: str = ""
+    opd: str = ""
+    email: str = ""
+    phone: str = ""
+    apprise: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DetectionSettings:
+    """Detector hysteresis, dependency and flap settings (seconds)."""
+
+    confirm_rounds: int = 2
+    reprobe_interval: float = 0.5
+    recover_rounds: int = 1
+    flap_window: float = 600.0
+    flap_threshold: int = 6
+    flap_quiet: float = 300.0
+
+
+@dataclass(frozen=True, slots=True)
+class TicketSettings:
+    """Ticket numbering and lifecycle timing."""
+
+    number_prefix: str = "GJ"
+    hold_down: timedelta = timedelta(seconds=60)
+    reopen_window: timedelta = timedelta(minutes=30)
+
+
+@dataclass(frozen=True, slots=True)
+class LabSettings:
+    """Addressing of the simulated network."""
+
+    prefixes: tuple[str, ...]
+    noc_address: str
+
+
+@dataclass(frozen=True, slots=True)
+class Inventory:
+    """Everything ``inventory.yaml`` says, resolved and validated."""
+
+    path: Path
+    office_name: str
+    office_short: str
+    tz: ZoneInfo
+    devices: Mapping[str, Device]
+    people: tuple[Person, ...] = ()
+    detection: DetectionSettings = DetectionSettings()
+    tickets: TicketSettings = TicketSettings()
+    max_concurrent_probes: int = 1000
+    database: str = ""
+    lab: LabSettings | None = None
+    _children: Mapping[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
+
+    def children(self, name: str) -> tuple[str, ...]:
+        """Return the devices whose parent is ``name``."""
+        return self._children.get(name, ())
+
+    def ancestors(self, name: str) -> Iterator[Device]:
+        """Yield the parent, grandparent, ... of ``name`` up to the root (cycle-free by loading)."""
+        parent = self.devices[name].parent
+        while parent is not None:
+            device = self.devices[parent]
+            yield device
+            parent = device.parent
+
+    def descendants(self, name: str) -> Iterator[str]:
+        """Yield every device below ``name``, depth-first."""
+        stack = list(self.children(name))
+        while stack:
+            child = stack.pop()
+            yield child
+            stack.extend(self.children(child))
+
+    def opds(self) -> list[str]:
+        """Return the OPD names in inventory order, each once."""
+        return list(dict.fromkeys(d.opd for d in self.devices.values() if d.opd))

@@ -1,0 +1,213 @@
+"""Pydantic models of the inventory *file* as written (before groups are resolved).
+
+Every block forbids unknown keys, so a typo is reported with its path instead of ignored.
+Resolution into frozen :mod:`agent.inventory` objects happens in :mod:`agent.config`.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import time, timedelta
+from ipaddress import IPv4Address, IPv4Network
+from typing import Annotated, Literal, get_args
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+
+Platform = Literal[
+    "mikrotik_routeros",
+    "cisco_ios",
+    "cisco_xe",
+    "cisco_nxos",
+    "juniper_junos",
+    "huawei",
+    "ruijie_os",
+    "hp_procurve",
+    "linux",
+]
+Role = Literal["router", "switch", "ap", "server", "firewall"]
+PersonRole = Literal["kadis", "kabid", "kasi", "teknisi", "pj_opd"]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+PLATFORMS: tuple[str, ...] = get_args(Platform)
+ROLES: tuple[str, ...] = get_args(Role)
+PERSON_ROLES: tuple[str, ...] = get_args(PersonRole)
+WEEKDAYS: tuple[str, ...] = get_args(Weekday)
+
+_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,47}$")
+_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
+
+
+def _parse_duration(value: object) -> object:
+    """Accept ``5``, ``"5s"``, ``"250ms"``, ``"2m"``, ``"1h"``, ``"1d"`` as seconds."""
+    if isinstance(value, bool):
+        return value  # let pydantic reject it with its own message
+    if isinstance(value, int | float):
+        return timedelta(seconds=float(value))
+    if isinstance(value, str):
+        match = _DURATION_RE.match(value)
+        if match is None:
+            raise ValueError("expected a duration such as 5s, 250ms, 2m, 1h or 1d")
+        return timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+    return value
+
+
+def _positive(value: timedelta) -> timedelta:
+    if value <= timedelta(0):
+        raise ValueError("must be longer than 0s")
+    return value
+
+
+def _check_name(value: str) -> str:
+    if not _NAME_RE.match(value):
+        raise ValueError(
+            "expected a name of lowercase letters, digits and '-' (max 48, starting with a "
+            "letter or digit)"
+        )
+    return value
+
+
+Duration = Annotated[timedelta, BeforeValidator(_parse_duration), AfterValidator(_positive)]
+Name = Annotated[str, AfterValidator(_check_name)]
+
+
+class Strict(BaseModel):
+    """Base: unknown keys are errors, values are not coerced from unrelated types."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PingBlock(Strict):
+    """ICMP probe settings; every key optional so that levels can be merged."""
+
+    interval: Duration | None = None
+    count: Annotated[int, Field(ge=1, le=20)] | None = None
+    spacing: Duration | None = None
+    timeout: Duration | None = None
+    enabled: bool | None = None
+
+
+class WeeklySpec(Strict):
+    """A weekly recurring window in office local time."""
+
+    days: list[Weekday] = Field(min_length=1)
+    start: time
+    end: time
+
+
+class MaintenanceBlock(Strict):
+    """Either a one-off window (start/end, with timezone) or a weekly one."""
+
+    name: str = Field(min_length=1)
+    start: AwareDatetime | None = None
+    end: AwareDatetime | None = None
+    weekly: WeeklySpec | None = None
+
+
+class SecretRef(Strict):
+    """A secret given by environment variable or file, never inline."""
+
+    password_env: str | None = None
+    password_file: str | None = None
+
+
+class SshBlock(SecretRef):
+    """SSH access for remediation and diagnostics (used from later issues on)."""
+
+    user: str | None = None
+    port: Annotated[int, Field(ge=1, le=65535)] | None = None
+
+
+class NodeBlock(Strict):
+    """What a host, a group and the defaults may all set (merged host > groups > defaults)."""
+
+    opd: str | None = None
+    site: str | None = None
+    role: Role | None = None
+    platform: Platform | None = None
+    parent: Name | None = None
+    ping: PingBlock | None = None
+    ssh: SshBlock | None = None
+    maintenance: list[MaintenanceBlock] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
+
+
+class GroupBlock(NodeBlock):
+    """A group; it may itself belong to groups (resolved depth-first, in listed order)."""
+
+    groups: list[Name] = Field(default_factory=list)
+    description: str = ""
+
+
+class HostBlock(NodeBlock):
+    """A device."""
+
+    address: IPv4Address
+    groups: list[Name] = Field(default_factory=list)
+    description: str = ""
+
+
+class PersonBlock(Strict):
+    """Someone the SOP names: Kepala Dinas, Kabid, Kasi, teknisi, penanggung jawab OPD."""
+
+    name: str = Field(min_length=1)
+    role: PersonRole
+    jabatan: str = ""
+    opd: str = ""
+    email: str = ""
+    phone: str = ""
+    apprise: list[str] = Field(default_factory=list)
+
+
+class OfficeBlock(Strict):
+    """The office that runs sigap."""
+
+    name: str
+    short_name: str = "Diskominfo"
+    timezone: str = "Asia/Makassar"
+
+
+class DetectionBlock(Strict):
+    """Hysteresis, dependency and flap settings of the detector."""
+
+    confirm_rounds: Annotated[int, Field(ge=1, le=10)] = 2
+    reprobe_interval: Duration = timedelta(seconds=0.5)
+    recover_rounds: Annotated[int, Field(ge=1, le=10)] = 1
+    flap_window: Duration = timedelta(minutes=10)
+    flap_threshold: Annotated[int, Field(ge=2, le=100)] = 6
+    flap_quiet: Duration = timedelta(minutes=5)
+
+
+class TicketsBlock(Strict):
+    """Ticket numbering and lifecycle timing."""
+
+    number_prefix: Annotated[str, Field(pattern=r"^[A-Z]{1,6}$")] = "GJ"
+    hold_down: Duration = timedelta(seconds=60)
+    reopen_window: Duration = timedelta(minutes=30)
+
+
+class DaemonBlock(Strict):
+    """Process-wide limits of the daemon."""
+
+    max_concurrent_probes: Annotated[int, Field(ge=1, le=10000)] = 1000
+    database: str = ""
+
+
+class LabBlock(Strict):
+    """The simulated network built from this inventory (``sigap lab``)."""
+
+    prefixes: list[IPv4Network] = Field(min_length=1)
+    noc_address: IPv4Address
+
+
+class InventoryFile(Strict):
+    """The whole ``inventory.yaml``."""
+
+    office: OfficeBlock
+    defaults: NodeBlock = NodeBlock()
+    groups: dict[Name, GroupBlock] = Field(default_factory=dict)
+    hosts: dict[Name, HostBlock]
+    people: list[PersonBlock] = Field(default_factory=list)
+    detection: DetectionBlock = DetectionBlock()
+    tickets: TicketsBlock = TicketsBlock()
+    daemon: DaemonBlock = DaemonBlock()
+    lab: LabBlock | None = None
