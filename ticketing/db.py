@@ -21,9 +21,11 @@ SQLITE_BUSY_TIMEOUT_MS: Final = 30_000
 # Arbitrary constant: serialises `migrate()` of several agents sharing one PostgreSQL database.
 PG_MIGRATION_LOCK: Final = 0x5167_6170  # "Sgap"
 READ_ONLY_OPTION: Final = "sigap_read_only"
+# Own name, so that other components may keep their own Alembic history in the same database.
+VERSION_TABLE: Final = "ticketing_alembic_version"
 
 
-def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:  # noqa: ANN401
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     """Turn on WAL, a busy timeout and foreign keys; take over transaction control."""
     # pysqlite's own BEGIN handling is disabled so that `_sqlite_on_begin` can issue
     # BEGIN IMMEDIATE (see SQLAlchemy's "Serializable isolation / Savepoints" recipe).
@@ -62,6 +64,26 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
     return engine
+
+
+def compare_server_default(
+    _context: object,
+    _inspected_column: object,
+    _metadata_column: object,
+    inspected_default: str | None,
+    _metadata_default: object,
+    rendered_metadata_default: str | None,
+) -> bool | None:
+    """Alembic hook: treat the empty-string default as equal to itself on every backend.
+
+    On SQLite Alembic compares the reflected ``('')`` with the rendered ``''`` and reports
+    a change; every other default is left to Alembic's own comparison.
+    """
+    if rendered_metadata_default in {"", "''"}:
+        inspected = (inspected_default or "''").strip("()").split("::")[0]
+        if inspected == "''":
+            return False
+    return None
 
 
 def alembic_config() -> Config:

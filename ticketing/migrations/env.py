@@ -10,9 +10,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection, create_engine
 
+from ticketing.db import VERSION_TABLE, compare_server_default
 from ticketing.models import Base
-
-VERSION_TABLE = "ticketing_alembic_version"
 
 config = context.config
 target_metadata = Base.metadata
@@ -25,7 +24,7 @@ def _configure(connection: Connection) -> None:
         version_table=VERSION_TABLE,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
-        compare_server_default=True,
+        compare_server_default=compare_server_default,
     )
 
 
