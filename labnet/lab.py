@@ -1,0 +1,529 @@
+"""Build, inspect, break and tear down a lab of network namespaces (see labnet.plan).
+
+Faults available: a device dead (``fail``), its uplink down (``link_down``) and random
+packet loss (``loss``, via nftables ``numgen random``). Latency cannot be injected: this
+kernel has no ``sch_netem``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from labnet import plan
+from labnet.errors import (
+    LabCommandError,
+    LabError,
+    LabNotUpError,
+    LabPermissionError,
+    UnknownDeviceError,
+)
+from labnet.netns import NETNS_RUN_DIR, entered
+from labnet.topology import LabSpec, parse_prefixes
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+logger = logging.getLogger(__name__)
+
+STATE_VERSION = 1
+COMMAND_TIMEOUT_S = 300.0
+KILL_GRACE_S = 2.0
+MAX_WORKERS = 4
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceFaults:
+    """Faults currently injected on one device."""
+
+    failed: bool = False
+    link_down: bool = False
+    loss_pct: int = 0
+
+    @property
+    def any(self) -> bool:
+        """Return True when at least one fault is active."""
+        return self.failed or self.link_down or self.loss_pct > 0
+
+
+@dataclass(frozen=True, slots=True)
+class LabStatus:
+    """What the lab looks like now."""
+
+    name: str
+    is_up: bool
+    noc_netns: str
+    devices: tuple[str, ...] = ()
+    faults: dict[str, DeviceFaults] = field(default_factory=dict)
+    spec: LabSpec | None = None
+    problems: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class _State:
+    """The JSON state file: spec, index map, phase and faults."""
+
+    spec: LabSpec
+    phase: str  # "building" | "up"
+    faults: dict[str, DeviceFaults]
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the JSON document."""
+        return {
+            "version": STATE_VERSION,
+            "phase": self.phase,
+            "spec": self.spec.to_json(),
+            "index": plan.index_map(self.spec),
+            "faults": {
+                name: {"failed": f.failed, "link_down": f.link_down, "loss_pct": f.loss_pct}
+                for name, f in sorted(self.faults.items())
+                if f.any
+            },
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> _State:
+        """Parse the JSON document."""
+        if data.get("version") != STATE_VERSION:
+            raise LabError(f"unsupported lab state version {data.get('version')!r}")
+        faults = {
+            str(name): DeviceFaults(
+                failed=bool(f.get("failed")),
+                link_down=bool(f.get("link_down")),
+                loss_pct=int(f.get("loss_pct", 0)),
+            )
+            for name, f in dict(data.get("faults", {})).items()
+        }
+        return cls(spec=LabSpec.from_json(data["spec"]), phase=str(data["phase"]), faults=faults)
+
+
+def _run(argv: Sequence[str], stdin: str | None = None) -> str:
+    """Run ``argv`` (no shell) and return stdout; raise LabCommandError on failure."""
+    try:
+        proc = subprocess.run(
+            list(argv),
+            input=stdin,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=COMMAND_TIMEOUT_S,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise LabCommandError(f"{' '.join(argv)}: {exc}") from exc
+    if proc.returncode != 0:
+        raise LabCommandError(
+            f"{' '.join(argv)} exited {proc.returncode}: {proc.stderr.strip()[:2000]}"
+        )
+    return proc.stdout
+
+
+def _ip_batch(netns: str | None, lines: Sequence[str], *, force: bool = False) -> None:
+    """Run ``ip [-n netns] [-force] -batch -`` with ``lines`` on stdin."""
+    argv = ["ip"]
+    if netns is not None:
+        argv += ["-n", netns]
+    if force:
+        argv.append("-force")
+    argv += ["-batch", "-"]
+    _run(argv, "\n".join(lines) + "\n")
+
+
+def _nft(netns: str | None, ruleset: str) -> None:
+    """Load an nftables ruleset in the root namespace or in ``netns``."""
+    argv = ["nft", "-f", "-"] if netns is None else ["ip", "netns", "exec", netns, "nft", "-f", "-"]
+    _run(argv, ruleset)
+
+
+def _require_root() -> None:
+    """Raise LabPermissionError unless running as root."""
+    if os.geteuid() != 0:
+        raise LabPermissionError("the lab needs root (network namespaces, veth, nftables)")
+
+
+def _set_forwarding(netns: str, *, enabled: bool) -> None:
+    """Write net.ipv4.ip_forward inside ``netns`` in process (no spawn)."""
+    with entered(netns):
+        Path("/proc/sys/net/ipv4/ip_forward").write_text("1\n" if enabled else "0\n")
+
+
+class Lab:
+    """A named lab: one netns per device plus ``<name>-noc`` for the agent.
+
+    Not safe for concurrent use of the same lab name from several processes.
+    """
+
+    def __init__(self, name: str = "sigap", state_dir: Path | None = None) -> None:
+        """Create a handle; nothing is touched until ``up``/``down``/faults are called."""
+        plan.check_lab_name(name)
+        self.name = name
+        self.state_dir = state_dir if state_dir is not None else Path(f"/run/{name}-lab")
+        self._lock = threading.RLock()
+
+    # -- names ------------------------------------------------------------------------
+
+    @property
+    def noc_netns(self) -> str:
+        """Return the NOC netns name (where the agent runs)."""
+        return plan.noc_netns(self.name)
+
+    @property
+    def state_file(self) -> Path:
+        """Return the path of the JSON state file."""
+        return self.state_dir / "state.json"
+
+    def noc_argv(self, argv: Sequence[str]) -> list[str]:
+        """Return ``argv`` wrapped to run inside the NOC netns."""
+        return ["ip", "netns", "exec", self.noc_netns, *argv]
+
+    def device_netns(self, device: str) -> str:
+        """Return the netns name of ``device`` (must be part of the lab that is up)."""
+        state = self._require_state()
+        self._check_device(state, device)
+        return plan.device_netns(self.name, device)
+
+    # -- lifecycle --------------------------------------------------------------------
+
+    def up(self, spec: LabSpec) -> LabStatus:
+        """Build the lab for ``spec``; no-op if the same spec is already up and healthy.
+
+        A partial, crashed or different lab of this name is torn down first. Faults
+        injected on an already-up identical lab are kept (use ``restore``).
+        """
+        _require_root()
+        with self._lock:
+            state = self._read_state()
+            if state is not None and state.phase == "up" and state.spec == spec:
+                problems = self._problems(state)
+                if not problems:
+                    logger.info("lab %s already up with this spec", self.name)
+                    return self.status()
+                logger.warning("lab %s unhealthy (%s): rebuilding", self.name, problems[0])
+            if state is not None or self._leftovers():
+                self.down()
+            self._check_root_routes(spec)
+            started = time.monotonic()
+            _nft(None, plan.guard_ruleset(self.name, spec.prefixes))  # guard FIRST
+            try:
+                self._write_state(_State(spec=spec, phase="building", faults={}))
+                self._build(spec)
+                self._write_state(_State(spec=spec, phase="up", faults={}))
+            except BaseException:
+                logger.exception("lab %s: build failed, tearing down", self.name)
+                self.down()
+                raise
+            logger.info(
+                "lab %s up: %d devices in %.1f s",
+                self.name,
+                len(spec.devices),
+                time.monotonic() - started,
+            )
+            return self.status()
+
+    def down(self) -> None:
+        """Remove everything named after this lab, with or without a state file.
+
+        Kills processes left in the lab's namespaces, deletes the namespaces (their veths
+        go with them), the state directory, and last the root-namespace guard.
+        """
+        _require_root()
+        with self._lock:
+            started = time.monotonic()
+            names = self._lab_netns()
+            if names:
+                self._kill_processes(names)
+                _ip_batch(None, [f"netns del {n}" for n in names], force=True)
+            left = self._lab_netns()
+            if left:
+                raise LabError(f"could not delete namespaces: {', '.join(left[:5])}")
+            shutil.rmtree(self.state_dir, ignore_errors=True)
+            _nft(None, plan.guard_removal(self.name))  # guard LAST
+            logger.info(
+                "lab %s down: %d namespaces removed in %.1f s",
+                self.name,
+                len(names),
+                time.monotonic() - started,
+            )
+
+    def status(self) -> LabStatus:
+        """Return whether the lab is up and healthy, its devices and injected faults."""
+        with self._lock:
+            state = self._read_state()
+            if state is None:
+                leftovers = self._leftovers()
+                return LabStatus(
+                    name=self.name,
+                    is_up=False,
+                    noc_netns=self.noc_netns,
+                    problems=tuple(leftovers),
+                )
+            problems = [] if state.phase == "up" else [f"phase is {state.phase}"]
+            problems += self._problems(state)
+            return LabStatus(
+                name=self.name,
+                is_up=not problems,
+                noc_netns=self.noc_netns,
+                devices=tuple(d.name for d in state.spec.devices),
+                faults={n: f for n, f in state.faults.items() if f.any},
+                spec=state.spec,
+                problems=tuple(problems),
+            )
+
+    # -- faults -----------------------------------------------------------------------
+
+    def fail(self, device: str) -> None:
+        """Make ``device`` silently dead (drops input, forward, output): its subtree hides."""
+        self._change(device, failed=True)
+
+    def loss(self, device: str, pct: int) -> None:
+        """Drop ``pct`` % of packets arriving on the device's uplink at random (0 removes)."""
+        if not 0 <= pct <= 100:  # noqa: PLR2004
+            raise LabError(f"loss percentage must be within 0..100, not {pct}")
+        self._change(device, loss_pct=pct)
+
+    def link_down(self, device: str) -> None:
+        """Set both ends of the device's uplink veth down."""
+        _require_root()
+        with self._lock:
+            state = self._require_state()
+            self._check_device(state, device)
+            current = state.faults.get(device, DeviceFaults())
+            parent_ns, link = self._uplink(state.spec, device)
+            _ip_batch(parent_ns, [f"link set {link} down"])
+            _ip_batch(plan.device_netns(self.name, device), [f"link set {plan.UPLINK} down"])
+            state.faults[device] = DeviceFaults(current.failed, True, current.loss_pct)
+            self._write_state(state)
+
+    def restore(self, device: str) -> None:
+        """Undo fail, link_down and loss on ``device`` (idempotent)."""
+        _require_root()
+        with self._lock:
+            state = self._require_state()
+            self._check_device(state, device)
+            current = state.faults.get(device, DeviceFaults())
+            if current.link_down:
+                parent_ns, _ = self._uplink(state.spec, device)
+                parent_side, device_side = plan.link_routes(state.spec, device)
+                _ip_batch(plan.device_netns(self.name, device), device_side)
+                _ip_batch(parent_ns, parent_side)
+            _nft(plan.device_netns(self.name, device), plan.fault_ruleset(failed=False, loss_pct=0))
+            state.faults.pop(device, None)
+            self._write_state(state)
+
+    # -- internals --------------------------------------------------------------------
+
+    def _change(
+        self, device: str, *, failed: bool | None = None, loss_pct: int | None = None
+    ) -> None:
+        """Apply a new failed/loss combination to ``device`` (one nft load)."""
+        _require_root()
+        with self._lock:
+            state = self._require_state()
+            self._check_device(state, device)
+            cur = state.faults.get(device, DeviceFaults())
+            new = DeviceFaults(
+                failed=cur.failed if failed is None else failed,
+                link_down=cur.link_down,
+                loss_pct=cur.loss_pct if loss_pct is None else loss_pct,
+            )
+            ruleset = plan.fault_ruleset(failed=new.failed, loss_pct=new.loss_pct)
+            _nft(plan.device_netns(self.name, device), ruleset)
+            state.faults[device] = new
+            self._write_state(state)
+
+    def _uplink(self, spec: LabSpec, device: str) -> tuple[str, str]:
+        """Return (parent netns, parent-side veth name) of the device's uplink."""
+        parent = spec.device(device).parent
+        parent_ns = self.noc_netns if parent is None else plan.device_netns(self.name, parent)
+        return parent_ns, plan.child_link(plan.index_map(spec)[device])
+
+    def _build(self, spec: LabSpec) -> None:
+        """Create namespaces and veths (one spawn), then configure each netns in parallel."""
+        t0 = time.monotonic()
+        _ip_batch(None, plan.creation_batch(self.name, spec))
+        t1 = time.monotonic()
+        jobs: list[tuple[str, list[str], bool]] = [(self.noc_netns, plan.noc_batch(spec), False)]
+        jobs += [
+            (plan.device_netns(self.name, d.name), plan.device_batch(spec, d.name), True)
+            for d in spec.devices
+        ]
+
+        def configure(job: tuple[str, list[str], bool]) -> None:
+            netns, lines, forwarding = job
+            _set_forwarding(netns, enabled=forwarding)
+            _ip_batch(netns, lines)
+
+        workers = max(1, min(MAX_WORKERS, (os.cpu_count() or 1) * 2))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="labnet") as pool:
+            for _ in pool.map(configure, jobs):  # re-raises the first failure
+                pass
+        logger.debug(
+            "lab %s: create %.2f s, configure %.2f s (%d workers)",
+            self.name,
+            t1 - t0,
+            time.monotonic() - t1,
+            workers,
+        )
+
+    def _lab_netns(self) -> list[str]:
+        """Return the names of all namespaces belonging to this lab."""
+        prefix = plan.netns_prefix(self.name)
+        try:
+            entries = [e.name for e in NETNS_RUN_DIR.iterdir()]
+        except FileNotFoundError:
+            return []
+        return sorted(e for e in entries if e.startswith(prefix))
+
+    def _guard_present(self) -> bool:
+        """Return True if the root-namespace guard table exists."""
+        try:
+            _run(["nft", "list", "table", "inet", plan.guard_table(self.name)])
+        except LabCommandError:
+            return False
+        return True
+
+    def _leftovers(self) -> list[str]:
+        """Describe anything of this lab left in the system (namespaces, guard)."""
+        out = []
+        names = self._lab_netns()
+        if names:
+            out.append(f"{len(names)} leftover namespaces")
+        if self._guard_present():
+            out.append("guard table present")
+        return out
+
+    def _problems(self, state: _State) -> list[str]:
+        """Return what is missing compared to ``state`` (empty when healthy)."""
+        present = set(self._lab_netns())
+        expected = {self.noc_netns} | {
+            plan.device_netns(self.name, d.name) for d in state.spec.devices
+        }
+        problems = []
+        missing = sorted(expected - present)
+        if missing:
+            problems.append(f"{len(missing)} namespaces missing (e.g. {missing[0]})")
+        extra = sorted(present - expected)
+        if extra:
+            problems.append(f"{len(extra)} unexpected namespaces (e.g. {extra[0]})")
+        if not self._guard_present():
+            problems.append("guard table missing")
+        return problems
+
+    def _check_root_routes(self, spec: LabSpec) -> None:
+        """Refuse prefixes overlapping root-namespace routes (the guard would cut them off)."""
+        nets = parse_prefixes(spec.prefixes)
+        routes = json.loads(_run(["ip", "-j", "-4", "route", "show", "table", "all"]) or "[]")
+        for route in routes:
+            dst = route.get("dst", "")
+            if dst in ("", "default"):
+                continue
+            try:
+                rnet = ipaddress.IPv4Network(dst, strict=False)
+            except ValueError:
+                continue
+            for net in nets:
+                if rnet.overlaps(net):
+                    raise LabError(
+                        f"lab prefix {net} overlaps root-namespace route {dst} "
+                        f"dev {route.get('dev', '?')}: refusing (the guard would cut it off)"
+                    )
+
+    def _kill_processes(self, names: Iterable[str]) -> None:
+        """Terminate processes whose threads live in one of the named namespaces."""
+        targets: set[tuple[int, int]] = set()
+        for name in names:
+            try:
+                st = (NETNS_RUN_DIR / name).stat()
+            except OSError:
+                continue
+            targets.add((st.st_dev, st.st_ino))
+        pids = _pids_in(targets)
+        if not pids:
+            return
+        logger.warning("lab %s: terminating %d processes: %s", self.name, len(pids), pids)
+        _signal_all(pids, signal.SIGTERM)
+        deadline = time.monotonic() + KILL_GRACE_S
+        while time.monotonic() < deadline and _pids_in(targets):
+            time.sleep(0.05)
+        rest = _pids_in(targets)
+        if rest:
+            logger.warning("lab %s: killing %d processes: %s", self.name, len(rest), rest)
+            _signal_all(rest, signal.SIGKILL)
+
+    def _read_state(self) -> _State | None:
+        """Return the state file contents, or None if absent or unreadable."""
+        try:
+            text = self.state_file.read_text()
+        except FileNotFoundError:
+            return None
+        try:
+            return _State.from_json(json.loads(text))
+        except (ValueError, LabError, KeyError, TypeError) as exc:
+            logger.warning(
+                "lab %s: ignoring unreadable state %s: %s", self.name, self.state_file, exc
+            )
+            return None
+
+    def _write_state(self, state: _State) -> None:
+        """Write the state file atomically."""
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        tmp = self.state_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(state.to_json(), indent=1))
+        tmp.replace(self.state_file)
+
+    def _require_state(self) -> _State:
+        """Return the state of an up lab or raise LabNotUpError."""
+        state = self._read_state()
+        if state is None or state.phase != "up":
+            raise LabNotUpError(f"lab {self.name} is not up (no state in {self.state_dir})")
+        return state
+
+    def _check_device(self, state: _State, device: str) -> None:
+        """Raise UnknownDeviceError unless ``device`` is in the lab."""
+        names = [d.name for d in state.spec.devices]
+        if device not in names:
+            shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")  # noqa: PLR2004
+            raise UnknownDeviceError(
+                f"unknown device {device!r} in lab {self.name} (known: {shown})"
+            )
+
+
+def _pids_in(targets: set[tuple[int, int]]) -> list[int]:
+    """Return pids (not ours) having a thread in one of the netns ``targets`` (dev, ino)."""
+    own = os.getpid()
+    found: list[int] = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == own:
+            continue
+        try:
+            tasks = list((entry / "task").iterdir())
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                st = (task / "ns" / "net").stat()
+            except OSError:
+                continue
+            if (st.st_dev, st.st_ino) in targets:
+                found.append(int(entry.name))
+                break
+    return found
+
+
+def _signal_all(pids: Iterable[int], sig: signal.Signals) -> None:
+    """Send ``sig`` to each pid, ignoring processes that are already gone."""
+    for pid in pids:
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            continue
