@@ -14,7 +14,7 @@ import asyncio
 import errno
 import ipaddress
 import logging
-import secrets
+import os
 import socket
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -135,8 +135,9 @@ class PingCollector:
         self._sock: socket.socket | None = None
         self._raw = False
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._ident = secrets.randbits(16)
-        self._seq = secrets.randbits(16)
+        # random, not the pid: two collectors in one process must not share an identifier
+        self._ident = int.from_bytes(os.urandom(2))
+        self._seq = int.from_bytes(os.urandom(2))
         self._pending: dict[Key, _Echo] = {}
         self._encoder = EchoEncoder()
 
