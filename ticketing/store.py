@@ -40,6 +40,7 @@ from ticketing.states import ACTIVE_STATES, TRANSITIONS, EventKind, TicketState
 from ticketing.views import (
     AffectedView,
     EventView,
+    FeedItem,
     OpenOutcome,
     OpenResult,
     TicketView,
@@ -57,6 +58,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AffectedView",
     "EventView",
+    "FeedItem",
     "OpenOutcome",
     "OpenResult",
     "TicketStore",
@@ -441,3 +443,18 @@ class TicketStore:
                 .order_by(TicketEvent.id)
             )
             return [event_view(e) for e in session.scalars(stmt)]
+
+    def feed(self, *, after_id: int = 0, limit: int = 500) -> builtins.list[FeedItem]:
+        """Return events of every ticket written after event ``after_id``, oldest first."""
+        with self._tx(write=False) as session:
+            stmt = (
+                select(TicketEvent, Ticket.number, Ticket.device)
+                .join(Ticket, Ticket.id == TicketEvent.ticket_id)
+                .where(TicketEvent.id > after_id)
+                .order_by(TicketEvent.id)
+                .limit(limit)
+            )
+            return [
+                FeedItem(e.id, number, device, e.at, e.kind, e.actor, e.detail)
+                for e, number, device in session.execute(stmt).tuples()
+            ]

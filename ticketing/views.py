@@ -52,6 +52,19 @@ class TicketView:
     affected: tuple[AffectedView, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class FeedItem:
+    """One event of any ticket, with the ticket it belongs to (for live views)."""
+
+    id: int
+    number: str
+    device: str
+    at: datetime
+    kind: EventKind
+    actor: str
+    detail: str
+
+
 class OpenOutcome(StrEnum):
     """What ``TicketStore.open_fault`` did with the fault."""
 

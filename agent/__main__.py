@@ -1,0 +1,5 @@
+"""``python -m agent`` runs the sigap CLI."""
+
+from agent.cli import main
+
+main()

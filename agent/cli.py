@@ -1,0 +1,327 @@
+"""``sigap`` command line: the only place that prints and turns exceptions into exit codes.
+
+Exit codes: 0 ok, 1 operational error (``AgentError``, ticketing, lab), 2 configuration or
+usage error (``ConfigError``), 130 interrupted. Tracebacks only with ``--debug``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import sys
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from typer.exceptions import TyperException
+
+from agent import labctl
+from agent.config import load_inventory
+from agent.errors import AgentError, ConfigError
+from agent.render import STATUS_LABEL, local, ticket_detail, ticket_table, ticket_to_json
+from labnet.errors import LabError
+from ticketing.errors import TicketingError
+from ticketing.states import TicketState
+
+if TYPE_CHECKING:
+    from agent.inventory import Inventory
+    from ticketing.store import TicketStore
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+logger = logging.getLogger("agent.cli")
+
+DEFAULT_INVENTORY = "inventory.yaml"
+DEFAULT_DB_DIR = Path("/var/lib/sigap")
+
+app = typer.Typer(
+    help="sigap: pemantauan jaringan OPD dan tiket gangguan (Diskominfo Lombok Tengah).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+tiket_app = typer.Typer(help="Tiket gangguan / trouble tickets.", no_args_is_help=True)
+lab_app = typer.Typer(
+    help="Simulated OPD network in network namespaces (root only).", no_args_is_help=True
+)
+app.add_typer(tiket_app, name="tiket")
+app.add_typer(lab_app, name="lab")
+
+InventoryOpt = Annotated[
+    Path,
+    typer.Option(
+        "--inventory", "-i", envvar="SIGAP_INVENTORY", help="Inventory file (inventory.yaml)."
+    ),
+]
+DbOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        envvar="SIGAP_DB_URL",
+        help="Database URL (sqlite:///path or postgresql+psycopg://...). "
+        "Default: inventory daemon.database, else sqlite:////var/lib/sigap/sigap.db.",
+    ),
+]
+
+
+class _State:
+    debug: bool = False
+
+
+@app.callback()
+def _main(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    log_level: Annotated[str, typer.Option("--log-level", envvar="SIGAP_LOG_LEVEL")] = "INFO",
+) -> None:
+    _State.debug = debug
+    logging.basicConfig(
+        level=logging.DEBUG if debug else getattr(logging, log_level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+# ---------------------------------------------------------------- check / run
+
+
+@app.command()
+def check(
+    file: Annotated[Path, typer.Argument(help="Inventory file to validate.")] = Path(
+        DEFAULT_INVENTORY
+    ),
+) -> None:
+    """Validate the inventory; list every problem with its line (exit 2 on problems)."""
+    inventory = load_inventory(file)
+    routers = sum(1 for d in inventory.devices.values() if d.role == "router")
+    console.print(
+        f"{file}: OK - {len(inventory.devices)} devices ({routers} routers), "
+        f"{len(inventory.opds())} OPD, {len(inventory.people)} people"
+    )
+
+
+@app.command()
+def run(
+    inventory_path: InventoryOpt = Path(DEFAULT_INVENTORY),
+    db: DbOpt = None,
+    ready_file: Annotated[
+        Path | None, typer.Option(help="Write this file once every device was polled.")
+    ] = None,
+    hold_down: Annotated[
+        float | None, typer.Option(help="Override tickets.hold_down (seconds).")
+    ] = None,
+) -> None:
+    """Run the monitoring daemon (foreground; systemd runs it as a service)."""
+    from agent.daemon import Daemon  # noqa: PLC0415 - keep `sigap check` start-up light
+    from collectors.ping import PingCollector  # noqa: PLC0415
+
+    inventory = load_inventory(inventory_path)
+    labctl.refuse_lab_inventory_outside_lab(inventory)
+    store = _store(inventory, db, hold_down=hold_down)
+    daemon = Daemon(inventory, store, PingCollector(), ready_file=ready_file)
+    try:
+        asyncio.run(daemon.run())
+    finally:
+        store.close()
+
+
+# ---------------------------------------------------------------- tiket
+
+
+@tiket_app.command("list")
+def tiket_list(
+    inventory_path: InventoryOpt = Path(DEFAULT_INVENTORY),
+    db: DbOpt = None,
+    status: Annotated[
+        list[TicketState] | None,
+        typer.Option("--status", "-s", help="open / recovering / resolved (repeatable)."),
+    ] = None,
+    limit: Annotated[int, typer.Option(help="At most this many, newest first.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON for scripts.")] = False,
+) -> None:
+    """Daftar tiket / list tickets."""
+    inventory = load_inventory(inventory_path)
+    with _store(inventory, db) as store:
+        tickets = store.list(status=status or None, limit=limit)
+    if as_json:
+        console.print_json(json.dumps([ticket_to_json(t) for t in tickets]))
+        return
+    if not tickets:
+        console.print("Tidak ada tiket.")
+        return
+    console.print(ticket_table(tickets, inventory.tz))
+
+
+@tiket_app.command("show")
+def tiket_show(
+    number: Annotated[str, typer.Argument(help="Ticket number, e.g. GJ/2026/0001.")],
+    inventory_path: InventoryOpt = Path(DEFAULT_INVENTORY),
+    db: DbOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON for scripts.")] = False,
+) -> None:
+    """Rincian tiket / show one ticket with affected devices and its event log."""
+    inventory = load_inventory(inventory_path)
+    with _store(inventory, db) as store:
+        ticket = store.get(number)
+        events = store.events(number)
+    if as_json:
+        data = ticket_to_json(ticket)
+        data["events"] = [
+            {"at": e.at.isoformat(), "kind": e.kind.value, "actor": e.actor, "detail": e.detail}
+            for e in events
+        ]
+        console.print_json(json.dumps(data))
+        return
+    for part in ticket_detail(ticket, events, inventory):
+        console.print(part)
+
+
+# ---------------------------------------------------------------- lab
+
+
+@lab_app.command("up")
+def lab_up(inventory_path: InventoryOpt = Path(DEFAULT_INVENTORY)) -> None:
+    """Build the lab network described by the inventory (idempotent)."""
+    inventory = load_inventory(inventory_path)
+    status = labctl.up(inventory)
+    console.print(
+        f"lab up: {len(status.devices)} devices, agent namespace {status.noc_netns} "
+        f"(no route out of the lab); guard table {labctl.lab().name}_guard in the root namespace"
+    )
+
+
+@lab_app.command("down")
+def lab_down() -> None:
+    """Remove the lab: namespaces, links, guard, state (also after a crash)."""
+    labctl.lab().down()
+    console.print("lab down")
+
+
+@lab_app.command("status")
+def lab_status() -> None:
+    """Show whether the lab is up and which faults are injected."""
+    status = labctl.lab().status()
+    if not status.is_up:
+        console.print("lab down" + "".join(f"\n  {p}" for p in status.problems))
+        raise typer.Exit(1)
+    table = Table("device", "fault", title=f"lab {status.name}: {len(status.devices)} devices")
+    for name, faults in sorted(status.faults.items()):
+        if faults.any:
+            table.add_row(name, labctl.describe_faults(faults))
+    console.print(table if table.row_count else f"lab up: {len(status.devices)} devices, no faults")
+    for problem in status.problems:
+        console.print(f"[yellow]problem:[/] {problem}")
+
+
+@lab_app.command("fail")
+def lab_fail(device: str) -> None:
+    """Make DEVICE silently dead (its children become unreachable too)."""
+    labctl.lab().fail(device)
+    console.print(f"{device}: failed")
+
+
+@lab_app.command("restore")
+def lab_restore(device: str) -> None:
+    """Undo every fault injected on DEVICE."""
+    labctl.lab().restore(device)
+    console.print(f"{device}: restored")
+
+
+@lab_app.command("link-down")
+def lab_link_down(device: str) -> None:
+    """Take DEVICE's uplink down."""
+    labctl.lab().link_down(device)
+    console.print(f"{device}: uplink down")
+
+
+@lab_app.command("loss")
+def lab_loss(
+    device: str, pct: Annotated[int, typer.Argument(min=0, max=100, help="Percent lost.")]
+) -> None:
+    """Drop PCT % of packets arriving at DEVICE (0 removes the loss)."""
+    labctl.lab().loss(device, pct)
+    console.print(f"{device}: {pct}% loss")
+
+
+@lab_app.command(
+    "exec", context_settings={"allow_extra_args": True, "ignore_unknown_options": True}
+)
+def lab_exec(ctx: typer.Context) -> None:
+    """Run a command inside the lab's NOC namespace, e.g. `sigap lab exec -- sigap run`."""
+    if not ctx.args:
+        raise typer.BadParameter("give the command to run after --")
+    argv = labctl.lab().noc_argv(ctx.args)
+    os.execvp(argv[0], argv)  # noqa: S606 - fixed argv, no shell
+
+
+# ---------------------------------------------------------------- demo
+
+
+@app.command()
+def demo(
+    inventory_path: InventoryOpt = Path(DEFAULT_INVENTORY),
+    keep: Annotated[bool, typer.Option("--keep", help="Leave the lab and agent data.")] = False,
+    hold_down: Annotated[float, typer.Option(help="Hold-down for the demo (s).")] = 10.0,
+) -> None:
+    """Lab + agent + scripted outages: watch tickets open, attach and close (< 3 min)."""
+    from agent.demo import Demo  # noqa: PLC0415
+
+    inventory = load_inventory(inventory_path)
+    ok = Demo(inventory, console, keep=keep, hold_down=hold_down).run()
+    if not ok:
+        raise typer.Exit(1)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _store(inventory: Inventory, db: str | None, *, hold_down: float | None = None) -> TicketStore:
+    from ticketing.store import TicketStore  # noqa: PLC0415
+
+    url = db or inventory.database
+    if not url:
+        DEFAULT_DB_DIR.mkdir(parents=True, exist_ok=True)
+        url = TicketStore.sqlite_url(DEFAULT_DB_DIR / "sigap.db")
+    settings = inventory.tickets
+    return TicketStore(
+        url,
+        number_prefix=settings.number_prefix,
+        hold_down=timedelta(seconds=hold_down) if hold_down is not None else settings.hold_down,
+        reopen_window=settings.reopen_window,
+        tz=inventory.tz.key,
+    )
+
+
+def main() -> None:
+    """Entry point of the ``sigap`` console script."""
+    try:
+        code = app(standalone_mode=False)
+    except ConfigError as exc:
+        err_console.print(str(exc), markup=False)
+        code = 2
+    except typer.Exit as exc:
+        code = exc.exit_code
+    except TyperException as exc:  # usage errors (bad option, missing argument)
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            err_console.print(f"error: {exc.format_message()}", markup=False)
+        code = 2
+    except (typer.Abort, KeyboardInterrupt):
+        err_console.print("interrupted")
+        code = 130
+    except (AgentError, TicketingError, LabError) as exc:
+        if _State.debug:
+            logger.exception("failed")
+        err_console.print(f"error: {exc}", markup=False)
+        code = 1
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+__all__ = ["STATUS_LABEL", "app", "local", "main"]

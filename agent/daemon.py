@@ -1,0 +1,260 @@
+"""The daemon: one event loop, a poll task per device, one ordered ticket writer.
+
+Shape (STYLE 10-12): ``Daemon.run`` opens the ping socket, restores open faults from the
+database, then runs in one ``TaskGroup``: a poll task per device (random first offset, a
+semaphore bounding probes in flight), a ticker (maintenance/flap timers, hold-down
+resolution) and the ticket writer. Ticket writes go, in order, through one queue to one
+worker thread (SQLAlchemy is synchronous; one writer also suits SQLite). SIGTERM/SIGINT stop
+the pollers first, then the writer drains the queue, so no write in flight is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import signal
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from functools import partial
+from typing import TYPE_CHECKING, Protocol, Self, TypeVar
+
+from agent import systemd
+from agent.detect import (
+    Attached,
+    Detached,
+    Detector,
+    DeviceState,
+    Event,
+    FaultCleared,
+    FaultOpened,
+    StateChanged,
+)
+from ticketing.faults import FaultKind
+from ticketing.states import TicketState
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+    from types import TracebackType
+
+    from agent.inventory import Device, Inventory
+    from collectors.model import Observation, PingTarget
+    from ticketing.store import TicketStore
+
+logger = logging.getLogger(__name__)
+
+TICK_SECONDS = 1.0
+_T = TypeVar("_T")
+
+
+class Prober(Protocol):
+    """What the daemon needs from a ping collector (the real one or a fake)."""
+
+    async def start(self) -> None:
+        """Open sockets; raise a CollectorError subclass if impossible."""
+
+    async def close(self) -> None:
+        """Release sockets."""
+
+    async def probe(self, target: PingTarget) -> Observation:
+        """Run one probe round."""
+        ...
+
+
+def utc_now() -> datetime:
+    """Return the current time, tz-aware UTC."""
+    return datetime.now(UTC)
+
+
+class TicketWriter:
+    """Applies detector events to the store, in order, on one worker thread."""
+
+    def __init__(self, store: TicketStore, now: Callable[[], datetime]) -> None:
+        """Own a single-thread executor: every store call is serialised."""
+        self.store = store
+        self.now = now
+        self.queue: asyncio.Queue[Event | datetime | None] = asyncio.Queue()
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sigap-store")
+
+    async def call(self, fn: Callable[[], _T]) -> _T:
+        """Run a blocking store call on the writer thread."""
+        return await asyncio.get_running_loop().run_in_executor(self._pool, fn)
+
+    async def run(self) -> None:
+        """Consume the queue until ``None`` arrives (sent at shutdown, after the pollers stop)."""
+        while (item := await self.queue.get()) is not None:
+            try:
+                await self.call(partial(self._apply_blocking, item))
+            except Exception:
+                logger.exception("ticket write failed for %r", item)
+
+    def close(self) -> None:
+        """Wait for the thread to finish its last write."""
+        self._pool.shutdown(wait=True)
+
+    def _apply_blocking(self, item: Event | datetime) -> None:
+        store = self.store
+        if isinstance(item, datetime):
+            for ticket in store.resolve_due(now=item):
+                logger.info("ticket %s resolved (%s)", ticket.number, ticket.device)
+        elif isinstance(item, FaultOpened):
+            result = store.open_fault(item.fault, at=item.at)
+            logger.warning(
+                "ticket %s %s: %s", result.ticket.number, result.outcome, item.fault.summary
+            )
+        elif isinstance(item, FaultCleared):
+            cleared = store.clear_fault(item.key, at=item.at)
+            if cleared is not None:
+                logger.info("ticket %s cleared (%s), hold-down", cleared.number, item.reason)
+        elif isinstance(item, Attached):
+            store.attach(item.root_key, item.device, at=item.at)
+        elif isinstance(item, Detached):
+            store.detach(item.device, at=item.at)
+
+
+class Daemon:
+    """``sigap run``: poll every device, detect, keep tickets in the database."""
+
+    def __init__(
+        self,
+        inventory: Inventory,
+        store: TicketStore,
+        prober: Prober,
+        *,
+        now: Callable[[], datetime] = utc_now,
+        ready_file: Path | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        """Wire the parts; nothing starts until :meth:`run`."""
+        self.inventory = inventory
+        self.prober = prober
+        self.now = now
+        self.ready_file = ready_file
+        self.detector = Detector(inventory)
+        self.writer = TicketWriter(store, now)
+        self.devices = [d for d in inventory.devices.values() if d.ping.enabled]
+        self._sem = asyncio.Semaphore(inventory.max_concurrent_probes)
+        self._wake = {d.name: asyncio.Event() for d in self.devices}
+        self._seen: set[str] = set()
+        self._stopping = asyncio.Event()
+        self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
+
+    async def __aenter__(self) -> Self:
+        """Return self (the daemon is started by :meth:`run`)."""
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        """Stop if still running."""
+        self.stop()
+
+    def stop(self) -> None:
+        """Ask the daemon to finish (idempotent; safe from a signal handler)."""
+        self._stopping.set()
+
+    async def run(self) -> None:
+        """Run until :meth:`stop` or SIGTERM/SIGINT; pending ticket writes are finished first."""
+        store = self.writer.store
+        await self.writer.call(store.migrate)
+        await self._restore()
+        await self.prober.start()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stop)
+        logger.info("sigap started: %d devices", len(self.devices))
+        try:
+            await self._supervise()
+        finally:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
+            await self.prober.close()
+            self.writer.close()
+            systemd.notify("STOPPING=1")
+            logger.info("sigap stopped")
+
+    async def _supervise(self) -> None:
+        async with asyncio.TaskGroup() as group:
+            writer = group.create_task(self.writer.run(), name="tickets")
+            pollers = [
+                group.create_task(self._poll(d), name=f"poll:{d.name}") for d in self.devices
+            ]
+            ticker = group.create_task(self._ticker(), name="ticker")
+            await self._stopping.wait()
+            for task in [*pollers, ticker]:
+                task.cancel()
+            await asyncio.gather(*pollers, ticker, return_exceptions=True)
+            await self.writer.queue.put(None)  # drain: the writer ends after the last item
+            await writer
+
+    async def _restore(self) -> None:
+        active = await self.writer.call(self.writer.store.active)
+        faults = [
+            (t.device, FaultKind(t.kind)) for t in active if t.status is TicketState.OPEN
+        ]
+        self.detector.restore(faults, self.now())
+        if active:
+            logger.info("resuming %d active tickets from the database", len(active))
+
+    async def _poll(self, device: Device) -> None:
+        target = device.ping_target()
+        wake = self._wake[device.name]
+        # spread the first round over one interval so 1,000 devices don't start together
+        await self._sleep(wake, self._rng.uniform(0, device.ping.interval))
+        while True:
+            async with self._sem:
+                observation = await self.prober.probe(target)
+            self._handle(self.detector.observe(observation))
+            self._mark_seen(device.name)
+            retry = self.detector.wants_reprobe(device.name)
+            interval = self.inventory.detection.reprobe_interval if retry else device.ping.interval
+            await self._sleep(wake, interval)
+
+    async def _ticker(self) -> None:
+        while True:
+            await asyncio.sleep(TICK_SECONDS)
+            now = self.now()
+            self._handle(self.detector.tick(now))
+            self.writer.queue.put_nowait(now)  # hold-down resolution, in order with the rest
+
+    @staticmethod
+    async def _sleep(wake: asyncio.Event, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await wake.wait()
+        wake.clear()
+
+    def _handle(self, events: list[Event]) -> None:
+        for event in events:
+            if isinstance(event, StateChanged):
+                _log_state(event)
+            else:
+                self.writer.queue.put_nowait(event)
+        for name in self.detector.take_requests():
+            wake = self._wake.get(name)
+            if wake is not None:
+                wake.set()
+
+    def _mark_seen(self, name: str) -> None:
+        if len(self._seen) == len(self.devices):
+            return
+        self._seen.add(name)
+        if len(self._seen) == len(self.devices):
+            states = self.detector.states().values()
+            up = sum(1 for s in states if s is DeviceState.UP)
+            logger.info("first round done: %d of %d devices up", up, len(self.devices))
+            systemd.notify("READY=1")
+            if self.ready_file is not None:
+                self.ready_file.write_text(f"{up} {len(self.devices)}\n", encoding="utf-8")
+
+
+def _log_state(event: StateChanged) -> None:
+    """Log transitions, not polls: bad news at WARNING, recoveries at INFO."""
+    bad = event.new in (DeviceState.DOWN, DeviceState.UNREACHABLE)
+    if event.new is DeviceState.SUSPECT or (event.old is DeviceState.UNKNOWN and not bad):
+        logger.debug("%s %s -> %s (%s)", event.device, event.old, event.new, event.reason)
+        return
+    level = logging.WARNING if bad else logging.INFO
+    logger.log(level, "%s %s -> %s (%s)", event.device, event.old, event.new, event.reason)
