@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
@@ -405,3 +406,34 @@ def test_migrate_is_idempotent(store, db_url):
         assert [t.number for t in second.active()] == ["GJ/2026/0001"]
     finally:
         second.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.integration
+def test_open_race_lost_on_insert_returns_existing(pg_url, monkeypatch, caplog):
+    """Another agent commits the same fault between our read and our insert (PostgreSQL)."""
+    caplog.set_level(logging.INFO, logger="ticketing.store")
+    store = TicketStore(pg_url)
+    other = TicketStore(pg_url)
+    store.migrate()
+    real_next_number = TicketStore._next_number
+    raced = []
+
+    def next_number_after_rival(self, session, at):
+        if self is store and not raced:
+            raced.append(other.open_fault(R1, at=at))
+        return real_next_number(self, session, at)
+
+    monkeypatch.setattr(TicketStore, "_next_number", next_number_after_rival)
+    try:
+        result = store.open_fault(R1, at=T0)
+        # the loser's counter increment was rolled back with its insert: no gap
+        after = store.open_fault(R2, at=T0).ticket.number
+    finally:
+        store.close()
+        other.close()
+    assert raced[0].outcome is OpenOutcome.OPENED
+    assert result.outcome is OpenOutcome.EXISTING
+    assert result.ticket.number == raced[0].ticket.number == "GJ/2026/0001"
+    assert "raced with another writer" in caplog.text
+    assert after == "GJ/2026/0002"
