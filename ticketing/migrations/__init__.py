@@ -1,0 +1,1 @@
+"""Alembic scripts of the ticket schema (a package so that wheels ship env.py)."""
