@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from labnet import Lab, LabDevice, LabSpec
+from labnet import Lab, LabDevice, LabSpec, tree_spec
 from labnet.errors import LabNotUpError, UnknownDeviceError
 from labnet.netns import entered
 
@@ -319,4 +319,31 @@ def test_up_over_half_built_lab_rebuilds(tmp_path: Path) -> None:
         assert alive(half, {"core", "dist1"}) == {"core", "dist1"}
     finally:
         half.down()
+    assert _leftovers(name, tmp_path / "state") == []
+
+
+@pytest.mark.slow
+def test_scale_1051_devices(tmp_path: Path) -> None:
+    """core -> 50 dist -> 20 each: built well under 60 s, all reachable, clean teardown."""
+    _require_lab_support()
+    name = f"{LAB_NAME}s"
+    big = Lab(name, state_dir=tmp_path / "state")
+    spec = tree_spec((50, 20))
+    try:
+        started = time.monotonic()
+        assert big.up(spec).is_up
+        assert time.monotonic() - started < 60
+        addrs = [d.address for d in spec.devices]
+        proc = subprocess.run(
+            big.noc_argv(["fping", "-a", "-r1", "-t500", "-i1", *addrs]),
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+        assert len(proc.stdout.split()) == len(addrs)
+    finally:
+        started = time.monotonic()
+        big.down()
+        assert time.monotonic() - started < 30
     assert _leftovers(name, tmp_path / "state") == []
