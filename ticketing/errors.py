@@ -30,7 +30,7 @@ class InvalidTransitionError(TicketingError):
 class ConcurrentUpdateError(TicketingError):
     """Raised when another writer changed a ticket between our read and our write."""
 
-    def __init__(self, ticket: str) -> None:
-        """Remember which ticket was changed underneath us."""
-        super().__init__(f"ticket {ticket} was changed concurrently; retry")
-        self.ticket = ticket
+    def __init__(self, detail: str) -> None:
+        """Keep the database layer's description of the conflict."""
+        super().__init__(f"ticket changed concurrently, retry: {detail}")
+        self.detail = detail

@@ -165,14 +165,12 @@ class TicketStore:
         """Run ``attempt``; if a unique index says another writer won, run it once more."""
         try:
             return attempt()
-        except IntegrityError as exc:
+        except IntegrityError:
             logger.info("%s raced with another writer; reading its result", what)
-            try:
-                return attempt()
-            except IntegrityError as again:
-                raise TicketingError(f"{what}: conflicting writes, giving up") from again
-            finally:
-                del exc
+        try:
+            return attempt()
+        except IntegrityError as exc:
+            raise TicketingError(f"{what}: conflicting writes, giving up") from exc
 
     # -- queries ---------------------------------------------------------------------------
 
@@ -247,8 +245,7 @@ class TicketStore:
                 "ticket %s: fault %s recurred during hold-down", ticket.number, ticket.fault_key
             )
             return OpenOutcome.RECURRED
-        assert ticket.resolved_at is not None  # RESOLVED always has it  # noqa: S101
-        if at - ticket.resolved_at > self._reopen_window:
+        if ticket.resolved_at is None or at - ticket.resolved_at > self._reopen_window:
             return None
         ticket.reopen_count += 1
         detail = f"Gangguan terjadi lagi; tiket dibuka kembali (ke-{ticket.reopen_count})"
