@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from ticketing.store import TicketStore
 
 console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)  # errors: never re-wrap
 logger = logging.getLogger("agent.cli")
 
 DEFAULT_INVENTORY = "inventory.yaml"

@@ -146,7 +146,10 @@ class Daemon:
         return self
 
     async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         """Stop if still running."""
         self.stop()
@@ -191,9 +194,7 @@ class Daemon:
 
     async def _restore(self) -> None:
         active = await self.writer.call(self.writer.store.active)
-        faults = [
-            (t.device, FaultKind(t.kind)) for t in active if t.status is TicketState.OPEN
-        ]
+        faults = [(t.device, FaultKind(t.kind)) for t in active if t.status is TicketState.OPEN]
         self.detector.restore(faults, self.now())
         if active:
             logger.info("resuming %d active tickets from the database", len(active))

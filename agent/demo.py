@@ -89,7 +89,9 @@ class Demo:
         """Run everything; tear down unless ``keep``; return True when all checks passed."""
         dist, opd = self._pick_devices()
         try:
-            self._say(f"[bold]1. Lab[/]: membangun jaringan {len(self.inventory.devices)} perangkat")
+            self._say(
+                f"[bold]1. Lab[/]: membangun jaringan {len(self.inventory.devices)} perangkat"
+            )
             status = labctl.up(self.inventory, self.lab)
             self._say(f"   lab siap; agen berjalan di namespace [bold]{status.noc_netns}[/]")
             self._start_agent()
@@ -112,11 +114,16 @@ class Demo:
             raise AgentError("demo needs a device tagged 'distribusi' in the inventory")
         dist = max(dists, key=lambda d: sum(1 for _ in inv.descendants(d.name))).name
         opds = [
-            d.name for d in inv.devices.values()
-            if d.role == "router" and "opd" in d.tags and dist not in {a.name for a in inv.ancestors(d.name)}
+            d.name
+            for d in inv.devices.values()
+            if d.role == "router"
+            and "opd" in d.tags
+            and dist not in {a.name for a in inv.ancestors(d.name)}
         ]
         if not opds:
-            raise AgentError("demo needs an OPD router tagged 'opd' outside the chosen distribution")
+            raise AgentError(
+                "demo needs an OPD router tagged 'opd' outside the chosen distribution"
+            )
         return dist, opds[0]
 
     def _outage(self, scenario: Scenario) -> None:
@@ -125,7 +132,9 @@ class Demo:
         self._say(f"\n[bold]{scenario.title}[/] ({len(hidden)} perangkat di belakangnya)")
         failed_at = time.monotonic()
         self.lab.fail(device)
-        ticket = self._wait(f"tiket untuk {device}", lambda: self._ticket_for(device, {TicketState.OPEN}))
+        ticket = self._wait(
+            f"tiket untuk {device}", lambda: self._ticket_for(device, {TicketState.OPEN})
+        )
         if ticket is None:
             return
         self._say(f"   terdeteksi dalam {time.monotonic() - failed_at:.1f} detik: {ticket.number}")
@@ -147,8 +156,10 @@ class Demo:
             tickets = store.list(limit=20)
         self._say("\n[bold]4. Ringkasan tiket[/] (sigap tiket list)")
         self.console.print(ticket_table(tickets, self.inventory.tz))
-        verdict = "[bold green]semua pemeriksaan lulus[/]" if not self.failures else (
-            "[bold red]GAGAL:[/] " + "; ".join(self.failures)
+        verdict = (
+            "[bold green]semua pemeriksaan lulus[/]"
+            if not self.failures
+            else ("[bold red]GAGAL:[/] " + "; ".join(self.failures))
         )
         self._say(f"   {verdict} - total {time.monotonic() - self.t0:.0f} detik")
 
@@ -156,15 +167,24 @@ class Demo:
     def _start_agent(self) -> None:
         ready = self.workdir / "ready"
         argv = [
-            sys.executable, "-m", "agent", "run",
-            "--inventory", str(self.inventory.path.resolve()),
-            "--db", self.db_url,
-            "--ready-file", str(ready),
-            "--hold-down", str(self.hold_down),
+            sys.executable,
+            "-m",
+            "agent",
+            "run",
+            "--inventory",
+            str(self.inventory.path.resolve()),
+            "--db",
+            self.db_url,
+            "--ready-file",
+            str(ready),
+            "--hold-down",
+            str(self.hold_down),
         ]
         with self.log.open("wb") as log:
             self._agent = subprocess.Popen(
-                self.lab.noc_argv(argv), stdout=log, stderr=subprocess.STDOUT,
+                self.lab.noc_argv(argv),
+                stdout=log,
+                stderr=subprocess.STDOUT,
                 env={**os.environ, "PYTHONUNBUFFERED": "1"},
             )
         deadline = time.monotonic() + READY_TIMEOUT
@@ -232,7 +252,9 @@ class Demo:
         if own:
             self.failures.append(f"devices behind the failed router got own tickets: {own}")
         else:
-            self._say(f"   [green]OK[/]: tidak ada tiket sendiri untuk {len(hidden)} perangkat di belakangnya")
+            self._say(
+                f"   [green]OK[/]: tidak ada tiket sendiri untuk {len(hidden)} perangkat di belakangnya"
+            )
 
     def _wait(
         self, what: str, probe: Callable[[], _T | None], timeout: float = STEP_TIMEOUT

@@ -50,8 +50,9 @@ def local(at: datetime | None, tz: ZoneInfo, fmt: str = "%Y-%m-%d %H:%M:%S") -> 
 
 def ticket_table(tickets: Sequence[TicketView], tz: ZoneInfo) -> Table:
     """One row per ticket, newest first as given."""
-    table = Table("Nomor", "Status", "Perangkat", "OPD", "Gangguan", "Dibuka", "Selesai",
-                  "Terdampak")
+    table = Table(
+        "Nomor", "Status", "Perangkat", "OPD", "Gangguan", "Dibuka", "Selesai", "Terdampak"
+    )
     for t in tickets:
         current = sum(1 for a in t.affected if a.detached_at is None)
         affected = f"{current} (total {len(t.affected)})" if t.affected else "-"
@@ -96,7 +97,9 @@ def ticket_detail(
         for a in ticket.affected:
             other = inventory.devices.get(a.device)
             table.add_row(
-                a.device, other.opd if other else "", local(a.attached_at, tz),
+                a.device,
+                other.opd if other else "",
+                local(a.attached_at, tz),
                 local(a.detached_at, tz),
             )
         parts.append(table)
@@ -126,7 +129,11 @@ def ticket_to_json(t: TicketView) -> dict[str, Any]:
         "resolved_at": iso(t.resolved_at),
         "reopen_count": t.reopen_count,
         "affected": [
-            {"device": a.device, "attached_at": iso(a.attached_at), "detached_at": iso(a.detached_at)}
+            {
+                "device": a.device,
+                "attached_at": iso(a.attached_at),
+                "detached_at": iso(a.detached_at),
+            }
             for a in t.affected
         ],
     }

@@ -44,7 +44,11 @@ RECV_SIZE: Final = 2048
 READ_BATCH: Final = 4096  # packets per reader callback before yielding to the loop
 RCVBUF_PER_ECHO: Final = 4096  # bytes of socket buffer per in-flight echo (skb truesize)
 SEQ_SPACE: Final = 0x10000
-_LOCAL_UNREACHABLE: Final = frozenset({errno.ENETUNREACH, errno.EHOSTUNREACH, errno.EACCES})
+# Refused locally (no route, or a firewall on this host dropped the packet: EPERM/EACCES):
+# the device is unreachable from here, which is data for that device, not a daemon crash.
+_LOCAL_UNREACHABLE: Final = frozenset(
+    {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.EACCES, errno.EPERM}
+)
 
 Key = tuple[int | str, int]
 
