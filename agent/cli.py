@@ -26,7 +26,7 @@ from agent.errors import AgentError, ConfigError
 from agent.render import STATUS_LABEL, local, ticket_detail, ticket_table, ticket_to_json
 from labnet.errors import LabError
 from ticketing.errors import TicketingError
-from ticketing.states import TicketState
+from ticketing.states import TicketState  # noqa: TC001 - typer reads annotations at runtime
 
 if TYPE_CHECKING:
     from agent.inventory import Inventory

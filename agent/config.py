@@ -16,6 +16,7 @@ Blocks (``ping:``, ``ssh:``) merge key by key with the same precedence; ``mainte
 from __future__ import annotations
 
 import os
+from datetime import datetime
 from ipaddress import IPv4Address, IPv4Network, ip_network
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -182,7 +183,7 @@ class _Checker:
                     self.add((*path, index), "expected either start and end, or weekly")
                 elif has_once and not ("start" in item and "end" in item):
                     self.add((*path, index), "a one-off window needs both start and end")
-                elif has_once and str(item["end"]) <= str(item["start"]):
+                elif has_once and _not_after(item["start"], item["end"]):
                     self.add((*path, index, "end"), f"end {item['end']} is not after start")
 
     def _check_people(self) -> None:
@@ -379,6 +380,15 @@ def _dotted(path: YPath) -> str:
     for part in path:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out or "(top)"
+
+
+def _not_after(start: Any, end: Any) -> bool:
+    """True when both parse as aware ISO times and ``end <= start`` (offsets respected)."""
+    try:
+        begin, finish = datetime.fromisoformat(str(start)), datetime.fromisoformat(str(end))
+    except ValueError:
+        return False  # malformed times are reported by the schema check
+    return begin.tzinfo is not None and finish.tzinfo is not None and finish <= begin
 
 
 def _is_ipv4(value: str) -> bool:

@@ -252,8 +252,9 @@ class Demo:
         if own:
             self.failures.append(f"devices behind the failed router got own tickets: {own}")
         else:
+            count = len(hidden)
             self._say(
-                f"   [green]OK[/]: tidak ada tiket sendiri untuk {len(hidden)} perangkat di belakangnya"
+                f"   [green]OK[/]: tidak ada tiket sendiri untuk {count} perangkat di belakangnya"
             )
 
     def _wait(

@@ -39,8 +39,10 @@ _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, No
 
 def _parse_duration(value: object) -> object:
     """Accept ``5``, ``"5s"``, ``"250ms"``, ``"2m"``, ``"1h"``, ``"1d"`` as seconds."""
-    if isinstance(value, bool):
-        return value  # let pydantic reject it with its own message
+    if isinstance(value, bool):  # YAML `true` is not a duration (pydantic would take it as 1)
+        raise ValueError(  # noqa: TRY004 - pydantic turns ValueError into a located problem
+            "expected a duration such as 5s, 250ms, 2m, 1h or 1d, not true/false"
+        )
     if isinstance(value, int | float):
         return timedelta(seconds=float(value))
     if isinstance(value, str):
@@ -80,7 +82,7 @@ class PingBlock(Strict):
     """ICMP probe settings; every key optional so that levels can be merged."""
 
     interval: Duration | None = None
-    count: Annotated[int, Field(ge=1, le=20)] | None = None
+    count: Annotated[int, Field(ge=1, le=20, strict=True)] | None = None
     spacing: Duration | None = None
     timeout: Duration | None = None
     enabled: bool | None = None

@@ -22,9 +22,7 @@ class TicketState(StrEnum):
     RESOLVED = "resolved"
 
 
-ACTIVE_STATES: Final[frozenset[TicketState]] = frozenset(
-    {TicketState.OPEN, TicketState.RECOVERING}
-)
+ACTIVE_STATES: Final[frozenset[TicketState]] = frozenset({TicketState.OPEN, TicketState.RECOVERING})
 
 TRANSITIONS: Final[Mapping[TicketState, frozenset[TicketState]]] = {
     TicketState.OPEN: frozenset({TicketState.RECOVERING, TicketState.RESOLVED}),

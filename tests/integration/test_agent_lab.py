@@ -11,7 +11,6 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -25,6 +24,7 @@ from ticketing.store import TicketStore
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from pathlib import Path
 
     from ticketing.views import TicketView
 
@@ -187,7 +187,8 @@ def test_dead_device_ticket_within_10s_resolved_then_reopened(
         lambda: active_ticket(store, "opd3", TicketState.RESOLVED),
         timeout=20,
     )
-    assert resolved.cleared_at is not None and resolved.resolved_at is not None
+    assert resolved.cleared_at is not None
+    assert resolved.resolved_at is not None
     assert (resolved.resolved_at - resolved.cleared_at).total_seconds() >= HOLD_DOWN
 
     lab.fail("opd3")  # again, well within the 30-minute reopen window
