@@ -1,0 +1,406 @@
+"""Daemon: bounded probes, one ticket per root cause, drain on stop/SIGTERM, restart, readiness."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import signal
+from collections import Counter, deque
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import pytest
+
+from agent.config import load_inventory
+from agent.daemon import Daemon, Prober
+from agent.detect import DeviceState, FaultOpened
+from collectors.model import Observation, PingTarget, ProbeStatus
+from ticketing.faults import Fault, FaultKind
+from ticketing.states import EventKind, TicketState
+from ticketing.store import TicketStore, TicketView
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+    from pathlib import Path
+
+    from agent.inventory import Inventory
+
+pytestmark = pytest.mark.unit
+
+DEADLINE = 2.5  # seconds; every wait below fails loudly instead of hanging
+
+HEADER = """
+office: {{name: Test}}
+defaults: {{platform: mikrotik_routeros, role: router, ping: {{interval: 0.05s}}}}
+detection: {{reprobe_interval: 0.01s, confirm_rounds: 2}}
+daemon: {{max_concurrent_probes: {limit}}}
+hosts:
+"""
+
+TREE = {  # name -> parent
+    "core": None,
+    "rtr": "core",
+    "sw": "rtr",
+    "other": "core",
+}
+
+
+class FakeProber:
+    """Satisfies :class:`agent.daemon.Prober`; replays scripted answers and records concurrency.
+
+    Each device answers from its script (a queue of True/False) while it lasts, then "up unless
+    in ``dead``". ``gate`` makes a device's probe wait until the event is set.
+    """
+
+    def __init__(
+        self,
+        *,
+        dead: Iterable[str] = (),
+        script: dict[str, list[bool]] | None = None,
+        delay: float = 0.0,
+    ) -> None:
+        self.dead = set(dead)
+        self.script = {name: deque(answers) for name, answers in (script or {}).items()}
+        self.delay = delay
+        self.gates: dict[str, asyncio.Event] = {}
+        self.raise_cancel: set[str] = set()
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.calls: Counter[str] = Counter()
+        self.cancelled: Counter[str] = Counter()
+        self.tasks: dict[str, asyncio.Task[object]] = {}
+        self.started = False
+        self.closed = False
+
+    async def start(self) -> None:
+        self.started = True
+
+    async def close(self) -> None:
+        self.closed = True
+
+    async def probe(self, target: PingTarget) -> Observation:
+        name = target.name
+        task = asyncio.current_task()
+        if task is not None:
+            self.tasks[name] = task
+        if name in self.raise_cancel:  # as if the probe's own await had been cancelled
+            self.cancelled[name] += 1
+            raise asyncio.CancelledError
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            if name in self.gates:
+                await self.gates[name].wait()
+            if self.delay:
+                await asyncio.sleep(self.delay)
+        except asyncio.CancelledError:
+            self.cancelled[name] += 1
+            raise
+        finally:
+            self.in_flight -= 1
+        self.calls[name] += 1
+        answers = self.script.get(name)
+        ok = answers.popleft() if answers else name not in self.dead
+        status = ProbeStatus.OK if ok else ProbeStatus.TIMEOUT
+        return Observation(
+            name,
+            "ping",
+            status,
+            datetime.now(UTC),
+            value=0.001 if ok else None,
+            loss=0.0 if ok else 1.0,
+            detail="" if ok else "request timed out",
+        )
+
+
+def _is_a_prober(fake: FakeProber) -> Prober:
+    return fake  # mypy checks FakeProber against the Protocol here
+
+
+def write_inventory(
+    tmp_path: Path, hosts: Mapping[str, str | None], *, limit: int = 1000, name: str = "inv.yaml"
+) -> Inventory:
+    lines = [HEADER.format(limit=limit).lstrip("\n")]
+    for index, (host, parent) in enumerate(hosts.items()):
+        address = f"10.52.{index // 250}.{index % 250 + 1}"
+        extra = f", parent: {parent}" if parent else ""
+        lines.append(f"  {host}: {{address: {address}{extra}}}\n")
+    path = tmp_path / name
+    path.write_text("".join(lines), encoding="utf-8")
+    return load_inventory(path, env={})
+
+
+async def wait_for(predicate: Callable[[], bool], what: str, seconds: float = DEADLINE) -> None:
+    """Poll state the daemon owns (no event to wait on) until ``predicate`` or the deadline."""
+    try:
+        async with asyncio.timeout(seconds):
+            while not predicate():  # noqa: ASYNC110 - nothing to await; the daemon owns the state
+                await asyncio.sleep(0.01)
+    except TimeoutError:
+        pytest.fail(f"timed out after {seconds}s waiting for {what}")
+
+
+@pytest.fixture(autouse=True)
+def _no_systemd(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NOTIFY_SOCKET", raising=False)  # no datagrams to a real systemd
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "t.db"
+
+
+def open_store(db_path: Path) -> TicketStore:
+    store = TicketStore(TicketStore.sqlite_url(db_path))
+    store.migrate()
+    return store
+
+
+@pytest.fixture
+def store(db_path: Path) -> Iterable[TicketStore]:
+    s = open_store(db_path)
+    yield s
+    s.close()
+
+
+@asynccontextmanager
+async def running(daemon: Daemon) -> AsyncIterator[asyncio.Task[None]]:
+    """Run the daemon in a task; stop it and wait for ``run()`` to return on the way out."""
+    task = asyncio.create_task(daemon.run(), name="daemon")
+    try:
+        yield task
+    finally:
+        daemon.stop()
+        if not task.done():
+            async with asyncio.timeout(DEADLINE):
+                await asyncio.wait({task})
+    error = None if task.cancelled() else task.exception()
+    if error is not None:
+        raise error
+
+
+def make_daemon(
+    inventory: Inventory, store: TicketStore, prober: FakeProber, ready_file: Path | None = None
+) -> Daemon:
+    return Daemon(
+        inventory, store, _is_a_prober(prober), ready_file=ready_file, rng=random.Random(7)
+    )
+
+
+def tickets(store: TicketStore) -> list[TicketView]:
+    return store.list(limit=1000)
+
+
+# ------------------------------------------------------------------ concurrency
+
+
+async def test_200_devices_never_more_than_20_probes_in_flight(
+    tmp_path: Path, store: TicketStore
+) -> None:
+    hosts = {f"d{i:03d}": None for i in range(200)}
+    inventory = write_inventory(tmp_path, hosts, limit=20)
+    assert inventory.max_concurrent_probes == 20
+    fake = FakeProber(delay=0.01)
+    daemon = make_daemon(inventory, store, fake)
+    async with running(daemon):
+        await wait_for(lambda: len(fake.calls) == 200, "every device probed once")
+        await wait_for(lambda: min(fake.calls.values()) >= 2, "a second round")
+    assert fake.max_in_flight == 20  # bounded by the semaphore, and the bound was reached
+    assert fake.in_flight == 0
+    assert fake.started
+    assert fake.closed
+    assert tickets(store) == []
+
+
+# ------------------------------------------------------------------ one ticket per root cause
+
+
+def root_ticket_with_child(store: TicketStore) -> bool:
+    active = store.active()
+    return any(
+        t.fault_key == "rtr/device_down" and any(a.device == "sw" for a in t.affected)
+        for t in active
+    )
+
+
+async def test_dead_router_gives_one_ticket_with_its_switch_attached(
+    tmp_path: Path, store: TicketStore
+) -> None:
+    inventory = write_inventory(tmp_path, TREE)
+    fake = FakeProber(dead={"rtr", "sw"})
+    daemon = make_daemon(inventory, store, fake)
+    async with running(daemon):
+        await wait_for(lambda: root_ticket_with_child(store), "rtr's ticket listing sw")
+        seen = fake.calls.copy()
+        await wait_for(lambda: fake.calls["sw"] >= seen["sw"] + 3, "three more rounds of sw")
+        assert daemon.detector.state("rtr") is DeviceState.DOWN
+        assert daemon.detector.state("sw") is DeviceState.UNREACHABLE
+        assert daemon.detector.state("other") is DeviceState.UP
+    [ticket] = tickets(store)
+    assert ticket.device == "rtr"
+    assert ticket.status is TicketState.OPEN
+    assert [(a.device, a.detached_at) for a in ticket.affected] == [("sw", None)]
+    kinds = [e.kind for e in store.events(ticket.number)]
+    assert kinds.count(EventKind.OPENED) == 1
+    assert kinds.count(EventKind.ATTACHED) == 1
+
+
+async def test_scripted_blip_shorter_than_confirm_rounds_opens_no_ticket(
+    tmp_path: Path, store: TicketStore
+) -> None:
+    inventory = write_inventory(tmp_path, TREE)
+    fake = FakeProber(script={"other": [True, False, True]})  # one lost round, then fine
+    daemon = make_daemon(inventory, store, fake)
+    async with running(daemon):
+        await wait_for(lambda: fake.calls["other"] >= 5, "five rounds of other")
+        assert daemon.detector.state("other") is DeviceState.UP
+    assert tickets(store) == []
+
+
+# ------------------------------------------------------------------ shutdown
+
+
+def burst(count: int) -> list[FaultOpened]:
+    at = datetime.now(UTC)
+    return [
+        FaultOpened(Fault(f"x{i:03d}", FaultKind.DEVICE_DOWN, f"x{i:03d} mati"), at)
+        for i in range(count)
+    ]
+
+
+async def test_stop_returns_after_every_pending_write(
+    tmp_path: Path, store: TicketStore, db_path: Path
+) -> None:
+    inventory = write_inventory(tmp_path, TREE)
+    fake = FakeProber()
+    daemon = make_daemon(inventory, store, fake)
+    task = asyncio.create_task(daemon.run())
+    await wait_for(lambda: len(fake.calls) == len(TREE), "first round")
+    for event in burst(100):
+        daemon.writer.queue.put_nowait(event)
+    daemon.stop()
+    async with asyncio.timeout(DEADLINE):
+        await task  # returns normally
+    assert fake.closed
+    with open_store(db_path) as fresh:  # a new connection: the rows are committed
+        assert len(tickets(fresh)) == 100
+        assert {t.device for t in fresh.active()} == {f"x{i:03d}" for i in range(100)}
+
+
+async def test_sigterm_stops_and_drains(tmp_path: Path, store: TicketStore, db_path: Path) -> None:
+    inventory = write_inventory(tmp_path, TREE)
+    fake = FakeProber()
+    daemon = make_daemon(inventory, store, fake)
+    task = asyncio.create_task(daemon.run())
+    await wait_for(lambda: len(fake.calls) == len(TREE), "first round")
+    # handlers are installed before the first poll; never send SIGTERM without one
+    assert signal.getsignal(signal.SIGTERM) not in (signal.SIG_DFL, signal.SIG_IGN, None)
+    for event in burst(30):
+        daemon.writer.queue.put_nowait(event)
+    signal.raise_signal(signal.SIGTERM)
+    async with asyncio.timeout(DEADLINE):
+        await task
+    assert fake.closed
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # handler removed again
+    with open_store(db_path) as fresh:
+        assert len(tickets(fresh)) == 30
+
+
+async def test_cancelling_the_run_task_ends_it(tmp_path: Path, store: TicketStore) -> None:
+    inventory = write_inventory(tmp_path, TREE)
+    fake = FakeProber()
+    fake.gates = {name: asyncio.Event() for name in TREE}  # every probe hangs
+    daemon = make_daemon(inventory, store, fake)
+    task = asyncio.create_task(daemon.run())
+    await wait_for(lambda: fake.in_flight == len(TREE), "every probe in flight")
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        async with asyncio.timeout(DEADLINE):
+            await task
+    assert task.cancelled()
+    assert fake.cancelled == Counter(dict.fromkeys(TREE, 1))  # reached the probes, not eaten
+    assert fake.in_flight == 0
+    assert fake.closed
+
+
+async def test_probe_raising_cancelled_error_is_not_swallowed(
+    tmp_path: Path, store: TicketStore
+) -> None:
+    inventory = write_inventory(tmp_path, TREE)
+    fake = FakeProber()
+    fake.raise_cancel = {"other"}
+    daemon = make_daemon(inventory, store, fake)
+    async with running(daemon) as run:
+        await wait_for(lambda: "other" in fake.tasks, "a probe of other")
+        poller = fake.tasks["other"]
+        assert poller.get_name() == "poll:other"
+        await wait_for(poller.done, "poll:other to end")
+        assert poller.cancelled()  # propagated out of the poll loop, not retried
+        await wait_for(lambda: fake.calls["core"] >= 3, "more rounds of the others")
+        assert fake.cancelled["other"] == 1
+        assert not run.done()
+
+
+# ------------------------------------------------------------------ restart
+
+
+async def test_restart_keeps_one_ticket_and_recovers_it(tmp_path: Path, db_path: Path) -> None:
+    inventory = write_inventory(tmp_path, TREE)
+    with open_store(db_path) as first_store:
+        first = make_daemon(inventory, first_store, FakeProber(dead={"rtr", "sw"}))
+        async with running(first):
+            await wait_for(lambda: root_ticket_with_child(first_store), "rtr's ticket")
+    with open_store(db_path) as store:
+        [before] = tickets(store)
+        fake = FakeProber(dead={"rtr", "sw"})
+        second = make_daemon(inventory, store, fake)
+        async with running(second):
+            await wait_for(lambda: fake.started, "the second daemon to start")
+            assert second.detector.state("rtr") is DeviceState.DOWN  # restored, not re-detected
+            await wait_for(lambda: fake.calls["rtr"] >= 4, "rounds of rtr after the restart")
+            await wait_for(lambda: fake.calls["sw"] >= 4, "rounds of sw after the restart")
+            [still] = tickets(store)
+            assert (still.number, still.status) == (before.number, TicketState.OPEN)
+            fake.dead.clear()  # rtr (and sw) answer again
+            await wait_for(
+                lambda: store.get(before.number).status is TicketState.RECOVERING, "recovering"
+            )
+            await wait_for(
+                lambda: store.get(before.number).affected[0].detached_at is not None, "sw detached"
+            )
+        [after] = tickets(store)
+        assert after.number == before.number
+        assert after.status is TicketState.RECOVERING
+        kinds = [e.kind for e in store.events(before.number)]
+        assert kinds.count(EventKind.OPENED) == 1
+        assert kinds.count(EventKind.ATTACHED) == 1  # re-attaching after restart is idempotent
+        assert EventKind.RECURRED not in kinds
+        assert EventKind.REOPENED not in kinds
+        assert kinds.count(EventKind.CLEARED) == 1
+        assert kinds.count(EventKind.DETACHED) == 1
+
+
+# ------------------------------------------------------------------ readiness
+
+
+async def test_ready_file_written_once_after_every_device_was_polled(
+    tmp_path: Path, store: TicketStore
+) -> None:
+    inventory = write_inventory(tmp_path, TREE)
+    ready = tmp_path / "ready"
+    fake = FakeProber()
+    gate = asyncio.Event()
+    fake.gates = {"other": gate}  # 'other' answers only when released
+    daemon = make_daemon(inventory, store, fake, ready_file=ready)
+    async with running(daemon):
+        await wait_for(lambda: fake.calls["core"] >= 3, "several rounds of the others")
+        assert fake.calls["other"] == 0
+        assert not ready.exists()
+        gate.set()
+        await wait_for(ready.exists, "the ready file")
+        assert ready.read_text(encoding="utf-8") == f"{len(TREE)} {len(TREE)}\n"
+        ready.unlink()
+        seen = fake.calls["other"]
+        await wait_for(lambda: fake.calls["other"] >= seen + 3, "more rounds")
+        assert not ready.exists()  # written once, not every round
