@@ -205,8 +205,13 @@ class Daemon:
         # spread the first round over one interval so 1,000 devices don't start together
         await self._sleep(wake, self._rng.uniform(0, device.ping.interval))
         while True:
-            async with self._sem:
-                observation = await self.prober.probe(target)
+            try:
+                async with self._sem:
+                    observation = await self.prober.probe(target)
+            except Exception:  # a bug probing one device must not stop the others
+                logger.exception("probe of %s failed; retrying next interval", device.name)
+                await self._sleep(wake, device.ping.interval)
+                continue
             self._handle(self.detector.observe(observation))
             self._mark_seen(device.name)
             retry = self.detector.wants_reprobe(device.name)

@@ -65,6 +65,7 @@ class FakeProber:
         self.delay = delay
         self.gates: dict[str, asyncio.Event] = {}
         self.raise_cancel: set[str] = set()
+        self.raise_bug: set[str] = set()
         self.in_flight = 0
         self.max_in_flight = 0
         self.calls: Counter[str] = Counter()
@@ -87,6 +88,9 @@ class FakeProber:
         if name in self.raise_cancel:  # as if the probe's own await had been cancelled
             self.cancelled[name] += 1
             raise asyncio.CancelledError
+        if name in self.raise_bug:  # a programming error inside the collector
+            self.calls[name] += 1
+            raise RuntimeError(f"bug while probing {name}")
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
@@ -343,6 +347,22 @@ async def test_probe_raising_cancelled_error_is_not_swallowed(
 
 
 # ------------------------------------------------------------------ restart
+
+
+async def test_a_bug_probing_one_device_does_not_stop_the_others(
+    tmp_path: Path, store: TicketStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    inventory = write_inventory(tmp_path, TREE)
+    fake = FakeProber()
+    fake.raise_bug.add("other")
+    daemon = make_daemon(inventory, store, fake)
+    async with running(daemon) as task:
+        await wait_for(lambda: fake.calls["other"] >= 2, "the failing device retried")
+        await wait_for(lambda: fake.calls["core"] >= 5, "the others still polled")
+        assert not task.done()
+    assert "probe of other failed" in caplog.text
+    assert daemon.detector.state("other") is DeviceState.UNKNOWN  # no verdict from a bug
+    assert tickets(store) == []
 
 
 async def test_restart_keeps_one_ticket_and_recovers_it(tmp_path: Path, db_path: Path) -> None:
