@@ -143,6 +143,7 @@ class PingCollector:
         self._ident = int.from_bytes(os.urandom(2))
         self._seq = int.from_bytes(os.urandom(2))
         self._pending: dict[Key, _Echo] = {}
+        self._literals: dict[str, str] = {}  # address text -> canonical IPv4 (literals only)
         self._encoder = EchoEncoder()
 
     @property
@@ -211,12 +212,16 @@ class PingCollector:
 
     async def _resolve(self, address: str) -> str | RoundResult:
         """Return the IPv4 address to ping, or a failed round if there is none."""
+        literal = self._literals.get(address)
+        if literal is not None:  # parsed once: the sweep's send loop is the hot path
+            return literal
         try:
             ip = ipaddress.ip_address(address)
         except ValueError:
             pass
         else:
             if isinstance(ip, ipaddress.IPv4Address):
+                self._literals[address] = str(ip)
                 return str(ip)
             return RoundResult(errors=[f"{address}: IPv6 is not supported yet"])
         try:

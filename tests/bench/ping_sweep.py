@@ -1,7 +1,7 @@
 """Ping sweep benchmark: sigap's collector against fping and bare icmplib on 1,050 hosts.
 
-Builds a private lab (two network namespaces: "noc" and "target" joined by a veth; 1,050
-/32 addresses on the target's loopback, 50 of them silently dropped by nft), then runs
+Builds a labnet lab of 1,051 devices (one network namespace each: core -> 50 distribution
+routers -> 20 devices; 50 leaves failed with ``Lab.fail``), then runs
 every contender as a whole process INSIDE the noc namespace (``ip netns exec``) and
 measures it like shared/anchors/bench.py: wall (perf_counter around the process), CPU
 (user+sys from ``/usr/bin/time -v``), peak RSS. One warm-up, then N runs; medians.
@@ -25,6 +25,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+
+from labnet.lab import Lab
+from labnet.topology import LabSpec, tree_spec
 
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -84,12 +87,14 @@ def contenders(hosts: Path) -> list[Contender]:
     ]
 
 
-def host_addresses() -> list[str]:
-    return [f"10.99.{i // 250}.{i % 250 + 1}" for i in range(N_HOSTS)]
+def bench_spec() -> LabSpec:
+    """The benchmark network: core -> 50 distribution routers -> 20 devices each (1,051)."""
+    return tree_spec((50, 20), prefix="10.99.0.0/16", noc_address="10.99.255.254")
 
 
-def dead_addresses(hosts: list[str]) -> list[str]:
-    return hosts[10::21][:N_DEAD]
+def dead_devices(names: list[str]) -> list[str]:
+    """One leaf per distribution router: 50 dead devices spread over the whole tree."""
+    return [n for n in names if n.endswith("-7")][:N_DEAD]
 
 
 def sh(*argv: str, stdin: str | None = None) -> None:
@@ -100,45 +105,21 @@ def sh(*argv: str, stdin: str | None = None) -> None:
 
 @contextmanager
 def lab(tag: str):
-    """Create noc + target namespaces; yield (noc name, hosts file); always tear down."""
-    noc, tgt = f"sgp{os.getpid()}-{tag}noc", f"sgp{os.getpid()}-{tag}tgt"
-    hosts = host_addresses()
-    dead = dead_addresses(hosts)
-    made: list[str] = []
+    """Build the 1,051-device labnet lab, fail 50 leaves; yield (noc netns, hosts file).
+
+    The hosts file lists the 1,050 devices below the core (one namespace each, reached
+    through their distribution router); the lab is always torn down.
+    """
+    spec = bench_spec()
+    handle = Lab(f"b{os.getpid() % 100000}{tag}")
     with tempfile.TemporaryDirectory(prefix="sgp-bench-") as tmp:
         try:
-            for ns in (noc, tgt):
-                sh("ip", "netns", "add", ns)
-                made.append(ns)
-                sh("ip", "-n", ns, "link", "set", "lo", "up")
-            sh(
-                "ip",
-                "link",
-                "add",
-                "v0",
-                "netns",
-                noc,
-                "type",
-                "veth",
-                "peer",
-                "name",
-                "v1",
-                "netns",
-                tgt,
-            )
-            sh("ip", "-n", noc, "addr", "add", "10.98.0.1/30", "dev", "v0")
-            sh("ip", "-n", tgt, "addr", "add", "10.98.0.2/30", "dev", "v1")
-            for ns, dev in ((noc, "v0"), (tgt, "v1")):
-                sh("ip", "-n", ns, "link", "set", dev, "up")
-            sh("ip", "-n", noc, "route", "add", "10.99.0.0/16", "via", "10.98.0.2")
-            batch = "".join(f"addr add {a}/32 dev lo\n" for a in hosts)
-            sh("ip", "-n", tgt, "-batch", "-", stdin=batch)
-            rules = (
-                "table inet sgpbench {\n  chain input {\n"
-                "    type filter hook input priority 0; policy accept;\n"
-                f"    ip daddr {{ {', '.join(dead)} }} drop\n  }}\n}}\n"
-            )
-            sh("ip", "netns", "exec", tgt, "nft", "-f", "-", stdin=rules)
+            handle.up(spec)
+            devices = [d for d in spec.devices if d.parent is not None]
+            assert len(devices) == N_HOSTS
+            for name in dead_devices([d.name for d in devices]):
+                handle.fail(name)
+            noc = handle.noc_netns
             sh(
                 "ip",
                 "netns",
@@ -149,12 +130,11 @@ def lab(tag: str):
                 "net.ipv4.ping_group_range=0 2147483647",
             )
             path = Path(tmp) / "hosts.txt"
-            path.write_text("\n".join(hosts) + "\n")
-            wait_ready(noc, hosts[0])
+            path.write_text("".join(f"{d.address}\n" for d in devices))
+            wait_ready(noc, devices[0].address)
             yield noc, path
         finally:
-            for ns in made:
-                subprocess.run(["ip", "netns", "del", ns], check=False, timeout=30)
+            handle.down()
 
 
 def wait_ready(noc: str, address: str, deadline_s: float = 10.0) -> None:
