@@ -24,6 +24,7 @@ from agent import labctl
 from agent.config import load_inventory
 from agent.errors import AgentError, ConfigError
 from agent.render import STATUS_LABEL, local, ticket_detail, ticket_table, ticket_to_json
+from collectors.errors import CollectorError
 from labnet.errors import LabError
 from ticketing.errors import TicketingError
 from ticketing.states import TicketState  # noqa: TC001 - typer reads annotations at runtime
@@ -154,7 +155,7 @@ def tiket_list(
     if not tickets:
         console.print("Tidak ada tiket.")
         return
-    console.print(ticket_table(tickets, inventory.tz))
+    console.print(ticket_table(tickets, inventory.tz, console.width))
 
 
 @tiket_app.command("show")
@@ -316,7 +317,7 @@ def main() -> None:
     except (typer.Abort, KeyboardInterrupt):
         err_console.print("interrupted")
         code = 130
-    except (AgentError, TicketingError, LabError) as exc:
+    except (AgentError, CollectorError, TicketingError, LabError) as exc:
         if _State.debug:
             logger.exception("failed")
         err_console.print(f"error: {exc}", markup=False)

@@ -155,7 +155,7 @@ class Demo:
         with self._store() as store:
             tickets = store.list(limit=20)
         self._say("\n[bold]4. Ringkasan tiket[/] (sigap tiket list)")
-        self.console.print(ticket_table(tickets, self.inventory.tz))
+        self.console.print(ticket_table(tickets, self.inventory.tz, self.console.width))
         verdict = (
             "[bold green]semua pemeriksaan lulus[/]"
             if not self.failures

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from rich import box
 from rich.table import Table
 from rich.text import Text
 
@@ -28,6 +29,9 @@ STATUS_STYLE = {
     TicketState.RESOLVED: "green",
 }
 KIND_LABEL = {"device_down": "perangkat mati", "flapping": "naik-turun (flapping)"}
+WIDE = 110
+ZONE_NAMES = {"Asia/Makassar": " WITA", "Asia/Jakarta": " WIB", "Asia/Jayapura": " WIT"}
+KIND_SHORT = {"device_down": "mati", "flapping": "flapping"}
 EVENT_LABEL = {
     EventKind.OPENED: "dibuka",
     EventKind.CLEARED: "pulih, menunggu hold-down",
@@ -44,29 +48,50 @@ def local(at: datetime | None, tz: ZoneInfo, fmt: str = "%Y-%m-%d %H:%M:%S") -> 
     """Format an aware time in the office timezone (``-`` for None)."""
     if at is None:
         return "-"
-    suffix = {"Asia/Makassar": " WITA", "Asia/Jakarta": " WIB", "Asia/Jayapura": " WIT"}
-    return at.astimezone(tz).strftime(fmt) + suffix.get(tz.key, "")
+    return at.astimezone(tz).strftime(fmt) + local_suffix(tz)
 
 
-def ticket_table(tickets: Sequence[TicketView], tz: ZoneInfo) -> Table:
-    """One row per ticket, newest first as given."""
-    table = Table(
-        "Nomor", "Status", "Perangkat", "OPD", "Gangguan", "Dibuka", "Selesai", "Terdampak"
-    )
+def ticket_table(tickets: Sequence[TicketView], tz: ZoneInfo, width: int = 120) -> Table:
+    """One row per ticket, newest first as given; below ``width`` 110 the OPD and kind go."""
+    wide = width >= WIDE
+    zone = local_suffix(tz).strip()
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, collapse_padding=True)
+    if zone:
+        table.caption = f"waktu {zone}"
+    for title in ("Nomor", "Status", "Perangkat", *(("Gangguan",) if wide else ())):
+        table.add_column(title, no_wrap=True)
+    table.add_column("Dibuka", no_wrap=True)
+    table.add_column("Selesai", no_wrap=True)
+    table.add_column("Terdampak" if wide else "Dampak", justify="right", no_wrap=True)
+    if wide:
+        table.add_column("OPD", overflow="fold")
     for t in tickets:
         current = sum(1 for a in t.affected if a.detached_at is None)
-        affected = f"{current} (total {len(t.affected)})" if t.affected else "-"
-        table.add_row(
+        cells: list[str | Text] = [
             t.number,
             Text(STATUS_LABEL[t.status], style=STATUS_STYLE[t.status]),
             t.device,
-            t.opd,
-            KIND_LABEL.get(t.kind, t.kind),
-            local(t.opened_at, tz, "%d-%m %H:%M:%S"),
-            local(t.resolved_at, tz, "%d-%m %H:%M:%S"),
-            affected,
-        )
+        ]
+        if wide:
+            cells.append(KIND_SHORT.get(t.kind, t.kind))
+        cells += [
+            _short(t.opened_at, tz, seconds=wide),
+            _short(t.resolved_at, tz, seconds=wide),
+            f"{current}/{len(t.affected)}" if t.affected else "-",
+        ]
+        if wide:
+            cells.append(t.opd)
+        table.add_row(*cells)
     return table
+
+
+def _short(at: datetime | None, tz: ZoneInfo, *, seconds: bool) -> str:
+    return at.astimezone(tz).strftime("%d/%m %H:%M:%S" if seconds else "%d/%m %H:%M") if at else "-"
+
+
+def local_suffix(tz: ZoneInfo) -> str:
+    """`` WITA`` for Asia/Makassar (and WIB/WIT), else empty."""
+    return ZONE_NAMES.get(tz.key, "")
 
 
 def ticket_detail(
