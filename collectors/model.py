@@ -55,3 +55,109 @@ class Observation:
     def failed(self) -> bool:
         """True when the probe got no usable answer."""
         return self.status is not ProbeStatus.OK
+
+
+class SnmpVersion(StrEnum):
+    """SNMP protocol versions sigap speaks."""
+
+    V2C = "2c"
+    V3 = "3"
+
+
+@dataclass(frozen=True, slots=True)
+class SnmpAuth:
+    """Credentials, already resolved from env/files (never logged: see ``__repr__``).
+
+    v2c uses ``community``. v3 uses ``user``; ``auth_protocol`` is ``sha`` or ``sha256`` (empty =
+    noAuthNoPriv), ``priv_protocol`` is ``aes128`` or ``aes256`` (empty = authNoPriv).
+    """
+
+    version: SnmpVersion
+    community: str = ""
+    user: str = ""
+    auth_protocol: str = ""
+    auth_key: str = ""
+    priv_protocol: str = ""
+    priv_key: str = ""
+
+    def __repr__(self) -> str:
+        """Show the shape, never the secrets."""
+        if self.version is SnmpVersion.V2C:
+            return "SnmpAuth(v2c, community=***)"
+        level = (
+            "authPriv" if self.priv_protocol else ("authNoPriv" if self.auth_protocol else "noAuth")
+        )
+        return (
+            f"SnmpAuth(v3, user={self.user!r}, {level}, {self.auth_protocol}/{self.priv_protocol})"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SnmpTarget:
+    """One device to poll over SNMP, with its resolved settings."""
+
+    name: str
+    address: str
+    auth: SnmpAuth
+    port: int = 161
+    timeout: float = 1.0
+    retries: int = 1
+    max_repetitions: int = 25
+
+
+@dataclass(frozen=True, slots=True)
+class SystemInfo:
+    """SNMPv2-MIB system group plus the other uptime sources (hundredths of a second)."""
+
+    sys_uptime: int | None = None  # sysUpTime.0 (the SNMP agent's uptime; 32-bit, wraps at 497 d)
+    hr_uptime: int | None = None  # HOST-RESOURCES-MIB hrSystemUptime.0 (the host's)
+    engine_time: int | None = None  # SNMP-FRAMEWORK-MIB snmpEngineTime.0 (seconds; v3)
+    engine_boots: int | None = None  # snmpEngineBoots.0 (v3)
+    name: str = ""
+    descr: str = ""
+    object_id: str = ""
+    if_number: int | None = None
+    if_table_last_change: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InterfaceRow:
+    """One IF-MIB row as polled; counters are raw (rates are computed by the caller)."""
+
+    index: int
+    name: str = ""
+    alias: str = ""
+    descr: str = ""
+    admin_up: bool | None = None  # ifAdminStatus == up(1)
+    oper_up: bool | None = None  # ifOperStatus == up(1)
+    oper_status: int | None = (
+        None  # raw ifOperStatus (1 up, 2 down, 5 dormant, 7 lowerLayerDown...)
+    )
+    high_speed_mbps: int | None = None
+    in_octets: int | None = None
+    out_octets: int | None = None
+    counter_bits: int = 64  # 64 for ifHC*Octets, 32 when only ifIn/OutOctets exist
+    in_errors: int | None = None
+    out_errors: int | None = None
+    in_discards: int | None = None
+    out_discards: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SnmpPoll:
+    """The result of one SNMP poll of one device: data, or a status with a reason."""
+
+    device: str
+    at: datetime
+    status: ProbeStatus
+    reason: str = (
+        ""  # e.g. "timeout", "unknown user", "wrong digest (auth key)", "decryption error"
+    )
+    system: SystemInfo | None = None
+    interfaces: tuple[InterfaceRow, ...] = ()
+    duration: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """True when the device answered with usable data."""
+        return self.status is ProbeStatus.OK
