@@ -16,6 +16,7 @@ Blocks (``ping:``, ``ssh:``) merge key by key with the same precedence; ``mainte
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from datetime import datetime
 from ipaddress import IPv4Address, IPv4Network, ip_network
 from pathlib import Path
@@ -25,6 +26,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import ValidationError
 
 from agent import schema
+from agent.config_snmp import resolve_ports, resolve_snmp, secret_problems, snmp_problems
 from agent.errors import ConfigError, Problem
 from agent.inventory import (
     WEEKDAY_INDEX,
@@ -59,11 +61,12 @@ def load_inventory(path: str | Path, *, env: Mapping[str, str] | None = None) ->
         source = load_source(text)
     except YamlSyntaxError as exc:
         raise ConfigError(str(file), [Problem("(yaml)", str(exc), exc.line)]) from exc
-    checker = _Checker(source, os.environ if env is None else env)
+    environ = os.environ if env is None else env
+    checker = _Checker(source, environ, file.parent)
     model = checker.run()
     if checker.problems or model is None:
         raise ConfigError(str(file), checker.problems)
-    inventory, problems = _resolve(file, model, source)
+    inventory, problems = _resolve(file, model, source, environ)
     if problems:
         raise ConfigError(str(file), problems)
     return inventory
@@ -72,9 +75,10 @@ def load_inventory(path: str | Path, *, env: Mapping[str, str] | None = None) ->
 class _Checker:
     """Collects structural (pydantic) and semantic problems from the raw data."""
 
-    def __init__(self, source: Source, env: Mapping[str, str]) -> None:
+    def __init__(self, source: Source, env: Mapping[str, str], base: Path) -> None:
         self.source = source
         self.env = env
+        self.base = base
         self.problems: list[Problem] = []
         raw = source.data if isinstance(source.data, dict) else {}
         self.hosts: dict[str, Any] = _dict(raw.get("hosts"))
@@ -97,6 +101,7 @@ class _Checker:
         self._check_parents()
         self._check_addresses()
         self._check_secrets()
+        self._check_snmp()
         self._check_maintenance()
         self._check_people()
         self._check_office()
@@ -165,14 +170,18 @@ class _Checker:
             self.add(("lab", "noc_address"), f"{noc} is already the address of {seen[noc]!r}")
 
     def _check_secrets(self) -> None:
-        for path, ssh in self._blocks("ssh"):
-            env_name, file_name = ssh.get("password_env"), ssh.get("password_file")
-            if env_name and file_name:
-                self.add((*path, "password_env"), "give password_env or password_file, not both")
-            if isinstance(env_name, str) and env_name and env_name not in self.env:
-                self.add((*path, "password_env"), f"environment variable {env_name} is not set")
-            if isinstance(file_name, str) and file_name and not os.access(file_name, os.R_OK):
-                self.add((*path, "password_file"), f"cannot read secret file {file_name}")
+        for kind in ("ssh", "snmp"):
+            for path, block in self._blocks(kind):
+                for where, message in secret_problems(path, block, kind, self.env, self.base):
+                    self.add(where, message)
+
+    def _check_snmp(self) -> None:
+        seen: set[tuple[YPath, str]] = set()
+        for host in self.hosts:
+            for where, message in snmp_problems(self.order(host)):
+                if (where, message) not in seen:  # a mistake in defaults is reported once
+                    seen.add((where, message))
+                    self.add(where, message)
 
     def _check_maintenance(self) -> None:
         for path, windows in self._lists("maintenance"):
@@ -237,7 +246,7 @@ class _Checker:
 
 
 def _resolve(
-    file: Path, model: schema.InventoryFile, source: Source
+    file: Path, model: schema.InventoryFile, source: Source, env: Mapping[str, str]
 ) -> tuple[Inventory, list[Problem]]:
     """Turn the validated file model into frozen objects (precedence host > groups > defaults)."""
     problems: list[Problem] = []
@@ -246,6 +255,11 @@ def _resolve(
         levels = [host, *(model.groups[g] for g in _group_order(host.groups, model.groups))]
         levels.append(model.defaults)
         device = _device(name, host, levels)
+        device = replace(
+            device,
+            snmp=resolve_snmp(levels, env, file.parent),
+            ports=resolve_ports(host),
+        )
         problems.extend(_unset(device, source.line_of(("hosts", name))))
         devices[name] = device
     children: dict[str, list[str]] = {}

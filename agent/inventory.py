@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING
 
-from collectors.model import PingTarget
+from collectors.model import PingTarget, SnmpAuth, SnmpTarget
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
@@ -28,6 +28,29 @@ class PingSettings:
     spacing: float = 0.2
     timeout: float = 1.0
     enabled: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class SnmpSettings:
+    """SNMP settings of one device, secrets already read (``auth`` redacts itself in repr)."""
+
+    auth: SnmpAuth
+    interval: float = 60.0
+    port: int = 161
+    timeout: float = 1.0
+    retries: int = 1
+    max_repetitions: int = 25
+    interfaces: str = "all"  # "all", "marked" or a regular expression on ifName
+
+
+@dataclass(frozen=True, slots=True)
+class PortMark:
+    """What the inventory says about one interface of a device."""
+
+    name: str
+    required_up: bool = False
+    uplink: bool = False
+    description: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,12 +112,23 @@ class Device:
     tags: tuple[str, ...] = ()
     maintenance: tuple[MaintenanceWindow, ...] = ()
     ssh: SshSettings | None = None
+    snmp: SnmpSettings | None = None
+    ports: Mapping[str, PortMark] = field(default_factory=dict)
     description: str = ""
 
     def ping_target(self) -> PingTarget:
         """Return the collector's view of this device."""
         p = self.ping
         return PingTarget(self.name, self.address, p.count, p.spacing, p.timeout)
+
+    def snmp_target(self) -> SnmpTarget | None:
+        """Return the SNMP collector's view of this device (None when SNMP is off)."""
+        s = self.snmp
+        if s is None:
+            return None
+        return SnmpTarget(
+            self.name, self.address, s.auth, s.port, s.timeout, s.retries, s.max_repetitions
+        )
 
     def in_maintenance(self, at: datetime, tz: ZoneInfo) -> MaintenanceWindow | None:
         """Return the maintenance window active at ``at``, if any."""
@@ -124,6 +158,11 @@ class DetectionSettings:
     flap_window: float = 600.0
     flap_threshold: int = 6
     flap_quiet: float = 300.0
+    snmp_confirm_polls: int = 2
+    saturation_pct: float = 90.0
+    saturation_for: float = 300.0
+    error_rate: float = 1.0
+    error_for: float = 300.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -119,6 +119,40 @@ class SshBlock(SecretRef):
     port: Annotated[int, Field(ge=1, le=65535)] | None = None
 
 
+class SnmpBlock(Strict):
+    """SNMP polling; every key optional so that levels merge key by key.
+
+    Secrets only by reference: ``community_env``/``community_file`` (v2c), ``auth_key_*`` and
+    ``priv_key_*`` (v3). Relative secret files are resolved against the inventory's folder.
+    """
+
+    enabled: bool | None = None
+    version: Literal["2c", "3"] | None = None
+    port: Annotated[int, Field(ge=1, le=65535)] | None = None
+    interval: Duration | None = None
+    timeout: Duration | None = None
+    retries: Annotated[int, Field(ge=0, le=5, strict=True)] | None = None
+    max_repetitions: Annotated[int, Field(ge=1, le=200, strict=True)] | None = None
+    community_env: str | None = None
+    community_file: str | None = None
+    user: str | None = None
+    auth_protocol: Literal["sha", "sha256"] | None = None
+    auth_key_env: str | None = None
+    auth_key_file: str | None = None
+    priv_protocol: Literal["aes128", "aes256"] | None = None
+    priv_key_env: str | None = None
+    priv_key_file: str | None = None
+    interfaces: str | None = None  # "all" (default), "marked", or a regular expression on ifName
+
+
+class PortBlock(Strict):
+    """Marks on one interface of a host (by its ifName)."""
+
+    required_up: bool = False  # admin-down here is a fault (interface_disabled), not a choice
+    uplink: bool = False
+    description: str = ""
+
+
 class NodeBlock(Strict):
     """What a host, a group and the defaults may all set (merged host > groups > defaults)."""
 
@@ -128,6 +162,7 @@ class NodeBlock(Strict):
     platform: Platform | None = None
     parent: Name | None = None
     ping: PingBlock | None = None
+    snmp: SnmpBlock | None = None
     ssh: SshBlock | None = None
     maintenance: list[MaintenanceBlock] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)
@@ -142,6 +177,8 @@ class GroupBlock(NodeBlock):
 
 class HostBlock(NodeBlock):
     """A device."""
+
+    interfaces: dict[str, PortBlock] = Field(default_factory=dict)
 
     address: IPv4Address
     groups: list[Name] = Field(default_factory=list)
@@ -177,6 +214,11 @@ class DetectionBlock(Strict):
     flap_window: Duration = timedelta(minutes=10)
     flap_threshold: Annotated[int, Field(ge=2, le=100)] = 6
     flap_quiet: Duration = timedelta(minutes=5)
+    snmp_confirm_polls: Annotated[int, Field(ge=1, le=10)] = 2  # silent polls -> snmp_unreachable
+    saturation_pct: Annotated[float, Field(gt=0, le=100)] = 90.0
+    saturation_for: Duration = timedelta(minutes=5)
+    error_rate: Annotated[float, Field(gt=0)] = 1.0  # errors+discards per second on an interface
+    error_for: Duration = timedelta(minutes=5)
 
 
 class TicketsBlock(Strict):

@@ -11,11 +11,24 @@ class FaultKind(StrEnum):
 
     DEVICE_DOWN = "device_down"
     FLAPPING = "flapping"
+    INTERFACE_DOWN = "interface_down"  # an admin-up interface went oper up -> down
+    INTERFACE_DISABLED = "interface_disabled"  # a required-up interface is admin down
+    DEVICE_REBOOTED = "device_rebooted"  # every uptime source went backwards (informational)
+    LINK_SATURATED = "link_saturated"  # utilisation above threshold for a sustained period
+    INTERFACE_ERRORS = "interface_errors"  # error/discard rate above threshold, sustained
+    SNMP_UNREACHABLE = "snmp_unreachable"  # ping answers, SNMP is silent (low severity)
 
 
-def fault_key(device: str, kind: FaultKind) -> str:
-    """Return the dedup key of a fault: at most one open ticket exists per key."""
-    return f"{device}/{kind.value}"
+INFORMATIONAL: frozenset[FaultKind] = frozenset({FaultKind.DEVICE_REBOOTED})
+
+
+def fault_key(device: str, kind: FaultKind, subject: str = "") -> str:
+    """Return the dedup key of a fault: at most one open ticket exists per key.
+
+    ``subject`` narrows the fault to a part of the device (an interface name).
+    """
+    base = f"{device}/{kind.value}"
+    return f"{base}/{subject}" if subject else base
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,8 +40,9 @@ class Fault:
     summary: str
     opd: str = ""
     address: str = ""
+    subject: str = ""  # interface name for per-interface kinds
 
     @property
     def key(self) -> str:
-        """Dedup key (``device/kind``)."""
-        return fault_key(self.device, self.kind)
+        """Dedup key (``device/kind`` or ``device/kind/interface``)."""
+        return fault_key(self.device, self.kind, self.subject)

@@ -1,0 +1,227 @@
+"""SNMP polls -> interface and device faults. Pure: time comes from the polls.
+
+Rules (issue 4):
+
+* ``interface_down`` only on an up -> down transition of an admin-up interface; it clears
+  when the interface is up again, or when someone sets it admin-down (a choice, not a fault).
+* ``interface_disabled`` when an interface the inventory marks ``required_up`` is admin-down.
+* ``device_rebooted`` when every uptime source went backwards. sysUpTime is the SNMP agent's
+  own clock (net-snmp restarts reset it) and wraps after 497 days; hrSystemUptime is the
+  host's. A source that wrapped (previous value + elapsed time lands on the new value modulo
+  2^32) did not go backwards. If sysUpTime reset but hrSystemUptime did not, the SNMP agent
+  restarted: logged, no ticket. Reboots are informational: opened and cleared at once, so the
+  ticket resolves itself after the hold-down.
+* ``snmp_unreachable`` after ``snmp_confirm_polls`` failed polls while ping says the device is
+  UP: never confused with a dead device (while ping says DOWN, SNMP failures don't count).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from agent.detect import DeviceState, Event, FaultCleared, FaultOpened
+from ticketing.faults import Fault, FaultKind, fault_key
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from datetime import datetime
+
+    from agent.inventory import Device, Inventory
+    from collectors.model import InterfaceRow, SnmpPoll, SystemInfo
+
+logger = logging.getLogger(__name__)
+
+TICKS_MOD = 2**32  # TimeTicks are 32-bit hundredths of a second
+WRAP_TOLERANCE_TICKS = 3000  # 30 s of clock disagreement between poll time and agent time
+
+
+@dataclass(slots=True)
+class _Port:
+    """What was last seen on one interface."""
+
+    name: str
+    admin_up: bool | None = None
+    oper_up: bool | None = None
+
+
+@dataclass(slots=True)
+class _Box:
+    """Per-device SNMP bookkeeping."""
+
+    failures: int = 0
+    system: SystemInfo | None = None
+    at: datetime | None = None
+    ports: dict[int, _Port] = field(default_factory=dict)
+    open: set[str] = field(default_factory=set)  # fault keys this detector opened
+
+
+class SnmpDetector:
+    """Turns SNMP polls into fault events; one instance per daemon, next to the ping Detector."""
+
+    def __init__(self, inventory: Inventory) -> None:
+        """Track every device that has SNMP settings."""
+        self.inventory = inventory
+        self.settings = inventory.detection
+        self._boxes = {n: _Box() for n, d in inventory.devices.items() if d.snmp is not None}
+        self._patterns = {
+            n: re.compile(d.snmp.interfaces)
+            for n, d in inventory.devices.items()
+            if d.snmp is not None and d.snmp.interfaces not in ("all", "marked")
+        }
+
+    def restore(self, open_keys: Iterable[str]) -> None:
+        """Resume after a restart: faults whose tickets are still open can be cleared later."""
+        for key in open_keys:
+            device = key.split("/", 1)[0]
+            box = self._boxes.get(device)
+            if box is not None:
+                box.open.add(key)
+
+    def observe(self, poll: SnmpPoll, ping: DeviceState) -> list[Event]:
+        """Feed one poll and the device's current ping state; return fault events."""
+        box = self._boxes.get(poll.device)
+        if box is None:
+            return []
+        device = self.inventory.devices[poll.device]
+        if not poll.ok:
+            return self._silent(device, box, poll, ping)
+        events = self._answered(device, box, poll.at)
+        if poll.system is not None:
+            events += self._uptime(device, box, poll.system, poll.at)
+            box.system, box.at = poll.system, poll.at
+        for row in poll.interfaces:
+            if self._watched(device, row.name):
+                events += self._interface(device, box, row, poll.at)
+        return events
+
+    # ------------------------------------------------------------------ SNMP reachability
+    def _silent(self, device: Device, box: _Box, poll: SnmpPoll, ping: DeviceState) -> list[Event]:
+        if ping is not DeviceState.UP:
+            box.failures = 0  # the device itself is the problem: ping's detector handles it
+            return []
+        box.failures += 1
+        if box.failures < self.settings.snmp_confirm_polls:
+            return []
+        summary = (
+            f"SNMP {device.name} ({device.address}) tidak menjawab ({poll.reason}), "
+            "padahal ping normal"
+        )
+        return self._open(
+            device, box, _fault(device, FaultKind.SNMP_UNREACHABLE, "", summary), poll.at
+        )
+
+    def _answered(self, device: Device, box: _Box, at: datetime) -> list[Event]:
+        box.failures = 0
+        return self._clear(box, fault_key(device.name, FaultKind.SNMP_UNREACHABLE), at, "answers")
+
+    # ------------------------------------------------------------------ reboots
+    def _uptime(self, device: Device, box: _Box, now: SystemInfo, at: datetime) -> list[Event]:
+        before, then = box.system, box.at
+        if before is None or then is None:
+            return []
+        elapsed = round((at - then).total_seconds() * 100)
+        agent_reset = _went_back(before.sys_uptime, now.sys_uptime, elapsed)
+        if not agent_reset:
+            return []
+        host_reset = _went_back(before.hr_uptime, now.hr_uptime, elapsed)
+        if now.hr_uptime is not None and before.hr_uptime is not None and not host_reset:
+            logger.info("%s: SNMP agent restarted (sysUpTime reset, host uptime not)", device.name)
+            return []
+        uptime_s = (now.hr_uptime if now.hr_uptime is not None else now.sys_uptime or 0) / 100
+        summary = (
+            f"{device.name} ({device.opd or device.site}) baru saja restart: "
+            f"uptime {_duration(uptime_s)}"
+        )
+        key = fault_key(device.name, FaultKind.DEVICE_REBOOTED)
+        fault = _fault(device, FaultKind.DEVICE_REBOOTED, "", summary)
+        events = self._open(device, box, fault, at)
+        return events + self._clear(box, key, at, "informational")
+
+    # ------------------------------------------------------------------ interfaces
+    def _watched(self, device: Device, name: str) -> bool:
+        mode = device.snmp.interfaces if device.snmp is not None else "all"
+        if mode == "all":
+            return True
+        if mode == "marked":
+            return name in device.ports
+        return bool(self._patterns[device.name].search(name))
+
+    def _interface(self, device: Device, box: _Box, row: InterfaceRow, at: datetime) -> list[Event]:
+        port = box.ports.setdefault(row.index, _Port(row.name))
+        port.name = row.name or port.name
+        events = self._disabled(device, box, row, at)
+        down_key = fault_key(device.name, FaultKind.INTERFACE_DOWN, port.name)
+        if row.admin_up is False:
+            events += self._clear(box, down_key, at, "admin down (sengaja)")
+        elif row.oper_up is True:
+            events += self._clear(box, down_key, at, "up")
+        elif port.oper_up is True and row.oper_up is False:
+            label = _label(row)
+            summary = f"Interface {label} di {device.name} ({device.opd}) putus (oper down)"
+            events += self._open(
+                device, box, _fault(device, FaultKind.INTERFACE_DOWN, port.name, summary), at
+            )
+        port.admin_up, port.oper_up = row.admin_up, row.oper_up
+        return events
+
+    def _disabled(self, device: Device, box: _Box, row: InterfaceRow, at: datetime) -> list[Event]:
+        mark = device.ports.get(row.name)
+        if mark is None or not mark.required_up:
+            return []
+        key = fault_key(device.name, FaultKind.INTERFACE_DISABLED, row.name)
+        if row.admin_up is False:
+            summary = (
+                f"Interface {_label(row)} di {device.name} ({device.opd}) dinonaktifkan "
+                "(admin down), padahal wajib aktif"
+            )
+            return self._open(
+                device, box, _fault(device, FaultKind.INTERFACE_DISABLED, row.name, summary), at
+            )
+        return self._clear(box, key, at, "admin up")
+
+    # ------------------------------------------------------------------ faults
+    def _open(self, device: Device, box: _Box, fault: Fault, at: datetime) -> list[Event]:
+        if fault.key in box.open:
+            return []
+        window = device.in_maintenance(at, self.inventory.tz)
+        if window is not None:
+            logger.info("%s during maintenance %r: no ticket", fault.key, window.name)
+            return []
+        box.open.add(fault.key)
+        return [FaultOpened(fault, at)]
+
+    @staticmethod
+    def _clear(box: _Box, key: str, at: datetime, reason: str) -> list[Event]:
+        if key not in box.open:
+            return []
+        box.open.discard(key)
+        return [FaultCleared(key, at, reason)]
+
+
+def _fault(device: Device, kind: FaultKind, subject: str, summary: str) -> Fault:
+    return Fault(device.name, kind, summary, device.opd, device.address, subject)
+
+
+def _went_back(before: int | None, now: int | None, elapsed_ticks: int) -> bool:
+    """True when a 32-bit TimeTicks clock restarted (a wrap at 2^32 is not a restart)."""
+    if before is None or now is None:
+        return False
+    expected = (before + elapsed_ticks) % TICKS_MOD
+    tolerance = max(WRAP_TOLERANCE_TICKS, elapsed_ticks // 10)
+    distance = min(abs(now - expected), TICKS_MOD - abs(now - expected))
+    if distance <= tolerance:
+        return False  # on schedule, including across a wrap
+    return now < before
+
+
+def _label(row: InterfaceRow) -> str:
+    return f"{row.name} ({row.alias})" if row.alias else row.name
+
+
+def _duration(seconds: float) -> str:
+    minutes, sec = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} jam {minutes} menit" if hours else f"{minutes} menit {sec} detik"
