@@ -31,6 +31,7 @@ from agent.detect import (
     FaultOpened,
     StateChanged,
 )
+from agent.snmpdetect import SnmpDetector
 from ticketing.faults import FaultKind
 from ticketing.states import TicketState
 
@@ -40,13 +41,27 @@ if TYPE_CHECKING:
     from types import TracebackType
 
     from agent.inventory import Device, Inventory
-    from collectors.model import Observation, PingTarget
+    from collectors.model import Observation, PingTarget, SnmpPoll, SnmpTarget
     from ticketing.store import TicketStore
 
 logger = logging.getLogger(__name__)
 
 TICK_SECONDS = 1.0
 _T = TypeVar("_T")
+
+
+class SnmpPoller(Protocol):
+    """What the daemon needs from an SNMP collector (the real one or a fake)."""
+
+    async def start(self) -> None:
+        """Open sockets and the SNMP engine."""
+
+    async def close(self) -> None:
+        """Release them."""
+
+    async def poll(self, target: SnmpTarget) -> SnmpPoll:
+        """Poll one device; failures come back as a SnmpPoll with a reason."""
+        ...
 
 
 class Prober(Protocol):
@@ -126,6 +141,7 @@ class Daemon:
         now: Callable[[], datetime] = utc_now,
         ready_file: Path | None = None,
         rng: random.Random | None = None,
+        snmp: SnmpPoller | None = None,
     ) -> None:
         """Wire the parts; nothing starts until :meth:`run`."""
         self.inventory = inventory
@@ -133,6 +149,9 @@ class Daemon:
         self.now = now
         self.ready_file = ready_file
         self.detector = Detector(inventory)
+        self.snmp = snmp
+        self.snmp_detector = SnmpDetector(inventory)
+        self.snmp_devices = [d for d in inventory.devices.values() if d.snmp is not None]
         self.writer = TicketWriter(store, now)
         self.devices = [d for d in inventory.devices.values() if d.ping.enabled]
         self._sem = asyncio.Semaphore(inventory.max_concurrent_probes)
@@ -164,6 +183,8 @@ class Daemon:
         await self.writer.call(store.migrate)
         await self._restore()
         await self.prober.start()
+        if self.snmp is not None:
+            await self.snmp.start()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stop)
@@ -174,6 +195,8 @@ class Daemon:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(sig)
             await self.prober.close()
+            if self.snmp is not None:
+                await self.snmp.close()
             self.writer.close()
             systemd.notify("STOPPING=1")
             logger.info("sigap stopped")
@@ -184,6 +207,11 @@ class Daemon:
             pollers = [
                 group.create_task(self._poll(d), name=f"poll:{d.name}") for d in self.devices
             ]
+            if self.snmp is not None:
+                pollers += [
+                    group.create_task(self._snmp_poll(self.snmp, d), name=f"snmp:{d.name}")
+                    for d in self.snmp_devices
+                ]
             ticker = group.create_task(self._ticker(), name="ticker")
             await self._stopping.wait()
             for task in [*pollers, ticker]:
@@ -196,6 +224,7 @@ class Daemon:
         active = await self.writer.call(self.writer.store.active)
         faults = [(t.device, FaultKind(t.kind)) for t in active if t.status is TicketState.OPEN]
         self.detector.restore(faults, self.now())
+        self.snmp_detector.restore(t.fault_key for t in active if t.fault_key)
         if active:
             logger.info("resuming %d active tickets from the database", len(active))
 
@@ -217,6 +246,23 @@ class Daemon:
             retry = self.detector.wants_reprobe(device.name)
             interval = self.inventory.detection.reprobe_interval if retry else device.ping.interval
             await self._sleep(wake, interval)
+
+    async def _snmp_poll(self, snmp: SnmpPoller, device: Device) -> None:
+        target = device.snmp_target()
+        settings = device.snmp
+        if target is None or settings is None:
+            return
+        await asyncio.sleep(self._rng.uniform(0, settings.interval))
+        while True:
+            try:
+                async with self._sem:
+                    result = await snmp.poll(target)
+            except Exception:  # a bug polling one device must not stop the others
+                logger.exception("SNMP poll of %s failed; retrying next interval", device.name)
+            else:
+                state = self.detector.state(device.name)
+                self._handle(self.snmp_detector.observe(result, state))
+            await asyncio.sleep(settings.interval)
 
     async def _ticker(self) -> None:
         while True:

@@ -28,10 +28,28 @@ STATUS_STYLE = {
     TicketState.RECOVERING: "yellow",
     TicketState.RESOLVED: "green",
 }
-KIND_LABEL = {"device_down": "perangkat mati", "flapping": "naik-turun (flapping)"}
+KIND_LABEL = {
+    "device_down": "perangkat mati",
+    "flapping": "naik-turun (flapping)",
+    "interface_down": "interface putus",
+    "interface_disabled": "interface dinonaktifkan",
+    "device_rebooted": "perangkat restart",
+    "link_saturated": "link penuh",
+    "interface_errors": "error interface",
+    "snmp_unreachable": "SNMP tidak menjawab",
+}
 WIDE = 110
 ZONE_NAMES = {"Asia/Makassar": " WITA", "Asia/Jakarta": " WIB", "Asia/Jayapura": " WIT"}
-KIND_SHORT = {"device_down": "mati", "flapping": "flapping"}
+KIND_SHORT = {
+    "device_down": "mati",
+    "flapping": "flapping",
+    "interface_down": "if putus",
+    "interface_disabled": "if nonaktif",
+    "device_rebooted": "restart",
+    "link_saturated": "link penuh",
+    "interface_errors": "if error",
+    "snmp_unreachable": "snmp diam",
+}
 EVENT_LABEL = {
     EventKind.OPENED: "dibuka",
     EventKind.CLEARED: "pulih, menunggu hold-down",

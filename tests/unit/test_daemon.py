@@ -13,9 +13,17 @@ from typing import TYPE_CHECKING
 import pytest
 
 from agent.config import load_inventory
-from agent.daemon import Daemon, Prober
+from agent.daemon import Daemon, Prober, SnmpPoller
 from agent.detect import DeviceState, FaultOpened
-from collectors.model import Observation, PingTarget, ProbeStatus
+from collectors.model import (
+    InterfaceRow,
+    Observation,
+    PingTarget,
+    ProbeStatus,
+    SnmpPoll,
+    SnmpTarget,
+    SystemInfo,
+)
 from ticketing.faults import Fault, FaultKind
 from ticketing.states import EventKind, TicketState
 from ticketing.store import TicketStore, TicketView
@@ -424,3 +432,64 @@ async def test_ready_file_written_once_after_every_device_was_polled(
         seen = fake.calls["other"]
         await wait_for(lambda: fake.calls["other"] >= seen + 3, "more rounds")
         assert not ready.exists()  # written once, not every round
+
+
+# ------------------------------------------------------------------ SNMP
+
+
+class FakeSnmp:
+    """Satisfies :class:`agent.daemon.SnmpPoller`: every device has ether1 + ether2."""
+
+    def __init__(self) -> None:
+        self.ether2_up = True
+        self.polls: Counter[str] = Counter()
+
+    async def start(self) -> None:
+        pass
+
+    async def close(self) -> None:
+        pass
+
+    async def poll(self, target: SnmpTarget) -> SnmpPoll:
+        self.polls[target.name] += 1
+        rows = (
+            InterfaceRow(1, "ether1", "uplink", admin_up=True, oper_up=True),
+            InterfaceRow(2, "ether2", "LAN OPD", admin_up=True, oper_up=self.ether2_up),
+        )
+        system = SystemInfo(sys_uptime=100_000 + 100 * self.polls[target.name], name=target.name)
+        return SnmpPoll(
+            target.name, datetime.now(UTC), ProbeStatus.OK, system=system, interfaces=rows
+        )
+
+
+def _is_a_poller(fake: FakeSnmp) -> SnmpPoller:
+    return fake
+
+
+async def test_snmp_interface_down_opens_one_ticket_and_clears(
+    tmp_path: Path, store: TicketStore
+) -> None:
+    path = tmp_path / "snmp.yaml"
+    path.write_text(
+        "office: {name: T}\n"
+        "defaults: {platform: mikrotik_routeros, role: router, ping: {interval: 0.05s},\n"
+        "           snmp: {community_env: C, interval: 0.05s}}\n"
+        "hosts:\n  rtr: {address: 10.52.0.1}\n"
+    )
+    inventory = load_inventory(path, env={"C": "c"})
+    snmp = FakeSnmp()
+    daemon = Daemon(
+        inventory, store, _is_a_prober(FakeProber()), snmp=_is_a_poller(snmp), rng=random.Random(3)
+    )
+    async with running(daemon):
+        await wait_for(lambda: snmp.polls["rtr"] >= 2, "two SNMP polls")
+        snmp.ether2_up = False
+        await wait_for(lambda: len(store.active()) == 1, "an interface_down ticket")
+        (ticket,) = store.active()
+        assert ticket.fault_key == "rtr/interface_down/ether2"
+        assert "ether2 (LAN OPD)" in ticket.summary
+        snmp.ether2_up = True
+        await wait_for(
+            lambda: store.active()[0].status is TicketState.RECOVERING, "the ticket to clear"
+        )
+    assert len(tickets(store)) == 1
