@@ -11,6 +11,10 @@ Rules (issue 4):
   2^32) did not go backwards. If sysUpTime reset but hrSystemUptime did not, the SNMP agent
   restarted: logged, no ticket. Reboots are informational: opened and cleared at once, so the
   ticket resolves itself after the hold-down.
+* ``link_saturated`` when in or out utilisation stays at or above ``saturation_pct`` for
+  ``saturation_for`` (clears 5 points below); ``interface_errors`` when errors + discards per
+  second stay at or above ``error_rate`` for ``error_for`` (clears below half). Rates come from
+  :mod:`collectors.counters`: counter wraps are handled, resets give no rate, not a spike.
 * ``snmp_unreachable`` after ``snmp_confirm_polls`` failed polls while ping says the device is
   UP: never confused with a dead device (while ping says DOWN, SNMP failures don't count).
 """
@@ -23,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from agent.detect import DeviceState, Event, FaultCleared, FaultOpened
+from collectors import counters
 from ticketing.faults import Fault, FaultKind, fault_key
 
 if TYPE_CHECKING:
@@ -34,17 +39,20 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-TICKS_MOD = 2**32  # TimeTicks are 32-bit hundredths of a second
-WRAP_TOLERANCE_TICKS = 3000  # 30 s of clock disagreement between poll time and agent time
+HYSTERESIS_PCT = 5.0  # a saturated link clears below threshold - 5 points
+ERROR_COUNTER_BITS = 32  # ifIn/OutErrors and Discards are Counter32
 
 
 @dataclass(slots=True)
 class _Port:
-    """What was last seen on one interface."""
+    """What was last seen on one interface, and since when a threshold has been exceeded."""
 
     name: str
     admin_up: bool | None = None
     oper_up: bool | None = None
+    row: InterfaceRow | None = None  # the previous sample (counters)
+    at: datetime | None = None
+    over: dict[FaultKind, datetime] = field(default_factory=dict)  # sustained-condition starts
 
 
 @dataclass(slots=True)
@@ -89,12 +97,19 @@ class SnmpDetector:
         if not poll.ok:
             return self._silent(device, box, poll, ping)
         events = self._answered(device, box, poll.at)
+        reset = False
         if poll.system is not None:
+            if box.system is not None and box.at is not None:
+                elapsed = (poll.at - box.at).total_seconds()
+                reset = counters.uptime_reset(box.system, poll.system, elapsed)
             events += self._uptime(device, box, poll.system, poll.at)
             box.system, box.at = poll.system, poll.at
         for row in poll.interfaces:
             if self._watched(device, row.name):
-                events += self._interface(device, box, row, poll.at)
+                port = box.ports.setdefault(row.index, _Port(row.name))
+                events += self._interface(device, box, port, row, poll.at)
+                events += self._traffic(device, box, port, row, poll.at, reset=reset)
+                port.row, port.at = row, poll.at
         return events
 
     # ------------------------------------------------------------------ SNMP reachability
@@ -122,11 +137,10 @@ class SnmpDetector:
         before, then = box.system, box.at
         if before is None or then is None:
             return []
-        elapsed = round((at - then).total_seconds() * 100)
-        agent_reset = _went_back(before.sys_uptime, now.sys_uptime, elapsed)
-        if not agent_reset:
+        elapsed = (at - then).total_seconds()
+        if not counters.ticks_went_backwards(before.sys_uptime, now.sys_uptime, elapsed):
             return []
-        host_reset = _went_back(before.hr_uptime, now.hr_uptime, elapsed)
+        host_reset = counters.ticks_went_backwards(before.hr_uptime, now.hr_uptime, elapsed)
         if now.hr_uptime is not None and before.hr_uptime is not None and not host_reset:
             logger.info("%s: SNMP agent restarted (sysUpTime reset, host uptime not)", device.name)
             return []
@@ -149,8 +163,9 @@ class SnmpDetector:
             return name in device.ports
         return bool(self._patterns[device.name].search(name))
 
-    def _interface(self, device: Device, box: _Box, row: InterfaceRow, at: datetime) -> list[Event]:
-        port = box.ports.setdefault(row.index, _Port(row.name))
+    def _interface(
+        self, device: Device, box: _Box, port: _Port, row: InterfaceRow, at: datetime
+    ) -> list[Event]:
         port.name = row.name or port.name
         events = self._disabled(device, box, row, at)
         down_key = fault_key(device.name, FaultKind.INTERFACE_DOWN, port.name)
@@ -182,6 +197,81 @@ class SnmpDetector:
             )
         return self._clear(box, key, at, "admin up")
 
+    # ------------------------------------------------------------------ rates
+    def _traffic(
+        self,
+        device: Device,
+        box: _Box,
+        port: _Port,
+        row: InterfaceRow,
+        at: datetime,
+        *,
+        reset: bool,
+    ) -> list[Event]:
+        """Sustained saturation and error rates, from this sample and the previous one."""
+        prev, then = port.row, port.at
+        if prev is None or then is None:
+            return []
+        dt = (at - then).total_seconds()
+        util = _utilisation(prev, row, dt, reset=reset)
+        errors = _error_rate(prev, row, dt, reset=reset)
+        s = self.settings
+        label = _label(row)
+        events: list[Event] = []
+        if util is not None:
+            pct = util * 100
+            summary = (
+                f"Link {label} di {device.name} ({device.opd}) penuh: {pct:.0f}% dari "
+                f"{row.high_speed_mbps} Mbps selama {s.saturation_for / 60:.0f} menit"
+            )
+            events += self._sustained(
+                device,
+                box,
+                port,
+                _fault(device, FaultKind.LINK_SATURATED, port.name, summary),
+                at,
+                over=pct >= s.saturation_pct,
+                below=pct < s.saturation_pct - HYSTERESIS_PCT,
+                hold=s.saturation_for,
+            )
+        if errors is not None:
+            summary = (
+                f"Error/discard tinggi di {label} ({device.name}, {device.opd}): "
+                f"{errors:.1f} per detik selama {s.error_for / 60:.0f} menit"
+            )
+            events += self._sustained(
+                device,
+                box,
+                port,
+                _fault(device, FaultKind.INTERFACE_ERRORS, port.name, summary),
+                at,
+                over=errors >= s.error_rate,
+                below=errors < s.error_rate / 2,
+                hold=s.error_for,
+            )
+        return events
+
+    def _sustained(
+        self,
+        device: Device,
+        box: _Box,
+        port: _Port,
+        fault: Fault,
+        at: datetime,
+        *,
+        over: bool,
+        below: bool,
+        hold: float,
+    ) -> list[Event]:
+        """Open after ``over`` held for ``hold`` seconds; clear once clearly ``below``."""
+        if over:
+            since = port.over.setdefault(fault.kind, at)
+            if (at - since).total_seconds() >= hold:
+                return self._open(device, box, fault, at)
+            return []
+        port.over.pop(fault.kind, None)
+        return self._clear(box, fault.key, at, "normal") if below else []
+
     # ------------------------------------------------------------------ faults
     def _open(self, device: Device, box: _Box, fault: Fault, at: datetime) -> list[Event]:
         if fault.key in box.open:
@@ -205,16 +295,34 @@ def _fault(device: Device, kind: FaultKind, subject: str, summary: str) -> Fault
     return Fault(device.name, kind, summary, device.opd, device.address, subject)
 
 
-def _went_back(before: int | None, now: int | None, elapsed_ticks: int) -> bool:
-    """True when a 32-bit TimeTicks clock restarted (a wrap at 2^32 is not a restart)."""
-    if before is None or now is None:
-        return False
-    expected = (before + elapsed_ticks) % TICKS_MOD
-    tolerance = max(WRAP_TOLERANCE_TICKS, elapsed_ticks // 10)
-    distance = min(abs(now - expected), TICKS_MOD - abs(now - expected))
-    if distance <= tolerance:
-        return False  # on schedule, including across a wrap
-    return now < before
+def _utilisation(prev: InterfaceRow, row: InterfaceRow, dt: float, *, reset: bool) -> float | None:
+    """The higher of in/out utilisation between two samples, or None when unknown."""
+    ceiling = counters.octets_ceiling(row.high_speed_mbps)
+    rates = [
+        counters.rate(a, b, dt, row.counter_bits, ceiling=ceiling, reset=reset)
+        for a, b in ((prev.in_octets, row.in_octets), (prev.out_octets, row.out_octets))
+        if a is not None and b is not None
+    ]
+    known = [r for r in rates if r is not None]
+    return counters.utilisation(max(known), row.high_speed_mbps) if known else None
+
+
+def _error_rate(prev: InterfaceRow, row: InterfaceRow, dt: float, *, reset: bool) -> float | None:
+    """Errors plus discards per second, in and out (32-bit counters), or None when unknown."""
+    pairs = [
+        (a, b)
+        for a, b in (
+            (prev.in_errors, row.in_errors),
+            (prev.out_errors, row.out_errors),
+            (prev.in_discards, row.in_discards),
+            (prev.out_discards, row.out_discards),
+        )
+        if a is not None and b is not None
+    ]
+    rates = [counters.rate(a, b, dt, ERROR_COUNTER_BITS, reset=reset) for a, b in pairs]
+    if not rates or any(r is None for r in rates):
+        return None
+    return sum(r for r in rates if r is not None)
 
 
 def _label(row: InterfaceRow) -> str:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Final
 
-from pysnmp.error import PySnmpError  # type: ignore[import-untyped]
-from pysnmp.hlapi.v3arch.asyncio import (  # type: ignore[import-untyped]
+from pysnmp.error import PySnmpError
+from pysnmp.hlapi.v3arch.asyncio import (
     CommunityData,
     ContextData,
     ObjectIdentity,
@@ -27,7 +27,7 @@ from pysnmp.hlapi.v3arch.asyncio import (  # type: ignore[import-untyped]
     usmNoAuthProtocol,
     usmNoPrivProtocol,
 )
-from pysnmp.proto import errind  # type: ignore[import-untyped]
+from pysnmp.proto import errind
 
 from collectors._ber import RESPONSE, Pdu, Varbind, decode_oid, encode_oid_content
 from collectors._snmp_transport import TIMEOUT_REASON

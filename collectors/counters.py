@@ -80,7 +80,7 @@ def utilisation(octets_per_second: float | None, high_speed_mbps: int | None) ->
     return octets_per_second * 8 / (high_speed_mbps * 1_000_000)
 
 
-def _ticks_went_backwards(prev: int | None, cur: int | None, elapsed: float) -> bool:
+def ticks_went_backwards(prev: int | None, cur: int | None, elapsed: float) -> bool:
     """True when a 32-bit TimeTicks uptime did not advance by about ``elapsed`` seconds.
 
     A wrap at 497 days is not a restart: prev + elapsed (mod 2**32) must land near cur.
@@ -100,9 +100,9 @@ def uptime_reset(prev: SystemInfo, cur: SystemInfo, elapsed: float) -> bool:
     Any uptime source going backwards (sysUpTime, hrSystemUptime, snmpEngineTime within the
     same boot) or snmpEngineBoots going up says so; a 32-bit TimeTicks wrap does not.
     """
-    if _ticks_went_backwards(prev.sys_uptime, cur.sys_uptime, elapsed):
+    if ticks_went_backwards(prev.sys_uptime, cur.sys_uptime, elapsed):
         return True
-    if _ticks_went_backwards(prev.hr_uptime, cur.hr_uptime, elapsed):
+    if ticks_went_backwards(prev.hr_uptime, cur.hr_uptime, elapsed):
         return True
     if prev.engine_boots is not None and cur.engine_boots is not None:
         if cur.engine_boots != prev.engine_boots:

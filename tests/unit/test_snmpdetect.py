@@ -9,7 +9,9 @@ import pytest
 
 from agent.config import load_inventory
 from agent.detect import DeviceState, FaultCleared, FaultOpened
-from agent.snmpdetect import TICKS_MOD, SnmpDetector, _went_back
+from agent.snmpdetect import SnmpDetector
+from collectors.counters import TIMETICKS_MODULUS as TICKS_MOD
+from collectors.counters import ticks_went_backwards
 from collectors.model import InterfaceRow, ProbeStatus, SnmpPoll, SystemInfo
 
 if TYPE_CHECKING:
@@ -124,15 +126,15 @@ def test_sysuptime_wrap_at_497_days_is_not_a_reboot(det: SnmpDetector) -> None:
 @pytest.mark.parametrize(
     ("before", "now", "elapsed", "expected"),
     [
-        (1000, 7000, 6000, False),
-        (TICKS_MOD - 100, 5900, 6000, False),  # wrap
-        (500_000, 200, 6000, True),  # restart
-        (None, 5, 6000, False),
-        (1000, 1000 + 6000 + 2000, 6000, False),  # small clock skew
+        (1000, 7000, 60.0, False),
+        (TICKS_MOD - 100, 5900, 60.0, False),  # wrap
+        (500_000, 200, 60.0, True),  # restart
+        (None, 5, 60.0, False),
+        (1000, 1000 + 6000 + 200, 60.0, False),  # small clock skew
     ],
 )
-def test_went_back(before: int | None, now: int, elapsed: int, expected: bool) -> None:
-    assert _went_back(before, now, elapsed) is expected
+def test_went_back(before: int | None, now: int, elapsed: float, expected: bool) -> None:
+    assert ticks_went_backwards(before, now, elapsed) is expected
 
 
 def test_snmp_unreachable_only_while_ping_up(det: SnmpDetector) -> None:
@@ -161,3 +163,79 @@ def test_secret_is_read_and_redacted(tmp_path: Path) -> None:
     assert target is not None
     assert target.auth.community == "s3cret"
     assert "s3cret" not in repr(target)
+
+
+def traffic_row(in_octets: int, errors: int = 0, bits: int = 64) -> InterfaceRow:
+    return InterfaceRow(
+        5,
+        "ether5",
+        "WAN",
+        admin_up=True,
+        oper_up=True,
+        high_speed_mbps=100,
+        in_octets=in_octets,
+        out_octets=0,
+        counter_bits=bits,
+        in_errors=errors,
+        out_errors=0,
+        in_discards=0,
+        out_discards=0,
+    )
+
+
+def feed(
+    det: SnmpDetector,
+    samples: list[tuple[int, int]],
+    step: int = 30,
+    bits: int = 64,
+    uptimes: list[int] | None = None,
+) -> list:
+    """samples: (octets, errors) per poll, ``step`` seconds apart."""
+    events = []
+    for i, (octets, errors) in enumerate(samples):
+        up = uptimes[i] if uptimes else 100_000 + i * step * 100
+        events += det.observe(
+            poll(T0 + timedelta(seconds=i * step), (traffic_row(octets, errors, bits),), up), UP
+        )
+    return events
+
+
+BYTES_95PCT_30S = int(100e6 / 8 * 0.95 * 30)  # 95 % of 100 Mbit/s for 30 s
+
+
+def test_saturation_needs_five_sustained_minutes_then_clears(det: SnmpDetector) -> None:
+    full = [(i * BYTES_95PCT_30S, 0) for i in range(12)]  # 5.5 min at 95 %
+    events = feed(det, full[:10])  # 4.5 min of samples: not yet
+    assert keys(events, FaultOpened) == []
+    events = feed(det, full)
+    assert keys(events, FaultOpened) == ["rtr/link_saturated/ether5"]
+    assert "95%" in next(e for e in events if isinstance(e, FaultOpened)).fault.summary
+
+
+def test_saturation_clears_when_quiet(det: SnmpDetector) -> None:
+    busy = [(i * BYTES_95PCT_30S, 0) for i in range(12)]
+    quiet = [(busy[-1][0] + i * 1000, 0) for i in range(1, 3)]
+    events = feed(det, busy + quiet)
+    assert keys(events, FaultCleared) == ["rtr/link_saturated/ether5"]
+
+
+def test_32bit_wrap_is_traffic_not_a_spike_and_reset_is_no_rate(det: SnmpDetector) -> None:
+    step = int(100e6 / 8 * 0.10 * 30)  # 10 %: never saturated
+    start = 2**32 - step  # wraps on the next sample
+    samples = [((start + i * step) % 2**32, 0) for i in range(15)]
+    assert keys(feed(det, samples, bits=32), FaultOpened) == []
+
+
+def test_counter_reset_after_reboot_gives_no_spike(det: SnmpDetector) -> None:
+    uptimes = [100_000 + i * 3000 for i in range(6)] + [500 + i * 3000 for i in range(9)]
+    octets = [10**12 + i * 1000 for i in range(6)] + [i * 1000 for i in range(9)]
+    events = feed(det, list(zip(octets, [0] * 15, strict=True)), uptimes=uptimes)
+    assert keys(events, FaultOpened) == ["rtr/device_rebooted"]  # and no link_saturated
+
+
+def test_interface_errors_sustained(det: SnmpDetector) -> None:
+    samples = [(i * 1000, i * 30 * 3) for i in range(12)]  # 3 errors/s for 5.5 min
+    calm = [(12_000 + i, samples[-1][1]) for i in range(1, 3)]  # then no new errors
+    events = feed(det, samples + calm)
+    assert keys(events, FaultOpened) == ["rtr/interface_errors/ether5"]
+    assert keys(events, FaultCleared) == ["rtr/interface_errors/ether5"]
