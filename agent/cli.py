@@ -120,11 +120,19 @@ def run(
     """Run the monitoring daemon (foreground; systemd runs it as a service)."""
     from agent.daemon import Daemon  # noqa: PLC0415 - keep `sigap check` start-up light
     from collectors.ping import PingCollector  # noqa: PLC0415
+    from collectors.snmp import SnmpCollector  # noqa: PLC0415
 
     inventory = load_inventory(inventory_path)
     labctl.refuse_lab_inventory_outside_lab(inventory)
     store = _store(inventory, db, hold_down=hold_down)
-    daemon = Daemon(inventory, store, PingCollector(), ready_file=ready_file)
+    uses_snmp = any(d.snmp is not None for d in inventory.devices.values())
+    daemon = Daemon(
+        inventory,
+        store,
+        PingCollector(),
+        ready_file=ready_file,
+        snmp=SnmpCollector() if uses_snmp else None,
+    )
     try:
         asyncio.run(daemon.run())
     finally:
