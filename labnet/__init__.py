@@ -4,6 +4,16 @@ from __future__ import annotations
 
 from labnet.errors import LabError
 from labnet.lab import DeviceFaults, Lab, LabStatus
-from labnet.topology import LabDevice, LabSpec, tree_spec
+from labnet.topology import LabDevice, LabSnmp, LabSnmpUser, LabSpec, tree_spec
 
-__all__ = ["DeviceFaults", "Lab", "LabDevice", "LabError", "LabSpec", "LabStatus", "tree_spec"]
+__all__ = [
+    "DeviceFaults",
+    "Lab",
+    "LabDevice",
+    "LabError",
+    "LabSnmp",
+    "LabSnmpUser",
+    "LabSpec",
+    "LabStatus",
+    "tree_spec",
+]

@@ -2,7 +2,9 @@
 
 Faults available: a device dead (``fail``), its uplink down (``link_down``) and random
 packet loss (``loss``, via nftables ``numgen random``). Latency cannot be injected: this
-kernel has no ``sch_netem``.
+kernel has no ``sch_netem``. Devices with ``snmp`` (see labnet.snmpd) also have LAN ports
+and a real snmpd: a port admin-down (``if_down``), a cable unplugged (``unplug``: admin up,
+oper down), the SNMP agent dead (``snmp_stop``) or restarted (``snmp_restart``).
 """
 
 from __future__ import annotations
@@ -17,11 +19,11 @@ import subprocess
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from labnet import plan
+from labnet import plan, snmpd
 from labnet.errors import (
     LabCommandError,
     LabError,
@@ -50,11 +52,44 @@ class DeviceFaults:
     failed: bool = False
     link_down: bool = False
     loss_pct: int = 0
+    ports_down: tuple[str, ...] = ()  # LAN ports administratively down (if_down)
+    unplugged: tuple[str, ...] = ()  # LAN ports whose peer is down (unplug)
+    snmp_stopped: bool = False
 
     @property
     def any(self) -> bool:
         """Return True when at least one fault is active."""
-        return self.failed or self.link_down or self.loss_pct > 0
+        return (
+            self.failed
+            or self.link_down
+            or self.loss_pct > 0
+            or bool(self.ports_down)
+            or bool(self.unplugged)
+            or self.snmp_stopped
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the JSON form stored in the state file."""
+        return {
+            "failed": self.failed,
+            "link_down": self.link_down,
+            "loss_pct": self.loss_pct,
+            "ports_down": list(self.ports_down),
+            "unplugged": list(self.unplugged),
+            "snmp_stopped": self.snmp_stopped,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> DeviceFaults:
+        """Parse the JSON form."""
+        return cls(
+            failed=bool(data.get("failed")),
+            link_down=bool(data.get("link_down")),
+            loss_pct=int(data.get("loss_pct", 0)),
+            ports_down=tuple(str(p) for p in data.get("ports_down", ())),
+            unplugged=tuple(str(p) for p in data.get("unplugged", ())),
+            snmp_stopped=bool(data.get("snmp_stopped")),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,11 +120,7 @@ class _State:
             "phase": self.phase,
             "spec": self.spec.to_json(),
             "index": plan.index_map(self.spec),
-            "faults": {
-                name: {"failed": f.failed, "link_down": f.link_down, "loss_pct": f.loss_pct}
-                for name, f in sorted(self.faults.items())
-                if f.any
-            },
+            "faults": {name: f.to_json() for name, f in sorted(self.faults.items()) if f.any},
         }
 
     @classmethod
@@ -98,11 +129,7 @@ class _State:
         if data.get("version") != STATE_VERSION:
             raise LabError(f"unsupported lab state version {data.get('version')!r}")
         faults = {
-            str(name): DeviceFaults(
-                failed=bool(f.get("failed")),
-                link_down=bool(f.get("link_down")),
-                loss_pct=int(f.get("loss_pct", 0)),
-            )
+            str(name): DeviceFaults.from_json(dict(f))
             for name, f in dict(data.get("faults", {})).items()
         }
         return cls(spec=LabSpec.from_json(data["spec"]), phase=str(data["phase"]), faults=faults)
@@ -191,6 +218,22 @@ class Lab:
         state = self._require_state()
         self._check_device(state, device)
         return plan.device_netns(self.name, device)
+
+    def ports(self, device: str) -> list[str]:
+        """Return the LAN port names of ``device`` (empty unless it runs snmpd)."""
+        state = self._require_state()
+        self._check_device(state, device)
+        return plan.lan_ports(state.spec.device(device))
+
+    def uplink(self, device: str) -> str:
+        """Return the device-side name of the uplink of ``device`` (e.g. ``ether1``)."""
+        state = self._require_state()
+        self._check_device(state, device)
+        return plan.uplink_name(state.spec.device(device).platform)
+
+    def snmp_dir(self, device: str) -> Path:
+        """Return the directory of the snmpd of ``device`` (conf, log, pid, persistent)."""
+        return self.state_dir / "snmp" / device
 
     # -- lifecycle --------------------------------------------------------------------
 
@@ -299,13 +342,65 @@ class Lab:
             self._check_device(state, device)
             current = state.faults.get(device, DeviceFaults())
             parent_ns, link = self._uplink(state.spec, device)
+            uplink = plan.uplink_name(state.spec.device(device).platform)
             _ip_batch(parent_ns, [f"link set {link} down"])
-            _ip_batch(plan.device_netns(self.name, device), [f"link set {plan.UPLINK} down"])
-            state.faults[device] = DeviceFaults(current.failed, True, current.loss_pct)
+            _ip_batch(plan.device_netns(self.name, device), [f"link set {uplink} down"])
+            state.faults[device] = replace(current, link_down=True)
+            self._write_state(state)
+
+    def if_down(self, device: str, port: str) -> None:
+        """Set LAN ``port`` of ``device`` administratively down (ifAdminStatus down)."""
+        self._port_change(device, port, admin_down=True)
+
+    def if_up(self, device: str, port: str) -> None:
+        """Set LAN ``port`` of ``device`` administratively up again."""
+        self._port_change(device, port, admin_down=False)
+
+    def unplug(self, device: str, port: str) -> None:
+        """Pull the cable of LAN ``port``: its hidden peer goes down (admin up, oper down)."""
+        self._port_change(device, port, unplugged=True)
+
+    def plug(self, device: str, port: str) -> None:
+        """Plug the cable of LAN ``port`` back in (oper up again if admin up)."""
+        self._port_change(device, port, unplugged=False)
+
+    def snmp_stop(self, device: str) -> None:
+        """Kill the SNMP agent of ``device``: SNMP goes silent, ping still answers."""
+        _require_root()
+        with self._lock:
+            state = self._require_state()
+            self._check_snmp_device(state, device)
+            snmpd.stop(self.snmp_dir(device))
+            current = state.faults.get(device, DeviceFaults())
+            state.faults[device] = replace(current, snmp_stopped=True)
+            self._write_state(state)
+
+    def snmp_start(self, device: str) -> None:
+        """Start the SNMP agent of ``device`` again (no-op if running); waits until ready."""
+        _require_root()
+        with self._lock:
+            state = self._require_state()
+            self._check_snmp_device(state, device)
+            if snmpd.read_pid(self.snmp_dir(device)) is None:
+                self._start_agents(state, [device])
+            current = state.faults.get(device, DeviceFaults())
+            state.faults[device] = replace(current, snmp_stopped=False)
+            self._write_state(state)
+
+    def snmp_restart(self, device: str) -> None:
+        """Restart the SNMP agent (sysUpTime resets, the host's uptime does not: no reboot)."""
+        _require_root()
+        with self._lock:
+            state = self._require_state()
+            self._check_snmp_device(state, device)
+            snmpd.stop(self.snmp_dir(device))
+            self._start_agents(state, [device])
+            current = state.faults.get(device, DeviceFaults())
+            state.faults[device] = replace(current, snmp_stopped=False)
             self._write_state(state)
 
     def restore(self, device: str) -> None:
-        """Undo fail, link_down and loss on ``device`` (idempotent)."""
+        """Undo every fault on ``device`` (idempotent): fail, link_down, loss, ports, snmp."""
         _require_root()
         with self._lock:
             state = self._require_state()
@@ -317,7 +412,20 @@ class Lab:
                 _ip_batch(plan.device_netns(self.name, device), device_side)
                 _ip_batch(parent_ns, parent_side)
             _nft(plan.device_netns(self.name, device), plan.fault_ruleset(failed=False, loss_pct=0))
+            if current.ports_down:
+                _ip_batch(
+                    plan.device_netns(self.name, device),
+                    [f"link set {p} up" for p in current.ports_down],
+                )
+            if current.unplugged:
+                peers = plan.port_peers(state.spec, device)
+                _ip_batch(
+                    plan.wire_netns(self.name),
+                    [f"link set {peers[p]} up" for p in current.unplugged],
+                )
             state.faults.pop(device, None)
+            if current.snmp_stopped and snmpd.read_pid(self.snmp_dir(device)) is None:
+                self._start_agents(state, [device])
             self._write_state(state)
 
     # -- internals --------------------------------------------------------------------
@@ -331,15 +439,107 @@ class Lab:
             state = self._require_state()
             self._check_device(state, device)
             cur = state.faults.get(device, DeviceFaults())
-            new = DeviceFaults(
+            new = replace(
+                cur,
                 failed=cur.failed if failed is None else failed,
-                link_down=cur.link_down,
                 loss_pct=cur.loss_pct if loss_pct is None else loss_pct,
             )
-            ruleset = plan.fault_ruleset(failed=new.failed, loss_pct=new.loss_pct)
+            ruleset = plan.fault_ruleset(
+                failed=new.failed,
+                loss_pct=new.loss_pct,
+                uplink=plan.uplink_name(state.spec.device(device).platform),
+            )
             _nft(plan.device_netns(self.name, device), ruleset)
             state.faults[device] = new
             self._write_state(state)
+
+    def _port_change(
+        self,
+        device: str,
+        port: str,
+        *,
+        admin_down: bool | None = None,
+        unplugged: bool | None = None,
+    ) -> None:
+        """Set ``port`` admin up/down (device side) or plugged/unplugged (hidden peer)."""
+        _require_root()
+        with self._lock:
+            state = self._require_state()
+            self._check_device(state, device)
+            peers = plan.port_peers(state.spec, device)
+            if port not in peers:
+                raise LabError(
+                    f"device {device!r} has no LAN port {port!r} "
+                    f"(ports: {', '.join(peers) or 'none, snmp is off'})"
+                )
+            cur = state.faults.get(device, DeviceFaults())
+            new = cur
+            if admin_down is not None:
+                updown = "down" if admin_down else "up"
+                _ip_batch(plan.device_netns(self.name, device), [f"link set {port} {updown}"])
+                new = replace(new, ports_down=_toggle(new.ports_down, port, on=admin_down))
+            if unplugged is not None:
+                updown = "down" if unplugged else "up"
+                _ip_batch(plan.wire_netns(self.name), [f"link set {peers[port]} {updown}"])
+                new = replace(new, unplugged=_toggle(new.unplugged, port, on=unplugged))
+            state.faults[device] = new
+            self._write_state(state)
+
+    def _check_snmp_device(self, state: _State, device: str) -> None:
+        """Raise UnknownDeviceError / LabError unless ``device`` runs snmpd in this lab."""
+        self._check_device(state, device)
+        if not state.spec.device(device).snmp:
+            raise LabError(f"device {device!r} has no snmpd (LabDevice.snmp is False)")
+
+    def _path_clean(self, state: _State, device: str) -> bool:
+        """Return True if neither ``device`` nor an ancestor has a reachability fault."""
+        cur: str | None = device
+        while cur is not None:  # bounded: a validated spec has no cycles
+            f = state.faults.get(cur, DeviceFaults())
+            if f.failed or f.link_down or f.loss_pct:
+                return False
+            cur = state.spec.device(cur).parent
+        return True
+
+    def _start_agents(self, state: _State, devices: Sequence[str]) -> None:
+        """Write confs, start snmpd for ``devices`` in parallel, wait until each is ready.
+
+        Ready means answering a real v2c GET from the NOC with the configured speed of
+        the uplink (net-snmp applies ``interface`` speeds only at its first ifTable
+        reload, ~3 s after start); for a device whose path is faulty (failed, link down,
+        lossy) only that the agent is running.
+        """
+        spec = state.spec
+        speed = snmpd.gauge(plan.UPLINK_SPEED_BPS // 1_000_000)
+
+        def launch(device: str) -> tuple[str, int]:
+            agent_dir = self.snmp_dir(device)
+            snmpd.write_conf(agent_dir, snmpd.conf(self.name, spec, device))
+            ifindex = snmpd.start(plan.device_netns(self.name, device), agent_dir)
+            return device, ifindex[plan.uplink_name(spec.device(device).platform)]
+
+        workers = max(1, min(MAX_WORKERS, (os.cpu_count() or 1) * 2))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="labnet-snmp") as pool:
+            uplinks = dict(pool.map(launch, devices))
+        probe = {
+            d: snmpd.Probe(spec.device(d).address, (*snmpd.IF_HIGH_SPEED, uplinks[d]), speed)
+            for d in devices
+            if self._path_clean(state, d)
+        }
+        deadline = time.monotonic() + snmpd.READY_TIMEOUT_S
+        silent = snmpd.wait_answering(self.noc_netns, probe, spec.snmp.community)
+        for device in devices:
+            while snmpd.read_pid(self.snmp_dir(device)) is None:
+                if time.monotonic() > deadline:
+                    silent.append(device)
+                    break
+                time.sleep(0.05)
+        if silent:
+            log = self.snmp_dir(silent[0]) / "snmpd.log"
+            tail = log.read_text()[-500:] if log.exists() else "(no log)"
+            raise LabError(
+                f"snmpd not ready on {len(silent)} devices (e.g. {silent[0]}): {tail.strip()}"
+            )
 
     def _uplink(self, spec: LabSpec, device: str) -> tuple[str, str]:
         """Return (parent netns, parent-side veth name) of the device's uplink."""
@@ -350,13 +550,21 @@ class Lab:
     def _build(self, spec: LabSpec) -> None:
         """Create namespaces and veths (one spawn), then configure each netns in parallel."""
         t0 = time.monotonic()
-        _ip_batch(None, plan.creation_batch(self.name, spec))
+        _ip_batch(
+            None, plan.creation_batch(self.name, spec) + plan.ports_creation_batch(self.name, spec)
+        )
         t1 = time.monotonic()
         jobs: list[tuple[str, list[str], bool]] = [(self.noc_netns, plan.noc_batch(spec), False)]
         jobs += [
-            (plan.device_netns(self.name, d.name), plan.device_batch(spec, d.name), True)
+            (
+                plan.device_netns(self.name, d.name),
+                plan.device_batch(spec, d.name) + (plan.port_batch(spec, d.name) if d.snmp else []),
+                True,
+            )
             for d in spec.devices
         ]
+        if spec.snmp_devices:
+            jobs.append((plan.wire_netns(self.name), plan.wire_batch(spec), False))
 
         def configure(job: tuple[str, list[str], bool]) -> None:
             netns, lines, forwarding = job
@@ -367,12 +575,17 @@ class Lab:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="labnet") as pool:
             for _ in pool.map(configure, jobs):  # re-raises the first failure
                 pass
+        t2 = time.monotonic()
+        if spec.snmp_devices:
+            state = _State(spec=spec, phase="building", faults={})
+            self._start_agents(state, [d.name for d in spec.snmp_devices])
         logger.debug(
-            "lab %s: create %.2f s, configure %.2f s (%d workers)",
+            "lab %s: create %.2f s, configure %.2f s (%d workers), snmpd %.2f s",
             self.name,
             t1 - t0,
-            time.monotonic() - t1,
+            t2 - t1,
             workers,
+            time.monotonic() - t2,
         )
 
     def _lab_netns(self) -> list[str]:
@@ -408,7 +621,17 @@ class Lab:
         expected = {self.noc_netns} | {
             plan.device_netns(self.name, d.name) for d in state.spec.devices
         }
+        if state.spec.snmp_devices:
+            expected.add(plan.wire_netns(self.name))
         problems = []
+        dead = [
+            d.name
+            for d in state.spec.snmp_devices
+            if not state.faults.get(d.name, DeviceFaults()).snmp_stopped
+            and snmpd.read_pid(self.snmp_dir(d.name)) is None
+        ]
+        if dead:
+            problems.append(f"{len(dead)} snmpd not running (e.g. {dead[0]})")
         missing = sorted(expected - present)
         if missing:
             problems.append(f"{len(missing)} namespaces missing (e.g. {missing[0]})")
@@ -496,6 +719,12 @@ class Lab:
             raise UnknownDeviceError(
                 f"unknown device {device!r} in lab {self.name} (known: {shown})"
             )
+
+
+def _toggle(items: tuple[str, ...], item: str, *, on: bool) -> tuple[str, ...]:
+    """Return ``items`` with ``item`` added (``on``) or removed, sorted, no duplicates."""
+    rest = {i for i in items if i != item}
+    return tuple(sorted(rest | {item} if on else rest))
 
 
 def _pids_in(targets: set[tuple[int, int]]) -> list[int]:

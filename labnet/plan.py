@@ -26,11 +26,34 @@ from labnet.topology import parse_prefixes
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from labnet.topology import LabSpec
+    from labnet.topology import LabDevice, LabSpec
 
 LAB_NAME_RE = re.compile(r"^[a-z][a-z0-9]{0,15}$")
-UPLINK = "up0"
+UPLINK = "up0"  # uplink name of a device without a known platform
 FAULT_TABLE = "labnet"
+
+# platform -> (uplink name, LAN port name pattern); Linux names cannot contain '/'
+_PORT_NAMES: dict[str, tuple[str, str]] = {
+    "mikrotik_routeros": ("ether1", "ether{n1}"),
+    "cisco_ios": ("Gi0-0", "Gi0-{n}"),
+    "cisco_xe": ("Gi0-0", "Gi0-{n}"),
+    "linux": ("eth0", "eth{n}"),
+}
+_DEFAULT_PORT_NAMES = (UPLINK, "eth{n}")
+LAN_PORTS = 4
+SWITCH_LAN_PORTS = 8
+UPLINK_SPEED_BPS = 100_000_000
+LINK_SPEED_BPS = 1_000_000_000
+LAN_ALIASES = (
+    "LAN OPD",
+    "LAN pelayanan",
+    "WiFi tamu",
+    "CCTV",
+    "LAN keuangan",
+    "printer",
+    "LAN rapat",
+    "cadangan",
+)
 
 
 def check_lab_name(name: str) -> None:
@@ -60,6 +83,36 @@ def guard_table(lab: str) -> str:
 def netns_prefix(lab: str) -> str:
     """Return the prefix shared by every netns of lab ``lab`` (used by crash cleanup)."""
     return f"{lab}-"
+
+
+def wire_netns(lab: str) -> str:
+    """Return the netns holding the hidden peer ends of every LAN port of lab ``lab``."""
+    return f"{lab}-wire"
+
+
+def uplink_name(platform: str) -> str:
+    """Return the device-side name of the uplink for ``platform`` (``up0`` if unknown)."""
+    return _PORT_NAMES.get(platform, _DEFAULT_PORT_NAMES)[0]
+
+
+def lan_ports(dev: LabDevice) -> list[str]:
+    """Return the LAN port names of ``dev`` (only devices with ``snmp`` have ports)."""
+    if not dev.snmp:
+        return []
+    pattern = _PORT_NAMES.get(dev.platform, _DEFAULT_PORT_NAMES)[1]
+    count = SWITCH_LAN_PORTS if dev.role == "switch" else LAN_PORTS
+    return [pattern.format(n=n, n1=n + 1) for n in range(1, count + 1)]
+
+
+def port_peer(index: int, port_no: int) -> str:
+    """Return the name of the hidden peer (in the wire netns) of LAN port ``port_no``."""
+    return f"w{index}p{port_no}"
+
+
+def port_peers(spec: LabSpec, device: str) -> dict[str, str]:
+    """Return LAN port name -> hidden peer name for ``device``."""
+    i = index_map(spec)[device]
+    return {port: port_peer(i, n) for n, port in enumerate(lan_ports(spec.device(device)), 1)}
 
 
 def child_link(index: int) -> str:
@@ -124,9 +177,54 @@ def creation_batch(lab: str, spec: LabSpec) -> list[str]:
         i = index[dev.name]
         lines.append(
             f"link add {child_link(i)} address {parent_mac(i)} netns {parent_ns} type veth "
-            f"peer name {UPLINK} address {child_mac(i)} netns {device_netns(lab, dev.name)}"
+            f"peer name {uplink_name(dev.platform)} address {child_mac(i)} "
+            f"netns {device_netns(lab, dev.name)}"
         )
     return lines
+
+
+def ports_creation_batch(lab: str, spec: LabSpec) -> list[str]:
+    """Return root-namespace ``ip -batch`` lines creating the LAN ports of snmp devices.
+
+    Each port is a veth pair: the port in the device netns, its peer hidden in the lab's
+    wire netns (so IF-MIB shows only the port). Empty when no device runs snmpd.
+    """
+    if not spec.snmp_devices:
+        return []
+    wire = wire_netns(lab)
+    lines = [f"netns add {wire}"]
+    for dev in spec.snmp_devices:
+        ns = device_netns(lab, dev.name)
+        lines += [
+            f"link add {port} netns {ns} type veth peer name {peer} netns {wire}"
+            for port, peer in port_peers(spec, dev.name).items()
+        ]
+    return lines
+
+
+def port_batch(spec: LabSpec, device: str) -> list[str]:
+    """Return ``ip -batch`` lines (device netns) naming and raising its ports (aliases)."""
+    dev = spec.device(device)
+    index = index_map(spec)
+    up = "NOC" if dev.parent is None else dev.parent
+    lines = [f'link set {uplink_name(dev.platform)} alias "uplink ke {up}"']
+    lines += [
+        f'link set {child_link(index[kid])} alias "downlink ke {kid}"'
+        for kid in children_map(spec).get(device, [])
+    ]
+    for n, port in enumerate(lan_ports(dev)):
+        lines += [f'link set {port} alias "{LAN_ALIASES[n % len(LAN_ALIASES)]}"']
+        lines += [f"link set {port} up"]
+    return lines
+
+
+def wire_batch(spec: LabSpec) -> list[str]:
+    """Return ``ip -batch`` lines (wire netns) raising every hidden port peer."""
+    return [
+        f"link set {peer} up"
+        for dev in spec.snmp_devices
+        for peer in port_peers(spec, dev.name).values()
+    ]
 
 
 def downlink_routes(spec: LabSpec, device: str, *, noc_src: bool = False) -> list[str]:
@@ -151,15 +249,16 @@ def uplink_routes(spec: LabSpec, device: str) -> list[str]:
     """Return the device's own lines up: default via its parent, or the NOC for a root."""
     dev = spec.device(device)
     mac = parent_mac(index_map(spec)[device])
+    up = uplink_name(dev.platform)
     if dev.parent is None:
         return [
-            f"neigh replace {spec.noc_address} lladdr {mac} dev {UPLINK} nud permanent",
-            f"route replace {spec.noc_address}/32 dev {UPLINK}",
+            f"neigh replace {spec.noc_address} lladdr {mac} dev {up} nud permanent",
+            f"route replace {spec.noc_address}/32 dev {up}",
         ]
     parent = spec.device(dev.parent).address
     return [
-        f"neigh replace {parent} lladdr {mac} dev {UPLINK} nud permanent",
-        f"route replace default via {parent} dev {UPLINK} onlink",
+        f"neigh replace {parent} lladdr {mac} dev {up} nud permanent",
+        f"route replace default via {parent} dev {up} onlink",
     ]
 
 
@@ -173,7 +272,7 @@ def link_routes(spec: LabSpec, device: str) -> tuple[list[str], list[str]]:
     index = index_map(spec)
     parent_side = [f"link set {child_link(index[device])} up"]
     parent_side += downlink_routes(spec, device, noc_src=dev.parent is None)
-    device_side = [f"link set {UPLINK} up", *uplink_routes(spec, device)]
+    device_side = [f"link set {uplink_name(dev.platform)} up", *uplink_routes(spec, device)]
     return parent_side, device_side
 
 
@@ -182,7 +281,8 @@ def device_batch(spec: LabSpec, device: str) -> list[str]:
     dev = spec.device(device)
     index = index_map(spec)
     children = children_map(spec)
-    lines = ["link set lo up", f"addr add {dev.address}/32 dev lo", f"link set {UPLINK} up"]
+    up = uplink_name(dev.platform)
+    lines = ["link set lo up", f"addr add {dev.address}/32 dev lo", f"link set {up} up"]
     kids = children.get(device, [])
     lines += [f"link set {child_link(index[k])} up" for k in kids]
     for kid in kids:
@@ -235,7 +335,7 @@ def guard_removal(lab: str) -> str:
     return f"table inet {table}\ndelete table inet {table}\n"
 
 
-def fault_ruleset(*, failed: bool, loss_pct: int) -> str:
+def fault_ruleset(*, failed: bool, loss_pct: int, uplink: str = UPLINK) -> str:
     """Return an ``nft -f`` ruleset for a device netns replacing its fault table.
 
     ``failed``: input, forward and output policy drop (the device and everything behind
@@ -257,7 +357,7 @@ def fault_ruleset(*, failed: bool, loss_pct: int) -> str:
     if loss_pct:
         body.append(
             "  chain loss { type filter hook prerouting priority -300; policy accept; "
-            f'iifname "{UPLINK}" numgen random mod 100 < {loss_pct} counter drop; }}'
+            f'iifname "{uplink}" numgen random mod 100 < {loss_pct} counter drop; }}'
         )
     body.append("}")
     return head + "\n".join(body) + "\n"

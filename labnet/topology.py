@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from labnet.errors import LabSpecError
@@ -14,17 +14,104 @@ if TYPE_CHECKING:
 
 DEVICE_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 MAX_DEVICE_NAME = 48
-RESERVED_NAMES = frozenset({"noc"})  # f"{lab}-noc" is the NOC netns
+RESERVED_NAMES = frozenset({"noc", "wire"})  # f"{lab}-noc" NOC, f"{lab}-wire" port peers
+SNMP_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
+SNMP_SECRET_RE = re.compile(r"^[A-Za-z0-9_.:@+-]{8,64}$")
+SNMP_COMMUNITY_RE = re.compile(r"^[A-Za-z0-9_.:@+-]{1,64}$")
+SNMP_AUTH_PROTOCOLS = ("MD5", "SHA", "SHA-224", "SHA-256", "SHA-384", "SHA-512")
+SNMP_PRIV_PROTOCOLS = ("DES", "AES", "AES-192", "AES-256")
+
+
+@dataclass(frozen=True, slots=True)
+class LabSnmpUser:
+    """One SNMPv3 USM user of every lab snmpd (lab-only secrets, not real credentials).
+
+    ``auth``/``priv`` use net-snmp's protocol names (``SHA``, ``SHA-256``, ``AES`` =
+    AES-128-CFB, ``AES-256``); ``priv=None`` makes an authNoPriv user.
+    """
+
+    name: str
+    auth: str
+    auth_key: str = field(repr=False)
+    priv: str | None = None
+    priv_key: str | None = field(default=None, repr=False)
+
+    @property
+    def level(self) -> str:
+        """Return the USM security level: ``authPriv`` or ``authNoPriv``."""
+        return "authNoPriv" if self.priv is None else "authPriv"
+
+
+DEFAULT_SNMP_USERS = (
+    LabSnmpUser("sigap-sha-aes", "SHA", "lab-auth-sha-aes", "AES", "lab-priv-sha-aes"),
+    LabSnmpUser("sigap-sha256-aes256", "SHA-256", "lab-auth-sha256", "AES-256", "lab-priv-aes256"),
+    LabSnmpUser("sigap-sha-nopriv", "SHA", "lab-auth-sha-nopriv"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class LabSnmp:
+    """Credentials served by every lab snmpd: a v2c read community and v3 read users."""
+
+    community: str = field(default="sigap-lab", repr=False)
+    users: tuple[LabSnmpUser, ...] = DEFAULT_SNMP_USERS
+
+    def user(self, name: str) -> LabSnmpUser:
+        """Return the v3 user called ``name`` (KeyError if absent)."""
+        for user in self.users:
+            if user.name == name:
+                return user
+        raise KeyError(name)
+
+    def to_json(self) -> dict[str, Any]:
+        """Return a JSON-serialisable dict (inverse of ``from_json``)."""
+        return {
+            "community": self.community,
+            "users": [
+                {
+                    "name": u.name,
+                    "auth": u.auth,
+                    "auth_key": u.auth_key,
+                    "priv": u.priv,
+                    "priv_key": u.priv_key,
+                }
+                for u in self.users
+            ],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> LabSnmp:
+        """Build credentials from ``to_json`` output."""
+        return cls(
+            community=str(data["community"]),
+            users=tuple(
+                LabSnmpUser(
+                    name=str(u["name"]),
+                    auth=str(u["auth"]),
+                    auth_key=str(u["auth_key"]),
+                    priv=None if u.get("priv") is None else str(u["priv"]),
+                    priv_key=None if u.get("priv_key") is None else str(u["priv_key"]),
+                )
+                for u in data["users"]
+            ),
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class LabDevice:
-    """One simulated device: a network namespace with ``address`` as a /32 on ``lo``."""
+    """One simulated device: a network namespace with ``address`` as a /32 on ``lo``.
+
+    ``snmp=True`` gives the device LAN ports (veth pairs, see ``plan.lan_ports``) and a
+    real net-snmp ``snmpd`` on ``address``:161; off by default so that big labs stay
+    light. ``role`` ``switch`` gets more LAN ports.
+    """
 
     name: str
     address: str
     parent: str | None
     platform: str = ""
+    role: str = ""
+    snmp: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +121,7 @@ class LabSpec:
     devices: tuple[LabDevice, ...]
     noc_address: str
     prefixes: tuple[str, ...]
+    snmp: LabSnmp = LabSnmp()
 
     def __post_init__(self) -> None:
         """Validate the spec."""
@@ -46,15 +134,40 @@ class LabSpec:
                 return dev
         raise KeyError(name)
 
+    @property
+    def snmp_devices(self) -> tuple[LabDevice, ...]:
+        """Return the devices running snmpd (spec order)."""
+        return tuple(d for d in self.devices if d.snmp)
+
+    def with_snmp(self, names: Iterable[str] | None = None, snmp: LabSnmp | None = None) -> LabSpec:
+        """Return a copy with snmpd on ``names`` (all devices if None) and ``snmp`` credentials."""
+        wanted = None if names is None else set(names)
+        if wanted is not None:
+            unknown = wanted - {d.name for d in self.devices}
+            if unknown:
+                raise LabSpecError(f"unknown devices for snmp: {', '.join(sorted(unknown))}")
+        devices = tuple(
+            replace(d, snmp=True) if wanted is None or d.name in wanted else d for d in self.devices
+        )
+        return replace(self, devices=devices, snmp=self.snmp if snmp is None else snmp)
+
     def to_json(self) -> dict[str, Any]:
         """Return a JSON-serialisable dict (inverse of ``from_json``)."""
         return {
             "devices": [
-                {"name": d.name, "address": d.address, "parent": d.parent, "platform": d.platform}
+                {
+                    "name": d.name,
+                    "address": d.address,
+                    "parent": d.parent,
+                    "platform": d.platform,
+                    "role": d.role,
+                    "snmp": d.snmp,
+                }
                 for d in self.devices
             ],
             "noc_address": self.noc_address,
             "prefixes": list(self.prefixes),
+            "snmp": self.snmp.to_json(),
         }
 
     @classmethod
@@ -67,13 +180,17 @@ class LabSpec:
                     address=str(d["address"]),
                     parent=None if d["parent"] is None else str(d["parent"]),
                     platform=str(d.get("platform", "")),
+                    role=str(d.get("role", "")),
+                    snmp=bool(d.get("snmp", False)),
                 )
                 for d in data["devices"]
             )
+            snmp = LabSnmp.from_json(data["snmp"]) if "snmp" in data else LabSnmp()
             return cls(
                 devices=devices,
                 noc_address=str(data["noc_address"]),
                 prefixes=tuple(str(p) for p in data["prefixes"]),
+                snmp=snmp,
             )
         except (KeyError, TypeError) as exc:
             raise LabSpecError(f"malformed lab spec data: {exc!r}") from exc
@@ -165,6 +282,32 @@ def _check_parents(devices: Sequence[LabDevice]) -> None:
         done.update(on_path)
 
 
+def _check_snmp(snmp: LabSnmp) -> None:
+    """Check SNMP credentials: names, secrets (no spaces or quotes), protocols."""
+    if not SNMP_COMMUNITY_RE.match(snmp.community):
+        raise LabSpecError("snmp community must be 1..64 characters of [A-Za-z0-9_.:@+-]")
+    seen: set[str] = set()
+    for user in snmp.users:
+        if not SNMP_NAME_RE.match(user.name) or user.name in seen:
+            raise LabSpecError(f"snmp user name {user.name!r} is invalid or duplicate")
+        seen.add(user.name)
+        if user.auth not in SNMP_AUTH_PROTOCOLS:
+            raise LabSpecError(
+                f"snmp user {user.name!r}: auth {user.auth!r} not in {SNMP_AUTH_PROTOCOLS}"
+            )
+        if (user.priv is None) != (user.priv_key is None):
+            raise LabSpecError(f"snmp user {user.name!r}: priv and priv_key go together")
+        if user.priv is not None and user.priv not in SNMP_PRIV_PROTOCOLS:
+            raise LabSpecError(
+                f"snmp user {user.name!r}: priv {user.priv!r} not in {SNMP_PRIV_PROTOCOLS}"
+            )
+        for key in (user.auth_key, user.priv_key):
+            if key is not None and not SNMP_SECRET_RE.match(key):
+                raise LabSpecError(
+                    f"snmp user {user.name!r}: keys must be 8..64 characters of [A-Za-z0-9_.:@+-]"
+                )
+
+
 def validate(spec: LabSpec) -> None:
     """Validate a spec; raise LabSpecError with a clear message on the first problem."""
     if not spec.devices:
@@ -172,6 +315,7 @@ def validate(spec: LabSpec) -> None:
     _check_names(spec.devices)
     _check_addresses(spec)
     _check_parents(spec.devices)
+    _check_snmp(spec.snmp)
 
 
 def tree_spec(
@@ -181,17 +325,18 @@ def tree_spec(
     noc_address: str = "10.52.255.254",
     root: str = "core",
     platform: str = "",
+    snmp: bool = False,
 ) -> LabSpec:
     """Build a tree: one ``root``, then ``fanout[0]`` children, each with ``fanout[1]``, ...
 
     Names are ``root``, ``d<i>`` for the first level and ``<parent>-<j>`` below; addresses
     are taken in order from ``prefix`` (skipping ``noc_address``). ``tree_spec((50, 20))``
-    gives the 1,051-device benchmark lab.
+    gives the 1,051-device benchmark lab. ``snmp=True`` runs snmpd on every device.
     """
     net = ipaddress.IPv4Network(prefix)
     noc = ipaddress.IPv4Address(noc_address)
     hosts = (h for h in net.hosts() if h != noc)
-    devices = [LabDevice(root, str(next(hosts)), None, platform)]
+    devices = [LabDevice(root, str(next(hosts)), None, platform, snmp=snmp)]
     level = [root]
     for depth, count in enumerate(fanout):
         nxt: list[str] = []
@@ -202,7 +347,7 @@ def tree_spec(
                     address = str(next(hosts))
                 except StopIteration as exc:
                     raise LabSpecError(f"prefix {prefix} too small for this tree") from exc
-                devices.append(LabDevice(name, address, parent, platform))
+                devices.append(LabDevice(name, address, parent, platform, snmp=snmp))
                 nxt.append(name)
         level = nxt
     return LabSpec(devices=tuple(devices), noc_address=noc_address, prefixes=(prefix,))
