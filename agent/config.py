@@ -258,7 +258,7 @@ def _resolve(
         device = replace(
             device,
             snmp=resolve_snmp(levels, env, file.parent),
-            ports=resolve_ports(host),
+            ports=resolve_ports(levels),
         )
         problems.extend(_unset(device, source.line_of(("hosts", name))))
         devices[name] = device

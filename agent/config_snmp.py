@@ -147,9 +147,10 @@ def read_secret(
     return ""
 
 
-def resolve_ports(host: schema.HostBlock) -> dict[str, PortMark]:
-    """The interface marks of one host, by ifName."""
-    return {
-        name: PortMark(name, mark.required_up, mark.uplink, mark.description)
-        for name, mark in host.interfaces.items()
-    }
+def resolve_ports(levels: list[schema.NodeBlock]) -> dict[str, PortMark]:
+    """The interface marks of one host by ifName; a port's mark from a higher level wins."""
+    marks: dict[str, PortMark] = {}
+    for level in reversed(levels):
+        for name, mark in level.interfaces.items():
+            marks[name] = PortMark(name, mark.required_up, mark.uplink, mark.description)
+    return marks

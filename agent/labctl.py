@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from agent.errors import AgentError, LabUnavailableError
 from labnet.lab import Lab
-from labnet.topology import LabDevice, LabSpec
+from labnet.topology import LabDevice, LabSnmp, LabSnmpUser, LabSpec
 
 if TYPE_CHECKING:
     from agent.inventory import Inventory
@@ -28,9 +28,45 @@ def spec_from(inventory: Inventory) -> LabSpec:
     if inventory.lab is None:
         raise LabUnavailableError(f"{inventory.path}: no `lab:` section (prefixes, noc_address)")
     devices = tuple(
-        LabDevice(d.name, d.address, d.parent, d.platform) for d in inventory.devices.values()
+        LabDevice(d.name, d.address, d.parent, d.platform, role=d.role, snmp=d.snmp is not None)
+        for d in inventory.devices.values()
     )
-    return LabSpec(devices, inventory.lab.noc_address, inventory.lab.prefixes)
+    snmp = lab_snmp(inventory)
+    spec = LabSpec(devices, inventory.lab.noc_address, inventory.lab.prefixes)
+    return spec if snmp is None else spec.with_snmp([d.name for d in devices if d.snmp], snmp)
+
+
+LAB_AUTH = {"sha": "SHA", "sha256": "SHA-256"}
+LAB_PRIV = {"aes128": "AES", "aes256": "AES-256"}
+
+
+def lab_snmp(inventory: Inventory) -> LabSnmp | None:
+    """The credentials the lab's snmpd must serve: exactly those the inventory uses."""
+    settings = [d.snmp for d in inventory.devices.values() if d.snmp is not None]
+    if not settings:
+        return None
+    communities = {s.auth.community for s in settings if s.auth.community}
+    if len(communities) > 1:
+        raise LabUnavailableError("the lab serves one v2c community; the inventory uses several")
+    users: dict[str, LabSnmpUser] = {}
+    for s in settings:
+        a = s.auth
+        if not a.user:
+            continue
+        user = LabSnmpUser(
+            a.user,
+            LAB_AUTH.get(a.auth_protocol, "SHA"),
+            a.auth_key,
+            LAB_PRIV.get(a.priv_protocol) if a.priv_protocol else None,
+            a.priv_key if a.priv_protocol else None,
+        )
+        if users.setdefault(a.user, user) != user:
+            raise LabUnavailableError(f"SNMPv3 user {a.user!r} has different keys on two devices")
+    default = LabSnmp()
+    return LabSnmp(
+        community=next(iter(communities), default.community),
+        users=tuple(users.values()) or default.users,
+    )
 
 
 def up(inventory: Inventory, handle: Lab | None = None) -> LabStatus:

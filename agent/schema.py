@@ -164,6 +164,7 @@ class NodeBlock(Strict):
     ping: PingBlock | None = None
     snmp: SnmpBlock | None = None
     ssh: SshBlock | None = None
+    interfaces: dict[str, PortBlock] = Field(default_factory=dict)  # marks by ifName
     maintenance: list[MaintenanceBlock] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)
 
@@ -177,8 +178,6 @@ class GroupBlock(NodeBlock):
 
 class HostBlock(NodeBlock):
     """A device."""
-
-    interfaces: dict[str, PortBlock] = Field(default_factory=dict)
 
     address: IPv4Address
     groups: list[Name] = Field(default_factory=list)
