@@ -324,3 +324,8 @@ def peek_request_id(data: bytes) -> int | None:
     except BerDecodeError:
         return None
     return request_id
+
+
+# Shared with the SNMPv3 framing (``collectors._usm_message``).
+expect = _expect
+read_integer = _integer

@@ -1,10 +1,12 @@
-"""The v2c fast path's UDP side: one socket, a loop reader, requests matched by request-id.
+"""The fast path's UDP side: one socket, a loop reader, requests matched by request-id.
 
-Every request waits for a Response with its request-id from the address it was sent to,
-echoing its version and community. Anything else (garbage, truncations, strangers, wrong
-ids or communities) is dropped; the last such problem seen for a request becomes its
-failure reason if no good answer comes before the timeout, so a hostile responder turns
-into "malformed response" instead of a bare timeout, and never into a crash.
+Every v2c request waits for a Response with its request-id from the address it was sent to,
+echoing its version and community. A v3 request (``collectors._usm``) uses its id as msgID
+and brings an ``unwrap`` that verifies, decrypts and decodes an answer with that msgID.
+Anything else (garbage, truncations, strangers, wrong ids or communities) is dropped; the
+last such problem seen for a request becomes its failure reason if no good answer comes
+before the timeout, so a hostile responder turns into "malformed response" instead of a
+bare timeout, and never into a crash.
 """
 
 from __future__ import annotations
@@ -15,14 +17,13 @@ import errno
 import logging
 import os
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 from collectors._ber import RESPONSE, BerDecodeError, Pdu, decode_message, peek_request_id
+from collectors._usm_message import peek_msg_id
 from collectors.errors import CollectorError
-
-if TYPE_CHECKING:
-    from collections.abc import Callable
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +38,7 @@ _LOCAL_UNREACHABLE: Final = frozenset(
 )
 
 Address = tuple[str, int]
+Unwrap = Callable[[bytes], Pdu]  # v3: verify/decrypt/decode; raises CollectorError
 
 
 @dataclass(slots=True)
@@ -48,6 +50,7 @@ class _Request:
     community: bytes
     future: asyncio.Future[Pdu]
     problem: str = ""
+    unwrap: Unwrap | None = None
 
 
 class RequestTable:
@@ -66,14 +69,19 @@ class RequestTable:
         return len(self._pending)
 
     def open(
-        self, address: Address, version: int, community: bytes, loop: asyncio.AbstractEventLoop
+        self,
+        address: Address,
+        version: int,
+        community: bytes,
+        loop: asyncio.AbstractEventLoop,
+        unwrap: Unwrap | None = None,
     ) -> tuple[int, _Request]:
-        """Register a request and return its fresh request-id."""
+        """Register a request and return its fresh request-id (v3: its msgID)."""
         for _ in range(len(self._pending) + 1):
             self._next_id = (self._next_id + 1) % REQUEST_ID_SPACE
             if self._next_id not in self._pending:
                 break
-        request = _Request(address, version, community, loop.create_future())
+        request = _Request(address, version, community, loop.create_future(), unwrap=unwrap)
         self._pending[self._next_id] = request
         return self._next_id, request
 
@@ -97,6 +105,10 @@ class RequestTable:
 
     def feed(self, data: bytes, source: Address) -> None:
         """Resolve the request ``data`` answers, or note why it could not (never raises)."""
+        msg_id = peek_msg_id(data)
+        if msg_id is not None:
+            self._feed_v3(msg_id, data, source)
+            return
         try:
             message = decode_message(data)
         except BerDecodeError as exc:
@@ -118,6 +130,23 @@ class RequestTable:
             request.problem = f"{MALFORMED}: PDU type 0x{message.pdu.tag:02x} is not a Response"
         else:
             request.future.set_result(message.pdu)
+
+    def _feed_v3(self, msg_id: int, data: bytes, source: Address) -> None:
+        """Resolve the v3 request with ``msg_id`` through its ``unwrap``."""
+        request = self._pending.get(msg_id)
+        if request is None or request.future.done() or request.address != source:
+            return
+        if request.unwrap is None:
+            request.problem = f"{MALFORMED}: version/community not echoed"
+            return
+        try:
+            pdu = request.unwrap(data)
+        except BerDecodeError as exc:
+            request.problem = f"{MALFORMED}: {exc}"
+        except CollectorError as exc:  # well-formed but untrusted: its text is the reason
+            request.problem = str(exc)
+        else:
+            request.future.set_result(pdu)
 
 
 def open_udp_socket(rcvbuf: int) -> socket.socket:
@@ -187,6 +216,7 @@ class UdpClient:
         wait: float,
         retries: int,
         version: int = 1,
+        unwrap: Unwrap | None = None,
     ) -> Pdu | str:
         """Send ``build(request_id)`` and return the Response PDU, or why there is none.
 
@@ -197,7 +227,7 @@ class UdpClient:
         if sock is None or loop is None:
             raise CollectorError("SNMP client is not started")
         async with self._slots:
-            request_id, request = self.table.open(address, version, community, loop)
+            request_id, request = self.table.open(address, version, community, loop, unwrap)
             try:
                 packet = build(request_id)
                 for _ in range(retries + 1):
