@@ -37,9 +37,11 @@ CONF = f"""agentAddress udp:127.0.0.1:161
 rocommunity public 127.0.0.1
 createUser shaaes SHA {AUTH} AES {PRIV}
 createUser sha256aes256 SHA-256 {AUTH} AES-256 {PRIV}
+createUser shaaes256 SHA {AUTH} AES-256 {PRIV}
 createUser authonly SHA {AUTH}
 rouser shaaes priv
 rouser sha256aes256 priv
+rouser shaaes256 priv
 rouser authonly auth
 sysName sigap-test
 """
@@ -146,9 +148,62 @@ def test_v2c_and_v3_polls_see_the_namespace_interfaces(agent_ns: str) -> None:
         check_interfaces(poll)
 
 
-def test_wrong_credentials_give_distinct_reasons(agent_ns: str) -> None:
+V3_USERS = [
+    ("shaaes", "sha", "aes128"),
+    ("sha256aes256", "sha256", "aes256"),
+    ("shaaes256", "sha", "aes256"),  # AES-256 key extension (Blumenthal) against net-snmp
+    ("authonly", "sha", ""),
+]
+
+
+def comparable(poll):  # type: ignore[no-untyped-def]
+    """A poll without the values that move between two polls (uptimes, counters)."""
+    moving = {"in_octets", "out_octets", "in_errors", "out_errors", "in_discards",
+              "out_discards"}  # fmt: skip
+    rows = [
+        {k: (v is None if k in moving else v) for k, v in vars_of(row).items()}
+        for row in poll.interfaces
+    ]
+    system = {k: v for k, v in vars_of(poll.system).items() if not k.endswith(("uptime", "time"))}
+    return poll.status, poll.reason, system, rows
+
+
+def vars_of(obj) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    return {name: getattr(obj, name) for name in obj.__slots__}
+
+
+def monotone(poll) -> list[int | None]:  # type: ignore[no-untyped-def]
+    values = [poll.system.sys_uptime, poll.system.hr_uptime, poll.system.engine_time]
+    for row in poll.interfaces:
+        values += [row.in_octets, row.out_octets]
+    return values
+
+
+@pytest.mark.parametrize(("user", "auth", "priv"), V3_USERS)
+def test_v3_fast_path_and_pysnmp_path_give_the_same_polls(
+    agent_ns: str, user: str, auth: str, priv: str
+) -> None:
+    target = v3(user, auth=auth, priv=priv, pkey=PRIV if priv else "")
+
     async def main():  # type: ignore[no-untyped-def]
-        async with SnmpCollector() as collector:
+        async with SnmpCollector() as fast, SnmpCollector(v3_fast=False) as slow:
+            polls = [await fast.poll(target), await slow.poll(target), await fast.poll(target)]
+            assert len(fast._usm) == 1  # the fast path really ran
+            assert not slow._usm
+            return polls
+
+    before, theirs, after = run_in(agent_ns, main)
+    for poll in (before, theirs, after):
+        check_interfaces(poll)
+    assert comparable(before) == comparable(theirs) == comparable(after)
+    for low, mid, high in zip(monotone(before), monotone(theirs), monotone(after), strict=True):
+        assert low <= mid <= high  # pysnmp's values, read in between, lie in between
+
+
+@pytest.mark.parametrize("v3_fast", [True, False])
+def test_wrong_credentials_give_distinct_reasons(agent_ns: str, v3_fast: bool) -> None:
+    async def main():  # type: ignore[no-untyped-def]
+        async with SnmpCollector(v3_fast=v3_fast) as collector:
             return [
                 await collector.poll(v2c("bad", community="nope", timeout=0.3, retries=0)),
                 await collector.poll(v3("ghost")),
