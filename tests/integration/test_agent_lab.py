@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ from agent import labctl
 from agent.config import load_inventory
 from labnet.lab import Lab
 from tests.conftest import require_lab_capabilities, wait_for
+from tests.labagent import HOLD_DOWN, Agent
 from ticketing.states import TicketState
 from ticketing.store import TicketStore
 
@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.integration
 
-HOLD_DOWN = 3.0
 INVENTORY = """
 office: {name: Diskominfo Uji, timezone: Asia/Makassar}
 lab: {prefixes: [10.61.0.0/16], noc_address: 10.61.255.254}
@@ -76,64 +75,6 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return TicketStore.sqlite_url(tmp_path / "sigap.db")
     return str(request.getfixturevalue("pg_database"))
-
-
-class Agent:
-    """`sigap run` as a separate process inside the lab's NOC namespace."""
-
-    def __init__(self, lab: Lab, inventory: Path, db_url: str, workdir: Path) -> None:
-        self.lab, self.inventory, self.db_url, self.workdir = lab, inventory, db_url, workdir
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.log = workdir / "agent.log"
-        self.starts = 0
-
-    def start(self) -> None:
-        self.starts += 1
-        ready = self.workdir / f"ready{self.starts}"
-        argv = [
-            sys.executable,
-            "-m",
-            "agent",
-            "run",
-            "--inventory",
-            str(self.inventory),
-            "--db",
-            self.db_url,
-            "--ready-file",
-            str(ready),
-            "--hold-down",
-            str(HOLD_DOWN),
-        ]
-        with self.log.open("ab") as log:
-            log.write(f"--- start {self.starts}\n".encode())
-            self.proc = subprocess.Popen(
-                self.lab.noc_argv(argv),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            )
-        wait_for("the agent's first round", lambda: self._ready(ready), timeout=30)
-
-    def _ready(self, ready: Path) -> bool | None:
-        assert self.proc is not None
-        if self.proc.poll() is not None:
-            pytest.fail(f"agent exited with {self.proc.returncode}:\n{self.log.read_text()}")
-        return True if ready.exists() else None
-
-    def stop(self) -> int:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGTERM)
-        return self.proc.wait(timeout=20)
-
-    def kill9(self) -> None:
-        assert self.proc is not None
-        self.proc.kill()
-        self.proc.wait(timeout=10)
-
-    def close(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
 
 
 @pytest.fixture
