@@ -257,6 +257,64 @@ def lab_loss(
     console.print(f"{device}: {pct}% loss")
 
 
+@lab_app.command("ports")
+def lab_ports(device: str) -> None:
+    """List DEVICE's uplink and LAN ports (their ifName in SNMP)."""
+    handle = labctl.lab()
+    console.print(
+        f"{device}: uplink {handle.uplink(device)}; LAN {', '.join(handle.ports(device))}"
+    )
+
+
+@lab_app.command("if-down")
+def lab_if_down(device: str, port: str) -> None:
+    """Set PORT of DEVICE administratively down (ifAdminStatus down)."""
+    labctl.lab().if_down(device, port)
+    console.print(f"{device} {port}: admin down")
+
+
+@lab_app.command("if-up")
+def lab_if_up(device: str, port: str) -> None:
+    """Set PORT of DEVICE administratively up again."""
+    labctl.lab().if_up(device, port)
+    console.print(f"{device} {port}: admin up")
+
+
+@lab_app.command("unplug")
+def lab_unplug(device: str, port: str) -> None:
+    """Pull the cable of PORT (admin up, oper down)."""
+    labctl.lab().unplug(device, port)
+    console.print(f"{device} {port}: unplugged")
+
+
+@lab_app.command("plug")
+def lab_plug(device: str, port: str) -> None:
+    """Plug the cable of PORT back in."""
+    labctl.lab().plug(device, port)
+    console.print(f"{device} {port}: plugged in")
+
+
+@lab_app.command("snmp-stop")
+def lab_snmp_stop(device: str) -> None:
+    """Stop DEVICE's SNMP agent (ping still answers)."""
+    labctl.lab().snmp_stop(device)
+    console.print(f"{device}: snmpd stopped")
+
+
+@lab_app.command("snmp-start")
+def lab_snmp_start(device: str) -> None:
+    """Start DEVICE's SNMP agent again."""
+    labctl.lab().snmp_start(device)
+    console.print(f"{device}: snmpd started")
+
+
+@lab_app.command("snmp-restart")
+def lab_snmp_restart(device: str) -> None:
+    """Restart DEVICE's SNMP agent (sysUpTime resets; not a reboot of the device)."""
+    labctl.lab().snmp_restart(device)
+    console.print(f"{device}: snmpd restarted")
+
+
 @lab_app.command(
     "exec", context_settings={"allow_extra_args": True, "ignore_unknown_options": True}
 )

@@ -109,4 +109,8 @@ def describe_faults(faults: DeviceFaults) -> str:
         parts.append("uplink down")
     if faults.loss_pct:
         parts.append(f"{faults.loss_pct}% loss")
+    parts += [f"{port} admin down" for port in faults.ports_down]
+    parts += [f"{port} unplugged" for port in faults.unplugged]
+    if faults.snmp_stopped:
+        parts.append("snmpd stopped")
     return ", ".join(parts)
