@@ -184,6 +184,9 @@ def _set_forwarding(netns: str, *, enabled: bool) -> None:
         Path("/proc/sys/net/ipv4/ip_forward").write_text("1\n" if enabled else "0\n")
 
 
+LAB_MAC_PREFIX = "02:5a:"  # plan.parent_mac / child_mac: every lab veth carries it
+
+
 class Lab:
     """A named lab: one netns per device plus ``<name>-noc`` for the agent.
 
@@ -589,13 +592,41 @@ class Lab:
         )
 
     def _lab_netns(self) -> list[str]:
-        """Return the names of all namespaces belonging to this lab."""
+        """Return the names of the namespaces belonging to this lab.
+
+        With a state file they are exactly the ones it names (a foreign namespace that only
+        shares the prefix, like ``sigap-usmbench-1``, is not ours); without one (a crash
+        before the state was written, or the state deleted) every prefixed name is.
+        """
+        present = self._prefixed_netns()
+        state = self._read_state()
+        if state is None:
+            return [n for n in present if self._looks_like_ours(n)]
+        return sorted(set(present) & self._expected_netns(state.spec))
+
+    def _looks_like_ours(self, netns: str) -> bool:
+        """Crash fallback: a prefixed namespace is ours if it carries labnet's MAC signature."""
+        if netns in (self.noc_netns, plan.wire_netns(self.name)):
+            return True
+        try:
+            links = json.loads(_run(["ip", "-n", netns, "-j", "link", "show"]) or "[]")
+        except LabError:
+            return False
+        return any(str(link.get("address", "")).startswith(LAB_MAC_PREFIX) for link in links)
+
+    def _prefixed_netns(self) -> list[str]:
         prefix = plan.netns_prefix(self.name)
         try:
             entries = [e.name for e in NETNS_RUN_DIR.iterdir()]
         except FileNotFoundError:
             return []
         return sorted(e for e in entries if e.startswith(prefix))
+
+    def _expected_netns(self, spec: LabSpec) -> set[str]:
+        expected = {self.noc_netns} | {plan.device_netns(self.name, d.name) for d in spec.devices}
+        if spec.snmp_devices:
+            expected.add(plan.wire_netns(self.name))
+        return expected
 
     def _guard_present(self) -> bool:
         """Return True if the root-namespace guard table exists."""
@@ -618,11 +649,7 @@ class Lab:
     def _problems(self, state: _State) -> list[str]:
         """Return what is missing compared to ``state`` (empty when healthy)."""
         present = set(self._lab_netns())
-        expected = {self.noc_netns} | {
-            plan.device_netns(self.name, d.name) for d in state.spec.devices
-        }
-        if state.spec.snmp_devices:
-            expected.add(plan.wire_netns(self.name))
+        expected = self._expected_netns(state.spec)
         problems = []
         dead = [
             d.name
@@ -635,9 +662,6 @@ class Lab:
         missing = sorted(expected - present)
         if missing:
             problems.append(f"{len(missing)} namespaces missing (e.g. {missing[0]})")
-        extra = sorted(present - expected)
-        if extra:
-            problems.append(f"{len(extra)} unexpected namespaces (e.g. {extra[0]})")
         if not self._guard_present():
             problems.append("guard table missing")
         return problems

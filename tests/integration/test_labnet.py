@@ -269,6 +269,29 @@ def test_entered_switches_only_the_calling_thread(clean: Lab) -> None:
     assert Path("/proc/thread-self/ns/net").stat().st_ino == own
 
 
+def test_foreign_namespace_sharing_the_prefix_is_left_alone(tmp_path: Path) -> None:
+    """Someone else's `<lab>-x` namespace neither breaks the lab's health nor gets deleted."""
+    name = f"{LAB_NAME}f"
+    foreign = f"{name}-somebody-else"
+    small = LabSpec(SPEC.devices[:2], SPEC.noc_address, SPEC.prefixes)
+    handle = Lab(name, state_dir=tmp_path / "state")
+    subprocess.run(["ip", "netns", "add", foreign], check=True)
+    try:
+        handle.up(small)
+        status = handle.status()
+        assert status.is_up, status.problems
+        handle.down()
+        assert (
+            foreign
+            in subprocess.run(
+                ["ip", "netns", "list"], capture_output=True, text=True, check=True
+            ).stdout
+        )
+    finally:
+        handle.down()
+        subprocess.run(["ip", "netns", "del", foreign], check=False)
+
+
 def test_down_after_crash_cleans_everything(tmp_path: Path) -> None:
     _require_lab_support()
     name = f"{LAB_NAME}c"
@@ -299,8 +322,27 @@ def test_up_over_half_built_lab_rebuilds(tmp_path: Path) -> None:
     half = Lab(name, state_dir=tmp_path / "state")
     small = LabSpec(devices=SPEC.devices[:3], noc_address=NOC, prefixes=SPEC.prefixes)
     try:
-        # a half-built lab: a stray namespace of ours, no state, no guard
-        subprocess.run(["ip", "netns", "add", f"{name}-stray"], check=True)
+        # a half-built lab: a stray namespace of ours (a lab veth in it), no state, no guard
+        stray = f"{name}-stray"
+        subprocess.run(["ip", "netns", "add", stray], check=True)
+        subprocess.run(
+            [
+                "ip",
+                "-n",
+                stray,
+                "link",
+                "add",
+                "up0",
+                "address",
+                "02:5a:01:ff:ff:01",
+                "type",
+                "veth",
+                "peer",
+                "name",
+                "x0",
+            ],
+            check=True,
+        )
         assert half.status().problems
         status = half.up(small)
         assert status.is_up, status.problems
