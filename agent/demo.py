@@ -99,6 +99,7 @@ class Demo:
             watcher.start()
             self._outage(Scenario(f"2. Router distribusi {dist} mati", dist))
             self._outage(Scenario(f"3. Router OPD {opd} mati lalu hidup kembali", opd))
+            self._port_disabled()
             self._summary()
         finally:
             self._stop_watch.set()
@@ -151,10 +152,55 @@ class Demo:
             timeout=STEP_TIMEOUT + self.hold_down,
         )
 
+    def _port_disabled(self) -> None:
+        """An OPD's required LAN port is shut by mistake: SNMP sees it, one ticket, then fixed."""
+        picked = self._pick_port()
+        if picked is None:
+            self._say("\n(4. dilewati: tidak ada perangkat dengan SNMP dan port wajib aktif)")
+            return
+        device, port, interval = picked
+        self._say(
+            f"\n[bold]4. Port {port} di {device} dimatikan (admin down) lalu dihidupkan[/] "
+            f"(SNMP tiap {interval:.0f} detik)"
+        )
+        key = f"{device}/interface_disabled/{port}"
+        self.lab.if_down(device, port)
+        started = time.monotonic()
+        found = self._wait(
+            f"tiket interface_disabled {device} {port}",
+            lambda: self._ticket_by_key(key, {TicketState.OPEN}),
+            timeout=2 * interval + STEP_TIMEOUT,
+        )
+        if found is None:
+            return
+        self._say(f"   terdeteksi lewat SNMP dalam {time.monotonic() - started:.1f} detik")
+        self.lab.if_up(device, port)
+        self._wait(
+            f"{found.number} selesai",
+            lambda: self._ticket_by_key(key, {TicketState.RESOLVED}),
+            timeout=2 * interval + self.hold_down + STEP_TIMEOUT,
+        )
+
+    def _pick_port(self) -> tuple[str, str, float] | None:
+        """An OPD router with SNMP and a required-up LAN port (not the uplink) in the lab."""
+        for d in self.inventory.devices.values():
+            if d.snmp is None or "opd" not in d.tags or d.role != "router":
+                continue
+            ports = set(self.lab.ports(d.name))
+            for name, mark in d.ports.items():
+                if mark.required_up and not mark.uplink and name in ports:
+                    return d.name, name, d.snmp.interval
+        return None
+
+    def _ticket_by_key(self, key: str, states: set[TicketState]) -> TicketView | None:
+        with self._store() as store:
+            tickets = store.list(limit=50)
+        return next((t for t in tickets if t.fault_key == key and t.status in states), None)
+
     def _summary(self) -> None:
         with self._store() as store:
             tickets = store.list(limit=20)
-        self._say("\n[bold]4. Ringkasan tiket[/] (sigap tiket list)")
+        self._say("\n[bold]5. Ringkasan tiket[/] (sigap tiket list)")
         self.console.print(ticket_table(tickets, self.inventory.tz, self.console.width))
         verdict = (
             "[bold green]semua pemeriksaan lulus[/]"

@@ -697,15 +697,34 @@ class Lab:
         pids = _pids_in(targets)
         if not pids:
             return
-        logger.warning("lab %s: terminating %d processes: %s", self.name, len(pids), pids)
+        own = self._snmpd_pids()
+        others = [p for p in pids if p not in own]
+        if others:  # something besides the lab's own agents (an agent under test, a probe)
+            logger.warning(
+                "lab %s: terminating %d processes left in its namespaces (e.g. pid %d)",
+                self.name,
+                len(others),
+                others[0],
+            )
+        logger.info("lab %s: stopping %d processes", self.name, len(pids))
         _signal_all(pids, signal.SIGTERM)
         deadline = time.monotonic() + KILL_GRACE_S
         while time.monotonic() < deadline and _pids_in(targets):
             time.sleep(0.05)
         rest = _pids_in(targets)
         if rest:
-            logger.warning("lab %s: killing %d processes: %s", self.name, len(rest), rest)
+            logger.warning(
+                "lab %s: killing %d processes (e.g. pid %d)", self.name, len(rest), rest[0]
+            )
             _signal_all(rest, signal.SIGKILL)
+
+    def _snmpd_pids(self) -> set[int]:
+        """PIDs of the lab's own snmpd agents (expected in its namespaces)."""
+        state = self._read_state()
+        if state is None:
+            return set()
+        pids = (snmpd.read_pid(self.snmp_dir(d.name)) for d in state.spec.snmp_devices)
+        return {p for p in pids if p is not None}
 
     def _read_state(self) -> _State | None:
         """Return the state file contents, or None if absent or unreadable."""
