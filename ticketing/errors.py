@@ -34,3 +34,55 @@ class ConcurrentUpdateError(TicketingError):
         """Keep the database layer's description of the conflict."""
         super().__init__(f"ticket changed concurrently, retry: {detail}")
         self.detail = detail
+
+
+class UnknownPersonError(TicketingError, LookupError):
+    """Raised when an action names someone who is not in the people directory."""
+
+    def __init__(self, name: str, known: list[str]) -> None:
+        """Keep the unknown name and the known ones."""
+        super().__init__(f"orang {name!r} tidak dikenal (yang dikenal: {', '.join(known)})")
+        self.name = name
+        self.known = known
+
+
+class InvalidRoleError(TicketingError):
+    """Raised when a person acts on a SOP step their role may not perform."""
+
+    def __init__(
+        self, ticket: str, step: str, person: str, role: str, allowed: tuple[str, ...]
+    ) -> None:
+        """Keep who tried what, and which roles may."""
+        super().__init__(
+            f"tiket {ticket}: langkah {step} hanya boleh dilakukan oleh "
+            f"{' / '.join(allowed)}; {person} ({role}) tidak berwenang"
+        )
+        self.ticket = ticket
+        self.step = step
+        self.person = person
+        self.role = role
+        self.allowed = allowed
+
+
+class StepStateError(TicketingError):
+    """Raised when an action does not fit the ticket's SOP progress (wrong or finished step)."""
+
+    def __init__(self, ticket: str, detail: str) -> None:
+        """Keep the ticket and what does not fit."""
+        super().__init__(f"tiket {ticket}: {detail}")
+        self.ticket = ticket
+        self.detail = detail
+
+
+class SopError(TicketingError):
+    """Raised when a SOP file is invalid; ``problems`` lists (file, step, field, message)."""
+
+    def __init__(self, problems: list[tuple[str, str, str, str]]) -> None:
+        """Keep every problem; the message lists them one per line."""
+        lines = [f"{f}: {s}: {fld}: {m}" if s else f"{f}: {fld}: {m}" for f, s, fld, m in problems]
+        super().__init__(f"{len(problems)} masalah di berkas SOP\n  " + "\n  ".join(lines))
+        self.problems = problems
+
+
+class CalendarError(TicketingError):
+    """Raised when an office calendar file or setting is invalid."""
