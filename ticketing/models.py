@@ -13,6 +13,8 @@ from typing import Any, Final
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
+    Boolean,
     DateTime,
     Dialect,
     Enum,
@@ -23,6 +25,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -117,6 +120,14 @@ class Ticket(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reopen_count: Mapped[int] = mapped_column(Integer, server_default="0")
     version: Mapped[int] = mapped_column(Integer)
+    # SOP workflow (migration 0002). Manual complaints have no fault key and no device.
+    reporter: Mapped[str] = mapped_column(String(200), server_default="")
+    description: Mapped[str] = mapped_column(Text, server_default="")
+    sop_step: Mapped[int | None] = mapped_column(Integer)  # active step; None: not started/done
+    sop_done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    assignee: Mapped[str | None] = mapped_column(String(200))
+    complexity: Mapped[str | None] = mapped_column(String(16))
+    complexity_reason: Mapped[str] = mapped_column(Text, server_default="")
 
     devices: Mapped[list[TicketDevice]] = relationship(
         back_populates="ticket", order_by="TicketDevice.id", lazy="selectin"
@@ -186,3 +197,57 @@ class TicketCounter(Base):
     prefix: Mapped[str] = mapped_column(String(16), primary_key=True)
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     last: Mapped[int] = mapped_column(Integer)
+
+
+class ProgramStatus(StrEnum):
+    """Status of a Program Kegiatan entry."""
+
+    USULAN = "usulan"
+    DISETUJUI = "disetujui"
+    DIANGGARKAN = "dianggarkan"
+    SELESAI = "selesai"
+
+
+class TicketStep(Base):
+    """One SOP step of a ticket: who, started, due, done, by whom, document, escalation."""
+
+    __tablename__ = "ticket_steps"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="RESTRICT"))
+    position: Mapped[int] = mapped_column(Integer)
+    label: Mapped[str] = mapped_column(String(8))
+    role: Mapped[str] = mapped_column(String(16))  # lowest performer role (escalation base)
+    roles: Mapped[str] = mapped_column(String(80))  # every role that may act, comma-separated
+    person: Mapped[str | None] = mapped_column(String(200))
+    all_hours: Mapped[bool] = mapped_column(Boolean)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_by: Mapped[str | None] = mapped_column(String(200))
+    late_by_s: Mapped[int | None] = mapped_column(Integer)
+    document_kind: Mapped[str | None] = mapped_column(String(32))
+    document: Mapped[dict[str, Any] | None] = mapped_column(JSON_DOC)
+    notes: Mapped[str] = mapped_column(Text, server_default="")
+    escalation_level: Mapped[int] = mapped_column(Integer, server_default="0")
+
+    __table_args__ = (UniqueConstraint("ticket_id", "position"),)
+
+
+class ProgramKegiatan(Base):
+    """One entry of the Program Kegiatan register (kompleks problems awaiting a budget)."""
+
+    __tablename__ = "program_kegiatan"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="RESTRICT"))
+    opd: Mapped[str] = mapped_column(String(200), server_default="")
+    device: Mapped[str] = mapped_column(String(128), server_default="")
+    problem: Mapped[str] = mapped_column(Text, server_default="")
+    proposed_action: Mapped[str] = mapped_column(Text, server_default="")
+    estimated_cost: Mapped[int] = mapped_column(BigInteger, server_default="0")  # Rupiah
+    priority: Mapped[str] = mapped_column(String(16))
+    budget_year: Mapped[int] = mapped_column(Integer, index=True)
+    status: Mapped[ProgramStatus] = mapped_column(_slug_enum(ProgramStatus, "status"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

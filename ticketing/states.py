@@ -42,3 +42,10 @@ class EventKind(StrEnum):
     ATTACHED = "attached"
     DETACHED = "detached"
     NOTE = "note"
+    # SOP workflow (migration 0002)
+    SOP_STARTED = "sop_started"
+    STEP_DONE = "step_done"
+    ASSIGNED = "assigned"
+    DECIDED = "decided"
+    ESCALATED = "escalated"
+    PROGRAM_ADDED = "program_added"

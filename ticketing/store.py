@@ -16,6 +16,7 @@ Every method is one transaction, takes its time from the caller and returns froz
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -160,6 +161,19 @@ class TicketStore:
                     yield session
             except StaleDataError as exc:
                 raise ConcurrentUpdateError(str(exc)) from exc
+
+    def transaction(self, *, write: bool = True) -> contextlib.AbstractContextManager[Session]:
+        """One transaction for ticketing's own service layer (ORM rows stay in ticketing)."""
+        return self._tx(write=write)
+
+    def next_number(self, session: Session, at: datetime) -> str:
+        """Allocate the next ticket number inside ``session`` (see ``_next_number``)."""
+        return self._next_number(session, at)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The office time zone used for ticket numbers."""
+        return self._tz
 
     def _retry_on_conflict(self, what: str, attempt: Callable[[], T]) -> T:
         """Run ``attempt``; if a unique index says another writer won, run it once more."""
@@ -452,6 +466,6 @@ class TicketStore:
                 .limit(limit)
             )
             return [
-                FeedItem(e.id, number, device, e.at, e.kind, e.actor, e.detail)
-                for e, number, device in session.execute(stmt).tuples()
+                FeedItem(e.id, number, device, e.at, e.kind, e.actor, e.detail, e.data)
+                for e, number, device in session.execute(stmt).all()
             ]
