@@ -118,7 +118,8 @@ def run(
     ] = None,
 ) -> None:
     """Run the monitoring daemon (foreground; systemd runs it as a service)."""
-    from agent.daemon import Daemon  # noqa: PLC0415 - keep `sigap check` start-up light
+    from agent.daemon import Daemon, utc_now  # noqa: PLC0415 - keep `sigap check` light
+    from agent.sopctl import ticket_service  # noqa: PLC0415
     from collectors.ping import PingCollector  # noqa: PLC0415
     from collectors.snmp import SnmpCollector  # noqa: PLC0415
 
@@ -132,6 +133,7 @@ def run(
         PingCollector(),
         ready_file=ready_file,
         snmp=SnmpCollector() if uses_snmp else None,
+        service=ticket_service(inventory, store, utc_now),
     )
     try:
         asyncio.run(daemon.run())

@@ -27,6 +27,7 @@ from pydantic import ValidationError
 
 from agent import schema
 from agent.config_snmp import resolve_ports, resolve_snmp, secret_problems, snmp_problems
+from agent.config_sop import sop_problems
 from agent.errors import ConfigError, Problem
 from agent.inventory import (
     WEEKDAY_INDEX,
@@ -37,7 +38,9 @@ from agent.inventory import (
     MaintenanceWindow,
     Person,
     PingSettings,
+    SopSettings,
     SshSettings,
+    StandingSettings,
     TicketSettings,
 )
 from agent.yamlsrc import Source, YamlSyntaxError, load_source
@@ -104,6 +107,7 @@ class _Checker:
         self._check_snmp()
         self._check_maintenance()
         self._check_people()
+        self._check_sop()
         self._check_office()
         return model
 
@@ -204,6 +208,11 @@ class _Checker:
                 self.add(("people", index, "opd"), f"unknown OPD {opd!r}{_close(opd, opds)}")
             if item.get("role") == "pj_opd" and not opd:
                 self.add(("people", index, "opd"), "a penanggung jawab (pj_opd) needs an opd")
+
+    def _check_sop(self) -> None:
+        block = _dict(self.raw.get("sop"))
+        for where, message in sop_problems(block, _list(self.raw.get("people"))):
+            self.add(("sop", *where), message)
 
     def _check_office(self) -> None:
         tz = _dict(self.raw.get("office")).get("timezone")
@@ -368,6 +377,7 @@ def _inventory(
         ),
         tickets=TicketSettings(tick.number_prefix, tick.hold_down, tick.reopen_window),
         max_concurrent_probes=model.daemon.max_concurrent_probes,
+        sop=_sop_settings(model, file.parent),
         database=model.daemon.database,
         lab=(
             LabSettings(tuple(str(p) for p in model.lab.prefixes), str(model.lab.noc_address))
@@ -375,6 +385,20 @@ def _inventory(
             else None
         ),
         _children={k: tuple(v) for k, v in children.items()},
+    )
+
+
+def _sop_settings(model: schema.InventoryFile, base: Path) -> SopSettings:
+    block, cal = model.sop, model.calendar
+    standing = block.standing_disposition
+    return SopSettings(
+        agent_sop=block.agent_sop,
+        by_kind=dict(block.by_kind),
+        standing=StandingSettings(**standing.model_dump()) if standing else None,
+        agent_all_hours=block.agent_all_hours,
+        complaint_all_hours=block.complaint_all_hours,
+        holidays_dir=base / cal.holidays_dir if cal.holidays_dir else None,
+        friday_break=cal.friday_break,
     )
 
 

@@ -34,6 +34,7 @@ from agent.detect import (
 from agent.snmpdetect import SnmpDetector
 from ticketing.faults import FaultKind
 from ticketing.states import TicketState
+from ticketing.views import OpenOutcome
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
 
     from agent.inventory import Device, Inventory
     from collectors.model import Observation, PingTarget, SnmpPoll, SnmpTarget
+    from ticketing.service import TicketService
     from ticketing.store import TicketStore
 
 logger = logging.getLogger(__name__)
@@ -86,10 +88,13 @@ def utc_now() -> datetime:
 class TicketWriter:
     """Applies detector events to the store, in order, on one worker thread."""
 
-    def __init__(self, store: TicketStore, now: Callable[[], datetime]) -> None:
+    def __init__(
+        self, store: TicketStore, now: Callable[[], datetime], service: TicketService | None = None
+    ) -> None:
         """Own a single-thread executor: every store call is serialised."""
         self.store = store
         self.now = now
+        self.service = service
         self.queue: asyncio.Queue[Event | datetime | None] = asyncio.Queue()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sigap-store")
 
@@ -112,13 +117,9 @@ class TicketWriter:
     def _apply_blocking(self, item: Event | datetime) -> None:
         store = self.store
         if isinstance(item, datetime):
-            for ticket in store.resolve_due(now=item):
-                logger.info("ticket %s resolved (%s)", ticket.number, ticket.device)
+            self._tick_blocking(item)
         elif isinstance(item, FaultOpened):
-            result = store.open_fault(item.fault, at=item.at)
-            logger.warning(
-                "ticket %s %s: %s", result.ticket.number, result.outcome, item.fault.summary
-            )
+            self._open_blocking(item)
         elif isinstance(item, FaultCleared):
             cleared = store.clear_fault(item.key, at=item.at)
             if cleared is not None:
@@ -127,6 +128,21 @@ class TicketWriter:
             store.attach(item.root_key, item.device, at=item.at)
         elif isinstance(item, Detached):
             store.detach(item.device, at=item.at)
+
+    def _open_blocking(self, item: FaultOpened) -> None:
+        result = self.store.open_fault(item.fault, at=item.at)
+        number = result.ticket.number
+        logger.warning("ticket %s %s: %s", number, result.outcome, item.fault.summary)
+        if self.service is not None and result.outcome is OpenOutcome.OPENED:
+            steps = self.service.start(number)  # standing disposition: a technician at once
+            logger.info("ticket %s: SOP started, %d steps", number, len(steps))
+
+    def _tick_blocking(self, now: datetime) -> None:
+        for ticket in self.store.resolve_due(now=now):
+            logger.info("ticket %s resolved (%s)", ticket.number, ticket.device)
+        if self.service is not None:
+            for escalation in self.service.escalate_due():
+                logger.warning("escalation: %s", escalation)
 
 
 class Daemon:
@@ -142,6 +158,7 @@ class Daemon:
         ready_file: Path | None = None,
         rng: random.Random | None = None,
         snmp: SnmpPoller | None = None,
+        service: TicketService | None = None,
     ) -> None:
         """Wire the parts; nothing starts until :meth:`run`."""
         self.inventory = inventory
@@ -152,7 +169,7 @@ class Daemon:
         self.snmp = snmp
         self.snmp_detector = SnmpDetector(inventory)
         self.snmp_devices = [d for d in inventory.devices.values() if d.snmp is not None]
-        self.writer = TicketWriter(store, now)
+        self.writer = TicketWriter(store, now, service)
         self.devices = [d for d in inventory.devices.values() if d.ping.enabled]
         self._sem = asyncio.Semaphore(inventory.max_concurrent_probes)
         self._wake = {d.name: asyncio.Event() for d in self.devices}

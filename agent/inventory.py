@@ -175,6 +175,30 @@ class TicketSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class StandingSettings:
+    """Disposisi tetap (see :class:`agent.schema.StandingBlock`)."""
+
+    signer: str
+    reference: str
+    sifat: str = "segera"
+    technician: str | None = None
+    assign: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class SopSettings:
+    """SOP choice and standing disposition for tickets."""
+
+    agent_sop: str = "pemeliharaan"
+    by_kind: Mapping[str, str] = field(default_factory=dict)
+    standing: StandingSettings | None = None
+    agent_all_hours: bool = False
+    complaint_all_hours: bool = False
+    holidays_dir: Path | None = None
+    friday_break: bool = True
+
+
+@dataclass(frozen=True, slots=True)
 class LabSettings:
     """Addressing of the simulated network."""
 
@@ -196,6 +220,7 @@ class Inventory:
     tickets: TicketSettings = TicketSettings()
     max_concurrent_probes: int = 1000
     database: str = ""
+    sop: SopSettings = SopSettings()
     lab: LabSettings | None = None
     _children: Mapping[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
 

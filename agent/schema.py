@@ -235,6 +235,33 @@ class DaemonBlock(Strict):
     database: str = ""
 
 
+class StandingBlock(Strict):
+    """Disposisi tetap: the standing order under which agent tickets skip paper dispositions."""
+
+    signer: str = Field(min_length=1)  # a person of the people list (usually the Kepala Dinas)
+    reference: str = Field(min_length=1)  # e.g. "800/123/Diskominfo/2026"
+    sifat: Literal["biasa", "segera", "sangat_segera"] = "segera"
+    technician: str | None = None  # the technician on duty (a teknisi); None: first by name
+    assign: bool = True
+
+
+class SopSettingsBlock(Strict):
+    """Which SOP tickets walk, and the standing disposition for agent tickets."""
+
+    agent_sop: str = "pemeliharaan"
+    by_kind: dict[str, str] = Field(default_factory=dict)  # fault kind -> SOP code
+    standing_disposition: StandingBlock | None = None
+    agent_all_hours: bool = False  # steps marked boleh_24x7 count around the clock
+    complaint_all_hours: bool = False
+
+
+class CalendarBlock(Strict):
+    """Office calendar: holiday files (relative to the inventory) and the Friday break."""
+
+    holidays_dir: str | None = None
+    friday_break: bool = True
+
+
 class LabBlock(Strict):
     """The simulated network built from this inventory (``sigap lab``)."""
 
@@ -253,4 +280,6 @@ class InventoryFile(Strict):
     detection: DetectionBlock = DetectionBlock()
     tickets: TicketsBlock = TicketsBlock()
     daemon: DaemonBlock = DaemonBlock()
+    sop: SopSettingsBlock = SopSettingsBlock()
+    calendar: CalendarBlock = CalendarBlock()
     lab: LabBlock | None = None

@@ -493,3 +493,39 @@ async def test_snmp_interface_down_opens_one_ticket_and_clears(
             lambda: store.active()[0].status is TicketState.RECOVERING, "the ticket to clear"
         )
     assert len(tickets(store)) == 1
+
+
+async def test_agent_ticket_walks_its_sop_with_the_standing_disposition(
+    tmp_path: Path, store: TicketStore
+) -> None:
+    from agent.sopctl import ticket_service
+
+    path = tmp_path / "sop.yaml"
+    path.write_text(
+        "office: {name: T}\n"
+        "defaults: {platform: mikrotik_routeros, role: router, ping: {interval: 0.05s}}\n"
+        "detection: {reprobe_interval: 0.01s}\n"
+        "sop:\n  standing_disposition: {signer: Kadis, reference: 800/1/2026, technician: Tek}\n"
+        "people:\n  - {name: Kadis, role: kadis}\n  - {name: Tek, role: teknisi}\n"
+        "hosts:\n  core: {address: 10.52.0.1}\n  rtr: {address: 10.52.0.2, parent: core}\n"
+    )
+    inventory = load_inventory(path, env={})
+    service = ticket_service(inventory, store, lambda: datetime.now(UTC))
+    daemon = Daemon(
+        inventory,
+        store,
+        _is_a_prober(FakeProber(dead={"rtr"})),
+        service=service,
+        rng=random.Random(5),
+    )
+    async with running(daemon):
+        await wait_for(lambda: len(store.active()) == 1, "a ticket for rtr")
+        number = store.active()[0].number
+        await wait_for(lambda: bool(service.steps(number)), "its SOP steps")
+    steps = service.steps(number)
+    assert steps[0].completed_by == "sistem"  # laporan: recorded by the system
+    assigned = [s for s in steps if s.person == "Tek"]
+    assert assigned, [(s.label, s.person, s.completed_by) for s in steps]
+    disposition = next(s for s in steps if s.document_kind == "surat_disposisi")
+    assert disposition.document is not None
+    assert "800/1/2026" in str(disposition.document)
