@@ -21,9 +21,10 @@ from rich.table import Table
 from typer.exceptions import TyperException
 
 from agent import labctl
+from agent.cli_sop import laporan_app, program_app, show_ticket, tiket_sop_app
 from agent.config import load_inventory
 from agent.errors import AgentError, ConfigError
-from agent.render import STATUS_LABEL, local, ticket_detail, ticket_table, ticket_to_json
+from agent.render import STATUS_LABEL, local, ticket_table, ticket_to_json
 from collectors.errors import CollectorError
 from labnet.errors import LabError
 from ticketing.errors import TicketingError
@@ -52,6 +53,9 @@ lab_app = typer.Typer(
 )
 app.add_typer(tiket_app, name="tiket")
 app.add_typer(lab_app, name="lab")
+tiket_app.add_typer(tiket_sop_app)  # lapor, disposisi, tugaskan, tangani, selesai
+app.add_typer(program_app, name="program-kegiatan")
+app.add_typer(laporan_app, name="laporan")
 
 InventoryOpt = Annotated[
     Path,
@@ -175,21 +179,8 @@ def tiket_show(
     db: DbOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON for scripts.")] = False,
 ) -> None:
-    """Rincian tiket / show one ticket with affected devices and its event log."""
-    inventory = load_inventory(inventory_path)
-    with _store(inventory, db) as store:
-        ticket = store.get(number)
-        events = store.events(number)
-    if as_json:
-        data = ticket_to_json(ticket)
-        data["events"] = [
-            {"at": e.at.isoformat(), "kind": e.kind.value, "actor": e.actor, "detail": e.detail}
-            for e in events
-        ]
-        console.print_json(json.dumps(data))
-        return
-    for part in ticket_detail(ticket, events, inventory):
-        console.print(part)
+    """Rincian tiket / show one ticket: affected devices, SOP timeline, event log."""
+    show_ticket(number, inventory_path, db, as_json=as_json)
 
 
 # ---------------------------------------------------------------- lab

@@ -8,6 +8,7 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
+from ticketing.report_render import DOC_LABEL, duration_text, rupiah
 from ticketing.states import EventKind, TicketState
 
 if TYPE_CHECKING:
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
     from agent.inventory import Inventory
-    from ticketing.views import EventView, TicketView
+    from ticketing.views import EventView, ProgramEntry, StepView, TicketView
 
 STATUS_LABEL = {
     TicketState.OPEN: "terbuka",
@@ -59,7 +60,14 @@ EVENT_LABEL = {
     EventKind.ATTACHED: "perangkat terdampak",
     EventKind.DETACHED: "perangkat tidak lagi terdampak",
     EventKind.NOTE: "catatan",
+    EventKind.SOP_STARTED: "SOP dimulai",
+    EventKind.STEP_DONE: "langkah selesai",
+    EventKind.ASSIGNED: "ditugaskan",
+    EventKind.DECIDED: "keputusan",
+    EventKind.ESCALATED: "eskalasi",
+    EventKind.PROGRAM_ADDED: "program kegiatan",
 }
+KEGIATAN_CHARS = 48
 
 
 def local(at: datetime | None, tz: ZoneInfo, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
@@ -180,3 +188,122 @@ def ticket_to_json(t: TicketView) -> dict[str, Any]:
             for a in t.affected
         ],
     }
+
+
+# ---------------------------------------------------------------- SOP timeline, program
+
+
+def _kegiatan(text: str) -> str:
+    return text if len(text) <= KEGIATAN_CHARS else text[: KEGIATAN_CHARS - 1] + "…"
+
+
+def _late_cell(step: StepView, now: datetime) -> Text:
+    if step.completed_at is not None:
+        if step.late_by:
+            return Text("+" + duration_text(step.late_by), style="bold red")
+        return Text("tepat", style="green")
+    over = step.overdue(now)
+    if over is not None:
+        return Text(f"+{duration_text(over)} (berjalan)", style="bold red")
+    return Text("")
+
+
+def step_table(steps: Sequence[StepView], tz: ZoneInfo, now: datetime, title: str = "") -> Table:
+    """The SOP timeline of a ticket: one row per step, lateness in red, active step marked."""
+    table = Table(title=title or "Langkah SOP", box=box.SIMPLE_HEAD, show_edge=False)
+    table.add_column("No", no_wrap=True)
+    table.add_column("Kegiatan", overflow="fold", min_width=22)
+    table.add_column("Pelaksana", overflow="fold")
+    for name in ("Mulai", "Batas", "Selesai"):
+        table.add_column(name, no_wrap=True)
+    table.add_column("Oleh", overflow="fold")
+    table.add_column("Terlambat", no_wrap=True)
+    table.add_column("Dokumen", overflow="fold")
+    for s in steps:
+        active = s.state == "berjalan"
+        table.add_row(
+            Text(("▶ " if active else "") + s.label, style="bold" if active else ""),
+            _kegiatan(s.kegiatan),
+            f"{s.role}: {s.person}" if s.person and s.completed_at is None else s.role,
+            _short(s.started_at, tz, seconds=False),
+            _short(s.due_at, tz, seconds=False),
+            _short(s.completed_at, tz, seconds=False),
+            s.completed_by or "",
+            _late_cell(s, now),
+            DOC_LABEL.get(s.document_kind, s.document_kind) if s.document_kind else "",
+        )
+    zone = local_suffix(tz).strip()
+    if zone:
+        table.caption = f"waktu {zone}"
+    return table
+
+
+def steps_to_json(steps: Sequence[StepView]) -> list[dict[str, Any]]:
+    """SOP steps as JSON-ready data (ISO 8601 UTC times, lateness in seconds)."""
+
+    def iso(at: datetime | None) -> str | None:
+        return at.isoformat() if at else None
+
+    return [
+        {
+            "position": s.position,
+            "label": s.label,
+            "kegiatan": s.kegiatan,
+            "state": s.state,
+            "role": s.role,
+            "roles": list(s.roles),
+            "person": s.person,
+            "started_at": iso(s.started_at),
+            "due_at": iso(s.due_at),
+            "completed_at": iso(s.completed_at),
+            "completed_by": s.completed_by,
+            "late_by_s": int(s.late_by.total_seconds()) if s.late_by is not None else None,
+            "document_kind": s.document_kind,
+            "document": dict(s.document) if s.document else None,
+            "notes": s.notes,
+            "escalation_level": s.escalation_level,
+        }
+        for s in steps
+    ]
+
+
+def sop_header(ticket: TicketView, tz: ZoneInfo) -> Table:
+    """Complaint and SOP fields of a ticket (source, reporter, SOP, decision, technician)."""
+    head = Table.grid(padding=(0, 2))
+    head.add_column(style="bold")
+    head.add_column()
+    head.add_row("Sumber", ticket.source)
+    if ticket.reporter:
+        head.add_row("Pelapor", ticket.reporter)
+    if ticket.description and ticket.description != ticket.summary:
+        head.add_row("Uraian", ticket.description)
+    head.add_row("SOP", ticket.sop or "-")
+    head.add_row("Keputusan", ticket.complexity or "-")
+    head.add_row("Teknisi", ticket.assignee or "-")
+    if ticket.sop_done_at:
+        head.add_row("SOP selesai", local(ticket.sop_done_at, tz))
+    return head
+
+
+def program_table(entries: Sequence[ProgramEntry], tz: ZoneInfo) -> Table:
+    """Program Kegiatan entries, one row each, with the total cost in the caption."""
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, title="Program Kegiatan")
+    for name in ("#", "Tiket", "OPD", "Permasalahan", "Usulan", "Biaya", "Prioritas", "Tahun"):
+        table.add_column(name, overflow="fold", justify="right" if name == "Biaya" else "left")
+    table.add_column("Status")
+    table.add_column("Dicatat", no_wrap=True)
+    for e in entries:
+        table.add_row(
+            str(e.id),
+            e.ticket or "-",
+            e.opd,
+            e.problem,
+            e.proposed_action,
+            rupiah(e.estimated_cost),
+            e.priority,
+            str(e.budget_year),
+            e.status.value,
+            _short(e.created_at, tz, seconds=False),
+        )
+    table.caption = f"{len(entries)} entri, jumlah {rupiah(sum(e.estimated_cost for e in entries))}"
+    return table
