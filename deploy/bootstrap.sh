@@ -22,14 +22,15 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# Debian starts its own snmpd on install; sigap's lab runs private ones in namespaces.
-# Disable the system service only (never kill by name: lab agents are snmpd processes too).
-if [ -e /etc/init.d/snmpd ]; then
-  if command -v systemctl >/dev/null && systemctl is-enabled snmpd >/dev/null 2>&1; then
-    systemctl disable --now snmpd >/dev/null 2>&1 || true
+# Debian starts snmpd and snmp_exporter on install; the lab and the benchmark run private
+# ones in namespaces. Disable the system services only (never kill by name: lab agents are
+# snmpd processes too).
+for service in snmpd prometheus-snmp-exporter; do
+  if command -v systemctl >/dev/null && systemctl is-enabled "$service" >/dev/null 2>&1; then
+    systemctl disable --now "$service" >/dev/null 2>&1 || true
   fi
-  update-rc.d snmpd disable >/dev/null 2>&1 || true
-fi
+  [ -e "/etc/init.d/$service" ] && { update-rc.d "$service" disable >/dev/null 2>&1 || true; }
+done
 
 # PostgreSQL: the ticket-store tests run on it (127.0.0.1:5432, database `test`)
 if command -v pg_lsclusters >/dev/null; then

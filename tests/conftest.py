@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
+import uuid
 from typing import TYPE_CHECKING, TypeVar
 
 import pytest
@@ -13,8 +14,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
 T = TypeVar("T")
-PG_ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
-PG_SOCKET_DIR = "/var/run/postgresql"  # reachable from every network namespace (a file path)
+PG_DEFAULT_URL = "postgresql+psycopg://postgres@/test?host=/var/run/postgresql"
 
 
 def unavailable(reason: str) -> None:
@@ -46,19 +46,26 @@ def wait_for(what: str, probe: Callable[[], T | None], timeout: float, interval:
 
 
 @pytest.fixture
-def pg_database() -> Iterator[str]:
-    """A fresh PostgreSQL database; yields a URL over the unix socket, dropped afterwards."""
-    try:
-        import psycopg
+def pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL schema per test; yields its URL (unix socket: usable from every
+    network namespace, e.g. by an agent in a lab's NOC); the schema is dropped afterwards.
 
-        admin = psycopg.connect(PG_ADMIN_DSN, autocommit=True, connect_timeout=3)
-    except Exception as exc:  # noqa: BLE001 - any failure means "no server here"
-        unavailable(f"PostgreSQL at 127.0.0.1:5432 not reachable: {exc}")
-    name = f"sigap_t{os.getpid()}_{time.monotonic_ns() % 10**9}"
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
+    ``SIGAP_TEST_PG_URL`` overrides the server (default: the local one over its socket).
+    """
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    base = make_url(os.environ.get("SIGAP_TEST_PG_URL", PG_DEFAULT_URL))
+    conninfo = base.set(drivername="postgresql").render_as_string(hide_password=False)
     try:
-        yield f"postgresql+psycopg://postgres@/{name}?host={PG_SOCKET_DIR}"
-    finally:
-        with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin = psycopg.connect(conninfo, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        unavailable(f"PostgreSQL not reachable at {conninfo}: {exc}")
+    schema = f"sigap_test_{uuid.uuid4().hex[:12]}"
+    with admin:
+        admin.execute(f'CREATE SCHEMA "{schema}"')
+        try:
+            url = base.update_query_dict({"options": f"-csearch_path={schema}"})
+            yield url.render_as_string(hide_password=False)
+        finally:
+            admin.execute(f'DROP SCHEMA "{schema}" CASCADE')

@@ -27,6 +27,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from labnet.lab import Lab
+
+try:  # run as a module (python -m tests.bench.ping_sweep) or by pytest from tests/bench
+    from tests.bench.results import replace_section
+except ImportError:  # pragma: no cover
+    from results import replace_section  # type: ignore[no-redef]
 from labnet.topology import LabSpec, tree_spec
 
 REPO = Path(__file__).resolve().parents[2]
@@ -279,12 +284,12 @@ def main() -> None:
     if bad:
         print("WRONG VERDICTS: " + ", ".join(bad))
     if not a.no_write:
-        (HERE / "RESULTS.md").write_text(
-            "# Ping sweep benchmark: 1,050 hosts (50 dead), 1 echo, 1 s timeout\n\n"
+        replace_section(
+            "Ping sweep benchmark: 1,050 hosts (50 dead), 1 echo, 1 s timeout",
             f"Machine: {where}.\n\nProduced by `python -m tests.bench.ping_sweep --runs "
             f"{a.runs}` (one warm-up, contenders interleaved, medians; each tool is a whole "
             "process run in the noc netns through `ip netns exec`, as anchors/bench.py).\n\n"
-            f"{text}\n"
+            f"{text}\n",
         )
     sys.exit(1 if bad else 0)
 

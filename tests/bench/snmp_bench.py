@@ -42,6 +42,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+try:  # run as a module or by pytest from tests/bench
+    from tests.bench.results import replace_section
+except ImportError:  # pragma: no cover
+    from results import replace_section  # type: ignore[no-redef]
 from labnet import snmpd
 from labnet.lab import Lab
 from labnet.topology import LabSpec, tree_spec
@@ -640,16 +644,12 @@ def machine() -> str:
     )
 
 
-SECTION = "# SNMP interface poll benchmark"
+SECTION = "SNMP interface poll benchmark: 200 devices, 9 IF-MIB columns, v2c and v3 authPriv"
 
 
 def write_results(where: str, runs: int, text: str) -> None:
-    """Replace (or append) the SNMP section of RESULTS.md; the ping section stays."""
-    path = HERE / "RESULTS.md"
-    old = path.read_text() if path.exists() else ""
-    keep = old.split(SECTION, 1)[0].rstrip("\n")
+    """Replace (or append) the SNMP section of RESULTS.md; other sections stay."""
     section = (
-        f"{SECTION}: 200 devices, 9 IF-MIB columns, v2c and v3 authPriv\n\n"
         f"Machine: {where}.\n\n"
         f"Produced by `python -m tests.bench.snmp_bench --runs {runs}` (lab of 201 namespaces: "
         "core -> 10 routers with 25 interfaces -> 190 leaves with 6; a real net-snmp 5.9 snmpd "
@@ -665,7 +665,7 @@ def write_results(where: str, runs: int, text: str) -> None:
         "the agents' (co-tenants, softirq): a noise flag.\n\n"
         f"{text}\n"
     )
-    path.write_text((keep + "\n\n" if keep else "") + section)
+    replace_section(SECTION, section)
 
 
 def main() -> None:

@@ -61,45 +61,6 @@ def lab_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Lab, Pat
         lab.down()
 
 
-@pytest.fixture
-def lab(lab_env: tuple[Lab, Path]) -> Iterator[Lab]:
-    handle = lab_env[0]
-    yield handle
-    for name, faults in handle.status().faults.items():
-        if faults.any:
-            handle.restore(name)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return TicketStore.sqlite_url(tmp_path / "sigap.db")
-    return str(request.getfixturevalue("pg_database"))
-
-
-@pytest.fixture
-def agent(
-    request: pytest.FixtureRequest,
-    lab: Lab,
-    lab_env: tuple[Lab, Path],
-    db_url: str,
-    tmp_path: Path,
-) -> Iterator[Agent]:
-    handle = Agent(lab, lab_env[1], db_url, tmp_path)
-    try:
-        yield handle
-    finally:
-        handle.close()
-        if handle.log.exists():
-            request.node.add_report_section("call", "agent log", handle.log.read_text()[-20000:])
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[TicketStore]:
-    with TicketStore(db_url) as handle:
-        yield handle
-
-
 def tickets_of(store: TicketStore, device: str) -> list[TicketView]:
     return [t for t in store.list(limit=1000) if t.device == device]
 

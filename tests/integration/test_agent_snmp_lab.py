@@ -16,11 +16,11 @@ from labnet.lab import Lab
 from tests.conftest import require_lab_capabilities, wait_for
 from tests.labagent import Agent
 from ticketing.states import TicketState
-from ticketing.store import TicketStore
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from ticketing.store import TicketStore
     from ticketing.views import TicketView
 
 pytestmark = pytest.mark.integration
@@ -73,44 +73,11 @@ def lab_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Lab, Pat
 
 
 @pytest.fixture
-def lab(lab_env: tuple[Lab, Path]) -> Iterator[Lab]:
-    handle = lab_env[0]
-    yield handle
-    for name, faults in handle.status().faults.items():
-        if faults.any:
-            handle.restore(name)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return TicketStore.sqlite_url(tmp_path / "sigap.db")
-    return str(request.getfixturevalue("pg_database"))
-
-
-@pytest.fixture
-def agent(
-    request: pytest.FixtureRequest,
-    lab: Lab,
-    lab_env: tuple[Lab, Path],
-    db_url: str,
-    tmp_path: Path,
-) -> Iterator[Agent]:
-    handle = Agent(lab, lab_env[1], db_url, tmp_path)
-    try:
-        handle.start()
-        time.sleep(SNMP_INTERVAL * 2)  # every device polled over SNMP at least once
-        yield handle
-    finally:
-        handle.close()
-        if handle.log.exists():
-            request.node.add_report_section("call", "agent log", handle.log.read_text()[-20000:])
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[TicketStore]:
-    with TicketStore(db_url) as handle:
-        yield handle
+def agent(agent: Agent) -> Agent:
+    """The shared agent fixture, started, after every device was polled over SNMP once."""
+    agent.start()
+    time.sleep(SNMP_INTERVAL * 2)
+    return agent
 
 
 def find(store: TicketStore, key: str, status: TicketState) -> TicketView | None:

@@ -8,13 +8,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import uuid
 from datetime import UTC, datetime
 
-import psycopg
 import pytest
 from sqlalchemy import create_engine, func, select
-from sqlalchemy.engine import make_url
 
 from ticketing.faults import Fault, FaultKind
 from ticketing.models import Ticket
@@ -24,25 +21,6 @@ PG_URL = os.environ.get("SIGAP_TEST_PG_URL", "postgresql+psycopg://postgres@127.
 T0 = datetime(2026, 5, 4, 2, 0, tzinfo=UTC)
 WORKERS = 4
 DEADLINE_S = 60
-
-
-@pytest.fixture
-def pg_url():
-    conninfo = make_url(PG_URL).set(drivername="postgresql").render_as_string(hide_password=False)
-    try:
-        admin = psycopg.connect(conninfo, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as exc:
-        reason = f"PostgreSQL not reachable at {conninfo}: {exc}".strip()
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    schema = f"sigap_test_{uuid.uuid4().hex[:12]}"
-    with admin:
-        admin.execute(f'CREATE SCHEMA "{schema}"')
-        try:
-            yield f"{PG_URL}?options=-csearch_path%3D{schema}"
-        finally:
-            admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 @pytest.fixture(

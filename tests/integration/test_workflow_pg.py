@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import uuid
 from datetime import UTC, date, datetime
 
-import psycopg
 import pytest
-from sqlalchemy.engine import make_url
 
 from ticketing.calendar import OfficeCalendar
 from ticketing.faults import Fault, FaultKind
@@ -27,25 +24,6 @@ PEOPLE = [Person("Hj Kabid", Role.KABID), Person("Lalu Kadis", Role.KADIS),
           Person("Baiq Kasi", Role.KASI), Person("Teknisi Satu", Role.TEKNISI)]  # fmt: skip
 WORKERS = 4
 DEADLINE_S = 60
-
-
-@pytest.fixture
-def pg_url():
-    conninfo = make_url(PG_URL).set(drivername="postgresql").render_as_string(hide_password=False)
-    try:
-        admin = psycopg.connect(conninfo, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as exc:
-        reason = f"PostgreSQL not reachable at {conninfo}: {exc}".strip()
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    schema = f"sigap_test_{uuid.uuid4().hex[:12]}"
-    with admin:
-        admin.execute(f'CREATE SCHEMA "{schema}"')
-        try:
-            yield f"{PG_URL}?options=-csearch_path%3D{schema}"
-        finally:
-            admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 def _dispose_worker(url, number, who, barrier, results):

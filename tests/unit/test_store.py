@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import logging
 import os
-import uuid
 from datetime import UTC, datetime, timedelta, timezone
 from unittest.mock import MagicMock
 
-import psycopg
 import pytest
 from sqlalchemy import create_engine, delete, insert, select, update
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from ticketing.errors import InvalidTransitionError, TicketNotFoundError
@@ -29,30 +26,6 @@ R2 = Fault("edge-r2", FaultKind.DEVICE_DOWN, "edge-r2 tidak merespons ping", opd
 
 
 # -- backends ------------------------------------------------------------------------------
-
-
-def _pg_conninfo(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-@pytest.fixture
-def pg_url():
-    """A fresh PostgreSQL schema per test (search_path in the URL); dropped afterwards."""
-    conninfo = _pg_conninfo(PG_URL)
-    try:
-        admin = psycopg.connect(conninfo, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as exc:
-        reason = f"PostgreSQL not reachable at {conninfo}: {exc}".strip()
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    schema = f"sigap_test_{uuid.uuid4().hex[:12]}"
-    with admin:
-        admin.execute(f'CREATE SCHEMA "{schema}"')
-        try:
-            yield f"{PG_URL}?options=-csearch_path%3D{schema}"
-        finally:
-            admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 @pytest.fixture(

@@ -5,14 +5,11 @@ wrong roles, sederhana/kompleks, Program Kegiatan, escalation once per level."""
 from __future__ import annotations
 
 import os
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import psycopg
 import pytest
-from sqlalchemy.engine import make_url
 
 from ticketing.calendar import OfficeCalendar
 from ticketing.errors import (
@@ -64,25 +61,6 @@ class Clock:
 
     def set(self, *args: int) -> None:
         self.at = local(*args)
-
-
-@pytest.fixture
-def pg_url():
-    conninfo = make_url(PG_URL).set(drivername="postgresql").render_as_string(hide_password=False)
-    try:
-        admin = psycopg.connect(conninfo, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as exc:
-        reason = f"PostgreSQL not reachable at {conninfo}: {exc}".strip()
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    schema = f"sigap_test_{uuid.uuid4().hex[:12]}"
-    with admin:
-        admin.execute(f'CREATE SCHEMA "{schema}"')
-        try:
-            yield f"{PG_URL}?options=-csearch_path%3D{schema}"
-        finally:
-            admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 @pytest.fixture(

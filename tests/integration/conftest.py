@@ -1,0 +1,60 @@
+"""Fixtures shared by the agent's lab tests: each module provides ``lab_env`` (its lab and
+inventory); these give a clean lab per test, both ticket databases and the agent process."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tests.labagent import Agent
+from ticketing.store import TicketStore
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+    from labnet.lab import Lab
+
+
+@pytest.fixture
+def lab(lab_env: tuple[Lab, Path]) -> Iterator[Lab]:
+    """The module's lab; every fault a test injected is restored afterwards."""
+    handle = lab_env[0]
+    yield handle
+    for name, faults in handle.status().faults.items():
+        if faults.any:
+            handle.restore(name)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Both ticket databases: a SQLite file, and a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        return TicketStore.sqlite_url(tmp_path / "sigap.db")
+    return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[TicketStore]:
+    """The test's view of the agent's ticket database."""
+    with TicketStore(db_url) as handle:
+        yield handle
+
+
+@pytest.fixture
+def agent(
+    request: pytest.FixtureRequest,
+    lab: Lab,
+    lab_env: tuple[Lab, Path],
+    db_url: str,
+    tmp_path: Path,
+) -> Iterator[Agent]:
+    """`sigap run` for the module's inventory (not started); its log goes into the report."""
+    handle = Agent(lab, lab_env[1], db_url, tmp_path)
+    try:
+        yield handle
+    finally:
+        handle.close()
+        if handle.log.exists():
+            request.node.add_report_section("call", "agent log", handle.log.read_text()[-20000:])
