@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
 from typer.exceptions import TyperException
 
 from agent import labctl
@@ -376,6 +377,11 @@ def main() -> None:
     except (typer.Abort, KeyboardInterrupt):
         err_console.print("interrupted")
         code = 130
+    except SQLAlchemyError as exc:  # e.g. the database is unreachable: say where, no traceback
+        if _State.debug:
+            logger.exception("database error")
+        err_console.print(f"error: database: {exc.__class__.__name__}: {exc}", markup=False)
+        code = 1
     except (AgentError, CollectorError, TicketingError, LabError) as exc:
         if _State.debug:
             logger.exception("failed")
