@@ -199,3 +199,10 @@ def test_print_checker() -> None:
         "agent/daemon.py:3 calls print",
         "agent/daemon.py:4 calls print",
     ]
+
+
+def test_test_module_basenames_are_unique() -> None:
+    """pytest's default (prepend) import mode cannot collect two test files of one name."""
+    tests = Path(__file__).resolve().parents[1]
+    names = [p.name for p in tests.rglob("test_*.py")]
+    assert sorted({n for n in names if names.count(n) > 1}) == []
