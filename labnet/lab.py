@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from labnet import plan, snmpd
+from labnet import plan, snmpd, ssh
 from labnet.errors import (
     LabCommandError,
     LabError,
@@ -55,6 +55,7 @@ class DeviceFaults:
     ports_down: tuple[str, ...] = ()  # LAN ports administratively down (if_down)
     unplugged: tuple[str, ...] = ()  # LAN ports whose peer is down (unplug)
     snmp_stopped: bool = False
+    ssh_hung: bool = False  # SSH sessions stop answering after login (ssh_hang)
 
     @property
     def any(self) -> bool:
@@ -66,6 +67,7 @@ class DeviceFaults:
             or bool(self.ports_down)
             or bool(self.unplugged)
             or self.snmp_stopped
+            or self.ssh_hung
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -77,6 +79,7 @@ class DeviceFaults:
             "ports_down": list(self.ports_down),
             "unplugged": list(self.unplugged),
             "snmp_stopped": self.snmp_stopped,
+            "ssh_hung": self.ssh_hung,
         }
 
     @classmethod
@@ -89,6 +92,7 @@ class DeviceFaults:
             ports_down=tuple(str(p) for p in data.get("ports_down", ())),
             unplugged=tuple(str(p) for p in data.get("unplugged", ())),
             snmp_stopped=bool(data.get("snmp_stopped")),
+            ssh_hung=bool(data.get("ssh_hung")),
         )
 
 
@@ -238,6 +242,44 @@ class Lab:
         """Return the directory of the snmpd of ``device`` (conf, log, pid, persistent)."""
         return self.state_dir / "snmp" / device
 
+    def ssh_dir(self, device: str) -> Path:
+        """Return the SSH directory of ``device`` (host key, hang flag, sshd config)."""
+        return self.state_dir / "ssh" / device
+
+    @property
+    def _sim_dir(self) -> Path:
+        return self.state_dir / "ssh" / "_sim"
+
+    def known_hosts_path(self) -> Path:
+        """Return the lab's known_hosts file (the host keys given out at ``up``)."""
+        return self.state_dir / "ssh" / "known_hosts"
+
+    def ssh_hang(self, device: str) -> None:
+        """Make the SSH server of ``device`` accept and log in, then stop answering."""
+        _require_root()
+        with self._lock:
+            state = self._require_state()
+            self._check_ssh_device(state, device)
+            ssh.hang_flag(self.ssh_dir(device)).touch()
+            current = state.faults.get(device, DeviceFaults())
+            state.faults[device] = replace(current, ssh_hung=True)
+            self._write_state(state)
+
+    def rotate_host_key(self, device: str) -> None:
+        """Give ``device`` a new SSH host key; the lab's known_hosts keeps the old one."""
+        _require_root()
+        with self._lock:
+            state = self._require_state()
+            self._check_ssh_device(state, device)
+            dev = state.spec.device(device)
+            ssh.generate_host_key(self.ssh_dir(device), device, replace=True)
+            if dev.platform == "linux":
+                ssh.stop_pid(self.ssh_dir(device) / "sshd.pid", "sshd")
+                ssh.start_sshd(plan.device_netns(self.name, device), self.ssh_dir(device))
+                self._wait_ssh(state, [device])
+            else:
+                ssh.reload_sim_keys(self._sim_dir)
+
     # -- lifecycle --------------------------------------------------------------------
 
     def up(self, spec: LabSpec) -> LabStatus:
@@ -289,6 +331,7 @@ class Lab:
             if names:
                 self._kill_processes(names)
                 _ip_batch(None, [f"netns del {n}" for n in names], force=True)
+            ssh.remove_etc(ssh.our_etc_dirs(plan.netns_prefix(self.name)))
             left = self._lab_netns()
             if left:
                 raise LabError(f"could not delete namespaces: {', '.join(left[:5])}")
@@ -426,6 +469,8 @@ class Lab:
                     plan.wire_netns(self.name),
                     [f"link set {peers[p]} up" for p in current.unplugged],
                 )
+            if current.ssh_hung:
+                ssh.hang_flag(self.ssh_dir(device)).unlink(missing_ok=True)
             state.faults.pop(device, None)
             if current.snmp_stopped and snmpd.read_pid(self.snmp_dir(device)) is None:
                 self._start_agents(state, [device])
@@ -494,6 +539,52 @@ class Lab:
         if not state.spec.device(device).snmp:
             raise LabError(f"device {device!r} has no snmpd (LabDevice.snmp is False)")
 
+    def _check_ssh_device(self, state: _State, device: str) -> None:
+        """Raise UnknownDeviceError / LabError unless ``device`` has an SSH endpoint."""
+        self._check_device(state, device)
+        if not state.spec.device(device).ssh:
+            raise LabError(f"device {device!r} has no SSH endpoint (LabDevice.ssh is False)")
+
+    def _start_ssh(self, spec: LabSpec) -> None:
+        """Host keys, known_hosts, the simulator and the linux sshds; wait for banners."""
+        entries = {}
+        for dev in spec.ssh_devices:
+            ssh.generate_host_key(self.ssh_dir(dev.name), dev.name)
+            entries[dev.address] = ssh.public_key(self.ssh_dir(dev.name))
+        self.known_hosts_path().write_text(ssh.known_hosts_lines(entries))
+        sims = [
+            (d, plan.device_netns(self.name, d.name), self.ssh_dir(d.name))
+            for d in spec.ssh_devices
+            if d.platform in ssh.SIM_PLATFORMS
+        ]
+        if sims:
+            ssh.start_sim(self.noc_netns, self._sim_dir, ssh.sim_config(sims, spec.ssh))
+        for dev in spec.ssh_devices:
+            if dev.platform == "linux":
+                netns = plan.device_netns(self.name, dev.name)
+                ssh.setup_linux(dev, netns, self.ssh_dir(dev.name), spec.ssh)
+                ssh.start_sshd(netns, self.ssh_dir(dev.name))
+        if sims:
+            ssh.wait_sim_pid(self._sim_dir)
+        state = _State(spec=spec, phase="building", faults={})
+        self._wait_ssh(state, [d.name for d in spec.ssh_devices])
+
+    def _wait_ssh(self, state: _State, devices: Sequence[str]) -> None:
+        """Wait until each device (with a clean path) sends its SSH banner to the NOC."""
+        addrs = [state.spec.device(d).address for d in devices if self._path_clean(state, d)]
+        silent = ssh.wait_banners(self.noc_netns, addrs)
+        if silent:
+            raise LabError(f"SSH not answering on {len(silent)} devices (e.g. {silent[0]})")
+
+    def _ssh_pids(self) -> set[int]:
+        """PIDs of the lab's own SSH servers (simulator, sshd listeners)."""
+        state = self._read_state()
+        if state is None:
+            return set()
+        pids = [ssh.sim_pid(self._sim_dir)]
+        pids += [ssh.sshd_pid(self.ssh_dir(d.name)) for d in state.spec.ssh_devices]
+        return {p for p in pids if p is not None}
+
     def _path_clean(self, state: _State, device: str) -> bool:
         """Return True if neither ``device`` nor an ancestor has a reachability fault."""
         cur: str | None = device
@@ -561,12 +652,13 @@ class Lab:
         jobs += [
             (
                 plan.device_netns(self.name, d.name),
-                plan.device_batch(spec, d.name) + (plan.port_batch(spec, d.name) if d.snmp else []),
+                plan.device_batch(spec, d.name)
+                + (plan.port_batch(spec, d.name) if d.snmp or d.ssh else []),
                 True,
             )
             for d in spec.devices
         ]
-        if spec.snmp_devices:
+        if spec.port_devices:
             jobs.append((plan.wire_netns(self.name), plan.wire_batch(spec), False))
 
         def configure(job: tuple[str, list[str], bool]) -> None:
@@ -582,6 +674,8 @@ class Lab:
         if spec.snmp_devices:
             state = _State(spec=spec, phase="building", faults={})
             self._start_agents(state, [d.name for d in spec.snmp_devices])
+        if spec.ssh_devices:
+            self._start_ssh(spec)
         logger.debug(
             "lab %s: create %.2f s, configure %.2f s (%d workers), snmpd %.2f s",
             self.name,
@@ -624,7 +718,7 @@ class Lab:
 
     def _expected_netns(self, spec: LabSpec) -> set[str]:
         expected = {self.noc_netns} | {plan.device_netns(self.name, d.name) for d in spec.devices}
-        if spec.snmp_devices:
+        if spec.port_devices:
             expected.add(plan.wire_netns(self.name))
         return expected
 
@@ -697,7 +791,7 @@ class Lab:
         pids = _pids_in(targets)
         if not pids:
             return
-        own = self._snmpd_pids()
+        own = self._snmpd_pids() | self._ssh_pids()
         others = [p for p in pids if p not in own]
         if others:  # something besides the lab's own agents (an agent under test, a probe)
             logger.warning(

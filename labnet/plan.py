@@ -96,8 +96,8 @@ def uplink_name(platform: str) -> str:
 
 
 def lan_ports(dev: LabDevice) -> list[str]:
-    """Return the LAN port names of ``dev`` (only devices with ``snmp`` have ports)."""
-    if not dev.snmp:
+    """Return the LAN port names of ``dev`` (only devices with ``snmp`` or ``ssh`` have ports)."""
+    if not (dev.snmp or dev.ssh):
         return []
     pattern = _PORT_NAMES.get(dev.platform, _DEFAULT_PORT_NAMES)[1]
     count = SWITCH_LAN_PORTS if dev.role == "switch" else LAN_PORTS
@@ -189,11 +189,11 @@ def ports_creation_batch(lab: str, spec: LabSpec) -> list[str]:
     Each port is a veth pair: the port in the device netns, its peer hidden in the lab's
     wire netns (so IF-MIB shows only the port). Empty when no device runs snmpd.
     """
-    if not spec.snmp_devices:
+    if not spec.port_devices:
         return []
     wire = wire_netns(lab)
     lines = [f"netns add {wire}"]
-    for dev in spec.snmp_devices:
+    for dev in spec.port_devices:
         ns = device_netns(lab, dev.name)
         lines += [
             f"link add {port} netns {ns} type veth peer name {peer} netns {wire}"
@@ -222,7 +222,7 @@ def wire_batch(spec: LabSpec) -> list[str]:
     """Return ``ip -batch`` lines (wire netns) raising every hidden port peer."""
     return [
         f"link set {peer} up"
-        for dev in spec.snmp_devices
+        for dev in spec.port_devices
         for peer in port_peers(spec, dev.name).values()
     ]
 

@@ -20,6 +20,9 @@ SNMP_SECRET_RE = re.compile(r"^[A-Za-z0-9_.:@+-]{8,64}$")
 SNMP_COMMUNITY_RE = re.compile(r"^[A-Za-z0-9_.:@+-]{1,64}$")
 SNMP_AUTH_PROTOCOLS = ("MD5", "SHA", "SHA-224", "SHA-256", "SHA-384", "SHA-512")
 SNMP_PRIV_PROTOCOLS = ("DES", "AES", "AES-192", "AES-256")
+SSH_PLATFORMS = ("mikrotik_routeros", "cisco_ios", "linux")  # simulators + real sshd
+SSH_USER_RE = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+SSH_SECRET_RE = re.compile(r"^[A-Za-z0-9_.:@+-]{8,64}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,12 +101,40 @@ class LabSnmp:
 
 
 @dataclass(frozen=True, slots=True)
+class LabSsh:
+    """SSH login of every lab device with ``ssh`` (lab-only secrets, not real credentials).
+
+    ``secret`` is the IOS enable secret (the password when empty).
+    """
+
+    user: str = "sigap"
+    password: str = field(default="sigap-lab-ssh", repr=False)
+    secret: str = field(default="", repr=False)
+
+    @property
+    def enable_secret(self) -> str:
+        """Return the IOS enable secret."""
+        return self.secret or self.password
+
+    def to_json(self) -> dict[str, Any]:
+        """Return a JSON-serialisable dict (inverse of ``from_json``)."""
+        return {"user": self.user, "password": self.password, "secret": self.secret}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> LabSsh:
+        """Build credentials from ``to_json`` output."""
+        return cls(str(data["user"]), str(data["password"]), str(data.get("secret", "")))
+
+
+@dataclass(frozen=True, slots=True)
 class LabDevice:
     """One simulated device: a network namespace with ``address`` as a /32 on ``lo``.
 
     ``snmp=True`` gives the device LAN ports (veth pairs, see ``plan.lan_ports``) and a
     real net-snmp ``snmpd`` on ``address``:161; off by default so that big labs stay
-    light. ``role`` ``switch`` gets more LAN ports.
+    light. ``role`` ``switch`` gets more LAN ports. ``ssh=True`` (platforms in
+    ``SSH_PLATFORMS``) gives it LAN ports too and an SSH endpoint on ``address``:22 (see
+    labnet.ssh).
     """
 
     name: str
@@ -112,6 +143,7 @@ class LabDevice:
     platform: str = ""
     role: str = ""
     snmp: bool = False
+    ssh: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +154,7 @@ class LabSpec:
     noc_address: str
     prefixes: tuple[str, ...]
     snmp: LabSnmp = LabSnmp()
+    ssh: LabSsh = LabSsh()
 
     def __post_init__(self) -> None:
         """Validate the spec."""
@@ -138,6 +171,16 @@ class LabSpec:
     def snmp_devices(self) -> tuple[LabDevice, ...]:
         """Return the devices running snmpd (spec order)."""
         return tuple(d for d in self.devices if d.snmp)
+
+    @property
+    def ssh_devices(self) -> tuple[LabDevice, ...]:
+        """Return the devices with an SSH endpoint (spec order)."""
+        return tuple(d for d in self.devices if d.ssh)
+
+    @property
+    def port_devices(self) -> tuple[LabDevice, ...]:
+        """Return the devices having LAN ports (snmp or ssh; spec order)."""
+        return tuple(d for d in self.devices if d.snmp or d.ssh)
 
     def with_snmp(self, names: Iterable[str] | None = None, snmp: LabSnmp | None = None) -> LabSpec:
         """Return a copy with snmpd on ``names`` (all devices if None) and ``snmp`` credentials."""
@@ -162,12 +205,14 @@ class LabSpec:
                     "platform": d.platform,
                     "role": d.role,
                     "snmp": d.snmp,
+                    "ssh": d.ssh,
                 }
                 for d in self.devices
             ],
             "noc_address": self.noc_address,
             "prefixes": list(self.prefixes),
             "snmp": self.snmp.to_json(),
+            "ssh": self.ssh.to_json(),
         }
 
     @classmethod
@@ -182,15 +227,18 @@ class LabSpec:
                     platform=str(d.get("platform", "")),
                     role=str(d.get("role", "")),
                     snmp=bool(d.get("snmp", False)),
+                    ssh=bool(d.get("ssh", False)),
                 )
                 for d in data["devices"]
             )
             snmp = LabSnmp.from_json(data["snmp"]) if "snmp" in data else LabSnmp()
+            ssh = LabSsh.from_json(data["ssh"]) if "ssh" in data else LabSsh()
             return cls(
                 devices=devices,
                 noc_address=str(data["noc_address"]),
                 prefixes=tuple(str(p) for p in data["prefixes"]),
                 snmp=snmp,
+                ssh=ssh,
             )
         except (KeyError, TypeError) as exc:
             raise LabSpecError(f"malformed lab spec data: {exc!r}") from exc
@@ -308,6 +356,23 @@ def _check_snmp(snmp: LabSnmp) -> None:
                 )
 
 
+def _check_ssh(spec: LabSpec) -> None:
+    """Check SSH credentials and that SSH devices have a platform that has an endpoint."""
+    if not SSH_USER_RE.match(spec.ssh.user) or spec.ssh.user == "root":
+        raise LabSpecError(f"ssh user {spec.ssh.user!r} must match [a-z][a-z0-9_-]* (not root)")
+    for secret in (spec.ssh.password, spec.ssh.enable_secret):
+        if not SSH_SECRET_RE.match(secret):
+            raise LabSpecError("ssh password/secret must be 8..64 characters of [A-Za-z0-9_.:@+-]")
+    if spec.ssh.password in spec.ssh.user:
+        raise LabSpecError("ssh password must not be part of the user name (netmiko masks it)")
+    for dev in spec.ssh_devices:
+        if dev.platform not in SSH_PLATFORMS:
+            raise LabSpecError(
+                f"device {dev.name!r}: ssh needs a platform in {SSH_PLATFORMS}, "
+                f"not {dev.platform!r}"
+            )
+
+
 def validate(spec: LabSpec) -> None:
     """Validate a spec; raise LabSpecError with a clear message on the first problem."""
     if not spec.devices:
@@ -316,6 +381,7 @@ def validate(spec: LabSpec) -> None:
     _check_addresses(spec)
     _check_parents(spec.devices)
     _check_snmp(spec.snmp)
+    _check_ssh(spec)
 
 
 def tree_spec(

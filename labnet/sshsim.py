@@ -1,0 +1,546 @@
+"""SSH CLI simulators of RouterOS and Cisco IOS devices for netmiko (asyncssh).
+
+One process serves every simulated device of a lab: for each device it creates a listening
+socket inside the device's netns (``labnet.netns.entered``) on ``address:22`` and serves it
+with asyncssh. The command parsers (``RouterOSCli``, ``IosCli``) are pure: they get a
+snapshot of the netns' interfaces and return the output plus the port changes to apply;
+the server applies them to the REAL interfaces (``ip -n NETNS link set PORT up|down``), so
+ping and SNMP see them. Device state (the log) lives per device in the server, not per
+session. Faults: a flag file ``hang`` makes sessions stop answering after login (and
+running sessions at their next line); SIGHUP reloads host keys (``rotate_host_key``).
+
+What netmiko 4.8's unmodified drivers need is in ../shared/notes/netmiko-lab-facts.md.
+Differences from real devices: interface names are the kernel's (``Gi0-1``, not
+``GigabitEthernet0/1``; IOS long and short names are accepted as aliases), RouterOS has no
+menu navigation (full-path commands only), output tables are abridged.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hmac
+import json
+import logging
+import os
+import re
+import signal
+import socket
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncssh
+
+from labnet.netns import entered
+
+logger = logging.getLogger(__name__)
+
+SSH_PORT = 22
+LOG_KEEP = 200
+IP_BIN = "/usr/sbin/ip" if Path("/usr/sbin/ip").exists() else "/sbin/ip"
+
+
+# -- interface snapshot ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Port:
+    """One kernel interface of the device netns as the CLI shows it."""
+
+    name: str
+    admin_up: bool
+    oper_up: bool
+    mtu: int = 1500
+    alias: str = ""
+    mac: str = ""
+    addresses: tuple[str, ...] = ()  # "a.b.c.d/len"
+
+
+def parse_ip_addr_json(text: str) -> list[Port]:
+    """Parse ``ip -j addr show`` output into ports (``lo`` included)."""
+    ports = []
+    for link in json.loads(text or "[]"):
+        flags = link.get("flags", [])
+        addrs = tuple(
+            f"{a['local']}/{a['prefixlen']}"
+            for a in link.get("addr_info", [])
+            if a.get("family") == "inet" and a.get("local") != "127.0.0.1"
+        )
+        ports.append(
+            Port(
+                name=str(link["ifname"]),
+                admin_up="UP" in flags,
+                oper_up="LOWER_UP" in flags and "UP" in flags,
+                mtu=int(link.get("mtu", 1500)),
+                alias=str(link.get("ifalias", "")),
+                mac=str(link.get("address", "")),
+                addresses=addrs,
+            )
+        )
+    return ports
+
+
+@dataclass(slots=True)
+class Reply:
+    """What a command line produced: output text, port changes, and whether to close."""
+
+    output: str = ""
+    changes: list[tuple[str, bool]] = field(default_factory=list)  # (port, admin up?)
+    close: bool = False
+
+
+@dataclass(slots=True)
+class DeviceLog:
+    """The device's log (per device, shared by its sessions), newest last, bounded."""
+
+    lines: list[tuple[float, str, str]] = field(default_factory=list)  # (time, topic, text)
+
+    def add(self, topic: str, text: str, when: float | None = None) -> None:
+        """Append one entry."""
+        self.lines.append((time.time() if when is None else when, topic, text))
+        del self.lines[:-LOG_KEEP]
+
+
+def _by_name(ports: list[Port]) -> dict[str, Port]:
+    return {p.name: p for p in ports if p.name != "lo"}
+
+
+# -- RouterOS ----------------------------------------------------------------------------
+
+_ROS_SET_DISABLED = re.compile(r"^disabled=(yes|no|true|false)$")
+
+
+class RouterOSCli:
+    """Full-path RouterOS commands (no menu navigation), prompt ``[user@name] > ``."""
+
+    def __init__(self, identity: str, user: str, log: DeviceLog) -> None:
+        """Create the CLI of one session."""
+        self.identity = identity
+        self.user = user
+        self.log = log
+
+    @property
+    def prompt(self) -> str:
+        """Return the current prompt."""
+        return f"[{self.user}@{self.identity}] > "
+
+    def handle(self, line: str, ports: list[Port]) -> Reply:  # noqa: C901, PLR0911
+        """Run one command line against the interface snapshot ``ports``."""
+        words = line.strip().split()
+        if not words:
+            return Reply()
+        if words[0] in ("quit", "/quit"):
+            return Reply(output="interrupted\n", close=True)
+        path = words[0]
+        rest = words[1:]
+        known = _by_name(ports)
+        if path == "/interface" and rest[:1] == ["print"]:
+            return Reply(output=self._interface_print(ports))
+        if path == "/interface" and rest[:1] in (["enable"], ["disable"]) and len(rest) == 2:  # noqa: PLR2004
+            return self._set(known, rest[1], up=rest[0] == "enable")
+        if path == "/interface" and rest[:1] == ["set"] and len(rest) == 3:  # noqa: PLR2004
+            m = _ROS_SET_DISABLED.match(rest[2])
+            if m:
+                return self._set(known, rest[1], up=m.group(1) in ("no", "false"))
+        if path == "/ip" and rest == ["address", "print"]:
+            return Reply(output=self._address_print(ports))
+        if path == "/log" and rest == ["print"]:
+            return Reply(output=self._log_print())
+        if path == "/system" and rest == ["identity", "print"]:
+            return Reply(output=f"  name: {self.identity}\n")
+        if path == "/system" and rest == ["resource", "print"]:
+            return Reply(output="  version: 7.14.3 (stable)\n  board-name: RB4011iGS+\n")
+        if not path.startswith("/"):
+            return Reply(output=f"bad command name {path} (line 1 column 1)\n")
+        return Reply(output=f"syntax error (line 1 column {len(path) + 2})\n")
+
+    def _set(self, known: dict[str, Port], name: str, *, up: bool) -> Reply:
+        if name not in known:
+            return Reply(output="no such item\n")
+        if known[name].admin_up != up:
+            state = "enabled" if up else "disabled"
+            self.log.add("system,info", f"interface {name} {state} by {self.user}")
+        return Reply(changes=[(name, up)])
+
+    @staticmethod
+    def _interface_print(ports: list[Port]) -> str:
+        out = ["Flags: X - disabled, R - running ", " #     NAME            TYPE   ACTUAL-MTU"]
+        for n, p in enumerate(q for q in ports if q.name != "lo"):
+            flag = "X" if not p.admin_up else "R" if p.oper_up else " "
+            if p.alias:
+                out.append(f" ;;; {p.alias}")
+            out.append(f"{n:>2}  {flag}  {p.name:<15} ether  {p.mtu:>10}")
+        return "\n".join(out) + "\n"
+
+    @staticmethod
+    def _address_print(ports: list[Port]) -> str:
+        out = [
+            "Flags: X - disabled, I - invalid, D - dynamic ",
+            " #   ADDRESS            NETWORK         INTERFACE",
+        ]
+        n = 0
+        for p in ports:
+            for addr in p.addresses:
+                network = addr.split("/")[0]
+                out.append(f"{n:>2}   {addr:<18} {network:<15} {p.name}")
+                n += 1
+        return "\n".join(out) + "\n"
+
+    def _log_print(self) -> str:
+        return "".join(
+            f"{time.strftime('%H:%M:%S', time.localtime(t))} {topic} {text}\n"
+            for t, topic, text in self.log.lines
+        )
+
+
+# -- Cisco IOS ---------------------------------------------------------------------------
+
+_IOS_IF_RE = re.compile(r"^(?:g|gi|gig|gigabitethernet)\s*(\d+)[/-](\d+)$", re.IGNORECASE)
+INVALID = "% Invalid input detected at '^' marker.\n"
+
+
+def ios_port_name(text: str, known: dict[str, Port]) -> str | None:
+    """Map ``Gi0-1``, ``Gi0/1``, ``GigabitEthernet0/1`` to the kernel name, or None."""
+    if text in known:
+        return text
+    m = _IOS_IF_RE.match(text.strip())
+    if m:
+        name = f"Gi{m.group(1)}-{m.group(2)}"
+        if name in known:
+            return name
+    return None
+
+
+class IosCli:
+    """Cisco IOS exec / privileged / config / config-if modes."""
+
+    def __init__(self, hostname: str, secret: str, log: DeviceLog, user: str) -> None:
+        """Create the CLI of one session (starts in user exec mode)."""
+        self.hostname = hostname
+        self.secret = secret
+        self.log = log
+        self.user = user
+        self.mode = "exec"  # exec | enable | config | config-if
+        self.interface: str | None = None
+        self.awaiting_secret = False
+
+    @property
+    def prompt(self) -> str:
+        """Return the current prompt (``Password: `` while waiting for the secret)."""
+        if self.awaiting_secret:
+            return "Password: "
+        return {
+            "exec": f"{self.hostname}>",
+            "enable": f"{self.hostname}#",
+            "config": f"{self.hostname}(config)#",
+            "config-if": f"{self.hostname}(config-if)#",
+        }[self.mode]
+
+    def handle(self, line: str, ports: list[Port]) -> Reply:
+        """Run one command line against the interface snapshot ``ports``."""
+        if self.awaiting_secret:
+            self.awaiting_secret = False
+            if hmac.compare_digest(line.encode(), self.secret.encode()):
+                self.mode = "enable"
+                return Reply()
+            return Reply(output="% Access denied\n")
+        cmd = " ".join(line.split())
+        low = cmd.lower()
+        if not cmd:
+            return Reply()
+        if low in ("terminal length 0", "terminal width 511") or low.startswith(
+            ("terminal length ", "terminal width ")
+        ):
+            return Reply()
+        if self.mode in ("exec", "enable"):
+            return self._exec(cmd, low, ports)
+        return self._config(cmd, low, ports)
+
+    def _exec(self, cmd: str, low: str, ports: list[Port]) -> Reply:  # noqa: C901, PLR0911
+        if low in ("exit", "logout", "quit"):
+            return Reply(close=True)
+        if low in ("enable", "en"):
+            if self.mode == "exec":
+                self.awaiting_secret = True
+            return Reply()
+        if low == "disable":
+            self.mode = "exec"
+            return Reply()
+        if low in ("show ip interface brief", "sh ip int brief", "sh ip int br"):
+            return Reply(output=self._ip_int_brief(ports))
+        if low.startswith(("show running-config interface ", "sh run int ")):
+            name = ios_port_name(cmd.rsplit(maxsplit=1)[-1], _by_name(ports))
+            if name is None:
+                return Reply(output=INVALID)
+            return Reply(output=self._run_int(_by_name(ports)[name]))
+        if low in ("show logging", "sh log"):
+            return Reply(output=self._logging())
+        if low in ("show version", "sh ver"):
+            return Reply(output=f"Cisco IOS Software, Version 15.7(3)M8\n{self.hostname} uptime\n")
+        if self.mode == "enable" and low in ("configure terminal", "conf t"):
+            self.mode = "config"
+            return Reply(output="Enter configuration commands, one per line.  End with CNTL/Z.\n")
+        if self.mode == "enable" and low in (
+            "write memory",
+            "wr",
+            "copy running-config startup-config",
+        ):
+            return Reply(output="Building configuration...\n[OK]\n")
+        return Reply(output=INVALID)
+
+    def _config(self, cmd: str, low: str, ports: list[Port]) -> Reply:  # noqa: C901, PLR0911
+        known = _by_name(ports)
+        if low == "end":
+            self.mode, self.interface = "enable", None
+            self.log.add("SYS-5-CONFIG_I", f"Configured from console by {self.user} on vty0")
+            return Reply()
+        if low == "exit":
+            if self.mode == "config-if":
+                self.mode, self.interface = "config", None
+            else:
+                self.mode = "enable"
+                self.log.add("SYS-5-CONFIG_I", f"Configured from console by {self.user} on vty0")
+            return Reply()
+        if low.startswith(("interface ", "int ")):
+            name = ios_port_name(cmd.split(maxsplit=1)[1], known)
+            if name is None:
+                return Reply(output=INVALID)
+            self.mode, self.interface = "config-if", name
+            return Reply()
+        if self.mode == "config-if" and self.interface is not None:
+            if low in ("shutdown", "shut", "no shutdown", "no shut"):
+                up = low.startswith("no ")
+                port = known.get(self.interface)
+                if port is not None and port.admin_up != up:
+                    state = "up" if up else "administratively down"
+                    self.log.add(
+                        "LINK-5-CHANGED", f"Interface {self.interface}, changed state to {state}"
+                    )
+                return Reply(changes=[(self.interface, up)])
+            if low.startswith(("description ", "no description")):
+                return Reply()
+        if low.startswith("hostname ") or low.startswith("do "):
+            return Reply(output=INVALID)
+        return Reply(output=INVALID)
+
+    @staticmethod
+    def _ip_int_brief(ports: list[Port]) -> str:
+        out = ["Interface              IP-Address      OK? Method Status                Protocol"]
+        for p in ports:
+            name = "Loopback0" if p.name == "lo" else p.name
+            addr = p.addresses[0].split("/")[0] if p.addresses else "unassigned"
+            status = "administratively down" if not p.admin_up else "up" if p.oper_up else "down"
+            if p.name == "lo":
+                status, proto = "up", "up"
+            else:
+                proto = "up" if p.admin_up and p.oper_up else "down"
+            method = "manual" if p.addresses else "unset"
+            out.append(f"{name:<22} {addr:<15} YES {method:<6} {status:<21} {proto}")
+        return "\n".join(out) + "\n"
+
+    @staticmethod
+    def _run_int(port: Port) -> str:
+        body = [f"interface {port.name}"]
+        if port.alias:
+            body.append(f" description {port.alias}")
+        body.append(" no ip address")
+        if not port.admin_up:
+            body.append(" shutdown")
+        body.append("end")
+        text = "!\n" + "\n".join(body) + "\n"
+        return f"Building configuration...\n\nCurrent configuration : {len(text)} bytes\n{text}"
+
+    def _logging(self) -> str:
+        head = "Syslog logging: enabled (0 messages dropped)\n\nLog Buffer (8192 bytes):\n"
+        return head + "".join(
+            f"*{time.strftime('%b %d %H:%M:%S', time.localtime(t))}: %{topic}: {text}\n"
+            for t, topic, text in self.log.lines
+        )
+
+
+# -- the server --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SimDevice:
+    """One simulated device served by the process (from the JSON config)."""
+
+    name: str
+    netns: str
+    address: str
+    platform: str  # mikrotik_routeros | cisco_ios
+    host_key: str
+    hang_flag: str
+    user: str
+    password: str = field(repr=False)
+    secret: str = field(repr=False)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SimDevice:
+        """Build from one config entry."""
+        return cls(**{k: str(data[k]) for k in cls.__slots__})
+
+
+def login_name(platform: str, username: str) -> str:
+    """Return the user name a device checks (RouterOS: netmiko appends ``+ct511w4098h``)."""
+    return username.split("+", 1)[0] if platform == "mikrotik_routeros" else username
+
+
+async def read_ports(netns: str) -> list[Port]:
+    """Return the interfaces of ``netns`` (``ip -j -n NETNS addr show``)."""
+    proc = await asyncio.create_subprocess_exec(
+        IP_BIN, "-j", "-n", netns, "addr", "show",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    out, _ = await proc.communicate()
+    return parse_ip_addr_json(out.decode())
+
+
+async def apply_changes(netns: str, changes: list[tuple[str, bool]]) -> None:
+    """Set ports of ``netns`` admin up/down for real."""
+    for port, up in changes:
+        proc = await asyncio.create_subprocess_exec(
+            IP_BIN, "-n", netns, "link", "set", port, "up" if up else "down",
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        )  # fmt: skip
+        await proc.wait()
+
+
+def _flagged(path: str) -> bool:
+    """Return True if the fault flag file exists (one stat: cheap enough for the loop)."""
+    return Path(path).exists()
+
+
+class SimServer:
+    """Serves every device of a config; device state (log) per device."""
+
+    def __init__(self, devices: list[SimDevice]) -> None:
+        """Create (nothing listens until ``start``)."""
+        self.devices = devices
+        self.logs = {d.name: DeviceLog() for d in devices}
+        self.acceptors: dict[str, Any] = {}
+        self.forever = asyncio.Event()  # never set: a hung session waits on it
+
+    async def start(self) -> None:
+        """Bind one socket per device inside its netns and listen."""
+        for dev in self.devices:
+            with entered(dev.netns):
+                sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((dev.address, SSH_PORT))
+            sock.listen(128)
+            sock.setblocking(False)
+            self.acceptors[dev.name] = await asyncssh.listen(
+                sock=sock,
+                server_host_keys=[asyncssh.read_private_key(dev.host_key)],
+                server_factory=lambda d=dev: _Auth(d),
+                process_factory=lambda proc, d=dev: self.session(d, proc),
+                encoding="utf-8",
+                line_editor=True,
+                keepalive_interval=0,
+            )
+            self.logs[dev.name].add("system,info", "router rebooted")
+
+    def reload_keys(self) -> None:
+        """Re-read every host key (after ``rotate_host_key``)."""
+        for dev in self.devices:
+            key = asyncssh.read_private_key(dev.host_key)
+            self.acceptors[dev.name].update(server_host_keys=[key])
+        logger.info("host keys reloaded")
+
+    async def hang_if_flagged(self, dev: SimDevice) -> None:
+        """Stop answering for good while the hang fault is on."""
+        if _flagged(dev.hang_flag):
+            await self.forever.wait()
+
+    async def session(self, dev: SimDevice, process: Any) -> None:
+        """Run one interactive session."""
+        user = login_name(dev.platform, process.get_extra_info("username") or "")
+        log = self.logs[dev.name]
+        cli: RouterOSCli | IosCli = (
+            RouterOSCli(dev.name, user, log)
+            if dev.platform == "mikrotik_routeros"
+            else IosCli(dev.name, dev.secret, log, user)
+        )
+        log.add("system,info,account", f"user {user} logged in via ssh")
+        try:
+            await self.hang_if_flagged(dev)
+            process.stdout.write(cli.prompt)
+            while True:
+                line = await process.stdin.readline()
+                if not line:
+                    break
+                await self.hang_if_flagged(dev)
+                reply = cli.handle(line.rstrip("\r\n"), await read_ports(dev.netns))
+                if reply.changes:
+                    await apply_changes(dev.netns, reply.changes)
+                if reply.output:
+                    process.stdout.write(reply.output)
+                if reply.close:
+                    break
+                process.channel.set_echo(not isinstance(cli, IosCli) or not cli.awaiting_secret)
+                process.stdout.write(cli.prompt)
+        except Exception:
+            logger.debug("session on %s ended", dev.name, exc_info=True)
+        finally:
+            log.add("system,info,account", f"user {user} logged out via ssh")
+            process.exit(0)
+
+
+class _Auth(asyncssh.SSHServer):
+    """asyncssh server callbacks: password auth only, with the lab credentials."""
+
+    def __init__(self, dev: SimDevice) -> None:
+        self.dev = dev
+
+    def begin_auth(self, username: str) -> bool:
+        return True
+
+    def password_auth_supported(self) -> bool:
+        return True
+
+    def validate_password(self, username: str, password: str) -> bool:
+        name_ok = login_name(self.dev.platform, username) == self.dev.user
+        pw_ok = hmac.compare_digest(password.encode(), self.dev.password.encode())
+        return name_ok and pw_ok
+
+
+async def _serve(devices: list[SimDevice], pid_file: Path) -> None:
+    server = SimServer(devices)
+    await server.start()
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    loop.add_signal_handler(signal.SIGINT, stop.set)
+    reload_ack = pid_file.with_name("reloaded")
+
+    def on_hup() -> None:
+        server.reload_keys()
+        reload_ack.write_text(str(time.time_ns()))
+
+    loop.add_signal_handler(signal.SIGHUP, on_hup)
+    tmp = pid_file.with_suffix(".tmp")
+    tmp.write_text(f"{os.getpid()}\n")
+    tmp.replace(pid_file)
+    await stop.wait()
+    for acceptor in server.acceptors.values():
+        acceptor.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: ``python -m labnet.sshsim CONFIG.json PIDFILE``."""
+    parser = argparse.ArgumentParser(prog="labnet.sshsim")
+    parser.add_argument("config", type=Path)
+    parser.add_argument("pid_file", type=Path)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    devices = [SimDevice.from_json(d) for d in json.loads(args.config.read_text())["devices"]]
+    asyncio.run(_serve(devices, args.pid_file))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
