@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(python3 python3-venv python3-dev gcc iproute2 nftables fping time procps snmpd snmp openssh-server
+APT_PACKAGES=(python3 python3-venv python3-dev gcc iproute2 nftables fping time procps
+              snmpd snmp openssh-server
               prometheus-snmp-exporter
               postgresql postgresql-client)
 
