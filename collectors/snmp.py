@@ -31,7 +31,6 @@ from collectors._ber import (
     encode_pdu,
     encode_varbind_list,
 )
-from collectors._snmp_engine import EngineSession
 from collectors._snmp_transport import UdpClient, open_udp_socket
 from collectors._snmp_walk import (
     C32_COLUMNS,
@@ -58,6 +57,7 @@ if TYPE_CHECKING:
     from types import TracebackType
 
     from collectors._ber import Pdu
+    from collectors._snmp_engine import EngineSession
 
 logger = logging.getLogger(__name__)
 
@@ -131,21 +131,35 @@ class SnmpCollector:
         self._udp = UdpClient(
             max_in_flight=max_in_flight, rcvbuf=rcvbuf, socket_factory=socket_factory
         )
-        self._engine = EngineSession()
+        self._engine: EngineSession | None = None  # pysnmp: created on first need
         self._engine_slots = asyncio.Semaphore(max_in_flight)
         self._devices: dict[str, _Device] = {}
         self._v3_fast = v3_fast
         self._usm: dict[tuple[tuple[str, int], SnmpTarget], UsmSession] = {}
 
     async def start(self) -> None:
-        """Open the v2c socket and create the pysnmp engine (caller's network namespace)."""
+        """Open the fast-path socket (in the caller's network namespace)."""
         await self._udp.start()
-        self._engine.start()
 
     async def close(self) -> None:
-        """Close the socket and the engine; polls still waiting fail."""
+        """Close the socket and the pysnmp engine if one was made; polls still waiting fail."""
         await self._udp.close()
-        self._engine.close()
+        if self._engine is not None:
+            self._engine.close()
+            self._engine = None
+
+    def _pysnmp(self) -> EngineSession:
+        """The pysnmp engine, made on first need.
+
+        Only the fallback paths (v3 protocols the fast path does not speak, ``v3_fast=False``,
+        IPv6) use it; importing pysnmp alone costs ~0.15 s and ~13 MiB at every start.
+        """
+        if self._engine is None:
+            from collectors._snmp_engine import EngineSession  # noqa: PLC0415 - see docstring
+
+            self._engine = EngineSession()
+            self._engine.start()
+        return self._engine
 
     async def __aenter__(self) -> Self:
         """Start and return the collector."""
@@ -193,7 +207,7 @@ class SnmpCollector:
             session = await self._usm_session(target, device)
             if session is not None:
                 return session.bulk
-            engine, slots = self._engine, self._engine_slots
+            engine, slots = self._pysnmp(), self._engine_slots
 
             async def engine_bulk(
                 nonrep: list[bytes], reps: list[bytes], max_rep: int
