@@ -451,17 +451,9 @@ class TicketService:
                 raise StepStateError(number, f"langkah {step.title} perlu keputusan: handle()")
             if step.kind is StepKind.PENUGASAN:
                 raise StepStateError(number, f"langkah {step.title} perlu teknisi: assign()")
-            row = self._complete(
-                session,
-                ticket,
-                (sop, rows),
-                _Actor(person.name, person),
-                now,
-                document=document,
-                notes=notes,
+            return self._finish(
+                session, ticket, (sop, rows), person, now, document=document, notes=notes
             )
-            session.flush()
-            return step_view(row, step.kegiatan)
 
     def dispose(
         self,
@@ -487,18 +479,26 @@ class TicketService:
             ticket, sop, rows, person = self._begin_action(
                 session, number, by, expected_version, frozenset({StepKind.DISPOSISI})
             )
-            step = sop.step(ticket.sop_step or 0)
-            row = self._complete(
-                session,
-                ticket,
-                (sop, rows),
-                _Actor(person.name, person),
-                now,
-                document=doc,
-                notes=isi,
-            )
-            session.flush()
-            return step_view(row, step.kegiatan)
+            return self._finish(session, ticket, (sop, rows), person, now, document=doc, notes=isi)
+
+    def _finish(
+        self,
+        session: Session,
+        ticket: Ticket,
+        walk: tuple[Sop, list[TicketStep]],
+        person: Person,
+        now: datetime,
+        *,
+        document: Mapping[str, Any] | None,
+        notes: str,
+    ) -> StepView:
+        """Complete the active step as ``person`` (a human action) and return its view."""
+        step = walk[0].step(ticket.sop_step or 0)
+        row = self._complete(
+            session, ticket, walk, _Actor(person.name, person), now, document=document, notes=notes
+        )
+        session.flush()
+        return step_view(row, step.kegiatan)
 
     def _assign(
         self,
@@ -544,17 +544,15 @@ class TicketService:
             step = sop.step(ticket.sop_step or 0)
             self._assign(session, ticket, rows[step.position - 1], tech, at=now, actor=person.name)
             doc = {"teknisi": tech.name, **(document or {})}
-            row = self._complete(
+            return self._finish(
                 session,
                 ticket,
                 (sop, rows),
-                _Actor(person.name, person),
+                person,
                 now,
                 document=doc,
                 notes=notes or f"Ditugaskan kepada {tech.name}",
             )
-            session.flush()
-            return step_view(row, step.kegiatan)
 
     # -- decision ---------------------------------------------------------------------------
 
@@ -607,17 +605,9 @@ class TicketService:
             )
             if chosen is Complexity.KOMPLEKS:
                 self._add_program(session, ticket, program or ProgramDraft(), now, person.name)
-            row = self._complete(
-                session,
-                ticket,
-                (sop, rows),
-                _Actor(person.name, person),
-                now,
-                document=None,
-                notes=notes or why,
+            return self._finish(
+                session, ticket, (sop, rows), person, now, document=None, notes=notes or why
             )
-            session.flush()
-            return step_view(row, step.kegiatan)
 
     def _decide(
         self, ticket: Ticket, chosen: Complexity | None, reason: str, hardware: bool
