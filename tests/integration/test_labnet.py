@@ -21,6 +21,7 @@ import pytest
 from labnet import Lab, LabDevice, LabSpec, tree_spec
 from labnet.errors import LabNotUpError, UnknownDeviceError
 from labnet.netns import entered
+from tests.conftest import unavailable
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -46,24 +47,18 @@ ADDR = {d.name: d.address for d in SPEC.devices}
 ALL = set(ADDR)
 
 
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"lab unavailable under CI: {reason}")
-    pytest.skip(f"lab unavailable: {reason}")
-
-
 def _require_lab_support() -> None:
     if os.geteuid() != 0:
-        _unavailable("needs root (network namespaces, veth, nftables)")
+        unavailable("needs root (network namespaces, veth, nftables)")
     for tool in ("ip", "nft", "fping"):
         if shutil.which(tool) is None:
-            _unavailable(f"{tool!r} not found on PATH")
+            unavailable(f"{tool!r} not found on PATH")
     probe = f"{LAB_NAME}probe"
     proc = subprocess.run(
         ["ip", "netns", "add", probe], capture_output=True, text=True, check=False
     )
     if proc.returncode != 0:
-        _unavailable(f"cannot create a network namespace: {proc.stderr.strip()}")
+        unavailable(f"cannot create a network namespace: {proc.stderr.strip()}")
     subprocess.run(["ip", "netns", "del", probe], capture_output=True, check=False)
 
 

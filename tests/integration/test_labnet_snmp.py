@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from labnet import Lab, LabDevice, LabSnmp, LabSpec, tree_spec
+from tests.conftest import unavailable
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -53,26 +54,20 @@ IF_HIGH_SPEED = "1.3.6.1.2.1.31.1.1.1.15"
 IF_HC_IN = "1.3.6.1.2.1.31.1.1.1.6"
 
 
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"lab unavailable under CI: {reason}")
-    pytest.skip(f"lab unavailable: {reason}")
-
-
 def _require_snmp_lab_support() -> None:
     if os.geteuid() != 0:
-        _unavailable("needs root (network namespaces, veth, nftables)")
+        unavailable("needs root (network namespaces, veth, nftables)")
     for tool in ("ip", "nft", "fping", "setsid", "snmpget", "snmpbulkwalk"):
         if shutil.which(tool) is None:
-            _unavailable(f"{tool!r} not found on PATH")
+            unavailable(f"{tool!r} not found on PATH")
     if not Path("/usr/sbin/snmpd").exists():
-        _unavailable("/usr/sbin/snmpd not installed (apt package snmpd)")
+        unavailable("/usr/sbin/snmpd not installed (apt package snmpd)")
     probe = f"{LAB_NAME}probe"
     proc = subprocess.run(
         ["ip", "netns", "add", probe], capture_output=True, text=True, check=False
     )
     if proc.returncode != 0:
-        _unavailable(f"cannot create a network namespace: {proc.stderr.strip()}")
+        unavailable(f"cannot create a network namespace: {proc.stderr.strip()}")
     subprocess.run(["ip", "netns", "del", probe], capture_output=True, check=False)
 
 

@@ -26,6 +26,7 @@ from netmiko.exceptions import (
 from labnet import Lab, LabDevice, LabSpec
 from labnet.netns import entered
 from labnet.topology import LabSsh
+from tests.conftest import unavailable
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -49,20 +50,14 @@ KIND = {d.name: d.platform for d in SPEC.devices}
 TIMEOUTS = {"conn_timeout": 5, "auth_timeout": 5, "banner_timeout": 5}
 
 
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"lab unavailable under CI: {reason}")
-    pytest.skip(f"lab unavailable: {reason}")
-
-
 def _require_support() -> None:
     if os.geteuid() != 0:
-        _unavailable("needs root (network namespaces, veth, nftables)")
+        unavailable("needs root (network namespaces, veth, nftables)")
     for tool in ("ip", "nft", "setsid", "ssh-keygen", "openssl", "snmpd"):
         if shutil.which(tool, path="/usr/sbin:/usr/bin:/sbin:/bin") is None:
-            _unavailable(f"{tool!r} not found")
+            unavailable(f"{tool!r} not found")
     if not Path("/usr/sbin/sshd").exists():
-        _unavailable("/usr/sbin/sshd not installed (apt package openssh-server)")
+        unavailable("/usr/sbin/sshd not installed (apt package openssh-server)")
 
 
 @pytest.fixture(scope="module")

@@ -18,6 +18,7 @@ from collectors.errors import IcmpPermissionError
 from collectors.model import PingTarget, ProbeStatus
 from collectors.ping import PingCollector
 from labnet.netns import entered
+from tests.conftest import unavailable
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -36,12 +37,6 @@ table inet sgptest {{
 """
 
 
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"integration test needs {reason}")
-    pytest.skip(f"needs {reason}")
-
-
 def _run(*argv: str, stdin: str | None = None) -> None:
     subprocess.run(argv, input=stdin, text=True, check=True, capture_output=True, timeout=10)
 
@@ -50,10 +45,10 @@ def _run(*argv: str, stdin: str | None = None) -> None:
 def netns(request) -> Iterator[str]:
     """A throwaway netns with an alive, a dead and a rejecting address."""
     if os.geteuid() != 0:
-        _unavailable("root (network namespaces, raw sockets)")
+        unavailable("root (network namespaces, raw sockets)")
     for tool in ("ip", "nft"):
         if shutil.which(tool) is None:
-            _unavailable(f"the `{tool}` binary")
+            unavailable(f"the `{tool}` binary")
     name = f"sgp{os.getpid()}-{request.node.name[:20]}".replace("[", "-").replace("]", "")
     _run("ip", "netns", "add", name)
     try:
