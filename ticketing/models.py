@@ -45,6 +45,7 @@ NAMING_CONVENTION: Final[dict[str, str]] = {
 # store checks the same rules first, and treats an IntegrityError as "another writer won".
 ACTIVE_STATUS_SQL: Final = "status IN ('open', 'recovering')"
 ATTACHED_AFFECTED_SQL: Final = "detached_at IS NULL AND role = 'affected'"
+RUNNING_SQL: Final = "status = 'running'"
 
 
 class DeviceRole(StrEnum):
@@ -128,6 +129,8 @@ class Ticket(Base):
     assignee: Mapped[str | None] = mapped_column(String(200))
     complexity: Mapped[str | None] = mapped_column(String(16))
     complexity_reason: Mapped[str] = mapped_column(Text, server_default="")
+    # remediation (migration 0003): outcome of the last run (``RunStatus``), None: never run
+    remediation: Mapped[str | None] = mapped_column(String(16))
 
     devices: Mapped[list[TicketDevice]] = relationship(
         back_populates="ticket", order_by="TicketDevice.id", lazy="selectin"
@@ -251,3 +254,49 @@ class ProgramKegiatan(Base):
     status: Mapped[ProgramStatus] = mapped_column(_slug_enum(ProgramStatus, "status"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class RunStatus(StrEnum):
+    """Outcome of one remediation run."""
+
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    REFUSED = "refused"  # a guard said no: nothing was sent to the device
+    DRY_RUN = "dry_run"  # what would have run, recorded; nothing sent
+    ABORTED = "aborted"  # the process ended while running (found at the next start)
+
+
+class RemediationRun(Base):
+    """One remediation attempt on a ticket, with its redacted, size-capped transcript.
+
+    The partial unique index on ``device`` while ``running`` is the cross-process guarantee
+    of "at most one session per device" (daemon and ``sigap remediasi jalankan`` alike).
+    """
+
+    __tablename__ = "remediation_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="RESTRICT"))
+    device: Mapped[str] = mapped_column(String(128))
+    fault_key: Mapped[str] = mapped_column(String(255), server_default="")
+    playbook: Mapped[str] = mapped_column(String(64))
+    interface: Mapped[str] = mapped_column(String(64), server_default="")
+    actor: Mapped[str] = mapped_column(String(200), server_default="sistem")
+    status: Mapped[RunStatus] = mapped_column(_slug_enum(RunStatus, "status"))
+    reason: Mapped[str] = mapped_column(Text, server_default="")
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    transcript: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON_DOC)
+
+    __table_args__ = (
+        Index("ix_remediation_runs_ticket_id", "ticket_id"),
+        Index("ix_remediation_runs_device_started_at", "device", "started_at"),
+        Index(
+            "uq_remediation_runs_running_device",
+            "device",
+            unique=True,
+            sqlite_where=text(RUNNING_SQL),
+            postgresql_where=text(RUNNING_SQL),
+        ),
+    )

@@ -49,3 +49,5 @@ class EventKind(StrEnum):
     DECIDED = "decided"
     ESCALATED = "escalated"
     PROGRAM_ADDED = "program_added"
+    # remediation (migration 0003)
+    REMEDIATION = "remediation"
