@@ -1,0 +1,157 @@
+"""agent.httpd on 127.0.0.1 (port 0): /metrics in both formats, /healthz, errors, addresses."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import urllib.error
+import urllib.request
+
+import pytest
+from prometheus_client import CollectorRegistry
+from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_om
+from prometheus_client.parser import text_string_to_metric_families
+
+from agent.detect import DeviceState
+from agent.httpd import DEFAULT_LISTEN, HealthChecks, ListenAddress, MetricsServer, parse_listen
+from agent.metrics import Metrics
+
+pytestmark = pytest.mark.unit
+
+LOOPBACK = ListenAddress("127.0.0.1", 0)
+
+
+@pytest.mark.parametrize(
+    ("text", "host", "port"),
+    [
+        ("127.0.0.1:9464", "127.0.0.1", 9464),
+        (" localhost:9100 ", "localhost", 9100),
+        ("[::1]:9464", "::1", 9464),
+        ("0.0.0.0:9464", "0.0.0.0", 9464),  # noqa: S104 - written out: allowed (and warned about)
+    ],
+)
+def test_parse_listen(text, host, port):
+    assert parse_listen(text) == ListenAddress(host, port)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (":9464", "the host is required"),
+        ("*:9464", "the host is required"),
+        ("9464", "expected host:port"),
+        ("127.0.0.1", "expected host:port"),
+        ("127.0.0.1:70000", "port must be 1..65535"),
+        ("::1:9464", "in brackets"),
+        ("[nope]:9464", "IPv6"),
+    ],
+)
+def test_parse_listen_refuses(text, message):
+    with pytest.raises(ValueError, match=message):
+        parse_listen(text)
+
+
+def test_default_is_loopback_and_wildcard_is_flagged():
+    assert DEFAULT_LISTEN == "127.0.0.1:9464"
+    server = MetricsServer(CollectorRegistry(), HealthChecks(lambda: None, lambda: 0.0, lambda: 0))
+    assert str(server.address) == "127.0.0.1:9464"
+    assert not server.address.wildcard
+    assert parse_listen("0.0.0.0:1").wildcard
+    assert parse_listen("[::]:1").wildcard
+    assert str(parse_listen("[::1]:9")) == "[::1]:9"
+
+
+def _get(url, accept=None, method="GET"):
+    request = urllib.request.Request(url, method=method)  # noqa: S310 - http://127.0.0.1 only
+    if accept:
+        request.add_header("Accept", accept)
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.headers, exc.read()
+
+
+@pytest.fixture
+def metrics():
+    m = Metrics(CollectorRegistry(), version="1.2.3")
+    m.set_devices({"rtr-a": "Diskominfo"})
+    m.device_state("rtr-a", DeviceState.DOWN)
+    return m
+
+
+async def test_metrics_text_and_openmetrics(metrics):
+    async with MetricsServer(metrics.registry, HealthChecks.from_metrics(metrics), LOOPBACK) as s:
+        base = f"http://127.0.0.1:{s.port}"
+        status, headers, body = await asyncio.to_thread(_get, f"{base}/metrics")
+        assert status == 200
+        assert headers["Content-Type"].startswith("text/plain; version=0.0.4")
+        families = {f.name: f for f in text_string_to_metric_families(body.decode())}
+        up = families["sigap_device_up"].samples[0]
+        assert (up.labels, up.value) == ({"device": "rtr-a", "opd": "Diskominfo"}, 0)
+
+        accept = "application/openmetrics-text; version=1.0.0,text/plain;version=0.0.4;q=0.5"
+        status, headers, body = await asyncio.to_thread(_get, f"{base}/metrics", accept)
+        assert headers["Content-Type"].startswith("application/openmetrics-text")
+        assert body.endswith(b"# EOF\n")
+        assert "sigap_build" in {f.name for f in parse_om(body.decode())}
+
+
+async def test_healthz_reports_and_fails(metrics):
+    async with MetricsServer(metrics.registry, HealthChecks.from_metrics(metrics), LOOPBACK) as s:
+        url = f"http://127.0.0.1:{s.port}/healthz"
+        metrics.set_outbox("tickets", 4, oldest_age=2.0)
+        status, headers, body = await asyncio.to_thread(_get, url)
+        assert (status, headers["Content-Type"]) == (200, "application/json")
+        assert json.loads(body) == {
+            "status": "ok",
+            "database": {"reachable": None},
+            "scheduler_lag_seconds": 0.0,
+            "outbox_depth": 4,
+        }
+        metrics._set_database(up=False)
+        status, _, body = await asyncio.to_thread(_get, url)
+        assert status == 503
+        assert json.loads(body)["database"] == {"reachable": False}
+        metrics._set_database(up=True)
+        metrics.set_scheduler_lag(9.5)
+        status, _, body = await asyncio.to_thread(_get, url)
+        assert (status, json.loads(body)["scheduler_lag_seconds"]) == (503, 9.5)
+
+
+async def test_errors_head_and_garbage(metrics):
+    async with MetricsServer(metrics.registry, HealthChecks.from_metrics(metrics), LOOPBACK) as s:
+        base = f"http://127.0.0.1:{s.port}"
+        assert (await asyncio.to_thread(_get, f"{base}/nope"))[0] == 404
+        status, headers, _ = await asyncio.to_thread(_get, f"{base}/metrics", None, "POST")
+        assert (status, headers["Allow"]) == (405, "GET, HEAD")
+        status, headers, body = await asyncio.to_thread(_get, f"{base}/metrics", None, "HEAD")
+        assert status == 200
+        assert int(headers["Content-Length"]) > 0
+        assert body == b""
+        assert (await asyncio.to_thread(_get, f"{base}/metrics?x=1"))[0] == 200
+
+        reader, writer = await asyncio.open_connection("127.0.0.1", s.port)
+        writer.write(b"garbage\r\n\r\n")
+        assert (await reader.read()).startswith(b"HTTP/1.1 400 Bad Request")
+        writer.close()
+
+        reader, writer = await asyncio.open_connection("127.0.0.1", s.port)
+        writer.write(b"GET /metrics HTTP/1.1\r\nX: " + b"a" * 20000)  # oversized head
+        assert await reader.read() == b""  # closed without an answer
+        writer.close()
+        # still serving
+        assert (await asyncio.to_thread(_get, f"{base}/healthz"))[0] == 200
+
+
+async def test_close_releases_the_port(metrics):
+    server = MetricsServer(metrics.registry, HealthChecks.from_metrics(metrics), LOOPBACK)
+    await server.start()
+    port = server.port
+    await server.close()
+    again = MetricsServer(
+        metrics.registry, HealthChecks.from_metrics(metrics), ListenAddress("127.0.0.1", port)
+    )
+    await again.start()
+    assert again.port == port
+    await again.close()
