@@ -300,3 +300,51 @@ class RemediationRun(Base):
             postgresql_where=text(RUNNING_SQL),
         ),
     )
+
+
+class DeliveryStatus(StrEnum):
+    """State of one outbox row (one message to one address of one person)."""
+
+    PENDING = "pending"  # waiting for its time, being sent, or retrying after a failure
+    SENT = "sent"
+    FAILED = "failed"  # given up (too old, or no such address any more); kept for the record
+
+
+class Notification(Base):
+    """One durable outbox row: a message to one Apprise address of one person (migration 0004).
+
+    Written in the transaction of the ticket change that causes it (``ticketing.outbox``);
+    ``title``/``body`` are frozen at the first delivery attempt so that a retry sends the
+    same text, carrying the same ``dedup_key`` a receiver may use to drop a duplicate.
+    """
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dedup_key: Mapped[str] = mapped_column(String(160), unique=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="RESTRICT"))
+    # No foreign key: SQLite migrations rebuild ticket_events to add event kinds (see 0002).
+    event_id: Mapped[int | None] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(32))  # event kind slug, "reminder" or "test"
+    recipient: Mapped[str] = mapped_column(String(200))  # person name
+    channel: Mapped[str] = mapped_column(String(32))  # Apprise scheme: json, mailto, tgram...
+    address_key: Mapped[str] = mapped_column(String(32))  # hash of the URL (never the URL)
+    urgent: Mapped[bool] = mapped_column(Boolean)  # escalations: sent during quiet hours
+    status: Mapped[DeliveryStatus] = mapped_column(_slug_enum(DeliveryStatus, "status"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)  # not before; next retry after a failure
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    lease_owner: Mapped[str | None] = mapped_column(String(160))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    title: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str] = mapped_column(Text, server_default="")
+    results: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON_DOC)  # one per attempt
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON_DOC)
+
+    __table_args__ = (
+        Index("ix_notifications_status_due_at", "status", "due_at"),
+        Index("ix_notifications_ticket_id", "ticket_id"),
+        Index("ix_notifications_address_key_id", "address_key", "id"),
+    )

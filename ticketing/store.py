@@ -54,6 +54,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
     from pathlib import Path
 
+    from sqlalchemy import Engine
+
     from ticketing.faults import Fault
 
 __all__ = [
@@ -169,6 +171,11 @@ class TicketStore:
     def next_number(self, session: Session, at: datetime) -> str:
         """Allocate the next ticket number inside ``session`` (see ``_next_number``)."""
         return self._next_number(session, at)
+
+    @property
+    def engine(self) -> Engine:
+        """The write engine (``ticketing.outbox`` keys its flush hook on it)."""
+        return self._engine
 
     @property
     def zone(self) -> ZoneInfo:
