@@ -379,6 +379,7 @@ def _inventory(
         max_concurrent_probes=model.daemon.max_concurrent_probes,
         sop=_sop_settings(model, file.parent),
         database=model.daemon.database,
+        metrics_listen=model.daemon.metrics_listen,
         lab=(
             LabSettings(tuple(str(p) for p in model.lab.prefixes), str(model.lab.noc_address))
             if model.lab

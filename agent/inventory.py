@@ -220,6 +220,7 @@ class Inventory:
     tickets: TicketSettings = TicketSettings()
     max_concurrent_probes: int = 1000
     database: str = ""
+    metrics_listen: str = "127.0.0.1:9464"  # "" = no metrics endpoint
     sop: SopSettings = SopSettings()
     lab: LabSettings | None = None
     _children: Mapping[str, tuple[str, ...]] = field(default_factory=dict, repr=False)

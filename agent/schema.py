@@ -228,11 +228,22 @@ class TicketsBlock(Strict):
     reopen_window: Duration = timedelta(minutes=30)
 
 
+def _metrics_listen(value: str) -> str:
+    """Check ``host:port`` the way the metrics server will parse it ("" = no endpoint)."""
+    from agent.httpd import parse_listen  # noqa: PLC0415 - only when the key is written
+
+    if value:
+        parse_listen(value)
+    return value
+
+
 class DaemonBlock(Strict):
     """Process-wide limits of the daemon."""
 
     max_concurrent_probes: Annotated[int, Field(ge=1, le=10000)] = 1000
     database: str = ""
+    # /metrics and /healthz; "" turns the endpoint off; a wildcard must be written out
+    metrics_listen: Annotated[str, AfterValidator(_metrics_listen)] = "127.0.0.1:9464"
 
 
 class StandingBlock(Strict):

@@ -155,3 +155,36 @@ async def test_close_releases_the_port(metrics):
     await again.start()
     assert again.port == port
     await again.close()
+
+
+INVENTORY = """\
+office: {{name: Uji}}
+daemon: {{{daemon}}}
+hosts:
+  rtr-uji: {{address: 127.0.0.1, role: router, platform: linux, opd: Uji}}
+"""
+
+
+def _inventory(tmp_path, daemon=""):
+    from agent.config import load_inventory
+
+    path = tmp_path / "inventory.yaml"
+    path.write_text(INVENTORY.format(daemon=daemon), encoding="utf-8")
+    return load_inventory(path, env={})
+
+
+def test_inventory_metrics_listen(tmp_path):
+    assert _inventory(tmp_path).metrics_listen == "127.0.0.1:9464"
+    assert _inventory(tmp_path, "metrics_listen: '[::1]:9100'").metrics_listen == "[::1]:9100"
+    assert _inventory(tmp_path, "metrics_listen: ''").metrics_listen == ""
+
+
+def test_inventory_metrics_listen_needs_a_host(tmp_path):
+    from agent.errors import ConfigError
+
+    with pytest.raises(ConfigError) as info:
+        _inventory(tmp_path, "metrics_listen: ':9464'")
+    (problem,) = info.value.problems
+    assert problem.path == "daemon.metrics_listen"
+    assert "the host is required" in problem.message
+    assert problem.line == 2
