@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from typer.exceptions import TyperException
 
 from agent import labctl
+from agent.cli_notify import notifikasi_app
 from agent.cli_sop import laporan_app, program_app, show_ticket, tiket_sop_app
 from agent.config import load_inventory
 from agent.errors import AgentError, ConfigError
@@ -57,6 +58,7 @@ app.add_typer(lab_app, name="lab")
 tiket_app.add_typer(tiket_sop_app)  # lapor, disposisi, tugaskan, tangani, selesai
 app.add_typer(program_app, name="program-kegiatan")
 app.add_typer(laporan_app, name="laporan")
+app.add_typer(notifikasi_app, name="notifikasi")
 
 InventoryOpt = Annotated[
     Path,
@@ -342,6 +344,7 @@ def demo(
 
 
 def _store(inventory: Inventory, db: str | None, *, hold_down: float | None = None) -> TicketStore:
+    from agent.notify.wiring import install_outbox  # noqa: PLC0415
     from ticketing.store import TicketStore  # noqa: PLC0415
 
     url = db or inventory.database
@@ -349,13 +352,15 @@ def _store(inventory: Inventory, db: str | None, *, hold_down: float | None = No
         DEFAULT_DB_DIR.mkdir(parents=True, exist_ok=True)
         url = TicketStore.sqlite_url(DEFAULT_DB_DIR / "sigap.db")
     settings = inventory.tickets
-    return TicketStore(
+    store = TicketStore(
         url,
         number_prefix=settings.number_prefix,
         hold_down=timedelta(seconds=hold_down) if hold_down is not None else settings.hold_down,
         reopen_window=settings.reopen_window,
         tz=inventory.tz.key,
     )
+    install_outbox(store, inventory)  # ticket changes write their notifications (issue 7)
+    return store
 
 
 def main() -> None:

@@ -38,11 +38,13 @@ from agent.inventory import (
     MaintenanceWindow,
     Person,
     PingSettings,
+    QuietHours,
     SopSettings,
     SshSettings,
     StandingSettings,
     TicketSettings,
 )
+from agent.notify.config import notify_problems, notify_settings
 from agent.yamlsrc import Source, YamlSyntaxError, load_source
 
 if TYPE_CHECKING:
@@ -107,6 +109,8 @@ class _Checker:
         self._check_snmp()
         self._check_maintenance()
         self._check_people()
+        for where, message in notify_problems(self.raw, self.base):
+            self.add(("notifications", *where), message)
         self._check_sop()
         self._check_office()
         return model
@@ -364,7 +368,16 @@ def _inventory(
         tz=ZoneInfo(model.office.timezone),
         devices=devices,
         people=tuple(
-            Person(p.name, p.role, p.jabatan, p.opd, p.email, p.phone, tuple(p.apprise))
+            Person(
+                p.name,
+                p.role,
+                p.jabatan,
+                p.opd,
+                p.email,
+                p.phone,
+                tuple(p.apprise),
+                QuietHours(p.quiet_hours.start, p.quiet_hours.end) if p.quiet_hours else None,
+            )
             for p in model.people
         ),
         detection=DetectionSettings(
@@ -378,6 +391,7 @@ def _inventory(
         tickets=TicketSettings(tick.number_prefix, tick.hold_down, tick.reopen_window),
         max_concurrent_probes=model.daemon.max_concurrent_probes,
         sop=_sop_settings(model, file.parent),
+        notifications=notify_settings(model.notifications, file.parent),
         database=model.daemon.database,
         metrics_listen=model.daemon.metrics_listen,
         lab=(

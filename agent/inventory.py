@@ -145,7 +145,32 @@ class Person:
     opd: str = ""
     email: str = ""
     phone: str = ""
-    apprise: tuple[str, ...] = ()
+    apprise: tuple[str, ...] = field(default=(), repr=False)  # URLs may carry tokens
+    quiet_hours: QuietHours | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QuietHours:
+    """Office-local hours without notifications; ``start > end`` crosses midnight."""
+
+    start: time
+    end: time
+
+
+@dataclass(frozen=True, slots=True)
+class NotifySettings:
+    """The ``notifications:`` block (see :mod:`agent.notify.routing` for the tags)."""
+
+    enabled: bool = True
+    routes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # overrides defaults
+    group_window: timedelta = timedelta(seconds=30)
+    reminder_interval: timedelta | None = timedelta(hours=4)
+    templates_dir: Path | None = None
+    link: str = ""
+    lease: timedelta = timedelta(minutes=2)
+    retry_initial: timedelta = timedelta(seconds=30)
+    retry_maximum: timedelta = timedelta(minutes=30)
+    give_up_after: timedelta = timedelta(days=3)
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,6 +247,7 @@ class Inventory:
     database: str = ""
     metrics_listen: str = "127.0.0.1:9464"  # "" = no metrics endpoint
     sop: SopSettings = SopSettings()
+    notifications: NotifySettings = NotifySettings()
     lab: LabSettings | None = None
     _children: Mapping[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
 

@@ -184,6 +184,13 @@ class HostBlock(NodeBlock):
     description: str = ""
 
 
+class QuietHoursBlock(Strict):
+    """Office-local hours without notifications (``start`` > ``end`` crosses midnight)."""
+
+    start: time
+    end: time
+
+
 class PersonBlock(Strict):
     """Someone the SOP names: Kepala Dinas, Kabid, Kasi, teknisi, penanggung jawab OPD."""
 
@@ -194,6 +201,7 @@ class PersonBlock(Strict):
     email: str = ""
     phone: str = ""
     apprise: list[str] = Field(default_factory=list)
+    quiet_hours: QuietHoursBlock | None = None  # no messages then, except escalations
 
 
 class OfficeBlock(Strict):
@@ -280,6 +288,27 @@ class LabBlock(Strict):
     noc_address: IPv4Address
 
 
+class NotifyRetryBlock(Strict):
+    """Backoff between delivery attempts of one message, and when to give up."""
+
+    initial: Duration = timedelta(seconds=30)
+    maximum: Duration = timedelta(minutes=30)
+    give_up_after: Duration = timedelta(days=3)
+
+
+class NotificationsBlock(Strict):
+    """Who hears about which ticket event, and when (see ``agent.notify.routing``)."""
+
+    enabled: bool = True
+    routes: dict[str, list[str]] = Field(default_factory=dict)  # event kind -> role tags
+    group_window: Duration = timedelta(seconds=30)
+    reminder_interval: Duration | None = timedelta(hours=4)
+    templates_dir: str | None = None  # relative to the inventory; overrides bundled files
+    link: str = ""  # e.g. "https://sigap.example/tiket/{nomor}"; empty: the CLI command
+    lease: Duration = timedelta(minutes=2)
+    retry: NotifyRetryBlock = NotifyRetryBlock()
+
+
 class InventoryFile(Strict):
     """The whole ``inventory.yaml``."""
 
@@ -293,4 +322,5 @@ class InventoryFile(Strict):
     daemon: DaemonBlock = DaemonBlock()
     sop: SopSettingsBlock = SopSettingsBlock()
     calendar: CalendarBlock = CalendarBlock()
+    notifications: NotificationsBlock = NotificationsBlock()
     lab: LabBlock | None = None
