@@ -26,7 +26,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import ValidationError
 
 from agent import schema
-from agent.config_snmp import resolve_ports, resolve_snmp, secret_problems, snmp_problems
+from agent.config_snmp import (
+    resolve_ports,
+    resolve_snmp,
+    resolve_ssh,
+    secret_problems,
+    snmp_problems,
+)
 from agent.config_sop import sop_problems
 from agent.errors import ConfigError, Problem
 from agent.inventory import (
@@ -39,8 +45,9 @@ from agent.inventory import (
     Person,
     PingSettings,
     QuietHours,
+    RemediationPolicy,
+    RemediationSettings,
     SopSettings,
-    SshSettings,
     StandingSettings,
     TicketSettings,
 )
@@ -271,6 +278,8 @@ def _resolve(
         device = replace(
             device,
             snmp=resolve_snmp(levels, env, file.parent),
+            ssh=resolve_ssh(levels, env, file.parent),
+            remediation=_remediation(levels),
             ports=resolve_ports(levels),
         )
         problems.extend(_unset(device, source.line_of(("hosts", name))))
@@ -312,7 +321,6 @@ def _device(name: str, host: schema.HostBlock, levels: list[schema.NodeBlock]) -
         groups=tuple(host.groups),
         tags=tuple(dict.fromkeys(t for lvl in levels for t in lvl.tags)),
         maintenance=tuple(_window(w) for lvl in levels for w in lvl.maintenance),
-        ssh=_ssh(levels),
         description=host.description,
     )
 
@@ -338,9 +346,30 @@ def _ping(levels: list[schema.NodeBlock]) -> PingSettings:
     )
 
 
-def _ssh(levels: list[schema.NodeBlock]) -> SshSettings | None:
-    values = _merged(levels, "ssh")
-    return SshSettings(**values) if values else None
+def _remediation(levels: list[schema.NodeBlock]) -> RemediationPolicy:
+    values = _merged(levels, "remediation")
+    return RemediationPolicy(
+        enabled=values.get("enabled", False),
+        playbooks=tuple(values.get("playbooks", ())),
+        dry_run=values.get("dry_run", False),
+    )
+
+
+def _remediation_settings(
+    block: schema.RemediationSettingsBlock, base: Path
+) -> RemediationSettings:
+    seconds = {
+        k: v.total_seconds() for k, v in block.model_dump().items() if hasattr(v, "total_seconds")
+    }
+    return RemediationSettings(
+        known_hosts=base / block.known_hosts,
+        host_key_policy=block.host_key_policy,
+        max_runs_per_fault_per_day=block.max_runs_per_fault_per_day,
+        max_concurrent=block.max_concurrent,
+        playbooks_dir=base / block.playbooks_dir if block.playbooks_dir else None,
+        transcript_max_bytes=block.transcript_max_bytes,
+        **seconds,
+    )
 
 
 def _window(block: schema.MaintenanceBlock) -> MaintenanceWindow:
@@ -392,6 +421,7 @@ def _inventory(
         max_concurrent_probes=model.daemon.max_concurrent_probes,
         sop=_sop_settings(model, file.parent),
         notifications=notify_settings(model.notifications, file.parent),
+        remediation=_remediation_settings(model.remediation, file.parent),
         database=model.daemon.database,
         metrics_listen=model.daemon.metrics_listen,
         lab=(

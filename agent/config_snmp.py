@@ -11,7 +11,7 @@ import os
 import re
 from typing import TYPE_CHECKING, Any, Final
 
-from agent.inventory import PortMark, SnmpSettings
+from agent.inventory import PortMark, SnmpSettings, SshSettings
 from collectors.model import SnmpAuth, SnmpVersion
 
 if TYPE_CHECKING:
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from agent.yamlsrc import Path as YPath
 
 SECRET_PAIRS: Final[Mapping[str, tuple[tuple[str, str], ...]]] = {
-    "ssh": (("password_env", "password_file"),),
+    "ssh": (("password_env", "password_file"), ("secret_env", "secret_file")),
     "snmp": (
         ("community_env", "community_file"),
         ("auth_key_env", "auth_key_file"),
@@ -133,6 +133,24 @@ def resolve_snmp(
         retries=values.get("retries", d.retries),
         max_repetitions=values.get("max_repetitions", d.max_repetitions),
         interfaces=values.get("interfaces", d.interfaces),
+    )
+
+
+def resolve_ssh(
+    levels: list[schema.NodeBlock], env: Mapping[str, str], base: Path
+) -> SshSettings | None:
+    """Merge the ``ssh:`` blocks (host first) and read the secrets; None when not set."""
+    values: dict[str, Any] = {}
+    for level in reversed(levels):
+        if level.ssh is not None:
+            values.update(level.ssh.model_dump(exclude_none=True))
+    if not values:
+        return None
+    return SshSettings(
+        user=values.get("user", ""),
+        port=values.get("port", 22),
+        password=read_secret(values.get("password_env"), values.get("password_file"), env, base),
+        secret=read_secret(values.get("secret_env"), values.get("secret_file"), env, base),
     )
 
 

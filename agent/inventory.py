@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from collectors.model import PingTarget, SnmpAuth, SnmpTarget
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
-    from pathlib import Path
     from zoneinfo import ZoneInfo
 
 WEEKDAY_INDEX = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
@@ -88,12 +88,44 @@ class MaintenanceWindow:
 
 @dataclass(frozen=True, slots=True)
 class SshSettings:
-    """SSH access (user, port, where the password comes from; never the password itself)."""
+    """SSH access: user, port and the secrets read at load time (never printed)."""
 
     user: str = ""
     port: int = 22
-    password_env: str = ""
-    password_file: str = ""
+    password: str = field(default="", repr=False)
+    secret: str = field(default="", repr=False)  # IOS enable secret ('' = the password)
+
+
+@dataclass(frozen=True, slots=True)
+class RemediationPolicy:
+    """Which playbooks may run on a device (off unless the inventory enables it)."""
+
+    enabled: bool = False
+    playbooks: tuple[str, ...] = ()
+    dry_run: bool = False
+
+    def allows(self, playbook: str) -> bool:
+        """Return True when ``playbook`` is on this device's allow-list and remediation is on."""
+        return self.enabled and playbook in self.playbooks
+
+
+@dataclass(frozen=True, slots=True)
+class RemediationSettings:
+    """Process-wide remediation guards and SSH timeouts (seconds)."""
+
+    known_hosts: Path = Path("known_hosts")
+    host_key_policy: str = "strict"  # or "accept-new" (trust on first use, never on change)
+    max_runs_per_fault_per_day: int = 3
+    max_concurrent: int = 4
+    connect_timeout: float = 5.0
+    auth_timeout: float = 5.0
+    banner_timeout: float = 5.0
+    read_timeout: float = 10.0
+    session_timeout: float = 45.0
+    verify_timeout: float = 30.0
+    verify_interval: float = 1.0
+    transcript_max_bytes: int = 32768
+    playbooks_dir: Path | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +144,7 @@ class Device:
     tags: tuple[str, ...] = ()
     maintenance: tuple[MaintenanceWindow, ...] = ()
     ssh: SshSettings | None = None
+    remediation: RemediationPolicy = RemediationPolicy()
     snmp: SnmpSettings | None = None
     ports: Mapping[str, PortMark] = field(default_factory=dict)
     description: str = ""
@@ -248,6 +281,7 @@ class Inventory:
     metrics_listen: str = "127.0.0.1:9464"  # "" = no metrics endpoint
     sop: SopSettings = SopSettings()
     notifications: NotifySettings = NotifySettings()
+    remediation: RemediationSettings = RemediationSettings()
     lab: LabSettings | None = None
     _children: Mapping[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
 

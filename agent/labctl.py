@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from agent.errors import AgentError, LabUnavailableError
 from labnet.lab import Lab
-from labnet.topology import LabDevice, LabSnmp, LabSnmpUser, LabSpec
+from labnet.topology import SSH_PLATFORMS, LabDevice, LabSnmp, LabSnmpUser, LabSpec, LabSsh
 
 if TYPE_CHECKING:
     from agent.inventory import Inventory
@@ -28,12 +28,39 @@ def spec_from(inventory: Inventory) -> LabSpec:
     if inventory.lab is None:
         raise LabUnavailableError(f"{inventory.path}: no `lab:` section (prefixes, noc_address)")
     devices = tuple(
-        LabDevice(d.name, d.address, d.parent, d.platform, role=d.role, snmp=d.snmp is not None)
+        LabDevice(
+            d.name,
+            d.address,
+            d.parent,
+            d.platform,
+            role=d.role,
+            snmp=d.snmp is not None,
+            ssh=d.ssh is not None and d.platform in SSH_PLATFORMS,
+        )
         for d in inventory.devices.values()
     )
     snmp = lab_snmp(inventory)
-    spec = LabSpec(devices, inventory.lab.noc_address, inventory.lab.prefixes)
+    spec = LabSpec(
+        devices, inventory.lab.noc_address, inventory.lab.prefixes, ssh=lab_ssh(inventory)
+    )
     return spec if snmp is None else spec.with_snmp([d.name for d in devices if d.snmp], snmp)
+
+
+def lab_ssh(inventory: Inventory) -> LabSsh:
+    """The one SSH login every lab device serves: exactly the one the inventory uses."""
+    logins = {
+        (d.ssh.user, d.ssh.password, d.ssh.secret)
+        for d in inventory.devices.values()
+        if d.ssh is not None and d.platform in SSH_PLATFORMS
+    }
+    if len(logins) > 1:
+        raise LabUnavailableError("the lab serves one SSH login; the inventory uses several")
+    if not logins:
+        return LabSsh()
+    user, password, secret = logins.pop()
+    if not user or not password:
+        raise LabUnavailableError("lab SSH devices need ssh.user and a password in the inventory")
+    return LabSsh(user, password, secret)
 
 
 LAB_AUTH = {"sha": "SHA", "sha256": "SHA-256"}

@@ -113,10 +113,38 @@ class SecretRef(Strict):
 
 
 class SshBlock(SecretRef):
-    """SSH access for remediation and diagnostics (used from later issues on)."""
+    """SSH access for remediation and diagnostics; ``secret_*`` is the IOS enable secret."""
 
     user: str | None = None
     port: Annotated[int, Field(ge=1, le=65535)] | None = None
+    secret_env: str | None = None
+    secret_file: str | None = None
+
+
+class RemediationBlock(Strict):
+    """Per device (merged key by key): which playbooks may run on it. Off unless enabled."""
+
+    enabled: bool | None = None
+    playbooks: list[Name] | None = None  # the allow-list, by playbook name
+    dry_run: bool | None = None  # record what would run, send nothing
+
+
+class RemediationSettingsBlock(Strict):
+    """Process-wide remediation guards and SSH timeouts (top-level ``remediation:``)."""
+
+    known_hosts: str = "known_hosts"  # relative to the inventory's folder
+    host_key_policy: Literal["strict", "accept-new"] = "strict"
+    max_runs_per_fault_per_day: Annotated[int, Field(ge=1, le=100)] = 3
+    max_concurrent: Annotated[int, Field(ge=1, le=64)] = 4
+    connect_timeout: Duration = timedelta(seconds=5)
+    auth_timeout: Duration = timedelta(seconds=5)
+    banner_timeout: Duration = timedelta(seconds=5)
+    read_timeout: Duration = timedelta(seconds=10)
+    session_timeout: Duration = timedelta(seconds=45)  # whole SSH session, hard bound
+    verify_timeout: Duration = timedelta(seconds=30)
+    verify_interval: Duration = timedelta(seconds=1)
+    transcript_max_bytes: Annotated[int, Field(ge=1024, le=1048576)] = 32768
+    playbooks_dir: str | None = None  # extra playbooks (relative to the inventory's folder)
 
 
 class SnmpBlock(Strict):
@@ -164,6 +192,7 @@ class NodeBlock(Strict):
     ping: PingBlock | None = None
     snmp: SnmpBlock | None = None
     ssh: SshBlock | None = None
+    remediation: RemediationBlock | None = None
     interfaces: dict[str, PortBlock] = Field(default_factory=dict)  # marks by ifName
     maintenance: list[MaintenanceBlock] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)
@@ -323,4 +352,5 @@ class InventoryFile(Strict):
     sop: SopSettingsBlock = SopSettingsBlock()
     calendar: CalendarBlock = CalendarBlock()
     notifications: NotificationsBlock = NotificationsBlock()
+    remediation: RemediationSettingsBlock = RemediationSettingsBlock()
     lab: LabBlock | None = None

@@ -111,6 +111,7 @@ def _by_name(ports: list[Port]) -> dict[str, Port]:
 # -- RouterOS ----------------------------------------------------------------------------
 
 _ROS_SET_DISABLED = re.compile(r"^disabled=(yes|no|true|false)$")
+_ROS_WHERE_NAME = re.compile(r"where name=(\S+)")
 
 
 class RouterOSCli:
@@ -138,7 +139,10 @@ class RouterOSCli:
         rest = words[1:]
         known = _by_name(ports)
         if path == "/interface" and rest[:1] == ["print"]:
-            return Reply(output=self._interface_print(ports))
+            where = _ROS_WHERE_NAME.fullmatch(" ".join(rest[1:])) if rest[1:] else None
+            if rest[1:] and where is None:
+                return Reply(output=f"syntax error (line 1 column {len(line.strip()) + 1})\n")
+            return Reply(output=self._interface_print(ports, where.group(1) if where else None))
         if path == "/interface" and rest[:1] in (["enable"], ["disable"]) and len(rest) == 2:  # noqa: PLR2004
             return self._set(known, rest[1], up=rest[0] == "enable")
         if path == "/interface" and rest[:1] == ["set"] and len(rest) == 3:  # noqa: PLR2004
@@ -166,9 +170,11 @@ class RouterOSCli:
         return Reply(changes=[(name, up)])
 
     @staticmethod
-    def _interface_print(ports: list[Port]) -> str:
+    def _interface_print(ports: list[Port], only: str | None = None) -> str:
         out = ["Flags: X - disabled, R - running ", " #     NAME            TYPE   ACTUAL-MTU"]
         for n, p in enumerate(q for q in ports if q.name != "lo"):
+            if only is not None and p.name != only:
+                continue  # `print where name=X` keeps the item numbers of the full list
             flag = "X" if not p.admin_up else "R" if p.oper_up else " "
             if p.alias:
                 out.append(f" ;;; {p.alias}")

@@ -215,11 +215,11 @@ def test_secret_env_var_not_set_is_reported_where_it_is_written(tmp_path: Path) 
     assert "SIGAP_TEST_SSH_PASSWORD" in problem.message
 
 
-def test_secret_env_var_set_loads_without_storing_the_secret(tmp_path: Path) -> None:
+def test_secret_env_var_set_loads_without_printing_the_secret(tmp_path: Path) -> None:
     inventory = load_text(tmp_path, SSH_ENV, env={"SIGAP_TEST_SSH_PASSWORD": "rahasia"})
     ssh = inventory.devices["r1"].ssh
     assert ssh is not None
-    assert (ssh.user, ssh.password_env) == ("admin", "SIGAP_TEST_SSH_PASSWORD")
+    assert (ssh.user, ssh.password) == ("admin", "rahasia")
     assert "rahasia" not in repr(inventory)
 
 
