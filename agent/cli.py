@@ -23,6 +23,7 @@ from typer.exceptions import TyperException
 
 from agent import labctl
 from agent.cli_notify import notifikasi_app
+from agent.cli_remediation import remediasi_app
 from agent.cli_sop import laporan_app, program_app, show_ticket, tiket_sop_app
 from agent.config import load_inventory
 from agent.errors import AgentError, ConfigError
@@ -59,6 +60,7 @@ tiket_app.add_typer(tiket_sop_app)  # lapor, disposisi, tugaskan, tangani, seles
 app.add_typer(program_app, name="program-kegiatan")
 app.add_typer(laporan_app, name="laporan")
 app.add_typer(notifikasi_app, name="notifikasi")
+app.add_typer(remediasi_app, name="remediasi")
 
 InventoryOpt = Annotated[
     Path,
@@ -126,6 +128,7 @@ def run(
 ) -> None:
     """Run the monitoring daemon (foreground; systemd runs it as a service)."""
     from agent.daemon import Daemon, utc_now  # noqa: PLC0415 - keep `sigap check` light
+    from agent.remediation.runner import for_daemon  # noqa: PLC0415
     from agent.sopctl import ticket_service  # noqa: PLC0415
     from collectors.ping import PingCollector  # noqa: PLC0415
     from collectors.snmp import SnmpCollector  # noqa: PLC0415
@@ -134,13 +137,16 @@ def run(
     labctl.refuse_lab_inventory_outside_lab(inventory)
     store = _store(inventory, db, hold_down=hold_down)
     uses_snmp = any(d.snmp is not None for d in inventory.devices.values())
+    service = ticket_service(inventory, store, utc_now)
+    repairs = any(d.remediation.enabled for d in inventory.devices.values())
     daemon = Daemon(
         inventory,
         store,
         PingCollector(),
         ready_file=ready_file,
         snmp=SnmpCollector() if uses_snmp else None,
-        service=ticket_service(inventory, store, utc_now),
+        service=service,
+        remediator=for_daemon(inventory, store, service, utc_now) if repairs else None,
     )
     try:
         asyncio.run(daemon.run())
@@ -181,9 +187,12 @@ def tiket_show(
     inventory_path: InventoryOpt = Path(DEFAULT_INVENTORY),
     db: DbOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON for scripts.")] = False,
+    transkrip: Annotated[
+        bool, typer.Option("--transkrip/--tanpa-transkrip", help="Transkrip perbaikan otomatis.")
+    ] = True,
 ) -> None:
-    """Rincian tiket / show one ticket: affected devices, SOP timeline, event log."""
-    show_ticket(number, inventory_path, db, as_json=as_json)
+    """Rincian tiket / show one ticket: devices, SOP timeline, events, remediation transcripts."""
+    show_ticket(number, inventory_path, db, as_json=as_json, transcripts=transkrip)
 
 
 # ---------------------------------------------------------------- lab

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Final
 
 import typer
 
+from agent.cli_remediation import runs_json, runs_section
 from agent.config import load_inventory
 from agent.errors import AgentError
 from agent.render import (
@@ -35,6 +36,7 @@ from agent.sopctl import ticket_service
 from ticketing.errors import UnknownPersonError
 from ticketing.models import ProgramStatus  # noqa: TC001 - typer reads annotations at runtime
 from ticketing.program import export_csv, export_xlsx
+from ticketing.remediation import RemediationLog
 from ticketing.report import TicketRecord, month_bounds, monthly, parse_month
 from ticketing.report_render import (
     duration_text,
@@ -369,13 +371,16 @@ def _refuse_special_step(svc: TicketService, number: str) -> None:
         raise AgentError(f"tiket {number}: langkah aktif {step.title} diselesaikan dengan `{hint}`")
 
 
-def show_ticket(number: str, inventory_path: Path, db: str | None, *, as_json: bool) -> None:
+def show_ticket(
+    number: str, inventory_path: Path, db: str | None, *, as_json: bool, transcripts: bool = True
+) -> None:
     """Body of ``sigap tiket show``: ticket, affected devices, SOP timeline, event log."""
     with _session(inventory_path, db) as s:
         inventory = s.inventory
         ticket = s.store.get(number)
         events = s.store.events(number)
         steps = s.svc.steps(number)
+        runs = RemediationLog(s.store).runs(number)
     out = _console()
     if as_json:
         data = ticket_to_json(ticket)
@@ -390,6 +395,8 @@ def show_ticket(number: str, inventory_path: Path, db: str | None, *, as_json: b
             complexity=ticket.complexity,
             assignee=ticket.assignee,
             steps=steps_to_json(steps),
+            remediation=ticket.remediation,
+            remediation_runs=runs_json(runs),
         )
         out.print_json(json.dumps(data))
         return
@@ -397,6 +404,8 @@ def show_ticket(number: str, inventory_path: Path, db: str | None, *, as_json: b
     parts.insert(1, sop_header(ticket, inventory.tz))
     if steps:
         parts.insert(2, step_table(steps, inventory.tz, _utc_now()))
+    if runs:
+        parts.append(runs_section(runs, inventory.tz, transcripts=transcripts))
     for part in parts:
         out.print(part)
 

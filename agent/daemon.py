@@ -42,9 +42,11 @@ if TYPE_CHECKING:
     from types import TracebackType
 
     from agent.inventory import Device, Inventory
+    from agent.remediation.runner import Remediator
     from collectors.model import Observation, PingTarget, SnmpPoll, SnmpTarget
     from ticketing.service import TicketService
     from ticketing.store import TicketStore
+    from ticketing.views import TicketView
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +99,7 @@ class TicketWriter:
         self.service = service
         self.queue: asyncio.Queue[Event | datetime | None] = asyncio.Queue()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sigap-store")
+        self.on_opened: Callable[[TicketView], None] | None = None  # e.g. remediation
 
     async def call(self, fn: Callable[[], _T]) -> _T:
         """Run a blocking store call on the writer thread."""
@@ -106,20 +109,24 @@ class TicketWriter:
         """Consume the queue until ``None`` arrives (sent at shutdown, after the pollers stop)."""
         while (item := await self.queue.get()) is not None:
             try:
-                await self.call(partial(self._apply_blocking, item))
+                opened = await self.call(partial(self._apply_blocking, item))
             except Exception:
                 logger.exception("ticket write failed for %r", item)
+                continue
+            if opened is not None and self.on_opened is not None:
+                self.on_opened(opened)
 
     def close(self) -> None:
         """Wait for the thread to finish its last write."""
         self._pool.shutdown(wait=True)
 
-    def _apply_blocking(self, item: Event | datetime) -> None:
+    def _apply_blocking(self, item: Event | datetime) -> TicketView | None:
+        """Apply one item; return the ticket when a fault opened (or reopened) one."""
         store = self.store
         if isinstance(item, datetime):
             self._tick_blocking(item)
         elif isinstance(item, FaultOpened):
-            self._open_blocking(item)
+            return self._open_blocking(item)
         elif isinstance(item, FaultCleared):
             cleared = store.clear_fault(item.key, at=item.at)
             if cleared is not None:
@@ -128,14 +135,18 @@ class TicketWriter:
             store.attach(item.root_key, item.device, at=item.at)
         elif isinstance(item, Detached):
             store.detach(item.device, at=item.at)
+        return None
 
-    def _open_blocking(self, item: FaultOpened) -> None:
+    def _open_blocking(self, item: FaultOpened) -> TicketView | None:
         result = self.store.open_fault(item.fault, at=item.at)
         number = result.ticket.number
         logger.warning("ticket %s %s: %s", number, result.outcome, item.fault.summary)
         if self.service is not None and result.outcome is OpenOutcome.OPENED:
             steps = self.service.start(number)  # standing disposition: a technician at once
             logger.info("ticket %s: SOP started, %d steps", number, len(steps))
+        if result.outcome in (OpenOutcome.OPENED, OpenOutcome.REOPENED):
+            return self.store.get(number)
+        return None
 
     def _tick_blocking(self, now: datetime) -> None:
         for ticket in self.store.resolve_due(now=now):
@@ -159,8 +170,13 @@ class Daemon:
         rng: random.Random | None = None,
         snmp: SnmpPoller | None = None,
         service: TicketService | None = None,
+        remediator: Callable[[Daemon], Remediator] | None = None,
     ) -> None:
-        """Wire the parts; nothing starts until :meth:`run`."""
+        """Wire the parts; nothing starts until :meth:`run`.
+
+        ``remediator`` builds the remediation runner once the daemon exists (it needs the
+        daemon's SNMP poller and database thread).
+        """
         self.inventory = inventory
         self.prober = prober
         self.now = now
@@ -176,6 +192,10 @@ class Daemon:
         self._seen: set[str] = set()
         self._stopping = asyncio.Event()
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
+        self.remediator = remediator(self) if remediator is not None else None
+        self._repairs: set[asyncio.Task[object]] = set()
+        if self.remediator is not None:
+            self.writer.on_opened = self._remediate
 
     async def __aenter__(self) -> Self:
         """Return self (the daemon is started by :meth:`run`)."""
@@ -214,6 +234,8 @@ class Daemon:
             await self.prober.close()
             if self.snmp is not None:
                 await self.snmp.close()
+            if self.remediator is not None:
+                self.remediator.close()
             self.writer.close()
             systemd.notify("STOPPING=1")
             logger.info("sigap stopped")
@@ -231,13 +253,18 @@ class Daemon:
                 ]
             ticker = group.create_task(self._ticker(), name="ticker")
             await self._stopping.wait()
-            for task in [*pollers, ticker]:
+            for task in [*pollers, ticker, *self._repairs]:
                 task.cancel()
-            await asyncio.gather(*pollers, ticker, return_exceptions=True)
+            await asyncio.gather(*pollers, ticker, *self._repairs, return_exceptions=True)
             await self.writer.queue.put(None)  # drain: the writer ends after the last item
             await writer
 
     async def _restore(self) -> None:
+        if self.remediator is not None:
+            log = self.remediator.log
+            stale = await self.writer.call(lambda: log.abort_stale(self.now()))
+            if stale:
+                logger.warning("%d remediation runs were left running by a previous process", stale)
         active = await self.writer.call(self.writer.store.active)
         faults = [(t.device, FaultKind(t.kind)) for t in active if t.status is TicketState.OPEN]
         self.detector.restore(faults, self.now())
@@ -287,6 +314,24 @@ class Daemon:
             now = self.now()
             self._handle(self.detector.tick(now))
             self.writer.queue.put_nowait(now)  # hold-down resolution, in order with the rest
+
+    def _remediate(self, ticket: TicketView) -> None:
+        """Start the remediation of a newly opened ticket, if a playbook may apply."""
+        remediator = self.remediator
+        if remediator is None or self._stopping.is_set() or not remediator.wants(ticket):
+            return
+
+        async def attempt() -> None:
+            try:
+                await remediator.consider(ticket)
+            except Exception:  # one failed repair must not stop the daemon
+                logger.exception("remediation of %s failed", ticket.number)
+
+        task: asyncio.Task[object] = asyncio.get_running_loop().create_task(
+            attempt(), name=f"remediate:{ticket.number}"
+        )
+        self._repairs.add(task)
+        task.add_done_callback(self._repairs.discard)
 
     @staticmethod
     async def _sleep(wake: asyncio.Event, seconds: float) -> None:

@@ -18,9 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
+from rich.markup import escape
+
 from agent import labctl
 from agent.errors import AgentError
 from agent.render import local, ticket_table
+from ticketing.remediation import RemediationLog
 from ticketing.states import EventKind, TicketState
 from ticketing.store import TicketStore
 
@@ -44,6 +47,7 @@ EVENT_STYLE = {
     EventKind.DETACHED: "cyan",
     EventKind.CLEARED: "yellow",
     EventKind.RESOLVED: "bold green",
+    EventKind.REMEDIATION: "bold blue",
 }
 EVENT_WORD = {
     EventKind.OPENED: "DIBUKA",
@@ -53,6 +57,10 @@ EVENT_WORD = {
     EventKind.DETACHED: "DILEPAS",
     EventKind.CLEARED: "PULIH",
     EventKind.RESOLVED: "SELESAI",
+    EventKind.REMEDIATION: "PERBAIKAN",
+    EventKind.STEP_DONE: "LANGKAH SOP",
+    EventKind.ASSIGNED: "DITUGASKAN",
+    EventKind.DECIDED: "KEPUTUSAN",
 }
 
 
@@ -174,12 +182,30 @@ class Demo:
         if found is None:
             return
         self._say(f"   terdeteksi lewat SNMP dalam {time.monotonic() - started:.1f} detik")
-        self.lab.if_up(device, port)
-        self._wait(
+        repairs = self.inventory.devices[device].remediation.enabled
+        if repairs:
+            self._say("   perbaikan otomatis diizinkan: sigap masuk lewat SSH dan menghidupkannya")
+        else:
+            self.lab.if_up(device, port)
+        done = self._wait(
             f"{found.number} selesai",
             lambda: self._ticket_by_key(key, {TicketState.RESOLVED}),
-            timeout=2 * interval + self.hold_down + STEP_TIMEOUT,
+            timeout=2 * interval + self.hold_down + STEP_TIMEOUT + (60 if repairs else 0),
         )
+        if done is not None and repairs:
+            with self._store() as store:
+                runs = RemediationLog(store).runs(done.number)
+            for run in runs:
+                sent = [
+                    str(e["command"]).replace("\n", "; ")
+                    for e in run.transcript
+                    if e.get("step") in ("command", "config")
+                ]
+                self._say(
+                    f"   perbaikan #{run.id} {run.playbook}: {run.status.value}; "
+                    f"dikirim: {'; '.join(sent) or '-'}"
+                )
+            self._say(f"   lihat transkrip: sigap tiket show {done.number}")
 
     def _pick_port(self) -> tuple[str, str, float] | None:
         """An OPD router with SNMP and a required-up LAN port (not the uplink) in the lab."""
@@ -273,11 +299,11 @@ class Demo:
                     self._print_event(item)
 
     def _print_event(self, item: FeedItem) -> None:
-        style = EVENT_STYLE.get(item.kind, "")
+        style = EVENT_STYLE.get(item.kind, "dim")
         word = EVENT_WORD.get(item.kind, item.kind.value)
         when = local(item.at, self.inventory.tz, "%H:%M:%S")
         self.console.print(
-            f"   [{when}] [bold]{item.number}[/] [{style}]{word:<11}[/] {item.detail}",
+            f"   [{when}] [bold]{item.number}[/] [{style}]{word:<11}[/] {escape(item.detail)}",
             highlight=False,
         )
 

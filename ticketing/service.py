@@ -24,8 +24,17 @@ from ticketing.errors import (
     StepStateError,
     TicketNotFoundError,
 )
-from ticketing.models import ProgramKegiatan, ProgramStatus, Ticket, TicketEvent, TicketStep
+from ticketing.models import (
+    ProgramKegiatan,
+    ProgramStatus,
+    RemediationRun,
+    RunStatus,
+    Ticket,
+    TicketEvent,
+    TicketStep,
+)
 from ticketing.people import SYSTEM, Directory, Person, Role
+from ticketing.remediation import record_event
 from ticketing.sop import DocumentKind, Sop, SopRegistry, SopStep, StepKind, bundled
 from ticketing.states import TRANSITIONS, EventKind, TicketState
 from ticketing.views import (
@@ -66,6 +75,8 @@ logger = logging.getLogger(__name__)
 SECONDS: Final = timedelta(seconds=1)
 KEY_PARTS_WITH_SUBJECT: Final = 3  # device/kind/interface
 MANAGERS: Final = frozenset({Role.KASI, Role.KABID, Role.KADIS})
+# steps "sistem" may complete after a verified automatic repair (never officials' steps)
+SYSTEM_STEPS: Final = frozenset({StepKind.PENANGANAN, StepKind.PENYELESAIAN, StepKind.LAPORAN})
 
 
 @dataclass(frozen=True, slots=True)
@@ -552,6 +563,87 @@ class TicketService:
                 now,
                 document=doc,
                 notes=notes or f"Ditugaskan kepada {tech.name}",
+            )
+
+    # -- remediation ------------------------------------------------------------------------
+
+    def finish_remediation(
+        self,
+        run_id: int,
+        *,
+        status: RunStatus,
+        reason: str = "",
+        transcript: Iterable[Mapping[str, Any]] = (),
+        summary: str = "",
+    ) -> TicketView:
+        """Close a running remediation run and record it on the ticket, in one transaction.
+
+        Succeeded: the handling steps the agent may do (decision -> sederhana, repair, done,
+        laporan) are completed by "sistem" with the run as their document; steps that belong
+        to officials (disposition, assignment) are left to them. Failed: the ticket is marked
+        (``remediation = failed``) and stays with its technician for the SOP decision.
+        """
+        now = self._clock()
+        with self._store.transaction() as session:
+            run = session.get(RemediationRun, run_id)
+            if run is None or run.status is not RunStatus.RUNNING:
+                raise StepStateError(str(run_id), "run perbaikan tidak sedang berjalan")
+            ticket = session.get(Ticket, run.ticket_id)
+            assert ticket is not None  # noqa: S101 - foreign key
+            run.status, run.reason, run.finished_at = status, reason, now
+            run.transcript = [dict(e) for e in transcript] or None
+            record_event(session, ticket, run, now)
+            if status is RunStatus.SUCCEEDED and ticket.sop_step is not None:
+                self._complete_by_system(session, ticket, run, summary, now)
+            session.flush()
+            return ticket_view(ticket)
+
+    def _complete_by_system(
+        self, session: Session, ticket: Ticket, run: RemediationRun, summary: str, at: datetime
+    ) -> None:
+        sop, rows = self._sop_of(ticket), self._rows(session, ticket)
+        system = _Actor(SYSTEM, None)
+        doc = {
+            "perbaikan_otomatis": True,
+            "playbook": run.playbook,
+            "run": run.id,
+            "interface": run.interface,
+            "uraian": summary,
+            "transkrip": f"sigap tiket show {ticket.number} --transkrip",
+        }
+        while ticket.sop_step is not None:
+            step = sop.step(ticket.sop_step)
+            if step.kind not in SYSTEM_STEPS:
+                _event(
+                    session,
+                    ticket,
+                    EventKind.NOTE,
+                    at,
+                    f"Perbaikan otomatis selesai; langkah {step.title} "
+                    f"menunggu {step.lowest_performer.value}",
+                )
+                return
+            if step.decision:
+                ticket.complexity = Complexity.SEDERHANA.value
+                ticket.complexity_reason = f"perbaikan otomatis {run.playbook} berhasil"
+                _event(
+                    session,
+                    ticket,
+                    EventKind.DECIDED,
+                    at,
+                    f"Keputusan: sederhana ({ticket.complexity_reason})",
+                    complexity=Complexity.SEDERHANA.value,
+                    default=None,
+                    overridden=False,
+                )
+            self._complete(
+                session,
+                ticket,
+                (sop, rows),
+                system,
+                at,
+                document=doc if step.document is not None else None,
+                notes=summary or ticket.complexity_reason,
             )
 
     # -- decision ---------------------------------------------------------------------------

@@ -70,6 +70,7 @@ class TicketView:
     description: str = ""
     assignee: str | None = None
     complexity: str | None = None
+    remediation: str | None = None  # outcome of the last remediation run (RunStatus value)
     version: int = 0  # pass back as ``expected_version`` for optimistic locking
 
 
@@ -134,6 +135,7 @@ def ticket_view(ticket: Ticket) -> TicketView:
         description=ticket.description,
         assignee=ticket.assignee,
         complexity=ticket.complexity,
+        remediation=ticket.remediation,
         version=ticket.version,
     )
 

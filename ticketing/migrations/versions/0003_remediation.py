@@ -60,7 +60,7 @@ def upgrade() -> None:
             ondelete="RESTRICT",
         ),
         sa.CheckConstraint(
-            _prev._slugs("status", *RUN_STATUSES),  # noqa: SLF001 - shared migration helper
+            _prev._slugs("status", *RUN_STATUSES),
             name=op.f("ck_remediation_runs_status"),
         ),
     )
@@ -76,11 +76,11 @@ def upgrade() -> None:
         sqlite_where=sa.text(RUNNING_SQL),
         postgresql_where=sa.text(RUNNING_SQL),
     )
-    _prev._event_kinds(NEW_KINDS)  # noqa: SLF001 - shared migration helper
+    _prev._event_kinds(NEW_KINDS)
 
 
 def downgrade() -> None:
-    _prev._event_kinds(OLD_KINDS)  # noqa: SLF001 - shared migration helper
+    _prev._event_kinds(OLD_KINDS)
     op.drop_table("remediation_runs")
     with op.batch_alter_table("tickets") as batch:
         batch.drop_column("remediation")

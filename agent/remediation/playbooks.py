@@ -1,0 +1,357 @@
+"""Playbooks as data: fault kind x platform -> pre-check, commands, verification, rollback.
+
+A playbook file (``playbooks/*.yaml``, see ``aktifkan-port.yaml``) is validated when loaded:
+unknown keys, a placeholder other than ``{interface}``, a regular expression that does not
+compile, or a pre-check/verify command that is not read-only are errors naming the file and
+the line. Rendering takes the interface name from the fault only after
+:func:`check_interface` accepted it: a plain name the device reported, without spaces or
+shell/CLI metacharacters. Nothing from the inventory or the device is pasted into a command
+line unchecked.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from agent.errors import ConfigError, Problem
+from agent.schema import Name, Platform
+from agent.yamlsrc import YamlSyntaxError, load_source
+from ticketing.faults import FaultKind
+
+if TYPE_CHECKING:
+    from collections.abc import Collection, Iterable, Iterator, Mapping
+
+    from agent.inventory import Device
+
+BUNDLED_DIR: Final = Path(__file__).resolve().parent / "playbooks"
+INTERFACE_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/._:-]{0,63}$")
+PLACEHOLDERS: Final = frozenset({"interface"})
+# read-only command shapes per platform (pre-checks, verification, diagnostics)
+READ_ONLY: Final[Mapping[str, re.Pattern[str]]] = {
+    "mikrotik_routeros": re.compile(r"^(/[a-z-]+)+ print( (detail|terse|where \S+=\S+))*$"),
+    "cisco_ios": re.compile(r"^show [a-z][a-z -]*( \S+)?$"),
+    "linux": re.compile(r"^ip (-br |-j |-s )*(link|addr|address|route) show( dev \S+)?$"),
+}
+ProbeKind = Literal["admin_up", "oper_up"]
+
+
+class PlaybookError(ConfigError):
+    """A playbook file is unusable (every problem listed)."""
+
+
+class RefusedError(Exception):
+    """A guard refused the run; ``reason`` is the Indonesian text stored on the ticket."""
+
+    def __init__(self, reason: str) -> None:
+        """Keep the reason."""
+        super().__init__(reason)
+        self.reason = reason
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CheckBlock(_Strict):
+    """A read-only command and the regular expression (multiline) its output must match."""
+
+    command: str = Field(min_length=1)
+    expect: str = Field(min_length=1)
+
+
+class PlatformBlock(_Strict):
+    """What to do on one platform: exec-mode ``commands`` and/or config-mode ``config``."""
+
+    precheck: CheckBlock | None = None
+    commands: list[str] = Field(default_factory=list)
+    config: list[str] = Field(default_factory=list)
+    verify: CheckBlock
+    rollback: list[str] = Field(default_factory=list)
+    rollback_config: list[str] = Field(default_factory=list)
+
+
+class AppliesBlock(_Strict):
+    """Which interfaces a playbook is for: a name pattern, or ports marked ``uplink``."""
+
+    interface: str | None = None
+    uplink: bool = False
+
+
+class PlaybookFile(_Strict):
+    """One playbook file as written."""
+
+    name: Name
+    title: str = Field(min_length=1)
+    fault: FaultKind
+    probe: ProbeKind
+    applies_to: AppliesBlock | None = None
+    rollback_on_failure: bool = False
+    platforms: dict[Platform, PlatformBlock] = Field(min_length=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """A rendered read-only command and its compiled expectation."""
+
+    command: str
+    expect: re.Pattern[str]
+
+    def matches(self, output: str) -> bool:
+        """Return True when the command's output shows the expected state."""
+        return self.expect.search(output.replace("\r\n", "\n")) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """A playbook rendered for one device and interface: exactly what will be sent."""
+
+    playbook: str
+    title: str
+    platform: str
+    interface: str
+    probe: ProbeKind
+    precheck: Check | None
+    commands: tuple[str, ...]
+    config: tuple[str, ...]
+    verify: Check
+    rollback: tuple[str, ...]
+    rollback_config: tuple[str, ...]
+    rollback_on_failure: bool
+
+    def lines(self) -> list[str]:
+        """Every line that would be sent, in order (for dry runs and ``remediasi list``)."""
+        out = [self.precheck.command] if self.precheck else []
+        out += list(self.commands)
+        if self.config:
+            out += ["(config)", *self.config, "(end)"]
+        out.append(self.verify.command)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Playbook:
+    """A validated playbook."""
+
+    name: str
+    title: str
+    fault: FaultKind
+    probe: ProbeKind
+    platforms: Mapping[str, PlatformBlock]
+    interface_pattern: re.Pattern[str] | None
+    uplink: bool
+    rollback_on_failure: bool
+    path: Path
+
+    def applies(self, device: Device, interface: str) -> bool:
+        """Return True when this playbook is meant for ``interface`` of ``device``."""
+        if self.interface_pattern is None and not self.uplink:
+            return True
+        mark = device.ports.get(interface)
+        by_mark = self.uplink and mark is not None and mark.uplink
+        by_name = self.interface_pattern is not None and bool(
+            self.interface_pattern.search(interface)
+        )
+        return by_mark or by_name
+
+    def render(self, platform: str, interface: str) -> Plan:
+        """Fill in ``interface`` (already checked by :func:`check_interface`)."""
+        if not INTERFACE_RE.match(interface):  # defence in depth: callers check first
+            raise RefusedError(f"nama interface {interface!r} ditolak")
+        steps = self.platforms[platform]
+        fill = {"interface": interface}
+        regex = {"interface": re.escape(interface)}
+
+        def check(block: CheckBlock | None) -> Check | None:
+            if block is None:
+                return None
+            pattern = block.expect.replace("{interface}", regex["interface"])
+            return Check(block.command.format_map(fill), re.compile(pattern, re.MULTILINE))
+
+        verify = check(steps.verify)
+        assert verify is not None  # noqa: S101 - verify is required by the schema
+        return Plan(
+            playbook=self.name,
+            title=self.title,
+            platform=platform,
+            interface=interface,
+            probe=self.probe,
+            precheck=check(steps.precheck),
+            commands=tuple(c.format_map(fill) for c in steps.commands),
+            config=tuple(c.format_map(fill) for c in steps.config),
+            verify=verify,
+            rollback=tuple(c.format_map(fill) for c in steps.rollback),
+            rollback_config=tuple(c.format_map(fill) for c in steps.rollback_config),
+            rollback_on_failure=self.rollback_on_failure,
+        )
+
+
+def check_interface(name: str, known: Collection[str] | None) -> str:
+    """Return ``name`` if it is a plain interface name the device reported, else refuse.
+
+    ``known`` is the device's current interface list (ifName from SNMP); None when it could
+    not be read, which is also a refusal: a name that cannot be checked is not used.
+    """
+    if not INTERFACE_RE.match(name):
+        raise RefusedError(
+            f"nama interface {name!r} ditolak: hanya huruf, angka dan / . _ : - yang diterima"
+        )
+    if known is None:
+        raise RefusedError(f"daftar interface perangkat tidak terbaca; {name!r} tidak diperiksa")
+    if name not in known:
+        raise RefusedError(f"interface {name!r} tidak dikenal perangkat")
+    return name
+
+
+class PlaybookBook:
+    """Every playbook by name; selects the one for a fault on a device."""
+
+    def __init__(self, playbooks: Iterable[Playbook]) -> None:
+        """Index ``playbooks`` by name (names are unique: checked by :func:`load_playbooks`)."""
+        self._by_name = {p.name: p for p in playbooks}
+
+    def __iter__(self) -> Iterator[Playbook]:
+        """Playbooks in name order."""
+        return iter(sorted(self._by_name.values(), key=lambda p: p.name))
+
+    def get(self, name: str) -> Playbook | None:
+        """Return the playbook called ``name``."""
+        return self._by_name.get(name)
+
+    def select(self, device: Device, kind: str, interface: str) -> Playbook | None:
+        """Return the first allowed playbook for this fault on ``device``, or None."""
+        for name in device.remediation.playbooks:
+            book = self._by_name.get(name)
+            if (
+                book is not None
+                and device.remediation.enabled
+                and book.fault.value == kind
+                and device.platform in book.platforms
+                and book.applies(device, interface)
+            ):
+                return book
+        return None
+
+    def candidates(self, device: Device, kind: str) -> list[Playbook]:
+        """Every playbook (allowed or not) written for this fault and the device's platform."""
+        return [p for p in self if p.fault.value == kind and device.platform in p.platforms]
+
+
+def _placeholders(text: str) -> set[str]:
+    return {field for _, field, _, _ in string.Formatter().parse(text) if field is not None}
+
+
+YPath = tuple[str | int, ...]
+LIST_KEYS: Final = ("commands", "config", "rollback", "rollback_config")
+
+
+def _check_problems(
+    platform: str, base: YPath, key: str, check: CheckBlock
+) -> Iterator[tuple[YPath, str]]:
+    if extra := _placeholders(check.command) - PLACEHOLDERS:
+        yield (*base, key, "command"), f"unknown placeholder {sorted(extra)}"
+    shape = READ_ONLY.get(platform)
+    sample = check.command.replace("{interface}", "ether1")
+    if shape is not None and not shape.match(sample):
+        yield (*base, key, "command"), f"not a read-only command for {platform}"
+    try:
+        re.compile(check.expect.replace("{interface}", "ether1"), re.MULTILINE)
+    except re.error as exc:
+        yield (*base, key, "expect"), f"bad regular expression: {exc}"
+
+
+def _problems(model: PlaybookFile) -> Iterator[tuple[YPath, str]]:
+    for platform, steps in model.platforms.items():
+        base: YPath = ("platforms", platform)
+        if not steps.commands and not steps.config:
+            yield base, "needs commands or config"
+        for key in LIST_KEYS:
+            for i, line in enumerate(getattr(steps, key)):
+                if extra := _placeholders(line) - PLACEHOLDERS:
+                    yield (*base, key, i), f"unknown placeholder {sorted(extra)}"
+        for key in ("precheck", "verify"):
+            check: CheckBlock | None = getattr(steps, key)
+            if check is not None:
+                yield from _check_problems(platform, base, key, check)
+    if model.applies_to is not None and model.applies_to.interface is not None:
+        try:
+            re.compile(model.applies_to.interface)
+        except re.error as exc:
+            yield ("applies_to", "interface"), f"bad regular expression: {exc}"
+
+
+def _dotted(where: YPath) -> str:
+    return ".".join(str(p) for p in where) or "(top)"
+
+
+def load_playbook(path: Path) -> Playbook:
+    """Load and validate one playbook file; PlaybookError lists every problem with its line."""
+    try:
+        source = load_source(path.read_text(encoding="utf-8"))
+    except (OSError, YamlSyntaxError) as exc:
+        raise PlaybookError(str(path), [Problem("(file)", str(exc))]) from exc
+    try:
+        model = PlaybookFile.model_validate(source.data)
+    except ValidationError as exc:
+        problems = [
+            Problem(_dotted(tuple(e["loc"])), e["msg"], source.line_of(tuple(e["loc"])))
+            for e in exc.errors()
+        ]
+        raise PlaybookError(str(path), problems) from None
+    problems = [
+        Problem(_dotted(where), message, source.line_of(where))
+        for where, message in _problems(model)
+    ]
+    if problems:
+        raise PlaybookError(str(path), problems)
+    applies = model.applies_to or AppliesBlock()
+    return Playbook(
+        name=model.name,
+        title=model.title,
+        fault=model.fault,
+        probe=model.probe,
+        platforms={str(k): v for k, v in model.platforms.items()},
+        interface_pattern=re.compile(applies.interface) if applies.interface else None,
+        uplink=applies.uplink,
+        rollback_on_failure=model.rollback_on_failure,
+        path=path,
+    )
+
+
+def load_playbooks(*directories: Path | None) -> PlaybookBook:
+    """Load the bundled playbooks and those of ``directories``; a name defined twice is an error."""
+    found: dict[str, Playbook] = {}
+    problems: list[Problem] = []
+    for directory in (BUNDLED_DIR, *(d for d in directories if d is not None)):
+        if not directory.is_dir():
+            problems.append(Problem(str(directory), "playbook directory not found"))
+            continue
+        for path in sorted(directory.glob("*.yaml")):
+            try:
+                book = load_playbook(path)
+            except PlaybookError as exc:
+                problems += [Problem(f"{path}: {p.path}", p.message, p.line) for p in exc.problems]
+                continue
+            if book.name in found:
+                first = found[book.name].path
+                problems.append(Problem(str(path), f"playbook {book.name!r} already in {first}"))
+                continue
+            found[book.name] = book
+    if problems:
+        raise PlaybookError("playbooks", problems)
+    return PlaybookBook(found.values())
+
+
+def describe(plan: Plan) -> dict[str, Any]:
+    """Plain data of a plan (for transcripts of dry runs and JSON output)."""
+    return {
+        "playbook": plan.playbook,
+        "platform": plan.platform,
+        "interface": plan.interface,
+        "lines": plan.lines(),
+    }

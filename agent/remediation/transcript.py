@@ -1,0 +1,113 @@
+"""The record of a remediation session: every command and its output, redacted, size-capped.
+
+Redaction happens when a line is added, before anything is stored or logged: the session's
+own secrets (SSH password, enable secret, the device's SNMP community and keys) are replaced
+wherever they appear, and so are values after keywords that carry secrets in device output
+(``password``, ``secret``, ``community``, ``auth-key``...) and PEM private keys. The total
+size is capped: past the cap, output is cut and the cut is marked, commands are still listed.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Final
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+MASK: Final = "********"
+MIN_SECRET_LEN: Final = 3  # shorter strings would mask ordinary text
+_KEYWORD_RE: Final = re.compile(
+    r"(?im)\b(password|passwd|secret|community|auth-key|authentication-key|priv-key|"
+    r"pre-shared-key|psk|wpa2?-pre-shared-key)(\s*[=:]?\s*(?:\d\s+)?)(\S+)"
+)
+_PEM_RE: Final = re.compile(
+    r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.DOTALL
+)
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """Return ``text`` with ``secrets`` and secret-looking values masked."""
+    for secret in sorted((s for s in secrets if len(s) >= MIN_SECRET_LEN), key=len, reverse=True):
+        text = text.replace(secret, MASK)
+    text = _PEM_RE.sub(f"-----PRIVATE KEY {MASK}-----", text)
+    return _KEYWORD_RE.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
+
+
+@dataclass
+class Transcript:
+    """Commands and outputs of one run, in order (JSON-ready through :meth:`entries`)."""
+
+    secrets: tuple[str, ...] = field(default=(), repr=False)
+    max_bytes: int = 32768
+    _entries: list[dict[str, Any]] = field(default_factory=list)
+    _size: int = 0
+    truncated: bool = False
+
+    def add(self, step: str, command: str, output: str, elapsed_s: float = 0.0) -> None:
+        """Record one command (``step``: precheck, command, config, verify, rollback)."""
+        self._append(
+            {
+                "at": datetime.now(UTC).isoformat(timespec="milliseconds"),
+                "step": step,
+                "command": redact(command, self.secrets),
+                "output": redact(output.replace("\r\n", "\n"), self.secrets),
+                "elapsed_ms": round(elapsed_s * 1000),
+            }
+        )
+
+    def note(self, text: str) -> None:
+        """Record something sigap decided or saw (no command sent)."""
+        self._append(
+            {
+                "at": datetime.now(UTC).isoformat(timespec="milliseconds"),
+                "step": "catatan",
+                "command": "",
+                "output": redact(text, self.secrets),
+                "elapsed_ms": 0,
+            }
+        )
+
+    def _append(self, entry: dict[str, Any]) -> None:
+        size = len(entry["command"].encode()) + len(entry["output"].encode())
+        room = self.max_bytes - self._size
+        if size > room:
+            self.truncated = True
+            keep = max(0, room - len(entry["command"].encode()))
+            cut = len(entry["output"].encode()) - keep
+            entry["output"] = (
+                entry["output"].encode()[:keep].decode(errors="ignore")
+                + f"\n[... dipotong {cut} byte: batas transkrip {self.max_bytes} byte]"
+            )
+            size = len(entry["command"].encode()) + keep
+        self._size += size
+        self._entries.append(entry)
+
+    def entries(self) -> list[dict[str, Any]]:
+        """Return the recorded entries (copies)."""
+        return [dict(e) for e in self._entries]
+
+    def text(self) -> str:
+        """Return the transcript as terminal text."""
+        return render(self._entries)
+
+
+def render(entries: Iterable[dict[str, Any]]) -> str:
+    """Render stored transcript entries as text (``sigap tiket show``)."""
+    out: list[str] = []
+    for e in entries:
+        if e.get("step") == "catatan":
+            out.append(f"# {e.get('output', '')}")
+            continue
+        out.append(f"[{e.get('step', '')}] {e.get('command', '')}  ({e.get('elapsed_ms', 0)} ms)")
+        body = str(e.get("output", "")).rstrip("\n")
+        out += [f"    {line}" for line in body.splitlines()] if body else []
+    return "\n".join(out)
+
+
+def monotonic() -> float:
+    """Seconds from a monotonic clock (a seam for tests)."""
+    return time.monotonic()
