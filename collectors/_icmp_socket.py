@@ -86,6 +86,15 @@ def _tune(sock: socket.socket, *, raw: bool) -> None:
         sock.setsockopt(socket.IPPROTO_IP, IP_RECVERR, 1)
 
 
+IP_MTU_DISCOVER: Final = 10  # <linux/in.h>
+IP_PMTUDISC_DO: Final = 2  # always set DF; never fragment locally (EMSGSIZE instead)
+
+
+def set_dont_fragment(sock: socket.socket) -> None:
+    """Set DF on every packet ``sock`` sends (path MTU checks)."""
+    sock.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DO)
+
+
 def size_buffers(sock: socket.socket, nbytes: int) -> None:
     """Ask for ``nbytes`` of receive and send buffer, beyond rmem_max when allowed.
 

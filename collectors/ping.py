@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Final, Self
 
 from collectors._icmp import (
+    DEFAULT_PAYLOAD,
     MSG_ERRQUEUE,
     EchoEncoder,
     IcmpMessage,
@@ -29,7 +30,7 @@ from collectors._icmp import (
     parse_ip_packet,
     parse_queued_error,
 )
-from collectors._icmp_socket import open_icmp_socket, size_buffers
+from collectors._icmp_socket import open_icmp_socket, set_dont_fragment, size_buffers
 from collectors.errors import CollectorError
 from collectors.model import Observation, PingTarget, ProbeStatus
 
@@ -44,13 +45,21 @@ RECV_SIZE: Final = 2048
 READ_BATCH: Final = 4096  # packets per reader callback before yielding to the loop
 RCVBUF_PER_ECHO: Final = 4096  # bytes of socket buffer per in-flight echo (skb truesize)
 SEQ_SPACE: Final = 0x10000
-# Refused locally (no route, or a firewall on this host dropped the packet: EPERM/EACCES):
-# the device is unreachable from here, which is data for that device, not a daemon crash.
+# Refused locally (no route, or a firewall on this host dropped the packet: EPERM/EACCES,
+# or a don't-fragment echo larger than the route's MTU: EMSGSIZE): the device is
+# unreachable from here at that size, which is data for that device, not a daemon crash.
 _LOCAL_UNREACHABLE: Final = frozenset(
-    {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.EACCES, errno.EPERM}
+    {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.EACCES, errno.EPERM, errno.EMSGSIZE}
 )
 
+MAX_PAYLOAD: Final = 65507  # 65535 - IPv4 header - ICMP header
+
 Key = tuple[int | str, int]
+
+
+def payload_of(size: int) -> bytes:
+    """Return ``size`` bytes of the default payload pattern, repeated."""
+    return (DEFAULT_PAYLOAD * (size // len(DEFAULT_PAYLOAD) + 1))[:size]
 
 
 def _utc_now() -> datetime:
@@ -121,6 +130,7 @@ class PingCollector:
         privileged: bool | None = None,
         now: Callable[[], datetime] = _utc_now,
         max_in_flight: int = 2000,
+        dont_fragment: bool = False,
     ) -> None:
         """Configure; nothing is opened until ``start``.
 
@@ -129,6 +139,8 @@ class PingCollector:
                 raw then datagram.
             now: clock for ``Observation.at`` (tz-aware UTC).
             max_in_flight: echoes awaiting a reply at once, across all rounds.
+            dont_fragment: set DF on every echo (path MTU checks); a router that cannot
+                forward one answers "fragmentation needed".
         """
         if not 1 <= max_in_flight < SEQ_SPACE:
             raise ValueError(f"max_in_flight must be 1..{SEQ_SPACE - 1} (got {max_in_flight})")
@@ -144,7 +156,8 @@ class PingCollector:
         self._seq = int.from_bytes(os.urandom(2))
         self._pending: dict[Key, _Echo] = {}
         self._literals: dict[str, str] = {}  # address text -> canonical IPv4 (literals only)
-        self._encoder = EchoEncoder()
+        self._encoders: dict[int | None, EchoEncoder] = {None: EchoEncoder()}
+        self._dont_fragment = dont_fragment
 
     @property
     def privileged(self) -> bool:
@@ -163,6 +176,8 @@ class PingCollector:
             return
         sock, self._raw = open_icmp_socket(self._want_privileged)
         size_buffers(sock, self._max_in_flight * RCVBUF_PER_ECHO)
+        if self._dont_fragment:
+            set_dont_fragment(sock)
         self._loop = asyncio.get_running_loop()
         self._loop.add_reader(sock.fileno(), self._on_readable)
         self._sock = sock
@@ -204,6 +219,19 @@ class PingCollector:
             result = await self._round(address, target)
         return summarise(target.name, result, self._now())
 
+    async def measure(self, target: PingTarget, *, size: int | None = None) -> RoundResult:
+        """Run one round and return every RTT (diagnostics: jitter, MTU checks).
+
+        ``size`` is the ICMP payload in bytes (``ping -s``; the IP packet is 28 more), None
+        for the default 56.
+        """
+        if size is not None and not 0 <= size <= MAX_PAYLOAD:
+            raise ValueError(f"payload size must be 0..{MAX_PAYLOAD} (got {size})")
+        address = await self._resolve(target.address)
+        if isinstance(address, RoundResult):
+            return address
+        return await self._round(address, target, size)
+
     async def sweep(self, targets: Sequence[PingTarget]) -> list[Observation]:
         """Probe all targets concurrently; Observations come back in the same order."""
         async with asyncio.TaskGroup() as group:
@@ -232,7 +260,9 @@ class PingCollector:
             return RoundResult(errors=[f"cannot resolve {address!r}: {exc}"])
         return str(infos[0][4][0])
 
-    async def _round(self, address: str, target: PingTarget) -> RoundResult:
+    async def _round(
+        self, address: str, target: PingTarget, size: int | None = None
+    ) -> RoundResult:
         """Send ``count`` echoes ``interval`` apart; wait for each up to ``timeout``."""
         result = RoundResult()
         echoes: list[_Echo] = []
@@ -240,7 +270,7 @@ class PingCollector:
             for i in range(target.count):
                 if i:
                     await asyncio.sleep(target.interval)
-                echo = await self._send(address)
+                echo = await self._send(address, size)
                 result.sent += 1
                 if isinstance(echo, str):
                     result.errors.append(echo)
@@ -257,7 +287,7 @@ class PingCollector:
                 self._settle(echo)
         return result
 
-    async def _send(self, address: str) -> _Echo | str:
+    async def _send(self, address: str, size: int | None = None) -> _Echo | str:
         """Send one echo and register it; a local send error is returned as text."""
         sock, loop = self._sock, self._loop
         if sock is None or loop is None:
@@ -265,7 +295,10 @@ class PingCollector:
         await self._slots.acquire()
         seq = self._next_seq(address)
         key: Key = (self._ident, seq) if self._raw else (address, seq)
-        packet = self._encoder.encode(self._ident, seq)
+        encoder = self._encoders.get(size)
+        if encoder is None:
+            encoder = self._encoders[size] = EchoEncoder(payload_of(size or 0))
+        packet = encoder.encode(self._ident, seq)
         echo = _Echo(key, loop.create_future(), loop.time())
         self._pending[key] = echo
         sent = False
