@@ -21,6 +21,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -124,6 +125,8 @@ class Ticket(Base):
     # SOP workflow (migration 0002). Manual complaints have no fault key and no device.
     reporter: Mapped[str] = mapped_column(String(200), server_default="")
     description: Mapped[str] = mapped_column(Text, server_default="")
+    # complaint intake (migration 0005): e-mail address or WhatsApp number of the reporter
+    reporter_contact: Mapped[str] = mapped_column(String(200), server_default="")
     sop_step: Mapped[int | None] = mapped_column(Integer)  # active step; None: not started/done
     sop_done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     assignee: Mapped[str | None] = mapped_column(String(200))
@@ -347,4 +350,70 @@ class Notification(Base):
         Index("ix_notifications_status_due_at", "status", "due_at"),
         Index("ix_notifications_ticket_id", "ticket_id"),
         Index("ix_notifications_address_key_id", "address_key", "id"),
+    )
+
+
+class IntakeMessage(Base):
+    """One message taken in by e-mail or WhatsApp (migration 0005); the dedup ledger.
+
+    Written in the same transaction as the ticket it creates or joins, so the unique
+    (channel, message_id) pair is the proof that a message was handled: a crash before the
+    commit leaves no row (the message is taken again), a crash after it leaves the row (the
+    message is only marked processed at the source).
+    """
+
+    __tablename__ = "intake_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))  # ``Source`` slug: email / wa
+    message_id: Mapped[str] = mapped_column(String(255))
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="RESTRICT"))
+    outcome: Mapped[str] = mapped_column(String(16))  # created / joined
+    sender: Mapped[str] = mapped_column(String(200))  # address or phone number
+    subject: Mapped[str] = mapped_column(Text, server_default="")
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON_DOC)  # headers, attachment list
+
+    __table_args__ = (
+        UniqueConstraint("channel", "message_id"),
+        Index("ix_intake_messages_ticket_id", "ticket_id"),
+        Index("ix_intake_messages_sender_received_at", "sender", "received_at"),
+    )
+
+
+class IntakeAttachment(Base):
+    """An attachment of an intake message, kept up to the configured size (migration 0005)."""
+
+    __tablename__ = "intake_attachments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("intake_messages.id", ondelete="RESTRICT"), index=True
+    )
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(128))
+    size: Mapped[int] = mapped_column(Integer)
+    content: Mapped[bytes | None] = mapped_column(LargeBinary)  # None: over the cap, not kept
+
+
+class TicketLink(Base):
+    """Two tickets about one problem (migration 0005).
+
+    ``kind = "detected"``: the complaint ``ticket_id`` is about a fault the monitoring ticket
+    ``linked_id`` already has ("sudah terdeteksi oleh sistem"). Both tickets also carry a
+    ``note`` event naming the other one.
+    """
+
+    __tablename__ = "ticket_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="RESTRICT"))
+    linked_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="RESTRICT"))
+    kind: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "linked_id"),
+        Index("ix_ticket_links_linked_id", "linked_id"),
     )
