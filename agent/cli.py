@@ -21,7 +21,7 @@ from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 from typer.exceptions import TyperException
 
-from agent import labctl
+from agent import labctl, logfmt
 from agent.cli_notify import notifikasi_app
 from agent.cli_remediation import remediasi_app
 from agent.cli_sop import laporan_app, program_app, show_ticket, tiket_sop_app
@@ -87,12 +87,25 @@ class _State:
 def _main(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
     log_level: Annotated[str, typer.Option("--log-level", envvar="SIGAP_LOG_LEVEL")] = "INFO",
+    log_format: Annotated[
+        str,
+        typer.Option(
+            "--log-format",
+            envvar="SIGAP_LOG_FORMAT",
+            help="auto (journal under systemd, else text), text, journal or json.",
+        ),
+    ] = "auto",
 ) -> None:
     _State.debug = debug
+    if log_format not in logfmt.FORMATS:
+        raise typer.BadParameter(
+            f"expected one of {', '.join(logfmt.FORMATS)}", param_hint="--log-format"
+        )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logfmt.formatter(log_format))
     logging.basicConfig(
         level=logging.DEBUG if debug else getattr(logging, log_level.upper(), logging.INFO),
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-        stream=sys.stderr,
+        handlers=[handler],
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
@@ -127,7 +140,11 @@ def run(
     ] = None,
 ) -> None:
     """Run the monitoring daemon (foreground; systemd runs it as a service)."""
+    from prometheus_client import CollectorRegistry  # noqa: PLC0415
+
     from agent.daemon import Daemon, utc_now  # noqa: PLC0415 - keep `sigap check` light
+    from agent.metrics import Metrics  # noqa: PLC0415
+    from agent.notify.wiring import notifier_for  # noqa: PLC0415
     from agent.remediation.runner import for_daemon  # noqa: PLC0415
     from agent.sopctl import ticket_service  # noqa: PLC0415
     from collectors.ping import PingCollector  # noqa: PLC0415
@@ -139,6 +156,12 @@ def run(
     uses_snmp = any(d.snmp is not None for d in inventory.devices.values())
     service = ticket_service(inventory, store, utc_now)
     repairs = any(d.remediation.enabled for d in inventory.devices.values())
+
+    def reload() -> Inventory:
+        fresh = load_inventory(inventory_path)
+        labctl.refuse_lab_inventory_outside_lab(fresh)
+        return fresh
+
     daemon = Daemon(
         inventory,
         store,
@@ -147,6 +170,9 @@ def run(
         snmp=SnmpCollector() if uses_snmp else None,
         service=service,
         remediator=for_daemon(inventory, store, service, utc_now) if repairs else None,
+        notifier=lambda d: notifier_for(inventory, store, run_blocking=d.writer.call),
+        metrics=Metrics(CollectorRegistry()),
+        reload=reload,
     )
     try:
         asyncio.run(daemon.run())

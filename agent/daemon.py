@@ -31,7 +31,11 @@ from agent.detect import (
     FaultOpened,
     StateChanged,
 )
+from agent.errors import ConfigError
+from agent.httpd import HealthChecks, MetricsServer
+from agent.metrics import watch_loop_lag
 from agent.snmpdetect import SnmpDetector
+from ticketing import outbox
 from ticketing.faults import FaultKind
 from ticketing.states import TicketState
 from ticketing.views import OpenOutcome
@@ -42,6 +46,8 @@ if TYPE_CHECKING:
     from types import TracebackType
 
     from agent.inventory import Device, Inventory
+    from agent.metrics import Metrics
+    from agent.notify.worker import Notifier
     from agent.remediation.runner import Remediator
     from collectors.model import Observation, PingTarget, SnmpPoll, SnmpTarget
     from ticketing.service import TicketService
@@ -51,6 +57,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 TICK_SECONDS = 1.0
+NOTIFY_GRACE_SECONDS = 10.0  # SIGTERM: how long the notifier may finish its message in flight
+REFRESH_SECONDS = 15.0  # ticket gauges and the notification backlog, read from the database
 _T = TypeVar("_T")
 
 
@@ -100,6 +108,8 @@ class TicketWriter:
         self.queue: asyncio.Queue[Event | datetime | None] = asyncio.Queue()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sigap-store")
         self.on_opened: Callable[[TicketView], None] | None = None  # e.g. remediation
+        self.metrics: Metrics | None = None
+        self._refreshed: datetime | None = None
 
     async def call(self, fn: Callable[[], _T]) -> _T:
         """Run a blocking store call on the writer thread."""
@@ -140,6 +150,8 @@ class TicketWriter:
     def _open_blocking(self, item: FaultOpened) -> TicketView | None:
         result = self.store.open_fault(item.fault, at=item.at)
         number = result.ticket.number
+        if self.metrics is not None:
+            self.metrics.ticket_opened(item.fault.kind.value, result.outcome.value)
         logger.warning("ticket %s %s: %s", number, result.outcome, item.fault.summary)
         if self.service is not None and result.outcome is OpenOutcome.OPENED:
             steps = self.service.start(number)  # standing disposition: a technician at once
@@ -151,9 +163,19 @@ class TicketWriter:
     def _tick_blocking(self, now: datetime) -> None:
         for ticket in self.store.resolve_due(now=now):
             logger.info("ticket %s resolved (%s)", ticket.number, ticket.device)
+            if self.metrics is not None:
+                self.metrics.ticket_resolved(ticket.kind)
         if self.service is not None:
             for escalation in self.service.escalate_due():
                 logger.warning("escalation: %s", escalation)
+        metrics = self.metrics
+        if metrics is not None and (
+            self._refreshed is None or (now - self._refreshed).total_seconds() >= REFRESH_SECONDS
+        ):
+            self._refreshed = now
+            if metrics.refresh_tickets_blocking(self.store, now):
+                metrics.set_outbox("notifications", outbox.backlog(self.store))
+            metrics.set_outbox("tickets", self.queue.qsize())
 
 
 class Daemon:
@@ -171,11 +193,16 @@ class Daemon:
         snmp: SnmpPoller | None = None,
         service: TicketService | None = None,
         remediator: Callable[[Daemon], Remediator] | None = None,
+        notifier: Callable[[Daemon], Notifier] | None = None,
+        metrics: Metrics | None = None,
+        reload: Callable[[], Inventory] | None = None,
     ) -> None:
         """Wire the parts; nothing starts until :meth:`run`.
 
         ``remediator`` builds the remediation runner once the daemon exists (it needs the
-        daemon's SNMP poller and database thread).
+        daemon's SNMP poller and database thread); ``notifier`` likewise builds the
+        notification worker. ``metrics`` receives every observation; ``reload`` loads the
+        inventory again on SIGHUP (a ConfigError keeps the running one).
         """
         self.inventory = inventory
         self.prober = prober
@@ -192,10 +219,19 @@ class Daemon:
         self._seen: set[str] = set()
         self._stopping = asyncio.Event()
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
+        self.metrics = metrics
+        self.writer.metrics = metrics
+        self._reload = reload
+        self._hup = asyncio.Event()
+        self._loops: dict[str, asyncio.Task[None]] = {}
+        self._group: asyncio.TaskGroup | None = None
         self.remediator = remediator(self) if remediator is not None else None
         self._repairs: set[asyncio.Task[object]] = set()
         if self.remediator is not None:
             self.writer.on_opened = self._remediate
+        self.notifier = notifier(self) if notifier is not None else None
+        if self.notifier is not None and metrics is not None:
+            self.notifier.on_result = metrics.notification_sent
 
     async def __aenter__(self) -> Self:
         """Return self (the daemon is started by :meth:`run`)."""
@@ -222,15 +258,19 @@ class Daemon:
         await self.prober.start()
         if self.snmp is not None:
             await self.snmp.start()
+        server = await self._serve_metrics()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stop)
+        loop.add_signal_handler(signal.SIGHUP, self._hup.set)
         logger.info("sigap started: %d devices", len(self.devices))
         try:
             await self._supervise()
         finally:
-            for sig in (signal.SIGTERM, signal.SIGINT):
+            for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
                 loop.remove_signal_handler(sig)
+            if server is not None:
+                await server.close()
             await self.prober.close()
             if self.snmp is not None:
                 await self.snmp.close()
@@ -240,24 +280,112 @@ class Daemon:
             systemd.notify("STOPPING=1")
             logger.info("sigap stopped")
 
+    async def _serve_metrics(self) -> MetricsServer | None:
+        metrics = self.metrics
+        if metrics is None:
+            return None
+        metrics.set_devices({d.name: d.opd for d in self.inventory.devices.values()})
+        if not self.inventory.metrics_listen:
+            return None
+        server = MetricsServer(
+            metrics.registry, HealthChecks.from_metrics(metrics), self.inventory.metrics_listen
+        )
+        await server.start()
+        return server
+
     async def _supervise(self) -> None:
         async with asyncio.TaskGroup() as group:
+            self._group = group
             writer = group.create_task(self.writer.run(), name="tickets")
-            pollers = [
-                group.create_task(self._poll(d), name=f"poll:{d.name}") for d in self.devices
-            ]
-            if self.snmp is not None:
-                pollers += [
-                    group.create_task(self._snmp_poll(self.snmp, d), name=f"snmp:{d.name}")
-                    for d in self.snmp_devices
-                ]
+            for device in self.inventory.devices.values():
+                self._start_loops(device)
             ticker = group.create_task(self._ticker(), name="ticker")
+            helpers = [group.create_task(systemd.watchdog(), name="watchdog")]
+            if self.metrics is not None:
+                helpers.append(group.create_task(watch_loop_lag(self.metrics), name="loop-lag"))
+            if self._reload is not None:
+                helpers.append(group.create_task(self._reloader(), name="reload"))
+            notify = (
+                group.create_task(self.notifier.run(self._stopping), name="notifier")
+                if self.notifier is not None
+                else None
+            )
             await self._stopping.wait()
-            for task in [*pollers, ticker, *self._repairs]:
+            loops = list(self._loops.values())
+            for task in [*loops, ticker, *helpers, *self._repairs]:
                 task.cancel()
-            await asyncio.gather(*pollers, ticker, *self._repairs, return_exceptions=True)
+            await asyncio.gather(*loops, ticker, *helpers, *self._repairs, return_exceptions=True)
             await self.writer.queue.put(None)  # drain: the writer ends after the last item
             await writer
+            if notify is not None:  # it stops by itself after the message in flight
+                try:
+                    await asyncio.wait_for(notify, NOTIFY_GRACE_SECONDS)
+                except TimeoutError:
+                    logger.warning(
+                        "notifier still sending after %.0f s; stopped", NOTIFY_GRACE_SECONDS
+                    )
+
+    def _start_loops(self, device: Device) -> None:
+        """Start the ping (and SNMP) loop of ``device`` in the running task group."""
+        group = self._group
+        assert group is not None  # noqa: S101 - only called from _supervise and reloads
+        self._wake.setdefault(device.name, asyncio.Event())
+        if device.ping.enabled:
+            self._loops[f"poll:{device.name}"] = group.create_task(
+                self._poll(device), name=f"poll:{device.name}"
+            )
+        if self.snmp is not None and device.snmp is not None:
+            self._loops[f"snmp:{device.name}"] = group.create_task(
+                self._snmp_poll(self.snmp, device), name=f"snmp:{device.name}"
+            )
+
+    async def _reloader(self) -> None:
+        """On SIGHUP: load the inventory again; a broken one is refused, the old one kept."""
+        load = self._reload
+        assert load is not None  # noqa: S101 - only started with a loader
+        while True:
+            await self._hup.wait()
+            self._hup.clear()
+            logger.info("SIGHUP: reloading the inventory")
+            try:
+                new = await asyncio.to_thread(load)
+            except ConfigError as exc:
+                logger.error("inventory reload refused, the running one is kept:\n%s", exc)  # noqa: TRY400 - the problems are the message
+                continue
+            except Exception:
+                logger.exception("inventory reload failed, the running one is kept")
+                continue
+            self._apply(new)
+
+    def _apply(self, new: Inventory) -> None:
+        """Switch to a reloaded inventory: changed devices restart their loops, others go on."""
+        old = self.inventory
+        changed = [d for n, d in new.devices.items() if old.devices.get(n) != d]
+        removed = [n for n in old.devices if n not in new.devices]
+        for name in [*removed, *(d.name for d in changed)]:
+            for key in (f"poll:{name}", f"snmp:{name}"):
+                task = self._loops.pop(key, None)
+                if task is not None:
+                    task.cancel()
+            self._seen.discard(name)
+        self.inventory = new
+        self.detector.reconfigure(new)
+        self.snmp_detector.reconfigure(new)
+        self.devices = [d for d in new.devices.values() if d.ping.enabled]
+        self.snmp_devices = [d for d in new.devices.values() if d.snmp is not None]
+        for device in changed:
+            self._start_loops(device)
+        if self.remediator is not None:
+            self.remediator.inventory = new
+        if self.metrics is not None:
+            self.metrics.set_devices({d.name: d.opd for d in new.devices.values()})
+        logger.info(
+            "inventory reloaded: %d devices, %d new or changed, %d removed%s",
+            len(new.devices),
+            len(changed),
+            len(removed),
+            " (open tickets of removed devices stay for a person to close)" if removed else "",
+        )
 
     async def _restore(self) -> None:
         if self.remediator is not None:
@@ -277,7 +405,9 @@ class Daemon:
         wake = self._wake[device.name]
         # spread the first round over one interval so 1,000 devices don't start together
         await self._sleep(wake, self._rng.uniform(0, device.ping.interval))
+        loop = asyncio.get_running_loop()
         while True:
+            started = loop.time()
             try:
                 async with self._sem:
                     observation = await self.prober.probe(target)
@@ -285,6 +415,9 @@ class Daemon:
                 logger.exception("probe of %s failed; retrying next interval", device.name)
                 await self._sleep(wake, device.ping.interval)
                 continue
+            if self.metrics is not None:
+                self.metrics.observe_ping(observation)
+                self.metrics.poll_finished("ping", loop.time() - started, device.ping.interval)
             self._handle(self.detector.observe(observation))
             self._mark_seen(device.name)
             retry = self.detector.wants_reprobe(device.name)
@@ -297,13 +430,18 @@ class Daemon:
         if target is None or settings is None:
             return
         await asyncio.sleep(self._rng.uniform(0, settings.interval))
+        loop = asyncio.get_running_loop()
         while True:
+            started = loop.time()
             try:
                 async with self._sem:
                     result = await snmp.poll(target)
             except Exception:  # a bug polling one device must not stop the others
                 logger.exception("SNMP poll of %s failed; retrying next interval", device.name)
             else:
+                if self.metrics is not None:
+                    self.metrics.observe_snmp(result)
+                    self.metrics.poll_finished("snmp", loop.time() - started, settings.interval)
                 state = self.detector.state(device.name)
                 self._handle(self.snmp_detector.observe(result, state))
             await asyncio.sleep(settings.interval)
@@ -323,9 +461,12 @@ class Daemon:
 
         async def attempt() -> None:
             try:
-                await remediator.consider(ticket)
+                outcome = await remediator.consider(ticket)
             except Exception:  # one failed repair must not stop the daemon
                 logger.exception("remediation of %s failed", ticket.number)
+                return
+            if self.metrics is not None and outcome.status is not None:
+                self.metrics.remediation_finished(outcome.playbook, outcome.status.value)
 
         task: asyncio.Task[object] = asyncio.get_running_loop().create_task(
             attempt(), name=f"remediate:{ticket.number}"
@@ -344,6 +485,8 @@ class Daemon:
         for event in events:
             if isinstance(event, StateChanged):
                 _log_state(event)
+                if self.metrics is not None:
+                    self.metrics.device_state(event.device, event.new)
             else:
                 self.writer.queue.put_nowait(event)
         for name in self.detector.take_requests():

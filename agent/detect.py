@@ -122,6 +122,12 @@ class Detector:
         self._tracks = {name: _Track() for name in inventory.devices}
         self._requests: set[str] = set()
 
+    def reconfigure(self, inventory: Inventory) -> None:
+        """Take a reloaded inventory: devices kept keep their state, new ones start UNKNOWN."""
+        self.inventory = inventory
+        self.settings = inventory.detection
+        self._tracks = {name: self._tracks.get(name) or _Track() for name in inventory.devices}
+
     # ------------------------------------------------------------------ queries
     def state(self, device: str) -> DeviceState:
         """Return the current state of ``device``."""

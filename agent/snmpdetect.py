@@ -80,6 +80,12 @@ class SnmpDetector:
             if d.snmp is not None and d.snmp.interfaces not in ("all", "marked")
         }
 
+    def reconfigure(self, inventory: Inventory) -> None:
+        """Take a reloaded inventory: devices kept keep their history, new ones start fresh."""
+        fresh = SnmpDetector(inventory)
+        self.inventory, self.settings, self._patterns = inventory, fresh.settings, fresh._patterns
+        self._boxes = {name: self._boxes.get(name) or box for name, box in fresh._boxes.items()}
+
     def restore(self, open_keys: Iterable[str]) -> None:
         """Resume after a restart: faults whose tickets are still open can be cleared later."""
         for key in open_keys:

@@ -637,3 +637,9 @@ def stats(session: Session) -> dict[str, ChannelCounts]:
     for channel, status, n in session.execute(stmt).all():
         counts.setdefault(channel, {})[DeliveryStatus(status).value] = n
     return {channel: ChannelCounts(**values) for channel, values in sorted(counts.items())}
+
+
+def backlog(store: TicketStore) -> int:
+    """Notifications not yet delivered (pending, in every channel)."""
+    with store.transaction(write=False) as session:
+        return sum(c.pending for c in stats(session).values())

@@ -185,6 +185,7 @@ class Notifier:
         self.lease = s.lease
         self._reminders_at: datetime | None = None
         self._started = False
+        self.on_result: Callable[[str, str], None] | None = None  # (channel, status): metrics
 
     async def _db(self, fn: Callable[[], T]) -> T:
         return await self._blocking(fn)  # type: ignore[arg-type,return-value]
@@ -281,6 +282,8 @@ class Notifier:
                 logger.exception("%s: sender raised", d.ref)
                 result = SendResult(False, f"galat internal: {type(exc).__name__}")
         status = await self._db(partial(self._mark_blocking, d, result))
+        if self.on_result is not None:
+            self.on_result(d.channel, "sent" if result.ok else "failed")
         if result.ok:
             logger.info("%s %s to %s via %s: sent", d.ref, d.kind, d.recipient, d.channel)
         else:
