@@ -32,9 +32,16 @@ if TYPE_CHECKING:
 BUNDLED_DIR: Final = Path(__file__).resolve().parent / "playbooks"
 INTERFACE_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/._:-]{0,63}$")
 PLACEHOLDERS: Final = frozenset({"interface"})
+_ROS_VERBS: Final = (
+    r"(add|set|unset|remove|enable|disable|edit|move|comment|reset\S*|reboot|shutdown|"
+    r"run|execute|import|upgrade|export|send|fetch)\b"
+)
 # read-only command shapes per platform (pre-checks, verification, diagnostics)
 READ_ONLY: Final[Mapping[str, re.Pattern[str]]] = {
-    "mikrotik_routeros": re.compile(r"^(/[a-z-]+)+ print( (detail|terse|where \S+=\S+))*$"),
+    "mikrotik_routeros": re.compile(  # menu path (no action word) then print
+        rf"^/(?!{_ROS_VERBS})[a-z-]+( (?!{_ROS_VERBS})[a-z-]+)* print"
+        r"( (detail|terse|brief|without-paging|where \S+=\S+))*$"
+    ),
     "cisco_ios": re.compile(r"^show [a-z][a-z -]*( \S+)?$"),
     "linux": re.compile(r"^ip (-br |-j |-s )*(link|addr|address|route) show( dev \S+)?$"),
 }

@@ -13,6 +13,7 @@ import pytest
 
 from agent.config import load_inventory
 from agent.remediation.playbooks import (
+    READ_ONLY,
     PlaybookError,
     RefusedError,
     check_interface,
@@ -396,3 +397,22 @@ def test_failure_leaves_the_decision_to_the_technician(
     assert (view.remediation, view.assignee, view.sop_step) == ("failed", "Teknisi", 4)
     events = [e.detail for e in store.events(number)]
     assert any("gagal (ether2): login ditolak" in d for d in events), events
+
+
+@pytest.mark.parametrize(
+    ("platform", "command", "read_only"),
+    [
+        ("mikrotik_routeros", "/ip address print", True),
+        ("mikrotik_routeros", "/interface print where name=ether2", True),
+        ("mikrotik_routeros", "/ip neighbor print detail", True),
+        ("mikrotik_routeros", "/interface enable ether2", False),
+        ("mikrotik_routeros", "/system reset-configuration print", False),
+        ("mikrotik_routeros", "/interface set ether2 disabled=no print", False),
+        ("cisco_ios", "show ip interface brief", True),
+        ("cisco_ios", "configure terminal", False),
+        ("linux", "ip -br link show dev eth1", True),
+        ("linux", "ip link set eth1 up", False),
+    ],
+)
+def test_read_only_shapes(platform: str, command: str, read_only: bool) -> None:
+    assert bool(READ_ONLY[platform].match(command)) is read_only
