@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(python3 python3-venv python3-dev gcc iproute2 nftables fping time procps
-              snmpd snmp openssh-server
+              snmpd snmp openssh-server lldpd
               prometheus-snmp-exporter prometheus
               postgresql postgresql-client)
 
@@ -23,10 +23,10 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# Debian starts snmpd, snmp_exporter and prometheus on install; the lab and the benchmark run private
-# ones in namespaces. Disable the system services only (never kill by name: lab agents are
-# snmpd processes too).
-for service in snmpd prometheus-snmp-exporter prometheus prometheus-node-exporter; do
+# Debian starts snmpd, lldpd, snmp_exporter and prometheus on install; the lab and the benchmark
+# run private ones in namespaces. Disable the system services only (never kill by name: lab
+# agents are snmpd and lldpd processes too).
+for service in snmpd lldpd prometheus-snmp-exporter prometheus prometheus-node-exporter; do
   if command -v systemctl >/dev/null && systemctl is-enabled "$service" >/dev/null 2>&1; then
     systemctl disable --now "$service" >/dev/null 2>&1 || true
   fi

@@ -4,7 +4,9 @@ Faults available: a device dead (``fail``), its uplink down (``link_down``) and 
 packet loss (``loss``, via nftables ``numgen random``). Latency cannot be injected: this
 kernel has no ``sch_netem``. Devices with ``snmp`` (see labnet.snmpd) also have LAN ports
 and a real snmpd: a port admin-down (``if_down``), a cable unplugged (``unplug``: admin up,
-oper down), the SNMP agent dead (``snmp_stop``) or restarted (``snmp_restart``).
+oper down), the SNMP agent dead (``snmp_stop``) or restarted (``snmp_restart``). Each snmpd
+has a real lldpd as its AgentX subagent (labnet.lldp) speaking LLDP on the uplink and the
+downlinks, so neighbour tables are real.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from labnet import plan, snmpd, ssh
+from labnet import lldp, plan, snmpd, ssh
 from labnet.errors import (
     LabCommandError,
     LabError,
@@ -336,6 +338,7 @@ class Lab:
             if left:
                 raise LabError(f"could not delete namespaces: {', '.join(left[:5])}")
             shutil.rmtree(self.state_dir, ignore_errors=True)
+            shutil.rmtree(lldp.agentx_dir(self.name), ignore_errors=True)
             _nft(None, plan.guard_removal(self.name))  # guard LAST
             logger.info(
                 "lab %s down: %d namespaces removed in %.1f s",
@@ -606,6 +609,8 @@ class Lab:
         spec = state.spec
         speed = snmpd.gauge(plan.UPLINK_SPEED_BPS // 1_000_000)
 
+        lldp.agentx_dir(self.name).mkdir(mode=0o700, parents=True, exist_ok=True)
+
         def launch(device: str) -> tuple[str, int]:
             agent_dir = self.snmp_dir(device)
             snmpd.write_conf(agent_dir, snmpd.conf(self.name, spec, device))
@@ -621,7 +626,12 @@ class Lab:
             if self._path_clean(state, d)
         }
         deadline = time.monotonic() + snmpd.READY_TIMEOUT_S
-        silent = snmpd.wait_answering(self.noc_netns, probe, spec.snmp.community)
+        # lldpd starts while the agents warm up (~3 s until ifTable speeds apply): it only
+        # needs each snmpd's AgentX socket, which exists early
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="labnet-lldp") as bg:
+            lldpd_started = bg.submit(self._start_lldpd, spec, devices)
+            silent = snmpd.wait_answering(self.noc_netns, probe, spec.snmp.community)
+            lldpd_started.result()
         for device in devices:
             while snmpd.read_pid(self.snmp_dir(device)) is None:
                 if time.monotonic() > deadline:
@@ -634,6 +644,29 @@ class Lab:
             raise LabError(
                 f"snmpd not ready on {len(silent)} devices (e.g. {silent[0]}): {tail.strip()}"
             )
+
+    def _start_lldpd(self, spec: LabSpec, devices: Sequence[str]) -> None:
+        """(Re)start lldpd for ``devices`` (their snmpd is up, so its AgentX socket exists)."""
+        if not Path(lldp.LLDPD).exists():
+            logger.warning("lab %s: %s not installed: no LLDP in the lab", self.name, lldp.LLDPD)
+            return
+
+        index = plan.index_map(spec)
+
+        def launch(device: str) -> None:
+            dev = spec.device(device)
+            lldp.stop(self.snmp_dir(device))
+            socket = lldp.agentx_socket(self.name, index[device])
+            deadline = time.monotonic() + snmpd.READY_TIMEOUT_S
+            while not socket.exists() and time.monotonic() < deadline:
+                time.sleep(0.02)
+            descr = snmpd.identity(dev.platform, dev.role, dev.name)[1]
+            lldp.start(self.name, spec, device, self.snmp_dir(device), descr)
+
+        workers = max(1, min(MAX_WORKERS, (os.cpu_count() or 1) * 2))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="labnet-lldp") as pool:
+            for _ in pool.map(launch, devices):  # re-raises the first failure
+                pass
 
     def _uplink(self, spec: LabSpec, device: str) -> tuple[str, str]:
         """Return (parent netns, parent-side veth name) of the device's uplink."""
@@ -753,6 +786,12 @@ class Lab:
         ]
         if dead:
             problems.append(f"{len(dead)} snmpd not running (e.g. {dead[0]})")
+        if Path(lldp.LLDPD).exists():
+            mute = [
+                d.name for d in state.spec.snmp_devices if lldp.pid(self.snmp_dir(d.name)) is None
+            ]
+            if mute:
+                problems.append(f"{len(mute)} lldpd not running (e.g. {mute[0]})")
         missing = sorted(expected - present)
         if missing:
             problems.append(f"{len(missing)} namespaces missing (e.g. {missing[0]})")
@@ -791,7 +830,7 @@ class Lab:
         pids = _pids_in(targets)
         if not pids:
             return
-        own = self._snmpd_pids() | self._ssh_pids()
+        own = self._snmpd_pids() | self._ssh_pids() | self._lldpd_pids()
         others = [p for p in pids if p not in own]
         if others:  # something besides the lab's own agents (an agent under test, a probe)
             logger.warning(
@@ -819,6 +858,13 @@ class Lab:
             return set()
         pids = (snmpd.read_pid(self.snmp_dir(d.name)) for d in state.spec.snmp_devices)
         return {p for p in pids if p is not None}
+
+    def _lldpd_pids(self) -> set[int]:
+        """PIDs of the lab's own lldpd processes (monitors and their workers)."""
+        state = self._read_state()
+        if state is None:
+            return set()
+        return {p for d in state.spec.snmp_devices for p in lldp.pids(self.snmp_dir(d.name))}
 
     def _read_state(self) -> _State | None:
         """Return the state file contents, or None if absent or unreadable."""

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from labnet import plan
+from labnet import lldp, plan
 from labnet.errors import LabCommandError
 from labnet.netns import entered
 
@@ -71,7 +71,12 @@ def engine_id(lab: str, index: int) -> str:
 
 
 def conf(lab: str, spec: LabSpec, device: str) -> str:
-    """Return the snmpd.conf of ``device``: address, v2c + v3 access, system, speeds."""
+    """Return the snmpd.conf of ``device``: address, v2c + v3 access, system, speeds.
+
+    The agent is the AgentX master of the device's lldpd (labnet.lldp). Access is not
+    restricted to a view: the whole tree is served, LLDP-MIB (1.0.8802.1.1.2) included
+    (Debian's packaged config hides it; this config never reads that one).
+    """
     dev = spec.device(device)
     index = plan.index_map(spec)
     oid, descr = identity(dev.platform, dev.role, dev.name)
@@ -79,6 +84,7 @@ def conf(lab: str, spec: LabSpec, device: str) -> str:
     lines = [
         f"engineID {engine_id(lab, index[device])}",
         f"agentAddress udp:{dev.address}:{SNMP_PORT}",
+        *lldp.snmpd_lines(lldp.agentx_socket(lab, index[device])),
         f"rocommunity {spec.snmp.community} default",
     ]
     for user in spec.snmp.users:
