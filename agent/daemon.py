@@ -20,6 +20,8 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING, Protocol, Self, TypeVar
 
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+
 from agent import systemd
 from agent.detect import (
     Attached,
@@ -57,6 +59,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 TICK_SECONDS = 1.0
+RETRY_FIRST_SECONDS = 0.5  # database outage: first retry of a ticket write, doubling
+RETRY_MAX_SECONDS = 10.0
+SHUTDOWN_RETRY_SECONDS = 15.0  # after SIGTERM, how long queued writes keep retrying
 NOTIFY_GRACE_SECONDS = 10.0  # SIGTERM: how long the notifier may finish its message in flight
 REFRESH_SECONDS = 15.0  # ticket gauges and the notification backlog, read from the database
 _T = TypeVar("_T")
@@ -110,21 +115,69 @@ class TicketWriter:
         self.on_opened: Callable[[TicketView], None] | None = None  # e.g. remediation
         self.metrics: Metrics | None = None
         self._refreshed: datetime | None = None
+        self._db_up = True
+        self._give_up: float | None = None  # loop time after which shutdown stops retrying
+        self.stopping = asyncio.Event()  # the daemon's stop request (bounds retries)
 
     async def call(self, fn: Callable[[], _T]) -> _T:
         """Run a blocking store call on the writer thread."""
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn)
 
     async def run(self) -> None:
-        """Consume the queue until ``None`` arrives (sent at shutdown, after the pollers stop)."""
+        """Consume the queue until ``None`` arrives (sent at shutdown, after the pollers stop).
+
+        A database outage stops the queue, not the pollers: the item is retried with backoff
+        (events queue up behind it, in order) until the database answers again; writes are
+        idempotent by fault key, so a retried open never makes a second ticket. Clock ticks are
+        not retried (the next one does the same work). After a stop request the retries end
+        at ``SHUTDOWN_RETRY_SECONDS``, so SIGTERM stays bounded; what is left is logged.
+        """
         while (item := await self.queue.get()) is not None:
-            try:
-                opened = await self.call(partial(self._apply_blocking, item))
-            except Exception:
-                logger.exception("ticket write failed for %r", item)
-                continue
+            opened = await self._write(item)
             if opened is not None and self.on_opened is not None:
                 self.on_opened(opened)
+
+    async def _write(self, item: Event | datetime) -> TicketView | None:
+        delay = RETRY_FIRST_SECONDS
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                opened = await self.call(partial(self._apply_blocking, item))
+            except (OperationalError, InterfaceError, DisconnectionError) as exc:
+                if isinstance(item, datetime):
+                    return None
+                self._database(up=False, error=exc)
+                if self.stopping.is_set():
+                    self._give_up = self._give_up or loop.time() + SHUTDOWN_RETRY_SECONDS
+                    if loop.time() >= self._give_up:
+                        logger.error(  # noqa: TRY400 - a count, not a traceback
+                            "database unreachable at shutdown: ticket change not written: %r",
+                            item,
+                        )
+                        return None
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX_SECONDS)
+                continue
+            except Exception:
+                logger.exception("ticket write failed for %r", item)
+                return None
+            self._database(up=True)
+            return opened
+
+    def _database(self, *, up: bool, error: Exception | None = None) -> None:
+        if up == self._db_up:
+            return
+        self._db_up = up
+        if up:
+            logger.info("ticket database reachable again; %d changes queued", self.queue.qsize())
+        else:
+            logger.warning(
+                "ticket database unreachable (%s); polling goes on, changes are queued",
+                type(error).__name__,
+            )
+        if self.metrics is not None:
+            self.metrics.database_up = up
+            self.metrics.database_up_gauge.set(int(up))
 
     def close(self) -> None:
         """Wait for the thread to finish its last write."""
@@ -221,6 +274,7 @@ class Daemon:
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
         self.metrics = metrics
         self.writer.metrics = metrics
+        self.writer.stopping = self._stopping
         self._reload = reload
         self._hup = asyncio.Event()
         self._loops: dict[str, asyncio.Task[None]] = {}

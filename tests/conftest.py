@@ -64,8 +64,9 @@ def pg_url() -> Iterator[str]:
     schema = f"sigap_test_{uuid.uuid4().hex[:12]}"
     with admin:
         admin.execute(f'CREATE SCHEMA "{schema}"')
-        try:
-            url = base.update_query_dict({"options": f"-csearch_path={schema}"})
-            yield url.render_as_string(hide_password=False)
-        finally:
-            admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    try:
+        url = base.update_query_dict({"options": f"-csearch_path={schema}"})
+        yield url.render_as_string(hide_password=False)
+    finally:  # a new connection: a test may have restarted the server meanwhile
+        with psycopg.connect(conninfo, autocommit=True, connect_timeout=10) as again:
+            again.execute(f'DROP SCHEMA "{schema}" CASCADE')

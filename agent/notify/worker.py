@@ -21,6 +21,8 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Final, Protocol, TypeVar
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from ticketing import outbox
 
 if TYPE_CHECKING:
@@ -196,6 +198,9 @@ class Notifier:
         while not stop.is_set():
             try:
                 sent = await self.tick()
+            except SQLAlchemyError as exc:
+                logger.warning("notifications wait: database unreachable (%s)", type(exc).__name__)
+                sent = 0
             except Exception:
                 logger.exception("notification tick failed")
                 sent = 0
@@ -205,8 +210,11 @@ class Notifier:
         logger.info("notifier stopped")
 
     async def _idle(self) -> float:
-        """Seconds to sleep: until the next due row, at most ``poll``."""
-        due = await self._db(self._next_due_blocking)
+        """Seconds to sleep: until the next due row, at most ``poll`` (``poll`` if unknown)."""
+        try:
+            due = await self._db(self._next_due_blocking)
+        except SQLAlchemyError:  # the database is down: the next tick says so
+            return self.poll
         if due is None:
             return self.poll
         return min(max((due - self.now()).total_seconds(), 0.05), self.poll)
