@@ -25,6 +25,7 @@ from agent import labctl, logfmt
 from agent.cli_notify import notifikasi_app
 from agent.cli_remediation import remediasi_app
 from agent.cli_sop import laporan_app, program_app, show_ticket, tiket_sop_app
+from agent.cli_web import web_app
 from agent.config import load_inventory
 from agent.errors import AgentError, ConfigError
 from agent.render import STATUS_LABEL, local, ticket_table, ticket_to_json
@@ -61,6 +62,7 @@ app.add_typer(program_app, name="program-kegiatan")
 app.add_typer(laporan_app, name="laporan")
 app.add_typer(notifikasi_app, name="notifikasi")
 app.add_typer(remediasi_app, name="remediasi")
+app.add_typer(web_app, name="web")  # the web ticket board (issue 10)
 
 InventoryOpt = Annotated[
     Path,

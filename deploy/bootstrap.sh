@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(python3 python3-venv python3-dev gcc iproute2 nftables fping time procps
               snmpd snmp openssh-server lldpd
               prometheus-snmp-exporter prometheus
-              postgresql postgresql-client)
+              postgresql postgresql-client
+              chromium)  # web board end-to-end test (Playwright drives /usr/bin/chromium)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

@@ -353,6 +353,20 @@ class Notification(Base):
     )
 
 
+class WebAccount(Base):
+    """A person's login to the web board (migration 0006): an argon2 hash, never the password.
+
+    ``name`` is the person's name in the inventory's ``people`` (case as written there); the
+    role comes from the inventory at every request, so a moved person needs no change here.
+    """
+
+    __tablename__ = "web_accounts"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    password_hash: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class IntakeMessage(Base):
     """One message taken in by e-mail or WhatsApp (migration 0005); the dedup ledger.
 

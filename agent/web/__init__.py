@@ -1,0 +1,1 @@
+"""The web ticket board (issue 10): Starlette + Jinja2 pages over the ticketing service."""

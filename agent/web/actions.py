@@ -1,0 +1,254 @@
+"""The board's form posts: login/logout and the SOP's human steps, as ``agent.cli_sop`` does.
+
+Every handler checks the CSRF token first, then who is signed in, then hands the action to
+the TicketService with ``by=<the person>`` and the version the page showed
+(``expected_version``); the service checks the role and records the actor in the ticket's
+audit trail. Refusals come back on the ticket page: 403 wrong role, 409 stale page or a step
+that moved on, 400 bad input.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import quote
+
+from starlette.exceptions import HTTPException
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from agent.web.app import board_of
+from agent.web.auth import check_csrf, find_person, sign_in, sign_out, verify
+from agent.web.forms import may_report
+from ticketing.errors import (
+    ConcurrentUpdateError,
+    InvalidRoleError,
+    StepStateError,
+    TicketingError,
+    TicketNotFoundError,
+    UnknownPersonError,
+)
+from ticketing.service import ProgramDraft
+from ticketing.workflow import Complexity, Priority, Sifat, Source
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from starlette.datastructures import FormData
+    from starlette.requests import Request
+
+    from agent.web.app import Board
+    from agent.web.auth import User
+
+logger = logging.getLogger(__name__)
+
+MAX_TEXT: Final = 4000
+SEE_OTHER: Final = 303
+
+
+def _text(form: FormData, key: str, *, required: bool = False) -> str:
+    value = form.get(key, "")
+    text = value.strip() if isinstance(value, str) else ""
+    if required and not text:
+        raise HTTPException(400, f"Isian '{key}' wajib diisi.")
+    if len(text) > MAX_TEXT:
+        raise HTTPException(400, f"Isian '{key}' terlalu panjang (maks. {MAX_TEXT} karakter).")
+    return text
+
+
+def _int(form: FormData, key: str, default: int | None = None) -> int | None:
+    text = _text(form, key)
+    if not text:
+        return default
+    try:
+        return int(text.replace(".", "").replace(",", ""))
+    except ValueError as exc:
+        raise HTTPException(400, f"Isian '{key}' harus angka.") from exc
+
+
+def ticket_url(number: str) -> str:
+    """Path of a ticket page."""
+    return "/tiket/" + quote(number)
+
+
+async def _acting(request: Request) -> tuple[Board, User, FormData]:
+    """CSRF, then the signed-in person (not read-only): what every step post starts with."""
+    board = board_of(request)
+    form = await request.form()
+    check_csrf(request, form.get("csrf"))
+    user = board.require(request)
+    if user.read_only:
+        raise HTTPException(403, "Akun OPD hanya dapat melihat.")
+    return board, user, form
+
+
+async def _step_action(
+    request: Request, act: Callable[[Board, User, FormData, str], Any]
+) -> Response:
+    board, user, form = await _acting(request)
+    number = _text(form, "nomor", required=True)
+    try:
+        _visible(board, user, number)
+        act(board, user, form, number)
+    except TicketNotFoundError as exc:
+        raise HTTPException(404, f"Tiket {number} tidak ditemukan.") from exc
+    except InvalidRoleError as exc:
+        logger.warning("web: %s refused on %s: %s", user.name, number, exc)
+        raise HTTPException(403, str(exc)) from exc
+    except (ConcurrentUpdateError, StepStateError) as exc:
+        raise HTTPException(
+            409, f"{exc} - halaman sudah usang atau langkah sudah berpindah; muat ulang."
+        ) from exc
+    except (ValueError, UnknownPersonError) as exc:
+        raise HTTPException(400, str(exc)) from exc
+    request.session["flash"] = f"Tersimpan oleh {user.name}."
+    return RedirectResponse(ticket_url(number), status_code=SEE_OTHER)
+
+
+def _visible(board: Board, user: User, number: str) -> None:
+    """Raise TicketNotFoundError unless the ticket exists and ``user`` may see it."""
+    if not user.sees(board.store.get(number).opd):
+        raise TicketNotFoundError(number)
+
+
+def _version(form: FormData) -> int | None:
+    return _int(form, "versi")
+
+
+def _dispose(board: Board, user: User, form: FormData, number: str) -> None:
+    sifat = _text(form, "sifat") or Sifat.BIASA.value
+    board.svc.dispose(
+        number,
+        by=user.name,
+        isi=_text(form, "isi", required=True),
+        sifat=Sifat(sifat),
+        nomor_agenda=_text(form, "nomor_agenda"),
+        expected_version=_version(form),
+    )
+
+
+def _assign(board: Board, user: User, form: FormData, number: str) -> None:
+    board.svc.assign(
+        number,
+        by=user.name,
+        technician=_text(form, "teknisi", required=True),
+        notes=_text(form, "catatan"),
+        expected_version=_version(form),
+    )
+
+
+def _handle(board: Board, user: User, form: FormData, number: str) -> None:
+    choice = _text(form, "keputusan", required=True)
+    complexity = Complexity(choice)
+    draft = None
+    if complexity is Complexity.KOMPLEKS:
+        draft = ProgramDraft(
+            proposed_action=_text(form, "usulan"),
+            estimated_cost=_int(form, "biaya", 0) or 0,
+            priority=Priority(_text(form, "prioritas") or Priority.SEDANG.value),
+            budget_year=_int(form, "tahun"),
+        )
+    board.svc.handle(
+        number,
+        by=user.name,
+        complexity=complexity,
+        reason=_text(form, "alasan"),
+        program=draft,
+        notes=_text(form, "catatan"),
+        expected_version=_version(form),
+    )
+
+
+def _complete(board: Board, user: User, form: FormData, number: str) -> None:
+    report = _text(form, "laporan")
+    board.svc.complete(
+        number,
+        by=user.name,
+        notes=_text(form, "catatan"),
+        document={"isi": report} if report else None,
+        expected_version=_version(form),
+    )
+
+
+async def dispose(request: Request) -> Response:
+    """Disposisi (Kadis/Kabid): nomor agenda, sifat, isi."""
+    return await _step_action(request, _dispose)
+
+
+async def assign(request: Request) -> Response:
+    """Tugaskan teknisi (Kasi)."""
+    return await _step_action(request, _assign)
+
+
+async def handle(request: Request) -> Response:
+    """Tangani: sederhana, or kompleks with a Program Kegiatan entry (teknisi)."""
+    return await _step_action(request, _handle)
+
+
+async def complete(request: Request) -> Response:
+    """Selesaikan langkah aktif (with the laporan text where the step produces one)."""
+    return await _step_action(request, _complete)
+
+
+async def report(request: Request) -> Response:
+    """Lapor pengaduan: a complaint ticket on the complaint SOP, intake done by the person."""
+    board, user, form = await _acting(request)
+    if not may_report(board, user):
+        raise HTTPException(403, "Peran Anda tidak mencatat pengaduan.")
+    source = _text(form, "sumber", required=True)
+    if source not in {Source.SURAT, Source.EMAIL, Source.WA}:
+        raise HTTPException(400, "Sumber: surat, email atau wa.")
+    try:
+        ticket = board.svc.report(
+            source=source,
+            opd=_text(form, "opd", required=True),
+            reporter=_text(form, "pelapor", required=True),
+            description=_text(form, "uraian", required=True),
+            by=user.name,
+            device=_text(form, "perangkat"),
+            via_pj=_text(form, "via_pj") == "1",
+        )
+    except InvalidRoleError as exc:
+        raise HTTPException(403, str(exc)) from exc
+    except (TicketingError, ValueError) as exc:
+        raise HTTPException(400, str(exc)) from exc
+    request.session["flash"] = f"Pengaduan dicatat sebagai {ticket.number}."
+    return RedirectResponse(ticket_url(ticket.number), status_code=SEE_OTHER)
+
+
+async def login(request: Request) -> Response:
+    """Check name and password; start a session."""
+    board = board_of(request)
+    form = await request.form()
+    check_csrf(request, form.get("csrf"))
+    person = find_person(board.inventory, _text(form, "nama"))
+    password = form.get("sandi", "")
+    if not isinstance(password, str) or not verify(board.accounts, person, password):
+        logger.warning("web: failed login for %r", _text(form, "nama")[:64])
+        context = {"lanjut": _text(form, "lanjut") or "/", "error": "Nama atau kata sandi salah."}
+        return board.render(request, "login.html", context, status=401)
+    assert person is not None  # noqa: S101 - verify() is False for unknown people
+    sign_in(request, person)
+    target = _text(form, "lanjut")
+    # only paths of this site: no open redirect to another host
+    safe = target if target.startswith("/") and not target.startswith("//") else "/"
+    return RedirectResponse(safe, status_code=SEE_OTHER)
+
+
+async def logout(request: Request) -> Response:
+    """End the session."""
+    form = await request.form()
+    check_csrf(request, form.get("csrf"))
+    sign_out(request)
+    return RedirectResponse("/masuk", status_code=SEE_OTHER)
+
+
+ROUTES: Final = [
+    Route("/masuk", login, methods=["POST"]),
+    Route("/keluar", logout, methods=["POST"]),
+    Route("/lapor", report, methods=["POST"]),
+    Route("/aksi/disposisi", dispose, methods=["POST"]),
+    Route("/aksi/tugaskan", assign, methods=["POST"]),
+    Route("/aksi/tangani", handle, methods=["POST"]),
+    Route("/aksi/selesai", complete, methods=["POST"]),
+]

@@ -1,0 +1,255 @@
+"""The board's pages (GET): dashboard, ticket list and page, device, Program Kegiatan, report."""
+
+from __future__ import annotations
+
+import tempfile
+from collections import defaultdict
+from datetime import datetime, time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+from markupsafe import Markup
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+from starlette.routing import Route
+
+from agent.web.app import board_of
+from agent.web.forms import forms_for, may_report
+from ticketing import board as queries
+from ticketing.errors import TicketNotFoundError
+from ticketing.gauges import ticket_gauges
+from ticketing.program import export_csv, export_xlsx
+from ticketing.remediation import RemediationLog
+from ticketing.report import month_bounds, monthly, parse_month
+from ticketing.report_render import Chart, Table, monthly_doc
+from ticketing.states import TicketState
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
+
+    from agent.web.app import Board
+    from agent.web.auth import User
+
+XLSX: Final = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+async def dashboard(request: Request) -> Response:
+    """Dasbor: devices down by OPD, open tickets per SOP step, overdue steps, remediation today."""
+    board = board_of(request)
+    user = board.require(request)
+    now = board.now()
+    down: dict[str, list[queries.DownDevice]] = defaultdict(list)
+    for d in queries.down_devices(board.store):
+        device = board.inventory.devices.get(d.device)
+        opd = device.opd if device is not None else d.opd
+        if user.sees(opd):
+            down[opd or "-"].append(d)
+    overdue = [r for r in queries.overdue_steps(board.store, now=now) if user.sees(r.ticket.opd)]
+    midnight = datetime.combine(now.astimezone(board.tz).date(), time(), board.tz)
+    runs = [
+        r
+        for r in queries.remediation_since(board.store, midnight)
+        if user.sees(_opd_of(board, r.device))
+    ]
+    steps = [] if user.read_only else _step_counts(board, now)
+    context = {"down": sorted(down.items()), "overdue": overdue, "runs": runs, "steps": steps}
+    return board.render(request, "dashboard.html", context)
+
+
+def _opd_of(board: Board, device: str) -> str:
+    found = board.inventory.devices.get(device)
+    return found.opd if found is not None else ""
+
+
+def _step_counts(board: Board, now: datetime) -> list[dict[str, Any]]:
+    out = []
+    for c in ticket_gauges(board.store, now=now).steps:
+        sop = board.svc.sops.get(c.sop) if c.sop in board.svc.sops else None
+        kegiatan = sop.step(int(c.step)).kegiatan if sop is not None else ""
+        out.append(
+            {
+                "sop": c.sop,
+                "sop_title": sop.title if sop is not None else c.sop,
+                "step": c.step,
+                "label": c.label,
+                "kegiatan": kegiatan,
+                "open": c.open,
+                "overdue": c.overdue,
+            }
+        )
+    return out
+
+
+def _filter(request: Request, user: User) -> queries.TicketFilter:
+    q = request.query_params
+    status = q.get("status", "")
+    step = q.get("langkah", "")
+    page = q.get("hal", "1")
+    return queries.TicketFilter(
+        opd=user.opd if user.read_only else q.get("opd", ""),
+        status=TicketState(status) if status in {s.value for s in TicketState} else None,
+        sop=q.get("sop", ""),
+        step=int(step) if step.isdigit() else None,
+        overdue=q.get("terlambat", "") == "1",
+        device=q.get("perangkat", ""),
+        page=int(page) if page.isdigit() else 1,
+    )
+
+
+async def ticket_list(request: Request) -> Response:
+    """Daftar tiket with filters; an htmx request gets only the table."""
+    board = board_of(request)
+    user = board.require(request)
+    f = _filter(request, user)
+    result = queries.tickets(board.store, f, now=board.now())
+    params = {k: v for k, v in request.query_params.items() if k != "hal" and v}
+    context = {
+        "page": result,
+        "f": f,
+        "params": params,
+        "opds": board.inventory.opds(),
+        "sops": list(board.svc.sops),
+        "statuses": list(TicketState),
+    }
+    name = "_tickets.html" if request.headers.get("HX-Request") else "tickets.html"
+    return board.render(request, name, context)
+
+
+async def ticket_page(request: Request) -> Response:
+    """One ticket: SOP timeline, devices, remediation transcripts, notifications, audit trail."""
+    board = board_of(request)
+    user = board.require(request)
+    number = request.path_params["number"]
+    try:
+        ticket = board.store.get(number)
+    except TicketNotFoundError as exc:
+        raise HTTPException(404, f"Tiket {number} tidak ditemukan.") from exc
+    if not user.sees(ticket.opd):
+        raise HTTPException(404, f"Tiket {number} tidak ditemukan.")
+    steps = board.svc.steps(number)
+    sop = board.svc.sops.get(ticket.sop) if ticket.sop else None
+    context = {
+        "t": ticket,
+        "sop": sop,
+        "steps": steps,
+        "events": board.store.events(number),
+        "runs": RemediationLog(board.store).runs(number),
+        "notes": queries.notifications(board.store, number),
+        "form": forms_for(board, user, ticket),
+        "technicians": [p for p in board.inventory.people if p.role == "teknisi"],
+        "device": board.inventory.devices.get(ticket.device),
+        "flash": request.session.pop("flash", None),
+    }
+    return board.render(request, "ticket.html", context)
+
+
+async def device_page(request: Request) -> Response:
+    """One device: inventory facts, current status (active tickets) and ticket history."""
+    board = board_of(request)
+    user = board.require(request)
+    name = request.path_params["name"]
+    device = board.inventory.devices.get(name)
+    if device is None or not user.sees(device.opd):
+        raise HTTPException(404, f"Perangkat {name} tidak ada di inventaris.")
+    history = queries.device_tickets(board.store, name)
+    active = [t for t in history if t.status is not TicketState.RESOLVED]
+    context = {"d": device, "history": history, "active": active}
+    return board.render(request, "device.html", context)
+
+
+def _year(request: Request, board: Board) -> int:
+    raw = request.query_params.get("tahun", "")
+    return int(raw) if raw.isdigit() else board.now().astimezone(board.tz).year + 1
+
+
+async def program_page(request: Request) -> Response:
+    """Program Kegiatan register of one budget year, with export links."""
+    board = board_of(request)
+    user = board.require(request)
+    year = _year(request, board)
+    entries = [e for e in board.svc.program(year=year) if user.sees(e.opd)]
+    total = sum(e.estimated_cost for e in entries)
+    context = {"entries": entries, "year": year, "total": total}
+    return board.render(request, "program.html", context)
+
+
+async def program_export(request: Request) -> Response:
+    """The register as CSV or XLSX (the same files as ``sigap program-kegiatan export``)."""
+    board = board_of(request)
+    user = board.require(request)
+    year = _year(request, board)
+    fmt = request.query_params.get("format", "xlsx")
+    if fmt not in {"csv", "xlsx"}:
+        raise HTTPException(400, "format: csv atau xlsx")
+    entries = [e for e in board.svc.program(year=year) if user.sees(e.opd)]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"program-kegiatan-{year}.{fmt}"
+        if fmt == "xlsx":
+            title = f"Program Kegiatan {year} - {board.inventory.office_name}"
+            export_xlsx(entries, path, zone=board.tz, title=title)
+        else:
+            export_csv(entries, path, zone=board.tz)
+        body = path.read_bytes()
+    media = XLSX if fmt == "xlsx" else "text/csv; charset=utf-8"
+    disposition = f'attachment; filename="{path.name}"'
+    return Response(body, media_type=media, headers={"Content-Disposition": disposition})
+
+
+async def report_page(request: Request) -> Response:
+    """Laporan bulanan: the monthly recap with its charts (as ``sigap laporan bulanan``)."""
+    board = board_of(request)
+    user = board.require(request)
+    if user.read_only:
+        raise HTTPException(403, "Laporan bulanan hanya untuk Diskominfo.")
+    now = board.now()
+    raw = request.query_params.get("bulan") or now.astimezone(board.tz).strftime("%Y-%m")
+    try:
+        year, month = parse_month(raw)
+    except ValueError as exc:
+        raise HTTPException(400, str(exc)) from exc
+    start, end = month_bounds(year, month, board.tz)
+    records = queries.month_records(board.store, board.svc.sops, start, end)
+    report = monthly(records, board.svc.program(), year=year, month=month, tz=board.tz, as_of=now)
+    doc = monthly_doc(report, tz=board.tz, office=board.inventory.office_name)
+    blocks = [_block(b) for b in doc.blocks]
+    context = {"doc": doc, "blocks": blocks, "bulan": report.label}
+    return board.render(request, "report.html", context)
+
+
+def _block(block: str | Table | Chart) -> dict[str, Any]:
+    if isinstance(block, Table):
+        return {"table": block}
+    if isinstance(block, Chart):
+        # the SVG is built by ticketing.report_render, which escapes every label
+        return {"svg": Markup(block.svg), "alt": block.alt}  # noqa: S704
+    if block.startswith("## "):
+        return {"heading": block[3:]}
+    return {"text": block}
+
+
+async def login_page(request: Request) -> Response:
+    """The login form."""
+    board = board_of(request)
+    return board.render(request, "login.html", {"lanjut": request.query_params.get("lanjut", "/")})
+
+
+async def report_form(request: Request) -> Response:
+    """The complaint form (lapor pengaduan)."""
+    board = board_of(request)
+    user = board.require(request)
+    if not may_report(board, user):
+        raise HTTPException(403, "Peran Anda tidak mencatat pengaduan.")
+    return board.render(request, "lapor.html", {"opds": board.inventory.opds(), "error": ""})
+
+
+ROUTES: Final = [
+    Route("/", dashboard),
+    Route("/tiket", ticket_list),
+    Route("/tiket/{number:path}", ticket_page),
+    Route("/perangkat/{name}", device_page),
+    Route("/program", program_page),
+    Route("/program/ekspor", program_export),
+    Route("/laporan", report_page),
+    Route("/masuk", login_page),
+    Route("/lapor", report_form),
+]
