@@ -23,6 +23,7 @@ from typer.exceptions import TyperException
 
 from agent import labctl, logfmt
 from agent.cli_diagnose import register as register_diagnose
+from agent.cli_intake import intake_app
 from agent.cli_notify import notifikasi_app
 from agent.cli_remediation import remediasi_app
 from agent.cli_sop import laporan_app, program_app, show_ticket, tiket_sop_app
@@ -63,8 +64,9 @@ app.add_typer(program_app, name="program-kegiatan")
 app.add_typer(laporan_app, name="laporan")
 app.add_typer(notifikasi_app, name="notifikasi")
 app.add_typer(remediasi_app, name="remediasi")
-register_diagnose(app)  # diagnose, poll-once (issue 9)
+app.add_typer(intake_app, name="intake")
 app.add_typer(web_app, name="web")  # the web ticket board (issue 10)
+register_diagnose(app)  # diagnose, poll-once (issue 9)
 
 InventoryOpt = Annotated[
     Path,

@@ -35,6 +35,7 @@ from agent.config_snmp import (
 )
 from agent.config_sop import sop_problems
 from agent.errors import ConfigError, Problem
+from agent.intake.config import intake_problems, intake_settings
 from agent.inventory import (
     WEEKDAY_INDEX,
     DetectionSettings,
@@ -120,6 +121,8 @@ class _Checker:
             self.add(("notifications", *where), message)
         self._check_sop()
         self._check_office()
+        for where, message in intake_problems(self.raw, self.env, self.base):
+            self.add(("intake", *where), message)
         return model
 
     def _structure(self) -> schema.InventoryFile | None:
@@ -288,7 +291,10 @@ def _resolve(
     for device in devices.values():
         if device.parent is not None:
             children.setdefault(device.parent, []).append(device.name)
-    return _inventory(file, model, devices, children), problems
+    inventory = _inventory(file, model, devices, children)
+    if model.intake is not None:
+        inventory = replace(inventory, intake=intake_settings(model.intake, env, file.parent))
+    return inventory, problems
 
 
 def _unset(device: Device, line: int | None) -> list[Problem]:

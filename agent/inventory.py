@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
     from zoneinfo import ZoneInfo
 
+    from agent.intake.settings import IntakeSettings
+
 WEEKDAY_INDEX = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 
 
@@ -282,6 +284,7 @@ class Inventory:
     sop: SopSettings = SopSettings()
     notifications: NotifySettings = NotifySettings()
     remediation: RemediationSettings = RemediationSettings()
+    intake: IntakeSettings | None = None  # complaints by e-mail / WhatsApp (agent.intake)
     lab: LabSettings | None = None
     _children: Mapping[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
 

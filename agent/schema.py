@@ -338,6 +338,47 @@ class NotificationsBlock(Strict):
     retry: NotifyRetryBlock = NotifyRetryBlock()
 
 
+class ImapBlock(Strict):
+    """The mailbox complaints arrive in (``intake.imap``); plain IMAP only to localhost."""
+
+    host: str = Field(min_length=1)
+    port: Annotated[int, Field(ge=1, le=65535)] | None = None  # default 993 (tls) / 143
+    tls: Literal["tls", "starttls", "none"] = "tls"
+    user: str = Field(min_length=1)
+    password_env: str | None = None
+    password_file: str | None = None
+    folder: str = "INBOX"
+    poll_interval: Annotated[Duration, AfterValidator(_positive)] = timedelta(seconds=60)
+    idle_timeout: Annotated[Duration, AfterValidator(_positive)] = timedelta(minutes=10)
+    allowed_domains: list[str] = Field(default_factory=list)  # senders outside people accepted
+    reply_url_env: str | None = None  # Apprise mailto URL (a secret) for replies to reporters
+    reply_domain: str = "sigap.local"  # Message-ID domain of acknowledgements
+
+
+class WhatsAppBlock(Strict):
+    """The WhatsApp Business Cloud API webhook (``intake.whatsapp``)."""
+
+    verify_token_env: str = Field(min_length=1)
+    app_secret_env: str = Field(min_length=1)
+    access_token_env: str | None = None  # for replies; none: no replies by WhatsApp
+    phone_number_id: str = Field(min_length=1)
+    api_base: str = "https://graph.facebook.com/v21.0"
+    reply_template: str = "sigap_pengaduan"  # approved template, outside the 24-hour window
+    template_language: str = "id"
+    listen: Annotated[str, AfterValidator(_metrics_listen)] = "127.0.0.1:8470"
+    path: str = Field(default="/intake/whatsapp", pattern=r"^/[A-Za-z0-9/_-]*$")
+
+
+class IntakeBlock(Strict):
+    """Complaints by e-mail and WhatsApp (issue 12); absent blocks: nothing listens."""
+
+    imap: ImapBlock | None = None
+    whatsapp: WhatsAppBlock | None = None
+    max_message_bytes: Annotated[int, Field(ge=1024)] = 10 * 1024 * 1024
+    max_attachment_bytes: Annotated[int, Field(ge=0)] = 2 * 1024 * 1024
+    max_attachments: Annotated[int, Field(ge=0, le=100)] = 10
+
+
 class InventoryFile(Strict):
     """The whole ``inventory.yaml``."""
 
@@ -353,4 +394,5 @@ class InventoryFile(Strict):
     calendar: CalendarBlock = CalendarBlock()
     notifications: NotificationsBlock = NotificationsBlock()
     remediation: RemediationSettingsBlock = RemediationSettingsBlock()
+    intake: IntakeBlock | None = None
     lab: LabBlock | None = None

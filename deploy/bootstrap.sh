@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(python3 python3-venv python3-dev gcc iproute2 nftables fping time procps
               snmpd snmp openssh-server lldpd
               prometheus-snmp-exporter prometheus
+              dovecot-imapd
               postgresql postgresql-client
               chromium)  # web board end-to-end test (Playwright drives /usr/bin/chromium)
 
@@ -24,10 +25,10 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# Debian starts snmpd, lldpd, snmp_exporter and prometheus on install; the lab and the benchmark
-# run private ones in namespaces. Disable the system services only (never kill by name: lab
-# agents are snmpd and lldpd processes too).
-for service in snmpd lldpd prometheus-snmp-exporter prometheus prometheus-node-exporter; do
+# Debian starts snmpd, lldpd, snmp_exporter, prometheus and dovecot on install; the lab, the
+# benchmark and the intake tests run private ones (namespaces, temp dirs). Disable the system
+# services only (never kill by name: lab agents are snmpd and lldpd processes too).
+for service in snmpd lldpd prometheus-snmp-exporter prometheus prometheus-node-exporter dovecot; do
   if command -v systemctl >/dev/null && systemctl is-enabled "$service" >/dev/null 2>&1; then
     systemctl disable --now "$service" >/dev/null 2>&1 || true
   fi

@@ -74,6 +74,9 @@ class EventFacts:
     assignee: str | None
     data: Mapping[str, Any]
     event_id: int | None = None
+    source: str = ""  # the ticket's: agent, surat, email, wa
+    reporter: str = ""  # complaints: who reported, and their address or number
+    reporter_contact: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,6 +252,9 @@ def _enqueue(session: Session, _ctx: object) -> None:
                 assignee=ticket.assignee,
                 data=dict(ev.data or {}),
                 event_id=ev.id,
+                source=ticket.source,
+                reporter=ticket.reporter,
+                reporter_contact=ticket.reporter_contact,
             )
             for plan in router.plan(facts):
                 if _folded(session, facts, plan):

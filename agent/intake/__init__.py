@@ -1,0 +1,8 @@
+"""Complaint intake (issue 12): e-mail over IMAP and the WhatsApp Cloud API webhook.
+
+``mail`` parses and screens a message (loops, bounces, size), ``recognise`` finds the sender's
+OPD, ``imap`` watches the mailbox (IDLE or polling), ``whatsapp`` is the webhook (Starlette
+routes to mount), ``reply`` sends acknowledgements to reporters through the notification
+outbox, ``runner`` runs it all for ``sigap intake``. Tickets are written by
+``ticketing.intake.IntakeLedger`` (dedup by message id, in the ticket's transaction).
+"""

@@ -1,0 +1,124 @@
+"""The ``intake:`` block of the inventory: ``sigap check`` problems and resolved settings."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from typing import TYPE_CHECKING, Any, Final
+
+from agent.intake.settings import ImapSettings, IntakeSettings, WhatsAppSettings
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping
+    from pathlib import Path
+
+    from agent import schema
+
+DEFAULT_PORTS: Final = {"tls": 993, "starttls": 143, "none": 143}
+Where = tuple[str | int, ...]
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and 127.0.0.0/8 or ::1 literals."""
+    if host.casefold() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def intake_problems(
+    raw: Mapping[str, Any], env: Mapping[str, str], base: Path
+) -> list[tuple[Where, str]]:
+    """Unset secrets, plain IMAP to a remote host (path below ``intake``)."""
+    block = raw.get("intake")
+    if not isinstance(block, dict):
+        return []
+    return list(_problems(block, env, base))
+
+
+def _problems(
+    block: Mapping[str, Any], env: Mapping[str, str], base: Path
+) -> Iterator[tuple[Where, str]]:
+    imap = block.get("imap")
+    if isinstance(imap, dict):
+        yield from _imap_problems(imap, env, base)
+    wa = block.get("whatsapp")
+    if isinstance(wa, dict):
+        for key in ("verify_token_env", "app_secret_env", "access_token_env"):
+            name = wa.get(key)
+            if isinstance(name, str) and name and name not in env:
+                yield ("whatsapp", key), f"environment variable {name} is not set"
+
+
+def _imap_problems(
+    imap: Mapping[str, Any], env: Mapping[str, str], base: Path
+) -> Iterator[tuple[Where, str]]:
+    env_name, file_name = imap.get("password_env"), imap.get("password_file")
+    if not env_name and not file_name:
+        yield ("imap", "password_env"), "give password_env or password_file"
+    if env_name and file_name:
+        yield ("imap", "password_env"), "give password_env or password_file, not both"
+    if isinstance(env_name, str) and env_name and env_name not in env:
+        yield ("imap", "password_env"), f"environment variable {env_name} is not set"
+    if isinstance(file_name, str) and file_name and not os.access(base / file_name, os.R_OK):
+        yield ("imap", "password_file"), f"cannot read secret file {base / file_name}"
+    reply = imap.get("reply_url_env")
+    if isinstance(reply, str) and reply and reply not in env:
+        yield ("imap", "reply_url_env"), f"environment variable {reply} is not set"
+    host = imap.get("host")
+    if imap.get("tls") == "none" and isinstance(host, str) and not is_loopback(host):
+        message = f"plain IMAP only to localhost (got {host!r}); use tls or starttls"
+        yield ("imap", "tls"), message
+
+
+def _secret(env_name: str | None, file_name: str | None, env: Mapping[str, str], base: Path) -> str:
+    if env_name:
+        return env.get(env_name, "")
+    if file_name:
+        return (base / file_name).read_text(encoding="utf-8").strip()
+    return ""
+
+
+def intake_settings(
+    block: schema.IntakeBlock, env: Mapping[str, str], base: Path
+) -> IntakeSettings:
+    """Resolve the block (problems were reported by :func:`intake_problems` first)."""
+    imap = None
+    if block.imap is not None:
+        b = block.imap
+        imap = ImapSettings(
+            host=b.host,
+            port=b.port or DEFAULT_PORTS[b.tls],
+            tls=b.tls,
+            user=b.user,
+            password=_secret(b.password_env, b.password_file, env, base),
+            folder=b.folder,
+            poll_interval=b.poll_interval,
+            idle_timeout=b.idle_timeout,
+            allowed_domains=tuple(d.casefold().lstrip("@") for d in b.allowed_domains),
+            reply_url=env.get(b.reply_url_env, "") if b.reply_url_env else "",
+            reply_domain=b.reply_domain,
+        )
+    wa = None
+    if block.whatsapp is not None:
+        w = block.whatsapp
+        wa = WhatsAppSettings(
+            verify_token=env.get(w.verify_token_env, ""),
+            app_secret=env.get(w.app_secret_env, ""),
+            phone_number_id=w.phone_number_id,
+            access_token=env.get(w.access_token_env, "") if w.access_token_env else "",
+            api_base=w.api_base.rstrip("/"),
+            reply_template=w.reply_template,
+            template_language=w.template_language,
+            listen=w.listen,
+            path=w.path,
+        )
+    return IntakeSettings(
+        imap=imap,
+        whatsapp=wa,
+        max_message_bytes=block.max_message_bytes,
+        max_attachment_bytes=block.max_attachment_bytes,
+        max_attachments=block.max_attachments,
+    )

@@ -1,0 +1,128 @@
+"""The WhatsApp Business Cloud API webhook as Starlette routes (mount them anywhere).
+
+``GET``: the verification handshake (``hub.mode=subscribe``, ``hub.verify_token``; the answer
+is ``hub.challenge``). ``POST``: ``X-Hub-Signature-256`` must be ``sha256=`` + the HMAC-SHA256
+of the raw body keyed by the app secret (compared in constant time) or the answer is 401 and
+nothing is read; then every ``entry[].changes[].value.messages[]`` is handed to the handler
+(in a thread: it writes the database). The API retries a POST that is not answered 200, and
+the ledger drops the copy by its ``wamid``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Final
+
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from agent.intake.handler import WaMessage
+from agent.intake.mail import Rejection
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from starlette.requests import Request
+
+    from agent.intake.handler import IntakeHandler
+    from agent.intake.settings import WhatsAppSettings
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY: Final = 1024 * 1024
+SIGNATURE_PREFIX: Final = "sha256="
+
+
+def signature(secret: str, body: bytes) -> str:
+    """The ``X-Hub-Signature-256`` value the API sends for ``body``."""
+    return SIGNATURE_PREFIX + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def signature_ok(secret: str, body: bytes, header: str | None) -> bool:
+    """Constant-time check of the header against the body."""
+    if not secret or not header:
+        return False
+    return hmac.compare_digest(signature(secret, body), header.strip())
+
+
+def messages(payload: Any) -> Iterator[WaMessage]:
+    """Every message of a webhook payload (statuses and other changes are skipped)."""
+    for entry in _items(payload, "entry"):
+        for change in _items(entry, "changes"):
+            value = change.get("value") if isinstance(change, dict) else None
+            if not isinstance(value, dict):
+                continue
+            names = {
+                str(c.get("wa_id", "")): str(_get(c, "profile", "name"))
+                for c in _items(value, "contacts")
+            }
+            for m in _items(value, "messages"):
+                wamid, phone = str(m.get("id", "")), str(m.get("from", ""))
+                if not wamid or not phone:
+                    continue
+                kind = str(m.get("type", "text"))
+                text = str(_get(m, "text", "body")) if kind == "text" else ""
+                yield WaMessage(wamid, phone, names.get(phone, ""), text, _ts(m), kind)
+
+
+def _items(obj: Any, key: str) -> list[dict[str, Any]]:
+    value = obj.get(key) if isinstance(obj, dict) else None
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def _get(obj: dict[str, Any], key: str, sub: str) -> str:
+    inner = obj.get(key)
+    return str(inner.get(sub, "")) if isinstance(inner, dict) else ""
+
+
+def _ts(message: dict[str, Any]) -> datetime:
+    try:
+        return datetime.fromtimestamp(int(message.get("timestamp", "")), UTC)
+    except (TypeError, ValueError, OverflowError):
+        return datetime.now(UTC)
+
+
+def routes(
+    settings: WhatsAppSettings,
+    handler: IntakeHandler,
+    *,
+    run_blocking: Callable[..., Any] | None = None,
+) -> list[Route]:
+    """The webhook's routes at ``settings.path``, to mount in any Starlette app."""
+    blocking = run_blocking or asyncio.to_thread
+
+    async def verify(request: Request) -> Response:
+        q = request.query_params
+        token = q.get("hub.verify_token", "")
+        if q.get("hub.mode") == "subscribe" and hmac.compare_digest(
+            token.encode(), settings.verify_token.encode()
+        ):
+            return PlainTextResponse(q.get("hub.challenge", ""))
+        return PlainTextResponse("forbidden", status_code=403)
+
+    async def receive(request: Request) -> Response:
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            handler.stats.count("wa", Rejection.OVERSIZED.value)
+            return PlainTextResponse("too large", status_code=413)
+        if not signature_ok(settings.app_secret, body, request.headers.get("x-hub-signature-256")):
+            handler.stats.count("wa", Rejection.BAD_SIGNATURE.value)
+            logger.warning("WhatsApp webhook: bad signature from %s", request.client)
+            return PlainTextResponse("bad signature", status_code=401)
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            handler.stats.count("wa", Rejection.MALFORMED.value)
+            return PlainTextResponse("bad json", status_code=400)
+        results = [await blocking(handler.whatsapp_blocking, m) for m in messages(payload)]
+        return JSONResponse({"ok": True, "results": results})
+
+    return [
+        Route(settings.path, verify, methods=["GET"]),
+        Route(settings.path, receive, methods=["POST"]),
+    ]

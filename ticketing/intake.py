@@ -1,0 +1,362 @@
+"""Complaint intake ledger: a message taken in by e-mail or WhatsApp becomes or joins a ticket.
+
+:meth:`IntakeLedger.accept` is one transaction that (1) returns at once when the message's
+(channel, message id) is already in ``intake_messages`` (a redelivery, or a restart after a
+crash between the commit and marking the mail processed); (2) finds the thread the message
+belongs to: a message it replies to, a ticket number it names, or (WhatsApp) the sender's
+still-open complaint; (3) joins that ticket with a ``note`` event, or opens a new complaint
+on the manual-complaint SOP with step 1 stamped at the message's arrival and completed by
+"sistem"; (4) links a new complaint to an active monitoring ticket of the same OPD or
+devices (``ticket_links`` kind ``detected`` plus a ``note`` on both tickets, "sudah
+terdeteksi oleh sistem"); (5) writes the ledger row and the kept attachments. A crash
+anywhere before the commit leaves nothing, so the message is simply taken again.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import TYPE_CHECKING, Final
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ticketing.models import IntakeAttachment, IntakeMessage, Ticket, TicketEvent, TicketLink
+from ticketing.states import ACTIVE_STATES, EventKind
+from ticketing.workflow import AGENT_SOURCE, COMPLAINT_KIND, Source
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from sqlalchemy.orm import Session
+
+    from ticketing.service import TicketService
+    from ticketing.store import TicketStore
+
+logger = logging.getLogger(__name__)
+
+UNKNOWN_OPD: Final = "OPD tidak dikenal"
+LINK_DETECTED: Final = "detected"
+NUMBER_RE: Final = re.compile(r"\b([A-Z]{1,6}/\d{4}/\d{4,})\b")
+NOTE_MAX_CHARS: Final = 2000
+WA_THREAD: Final = timedelta(hours=24)  # a WhatsApp message joins the sender's open complaint
+
+
+class Outcome(StrEnum):
+    """What :meth:`IntakeLedger.accept` did with a message."""
+
+    CREATED = "created"
+    JOINED = "joined"
+    DUPLICATE = "duplicate"
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """An attachment as received; ``content`` None when it was over the size cap."""
+
+    filename: str
+    content_type: str
+    size: int
+    content: bytes | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """One complaint message, parsed and recognised by the agent (no I/O left)."""
+
+    channel: Source  # EMAIL or WA
+    message_id: str  # Message-ID / wamid: the dedup key
+    sender: str  # e-mail address or phone number (the reply goes there)
+    reporter: str  # display name
+    opd: str  # recognised OPD, or UNKNOWN_OPD for the Kasi to assign
+    subject: str
+    body: str
+    received_at: datetime
+    replies_to: tuple[str, ...] = ()  # In-Reply-To and References message ids
+    devices: tuple[str, ...] = ()  # the OPD's devices (correlation with monitoring tickets)
+    attachments: tuple[Attachment, ...] = ()
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """The ticket a message created or joined, and the monitoring ticket it was linked to."""
+
+    outcome: Outcome
+    number: str
+    linked: str | None = None
+
+
+def ticket_number_in(text: str) -> str | None:
+    """The first ticket number (``GJ/2026/0042``) in a subject line, if any."""
+    match = NUMBER_RE.search(text)
+    return match.group(1) if match else None
+
+
+def ack_message_id(number: str, domain: str) -> str:
+    """The Message-ID sigap gives its acknowledgement of ticket ``number`` (replies thread)."""
+    return f"<sigap.{number.replace('/', '.')}@{domain}>"
+
+
+def number_of_ack(message_id: str) -> str | None:
+    """The ticket number an acknowledgement Message-ID (see :func:`ack_message_id`) names."""
+    match = re.fullmatch(r"<sigap\.([A-Z]{1,6})\.(\d{4})\.(\d{4,})@[^>]+>", message_id.strip())
+    return "/".join(match.groups()) if match else None
+
+
+class IntakeLedger:
+    """Turns :class:`Inbound` messages into tickets exactly once (see the module docstring)."""
+
+    def __init__(
+        self, store: TicketStore, service: TicketService, *, now: Callable[[], datetime]
+    ) -> None:
+        """Record in ``store``; new complaints start their SOP through ``service``."""
+        self._store = store
+        self._service = service
+        self._now = now
+
+    def seen(self, channel: Source, message_ids: Sequence[str]) -> set[str]:
+        """Which of ``message_ids`` are already recorded (a cheap pre-check before parsing)."""
+        if not message_ids:
+            return set()
+        with self._store.transaction(write=False) as session:
+            stmt = select(IntakeMessage.message_id).where(
+                IntakeMessage.channel == channel.value,
+                IntakeMessage.message_id.in_(list(message_ids)),
+            )
+            return set(session.scalars(stmt))
+
+    def accept(self, msg: Inbound) -> Accepted:
+        """Create or join the ticket of ``msg`` and record it, in one transaction.
+
+        Two takers of one message (two intake processes): the loser's insert hits the unique
+        (channel, message_id), its transaction rolls back, and the retry reads the winner's.
+        """
+        try:
+            return self._accept_once(msg)
+        except IntegrityError:
+            logger.info("%s message %s raced with another taker", msg.channel, msg.message_id)
+        return self._accept_once(msg)
+
+    def _accept_once(self, msg: Inbound) -> Accepted:
+        with self._store.transaction() as session:
+            done = session.execute(
+                select(IntakeMessage, Ticket.number)
+                .join(Ticket, Ticket.id == IntakeMessage.ticket_id)
+                .where(
+                    IntakeMessage.channel == msg.channel.value,
+                    IntakeMessage.message_id == msg.message_id,
+                )
+            ).first()
+            if done is not None:
+                return Accepted(Outcome.DUPLICATE, done[1])
+            now = self._now()
+            ticket = self._thread(session, msg)
+            linked = None
+            if ticket is not None:
+                self._join(session, ticket, msg, now)
+                outcome = Outcome.JOINED
+            else:
+                ticket = self._open(session, msg)
+                linked = self._correlate(session, ticket, msg, now)
+                outcome = Outcome.CREATED
+            self._record(session, ticket, msg, outcome, now)
+            number = ticket.number
+        logger.info(
+            "%s message %s from %s: %s %s", msg.channel, msg.message_id, msg.sender, outcome, number
+        )
+        return Accepted(outcome, number, linked)
+
+    # -- threading ---------------------------------------------------------------------
+
+    def _thread(self, session: Session, msg: Inbound) -> Ticket | None:
+        """The complaint ``msg`` continues, or None for a new one."""
+        ids = [m for m in msg.replies_to if m]
+        for mid in ids:
+            number = number_of_ack(mid)
+            if number is not None:
+                ticket = _complaint(session, number)
+                if ticket is not None:
+                    return ticket
+        if ids:
+            stmt = (
+                select(Ticket)
+                .join(IntakeMessage, IntakeMessage.ticket_id == Ticket.id)
+                .where(IntakeMessage.message_id.in_(ids))
+                .order_by(IntakeMessage.id.desc())
+                .limit(1)
+            )
+            ticket = session.scalars(stmt).first()
+            if ticket is not None:
+                return ticket
+        number = ticket_number_in(msg.subject)
+        if number is not None:
+            ticket = _complaint(session, number)
+            if ticket is not None and ticket.reporter_contact.casefold() == msg.sender.casefold():
+                return ticket
+        if msg.channel is Source.WA:
+            return self._open_of_sender(session, msg)
+        return None
+
+    @staticmethod
+    def _open_of_sender(session: Session, msg: Inbound) -> Ticket | None:
+        stmt = (
+            select(Ticket)
+            .where(
+                Ticket.kind == COMPLAINT_KIND,
+                Ticket.source == msg.channel.value,
+                Ticket.reporter_contact == msg.sender,
+                Ticket.status.in_(ACTIVE_STATES),
+                Ticket.opened_at >= msg.received_at - WA_THREAD,
+            )
+            .order_by(Ticket.id.desc())
+            .limit(1)
+        )
+        return session.scalars(stmt).first()
+
+    def _join(self, session: Session, ticket: Ticket, msg: Inbound, at: datetime) -> None:
+        text = msg.body.strip()[:NOTE_MAX_CHARS]
+        session.add(
+            TicketEvent(
+                ticket_id=ticket.id,
+                at=at,
+                kind=EventKind.NOTE,
+                actor=msg.reporter[:64] or "sistem",
+                detail=f"Pesan lanjutan dari {msg.reporter} lewat {msg.channel.value}: {text}",
+                data={"intake": msg.channel.value, "message_id": msg.message_id},
+            )
+        )
+
+    # -- new complaint -----------------------------------------------------------------
+
+    def _open(self, session: Session, msg: Inbound) -> Ticket:
+        subject = msg.subject.strip()
+        body = msg.body.strip()
+        description = f"{subject}\n\n{body}".strip() if subject else body
+        return self._service.open_complaint(
+            session,
+            source=msg.channel,
+            opd=msg.opd or UNKNOWN_OPD,
+            reporter=msg.reporter,
+            description=description or "(pesan kosong)",
+            by=None,
+            received_at=msg.received_at,
+            contact=msg.sender,
+        )
+
+    def _correlate(
+        self, session: Session, ticket: Ticket, msg: Inbound, at: datetime
+    ) -> str | None:
+        """Link to an active monitoring ticket of the OPD's devices (or OPD); return its number."""
+        if msg.opd in {"", UNKNOWN_OPD} and not msg.devices:
+            return None
+        active = select(Ticket).where(
+            Ticket.source == AGENT_SOURCE, Ticket.status.in_(ACTIVE_STATES)
+        )
+        match = Ticket.opd == msg.opd
+        if msg.devices:
+            match = match | Ticket.device.in_(list(msg.devices))
+        monitor = session.scalars(active.where(match).order_by(Ticket.id).limit(1)).first()
+        if monitor is None:
+            return None
+        session.add(
+            TicketLink(ticket_id=ticket.id, linked_id=monitor.id, kind=LINK_DETECTED, created_at=at)
+        )
+        note = (
+            f"Sudah terdeteksi oleh sistem: gangguan {monitor.device} ({monitor.summary}) "
+            f"sejak tiket {monitor.number}"
+        )
+        data = {"link": LINK_DETECTED, "ticket": monitor.number}
+        session.add(_note(ticket, at, note, data))
+        back = f"Pengaduan {ticket.number} dari {msg.reporter} ({msg.opd}) tertaut ke tiket ini"
+        session.add(_note(monitor, at, back, {"link": LINK_DETECTED, "ticket": ticket.number}))
+        logger.info("complaint %s linked to monitoring ticket %s", ticket.number, monitor.number)
+        return monitor.number
+
+    # -- ledger ------------------------------------------------------------------------
+
+    @staticmethod
+    def _record(
+        session: Session, ticket: Ticket, msg: Inbound, outcome: Outcome, at: datetime
+    ) -> None:
+        kept = [
+            {"filename": a.filename, "size": a.size, "kept": a.content is not None}
+            for a in msg.attachments
+        ]
+        row = IntakeMessage(
+            channel=msg.channel.value,
+            message_id=msg.message_id,
+            ticket_id=ticket.id,
+            outcome=outcome.value,
+            sender=msg.sender,
+            subject=msg.subject[:1000],
+            received_at=msg.received_at,
+            recorded_at=at,
+            data={"headers": msg.headers, "attachments": kept} if kept or msg.headers else None,
+        )
+        session.add(row)
+        session.flush()  # the unique (channel, message_id) speaks here if another taker won
+        session.add_all(
+            IntakeAttachment(
+                message_id=row.id,
+                filename=a.filename[:255],
+                content_type=a.content_type[:128],
+                size=a.size,
+                content=a.content,
+            )
+            for a in msg.attachments
+        )
+
+    # -- reads -------------------------------------------------------------------------
+
+    def last_inbound(self, channel: Source, sender: str) -> datetime | None:
+        """When ``sender`` last wrote on ``channel`` (WhatsApp's 24-hour reply window)."""
+        with self._store.transaction(write=False) as session:
+            stmt = (
+                select(IntakeMessage.received_at)
+                .where(IntakeMessage.channel == channel.value, IntakeMessage.sender == sender)
+                .order_by(IntakeMessage.received_at.desc())
+                .limit(1)
+            )
+            return session.scalars(stmt).first()
+
+    def links(self, number: str) -> list[str]:
+        """Numbers of the tickets linked to ticket ``number`` (either direction)."""
+        with self._store.transaction(write=False) as session:
+            ticket = session.scalars(select(Ticket).where(Ticket.number == number)).one()
+            out = []
+            for link in session.scalars(
+                select(TicketLink).where(
+                    (TicketLink.ticket_id == ticket.id) | (TicketLink.linked_id == ticket.id)
+                )
+            ):
+                other = link.linked_id if link.ticket_id == ticket.id else link.ticket_id
+                out.append(session.get_one(Ticket, other).number)
+            return out
+
+    def messages(self, number: str) -> list[tuple[str, str, str, datetime]]:
+        """(channel, message id, outcome, received) of every message of ticket ``number``."""
+        with self._store.transaction(write=False) as session:
+            stmt = (
+                select(IntakeMessage)
+                .join(Ticket, Ticket.id == IntakeMessage.ticket_id)
+                .where(Ticket.number == number)
+                .order_by(IntakeMessage.id)
+            )
+            return [
+                (m.channel, m.message_id, m.outcome, m.received_at) for m in session.scalars(stmt)
+            ]
+
+
+def _complaint(session: Session, number: str) -> Ticket | None:
+    stmt = select(Ticket).where(Ticket.number == number, Ticket.kind == COMPLAINT_KIND)
+    return session.scalars(stmt).first()
+
+
+def _note(ticket: Ticket, at: datetime, detail: str, data: dict[str, str]) -> TicketEvent:
+    return TicketEvent(
+        ticket_id=ticket.id, at=at, kind=EventKind.NOTE, actor="sistem", detail=detail, data=data
+    )
