@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import os
 import re
+import signal
+import socket
+import subprocess
+import sys
 import textwrap
+import time
+import urllib.request
 import warnings
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from agent.config import load_inventory
@@ -20,7 +29,7 @@ with warnings.catch_warnings():
     from starlette.testclient import TestClient
 
 if TYPE_CHECKING:
-    from pathlib import Path
+    from collections.abc import Iterator
 
     from agent.inventory import Inventory
 
@@ -81,3 +90,52 @@ def csrf_of(html: str) -> str:
     found = CSRF_RE.search(html)
     assert found, "no CSRF field on the page"
     return found.group(1)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 nobody listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def served_board(inventory: Path, db_url: str, workdir: Path) -> Iterator[str]:
+    """Run ``sigap web`` on 127.0.0.1 as its own process; yield its base URL; stop it.
+
+    The server's output goes to ``workdir/web.log`` (printed when it does not come up).
+    """
+    port = free_port()
+    log_path = workdir / "web.log"
+    argv = [
+        str(Path(sys.executable).with_name("sigap")),
+        "web",
+        "--listen", f"127.0.0.1:{port}",
+        "--secret-file", str(workdir / "web-secret"),
+        "--inventory", str(inventory),
+        "--db", db_url,
+    ]  # fmt: skip
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/masuk", timeout=2) as reply:  # noqa: S310
+                    if reply.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"sigap web did not start:\n{log_path.read_text()}")
+            time.sleep(0.1)
+        yield base
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
