@@ -27,6 +27,7 @@ from agent.cli_intake import intake_app
 from agent.cli_notify import notifikasi_app
 from agent.cli_remediation import remediasi_app
 from agent.cli_sop import laporan_app, program_app, show_ticket, tiket_sop_app
+from agent.cli_topology import register as register_topology
 from agent.cli_web import web_app
 from agent.config import load_inventory
 from agent.errors import AgentError, ConfigError
@@ -64,6 +65,7 @@ app.add_typer(program_app, name="program-kegiatan")
 app.add_typer(laporan_app, name="laporan")
 app.add_typer(notifikasi_app, name="notifikasi")
 app.add_typer(remediasi_app, name="remediasi")
+register_topology(app)  # discover, peta (issue 11)
 app.add_typer(intake_app, name="intake")
 app.add_typer(web_app, name="web")  # the web ticket board (issue 10)
 register_diagnose(app)  # diagnose, poll-once (issue 9)

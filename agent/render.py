@@ -38,6 +38,7 @@ KIND_LABEL = {
     "link_saturated": "link penuh",
     "interface_errors": "error interface",
     "snmp_unreachable": "SNMP tidak menjawab",
+    "link_lost": "link hilang",
 }
 WIDE = 110
 ZONE_NAMES = {"Asia/Makassar": " WITA", "Asia/Jakarta": " WIB", "Asia/Jayapura": " WIT"}
@@ -50,6 +51,7 @@ KIND_SHORT = {
     "link_saturated": "link penuh",
     "interface_errors": "if error",
     "snmp_unreachable": "snmp diam",
+    "link_lost": "link hilang",
 }
 EVENT_LABEL = {
     EventKind.OPENED: "dibuka",

@@ -215,3 +215,82 @@ async def walk(
 
 def _table(cursors: list[_Cursor]) -> dict[str, dict[int, Value]]:
     return {cursor.column.field: cursor.values for cursor in cursors}
+
+
+def decode_arcs(suffix: bytes) -> tuple[int, ...] | None:
+    """Decode BER OID content octets after a prefix into arcs; None if malformed."""
+    arcs: list[int] = []
+    value = 0
+    start = True
+    for byte in suffix:
+        if start and byte == 0x80:  # noqa: PLR2004 - non-minimal arc
+            return None
+        value = (value << 7) | (byte & 0x7F)
+        start = not byte & 0x80
+        if start:
+            arcs.append(value)
+            value = 0
+    return tuple(arcs) if start else None
+
+
+@dataclass(slots=True)
+class _TableCursor:
+    """A column of a table with multi-arc indexes being walked."""
+
+    prefix: bytes
+    next_oid: bytes
+    done: bool = False
+    values: dict[tuple[int, ...], Value] = field(default_factory=dict)
+
+
+def _absorb_row(cursor: _TableCursor, oid: bytes, tag: int, value: Value) -> bool:
+    """Take one value for a multi-arc column; True if the column advanced."""
+    # BER content octets of OIDs sort like the OIDs themselves (base-128, minimal arcs)
+    if tag == END_OF_MIB_VIEW or not oid.startswith(cursor.prefix) or oid <= cursor.next_oid:
+        cursor.done = True
+        return False
+    index = decode_arcs(oid[len(cursor.prefix) :])
+    if not index:
+        cursor.done = True
+        return False
+    cursor.next_oid = oid
+    if tag not in EXCEPTIONS:
+        cursor.values[index] = value
+    return True
+
+
+async def walk_table(
+    bulk: BulkFn, prefixes: Sequence[bytes], budget: int
+) -> tuple[list[dict[tuple[int, ...], Value]], int] | str:
+    """Walk columns whose rows have any index (LLDP-MIB's timeMark.port.remIndex, ...).
+
+    Returns (values by index for each column, in ``prefixes`` order; the learned budget)
+    or why the walk failed. Each column ends at the first OID outside it, at endOfMibView,
+    or when the agent stops going forward.
+    """
+    cursors = [_TableCursor(p, p) for p in prefixes]
+    for _request in range(MAX_REQUESTS):
+        open_ = [c for c in cursors if not c.done]
+        if not open_:
+            return [c.values for c in cursors], budget
+        width = len(open_)
+        max_rep = max(1, budget // width)
+        pdu = await bulk([], [c.next_oid for c in open_], max_rep)
+        if isinstance(pdu, str):
+            return pdu
+        problem = _check(pdu, max_rep * width)
+        if problem:
+            return problem
+        advanced = False
+        for k, (oid, tag, value) in enumerate(pdu.varbinds):
+            cursor = open_[k % width]
+            if not cursor.done:
+                advanced = _absorb_row(cursor, oid, tag, value) or advanced
+        truncated = len(pdu.varbinds) < max_rep * width and all(
+            tag != END_OF_MIB_VIEW for _o, tag, _v in pdu.varbinds
+        )
+        if truncated and any(not c.done for c in open_):
+            budget = max(width, len(pdu.varbinds))
+        if not advanced and any(not c.done for c in open_):
+            return f"{MALFORMED}: the walk made no progress"
+    return f"{MALFORMED}: the walk did not end after {MAX_REQUESTS} requests"

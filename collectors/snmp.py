@@ -28,8 +28,10 @@ from collectors._ber import (
     GET_BULK_REQUEST,
     Value,
     encode_message,
+    encode_oid_content,
     encode_pdu,
     encode_varbind_list,
+    parse_oid,
 )
 from collectors._snmp_transport import UdpClient, open_udp_socket
 from collectors._snmp_walk import (
@@ -41,6 +43,7 @@ from collectors._snmp_walk import (
     WalkResult,
     columns,
     walk,
+    walk_table,
 )
 from collectors._usm import UsmSession, fast_user
 from collectors.model import (
@@ -53,7 +56,7 @@ from collectors.model import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
     from types import TracebackType
 
     from collectors._ber import Pdu
@@ -62,6 +65,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 IF_UP: Final = 1
+SnmpValue = Value  # what a walked column holds: int, bytes, OID arcs, or None
+TableColumns = dict[str, dict[tuple[int, ...], SnmpValue]]  # column OID -> index arcs -> value
 RCVBUF_DEFAULT: Final = 4 << 20
 
 
@@ -200,6 +205,26 @@ class SnmpCollector:
             interfaces=rows,
             duration=duration,
         )
+
+    async def walk_columns(self, target: SnmpTarget, oids: Sequence[str]) -> TableColumns | str:
+        """Walk table columns (dotted OIDs; any index shape) of one device, same transports.
+
+        Returns column OID -> index arcs -> value, or why the walk failed (data, as ``poll``).
+        """
+        device = self._devices.get(target.name)
+        if device is None:
+            budget = len(HOT_SCALARS) + target.max_repetitions * len(columns(hc=True))
+            device = self._devices[target.name] = _Device(budget=budget)
+        bulk = await self._bulk_fn(target, device)
+        if isinstance(bulk, str):
+            return bulk
+        result = await walk_table(
+            bulk, [encode_oid_content(parse_oid(o)) for o in oids], device.budget
+        )
+        if isinstance(result, str):
+            return result
+        values, device.budget = result
+        return dict(zip(oids, values, strict=True))
 
     async def _bulk_fn(self, target: SnmpTarget, device: _Device) -> BulkFn | str:
         """The GetBulk function for this device: fast v2c or v3, or pysnmp's engine."""

@@ -17,6 +17,7 @@ class FaultKind(StrEnum):
     LINK_SATURATED = "link_saturated"  # utilisation above threshold for a sustained period
     INTERFACE_ERRORS = "interface_errors"  # error/discard rate above threshold, sustained
     SNMP_UNREACHABLE = "snmp_unreachable"  # ping answers, SNMP is silent (low severity)
+    LINK_LOST = "link_lost"  # a discovered link vanished while both ends answer (issue 11)
 
 
 INFORMATIONAL: frozenset[FaultKind] = frozenset({FaultKind.DEVICE_REBOOTED})

@@ -1,0 +1,56 @@
+"""Read every inventory device's interface names and neighbour tables over SNMP (I/O shell).
+
+Runs where the caller's network namespace is: the lab's NOC for the lab inventory (the CLI
+refuses otherwise, see ``agent.labctl.refuse_lab_inventory_outside_lab``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from agent.topology import mibs
+from agent.topology.graph import Known
+from agent.topology.model import DeviceScan
+from collectors.snmp import SnmpCollector
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from agent.inventory import Device, Inventory
+
+CORE_TAG = "core"
+MAX_IN_FLIGHT = 32
+
+
+def known_devices(inventory: Inventory) -> dict[str, Known]:
+    """Return the inventory devices as discovery sees them."""
+    return {
+        d.name: Known(d.name, d.address, d.parent, core=CORE_TAG in d.tags)
+        for d in inventory.devices.values()
+    }
+
+
+async def scan_device(collector: SnmpCollector, device: Device) -> DeviceScan:
+    """Walk one device's ifName and neighbour columns; failures come back as data."""
+    target = device.snmp_target()
+    if target is None:
+        return DeviceScan(device.name, {}, (), error="no snmp in the inventory")
+    columns = await collector.walk_columns(target, mibs.COLUMNS)
+    if isinstance(columns, str):
+        return DeviceScan(device.name, {}, (), error=columns)
+    return DeviceScan(device.name, mibs.if_names(columns), tuple(mibs.neighbours(columns)))
+
+
+async def scan(
+    devices: Iterable[Device], *, max_in_flight: int = MAX_IN_FLIGHT
+) -> list[DeviceScan]:
+    """Scan ``devices`` concurrently (bounded); one result per device, in the given order."""
+    slots = asyncio.Semaphore(max_in_flight)
+    async with SnmpCollector(max_in_flight=max_in_flight) as collector:
+
+        async def one(device: Device) -> DeviceScan:
+            async with slots:
+                return await scan_device(collector, device)
+
+        return list(await asyncio.gather(*(one(d) for d in devices)))
