@@ -263,12 +263,13 @@ def _map(exc: BaseException, session: Session, what: str) -> SshFailure | None: 
     target, known = session.target, session.options.known_hosts
     if session._aborted.is_set():
         return SshFailure("timeout", f"sesi dihentikan saat {what}: batas waktu sesi terlampaui")
-    if isinstance(exc, paramiko.BadHostKeyException):
+    text = str(exc)  # netmiko wraps paramiko's host-key errors in NetmikoTimeoutException
+    if isinstance(exc, paramiko.BadHostKeyException) or "does not match" in text:
         return SshFailure(
             "host_key",
             f"kunci host SSH {target.host} BERUBAH (tidak cocok dengan {known}); ditolak",
         )
-    if isinstance(exc, paramiko.SSHException) and "known_hosts" in str(exc):
+    if "not found in known_hosts" in text:
         return SshFailure("host_key", f"kunci host SSH {target.host} tidak ada di {known}; ditolak")
     if isinstance(exc, NetmikoAuthenticationException):
         return SshFailure("auth", f"login SSH sebagai {target.user!r} ditolak (sandi salah?)")

@@ -248,6 +248,7 @@ def test_changed_host_key_and_hostile_interface_name_are_refused(
     ns = lab.device_netns("ros-evil")
     subprocess.run(["ip", "-n", ns, "link", "set", "ether5", "down"], check=True)
     subprocess.run(["ip", "-n", ns, "link", "set", "ether5", "name", EVIL], check=True)
+    lab.snmp_restart("ros-evil")  # net-snmp caches ifName until it restarts
     try:
         lab.rotate_host_key("ros-key")
         lab.if_down("ros-key", "ether2")
@@ -271,6 +272,7 @@ def test_changed_host_key_and_hostile_interface_name_are_refused(
     finally:
         subprocess.run(["ip", "-n", ns, "link", "set", EVIL, "name", "ether5"], check=True)
         subprocess.run(["ip", "-n", ns, "link", "set", "ether5", "up"], check=True)
+        lab.snmp_restart("ros-evil")
 
 
 def test_technician_cli_dry_run_then_maintenance_refusal(
