@@ -145,8 +145,9 @@ def peta_cmd(
     found = run_discovery(inventory).links if live else None
     if links is not None:
         found = tuple(_links_from(links))
-    store = _store(inventory, db)
-    tickets = store.active()
+    with _store(inventory, db) as store:
+        store.migrate()
+        tickets = store.active()
     data = map_json(
         _map_devices(inventory),
         tickets,
