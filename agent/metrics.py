@@ -36,6 +36,7 @@ metric                                                 set by
 ``sigap_notifications_total{channel,result}``          :meth:`Metrics.notification_sent`
 ``sigap_outbox_depth{queue}``                          :meth:`Metrics.set_outbox`
 ``sigap_outbox_oldest_age_seconds{queue}``             :meth:`Metrics.set_outbox`
+``sigap_intake_messages_total{channel,result}``        read on scrape from ``agent.intake.stats``
 =====================================================  ========================================
 """
 
@@ -50,16 +51,19 @@ from importlib import metadata
 from typing import TYPE_CHECKING, Final
 
 from prometheus_client import Counter, Gauge, Histogram, Info
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from sqlalchemy.exc import SQLAlchemyError
 
 from agent.detect import DeviceState
+from agent.intake import stats as intake_stats
+from agent.intake.mail import Rejection
 from ticketing.gauges import TicketGauges, ticket_gauges
+from ticketing.intake import Outcome
 from ticketing.models import RunStatus
 from ticketing.views import OpenOutcome
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator, Mapping
+    from collections.abc import Callable, Iterable, Iterator, Mapping
     from datetime import datetime
 
     from prometheus_client import CollectorRegistry
@@ -80,6 +84,8 @@ OPEN_OUTCOMES: Final = frozenset(
     {OpenOutcome.OPENED.value, OpenOutcome.REOPENED.value, OpenOutcome.RECURRED.value}
 )
 OTHER: Final = "other"
+INTAKE_CHANNELS: Final = frozenset({"email", "wa"})
+INTAKE_RESULTS: Final = frozenset({*(o.value for o in Outcome), *(r.value for r in Rejection)})
 DOWN_STATES: Final = frozenset({DeviceState.DOWN, DeviceState.UNREACHABLE})
 
 
@@ -147,11 +153,50 @@ class _TicketCollector:
         yield from (open_, overdue, active)
 
 
+class _IntakeCollector:
+    """Serves the intake counters (``agent.intake.stats``: an in-memory snapshot per scrape)."""
+
+    def __init__(self, read: Callable[[], Mapping[tuple[str, str], int]]) -> None:
+        self.read = read
+
+    def describe(self) -> Iterable[CounterMetricFamily]:
+        """Name the family up front so the registry can reject a clash at register time."""
+        return [self._family()]
+
+    def collect(self) -> Iterable[CounterMetricFamily]:
+        """One sample per (channel, result); unknown values are folded into ``other``."""
+        totals: dict[tuple[str, str], int] = {}
+        for (channel, result), n in self.read().items():
+            key = (_bounded(channel, INTAKE_CHANNELS), _bounded(result, INTAKE_RESULTS))
+            totals[key] = totals.get(key, 0) + n
+        family = self._family()
+        for labels, n in sorted(totals.items()):
+            family.add_metric(list(labels), n)
+        return [family]
+
+    @staticmethod
+    def _family() -> CounterMetricFamily:
+        return CounterMetricFamily(
+            f"{NAMESPACE}_intake_messages",
+            "Complaint messages taken in (created, joined, duplicate) or rejected, by channel",
+            labels=["channel", "result"],
+        )
+
+
 class Metrics:
     """sigap's metrics on one registry, with one typed method per thing the daemon reports."""
 
-    def __init__(self, registry: CollectorRegistry, *, version: str | None = None) -> None:
-        """Create (and register) every metric; ``version`` defaults to the installed one."""
+    def __init__(
+        self,
+        registry: CollectorRegistry,
+        *,
+        version: str | None = None,
+        intake: Callable[[], Mapping[tuple[str, str], int]] = intake_stats.stats,
+    ) -> None:
+        """Create (and register) every metric; ``version`` defaults to the installed one.
+
+        ``intake`` reads the intake counters (default: the process-wide ones).
+        """
         self.registry = registry
         self._lock = threading.Lock()
         self._opd: dict[str, str] = {}
@@ -163,6 +208,7 @@ class Metrics:
         self._define_polls(registry)
         self._define_tickets(registry)
         self._define_actions(registry)
+        registry.register(_IntakeCollector(intake))
         build = Info("build", "sigap version", namespace=NAMESPACE, registry=registry)
         build.info({"version": version or _version(), "python": platform.python_version()})
 

@@ -248,3 +248,39 @@ def test_refresh_tickets_publishes_and_reports_database(registry, metrics, store
 def test_one_registry_per_metrics_and_clash_is_refused(registry, metrics):
     with pytest.raises(ValueError, match="Duplicated timeseries"):
         Metrics(registry)
+
+
+def test_intake_messages_counter_reads_stats_with_bounded_labels():
+    from agent.intake.stats import IntakeStats
+
+    stats = IntakeStats()
+    registry = CollectorRegistry()
+    Metrics(registry, version="1", intake=stats.snapshot)
+    assert value(registry, "sigap_intake_messages_total", channel="email", result="created") is None
+    stats.count("email", "created")
+    stats.count("email", "created")
+    stats.count("wa", "bad_signature")
+    stats.count("email", "auto_reply")
+    stats.count("fax", "weird <x@y>")  # never a free-text label
+    stats.count("telegram", "created")
+    assert value(registry, "sigap_intake_messages_total", channel="email", result="created") == 2
+    assert value(registry, "sigap_intake_messages_total", channel="wa", result="bad_signature") == 1
+    assert value(registry, "sigap_intake_messages_total", channel="email", result="auto_reply") == 1
+    assert value(registry, "sigap_intake_messages_total", channel="other", result="other") == 1
+    assert value(registry, "sigap_intake_messages_total", channel="other", result="created") == 1
+    text = generate_latest(registry).decode()
+    assert "# TYPE sigap_intake_messages_total counter" in text
+    assert "weird" not in text
+    assert "fax" not in text
+
+
+def test_intake_messages_default_reads_the_process_wide_stats():
+    from agent.intake.stats import STATS
+
+    registry = CollectorRegistry()
+    Metrics(registry, version="1")
+    before = value(registry, "sigap_intake_messages_total", channel="wa", result="duplicate") or 0
+    STATS.count("wa", "duplicate")
+    assert value(registry, "sigap_intake_messages_total", channel="wa", result="duplicate") == (
+        before + 1
+    )
