@@ -314,14 +314,7 @@ class IntakeLedger:
 
     def last_inbound(self, channel: Source, sender: str) -> datetime | None:
         """When ``sender`` last wrote on ``channel`` (WhatsApp's 24-hour reply window)."""
-        with self._store.transaction(write=False) as session:
-            stmt = (
-                select(IntakeMessage.received_at)
-                .where(IntakeMessage.channel == channel.value, IntakeMessage.sender == sender)
-                .order_by(IntakeMessage.received_at.desc())
-                .limit(1)
-            )
-            return session.scalars(stmt).first()
+        return last_inbound(self._store, channel, sender)
 
     def links(self, number: str) -> list[str]:
         """Numbers of the tickets linked to ticket ``number`` (either direction)."""
@@ -349,6 +342,31 @@ class IntakeLedger:
             return [
                 (m.channel, m.message_id, m.outcome, m.received_at) for m in session.scalars(stmt)
             ]
+
+
+def last_inbound(store: TicketStore, channel: Source, sender: str) -> datetime | None:
+    """When ``sender`` last wrote on ``channel`` (WhatsApp's 24-hour reply window)."""
+    with store.transaction(write=False) as session:
+        stmt = (
+            select(IntakeMessage.received_at)
+            .where(IntakeMessage.channel == channel.value, IntakeMessage.sender == sender)
+            .order_by(IntakeMessage.received_at.desc())
+            .limit(1)
+        )
+        return session.scalars(stmt).first()
+
+
+def first_message_id(store: TicketStore, number: str) -> str | None:
+    """The message id that opened complaint ``number`` (e-mail threading of the replies)."""
+    with store.transaction(write=False) as session:
+        stmt = (
+            select(IntakeMessage.message_id)
+            .join(Ticket, Ticket.id == IntakeMessage.ticket_id)
+            .where(Ticket.number == number, IntakeMessage.outcome == Outcome.CREATED.value)
+            .order_by(IntakeMessage.id)
+            .limit(1)
+        )
+        return session.scalars(stmt).first()
 
 
 def _complaint(session: Session, number: str) -> Ticket | None:

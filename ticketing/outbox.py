@@ -124,6 +124,7 @@ class MessageContext:
     sop: str | None = None
     detail: str = ""
     data: Mapping[str, Any] | None = None
+    reporter: str = ""  # complaints: who reported (the name, not the contact)
 
 
 @dataclass(frozen=True, slots=True)
@@ -518,6 +519,7 @@ def _context(session: Session, row: Notification) -> MessageContext:
         sop=ticket.sop,
         detail=detail,
         data=row.data,
+        reporter=ticket.reporter,
     )
 
 

@@ -2,7 +2,8 @@
 
 ``mail`` parses and screens a message (loops, bounces, size), ``recognise`` finds the sender's
 OPD, ``imap`` watches the mailbox (IDLE or polling), ``whatsapp`` is the webhook (Starlette
-routes to mount), ``reply`` sends acknowledgements to reporters through the notification
-outbox, ``runner`` runs it all for ``sigap intake``. Tickets are written by
-``ticketing.intake.IntakeLedger`` (dedup by message id, in the ticket's transaction).
+routes to mount), ``runner`` runs it all for ``sigap intake``. Acknowledgements and "selesai"
+messages to reporters go through the notification outbox (``agent.notify.reporter``).
+Tickets are written by ``ticketing.intake.IntakeLedger`` (dedup by message id, in the
+ticket's transaction).
 """

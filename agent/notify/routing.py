@@ -8,12 +8,15 @@ Routes map an event kind (``opened``, ``escalated``, ... and ``reminder``) to **
 ``opd:NAME``   the penanggung jawab of OPD ``NAME``
 ``escalation`` the role an escalation event names (level 2 -> the Kabid)
 ``assignee``   the technician assigned to the ticket
+``pelapor``    the reporter of a complaint taken in by e-mail or WhatsApp, on that
+               channel (:mod:`agent.notify.reporter`; ``opened`` and ``resolved`` only)
 any other      a person's name from ``people``
 =============  ==============================================================
 
 Defaults (the issue's): the Kasi hears about opened/escalated/resolved/remediation, Kabid and
 Kadis about the escalations that reach them, the OPD contact about opened and resolved of
-their OPD, the assigned technician about the assignment. ``opened`` and ``attached`` wait
+their OPD, the assigned technician about the assignment, the reporter of an e-mail or WhatsApp
+complaint gets the acknowledgement and the "selesai" message. ``opened`` and ``attached`` wait
 ``group_window`` so that a storm becomes one message; everything except escalations waits for
 the end of the person's quiet hours.
 """
@@ -25,7 +28,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Final
 
-from ticketing.outbox import EventFacts, Planned
+from agent.notify.reporter import REPORTER_TAG, ReporterAddress, ReporterRoutes, is_reporter
+from ticketing.outbox import Delivery, EventFacts, Planned
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
@@ -34,12 +38,12 @@ if TYPE_CHECKING:
     from agent.inventory import NotifySettings, Person, QuietHours
 
 ROLE_TAGS: Final = frozenset({"kadis", "kabid", "kasi", "teknisi", "pj_opd"})
-SPECIAL_TAGS: Final = frozenset({"opd", "escalation", "assignee"})
+SPECIAL_TAGS: Final = frozenset({"opd", "escalation", "assignee", REPORTER_TAG})
 DEFAULT_ROUTES: Final[Mapping[str, tuple[str, ...]]] = {
-    "opened": ("kasi", "opd"),
+    "opened": ("kasi", "opd", REPORTER_TAG),
     "reopened": ("kasi", "opd"),
     "attached": ("kasi",),
-    "resolved": ("kasi", "opd"),
+    "resolved": ("kasi", "opd", REPORTER_TAG),
     "escalated": ("kasi", "escalation"),
     "remediation": ("kasi",),
     "assigned": ("assignee",),
@@ -150,12 +154,20 @@ class Recipients:
 class InventoryRouter:
     """:class:`ticketing.outbox.Router` over the inventory's people and ``notifications:``."""
 
-    def __init__(self, recipients: Recipients, settings: NotifySettings, tz: ZoneInfo) -> None:
+    def __init__(
+        self,
+        recipients: Recipients,
+        settings: NotifySettings,
+        tz: ZoneInfo,
+        *,
+        reporters: ReporterRoutes | None = None,
+    ) -> None:
         """Route with ``settings.routes`` over the defaults; times in office zone ``tz``."""
         self.recipients = recipients
         self.settings = settings
         self.tz = tz
         self.routes = routes_of(settings)
+        self.reporters = reporters
 
     def people_for(self, facts: EventFacts) -> list[Person]:
         """Everyone the route of ``facts.kind`` names, each once, in route order."""
@@ -178,4 +190,15 @@ class InventoryRouter:
                 Planned(person.name, a.channel, a.key, when, urgent)
                 for a in self.recipients.addresses(person)
             )
+        if self.reporters is not None and REPORTER_TAG in self.routes.get(facts.kind, ()):
+            out.extend(self.reporters.plan(facts))
         return out
+
+    def address_of(self, d: Delivery) -> Address | ReporterAddress | None:
+        """Where a claimed row goes now; None if the inventory no longer has the address.
+
+        Blocking (a reporter's e-mail address reads the ledger for threading headers).
+        """
+        if is_reporter(d.recipient):
+            return self.reporters.address(d) if self.reporters is not None else None
+        return self.recipients.address(d.recipient, d.address_key)

@@ -6,7 +6,8 @@ line, then the body. Placeholders are ``$nama`` or ``${nama}`` (Python ``string.
 ``$$`` is a literal dollar) and must be one of :data:`VARIABLES`. The office may copy the
 bundled folder, edit it and point ``notifications.templates_dir`` at it: files there replace
 the bundled file of the same name, the rest stay bundled. Kinds without a template of their
-own use ``umum`` (generic); ``reopened`` uses ``opened``.
+own use ``umum`` (generic); ``reopened`` uses ``opened``. Messages to the reporter of a
+complaint (recipient ``pelapor:...``, :mod:`agent.notify.reporter`) use ``pelapor_<kind>``.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from pathlib import Path
 from string import Template
 from typing import TYPE_CHECKING, Final
 
+from ticketing.errors import SopError
 from ticketing.outbox import MessageContext, Rendered
 from ticketing.people import ROLE_TITLES, Role
-from ticketing.sop import bundled
+from ticketing.sop import StepKind, bundled
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -37,7 +39,10 @@ REQUIRED: Final = (
     "reminder",
     "test",
     "umum",
+    "pelapor_opened",
+    "pelapor_resolved",
 )
+REPORTER_PREFIX: Final = "pelapor:"
 ALIASES: Final[Mapping[str, str]] = {"reopened": "opened", "recurred": "opened"}
 TITLE_PREFIX: Final = "Judul:"
 CHAT_LIST_MAX: Final = 10
@@ -77,6 +82,9 @@ VARIABLES: Final[Mapping[str, str]] = {
     "penerima": "nama penerima",
     "kantor": "nama singkat kantor",
     "ref": "kode unik pesan (penerima dapat membuang duplikat)",
+    "pelapor": "nama pelapor pengaduan",
+    "standar_waktu": "mutu baku waktu langkah 1 SOP (pengaduan masuk), mis. 10 menit",
+    "standar_penanganan": "mutu baku waktu langkah penanganan SOP, mis. 1 hari",
 }
 
 
@@ -211,9 +219,10 @@ class Renderer:
         raise KeyError(f"no template for {kind}.{style}")
 
     def render(self, ctx: MessageContext, *, email: bool) -> Rendered:
-        """Fill the template of ``ctx.kind``."""
+        """Fill the template of ``ctx.kind`` (``pelapor_<kind>`` for a complaint's reporter)."""
         values = self.values(ctx, email=email)
-        tpl = self.template(ctx.kind, email=email)
+        kind = f"pelapor_{ctx.kind}" if ctx.recipient.startswith(REPORTER_PREFIX) else ctx.kind
+        tpl = self.template(kind, email=email)
         title = tpl.title.substitute(values).strip()
         body = tpl.body.substitute(values)
         return Rendered(title, body)
@@ -254,6 +263,8 @@ class Renderer:
             "penerima": ctx.recipient,
             "kantor": self.office,
             "ref": ctx.ref,
+            "pelapor": ctx.reporter or "Bapak/Ibu",
+            **_standards(ctx.sop),
         }
 
     @staticmethod
@@ -293,6 +304,21 @@ class Renderer:
         if ctx.remediation:
             done.append(f"remediasi otomatis: {ctx.remediation}")
         return "; ".join(done) if done else "-"
+
+
+def _standards(sop: str | None) -> dict[str, str]:
+    """``standar_waktu`` (step 1) and ``standar_penanganan`` (first handling step) of a SOP."""
+    out = {"standar_waktu": "-", "standar_penanganan": "-"}
+    if not sop:
+        return out
+    try:
+        steps = bundled().get(sop).steps
+    except SopError:
+        return out
+    out["standar_waktu"] = steps[0].waktu if steps else "-"
+    handling = next((s for s in steps if s.kind is StepKind.PENANGANAN), None)
+    out["standar_penanganan"] = handling.waktu if handling else "-"
+    return out
 
 
 def _role_title(slug: str) -> str:

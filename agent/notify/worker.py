@@ -277,18 +277,19 @@ class Notifier:
             for d in items:
                 await self._deliver(d)
 
-    async def _deliver(self, d: outbox.Delivery) -> None:
-        address = self.router.recipients.address(d.recipient, d.address_key)
+    def _send_blocking(self, d: outbox.Delivery) -> SendResult:
+        """Resolve the row's address (a reporter's may read the ledger) and send."""
+        address = self.router.address_of(d)
         if address is None:
-            result = SendResult(False, "alamat tidak ada lagi di inventory", permanent=True)
-        else:
-            try:
-                result = await asyncio.to_thread(
-                    self.sender.send_blocking, address.url, d.title, d.body
-                )
-            except Exception as exc:  # a sender bug must not leave the row leased for long
-                logger.exception("%s: sender raised", d.ref)
-                result = SendResult(False, f"galat internal: {type(exc).__name__}")
+            return SendResult(False, "alamat tidak ada lagi di inventory", permanent=True)
+        return self.sender.send_blocking(address.url, d.title, d.body)
+
+    async def _deliver(self, d: outbox.Delivery) -> None:
+        try:
+            result = await asyncio.to_thread(self._send_blocking, d)
+        except Exception as exc:  # a sender bug must not leave the row leased for long
+            logger.exception("%s: sender raised", d.ref)
+            result = SendResult(False, f"galat internal: {type(exc).__name__}")
         status = await self._db(partial(self._mark_blocking, d, result))
         if self.on_result is not None:
             self.on_result(d.channel, "sent" if result.ok else "failed")

@@ -93,6 +93,11 @@ class Mail:
     rcpt_tos: list[str]
     subject: str
     body: str
+    raw: bytes = b""  # as received (headers for threading tests)
+
+    def header(self, name: str) -> str:
+        msg = message_from_bytes(self.raw, policy=policy.default)
+        return " ".join(str(msg.get(name, "")).split())
 
 
 class _Handler:
@@ -102,13 +107,12 @@ class _Handler:
     async def handle_DATA(  # noqa: N802 - aiosmtpd's hook name
         self, _server: Any, _session: Any, envelope: Any
     ) -> str:
-        msg = message_from_bytes(
-            envelope.original_content or envelope.content, policy=policy.default
-        )
+        raw = envelope.original_content or envelope.content
+        msg = message_from_bytes(raw, policy=policy.default)
         part = msg.get_body(preferencelist=("plain", "html"))
         body = part.get_content() if part is not None else ""
         self.sink.append(
-            Mail(envelope.mail_from, list(envelope.rcpt_tos), str(msg["subject"]), body)
+            Mail(envelope.mail_from, list(envelope.rcpt_tos), str(msg["subject"]), body, raw)
         )
         return "250 OK"
 
