@@ -134,6 +134,11 @@ def check(
         f"{file}: OK - {len(inventory.devices)} devices ({routers} routers), "
         f"{len(inventory.opds())} OPD, {len(inventory.people)} people"
     )
+    if inventory.warnings:
+        count = len(inventory.warnings)
+        console.print(f"{file}: {count} warning{'s' if count != 1 else ''}", markup=False)
+        for warning in inventory.warnings:
+            console.print(f"  {warning}", markup=False)
 
 
 @app.command()

@@ -52,7 +52,13 @@ from agent.inventory import (
     StandingSettings,
     TicketSettings,
 )
-from agent.notify.config import notify_problems, notify_settings
+from agent.notify.config import (
+    apprise_problems,
+    apprise_warnings,
+    notify_problems,
+    notify_settings,
+    resolve_apprise,
+)
 from agent.yamlsrc import Source, YamlSyntaxError, load_source
 
 if TYPE_CHECKING:
@@ -82,7 +88,8 @@ def load_inventory(path: str | Path, *, env: Mapping[str, str] | None = None) ->
     inventory, problems = _resolve(file, model, source, environ)
     if problems:
         raise ConfigError(str(file), problems)
-    return inventory
+    warnings = sorted(checker.warnings, key=lambda p: (p.line or 0, p.path))
+    return replace(inventory, warnings=tuple(w.render() for w in warnings))
 
 
 class _Checker:
@@ -93,6 +100,7 @@ class _Checker:
         self.env = env
         self.base = base
         self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []  # valid, but worth changing (`sigap check` shows them)
         raw = source.data if isinstance(source.data, dict) else {}
         self.hosts: dict[str, Any] = _dict(raw.get("hosts"))
         self.groups: dict[str, Any] = _dict(raw.get("groups"))
@@ -222,6 +230,12 @@ class _Checker:
                 self.add(("people", index, "opd"), f"unknown OPD {opd!r}{_close(opd, opds)}")
             if item.get("role") == "pj_opd" and not opd:
                 self.add(("people", index, "opd"), "a penanggung jawab (pj_opd) needs an opd")
+        people = _list(self.raw.get("people"))
+        for where, message in apprise_problems(people, self.env, self.base):
+            self.add(("people", *where), message)
+        for where, message in apprise_warnings(people):
+            path = ("people", *where)
+            self.warnings.append(Problem(_dotted(path), message, self.source.line_of(path)))
 
     def _check_sop(self) -> None:
         block = _dict(self.raw.get("sop"))
@@ -291,7 +305,7 @@ def _resolve(
     for device in devices.values():
         if device.parent is not None:
             children.setdefault(device.parent, []).append(device.name)
-    inventory = _inventory(file, model, devices, children)
+    inventory = _inventory(file, model, devices, children, env)
     if model.intake is not None:
         inventory = replace(inventory, intake=intake_settings(model.intake, env, file.parent))
     return inventory, problems
@@ -394,6 +408,7 @@ def _inventory(
     model: schema.InventoryFile,
     devices: dict[str, Device],
     children: dict[str, list[str]],
+    env: Mapping[str, str],
 ) -> Inventory:
     det, tick = model.detection, model.tickets
     return Inventory(
@@ -410,7 +425,7 @@ def _inventory(
                 p.opd,
                 p.email,
                 p.phone,
-                tuple(p.apprise),
+                resolve_apprise(p, env, file.parent),
                 QuietHours(p.quiet_hours.start, p.quiet_hours.end) if p.quiet_hours else None,
             )
             for p in model.people

@@ -286,6 +286,7 @@ class Inventory:
     remediation: RemediationSettings = RemediationSettings()
     intake: IntakeSettings | None = None  # complaints by e-mail / WhatsApp (agent.intake)
     lab: LabSettings | None = None
+    warnings: tuple[str, ...] = ()  # rendered like problems; `sigap check` shows them
     _children: Mapping[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
 
     def children(self, name: str) -> tuple[str, ...]:

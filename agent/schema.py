@@ -69,6 +69,14 @@ def _check_name(value: str) -> str:
 
 
 Duration = Annotated[timedelta, BeforeValidator(_parse_duration), AfterValidator(_positive)]
+
+
+def _one_or_many(value: object) -> object:
+    """``NAME`` is ``[NAME]``."""
+    return [value] if isinstance(value, str) else value
+
+
+Names = Annotated[list[str], BeforeValidator(_one_or_many)]
 Name = Annotated[str, AfterValidator(_check_name)]
 
 
@@ -229,7 +237,9 @@ class PersonBlock(Strict):
     opd: str = ""
     email: str = ""
     phone: str = ""
-    apprise: list[str] = Field(default_factory=list)
+    apprise: list[str] = Field(default_factory=list)  # inline URLs: `sigap check` warns
+    apprise_env: Names = Field(default_factory=list)  # variables holding Apprise URLs
+    apprise_file: Names = Field(default_factory=list)  # files of URLs (relative: inventory)
     quiet_hours: QuietHoursBlock | None = None  # no messages then, except escalations
 
 

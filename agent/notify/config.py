@@ -1,8 +1,16 @@
-"""The ``notifications:`` block of the inventory: resolved settings, ``sigap check`` problems."""
+"""The ``notifications:`` block of the inventory: resolved settings, ``sigap check`` problems.
+
+Also the people's Apprise addresses. URLs carry tokens and passwords, so they are referenced
+like every secret: ``apprise_env`` names environment variables, ``apprise_file`` files
+(relative to the inventory), each holding one or more URLs (whitespace- or line-separated;
+``#`` starts a comment line). Inline ``apprise:`` URLs still work, and ``sigap check`` warns
+about them. No message here ever contains a URL.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import os
+from typing import TYPE_CHECKING, Any, Final
 
 from agent.inventory import NotifySettings
 from agent.notify.routing import ROLE_TAGS, SPECIAL_TAGS
@@ -11,11 +19,80 @@ from ticketing.outbox import REMINDER
 from ticketing.states import EventKind
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from pathlib import Path
 
     from agent import schema
 
 ROUTABLE = frozenset({*(k.value for k in EventKind), REMINDER})
+INLINE_WARNING: Final = (
+    "{n} Apprise URL(s) written inline (they carry tokens); "
+    "move them to apprise_env or apprise_file"
+)
+Where = tuple[str | int, ...]
+
+
+def apprise_urls(text: str) -> list[str]:
+    """The URLs in a variable's or file's text (whitespace-separated, ``#`` comment lines)."""
+    lines = (line for line in text.splitlines() if not line.lstrip().startswith("#"))
+    return [word for line in lines for word in line.split()]
+
+
+def apprise_problems(
+    people: list[Any], env: Mapping[str, str], base: Path
+) -> list[tuple[Where, str]]:
+    """Unset variables, unreadable files and values without ``scheme://`` (path below people)."""
+    out: list[tuple[Where, str]] = []
+    for index, person in enumerate(people):
+        if not isinstance(person, dict):
+            continue
+        for n, name in enumerate(_names(person.get("apprise_env"))):
+            where: Where = (index, "apprise_env", n)
+            if name not in env:
+                out.append((where, f"environment variable {name} is not set"))
+            elif not _all_urls(env[name]):
+                out.append((where, f"variable {name} does not hold Apprise URLs (scheme://...)"))
+        for n, name in enumerate(_names(person.get("apprise_file"))):
+            where = (index, "apprise_file", n)
+            path = base / name
+            if not os.access(path, os.R_OK):
+                out.append((where, f"cannot read secret file {path}"))
+            elif not _all_urls(path.read_text(encoding="utf-8", errors="replace")):
+                out.append((where, f"file {path} does not hold Apprise URLs (scheme://...)"))
+    return out
+
+
+def apprise_warnings(people: list[Any]) -> list[tuple[Where, str]]:
+    """One warning per person with inline ``apprise:`` URLs (path below people)."""
+    out: list[tuple[Where, str]] = []
+    for index, person in enumerate(people):
+        inline = person.get("apprise") if isinstance(person, dict) else None
+        if isinstance(inline, list) and inline:
+            out.append(((index, "apprise"), INLINE_WARNING.format(n=len(inline))))
+    return out
+
+
+def resolve_apprise(
+    person: schema.PersonBlock, env: Mapping[str, str], base: Path
+) -> tuple[str, ...]:
+    """Inline URLs, then those of the variables, then those of the files (problems checked)."""
+    urls = list(person.apprise)
+    for name in person.apprise_env:
+        urls += apprise_urls(env.get(name, ""))
+    for name in person.apprise_file:
+        urls += apprise_urls((base / name).read_text(encoding="utf-8"))
+    return tuple(dict.fromkeys(urls))
+
+
+def _names(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value] if value else []
+    return [v for v in value if isinstance(v, str) and v] if isinstance(value, list) else []
+
+
+def _all_urls(text: str) -> bool:
+    urls = apprise_urls(text)
+    return bool(urls) and all("://" in u for u in urls)
 
 
 def notify_settings(block: schema.NotificationsBlock, base: Path) -> NotifySettings:
