@@ -1,7 +1,8 @@
 """``sigap notifikasi``: test message, queue, delivery worker, requeue (registered by agent.cli).
 
 ``uji`` sends at once (not through the outbox) and shows each address's result; ``antar``
-runs the delivery worker alone until SIGTERM/SIGINT (the daemon runs the same loop).
+runs the delivery worker alone until SIGTERM/SIGINT (the daemon runs the same loop);
+``laporan-bulanan`` queues the month's report to the Kabid and Kadis (once per month).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from agent.inventory import Inventory
+    from agent.notify.monthly import Queued
     from agent.notify.routing import Address
 
 notifikasi_app = typer.Typer(
@@ -234,6 +236,67 @@ async def _run_until_signal(run: Callable[[asyncio.Event], Awaitable[None]]) -> 
     finally:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
+
+
+def _previous_month(now: datetime, inventory: Inventory) -> str:
+    local_now = now.astimezone(inventory.tz)
+    year, month = (
+        (local_now.year, local_now.month - 1) if local_now.month > 1 else (local_now.year - 1, 12)
+    )
+    return f"{year:04d}-{month:02d}"
+
+
+@notifikasi_app.command("laporan-bulanan")
+def laporan_bulanan(
+    bulan: Annotated[
+        str | None, typer.Option(help="Bulan, mis. 2026-11 (bawaan: bulan lalu).")
+    ] = None,
+    inventory_path: InventoryOpt = DEFAULT_INVENTORY,
+    db: DbOpt = None,
+) -> None:
+    """Antrikan laporan bulanan ke Kabid dan Kadis (sekali per bulan) / queue the monthly report."""
+    from agent.cli import _store  # noqa: PLC0415 - agent.cli imports this module
+    from agent.notify.monthly import build_report, queue_monthly_blocking, report_data  # noqa: PLC0415
+    from agent.sopctl import ticket_service  # noqa: PLC0415
+    from ticketing.report import parse_month  # noqa: PLC0415
+
+    inventory = load_inventory(inventory_path)
+    now = _utc_now()
+    label = bulan or _previous_month(now, inventory)
+    try:
+        year, month = parse_month(label)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--bulan") from exc
+    with _store(inventory, db) as store:
+        store.migrate()
+        svc = ticket_service(inventory, store, _utc_now)
+        report = build_report(store, svc, year, month, tz=inventory.tz, now=now)
+        data = report_data(report, tz=inventory.tz, office=inventory.office_name)
+        queued = queue_monthly_blocking(store, router_for(inventory), report, data=data, now=now)
+    _print_queued(queued, inventory, data["rekap"])
+
+
+def _print_queued(queued: Queued, inventory: Inventory, rekap: str) -> None:
+    out = _console()
+    if not queued.added and not queued.existing:
+        raise AgentError(
+            "tidak ada penerima laporan bulanan (rute laporan_bulanan, alamat apprise)"
+        )
+    out.print(
+        f"Laporan bulanan {queued.label}: {len(queued.added)} pesan diantrikan, "
+        f"{len(queued.existing)} sudah diantrikan sebelumnya",
+        markup=False,
+    )
+    people = {p.name: p for p in inventory.people}
+    table = Table("penerima", "peran", "saluran", "status", "jadwal")
+    for plan, status in [(p, "baru") for p in queued.added] + [
+        (p, "sudah ada") for p in queued.existing
+    ]:
+        role = people[plan.recipient].role if plan.recipient in people else "-"
+        table.add_row(plan.recipient, role, plan.channel, status, local(plan.due_at, inventory.tz))
+    out.print(table)
+    out.print(rekap, markup=False)
+    out.print("Dikirim oleh `sigap run` atau `sigap notifikasi antar`.", markup=False)
 
 
 @notifikasi_app.command("ulang")

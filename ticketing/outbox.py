@@ -356,6 +356,30 @@ def enqueue_reminders(
     return added
 
 
+def enqueue_once(
+    session: Session,
+    kind: str,
+    plans: Iterable[Planned],
+    *,
+    at: datetime,
+    key: str,
+    data: Mapping[str, Any],
+) -> list[Planned]:
+    """Queue a message without a ticket (e.g. the monthly report) once per ``key`` and address.
+
+    ``data`` is what the template shows; the dedup key ``<kind>:<key>:<recipient>:<address>``
+    makes a second call a no-op for addresses already queued. Returns the plans queued now.
+    """
+    added = []
+    for plan in plans:
+        facts = EventFacts(kind, at, 0, "", "", "", None, data)
+        row = _row(f"{kind}:{key}", facts, plan)
+        row.ticket_id = None
+        if _insert_ignore(session, row):
+            added.append(plan)
+    return added
+
+
 def _reminder_waiting(session: Session, ticket_id: int, plan: Planned) -> bool:
     stmt = select(Notification.id).where(
         Notification.ticket_id == ticket_id,

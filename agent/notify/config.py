@@ -13,6 +13,7 @@ import os
 from typing import TYPE_CHECKING, Any, Final
 
 from agent.inventory import NotifySettings
+from agent.notify.monthly import MONTHLY_REPORT
 from agent.notify.routing import ROLE_TAGS, SPECIAL_TAGS
 from agent.notify.templates import TemplateError, load_templates
 from ticketing.outbox import REMINDER
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 
     from agent import schema
 
-ROUTABLE = frozenset({*(k.value for k in EventKind), REMINDER})
+ROUTABLE = frozenset({*(k.value for k in EventKind), REMINDER, MONTHLY_REPORT})
 INLINE_WARNING: Final = (
     "{n} Apprise URL(s) written inline (they carry tokens); "
     "move them to apprise_env or apprise_file"

@@ -48,6 +48,7 @@ DEFAULT_ROUTES: Final[Mapping[str, tuple[str, ...]]] = {
     "remediation": ("kasi",),
     "assigned": ("assignee",),
     "reminder": ("kasi",),
+    "laporan_bulanan": ("kabid", "kadis"),  # sigap notifikasi laporan-bulanan
 }
 GROUPED: Final = frozenset({"opened", "reopened", "attached"})
 URGENT: Final = frozenset({"escalated"})

@@ -41,6 +41,7 @@ REQUIRED: Final = (
     "umum",
     "pelapor_opened",
     "pelapor_resolved",
+    "laporan_bulanan",
 )
 REPORTER_PREFIX: Final = "pelapor:"
 ALIASES: Final[Mapping[str, str]] = {"reopened": "opened", "recurred": "opened"}
@@ -85,6 +86,9 @@ VARIABLES: Final[Mapping[str, str]] = {
     "pelapor": "nama pelapor pengaduan",
     "standar_waktu": "mutu baku waktu langkah 1 SOP (pengaduan masuk), mis. 10 menit",
     "standar_penanganan": "mutu baku waktu langkah penanganan SOP, mis. 1 hari",
+    "bulan": "laporan bulanan: bulannya, mis. November 2026",
+    "rekap": "laporan bulanan: ringkasan (tiket, MTTA/MTTR, kepatuhan SOP, OPD terbanyak)",
+    "laporan": "laporan bulanan: isi lengkap (Markdown, seperti sigap laporan bulanan)",
 }
 
 
@@ -264,6 +268,9 @@ class Renderer:
             "kantor": self.office,
             "ref": ctx.ref,
             "pelapor": ctx.reporter or "Bapak/Ibu",
+            "bulan": str(data.get("bulan", "-")),
+            "rekap": str(data.get("rekap", "-")),
+            "laporan": str(data.get("laporan", "-")),
             **_standards(ctx.sop),
         }
 

@@ -1,0 +1,104 @@
+"""The monthly report through the outbox: ``sigap notifikasi laporan-bulanan [--bulan]``.
+
+The recap is the one ``sigap laporan bulanan`` writes (``ticketing.report``); here it becomes
+template data: ``rekap`` (a few lines, the chat message) and ``laporan`` (the whole Markdown
+document, in the e-mail). Who receives it is the route ``laporan_bulanan`` (default: the Kabid
+and the Kadis; quiet hours respected). Queuing is idempotent per month and address: the dedup
+key is ``laporan_bulanan:<YYYY-MM>:<person>:<address>``, so running the command twice (or
+from a timer every day of the month) sends each person the month's report once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final
+
+from ticketing import outbox
+from ticketing.outbox import EventFacts
+from ticketing.report import TicketRecord, month_bounds, monthly
+from ticketing.report_render import (
+    duration_text,
+    month_title,
+    monthly_doc,
+    percent,
+    rupiah,
+    to_markdown,
+)
+
+if TYPE_CHECKING:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from ticketing.outbox import Planned, Router
+    from ticketing.report import MonthlyReport
+    from ticketing.service import TicketService
+    from ticketing.store import TicketStore
+
+MONTHLY_REPORT: Final = "laporan_bulanan"
+TOP_OPD: Final = 3
+ALL_TICKETS: Final = 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class Queued:
+    """What ``laporan-bulanan`` did: the month, the rows queued now, those queued before."""
+
+    label: str
+    added: tuple[Planned, ...]
+    existing: tuple[Planned, ...]
+
+
+def build_report(
+    store: TicketStore, svc: TicketService, year: int, month: int, *, tz: ZoneInfo, now: datetime
+) -> MonthlyReport:
+    """The recap of ``year``-``month`` as of ``now`` (as ``sigap laporan bulanan``)."""
+    start, end = month_bounds(year, month, tz)
+    records = [
+        TicketRecord(t, svc.steps(t.number), store.events(t.number))
+        for t in store.list(limit=ALL_TICKETS)
+        if start <= t.opened_at < end
+    ]
+    return monthly(records, svc.program(), year=year, month=month, tz=tz, as_of=now)
+
+
+def summary_text(report: MonthlyReport) -> str:
+    """The chat-sized recap: tickets, MTTA/MTTR, SOP compliance, busiest OPDs, programme."""
+    lines = [
+        f"Tiket dibuka {report.total}, selesai {report.resolved}",
+        f"MTTA {duration_text(report.mtta.mean)}, MTTR {duration_text(report.mttr.mean)}",
+        f"Kepatuhan SOP {percent(report.compliance_percent)}",
+    ]
+    if report.by_opd:
+        top = ", ".join(f"{opd} ({n})" for opd, n in report.by_opd[:TOP_OPD])
+        lines.append(f"OPD terbanyak: {top}")
+    if report.program:
+        cost = rupiah(report.program_cost)
+        lines.append(f"Program Kegiatan baru {len(report.program)} ({cost})")
+    return "\n".join(f"- {line}" for line in lines)
+
+
+def report_data(report: MonthlyReport, *, tz: ZoneInfo, office: str) -> dict[str, str]:
+    """Template data of the message: ``bulan``, ``rekap``, ``laporan``."""
+    return {
+        "bulan": month_title(report.year, report.month),
+        "rekap": summary_text(report),
+        "laporan": to_markdown(monthly_doc(report, tz=tz, office=office)),
+    }
+
+
+def queue_monthly_blocking(
+    store: TicketStore,
+    router: Router,
+    report: MonthlyReport,
+    *,
+    data: dict[str, str],
+    now: datetime,
+) -> Queued:
+    """Queue the report to everyone its route names, once per month and address."""
+    plans = list(router.plan(EventFacts(MONTHLY_REPORT, now, 0, "", "", "", None, {})))
+    with store.transaction() as session:
+        added = outbox.enqueue_once(
+            session, MONTHLY_REPORT, plans, at=now, key=report.label, data=data
+        )
+    existing = tuple(p for p in plans if p not in added)
+    return Queued(report.label, tuple(added), existing)
