@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Final
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from agent import labctl
@@ -143,7 +144,7 @@ def runs_section(runs: list[RunView], tz: ZoneInfo, *, transcripts: bool = True)
         out.append(line + (f" - {r.reason}" if r.reason else ""))
         if transcripts and r.transcript:
             out += [f"    {t}" for t in render(r.transcript).splitlines()]
-    return "\n".join(out)
+    return escape("\n".join(out))  # transcripts hold "[...]" (prompts, step names): not markup
 
 
 def runs_json(runs: list[RunView]) -> list[dict[str, object]]:

@@ -68,6 +68,7 @@ EVENT_LABEL = {
     EventKind.DECIDED: "keputusan",
     EventKind.ESCALATED: "eskalasi",
     EventKind.PROGRAM_ADDED: "program kegiatan",
+    EventKind.REMEDIATION: "perbaikan otomatis",
 }
 KEGIATAN_CHARS = 48
 

@@ -10,7 +10,9 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import pytest
+from rich.console import Console
 
+from agent.cli_remediation import runs_section
 from agent.config import load_inventory
 from agent.remediation.playbooks import (
     READ_ONLY,
@@ -416,3 +418,26 @@ def test_failure_leaves_the_decision_to_the_technician(
 )
 def test_read_only_shapes(platform: str, command: str, read_only: bool) -> None:
     assert bool(READ_ONLY[platform].match(command)) is read_only
+
+
+def test_tiket_show_section_prints_transcripts_verbatim(
+    inventory: Inventory, store: TicketStore
+) -> None:
+    number, runner = _ticket_and_runner(inventory, store, "r1", "ether2", ["ether2"])
+    runner.close()
+    entries = [{"step": "precheck", "command": "/interface print", "output": "[sigap@r1] >"}]
+    RemediationLog(store).begin(
+        number,
+        playbook="aktifkan-port",
+        interface="ether2",
+        actor="sistem",
+        at=NOW,
+        status=RunStatus.DRY_RUN,
+        transcript=entries,
+    )
+    console = Console(record=True, width=120)
+    console.print(runs_section(RemediationLog(store).runs(number), inventory.tz))
+    text = console.export_text()
+    assert "[precheck] /interface print" in text
+    assert "[sigap@r1] >" in text
+    assert "uji kering" in text
