@@ -109,6 +109,12 @@ def _event(
     )
 
 
+def decision_note(chosen: Complexity, reason: str) -> str:
+    """The audit line of a decision: ``Keputusan: sederhana (reason)``, no ``()`` without one."""
+    reason = reason.strip()
+    return f"Keputusan: {chosen.value} ({reason})" if reason else f"Keputusan: {chosen.value}"
+
+
 class TicketService:
     """SOP actions on tickets: start, dispose, assign, decide, complete, escalate, program."""
 
@@ -660,7 +666,7 @@ class TicketService:
                     ticket,
                     EventKind.DECIDED,
                     at,
-                    f"Keputusan: sederhana ({ticket.complexity_reason})",
+                    decision_note(Complexity.SEDERHANA, ticket.complexity_reason),
                     complexity=Complexity.SEDERHANA.value,
                     default=None,
                     overridden=False,
@@ -718,7 +724,7 @@ class TicketService:
                 ticket,
                 EventKind.DECIDED,
                 now,
-                f"Keputusan: {chosen.value} ({why})",
+                decision_note(chosen, why),
                 actor=person.name,
                 complexity=chosen.value,
                 default=default.value if default else None,

@@ -144,6 +144,19 @@ def test_complaint_walks_table_one(store, clock):
     kinds = [e.kind for e in store.events(t.number)]
     assert kinds.count(EventKind.STEP_DONE) == 5
     assert kinds[-1] is EventKind.RESOLVED
+    decided = next(e for e in store.events(t.number) if e.kind is EventKind.DECIDED)
+    assert decided.detail == "Keputusan: sederhana (kabel patch longgar)"
+
+
+def test_decision_without_reason_reads_well(store, clock):
+    svc = service(store, clock)
+    t = svc.report(source="surat", opd="RSUD Praya", reporter="dr. Ayu", by="Baiq Kasi",
+                   description="Internet mati")  # fmt: skip
+    svc.dispose(t.number, by="Lalu Kadis", isi="Tindak lanjuti")
+    svc.assign(t.number, by="Baiq Kasi", technician="Teknisi Satu")
+    svc.handle(t.number, by="Teknisi Satu", complexity=Complexity.SEDERHANA)
+    decided = next(e for e in store.events(t.number) if e.kind is EventKind.DECIDED)
+    assert decided.detail == "Keputusan: sederhana"
 
 
 def test_complaint_via_pj_walks_table_three(store, clock):
