@@ -138,7 +138,7 @@ def check(
         count = len(inventory.warnings)
         console.print(f"{file}: {count} warning{'s' if count != 1 else ''}", markup=False)
         for warning in inventory.warnings:
-            console.print(f"  {warning}", markup=False)
+            console.print(f"  {warning}", markup=False, soft_wrap=True)
 
 
 @app.command()
