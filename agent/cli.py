@@ -160,6 +160,7 @@ def run(
     from agent.notify.wiring import notifier_for  # noqa: PLC0415
     from agent.remediation.runner import for_daemon  # noqa: PLC0415
     from agent.sopctl import ticket_service  # noqa: PLC0415
+    from agent.topology.watcher import for_daemon as topology_for  # noqa: PLC0415
     from collectors.ping import PingCollector  # noqa: PLC0415
     from collectors.snmp import SnmpCollector  # noqa: PLC0415
 
@@ -175,17 +176,19 @@ def run(
         labctl.refuse_lab_inventory_outside_lab(fresh)
         return fresh
 
+    snmp = SnmpCollector() if uses_snmp else None
     daemon = Daemon(
         inventory,
         store,
         PingCollector(),
         ready_file=ready_file,
-        snmp=SnmpCollector() if uses_snmp else None,
+        snmp=snmp,
         service=service,
         remediator=for_daemon(inventory, store, service, utc_now) if repairs else None,
         notifier=lambda d: notifier_for(inventory, store, run_blocking=d.writer.call),
         metrics=Metrics(CollectorRegistry()),
         reload=reload,
+        topology=topology_for(snmp) if snmp is not None else None,  # issue 11
     )
     try:
         asyncio.run(daemon.run())

@@ -51,6 +51,7 @@ from agent.inventory import (
     SopSettings,
     StandingSettings,
     TicketSettings,
+    TopologySettings,
 )
 from agent.notify.config import (
     apprise_problems,
@@ -445,6 +446,7 @@ def _inventory(
         remediation=_remediation_settings(model.remediation, file.parent),
         database=model.daemon.database,
         metrics_listen=model.daemon.metrics_listen,
+        topology=TopologySettings(model.topology.enabled, model.topology.interval.total_seconds()),
         lab=(
             LabSettings(tuple(str(p) for p in model.lab.prefixes), str(model.lab.noc_address))
             if model.lab

@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from agent.metrics import Metrics
     from agent.notify.worker import Notifier
     from agent.remediation.runner import Remediator
+    from agent.topology.watcher import TopologyWatcher
     from collectors.model import Observation, PingTarget, SnmpPoll, SnmpTarget
     from ticketing.service import TicketService
     from ticketing.store import TicketStore
@@ -249,13 +250,15 @@ class Daemon:
         notifier: Callable[[Daemon], Notifier] | None = None,
         metrics: Metrics | None = None,
         reload: Callable[[], Inventory] | None = None,
+        topology: Callable[[Daemon], TopologyWatcher] | None = None,
     ) -> None:
         """Wire the parts; nothing starts until :meth:`run`.
 
         ``remediator`` builds the remediation runner once the daemon exists (it needs the
         daemon's SNMP poller and database thread); ``notifier`` likewise builds the
         notification worker. ``metrics`` receives every observation; ``reload`` loads the
-        inventory again on SIGHUP (a ConfigError keeps the running one).
+        inventory again on SIGHUP (a ConfigError keeps the running one); ``topology``
+        builds the re-discovery (issue 11: ``link_lost``, stored links).
         """
         self.inventory = inventory
         self.prober = prober
@@ -286,6 +289,12 @@ class Daemon:
         self.notifier = notifier(self) if notifier is not None else None
         if self.notifier is not None and metrics is not None:
             self.notifier.on_result = metrics.notification_sent
+        self.topology = topology(self) if topology is not None else None
+
+    @property
+    def probe_slots(self) -> asyncio.Semaphore:
+        """The semaphore bounding probes in flight (pings, SNMP polls, topology walks)."""
+        return self._sem
 
     async def __aenter__(self) -> Self:
         """Return self (the daemon is started by :meth:`run`)."""
@@ -359,6 +368,8 @@ class Daemon:
                 helpers.append(group.create_task(watch_loop_lag(self.metrics), name="loop-lag"))
             if self._reload is not None:
                 helpers.append(group.create_task(self._reloader(), name="reload"))
+            if self.topology is not None:
+                helpers.append(group.create_task(self.topology.run(), name="topology"))
             notify = (
                 group.create_task(self.notifier.run(self._stopping), name="notifier")
                 if self.notifier is not None
@@ -431,6 +442,8 @@ class Daemon:
             self._start_loops(device)
         if self.remediator is not None:
             self.remediator.inventory = new
+        if self.topology is not None:
+            self.topology.reconfigure(new)
         if self.metrics is not None:
             self.metrics.set_devices({d.name: d.opd for d in new.devices.values()})
         logger.info(

@@ -259,6 +259,14 @@ class SopSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class TopologySettings:
+    """Re-discovery by the daemon: on or off, and how often (seconds)."""
+
+    enabled: bool = True
+    interval: float = 900.0
+
+
+@dataclass(frozen=True, slots=True)
 class LabSettings:
     """Addressing of the simulated network."""
 
@@ -281,6 +289,7 @@ class Inventory:
     max_concurrent_probes: int = 1000
     database: str = ""
     metrics_listen: str = "127.0.0.1:9464"  # "" = no metrics endpoint
+    topology: TopologySettings = TopologySettings()
     sop: SopSettings = SopSettings()
     notifications: NotifySettings = NotifySettings()
     remediation: RemediationSettings = RemediationSettings()

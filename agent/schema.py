@@ -293,6 +293,13 @@ class DaemonBlock(Strict):
     metrics_listen: Annotated[str, AfterValidator(_metrics_listen)] = "127.0.0.1:9464"
 
 
+class TopologyBlock(Strict):
+    """Re-discovery by the daemon (issue 11): neighbour tables walked every ``interval``."""
+
+    enabled: bool = True
+    interval: Duration = timedelta(minutes=15)
+
+
 class StandingBlock(Strict):
     """Disposisi tetap: the standing order under which agent tickets skip paper dispositions."""
 
@@ -400,6 +407,7 @@ class InventoryFile(Strict):
     detection: DetectionBlock = DetectionBlock()
     tickets: TicketsBlock = TicketsBlock()
     daemon: DaemonBlock = DaemonBlock()
+    topology: TopologyBlock = TopologyBlock()
     sop: SopSettingsBlock = SopSettingsBlock()
     calendar: CalendarBlock = CalendarBlock()
     notifications: NotificationsBlock = NotificationsBlock()

@@ -431,3 +431,46 @@ class TicketLink(Base):
         UniqueConstraint("ticket_id", "linked_id"),
         Index("ix_ticket_links_linked_id", "linked_id"),
     )
+
+
+class NetworkLink(Base):
+    """A cable between two inventory devices as the daemon's re-discovery remembers it (0007).
+
+    The table mirrors the daemon's link memory: replaced at its first discovery, then every
+    link seen keeps ``last_seen`` fresh; ``lost_at``/``fault_key`` mark a ``link_lost``
+    (the key of its ticket, so a restarted daemon can clear it when the cable is back).
+    """
+
+    __tablename__ = "network_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    a: Mapped[str] = mapped_column(String(64))
+    a_port: Mapped[str] = mapped_column(String(128))
+    b: Mapped[str] = mapped_column(String(64))
+    b_port: Mapped[str] = mapped_column(String(128))
+    protocols: Mapped[str] = mapped_column(String(64), server_default="")  # "cdp,lldp"
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+    lost_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    fault_key: Mapped[str | None] = mapped_column(String(255))
+
+    __table_args__ = (UniqueConstraint("a", "a_port", "b", "b_port"),)
+
+
+class UnknownNeighbourRow(Base):
+    """A neighbour an inventory device announced that the inventory does not know (0007)."""
+
+    __tablename__ = "network_neighbours"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seen_by: Mapped[str] = mapped_column(String(64))
+    port: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str] = mapped_column(String(255))
+    address: Mapped[str] = mapped_column(String(64))
+    remote_port: Mapped[str] = mapped_column(String(128), server_default="")
+    protocol: Mapped[str] = mapped_column(String(16))
+    platform: Mapped[str] = mapped_column(Text, server_default="")
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (UniqueConstraint("seen_by", "port", "name", "address"),)

@@ -7,7 +7,7 @@ refuses otherwise, see ``agent.labctl.refuse_lab_inventory_outside_lab``).
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from agent.topology import mibs
 from agent.topology.graph import Known
@@ -15,12 +15,22 @@ from agent.topology.model import DeviceScan
 from collectors.snmp import SnmpCollector
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Sequence
 
     from agent.inventory import Device, Inventory
+    from collectors.model import SnmpTarget
+    from collectors.snmp import TableColumns
 
 CORE_TAG = "core"
 MAX_IN_FLIGHT = 32
+
+
+class Walker(Protocol):
+    """What a scan needs from the SNMP collector (the daemon's, the CLI's, or a fake)."""
+
+    async def walk_columns(self, target: SnmpTarget, oids: Sequence[str]) -> TableColumns | str:
+        """Walk table columns of one device; a failure comes back as its reason."""
+        ...
 
 
 def known_devices(inventory: Inventory) -> dict[str, Known]:
@@ -31,7 +41,7 @@ def known_devices(inventory: Inventory) -> dict[str, Known]:
     }
 
 
-async def scan_device(collector: SnmpCollector, device: Device) -> DeviceScan:
+async def scan_device(collector: Walker, device: Device) -> DeviceScan:
     """Walk one device's ifName and neighbour columns; failures come back as data."""
     target = device.snmp_target()
     if target is None:

@@ -1,0 +1,202 @@
+"""The daemon's re-discovery (issue 11): neighbour tables walked slowly, ``link_lost`` ticketed.
+
+Every ``topology.interval`` (first after ``FIRST_DELAY_S`` or the interval if shorter, so
+the first ping round has set who answers) the daemon's SNMP collector walks every SNMP
+device's neighbour tables, each walk inside the daemon's probe semaphore and at most
+``MAX_WALKS`` at once. ``LinkWatch`` compares with what was seen: a lost link becomes a
+``FaultOpened`` and a restored one a ``FaultCleared`` on the ticket writer's queue, so
+they are written in order with the pollers' events and retried through a database outage
+like them. A new unknown neighbour is logged at INFO and recorded (``network_neighbours``);
+the remembered links are stored (``network_links``) for the map and ``sigap peta``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Final
+
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+
+from agent.detect import DeviceState, FaultCleared, FaultOpened
+from agent.topology.changes import LinkWatch
+from agent.topology.graph import discover
+from agent.topology.model import DeviceScan, Link
+from agent.topology.scan import known_devices, scan_device
+from ticketing.faults import FaultKind
+from ticketing.states import TicketState
+from ticketing.topology import NeighbourRecord, TopologyStore
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Set
+    from datetime import datetime
+
+    from agent.daemon import Daemon, TicketWriter
+    from agent.detect import Detector
+    from agent.inventory import Device, Inventory
+    from agent.topology.changes import LinkEvents
+    from agent.topology.model import Discovery
+    from agent.topology.scan import Walker
+
+logger = logging.getLogger(__name__)
+
+FIRST_DELAY_S: Final = 30.0
+MAX_WALKS: Final = 16  # neighbour walks at once, inside the daemon's probe semaphore
+
+
+def answering(detector: Detector) -> set[str]:
+    """Return the devices whose ping state is UP (SUSPECT is not proof of an answer)."""
+    return {name for name, state in detector.states().items() if state is DeviceState.UP}
+
+
+def _watch(inventory: Inventory) -> LinkWatch:
+    devices = inventory.devices.values()
+    return LinkWatch({d.name: d.parent for d in devices}, {d.name: d.opd for d in devices})
+
+
+def _shape(inventory: Inventory) -> dict[str, tuple[str, str | None, str]]:
+    """What a LinkWatch depends on: names, addresses (neighbour matching), parents, OPDs."""
+    return {d.name: (d.address, d.parent, d.opd) for d in inventory.devices.values()}
+
+
+class TopologyWatcher:
+    """Re-discovers the network for the daemon and feeds its ticket writer."""
+
+    def __init__(
+        self,
+        inventory: Inventory,
+        walker: Walker,
+        writer: TicketWriter,
+        *,
+        slots: asyncio.Semaphore,
+        answering: Callable[[], Set[str]],
+    ) -> None:
+        """Walk with ``walker`` inside ``slots``; events go to ``writer``'s queue."""
+        self.inventory = inventory
+        self.walker = walker
+        self.writer = writer
+        self.slots = slots
+        self.answering = answering
+        self.watch = _watch(inventory)
+        self._walks = asyncio.Semaphore(MAX_WALKS)
+
+    def reconfigure(self, inventory: Inventory) -> None:
+        """After SIGHUP: a new baseline when devices, addresses or parents changed.
+
+        Links still lost are carried over with their ticket's fault key, so those tickets
+        clear when the cable is back.
+        """
+        changed = _shape(inventory) != _shape(self.inventory)
+        self.inventory = inventory
+        if changed:
+            old, self.watch = self.watch, _watch(inventory)
+            self.watch.resume(old.still_lost())
+            logger.info("topology: inventory changed, the next discovery is a new baseline")
+
+    async def run(self) -> None:
+        """Discover every ``topology.interval`` until cancelled (a failed round is logged)."""
+        await self._resume()
+        delay = min(self.inventory.topology.interval, FIRST_DELAY_S)
+        while True:
+            await asyncio.sleep(delay)
+            delay = self.inventory.topology.interval
+            if not self.inventory.topology.enabled:
+                continue
+            try:
+                await self.round()
+            except (OperationalError, InterfaceError, DisconnectionError) as exc:
+                logger.warning("topology not stored, database unreachable (%s)", type(exc).__name__)
+            except Exception:  # a bug in one round must not stop the daemon
+                logger.exception("topology discovery failed; retrying next interval")
+
+    async def round(self) -> LinkEvents:
+        """Scan, compare, queue fault events, store links and unknown neighbours."""
+        inventory = self.inventory
+        devices = [d for d in inventory.devices.values() if d.snmp is not None]
+        scans = await asyncio.gather(*(self._scan(d) for d in devices))
+        found = discover(scans, known_devices(inventory))
+        events = self.watch.update(found, self.answering())
+        at = self.writer.now()
+        for fault in events.lost:
+            logger.warning("link lost while both ends answer: %s", fault.summary)
+            self.writer.queue.put_nowait(FaultOpened(fault, at))
+        for key in events.restored:
+            logger.info("link %s seen again (or an end is down)", key)
+            self.writer.queue.put_nowait(FaultCleared(key, at, "link seen again"))
+        for u in events.new_unknown:
+            logger.info(
+                "new unknown neighbour %s (%s) seen by %s port %s [%s]",
+                u.name, u.address or "-", u.seen_by, u.port, u.protocol,
+            )  # fmt: skip
+        logger.debug(
+            "topology: %d links, %d unknown neighbours, %d devices silent",
+            len(found.links), len(found.unknown), len(found.silent),
+        )  # fmt: skip
+        await self._store(found, at)
+        return events
+
+    async def _scan(self, device: Device) -> DeviceScan:
+        async with self._walks, self.slots:
+            try:
+                return await scan_device(self.walker, device)
+            except Exception as exc:  # one device's bug must not stop the round
+                logger.exception("neighbour walk of %s failed", device.name)
+                return DeviceScan(device.name, {}, (), error=f"{type(exc).__name__}: {exc}")
+
+    async def _store(self, found: Discovery, at: datetime) -> None:
+        topo = TopologyStore(self.writer.store)
+        links = {link.key: link.protocols for link in self.watch.links}
+        seen = [link.key for link in found.links]
+        lost = self.watch.lost
+        unknown = [
+            NeighbourRecord(
+                u.seen_by, u.port, u.name, u.address, u.remote_port, u.protocol, u.platform, at, at
+            )
+            for u in found.unknown
+        ]
+
+        def write() -> None:
+            topo.save_links(links, seen=seen, lost=lost, at=at)
+            topo.record_neighbours(unknown, at=at)
+
+        await self.writer.call(write)
+
+    async def _resume(self) -> None:
+        """Links lost with a still-open ticket (previous process) stay lost until seen."""
+        store = self.writer.store
+
+        def load() -> list[tuple[Link, str]]:
+            open_keys = {
+                t.fault_key
+                for t in store.active()
+                if t.kind == FaultKind.LINK_LOST.value and t.status is TicketState.OPEN
+            }
+            return [
+                (Link(r.a, r.a_port, r.b, r.b_port, r.protocols), r.fault_key)
+                for r in TopologyStore(store).links()
+                if r.fault_key is not None and r.fault_key in open_keys
+            ]
+
+        try:
+            lost = await self.writer.call(load)
+        except (OperationalError, InterfaceError, DisconnectionError):
+            logger.warning("topology: database unreachable, lost links not resumed")
+            return
+        if lost:
+            logger.info("topology: %d links still lost from before", len(lost))
+        self.watch.resume(lost)
+
+
+def for_daemon(walker: Walker) -> Callable[[Daemon], TopologyWatcher]:
+    """Return the factory ``Daemon(topology=...)`` calls once it exists."""
+
+    def build(daemon: Daemon) -> TopologyWatcher:
+        return TopologyWatcher(
+            daemon.inventory,
+            walker,
+            daemon.writer,
+            slots=daemon.probe_slots,
+            answering=lambda: answering(daemon.detector),
+        )
+
+    return build
