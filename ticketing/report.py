@@ -222,6 +222,26 @@ def _week_of(at: datetime, tz: ZoneInfo, labels: Sequence[str]) -> str:
     return labels[(at.astimezone(tz).day - 1) // WEEK_DAYS]
 
 
+@dataclass(frozen=True, slots=True)
+class CohortTicket:
+    """What the recap reads of one ticket of the month besides its steps and events."""
+
+    number: str
+    opened_at: datetime
+    source: str
+    opd: str
+    acknowledged_at: datetime | None  # see acknowledged_at()
+    resolved_at: datetime | None  # see resolved_at()
+
+
+def cohort_ticket(record: TicketRecord) -> CohortTicket:
+    """The recap's facts of one ticket record."""
+    t = record.ticket
+    return CohortTicket(
+        t.number, t.opened_at, t.source, t.opd, acknowledged_at(record), resolved_at(t)
+    )
+
+
 def monthly(
     records: Iterable[TicketRecord],
     program: Iterable[ProgramEntry],
@@ -237,13 +257,51 @@ def monthly(
         (r for r in records if start <= r.ticket.opened_at < end),
         key=lambda r: (r.ticket.opened_at, r.ticket.number),
     )
+    remediation = _counts(
+        e.kind.value
+        for r in cohort
+        for e in r.events
+        if e.kind.value.startswith(REMEDIATION_PREFIX)
+    )
+    return summarise(
+        [cohort_ticket(r) for r in cohort],
+        _compliance(cohort, as_of),
+        remediation,
+        program,
+        year=year,
+        month=month,
+        tz=tz,
+        as_of=as_of,
+        tickets=tuple(r.ticket for r in cohort),
+    )
+
+
+def summarise(
+    cohort: Sequence[CohortTicket],
+    compliance: tuple[StepCompliance, ...],
+    remediation: tuple[tuple[str, int], ...],
+    program: Iterable[ProgramEntry],
+    *,
+    year: int,
+    month: int,
+    tz: ZoneInfo,
+    as_of: datetime,
+    tickets: tuple[TicketView, ...] = (),
+) -> MonthlyReport:
+    """The recap from the month's tickets, step compliance and remediation counts.
+
+    ``monthly`` computes the inputs from full records; ``ticketing.board.month_report``
+    from SQL aggregates (the web page: no step rows per ticket). Both share this function,
+    so counts, weeks, MTTA and MTTR have one definition.
+    """
+    start, end = month_bounds(year, month, tz)
     labels = week_labels(year, month, tz)
     weeks = dict.fromkeys(labels, 0)
-    for r in cohort:
-        weeks[_week_of(r.ticket.opened_at, tz, labels)] += 1
+    for t in cohort:
+        weeks[_week_of(t.opened_at, tz, labels)] += 1
 
-    def since_open(r: TicketRecord, at: datetime | None) -> timedelta | None:
-        return at - r.ticket.opened_at if at is not None else None
+    def since_open(t: CohortTicket, at: datetime | None) -> timedelta | None:
+        return at - t.opened_at if at is not None else None
 
     return MonthlyReport(
         year=year,
@@ -252,21 +310,16 @@ def monthly(
         end=end,
         as_of=as_of,
         total=len(cohort),
-        by_source=_counts(r.ticket.source for r in cohort),
-        by_opd=_counts(r.ticket.opd or NO_OPD for r in cohort),
+        by_source=_counts(t.source for t in cohort),
+        by_opd=_counts(t.opd or NO_OPD for t in cohort),
         by_week=tuple(weeks.items()),
-        resolved=sum(1 for r in cohort if resolved_at(r.ticket) is not None),
-        mtta=durations(since_open(r, acknowledged_at(r)) for r in cohort),
-        mttr=durations(since_open(r, resolved_at(r.ticket)) for r in cohort),
-        compliance=_compliance(cohort, as_of),
-        remediation=_counts(
-            e.kind.value
-            for r in cohort
-            for e in r.events
-            if e.kind.value.startswith(REMEDIATION_PREFIX)
-        ),
+        resolved=sum(1 for t in cohort if t.resolved_at is not None),
+        mtta=durations(since_open(t, t.acknowledged_at) for t in cohort),
+        mttr=durations(since_open(t, t.resolved_at) for t in cohort),
+        compliance=compliance,
+        remediation=remediation,
         program=tuple(
             sorted((e for e in program if start <= e.created_at < end), key=lambda e: e.created_at)
         ),
-        tickets=tuple(r.ticket for r in cohort),
+        tickets=tickets,
     )

@@ -20,8 +20,9 @@ from ticketing.errors import TicketNotFoundError
 from ticketing.gauges import ticket_gauges
 from ticketing.program import export_csv, export_xlsx
 from ticketing.remediation import RemediationLog
-from ticketing.report import month_bounds, monthly, parse_month
+from ticketing.report import parse_month
 from ticketing.report_render import Chart, Table, monthly_doc
+from ticketing.report_sql import month_report
 from ticketing.states import TicketState
 
 if TYPE_CHECKING:
@@ -207,9 +208,11 @@ async def report_page(request: Request) -> Response:
         year, month = parse_month(raw)
     except ValueError as exc:
         raise HTTPException(400, str(exc)) from exc
-    start, end = month_bounds(year, month, board.tz)
-    records = queries.month_records(board.store, board.svc.sops, start, end)
-    report = monthly(records, board.svc.program(), year=year, month=month, tz=board.tz, as_of=now)
+    # aggregates computed by the database: < 30 ms for a month of 10,000 tickets (RESULTS.md)
+    report = month_report(
+        board.store, board.svc.sops, board.svc.program(),
+        year=year, month=month, tz=board.tz, as_of=now,
+    )  # fmt: skip
     doc = monthly_doc(report, tz=board.tz, office=board.inventory.office_name)
     blocks = [_block(b) for b in doc.blocks]
     context = {"doc": doc, "blocks": blocks, "bulan": report.label}

@@ -24,7 +24,7 @@ from tests.bench.results import replace_section
 from tests.webboard import csrf_of, served_board
 from ticketing.accounts import AccountStore
 from ticketing.models import Ticket, TicketDevice, TicketEvent, TicketStep
-from ticketing.sop import bundled
+from ticketing.sop import SopRegistry, bundled
 from ticketing.states import EventKind, TicketState
 from ticketing.store import TicketStore
 
@@ -39,14 +39,16 @@ USER, PASSWORD = "Muhammad Syamsul Hadi", "bench-password-2026"
 KINDS = ("device_down", "interface_down", "link_saturated", "snmp_unreachable", "flapping")
 
 
-def _ticket(i: int, devices: list, rng: random.Random) -> tuple[dict, list, list, list]:
+def _ticket(
+    i: int, devices: list, rng: random.Random, sops: SopRegistry
+) -> tuple[dict, list, list, list]:
     device = rng.choice(devices)
     opened = NOW - timedelta(minutes=rng.randint(60, 365 * 24 * 60))
     is_open = i > TICKETS - OPEN
     if is_open:
         opened = NOW - timedelta(hours=rng.randint(1, 72))
     complaint = i % 5 == 0
-    sop = bundled().get("gangguan-internet" if complaint else "pemeliharaan")
+    sop = sops.get("gangguan-internet" if complaint else "pemeliharaan")
     kind = "pengaduan" if complaint else KINDS[i % len(KINDS)]
     resolved = None if is_open else opened + timedelta(minutes=rng.randint(5, 600))
     active = rng.randint(2, len(sop.steps)) if is_open else None
@@ -100,9 +102,10 @@ def seed(url: str) -> None:
     inventory = load_inventory(INVENTORY)
     devices = list(inventory.devices.values())
     rng = random.Random(10)
+    sops = bundled()  # parsed once: per ticket it was most of the seeding time
     tickets, steps, events, links = [], [], [], []
     for i in range(1, TICKETS + 1):
-        t, s, e, li = _ticket(i, devices, rng)
+        t, s, e, li = _ticket(i, devices, rng, sops)
         tickets.append(t)
         steps += s
         events += e

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import csv
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -15,6 +15,7 @@ import pytest
 
 from ticketing.calendar import OfficeCalendar
 from ticketing.faults import Fault, FaultKind
+from ticketing.models import TicketEvent
 from ticketing.report import TicketRecord, monthly, parse_month, week_labels
 from ticketing.report_render import (
     bar_chart_svg,
@@ -25,7 +26,9 @@ from ticketing.report_render import (
     ticket_doc,
     write_monthly,
 )
+from ticketing.report_sql import month_report
 from ticketing.service import ProgramDraft, TicketService
+from ticketing.states import EventKind
 from ticketing.store import TicketStore
 from ticketing.workflow import Complexity, Priority, StandingDisposition, WorkflowConfig
 
@@ -65,6 +68,12 @@ class Clock:
 def built(tmp_path):
     """Five complaints/faults around November 2026; numbers computed by hand in the tests."""
     store = TicketStore(TicketStore.sqlite_url(tmp_path / "r.db"), hold_down=timedelta(minutes=30))
+    yield build(store)
+    store.close()
+
+
+def build(store: TicketStore) -> dict:
+    """The fixture's tickets in ``store``."""
     store.migrate()
     clock = Clock()
     config = WorkflowConfig(standing=StandingDisposition("Lalu Kadis", "800/1/DKI/2026"))
@@ -117,9 +126,8 @@ def built(tmp_path):
     records = [
         TicketRecord(t, svc.steps(t.number), store.events(t.number)) for t in store.list(limit=100)
     ]
-    yield {"records": records, "program": svc.program(), "numbers": (a, b, c, e), "svc": svc,
-           "store": store}  # fmt: skip
-    store.close()
+    return {"records": records, "program": svc.program(), "numbers": (a, b, c, e), "svc": svc,
+            "store": store}  # fmt: skip
 
 
 def november(built):
@@ -173,6 +181,44 @@ def test_program_and_remediation(built):
     assert [e.ticket for e in report.program] == [built["numbers"][0].number]
     assert report.program_cost == 7_500_000
     assert report.remediation == ()
+
+
+@pytest.mark.parametrize(
+    "backend",
+    ["sqlite", pytest.param("postgresql", marks=[pytest.mark.postgres, pytest.mark.integration])],
+)
+@pytest.mark.parametrize("as_of", [local(2026, 11, 9, 10, 10), local(2026, 11, 30, 12, 0)])
+def test_sql_aggregates_give_the_same_report(backend, as_of, tmp_path, request):
+    """The web page's month_report (GROUP BY in the database) equals monthly() on records."""
+    url = (
+        TicketStore.sqlite_url(tmp_path / "r.db")
+        if backend == "sqlite"
+        else request.getfixturevalue("pg_url")
+    )
+    store = TicketStore(url, hold_down=timedelta(minutes=30))
+    try:
+        data = build(store)
+        sops = data["svc"].sops
+        c = data["numbers"][2]  # the agent fault: one remediation outcome on its log
+        with store.transaction() as session:
+            event = TicketEvent(ticket_id=c.id, at=local(2026, 11, 17, 8, 1), actor="sistem",
+                                kind=EventKind.REMEDIATION, detail="aktifkan-port")  # fmt: skip
+            session.add(event)
+        svc = data["svc"]
+        records = [TicketRecord(t, svc.steps(t.number), store.events(t.number))
+                   for t in store.list(limit=100)]  # fmt: skip
+        for year, month in ((2026, 11), (2026, 12), (2026, 10)):
+            expected = monthly(records, data["program"], year=year, month=month, tz=WITA,
+                               as_of=as_of)  # fmt: skip
+            got = month_report(store, sops, data["program"], year=year, month=month, tz=WITA,
+                               as_of=as_of)  # fmt: skip
+            assert got == replace(expected, tickets=()), (year, month)
+        november = month_report(store, sops, data["program"], year=2026, month=11, tz=WITA,
+                                as_of=as_of)  # fmt: skip
+        assert (november.total, november.remediation) == (4, (("remediation", 1),))
+        assert got.total == 0  # October
+    finally:
+        store.close()
 
 
 def test_running_step_not_yet_due_is_berjalan(built):
