@@ -66,7 +66,11 @@ defaults:
     "{evil}": {{required_up: true}}
 hosts:
   core: {{address: 10.63.0.1, remediation: {{enabled: false}}}}
-  ros: {{address: 10.63.1.1, parent: core}}
+  ros:
+    address: 10.63.1.1
+    parent: core
+    remediation: {{playbooks: [aktifkan-port, pulihkan-wan]}}
+    interfaces: {{ether3: {{uplink: true, description: WAN ISP}}}}
   ios: {{address: 10.63.1.2, parent: core, platform: cisco_ios, role: switch}}
   lin: {{address: 10.63.1.3, parent: core, platform: linux, role: server}}
   ros-bad: {{address: 10.63.1.4, parent: core{bad}}}
@@ -314,11 +318,11 @@ def test_technician_cli_dry_run_then_maintenance_refusal(
     assert not admin_up(lab, "ros", "ether2")
     maint = tmp_path / "maint.yaml"
     text = inv.read_text().replace(
-        "ros: {address: 10.63.1.1, parent: core}",
-        "ros: {address: 10.63.1.1, parent: core, maintenance: "
-        "[{name: ganti-switch, weekly: {days: [mon, tue, wed, thu, fri, sat, sun], "
-        'start: "00:00", end: "23:59"}}]}',
+        "    parent: core\n    remediation:",
+        "    parent: core\n    maintenance: [{name: ganti-switch, weekly: {days: [mon, tue, wed, "
+        'thu, fri, sat, sun], start: "00:00", end: "23:59"}}]\n    remediation:',
     )
+    assert text != inv.read_text()
     maint.write_text(text)
     for name in SECRETS:
         (tmp_path / name).write_text((inv.parent / name).read_text())
@@ -332,3 +336,19 @@ def test_technician_cli_dry_run_then_maintenance_refusal(
     runs = RemediationLog(store).runs(number)
     assert [r.status for r in runs] == [RunStatus.DRY_RUN, RunStatus.REFUSED, RunStatus.SUCCEEDED]
     assert {r.actor for r in runs} == {"Teknisi Uji"}
+
+
+def test_wan_bounce_that_cannot_fix_a_pulled_cable_goes_to_the_technician(
+    lab: Lab, agent: Agent, store: TicketStore
+) -> None:
+    lab.unplug("ros", "ether3")  # the WAN port (marked uplink): oper down, admin up
+    key = "ros/interface_down/ether3"
+    ticket = wait_for("bounce failed", partial(_failed, store, key), 60)
+    [run] = RemediationLog(store).runs(ticket.number)
+    assert run.playbook == "pulihkan-wan"
+    sent = [e["command"] for e in run.transcript if e["step"] == "command"]
+    assert sent == ["/interface disable ether3", "/interface enable ether3"]
+    assert "belum menunjukkan perbaikan" in run.reason
+    assert ticket.assignee == "Teknisi Uji"
+    assert admin_up(lab, "ros", "ether3")  # the bounce left the port enabled
+    assert agent.stop() == 0
