@@ -33,6 +33,13 @@ def intake(
     notify: Annotated[
         bool, typer.Option("--notify/--no-notify", help="Also deliver the outbox (balasan).")
     ] = True,
+    webhook: Annotated[
+        bool,
+        typer.Option(
+            "--webhook/--no-webhook",
+            help="Serve the WhatsApp webhook here (--no-webhook: `sigap web` serves it).",
+        ),
+    ] = True,
 ) -> None:
     """Jalankan penerimaan pengaduan (IMAP, webhook WhatsApp di 127.0.0.1)."""
     from agent.cli import _store  # noqa: PLC0415 - agent.cli imports this module
@@ -49,7 +56,7 @@ def intake(
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        await run_intake(inventory, store, _utc_now, stop, notify=notify)
+        await run_intake(inventory, store, _utc_now, stop, notify=notify, webhook=webhook)
 
     try:
         asyncio.run(main())

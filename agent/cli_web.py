@@ -99,6 +99,13 @@ def serve(  # keyword-only: typer passes options by name
     secure_cookie: Annotated[
         bool, typer.Option("--cookie-secure", help="Secure cookie flag (behind TLS).")
     ] = False,
+    webhook: Annotated[
+        bool,
+        typer.Option(
+            "--webhook/--no-webhook",
+            help="Serve intake.whatsapp's webhook too (then: sigap intake --no-webhook).",
+        ),
+    ] = True,
     inventory_path: InventoryOpt = Path("inventory.yaml"),
     db: DbOpt = None,
 ) -> None:
@@ -126,7 +133,10 @@ def serve(  # keyword-only: typer passes options by name
         _db_url(inventory.database, db),
         secret_key=read_secret(secret_file),
         auth=auth,
+        webhook=webhook,
     )
+    if webhook and inventory.intake is not None and inventory.intake.whatsapp is not None:
+        logger.info("WhatsApp webhook served at %s", inventory.intake.whatsapp.path)
     if address.wildcard:
         logger.warning("web board listening on every interface (%s)", address)
     uvicorn.run(app, host=address.host, port=address.port, log_level="info", proxy_headers=False)

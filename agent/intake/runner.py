@@ -1,7 +1,8 @@
 """``sigap intake``: the IMAP watcher, the WhatsApp webhook (if configured) and the notifier.
 
 Wiring for the daemon: ``build_handler`` gives the handler; run ``ImapWatcher.run_blocking``
-in a thread and mount ``agent.intake.whatsapp.routes(...)`` in the web board (see README).
+in a thread. ``sigap web`` mounts ``webhook_routes(...)`` next to the board (one public HTTPS
+endpoint); then ``sigap intake --no-webhook`` runs only the mailbox and the notifier.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from ticketing.intake import IntakeLedger
 if TYPE_CHECKING:
     from collections.abc import Callable
     from datetime import datetime
+
+    from starlette.routing import Route
 
     from agent.intake.settings import IntakeSettings
     from agent.inventory import Inventory
@@ -47,6 +50,20 @@ def build_handler(
     return IntakeHandler(ledger, Directory(inventory, domains), limits)
 
 
+def webhook_routes(
+    inventory: Inventory, store: TicketStore, now: Callable[[], datetime]
+) -> list[Route]:
+    """The WhatsApp webhook's routes over ``store``; none when intake.whatsapp is not set.
+
+    ``sigap web`` mounts them next to the board, so that one public HTTPS endpoint behind
+    the TLS proxy serves both (``sigap intake --no-webhook`` then leaves them to it).
+    """
+    settings = inventory.intake
+    if settings is None or settings.whatsapp is None:
+        return []
+    return routes(settings.whatsapp, build_handler(inventory, store, now))
+
+
 def watcher(settings: IntakeSettings, handler: IntakeHandler, stop: threading.Event) -> ImapWatcher:
     """The mailbox watcher (settings.imap must be set)."""
     assert settings.imap is not None  # noqa: S101 - callers check
@@ -62,11 +79,17 @@ async def run_intake(
     stop: asyncio.Event,
     *,
     notify: bool = True,
+    webhook: bool = True,
 ) -> None:
-    """Run every configured intake channel until ``stop`` is set."""
+    """Run every configured intake channel until ``stop`` is set.
+
+    ``webhook=False``: the WhatsApp webhook is left to ``sigap web`` (it mounts the same
+    routes), so that only one of them listens.
+    """
     settings = inventory.intake
-    if settings is None or (settings.imap is None and settings.whatsapp is None):
-        logger.warning("intake: nothing configured (no intake.imap, no intake.whatsapp)")
+    serve_wa = webhook and settings is not None and settings.whatsapp is not None
+    if settings is None or (settings.imap is None and not serve_wa):
+        logger.warning("intake: nothing to run (no intake.imap; WhatsApp absent or left to web)")
         return
     handler = build_handler(inventory, store, now)
     halt = threading.Event()
@@ -74,7 +97,7 @@ async def run_intake(
         if settings.imap is not None:
             mailbox = watcher(settings, handler, halt)
             group.create_task(asyncio.to_thread(mailbox.run_blocking), name="intake:imap")
-        if settings.whatsapp is not None:
+        if serve_wa:
             group.create_task(_serve_webhook(settings, handler, stop), name="intake:whatsapp")
         if notify:
             from agent.notify.wiring import notifier_for  # noqa: PLC0415

@@ -13,8 +13,9 @@ A page handler gets the board with ``board_of(request)``, the person with
 ``board.user(request)`` (None: not signed in) or ``board.require(request)`` (redirects to
 the login page), and renders with ``board.render(request, "peta.html", {...})`` so that it
 shares the layout (``{% extends "base.html" %}``), the menu and the CSRF token. Routes
-that are not for people (a WhatsApp webhook) are plain Starlette routes: no session, no CSRF,
-their own authentication.
+that are not for people are plain Starlette routes: no session, no CSRF, their own
+authentication. The WhatsApp webhook is one: when ``intake.whatsapp`` is configured,
+``create_app`` mounts it (``webhook=True``) and its ``X-Hub-Signature-256`` authenticates.
 """
 
 from __future__ import annotations
@@ -173,11 +174,13 @@ def create_app(
     nav: Sequence[tuple[str, str]] = (),
     template_dirs: Sequence[Path] = (),
     migrate: bool = True,
+    webhook: bool = True,
 ) -> Starlette:
     """The board's ASGI app over the database at ``store_url``.
 
     ``secret_key`` signs the session cookies (None: a random one, so sessions end with the
     process). ``routes`` are mounted before the board's own; ``nav`` adds menu entries.
+    ``webhook``: also serve the WhatsApp webhook of ``intake.whatsapp`` (if configured).
     """
     from agent.web import actions, pages  # noqa: PLC0415 - they import this module
 
@@ -205,6 +208,10 @@ def create_app(
             https_only=settings.https_only,
         )
     ]
+    if webhook:
+        from agent.intake.runner import webhook_routes  # noqa: PLC0415 - intake is optional
+
+        routes = [*webhook_routes(inventory, store, now), *routes]
     app = Starlette(
         routes=[
             *routes,
