@@ -18,6 +18,7 @@ from agent.topology.graph import discover
 from agent.topology.mapdata import MapDevice, map_json
 from agent.topology.maphtml import render_map_html
 from agent.topology.model import Discovery, Link
+from ticketing.topology import TopologyStore
 
 if TYPE_CHECKING:
     from agent.inventory import Inventory
@@ -132,7 +133,10 @@ def peta_cmd(
         str | None, typer.Option("--db", envvar="SIGAP_DB_URL", help="Database URL.")
     ] = None,
     links: Annotated[
-        Path | None, typer.Option("--links", help="Links from `sigap discover --json`.")
+        Path | None,
+        typer.Option(
+            "--links", help="Links from `sigap discover --json` (default: the daemon's, stored)."
+        ),
     ] = None,
     live: Annotated[
         bool, typer.Option("--discover", help="Discover the links now (SNMP).")
@@ -148,10 +152,15 @@ def peta_cmd(
     with _store(inventory, db) as store:
         store.migrate()
         tickets = store.active()
+        stored = TopologyStore(store).links()  # what the daemon's re-discovery remembers
+    lost = {r.key for r in stored if r.lost_at is not None} if found is None else set()
+    if found is None and stored:
+        found = tuple(Link(r.a, r.a_port, r.b, r.b_port, r.protocols) for r in stored)
     data = map_json(
         _map_devices(inventory),
         tickets,
         links=None if found is None else list(found),
+        lost=lost,
         title=f"Peta jaringan {inventory.office_short or inventory.office_name}".strip(),
         at=datetime.now(UTC).astimezone(inventory.tz),
     )

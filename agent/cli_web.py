@@ -114,6 +114,7 @@ def serve(  # keyword-only: typer passes options by name
         return
     import uvicorn  # noqa: PLC0415 - only when serving
 
+    from agent.topology.web import board_options  # noqa: PLC0415
     from agent.web.app import create_app  # noqa: PLC0415
     from agent.web.auth import AuthSettings  # noqa: PLC0415
 
@@ -133,6 +134,7 @@ def serve(  # keyword-only: typer passes options by name
         _db_url(inventory.database, db),
         secret_key=read_secret(secret_file),
         auth=auth,
+        **board_options(),  # the map (issue 11)
         webhook=webhook,
     )
     if webhook and inventory.intake is not None and inventory.intake.whatsapp is not None:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Final
 from ticketing.states import TicketState
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping, Sequence
+    from collections.abc import Collection, Iterable, Mapping, Sequence
     from datetime import datetime
 
     from agent.topology.model import Link
@@ -102,7 +102,10 @@ def layout(devices: Sequence[MapDevice]) -> dict[str, tuple[int, int, int]]:
 
 
 def _links(
-    devices: Sequence[MapDevice], links: Sequence[Link] | None, state: Mapping[str, str]
+    devices: Sequence[MapDevice],
+    links: Sequence[Link] | None,
+    state: Mapping[str, str],
+    lost: Collection[tuple[str, str, str, str]],
 ) -> list[dict[str, Any]]:
     names = {d.name for d in devices}
     rows: list[dict[str, Any]]
@@ -116,7 +119,8 @@ def _links(
         rows = [{**link.to_json(), "source": "discovery"} for link in links]
     for row in rows:
         bad = {state.get(row["a"], "up"), state.get(row["b"], "up")} & {"down", "unreachable"}
-        row["state"] = "down" if bad else "up"
+        key = (row["a"], row["a_port"], row["b"], row["b_port"])
+        row["state"] = "down" if bad else "lost" if key in lost else "up"
     return rows
 
 
@@ -125,10 +129,15 @@ def map_json(
     tickets: Iterable[TicketView],
     *,
     links: Sequence[Link] | None = None,
+    lost: Collection[tuple[str, str, str, str]] = (),
     title: str = "",
     at: datetime | None = None,
 ) -> dict[str, Any]:
-    """Return the map document: nodes (state, badges, position), links, OPD groups."""
+    """Return the map document: nodes (state, badges, position), links, OPD groups.
+
+    ``links`` None draws the inventory's parent edges; ``lost`` are keys of links the
+    daemon reports lost (state ``lost`` unless an end is down).
+    """
     state, badges = device_states([d.name for d in devices], tickets)
     pos = layout(devices)
     nodes = [
@@ -158,6 +167,6 @@ def map_json(
         "height": max((y for _x, y, _d in pos.values()), default=0) + MARGIN + 40,
         "counts": counts,
         "nodes": nodes,
-        "links": _links(devices, links, state),
+        "links": _links(devices, links, state, lost),
         "groups": [{"opd": k, "devices": v} for k, v in groups.items()],
     }

@@ -81,6 +81,48 @@ def _groups(data: Mapping[str, Any]) -> str:
     return "".join(parts)
 
 
+def summary_html(data: Mapping[str, Any]) -> str:
+    """Return the counts per state and the time of the data (ids the script updates)."""
+    counts = data["counts"]
+    parts = "".join(
+        f'<span>{escape(label)}: <b id="count-{s}">{counts.get(s, 0)}</b></span>'
+        for s, label in STATE_LABEL.items()
+    )
+    stamp = escape(str(data.get("generated_at") or "-").replace("T", " ")[:19])
+    return f'{parts}<span>diperbarui <b id="generated">{stamp}</b></span>'
+
+
+def map_fragment(data: Mapping[str, Any]) -> str:
+    """Return the map without page or script: SVG, zoom buttons, legend, panel, OPD groups.
+
+    The data rides along as a JSON script element (not executed; CSP-safe) for ``map.js``.
+    """
+    embedded = json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")
+    legend = "".join(
+        f'<span class="st-{s}">{escape(label)}</span>' for s, label in STATE_LABEL.items()
+    )
+    return (
+        f'<div id="wrap">{_svg(data)}<div class="zoom"><button id="zin" aria-label="perbesar">+'
+        '</button><button id="zout" aria-label="perkecil">&#8722;</button>'
+        '<button id="zhome" aria-label="seluruh peta">&#8962;</button></div></div>'
+        f'<div class="legend">{legend}<span class="lost">link hilang</span></div>'
+        '<div id="panel">Ketuk perangkat untuk melihat tiketnya.</div>'
+        f"<section>{_groups(data)}</section>"
+        f'<script type="application/json" id="sigap-map-data">{embedded}</script>'
+    )
+
+
+def map_script() -> str:
+    """Return ``map.js`` with its labels filled in (inline in a file, a URL on the board)."""
+    script = (STATIC / "map.js").read_text()
+    return script.replace("%LABELS%", json.dumps(STATE_LABEL, ensure_ascii=False))
+
+
+def map_css() -> str:
+    """Return the map's style sheet (no page-wide rules: the board has its own layout)."""
+    return (STATIC / "map.css").read_text()
+
+
 def render_map_html(
     data: Mapping[str, Any], *, live_url: str | None = None, device_url: str | None = None
 ) -> str:
@@ -88,37 +130,18 @@ def render_map_html(
 
     Args:
         data: the map document.
-        live_url: URL of the map JSON to poll every 10 s (web board); none in a file export.
-        device_url: link of a device page, ``{name}`` replaced (web board click-through).
+        live_url: URL of the map JSON to poll every 10 s; none in a file export.
+        device_url: link of a device page, ``{name}`` replaced.
     """
-    embedded = json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")
-    counts = data["counts"]
-    summary = "".join(
-        f'<span>{escape(label)}: <b id="count-{s}">{counts.get(s, 0)}</b></span>'
-        for s, label in STATE_LABEL.items()
-    )
-    legend = "".join(
-        f'<span class="st-{s}">{escape(label)}</span>' for s, label in STATE_LABEL.items()
-    )
     title = escape(data.get("title") or "Peta jaringan")
-    css = (STATIC / "map.css").read_text()
-    script = (STATIC / "map.js").read_text()
-    script = script.replace("%LABELS%", json.dumps(STATE_LABEL, ensure_ascii=False))
+    css = (STATIC / "page.css").read_text() + map_css()
     body_attrs = f' data-live="{escape(live_url)}"' if live_url else ""
     body_attrs += f' data-device-url="{escape(device_url)}"' if device_url else ""
     return (
         '<!doctype html>\n<html lang="id"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{title}</title><style>{css}</style></head>"
-        f'<body{body_attrs}><header><h1>{title}</h1><div class="sum">{summary}'
-        f'<span>diperbarui <b id="generated">{escape(str(data.get("generated_at") or "-"))}'
-        "</b></span></div></header>"
-        f'<div id="wrap">{_svg(data)}<div class="zoom"><button id="zin" aria-label="perbesar">+'
-        '</button><button id="zout" aria-label="perkecil">&#8722;</button>'
-        '<button id="zhome" aria-label="seluruh peta">&#8962;</button></div></div>'
-        f'<div class="legend">{legend}</div>'
-        '<div id="panel">Ketuk perangkat untuk melihat tiketnya.</div>'
-        f"<section>{_groups(data)}</section>"
-        f'<script type="application/json" id="sigap-map-data">{embedded}</script>'
-        f"<script>{script}</script></body></html>\n"
+        f'<body{body_attrs}><header><h1>{title}</h1><div class="sum">{summary_html(data)}'
+        "</div></header>"
+        f"{map_fragment(data)}<script>{map_script()}</script></body></html>\n"
     )
