@@ -10,6 +10,7 @@ that moved on, 400 bad input.
 from __future__ import annotations
 
 import logging
+import math
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import quote
 
@@ -20,6 +21,7 @@ from starlette.routing import Route
 from agent.web.app import board_of
 from agent.web.auth import check_csrf, find_person, sign_in, sign_out, verify
 from agent.web.forms import may_report
+from agent.web.throttle import client_address
 from ticketing.errors import (
     ConcurrentUpdateError,
     InvalidRoleError,
@@ -217,17 +219,32 @@ async def report(request: Request) -> Response:
 
 
 async def login(request: Request) -> Response:
-    """Check name and password; start a session."""
+    """Check name and password (unless too many failed lately: 429); start a session."""
     board = board_of(request)
     form = await request.form()
     check_csrf(request, form.get("csrf"))
-    person = find_person(board.inventory, _text(form, "nama"))
+    name = _text(form, "nama")
+    address = client_address(request, board.auth.trusted_proxies)
+    wait = board.throttle.retry_after(name, address)
+    if wait:  # the password is not even checked: a guess during the lockout tells nothing
+        logger.warning("web: login for %r from %s refused for %d s", name[:64], address, wait)
+        error = (
+            "Terlalu banyak percobaan masuk yang gagal. "
+            f"Coba lagi dalam {math.ceil(wait / 60)} menit."
+        )
+        context = {"lanjut": _text(form, "lanjut") or "/", "error": error}
+        reply = board.render(request, "login.html", context, status=429)
+        reply.headers["Retry-After"] = str(wait)
+        return reply
+    person = find_person(board.inventory, name)
     password = form.get("sandi", "")
     if not isinstance(password, str) or not verify(board.accounts, person, password):
-        logger.warning("web: failed login for %r", _text(form, "nama")[:64])
+        board.throttle.failed(name, address)
+        logger.warning("web: failed login for %r from %s", name[:64], address)
         context = {"lanjut": _text(form, "lanjut") or "/", "error": "Nama atau kata sandi salah."}
         return board.render(request, "login.html", context, status=401)
     assert person is not None  # noqa: S101 - verify() is False for unknown people
+    board.throttle.succeeded(name)
     sign_in(request, person)
     target = _text(form, "lanjut")
     # only paths of this site: no open redirect to another host

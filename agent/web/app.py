@@ -39,6 +39,7 @@ from starlette.staticfiles import StaticFiles
 from agent.render import EVENT_LABEL, KIND_LABEL, STATUS_LABEL, local_suffix
 from agent.sopctl import ticket_service
 from agent.web.auth import AuthSettings, User, csrf_token, current_user
+from agent.web.throttle import LoginThrottle
 from ticketing.accounts import AccountStore
 from ticketing.people import ROLE_TITLES, Role
 from ticketing.report_render import duration_text, rupiah
@@ -81,6 +82,7 @@ class Board:
     now: Callable[[], datetime]
     auth: AuthSettings
     nav: tuple[tuple[str, str], ...] = field(default=NAV)
+    throttle: LoginThrottle = field(default_factory=LoginThrottle)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -182,7 +184,7 @@ def create_app(
     process). ``routes`` are mounted before the board's own; ``nav`` adds menu entries.
     ``webhook``: also serve the WhatsApp webhook of ``intake.whatsapp`` (if configured).
     """
-    from agent.web import actions, pages  # noqa: PLC0415 - they import this module
+    from agent.web import actions, pages, program  # noqa: PLC0415 - they import this module
 
     store = open_store(inventory, store_url)
     if migrate:
@@ -197,6 +199,7 @@ def create_app(
         now=now,
         auth=settings,
         nav=(*NAV, *nav),
+        throttle=LoginThrottle(settings.login_limits),
     )
     middleware = [
         Middleware(
@@ -217,6 +220,7 @@ def create_app(
             *routes,
             *pages.ROUTES,
             *actions.ROUTES,
+            *program.ROUTES,
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ],
         middleware=middleware,

@@ -23,6 +23,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from starlette.exceptions import HTTPException
 
+from agent.web.throttle import Limits
 from ticketing.people import Role
 
 if TYPE_CHECKING:
@@ -48,6 +49,7 @@ class AuthSettings:
     proxy_header: str = ""  # e.g. "X-Remote-User"; empty: logins only
     trusted_proxies: frozenset[str] = field(default_factory=lambda: frozenset({"127.0.0.1"}))
     https_only: bool = False  # set the cookie's Secure flag (behind the TLS proxy)
+    login_limits: Limits = field(default_factory=Limits)  # failed logins (agent.web.throttle)
 
 
 @dataclass(frozen=True, slots=True)

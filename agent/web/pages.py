@@ -15,9 +15,11 @@ from starlette.routing import Route
 
 from agent.web.app import board_of
 from agent.web.forms import forms_for, may_report
+from agent.web.program import may_plan, next_status
 from ticketing import board as queries
 from ticketing.errors import TicketNotFoundError
 from ticketing.gauges import ticket_gauges
+from ticketing.models import ProgramStatus
 from ticketing.program import export_csv, export_xlsx
 from ticketing.remediation import RemediationLog
 from ticketing.report import parse_month
@@ -170,7 +172,15 @@ async def program_page(request: Request) -> Response:
     year = _year(request, board)
     entries = [e for e in board.svc.program(year=year) if user.sees(e.opd)]
     total = sum(e.estimated_cost for e in entries)
-    context = {"entries": entries, "year": year, "total": total}
+    context = {
+        "entries": entries,
+        "year": year,
+        "total": total,
+        "planner": may_plan(user),
+        "statuses": list(ProgramStatus),
+        "next_status": next_status,
+        "flash": request.session.pop("flash", None),
+    }
     return board.render(request, "program.html", context)
 
 

@@ -1,0 +1,111 @@
+"""A limit on failed logins, per account and per client address (in memory).
+
+Five failures for one name within five minutes lock that name for the rest of the five
+minutes; twenty failures from one address lock the address the same way (higher, because an
+office behind one NAT shares it, and a password sprayer tries many names from one place).
+While locked, the login form answers 429 without checking the password at all, so a guess
+made during the lockout tells nothing. A successful login clears its name's failures.
+
+In memory on purpose: ``sigap web`` is one process, a restart clears the counts (an attacker
+cannot restart it), and the database stays free of per-request writes. Keys are bounded
+(``MAX_KEYS``; the stalest are dropped) so that random names cannot grow it without end.
+
+Behind the TLS proxy every peer is 127.0.0.1: the address is then the last
+``X-Forwarded-For`` entry, the one the trusted proxy itself appended (a client can put
+anything before it, not after it).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Collection
+
+    from starlette.requests import Request
+
+MAX_KEYS: Final = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """How many failures lock what, for how long (seconds)."""
+
+    per_account: int = 5
+    per_address: int = 20
+    window: float = 300.0
+
+
+class LoginThrottle:
+    """Failed-login counters per ``name:`` and ``addr:`` key over a sliding window."""
+
+    def __init__(
+        self, limits: Limits | None = None, *, now: Callable[[], float] | None = None
+    ) -> None:
+        """Count with ``limits``; ``now`` is a monotonic clock in seconds (tests pass their own)."""
+        self.limits = limits or Limits()
+        self.now = now or time.monotonic
+        self._lock = threading.Lock()
+        self._failures: dict[str, deque[float]] = {}
+
+    @staticmethod
+    def _keys(name: str, address: str) -> tuple[str, str]:
+        return "name:" + name.strip().casefold()[:64], "addr:" + address
+
+    def retry_after(self, name: str, address: str) -> int:
+        """Seconds until a login for ``name`` from ``address`` may be tried; 0: now."""
+        account, addr = self._keys(name, address)
+        with self._lock:
+            now = self.now()
+            waits = (
+                self._wait(account, self.limits.per_account, now),
+                self._wait(addr, self.limits.per_address, now),
+            )
+        return max(waits)
+
+    def _wait(self, key: str, limit: int, now: float) -> int:
+        times = self._recent(key, now)
+        if len(times) < limit:
+            return 0
+        # locked until the failure that made it reach the limit leaves the window
+        return max(1, math.ceil(times[-limit] + self.limits.window - now))
+
+    def _recent(self, key: str, now: float) -> deque[float]:
+        times = self._failures.get(key, deque())
+        while times and times[0] <= now - self.limits.window:
+            times.popleft()
+        if not times:
+            self._failures.pop(key, None)
+        return times
+
+    def failed(self, name: str, address: str) -> None:
+        """Count a failed login for both keys."""
+        with self._lock:
+            now = self.now()
+            for key in self._keys(name, address):
+                self._recent(key, now)
+                keep = max(self.limits.per_account, self.limits.per_address)
+                self._failures.setdefault(key, deque(maxlen=keep)).append(now)
+            while len(self._failures) > MAX_KEYS:
+                stalest = min(self._failures, key=lambda k: self._failures[k][-1])
+                del self._failures[stalest]
+
+    def succeeded(self, name: str) -> None:
+        """Forget the name's failures (the address keeps its count)."""
+        with self._lock:
+            self._failures.pop(self._keys(name, "")[0], None)
+
+
+def client_address(request: Request, trusted_proxies: Collection[str]) -> str:
+    """The client's address: the peer, or from a trusted proxy its last X-Forwarded-For."""
+    peer = request.client.host if request.client else ""
+    if peer in trusted_proxies:
+        last = request.headers.get("x-forwarded-for", "").rsplit(",", 1)[-1].strip()
+        if last:
+            return last[:64]
+    return peer
