@@ -284,6 +284,7 @@ class Daemon:
         self._group: asyncio.TaskGroup | None = None
         self.remediator = remediator(self) if remediator is not None else None
         self._repairs: set[asyncio.Task[object]] = set()
+        self._tried: set[tuple[str, int]] = set()
         if self.remediator is not None:
             self.writer.on_opened = self._remediate
         self.notifier = notifier(self) if notifier is not None else None
@@ -525,6 +526,11 @@ class Daemon:
         remediator = self.remediator
         if remediator is None or self._stopping.is_set() or not remediator.wants(ticket):
             return
+        episode = (ticket.number, ticket.reopen_count)  # once per opening, never in a loop
+        if episode in self._tried:
+            logger.warning("remediation of %s already tried for this opening", ticket.number)
+            return
+        self._tried.add(episode)
 
         async def attempt() -> None:
             try:

@@ -220,8 +220,14 @@ def test_failures_go_to_the_technician_and_others_are_still_repaired(
         key = f"{device}/interface_disabled/ether2"
         ticket = wait_for(f"{key} failed", partial(_failed, store, key), 45)
         runs = RemediationLog(store).runs(ticket.number)
-        assert len(runs) == 1, runs
-        reasons[device] = runs[0].reason
+        # one run per opening: a port the lab saw flap (cleared, reopened) gets one more run;
+        # KNOWN LAB FLAKE, see the issue 6 note: the port came back up by itself once in ~6
+        # runs right after the fault was injected, so the ticket was reopened
+        assert len(runs) == ticket.reopen_count + 1, "\n".join(
+            [repr((r.status, r.reason, r.actor, r.started_at)) for r in runs]
+            + [repr((e.at, e.kind, e.detail)) for e in store.events(ticket.number)]
+        )
+        reasons[device] = runs[-1].reason
         assert expect in reasons[device], (reasons, store.events(ticket.number))
         assert ticket.status is TicketState.OPEN
         assert ticket.assignee == "Teknisi Uji"
@@ -236,7 +242,7 @@ def test_failures_go_to_the_technician_and_others_are_still_repaired(
     for device in ("ros-bad", "ros-hang"):
         again = find(store, f"{device}/interface_disabled/ether2")
         assert again is not None
-        assert len(RemediationLog(store).runs(again.number)) == 1
+        assert len(RemediationLog(store).runs(again.number)) == again.reopen_count + 1
     assert agent.stop() == 0
     print(reasons)
 

@@ -198,7 +198,8 @@ async def test_sweep_keeps_order_and_verdicts(fake_raw):
     addresses = [f"10.0.1.{i}" for i in range(1, 41)]
     fake_raw.alive.update(a for i, a in enumerate(addresses) if i % 4)
     async with PingCollector() as collector:
-        result = await collector.sweep([target(a, count=1) for a in addresses])
+        # 1 s: a loaded CI machine once took longer than 50 ms to hand the fake replies over
+        result = await collector.sweep([target(a, count=1, timeout=1.0) for a in addresses])
     assert [o.device for o in result] == [f"dev-{a}" for a in addresses]
     assert [o.ok for o in result] == [bool(i % 4) for i in range(40)]
 
