@@ -201,6 +201,8 @@ class SnmpDetector:
             return self._open(
                 device, box, _fault(device, FaultKind.INTERFACE_DISABLED, row.name, summary), at
             )
+        if row.admin_up is None:  # not read this time (a cut walk): no news, not "back up"
+            return []
         return self._clear(box, key, at, "admin up")
 
     # ------------------------------------------------------------------ rates

@@ -3,12 +3,15 @@ inventory); these give a clean lab per test, both ticket databases and the agent
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.labagent import Agent
 from ticketing.store import TicketStore
+
+SNMP_CACHE_S = 5.0
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -22,9 +25,13 @@ def lab(lab_env: tuple[Lab, Path]) -> Iterator[Lab]:
     """The module's lab; every fault a test injected is restored afterwards."""
     handle = lab_env[0]
     yield handle
+    ports = False
     for name, faults in handle.status().faults.items():
         if faults.any:
+            ports = ports or bool(faults.ports_down or faults.unplugged)
             handle.restore(name)
+    if ports:  # net-snmp serves its cached ifTable for a few seconds: let it expire, or the
+        time.sleep(SNMP_CACHE_S)  # next test's agent sees the restored port still down
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -239,3 +239,12 @@ def test_interface_errors_sustained(det: SnmpDetector) -> None:
     events = feed(det, samples + calm)
     assert keys(events, FaultOpened) == ["rtr/interface_errors/ether5"]
     assert keys(events, FaultCleared) == ["rtr/interface_errors/ether5"]
+
+
+def test_unread_admin_status_does_not_clear_interface_disabled(det: SnmpDetector) -> None:
+    det.observe(poll(T0, (row(2, "ether2"),), 1000), UP)
+    shut = (row(2, "ether2", admin=False, oper=False),)
+    opened = det.observe(poll(T0 + timedelta(seconds=30), shut, 4000), UP)
+    assert keys(opened, FaultOpened) == ["rtr/interface_disabled/ether2"]
+    unread = (InterfaceRow(2, "ether2", admin_up=None, oper_up=None),)
+    assert det.observe(poll(T0 + timedelta(seconds=60), unread, 7000), UP) == []
