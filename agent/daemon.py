@@ -177,8 +177,7 @@ class TicketWriter:
                 type(error).__name__,
             )
         if self.metrics is not None:
-            self.metrics.database_up = up
-            self.metrics.database_up_gauge.set(int(up))
+            self.metrics.set_database_up(up=up)
 
     def close(self) -> None:
         """Wait for the thread to finish its last write."""

@@ -466,15 +466,16 @@ class Metrics:
         except SQLAlchemyError as exc:
             if self.database_up is not False:
                 logger.warning("ticket database unreachable: %s", exc.__class__.__name__)
-            self._set_database(up=False)
+            self.set_database_up(up=False)
             return False
         if self.database_up is False:
             logger.info("ticket database reachable again")
         self.set_ticket_gauges(snapshot)
-        self._set_database(up=True)
+        self.set_database_up(up=True)
         return True
 
-    def _set_database(self, *, up: bool) -> None:
+    def set_database_up(self, *, up: bool) -> None:
+        """Record whether the ticket database answers (``sigap_database_up``, /healthz)."""
         self.database_up = up
         self.database_up_gauge.set(int(up))
 

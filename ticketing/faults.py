@@ -32,6 +32,13 @@ def fault_key(device: str, kind: FaultKind, subject: str = "") -> str:
     return f"{base}/{subject}" if subject else base
 
 
+def split_key(key: str) -> tuple[str, str, str]:
+    """Return (device, kind, subject) of a key made by :func:`fault_key` (subject may be '')."""
+    device, _, rest = key.partition("/")
+    kind, _, subject = rest.partition("/")
+    return device, kind, subject
+
+
 @dataclass(frozen=True, slots=True)
 class Fault:
     """A detected fault on one device (the root cause, not its victims)."""

@@ -24,6 +24,7 @@ from ticketing.errors import (
     StepStateError,
     TicketNotFoundError,
 )
+from ticketing.faults import split_key
 from ticketing.models import (
     ProgramKegiatan,
     ProgramStatus,
@@ -73,7 +74,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 SECONDS: Final = timedelta(seconds=1)
-KEY_PARTS_WITH_SUBJECT: Final = 3  # device/kind/interface
 MANAGERS: Final = frozenset({Role.KASI, Role.KABID, Role.KADIS})
 # steps "sistem" may complete after a verified automatic repair (never officials' steps)
 SYSTEM_STEPS: Final = frozenset({StepKind.PENANGANAN, StepKind.PENYELESAIAN, StepKind.LAPORAN})
@@ -687,8 +687,7 @@ class TicketService:
         """The facts the decision rules see for a ticket, at now."""
         now = self._clock()
         end = ticket.cleared_at or ticket.resolved_at or now
-        parts = (ticket.fault_key or "").split("/", 2)
-        subject = parts[2] if len(parts) == KEY_PARTS_WITH_SUBJECT else ""
+        _, _, subject = split_key(ticket.fault_key or "")
         return FaultFacts(
             ticket.kind, subject, end - ticket.opened_at, ticket.reopen_count, hardware_replacement
         )

@@ -29,6 +29,7 @@ from agent.remediation.playbooks import (
 )
 from agent.remediation.ssh import Session, SessionResult, SshFailure, SshOptions, SshTarget, execute
 from agent.remediation.transcript import Transcript
+from ticketing.faults import split_key
 from ticketing.models import RunStatus
 from ticketing.people import SYSTEM
 from ticketing.remediation import DeviceBusyError, RemediationLog
@@ -49,7 +50,6 @@ logger = logging.getLogger(__name__)
 
 _T = TypeVar("_T")
 DAY = timedelta(days=1)
-KEY_PARTS_WITH_SUBJECT = 3
 
 
 class InterfaceReader(Protocol):
@@ -104,14 +104,6 @@ def secrets_of(device: Device) -> tuple[str, ...]:
     return tuple(s for s in out if s)
 
 
-def split_key(fault_key: str) -> tuple[str, str]:
-    """Return (kind, subject) of a fault key ``device/kind[/subject]``."""
-    parts = fault_key.split("/", 2)
-    kind = parts[1] if len(parts) > 1 else ""
-    subject = parts[2] if len(parts) == KEY_PARTS_WITH_SUBJECT else ""
-    return kind, subject
-
-
 class Remediator:
     """Runs playbooks for tickets, with every guard; one per process."""
 
@@ -150,7 +142,7 @@ class Remediator:
         device = self.inventory.devices.get(ticket.device)
         if ticket.fault_key is None or device is None or not device.remediation.enabled:
             return False
-        kind, subject = split_key(ticket.fault_key)
+        _, kind, subject = split_key(ticket.fault_key)
         return self.book.select(device, kind, subject) is not None
 
     async def consider(
@@ -160,7 +152,7 @@ class Remediator:
         device = self.inventory.devices.get(ticket.device)
         if ticket.fault_key is None or device is None:
             return Outcome(None, "bukan gangguan perangkat yang dipantau agen")
-        kind, interface = split_key(ticket.fault_key)
+        _, kind, interface = split_key(ticket.fault_key)
         playbook = self.book.select(device, kind, interface)
         if playbook is None:
             return Outcome(None, self._why_none(device, kind))

@@ -109,11 +109,11 @@ async def test_healthz_reports_and_fails(metrics):
             "scheduler_lag_seconds": 0.0,
             "outbox_depth": 4,
         }
-        metrics._set_database(up=False)
+        metrics.set_database_up(up=False)
         status, _, body = await asyncio.to_thread(_get, url)
         assert status == 503
         assert json.loads(body)["database"] == {"reachable": False}
-        metrics._set_database(up=True)
+        metrics.set_database_up(up=True)
         metrics.set_scheduler_lag(9.5)
         status, _, body = await asyncio.to_thread(_get, url)
         assert (status, json.loads(body)["scheduler_lag_seconds"]) == (503, 9.5)
