@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Final, Self
 
-from collectors._icmp import (
+from collectors._icmp.codec import (
     DEFAULT_PAYLOAD,
     MSG_ERRQUEUE,
     EchoEncoder,
@@ -30,7 +30,7 @@ from collectors._icmp import (
     parse_ip_packet,
     parse_queued_error,
 )
-from collectors._icmp_socket import open_icmp_socket, set_dont_fragment, size_buffers
+from collectors._icmp.sockets import open_icmp_socket, set_dont_fragment, size_buffers
 from collectors.errors import CollectorError
 from collectors.model import Observation, PingTarget, ProbeStatus
 

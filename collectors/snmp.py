@@ -7,9 +7,9 @@ names (ifName/ifAlias/ifDescr) and sysName/sysDescr/sysObjectID come from a seco
 when the cache is stale: first poll, an unknown ifIndex, a new ifNumber or ifTableLastChange,
 or sysUpTime going backwards.
 
-v2c runs on the fast path (``collectors._ber`` + ``collectors._snmp_transport``): about
+v2c runs on the fast path (``collectors._snmp.ber`` + ``collectors._snmp.transport``): about
 1/50th of pysnmp's CPU per poll. v3 with SHA/SHA-256 and AES-128/AES-256 (or authNoPriv)
-runs on the same socket through ``collectors._usm``; anything else, and every v3 device when
+runs on the same socket through ``collectors._snmp.usm``; anything else, and every v3 device when
 ``v3_fast=False``, goes through one pysnmp SnmpEngine. A device that does not answer, or
 answers nonsense, gives a failed ``SnmpPoll`` with a reason, never an exception.
 """
@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Final, Self
 
-from collectors._ber import (
+from collectors._snmp.ber import (
     GET_BULK_REQUEST,
     Value,
     encode_message,
@@ -33,8 +33,9 @@ from collectors._ber import (
     encode_varbind_list,
     parse_oid,
 )
-from collectors._snmp_transport import UdpClient, open_udp_socket
-from collectors._snmp_walk import (
+from collectors._snmp.transport import UdpClient, open_udp_socket
+from collectors._snmp.usm import UsmSession, fast_user
+from collectors._snmp.walk import (
     C32_COLUMNS,
     HOT_SCALARS,
     INFO_SCALARS,
@@ -45,7 +46,6 @@ from collectors._snmp_walk import (
     walk,
     walk_table,
 )
-from collectors._usm import UsmSession, fast_user
 from collectors.model import (
     InterfaceRow,
     ProbeStatus,
@@ -59,8 +59,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from types import TracebackType
 
-    from collectors._ber import Pdu
-    from collectors._snmp_engine import EngineSession
+    from collectors._snmp.ber import Pdu
+    from collectors._snmp.engine import EngineSession
 
 logger = logging.getLogger(__name__)
 
@@ -160,7 +160,7 @@ class SnmpCollector:
         IPv6) use it; importing pysnmp alone costs ~0.15 s and ~13 MiB at every start.
         """
         if self._engine is None:
-            from collectors._snmp_engine import EngineSession  # noqa: PLC0415 - see docstring
+            from collectors._snmp.engine import EngineSession  # noqa: PLC0415 - see docstring
 
             self._engine = EngineSession()
             self._engine.start()

@@ -119,7 +119,7 @@ if [ -e "$CONFDIR/inventory.yaml" ]; then
   migrate=("$VENV/bin/python" -c '
 import os, sys
 from pathlib import Path
-from agent.config import load_inventory
+from agent.config.load import load_inventory
 from ticketing.store import TicketStore
 inventory = load_inventory(Path(sys.argv[1]))
 url = os.environ.get("SIGAP_DB_URL") or inventory.database

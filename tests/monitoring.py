@@ -9,7 +9,7 @@ from pathlib import Path
 from prometheus_client import CollectorRegistry
 from ruamel.yaml import YAML
 
-from agent.metrics import Metrics
+from agent.runtime.metrics import Metrics
 
 ROOT = Path(__file__).resolve().parents[1]
 PROMETHEUS_DIR = ROOT / "deploy" / "prometheus"
@@ -90,7 +90,7 @@ def metric_names(expr: str) -> set[str]:
 
 
 def exported_names() -> set[str]:
-    """Every series name a fresh :class:`agent.metrics.Metrics` registry can expose."""
+    """Every series name a fresh :class:`agent.runtime.metrics.Metrics` registry can expose."""
     registry = CollectorRegistry()
     Metrics(registry)
     names = set()

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from agent.config import load_inventory
+from agent.config.load import load_inventory
 from agent.web.auth import hash_password
 from ticketing.accounts import AccountStore
 from ticketing.store import TicketStore
@@ -31,7 +31,7 @@ with warnings.catch_warnings():
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from agent.inventory import Inventory
+    from agent.config.model import Inventory
 
 INVENTORY = """
 office:

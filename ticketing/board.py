@@ -23,7 +23,7 @@ from ticketing.models import (
     TicketEvent,
     TicketStep,
 )
-from ticketing.report import TicketRecord
+from ticketing.reports.monthly import TicketRecord
 from ticketing.states import ACTIVE_STATES, EventKind, TicketState
 from ticketing.views import StepView, TicketView, event_view, ticket_view
 

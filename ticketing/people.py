@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 
 class Role(StrEnum):
-    """Roles of the inventory's ``people`` (same slugs as ``agent.inventory.Person.role``)."""
+    """Roles of the inventory's ``people`` (same slugs as ``agent.config.model.Person.role``)."""
 
     KADIS = "kadis"
     KABID = "kabid"
@@ -39,7 +39,7 @@ SYSTEM: Final = "sistem"
 
 
 class PersonLike(Protocol):
-    """Anything with a name, a role slug and an OPD (e.g. ``agent.inventory.Person``)."""
+    """Anything with a name, a role slug and an OPD (e.g. ``agent.config.model.Person``)."""
 
     @property
     def name(self) -> str:

@@ -23,7 +23,7 @@ from agent.remediation.transcript import Transcript
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from agent.inventory import Device, RemediationSettings
+    from agent.config.model import Device, RemediationSettings
 
 TAIL_LINES: Final = 20
 # platform -> (command, keep only the last TAIL_LINES lines of its output)

@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from agent.diagnose.report import HEALTH_LABEL, Health, Severity
-from agent.render import KIND_LABEL, local
+from agent.present.render import KIND_LABEL, local
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo

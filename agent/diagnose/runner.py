@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Final, Protocol, TypeVar
 
+from agent.config.model import Device, PingSettings
 from agent.diagnose import readonly, verdict
 from agent.diagnose.report import (
     DeviceReport,
@@ -31,12 +32,11 @@ from agent.diagnose.report import (
     SshReport,
     TicketsReport,
 )
-from agent.inventory import Device, PingSettings
 
 if TYPE_CHECKING:
     from collections.abc import Coroutine, Sequence
 
-    from agent.inventory import Inventory
+    from agent.config.model import Inventory
     from collectors.model import PingTarget, SnmpPoll, SnmpTarget
     from collectors.ping import RoundResult
 

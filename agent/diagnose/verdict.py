@@ -1,6 +1,6 @@
 """What was seen -> findings, a health word and a plain-Indonesian verdict (pure).
 
-The interface rules follow the daemon's (:mod:`agent.snmpdetect`) so that diagnose and the
+The interface rules follow the daemon's (:mod:`agent.detect.snmp`) so that diagnose and the
 tickets agree: a port the inventory marks ``required_up`` (or ``uplink``) being admin-down is
 a problem, any other admin-down port is a choice (shown, not counted); an admin-up port of
 the watched set (``snmp.interfaces``) that is not oper-up is a problem; errors + discards at
@@ -31,7 +31,7 @@ from collectors import counters
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from agent.inventory import DetectionSettings, Device
+    from agent.config.model import DetectionSettings, Device
     from collectors.model import InterfaceRow, SnmpPoll
 
 RECENT_REBOOT_S: Final = 3600.0

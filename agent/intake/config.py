@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
     from pathlib import Path
 
-    from agent import schema
+    from agent.config import schema
 
 DEFAULT_PORTS: Final = {"tls": 993, "starttls": 143, "none": 143}
 Where = tuple[str | int, ...]

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from ticketing.intake import UNKNOWN_OPD
 
 if TYPE_CHECKING:
-    from agent.inventory import Inventory, Person
+    from agent.config.model import Inventory, Person
 
 
 def phone_key(number: str) -> str:

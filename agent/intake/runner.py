@@ -18,7 +18,7 @@ from agent.intake.imap import ImapWatcher
 from agent.intake.mail import Limits
 from agent.intake.recognise import Directory
 from agent.intake.whatsapp import routes
-from agent.sopctl import ticket_service
+from agent.wiring import ticket_service
 from ticketing.intake import IntakeLedger
 
 if TYPE_CHECKING:
@@ -27,8 +27,8 @@ if TYPE_CHECKING:
 
     from starlette.routing import Route
 
+    from agent.config.model import Inventory
     from agent.intake.settings import IntakeSettings
-    from agent.inventory import Inventory
     from ticketing.store import TicketStore
 
 logger = logging.getLogger(__name__)
@@ -113,7 +113,7 @@ async def _serve_webhook(
     import uvicorn  # noqa: PLC0415 - only when WhatsApp is configured
     from starlette.applications import Starlette  # noqa: PLC0415
 
-    from agent.httpd import parse_listen  # noqa: PLC0415
+    from agent.runtime.httpd import parse_listen  # noqa: PLC0415
 
     assert settings.whatsapp is not None  # noqa: S101 - caller checks
     listen = parse_listen(settings.whatsapp.listen)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any, Final
 
-from agent.inventory import NotifySettings
+from agent.config.model import NotifySettings
 from agent.notify.monthly import MONTHLY_REPORT
 from agent.notify.routing import ROLE_TAGS, SPECIAL_TAGS
 from agent.notify.templates import TemplateError, load_templates
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from pathlib import Path
 
-    from agent import schema
+    from agent.config import schema
 
 ROUTABLE = frozenset({*(k.value for k in EventKind), REMINDER, MONTHLY_REPORT})
 INLINE_WARNING: Final = (

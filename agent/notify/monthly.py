@@ -1,7 +1,7 @@
 """The monthly report through the outbox: ``sigap notifikasi laporan-bulanan [--bulan]``.
 
-The recap is the one ``sigap laporan bulanan`` writes (``ticketing.report``); here it becomes
-template data: ``rekap`` (a few lines, the chat message) and ``laporan`` (the whole Markdown
+The recap is the one ``sigap laporan bulanan`` writes (``ticketing.reports.monthly``); here it
+becomes template data: ``rekap`` (a few lines, the chat message) and ``laporan`` (the whole Markdown
 document, in the e-mail). Who receives it is the route ``laporan_bulanan`` (default: the Kabid
 and the Kadis; quiet hours respected). Queuing is idempotent per month and address: the dedup
 key is ``laporan_bulanan:<YYYY-MM>:<person>:<address>``, so running the command twice (or
@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Final
 
 from ticketing import outbox
 from ticketing.outbox import EventFacts
-from ticketing.report import TicketRecord, month_bounds, monthly
-from ticketing.report_render import (
+from ticketing.reports.monthly import TicketRecord, month_bounds, monthly
+from ticketing.reports.render import (
     duration_text,
     month_title,
     monthly_doc,
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
     from ticketing.outbox import Planned, Router
-    from ticketing.report import MonthlyReport
+    from ticketing.reports.monthly import MonthlyReport
     from ticketing.service import TicketService
     from ticketing.store import TicketStore
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
-from agent.inventory import Person
+from agent.config.model import Person
 from ticketing.intake import ack_message_id
 from ticketing.outbox import EventFacts, Planned
 

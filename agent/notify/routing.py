@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
     from zoneinfo import ZoneInfo
 
-    from agent.inventory import NotifySettings, Person, QuietHours
+    from agent.config.model import NotifySettings, Person, QuietHours
 
 ROLE_TAGS: Final = frozenset({"kadis", "kabid", "kasi", "teknisi", "pj_opd"})
 SPECIAL_TAGS: Final = frozenset({"opd", "escalation", "assignee", REPORTER_TAG})

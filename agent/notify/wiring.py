@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from datetime import datetime
 
-    from agent.inventory import Inventory
+    from agent.config.model import Inventory
     from agent.notify.worker import Sender
     from ticketing.store import TicketStore
 

@@ -19,15 +19,15 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from agent.config.schema import Name, Platform
+from agent.config.source import YamlSyntaxError, load_source
 from agent.errors import ConfigError, Problem
-from agent.schema import Name, Platform
-from agent.yamlsrc import YamlSyntaxError, load_source
 from ticketing.faults import FaultKind
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Iterable, Iterator, Mapping
 
-    from agent.inventory import Device
+    from agent.config.model import Device
 
 BUNDLED_DIR: Final = Path(__file__).resolve().parent / "playbooks"
 INTERFACE_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/._:-]{0,63}$")

@@ -38,9 +38,9 @@ if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Mapping
     from datetime import datetime
 
-    from agent.daemon import Daemon
-    from agent.inventory import Device, Inventory
+    from agent.config.model import Device, Inventory
     from agent.remediation.playbooks import Plan, Playbook
+    from agent.runtime.daemon import Daemon
     from collectors.model import InterfaceRow, SnmpPoll, SnmpTarget
     from ticketing.service import TicketService
     from ticketing.store import TicketStore

@@ -1,7 +1,7 @@
 """Read every inventory device's interface names and neighbour tables over SNMP (I/O shell).
 
 Runs where the caller's network namespace is: the lab's NOC for the lab inventory (the CLI
-refuses otherwise, see ``agent.labctl.refuse_lab_inventory_outside_lab``).
+refuses otherwise, see ``agent.lab.control.refuse_lab_inventory_outside_lab``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from collectors.snmp import SnmpCollector
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
-    from agent.inventory import Device, Inventory
+    from agent.config.model import Device, Inventory
     from collectors.model import SnmpTarget
     from collectors.snmp import TableColumns
 

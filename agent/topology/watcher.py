@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Final
 
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 
-from agent.detect import DeviceState, FaultCleared, FaultOpened
+from agent.detect.ping import DeviceState, FaultCleared, FaultOpened
 from agent.topology.changes import LinkWatch
 from agent.topology.graph import discover
 from agent.topology.model import DeviceScan, Link
@@ -31,9 +31,9 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Set
     from datetime import datetime
 
-    from agent.daemon import Daemon, TicketWriter
-    from agent.detect import Detector
-    from agent.inventory import Device, Inventory
+    from agent.config.model import Device, Inventory
+    from agent.detect.ping import Detector
+    from agent.runtime.daemon import Daemon, TicketWriter
     from agent.topology.changes import LinkEvents
     from agent.topology.model import Discovery
     from agent.topology.scan import Walker

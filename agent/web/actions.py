@@ -1,4 +1,4 @@
-"""The board's form posts: login/logout and the SOP's human steps, as ``agent.cli_sop`` does.
+"""The board's form posts: login/logout and the SOP's human steps, as ``agent.cli.tiket`` does.
 
 Every handler checks the CSRF token first, then who is signed in, then hands the action to
 the TicketService with ``by=<the person>`` and the version the page showed

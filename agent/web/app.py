@@ -36,13 +36,13 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from agent.render import EVENT_LABEL, KIND_LABEL, STATUS_LABEL, local_suffix
-from agent.sopctl import ticket_service
+from agent.present.render import EVENT_LABEL, KIND_LABEL, STATUS_LABEL, local_suffix
 from agent.web.auth import AuthSettings, User, csrf_token, current_user
 from agent.web.throttle import LoginThrottle
+from agent.wiring import ticket_service
 from ticketing.accounts import AccountStore
 from ticketing.people import ROLE_TITLES, Role
-from ticketing.report_render import duration_text, rupiah
+from ticketing.reports.render import duration_text, rupiah
 from ticketing.store import TicketStore
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ if TYPE_CHECKING:
 
     from starlette.requests import Request
 
-    from agent.inventory import Inventory
+    from agent.config.model import Inventory
     from ticketing.service import TicketService
 
 HERE: Final = Path(__file__).parent

@@ -29,7 +29,7 @@ from ticketing.people import Role
 if TYPE_CHECKING:
     from starlette.requests import Request
 
-    from agent.inventory import Inventory, Person
+    from agent.config.model import Inventory, Person
     from ticketing.accounts import AccountStore
 
 logger = logging.getLogger(__name__)

@@ -22,9 +22,9 @@ from ticketing.gauges import ticket_gauges
 from ticketing.models import ProgramStatus
 from ticketing.program import export_csv, export_xlsx
 from ticketing.remediation import RemediationLog
-from ticketing.report import parse_month
-from ticketing.report_render import Chart, Table, monthly_doc
-from ticketing.report_sql import month_report
+from ticketing.reports.monthly import parse_month
+from ticketing.reports.query import month_report
+from ticketing.reports.render import Chart, Table, monthly_doc
 from ticketing.states import TicketState
 
 if TYPE_CHECKING:
@@ -233,7 +233,7 @@ def _block(block: str | Table | Chart) -> dict[str, Any]:
     if isinstance(block, Table):
         return {"table": block}
     if isinstance(block, Chart):
-        # the SVG is built by ticketing.report_render, which escapes every label
+        # the SVG is built by ticketing.reports.render, which escapes every label
         return {"svg": Markup(block.svg), "alt": block.alt}  # noqa: S704
     if block.startswith("## "):
         return {"heading": block[3:]}

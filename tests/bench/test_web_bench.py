@@ -19,7 +19,7 @@ import httpx
 import pytest
 from sqlalchemy import insert
 
-from agent.config import load_inventory
+from agent.config.load import load_inventory
 from tests.bench.results import replace_section
 from tests.webboard import csrf_of, served_board
 from ticketing.accounts import AccountStore
@@ -188,7 +188,7 @@ def test_web_pages_with_10000_tickets(backend, tmp_path, request):
         "one signed-in keep-alive client, 3 warm-up requests per page, the monthly report "
         f"covers the current month: {cohort:,} tickets (incl. the {OPEN} open ones of the last "
         "3 days); its step compliance and remediation counts are GROUP BY queries "
-        "(ticketing/report_sql.py; 256-314 ms when it built every step as an object). "
+        "(ticketing/reports/query.py; 256-314 ms when it built every step as an object). "
         f"Measured {NOW:%Y-%m-%d} by "
         "`pytest -m bench -s tests/bench/test_web_bench.py`. Target (issue 10): < 200 ms.",
     )

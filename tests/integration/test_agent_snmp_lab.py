@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from agent import labctl
-from agent.config import load_inventory
+from agent.config.load import load_inventory
+from agent.lab import control as labctl
 from labnet.lab import Lab
 from tests.conftest import require_lab_capabilities, wait_for
 from tests.labagent import Agent

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from agent import labctl
-from agent.config import load_inventory
+from agent.config.load import load_inventory
 from agent.diagnose.readonly import COMMANDS, read_only
 from agent.diagnose.schema import SCHEMA
+from agent.lab import control as labctl
 from labnet.lab import Lab
 from tests.conftest import require_lab_capabilities, unavailable, wait_for
 from ticketing.faults import Fault, FaultKind

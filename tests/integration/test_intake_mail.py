@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from agent.config import load_inventory
+from agent.config.load import load_inventory
 from agent.intake.runner import build_handler, watcher
 from agent.intake.stats import IntakeStats
 from tests.conftest import wait_for
@@ -135,7 +135,7 @@ def test_mail_from_known_opd_becomes_ticket_within_5s_and_reply_joins(running, d
 
 
 def _service_steps(running, number):
-    from agent.sopctl import ticket_service
+    from agent.wiring import ticket_service
 
     inventory, store, _h, _w = running
     return ticket_service(inventory, store, _now).steps(number)
@@ -191,7 +191,7 @@ CHILD = """
 import sys, threading, time
 from datetime import UTC, datetime
 from pathlib import Path
-from agent.config import load_inventory
+from agent.config.load import load_inventory
 from agent.intake.runner import build_handler, watcher
 from ticketing.store import TicketStore
 

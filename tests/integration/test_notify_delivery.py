@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING
 import pytest
 from sqlalchemy import select
 
-from agent.config import load_inventory
+from agent.config.load import load_inventory
 from agent.notify.wiring import notifier_for
-from agent.sopctl import ticket_service
+from agent.wiring import ticket_service
 from tests.conftest import unavailable, wait_for
 from ticketing import outbox
 from ticketing.faults import Fault, FaultKind

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from agent.config import load_inventory
+from agent.config.load import load_inventory
 from agent.notify.wiring import notifier_for
 from tests.conftest import unavailable
 from ticketing import outbox

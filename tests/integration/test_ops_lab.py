@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from agent import labctl
-from agent.config import load_inventory
+from agent.config.load import load_inventory
+from agent.lab import control as labctl
 from labnet.lab import Lab
 from labnet.netns import entered
 from tests.conftest import require_lab_capabilities, unavailable, wait_for

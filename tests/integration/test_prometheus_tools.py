@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING
 import pytest
 from prometheus_client import CollectorRegistry
 
-from agent.detect import DeviceState
-from agent.httpd import HealthChecks, ListenAddress, MetricsServer
-from agent.metrics import Metrics
+from agent.detect.ping import DeviceState
+from agent.runtime.httpd import HealthChecks, ListenAddress, MetricsServer
+from agent.runtime.metrics import Metrics
 from collectors.model import InterfaceRow, Observation, ProbeStatus, SnmpPoll
 from tests.conftest import unavailable, wait_for
 from tests.monitoring import RULE_TESTS, RULES, SCRAPE_CONFIG, dashboard_queries, substitute

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from agent import labctl
-from agent.config import load_inventory
+from agent.config.load import load_inventory
+from agent.lab import control as labctl
 from labnet.lab import Lab
 from tests.conftest import require_lab_capabilities, unavailable, wait_for
 from ticketing.faults import Fault, FaultKind
@@ -192,7 +192,7 @@ def agent_steps(lab: Lab, agent: Agent, number: str) -> list[dict[str, object]]:
             number,
             "--json",
             "--inventory",
-            str(agent.inventory),
+            str(agent.config.model),
             "--db",
             agent.db_url,
         ],

@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from sqlalchemy import select
 
-from agent.config import load_inventory
+from agent.config.load import load_inventory
 from agent.intake.handler import WaMessage
 from agent.intake.runner import build_handler
 from agent.notify.wiring import notifier_for
-from agent.sopctl import ticket_service
+from agent.wiring import ticket_service
 from tests.conftest import unavailable
 from ticketing import outbox
 from ticketing.intake import ack_message_id

@@ -20,8 +20,8 @@ import pytest
 from pyasn1.codec.ber import decoder as pysnmp_decoder
 from pysnmp.proto import api
 
-from collectors import _ber
-from collectors._snmp_engine import to_varbind
+from collectors._snmp import ber as _ber
+from collectors._snmp.engine import to_varbind
 from collectors.model import ProbeStatus, SnmpAuth, SnmpTarget, SnmpVersion
 from collectors.snmp import SnmpCollector
 from labnet.netns import entered

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from agent import cli
-from agent.config import load_inventory
+from agent.config.load import load_inventory
 from agent.errors import ConfigError
 
 if TYPE_CHECKING:

@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from agent import cli
-from agent.config import load_inventory
+from agent.config.load import load_inventory
+from agent.config.model import Inventory, MaintenanceWindow, PingSettings
 from agent.errors import ConfigError, Problem
-from agent.inventory import Inventory, MaintenanceWindow, PingSettings
 
 pytestmark = pytest.mark.unit
 

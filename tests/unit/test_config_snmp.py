@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from agent.config import load_inventory
+from agent.config.load import load_inventory
 from agent.errors import ConfigError
 from collectors.model import SnmpVersion
 

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from agent.config import load_inventory
-from agent.daemon import Daemon, Prober, SnmpPoller
-from agent.detect import DeviceState, FaultOpened
+from agent.config.load import load_inventory
+from agent.detect.ping import DeviceState, FaultOpened
+from agent.runtime.daemon import Daemon, Prober, SnmpPoller
 from collectors.model import (
     InterfaceRow,
     Observation,
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Iterable, Mapping
     from pathlib import Path
 
-    from agent.inventory import Inventory
+    from agent.config.model import Inventory
 
 pytestmark = pytest.mark.unit
 
@@ -55,7 +55,7 @@ TREE = {  # name -> parent
 
 
 class FakeProber:
-    """Satisfies :class:`agent.daemon.Prober`; replays scripted answers and records concurrency.
+    """Satisfies the Prober protocol; replays scripted answers and records concurrency.
 
     Each device answers from its script (a queue of True/False) while it lasts, then "up unless
     in ``dead``". ``gate`` makes a device's probe wait until the event is set.
@@ -438,7 +438,7 @@ async def test_ready_file_written_once_after_every_device_was_polled(
 
 
 class FakeSnmp:
-    """Satisfies :class:`agent.daemon.SnmpPoller`: every device has ether1 + ether2."""
+    """Satisfies :class:`agent.runtime.daemon.SnmpPoller`: every device has ether1 + ether2."""
 
     def __init__(self) -> None:
         self.ether2_up = True
@@ -498,7 +498,7 @@ async def test_snmp_interface_down_opens_one_ticket_and_clears(
 async def test_agent_ticket_walks_its_sop_with_the_standing_disposition(
     tmp_path: Path, store: TicketStore
 ) -> None:
-    from agent.sopctl import ticket_service
+    from agent.wiring import ticket_service
 
     path = tmp_path / "sop.yaml"
     path.write_text(

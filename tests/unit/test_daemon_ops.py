@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING
 import pytest
 from prometheus_client import CollectorRegistry
 
-from agent import logfmt
-from agent.config import load_inventory
-from agent.daemon import Daemon
-from agent.metrics import Metrics
+from agent.config.load import load_inventory
+from agent.runtime import logfmt
+from agent.runtime.daemon import Daemon
+from agent.runtime.metrics import Metrics
 from tests.unit.test_daemon import DEADLINE, FakeProber, open_store, wait_for
 
 if TYPE_CHECKING:
@@ -72,7 +72,7 @@ async def test_sighup_reload_refuses_a_broken_inventory_then_takes_a_good_one(
     task = asyncio.create_task(daemon.run())
     await wait_for(lambda: bool(store.active()), "b's ticket")
     path.write_text(path.read_text() + "  c: {address: not-an-address, bogus: 1}\n")
-    caplog.set_level(logging.ERROR, "agent.daemon")
+    caplog.set_level(logging.ERROR, "agent.runtime.daemon")
     signal.raise_signal(signal.SIGHUP)
     await wait_for(lambda: "reload refused" in caplog.text, "the refusal")
     assert "hosts.c.address" in caplog.text
@@ -152,11 +152,15 @@ async def test_ready_and_watchdog_reach_a_real_notify_socket(
 
 def test_journal_and_json_formats() -> None:
     record = logging.LogRecord(
-        "agent.daemon", logging.WARNING, __file__, 1, "b %s", ("down",), None
+        "agent.runtime.daemon", logging.WARNING, __file__, 1, "b %s", ("down",), None
     )
-    assert logfmt.JournalFormatter().format(record) == "<4>agent.daemon: b down"
+    assert logfmt.JournalFormatter().format(record) == "<4>agent.runtime.daemon: b down"
     doc = json.loads(logfmt.JsonFormatter().format(record))
-    assert (doc["level"], doc["logger"], doc["message"]) == ("warning", "agent.daemon", "b down")
+    assert (doc["level"], doc["logger"], doc["message"]) == (
+        "warning",
+        "agent.runtime.daemon",
+        "b down",
+    )
     assert doc["time"].endswith("+00:00")
 
 

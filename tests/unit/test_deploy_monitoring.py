@@ -70,4 +70,4 @@ def test_queries_refer_to_exported_metrics(where, expr):
     sigap = {n for n in names if n not in NOT_SIGAP}
     assert sigap or names == {"up"}, f"{where}: no sigap metric in {expr!r}"
     unknown = sigap - exported_names()
-    assert not unknown, f"{where}: {sorted(unknown)} not exported by agent.metrics"
+    assert not unknown, f"{where}: {sorted(unknown)} not exported by agent.runtime.metrics"

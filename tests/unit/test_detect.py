@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from agent.config import load_inventory
-from agent.detect import (
+from agent.config.load import load_inventory
+from agent.detect.ping import (
     Attached,
     Detached,
     Detector,

@@ -6,11 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from agent.config.model import DetectionSettings, Device, PingSettings, PortMark
 from agent.diagnose import verdict
 from agent.diagnose.readonly import COMMANDS, read_only
 from agent.diagnose.report import DeviceReport, Diagnosis, Health, Hop, PingStats, Severity
 from agent.diagnose.schema import SCHEMA
-from agent.inventory import DetectionSettings, Device, PingSettings, PortMark
 from collectors.model import InterfaceRow, ProbeStatus, SnmpPoll, SystemInfo
 
 pytestmark = pytest.mark.unit

@@ -1,4 +1,4 @@
-"""agent.httpd on 127.0.0.1 (port 0): /metrics in both formats, /healthz, errors, addresses."""
+"""agent.runtime.httpd on 127.0.0.1 (port 0): /metrics in both formats, /healthz, errors, addrs."""
 
 from __future__ import annotations
 
@@ -12,9 +12,15 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_om
 from prometheus_client.parser import text_string_to_metric_families
 
-from agent.detect import DeviceState
-from agent.httpd import DEFAULT_LISTEN, HealthChecks, ListenAddress, MetricsServer, parse_listen
-from agent.metrics import Metrics
+from agent.detect.ping import DeviceState
+from agent.runtime.httpd import (
+    DEFAULT_LISTEN,
+    HealthChecks,
+    ListenAddress,
+    MetricsServer,
+    parse_listen,
+)
+from agent.runtime.metrics import Metrics
 
 pytestmark = pytest.mark.unit
 
@@ -166,7 +172,7 @@ hosts:
 
 
 def _inventory(tmp_path, daemon=""):
-    from agent.config import load_inventory
+    from agent.config.load import load_inventory
 
     path = tmp_path / "inventory.yaml"
     path.write_text(INVENTORY.format(daemon=daemon), encoding="utf-8")

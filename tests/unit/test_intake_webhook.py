@@ -9,7 +9,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from agent.config import load_inventory
+from agent.config.load import load_inventory
 from agent.intake.runner import build_handler
 from agent.intake.stats import IntakeStats
 from agent.intake.whatsapp import routes, signature

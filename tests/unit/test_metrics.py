@@ -1,4 +1,4 @@
-"""agent.metrics on a fresh registry per test, read back with get_sample_value; ticket gauges
+"""agent.runtime.metrics on a fresh registry per test, read back (get_sample_value); ticket gauges
 from a real SQLite store walked through TicketService."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 
-from agent.detect import DeviceState
-from agent.metrics import Metrics, watch_loop_lag
+from agent.detect.ping import DeviceState
+from agent.runtime.metrics import Metrics, watch_loop_lag
 from collectors.model import InterfaceRow, Observation, ProbeStatus, SnmpPoll
 from ticketing.calendar import OfficeCalendar
 from ticketing.faults import Fault, FaultKind

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from agent.config.model import NotifySettings, Person
 from agent.intake.settings import ImapSettings, IntakeSettings, WhatsAppSettings
-from agent.inventory import NotifySettings, Person
 from agent.notify.reporter import ReporterRoutes, mail_headers, reply_url, reporter_key
 from agent.notify.routing import InventoryRouter, Recipients
 from agent.notify.templates import Renderer, load_templates

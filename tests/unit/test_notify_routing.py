@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from agent.inventory import NotifySettings, Person, QuietHours
+from agent.config.model import NotifySettings, Person, QuietHours
 from agent.notify.routing import (
     InventoryRouter,
     Recipients,

@@ -8,7 +8,7 @@ import struct
 import pytest
 from icmplib.sockets import ICMPv4Socket
 
-from collectors import _icmp
+from collectors._icmp import codec as _icmp
 
 pytestmark = pytest.mark.unit
 

@@ -11,8 +11,9 @@ from datetime import UTC, datetime
 import pytest
 from test_ping_codec import echo, icmp_error, ip_header
 
-from collectors import COLLECTORS, _icmp, ping
-from collectors._icmp_socket import open_icmp_socket
+from collectors import COLLECTORS, ping
+from collectors._icmp import codec as _icmp
+from collectors._icmp.sockets import open_icmp_socket
 from collectors.errors import CollectorError, IcmpPermissionError
 from collectors.model import PingTarget, ProbeStatus
 from collectors.ping import PingCollector, RoundResult, summarise
@@ -296,7 +297,7 @@ def test_auto_falls_back_to_datagram(monkeypatch):
         return real(socket.AF_UNIX, socket.SOCK_DGRAM)
 
     monkeypatch.setattr(socket, "socket", fake_socket)
-    monkeypatch.setattr("collectors._icmp_socket._tune", lambda sock, raw: None)
+    monkeypatch.setattr("collectors._icmp.sockets._tune", lambda sock, raw: None)
     sock, raw = open_icmp_socket(None)
     sock.close()
     assert raw is False

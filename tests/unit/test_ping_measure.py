@@ -8,7 +8,9 @@ import socket
 import pytest
 from test_ping_collector import _install, target
 
-from collectors import _icmp, _icmp_socket, ping
+from collectors import ping
+from collectors._icmp import codec as _icmp
+from collectors._icmp import sockets as _icmp_socket
 from collectors.ping import PingCollector, payload_of
 
 pytestmark = pytest.mark.unit

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 import pytest
 from rich.console import Console
 
-from agent.cli_remediation import runs_section
-from agent.config import load_inventory
+from agent.cli.remediasi import runs_section
+from agent.config.load import load_inventory
 from agent.remediation.playbooks import (
     READ_ONLY,
     PlaybookError,
@@ -24,7 +24,7 @@ from agent.remediation.playbooks import (
 )
 from agent.remediation.runner import Remediator
 from agent.remediation.transcript import MASK, Transcript, redact
-from agent.sopctl import ticket_service
+from agent.wiring import ticket_service
 from collectors.model import InterfaceRow
 from labnet.sshsim import DeviceLog, IosCli, Port, RouterOSCli
 from ticketing.faults import Fault, FaultKind
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
     from pathlib import Path
 
-    from agent.inventory import Device, Inventory
+    from agent.config.model import Device, Inventory
 
 pytestmark = pytest.mark.unit
 

@@ -16,8 +16,9 @@ import pytest
 from ticketing.calendar import OfficeCalendar
 from ticketing.faults import Fault, FaultKind
 from ticketing.models import TicketEvent
-from ticketing.report import TicketRecord, monthly, parse_month, week_labels
-from ticketing.report_render import (
+from ticketing.reports.monthly import TicketRecord, monthly, parse_month, week_labels
+from ticketing.reports.query import month_report
+from ticketing.reports.render import (
     bar_chart_svg,
     duration_text,
     monthly_doc,
@@ -26,7 +27,6 @@ from ticketing.report_render import (
     ticket_doc,
     write_monthly,
 )
-from ticketing.report_sql import month_report
 from ticketing.service import ProgramDraft, TicketService
 from ticketing.states import EventKind
 from ticketing.store import TicketStore

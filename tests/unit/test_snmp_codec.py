@@ -11,8 +11,8 @@ from pyasn1.codec.ber import decoder as pysnmp_decoder
 from pyasn1.codec.ber import encoder as pysnmp_encoder
 from pysnmp.proto import api, rfc1902, rfc1905
 
-from collectors import _ber
-from collectors._snmp_engine import to_varbind
+from collectors._snmp import ber as _ber
+from collectors._snmp.engine import to_varbind
 
 pytestmark = pytest.mark.unit
 

@@ -7,10 +7,10 @@ from bisect import bisect_right
 
 import pytest
 
-from collectors import _ber
-from collectors._ber import Pdu, encode_oid_content, parse_oid
-from collectors._snmp_transport import RequestTable
-from collectors._snmp_walk import HOT_SCALARS, NAME_COLUMNS, columns, walk
+from collectors._snmp import ber as _ber
+from collectors._snmp.ber import Pdu, encode_oid_content, parse_oid
+from collectors._snmp.transport import RequestTable
+from collectors._snmp.walk import HOT_SCALARS, NAME_COLUMNS, columns, walk
 
 pytestmark = pytest.mark.unit
 

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from agent.config import load_inventory
-from agent.detect import DeviceState, FaultCleared, FaultOpened
-from agent.snmpdetect import SnmpDetector
+from agent.config.load import load_inventory
+from agent.detect.ping import DeviceState, FaultCleared, FaultOpened
+from agent.detect.snmp import SnmpDetector
 from collectors.counters import TIMETICKS_MODULUS as TICKS_MOD
 from collectors.counters import ticks_went_backwards
 from collectors.model import InterfaceRow, ProbeStatus, SnmpPoll, SystemInfo

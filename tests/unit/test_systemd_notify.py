@@ -1,4 +1,4 @@
-"""agent.systemd against a real AF_UNIX datagram NOTIFY_SOCKET (path and abstract)."""
+"""agent.runtime.systemd against a real AF_UNIX datagram NOTIFY_SOCKET (path and abstract)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from agent import systemd
+from agent.runtime import systemd
 
 pytestmark = pytest.mark.unit
 

@@ -16,9 +16,9 @@ from agent.topology.graph import Known, discover
 from agent.topology.mapdata import MapDevice, layout, map_json
 from agent.topology.maphtml import render_map_html
 from agent.topology.model import DeviceScan, Link, Neighbour
-from collectors import _ber
-from collectors._ber import Pdu, encode_oid_content, parse_oid
-from collectors._snmp_walk import walk_table
+from collectors._snmp import ber as _ber
+from collectors._snmp.ber import Pdu, encode_oid_content, parse_oid
+from collectors._snmp.walk import walk_table
 from ticketing.faults import FaultKind
 from ticketing.states import TicketState
 from ticketing.views import AffectedView, TicketView

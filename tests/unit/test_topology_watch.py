@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from agent.config import load_inventory
-from agent.daemon import Daemon
+from agent.config.load import load_inventory
+from agent.runtime.daemon import Daemon
 from agent.topology import watcher
 from agent.topology.changes import LinkWatch
 from agent.topology.graph import Known, discover
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Iterator
     from pathlib import Path
 
-    from agent.inventory import Device, Inventory
+    from agent.config.model import Device, Inventory
     from collectors.model import SnmpTarget
     from collectors.snmp import TableColumns
 

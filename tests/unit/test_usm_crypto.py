@@ -15,7 +15,7 @@ from pysnmp.proto.secmod.rfc3414.auth.hmacsha import HmacSha
 from pysnmp.proto.secmod.rfc3826.priv.aes import Aes
 from pysnmp.proto.secmod.rfc7860.auth.hmacsha2 import HmacSha2
 
-from collectors import _usm_crypto as crypto
+from collectors._snmp import usm_crypto as crypto
 
 pytestmark = pytest.mark.unit
 

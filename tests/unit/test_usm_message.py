@@ -22,11 +22,11 @@ from pysnmp.proto.secmod.rfc3414.service import UsmSecurityParameters
 from pysnmp.proto.secmod.rfc3826.priv.aes import Aes
 from pysnmp.proto.secmod.rfc7860.auth.hmacsha2 import HmacSha2
 
-from collectors import _ber
-from collectors import _usm_crypto as crypto
-from collectors._snmp_engine import to_varbind
-from collectors._snmp_transport import TIMEOUT_REASON, RequestTable
-from collectors._usm import UsmSession, UsmUser, _Engine
+from collectors._snmp import ber as _ber
+from collectors._snmp import usm_crypto as crypto
+from collectors._snmp.engine import to_varbind
+from collectors._snmp.transport import TIMEOUT_REASON, RequestTable
+from collectors._snmp.usm import UsmSession, UsmUser, _Engine
 from collectors.errors import CollectorError
 from tests.unit.test_snmp_codec import varbinds
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from agent.config import load_inventory
+from agent.config.load import load_inventory
 from agent.intake.runner import run_intake
 from agent.intake.whatsapp import signature
 from agent.web.app import create_app

@@ -32,7 +32,7 @@ STANDING = StandingDisposition(signer="Kepala Dinas Kominfo", reference="800/17/
 
 
 @dataclass(frozen=True)
-class P:  # plain people data, like agent.inventory.Person
+class P:  # plain people data, like agent.config.model.Person
     name: str
     role: str
     opd: str = "Diskominfo"

@@ -1,0 +1,319 @@
+"""``sigap diagnose TARGET`` and ``sigap poll-once DEVICE`` (issue 9), registered by cli.py.
+
+Exit codes of both: 0 healthy, 1 degraded, 2 down or unreachable, 3 usage or configuration
+error (a bad option, an unknown target, an invalid inventory, a lab inventory outside the lab).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import difflib
+import ipaddress
+import json
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Final
+
+import typer
+from rich.console import Console
+from typer.core import TyperCommand
+from typer.exceptions import TyperException
+
+from agent.config.load import load_inventory
+from agent.diagnose import render
+from agent.diagnose.runner import Options, Runner, address_device
+from agent.diagnose.schema import SCHEMA
+from agent.errors import AgentError, ConfigError
+from agent.lab import control as labctl
+from collectors.errors import CollectorError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from agent.config.model import Device, Inventory
+    from agent.diagnose.report import Diagnosis, TicketsReport
+    from ticketing.store import TicketStore
+
+USAGE: Final = 3
+DEFAULT_DB: Final = Path("/var/lib/sigap/sigap.db")
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class UsageError(Exception):
+    """The command line names something that is not there (exit 3)."""
+
+
+class _UsageExitsThree(TyperCommand):
+    """Option and argument errors of these commands exit 3 (the issue's contract), not 2."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: Any = None,
+        **extra: Any,
+    ) -> Any:
+        """Parse; a usage error is shown and becomes exit 3."""
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except TyperException as exc:  # typer's click: UsageError, BadParameter, ...
+            show = getattr(exc, "show", None)
+            if callable(show):
+                show()
+            raise typer.Exit(USAGE) from exc
+
+
+InventoryOpt = Annotated[
+    Path,
+    typer.Option("--inventory", "-i", envvar="SIGAP_INVENTORY", help="Inventory file."),
+]
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``diagnose`` and ``poll-once`` to the ``sigap`` app."""
+    app.command("diagnose", cls=_UsageExitsThree)(diagnose)
+    app.command("poll-once", cls=_UsageExitsThree)(poll_once)
+
+
+def diagnose(
+    target: Annotated[
+        str | None, typer.Argument(help="Nama perangkat, nama OPD, atau alamat IPv4.")
+    ] = None,
+    *,  # typer passes options by name
+    inventory_path: InventoryOpt = Path("inventory.yaml"),
+    db: Annotated[
+        str | None,
+        typer.Option("--db", envvar="SIGAP_DB_URL", help="Ticket database (read only)."),
+    ] = None,
+    count: Annotated[int, typer.Option("--count", "-c", min=1, max=100, help="Echoes.")] = 5,
+    sample: Annotated[
+        float, typer.Option(min=0.1, max=60, help="Seconds between the two SNMP samples.")
+    ] = 1.0,
+    mtu: Annotated[bool, typer.Option("--mtu", help="Path MTU check (DF pings).")] = False,
+    ssh: Annotated[bool, typer.Option("--ssh", help="Read-only SSH commands.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON for scripts.")] = False,
+    schema: Annotated[bool, typer.Option("--schema", help="Print the JSON schema.")] = False,
+) -> None:
+    """Diagnosa perangkat / OPD / alamat: ping, jalur, SNMP, SSH, tiket (exit 0/1/2/3)."""
+    if schema:
+        console.print_json(json.dumps(SCHEMA))
+        return
+    try:
+        inventory = _inventory(inventory_path)
+        kind, devices = resolve(inventory, target)
+        store = _open_store(inventory, db)
+    except (UsageError, ConfigError, AgentError) as exc:
+        err_console.print(f"error: {exc}", markup=False)
+        raise typer.Exit(USAGE) from exc
+    options = Options(count=count, sample=sample, mtu=mtu, ssh=ssh)
+    assert target is not None  # noqa: S101 - resolve() refused None
+    try:
+        result = asyncio.run(
+            _run(inventory, (target, kind, devices), options, store, quiet=as_json)
+        )
+    except CollectorError as exc:  # e.g. no permission for ICMP sockets
+        err_console.print(f"error: {exc}", markup=False)
+        raise typer.Exit(USAGE) from exc
+    finally:
+        if store is not None:
+            store.close()
+    if as_json:
+        console.print_json(json.dumps(result.to_json()))
+    else:
+        console.print(render.diagnosis(result, inventory.tz))
+    raise typer.Exit(result.health.exit_code)
+
+
+def _inventory(path: Path) -> Inventory:
+    inventory = load_inventory(path)
+    labctl.refuse_lab_inventory_outside_lab(inventory)
+    return inventory
+
+
+def resolve(inventory: Inventory, target: str | None) -> tuple[str, list[Device]]:
+    """Return (kind, devices) for a device name, an OPD name or an IPv4 address."""
+    if target is None:
+        raise UsageError("sebutkan TARGET: nama perangkat, nama OPD, atau alamat IPv4")
+    devices = inventory.devices
+    if target in devices:
+        return "device", [devices[target]]
+    opd = [d for d in devices.values() if d.opd.casefold() == target.casefold()]
+    if opd:
+        return "opd", opd
+    try:
+        address = ipaddress.IPv4Address(target)
+    except ValueError:
+        names = [*devices, *inventory.opds()]
+        close = difflib.get_close_matches(target, names, n=3)
+        hint = f" (mungkin: {', '.join(close)})" if close else ""
+        raise UsageError(
+            f"{target!r} bukan nama perangkat, nama OPD, atau alamat IPv4 di {inventory.path}{hint}"
+        ) from None
+    known = [d for d in devices.values() if d.address == str(address)]
+    return ("device", known) if known else ("address", [address_device(str(address))])
+
+
+def _open_store(inventory: Inventory, db: str | None) -> TicketStore | None:
+    """The ticket database if one is configured (never created, never migrated, read only)."""
+    from ticketing.store import TicketStore  # noqa: PLC0415 - SQLAlchemy only when needed
+
+    url = db or inventory.database
+    if not url:
+        if not DEFAULT_DB.exists():
+            return None
+        url = TicketStore.sqlite_url(DEFAULT_DB)
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        raise UsageError(f"basis data tiket {url} tidak ada")
+    return TicketStore(url, tz=inventory.tz.key)
+
+
+def _history(inventory: Inventory, store: TicketStore) -> Callable[[str], TicketsReport]:
+    from agent.diagnose.history import TicketHistory  # noqa: PLC0415
+    from agent.wiring import ticket_service  # noqa: PLC0415
+
+    service = ticket_service(inventory, store, lambda: datetime.now(UTC))
+    return TicketHistory(store, service).recent_blocking
+
+
+async def _run(
+    inventory: Inventory,
+    what: tuple[str, str, Sequence[Device]],
+    options: Options,
+    store: TicketStore | None,
+    *,
+    quiet: bool,
+) -> Diagnosis:
+    target, kind, devices = what
+    from collectors.ping import PingCollector  # noqa: PLC0415 - keep `--help` light
+    from collectors.snmp import SnmpCollector  # noqa: PLC0415
+
+    progress = _Progress(None if quiet or not err_console.is_terminal else err_console)
+    async with contextlib.AsyncExitStack() as stack:
+        pinger = await stack.enter_async_context(PingCollector())
+        poller = None
+        if any(d.snmp is not None for d in devices):
+            poller = await stack.enter_async_context(SnmpCollector())
+        df = None
+        if options.mtu:
+            df = await stack.enter_async_context(PingCollector(dont_fragment=True))
+        runner = Runner(
+            inventory,
+            pinger,
+            poller,
+            df_pinger=df,
+            history=_history(inventory, store) if store is not None else None,
+            options=options,
+            progress=progress.update,
+        )
+        with progress:
+            return await runner.run(target, kind, devices)
+    raise AssertionError("unreachable")  # pragma: no cover - mypy: the stack may swallow
+
+
+class _Progress:
+    """A live status line on stderr (terminals only): what is still running."""
+
+    def __init__(self, console: Console | None) -> None:
+        self._console = console
+        self._pending: dict[tuple[str, str], None] = {}
+        self._status: Any = None
+
+    def __enter__(self) -> _Progress:
+        if self._console is not None:
+            self._status = self._console.status("memulai diagnosa ...")
+            self._status.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._status is not None:
+            self._status.__exit__(None, None, None)
+
+    def update(self, device: str, step: str, done: bool) -> None:
+        if done:
+            self._pending.pop((device, step), None)
+        else:
+            self._pending[(device, step)] = None
+        if self._status is not None:
+            waiting = ", ".join(f"{s} {d}" for d, s in self._pending) or "menyusun laporan"
+            self._status.update(f"menunggu: {waiting}")
+
+
+# ---------------------------------------------------------------- poll-once
+
+
+def poll_once(
+    device: Annotated[str, typer.Argument(help="Device name in the inventory.")],
+    *,
+    inventory_path: InventoryOpt = Path("inventory.yaml"),
+    as_json: Annotated[bool, typer.Option("--json", help="JSON for scripts.")] = False,
+) -> None:
+    """One ping round and one SNMP poll, printed raw as the daemon would record them."""
+    try:
+        inventory = _inventory(inventory_path)
+        _known_device(inventory, device)
+    except (UsageError, ConfigError, AgentError) as exc:
+        err_console.print(f"error: {exc}", markup=False)
+        raise typer.Exit(USAGE) from exc
+    try:
+        ping, snmp = asyncio.run(_poll_once(inventory.devices[device]))
+    except CollectorError as exc:
+        err_console.print(f"error: {exc}", markup=False)
+        raise typer.Exit(USAGE) from exc
+    if as_json:
+        console.print_json(json.dumps({"ping": ping, "snmp": snmp}, default=_json_default))
+    else:
+        _print_raw("ping", ping)
+        if snmp is not None:
+            _print_raw("snmp", snmp)
+    code = 0 if ping["status"] == "ok" else 2
+    if code == 0 and snmp is not None and snmp["status"] != "ok":
+        code = 1
+    raise typer.Exit(code)
+
+
+def _known_device(inventory: Inventory, device: str) -> None:
+    if device not in inventory.devices:
+        close = difflib.get_close_matches(device, list(inventory.devices), n=3)
+        hint = f" (mungkin: {', '.join(close)})" if close else ""
+        raise UsageError(f"perangkat {device!r} tidak ada di {inventory.path}{hint}")
+
+
+async def _poll_once(device: Device) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    from collectors.ping import PingCollector  # noqa: PLC0415
+    from collectors.snmp import SnmpCollector  # noqa: PLC0415
+
+    async with PingCollector() as pinger:
+        target = device.snmp_target()
+        if target is None:
+            return asdict(await pinger.probe(device.ping_target())), None
+        async with SnmpCollector() as poller:
+            ping, snmp = await asyncio.gather(
+                pinger.probe(device.ping_target()), poller.poll(target)
+            )
+    return asdict(ping), asdict(snmp)
+
+
+def _json_default(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def _print_raw(label: str, data: dict[str, Any]) -> None:
+    """``label: key=value ...`` then one line per system group and interface row."""
+    rows = data.pop("interfaces", ())
+    system = data.pop("system", None)
+    lines = [f"{label}: {_pairs(data)}"]
+    if system:
+        lines.append(f"  system: {_pairs(system)}")
+    lines += [f"  if: {_pairs(row)}" for row in rows]
+    for line in lines:
+        console.print(line, markup=False, soft_wrap=True)
+
+
+def _pairs(data: dict[str, Any]) -> str:
+    return " ".join(f"{k}={json.dumps(v, default=_json_default)}" for k, v in data.items())

@@ -1,0 +1,165 @@
+"""``sigap remediasi list|jalankan``: playbooks, the allow-list, technician-triggered runs."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Final
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from agent.config.load import load_inventory
+from agent.errors import AgentError
+from agent.lab import control as labctl
+from agent.remediation.playbooks import load_playbooks
+from agent.remediation.transcript import render
+from ticketing.models import RunStatus
+from ticketing.people import Role
+from ticketing.remediation import WORDS
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
+    from agent.config.model import Inventory
+    from agent.remediation.runner import Outcome
+    from ticketing.remediation import RunView
+
+remediasi_app = typer.Typer(
+    help="Perbaikan otomatis lewat SSH / remediation playbooks.", no_args_is_help=True
+)
+InventoryOpt = Annotated[
+    Path,
+    typer.Option(
+        "--inventory", "-i", envvar="SIGAP_INVENTORY", help="Inventory file (inventory.yaml)."
+    ),
+]
+DbOpt = Annotated[
+    str | None, typer.Option("--db", envvar="SIGAP_DB_URL", help="Database URL (see `sigap run`).")
+]
+MAX_NAMES: Final = 6
+RUNNERS: Final = frozenset({Role.TEKNISI.value, Role.KASI.value})
+
+
+def _console() -> Console:
+    return Console(highlight=False, soft_wrap=True)
+
+
+@remediasi_app.command("list")
+def remediasi_list(inventory_path: InventoryOpt = Path("inventory.yaml")) -> None:
+    """Daftar playbook dan daftar izin per perangkat / playbooks and the allow-list."""
+    inventory = load_inventory(inventory_path)
+    book = load_playbooks(inventory.remediation.playbooks_dir)
+    out = _console()
+    table = Table("playbook", "gangguan", "platform", "uraian", title="Playbook")
+    for p in book:
+        table.add_row(p.name, p.fault.value, ", ".join(sorted(p.platforms)), p.title)
+    out.print(table)
+    groups: dict[tuple[tuple[str, ...], bool], list[str]] = {}
+    for d in inventory.devices.values():
+        if d.remediation.enabled:
+            groups.setdefault((d.remediation.playbooks, d.remediation.dry_run), []).append(d.name)
+    allow = Table("playbook diizinkan", "mode", "perangkat", title="Daftar izin (inventaris)")
+    for (names, dry), devices in sorted(groups.items()):
+        shown = ", ".join(devices[:MAX_NAMES])
+        more = f" +{len(devices) - MAX_NAMES} lagi" if len(devices) > MAX_NAMES else ""
+        mode = "uji kering" if dry else "jalan"
+        allow.add_row(", ".join(names) or "-", mode, f"{len(devices)}: {shown}{more}")
+    out.print(allow if allow.row_count else "Perbaikan otomatis tidak aktif di perangkat mana pun.")
+    s = inventory.remediation
+    out.print(
+        f"Batas: {s.max_runs_per_fault_per_day}x per gangguan per hari, {s.max_concurrent} sesi "
+        f"bersamaan; kunci host: {s.known_hosts} ({s.host_key_policy})"
+    )
+
+
+@remediasi_app.command("jalankan")
+def remediasi_jalankan(
+    number: Annotated[str, typer.Argument(help="Nomor tiket, mis. GJ/2026/0001.")],
+    oleh: Annotated[str, typer.Option("--oleh", help="Teknisi/Kasi yang menjalankan.")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Hanya catat apa yang akan dijalankan.")
+    ] = False,
+    inventory_path: InventoryOpt = Path("inventory.yaml"),
+    db: DbOpt = None,
+) -> None:
+    """Jalankan playbook tiket (penjaga yang sama dengan agen) / run a ticket's playbook."""
+    inventory = load_inventory(inventory_path)
+    person = next((p for p in inventory.people if p.name == oleh), None)
+    if person is None or person.role not in RUNNERS:
+        raise AgentError(f"{oleh!r} bukan teknisi atau kasi di people {inventory.path.name}")
+    labctl.refuse_lab_inventory_outside_lab(inventory)
+    outcome = asyncio.run(_run(inventory, db, number, oleh, dry_run=dry_run))
+    out = _console()
+    if outcome.status is None:
+        raise AgentError(f"{number}: tidak ada playbook: {outcome.reason}")
+    out.print(
+        f"{number}: {outcome.playbook} -> {outcome.status.value}"
+        + (f" ({outcome.reason})" if outcome.reason else "")
+    )
+    for line in outcome.lines:
+        out.print(f"  akan dikirim: {line}")
+    if outcome.status not in (RunStatus.SUCCEEDED, RunStatus.DRY_RUN):
+        raise typer.Exit(1)
+
+
+async def _run(
+    inventory: Inventory, db: str | None, number: str, actor: str, *, dry_run: bool
+) -> Outcome:
+    from agent.cli import _store  # noqa: PLC0415 - agent.cli imports this module
+    from agent.remediation.runner import Remediator, SnmpInterfaces  # noqa: PLC0415
+    from agent.runtime.daemon import utc_now  # noqa: PLC0415
+    from agent.wiring import ticket_service  # noqa: PLC0415
+    from collectors.snmp import SnmpCollector  # noqa: PLC0415
+    from ticketing.remediation import RemediationLog  # noqa: PLC0415
+
+    with _store(inventory, db) as store:
+        store.migrate()
+        ticket = store.get(number)
+        snmp = SnmpCollector()
+        await snmp.start()
+        remediator = Remediator(
+            inventory,
+            load_playbooks(inventory.remediation.playbooks_dir),
+            RemediationLog(store),
+            ticket_service(inventory, store, utc_now),
+            SnmpInterfaces(snmp),
+            now=utc_now,
+        )
+        try:
+            return await remediator.consider(ticket, actor=actor, dry_run=dry_run or None)
+        finally:
+            remediator.close()
+            await snmp.close()
+
+
+def runs_section(runs: list[RunView], tz: ZoneInfo, *, transcripts: bool = True) -> str:
+    """Text of ``tiket show``'s remediation section: each run, its reason and transcript."""
+    out = ["Perbaikan otomatis:"]
+    for r in runs:
+        when = r.started_at.astimezone(tz).strftime("%d-%m-%Y %H:%M:%S")
+        line = f"  #{r.id} {when} {r.playbook} {r.interface} oleh {r.actor}: {WORDS[r.status]}"
+        out.append(line + (f" - {r.reason}" if r.reason else ""))
+        if transcripts and r.transcript:
+            out += [f"    {t}" for t in render(r.transcript).splitlines()]
+    return escape("\n".join(out))  # transcripts hold "[...]" (prompts, step names): not markup
+
+
+def runs_json(runs: list[RunView]) -> list[dict[str, object]]:
+    """The runs as JSON-ready dicts (``tiket show --json``)."""
+    return [
+        {
+            "id": r.id,
+            "playbook": r.playbook,
+            "interface": r.interface,
+            "actor": r.actor,
+            "status": r.status.value,
+            "reason": r.reason,
+            "started_at": r.started_at.isoformat(),
+            "finished_at": r.finished_at.isoformat() if r.finished_at else None,
+            "transcript": list(r.transcript),
+        }
+        for r in runs
+    ]

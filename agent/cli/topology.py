@@ -1,0 +1,177 @@
+"""``sigap discover`` and ``sigap peta``: topology discovery and the network map (issue 11)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Final
+
+import typer
+from rich.console import Console
+
+from agent.config.load import load_inventory
+from agent.lab import control as labctl
+from agent.topology import apply as inv_apply
+from agent.topology.graph import discover
+from agent.topology.mapdata import MapDevice, map_json
+from agent.topology.maphtml import render_map_html
+from agent.topology.model import Discovery, Link
+from ticketing.topology import TopologyStore
+
+if TYPE_CHECKING:
+    from agent.config.model import Inventory
+
+InventoryOpt = Annotated[
+    Path,
+    typer.Option(
+        "--inventory", "-i", envvar="SIGAP_INVENTORY", help="Inventory file (inventory.yaml)."
+    ),
+]
+STATUS_LABEL: Final = {
+    "same": "sesuai",
+    "new": "BARU",
+    "conflict": "KONFLIK (induk tulisan tangan dipertahankan)",
+    "root": "inti",
+    "unlinked": "tanpa jalur ke inti",
+}
+
+
+def _console() -> Console:
+    return Console(highlight=False, soft_wrap=True, markup=False)
+
+
+def run_discovery(inventory: Inventory, roots: list[str] | None = None) -> Discovery:
+    """Scan every inventory device (refused for the lab outside its NOC) and discover."""
+    from agent.topology.scan import known_devices, scan  # noqa: PLC0415 - SNMP stack on use
+
+    labctl.refuse_lab_inventory_outside_lab(inventory)
+    scans = asyncio.run(scan(inventory.devices.values()))
+    return discover(scans, known_devices(inventory), roots or None)
+
+
+def _print(found: Discovery, out: Console) -> None:
+    out.print(f"Inti: {', '.join(found.roots) or '-'}")
+    out.print(f"Tautan ({len(found.links)}):")
+    for link in found.links:
+        out.print(
+            f"  {link.a} {link.a_port} <-> {link.b} {link.b_port}  [{','.join(link.protocols)}]"
+        )
+    out.print("Usulan induk:")
+    for p in found.parents:
+        if p.status in ("same", "root"):
+            continue
+        now = p.current or "-"
+        out.print(f"  {p.device}: {now} -> {p.proposed or '-'}  {STATUS_LABEL[p.status]}  {p.via}")
+    same = sum(1 for p in found.parents if p.status == "same")
+    out.print(f"  ({same} perangkat sudah sesuai)")
+    if found.unknown:
+        out.print(f"Tetangga tak dikenal ({len(found.unknown)}):")
+        for u in found.unknown:
+            addr = f" {u.address}" if u.address else ""
+            seen = f"terlihat dari {u.seen_by} {u.port} [{u.protocol}]"
+            out.print(f"  {u.name}{addr} port {u.remote_port or '?'}, {seen}")
+    for device, why in sorted(found.silent.items()):
+        out.print(f"Tidak terbaca: {device}: {why}")
+
+
+def discover_cmd(
+    inventory_path: InventoryOpt = Path("inventory.yaml"),
+    as_json: Annotated[bool, typer.Option("--json", help="JSON output for scripts.")] = False,
+    do_apply: Annotated[
+        bool, typer.Option("--apply", help="Write new parents into the inventory (diff shown).")
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking.")] = False,
+    root: Annotated[
+        list[str] | None, typer.Option("--root", help="Core device (default: tag `core`).")
+    ] = None,
+) -> None:
+    """Temukan tautan dan induk lewat LLDP/MNDP/CDP / discover links and parents over SNMP."""
+    inventory = load_inventory(inventory_path)
+    found = run_discovery(inventory, root)
+    out = _console()
+    if as_json:
+        out.print_json(json.dumps(found.to_json()))
+    else:
+        _print(found, out)
+    if not do_apply:
+        return
+    changes = found.changes()
+    if not changes:
+        out.print("Tidak ada induk baru untuk ditulis.")
+        return
+    before = inventory_path.read_text()
+    after = inv_apply.with_parents(before, changes, path=str(inventory_path))
+    out.print(inv_apply.unified_diff(before, after, inventory_path.name), markup=False)
+    if not yes and not typer.confirm(f"Tulis {len(changes)} induk ke {inventory_path}?"):
+        out.print("Dibatalkan; inventory tidak diubah.")
+        raise typer.Exit(1)
+    inv_apply.write_atomically(inventory_path, after)
+    out.print(f"{inventory_path}: {len(changes)} induk ditulis.")
+
+
+def _map_devices(inventory: Inventory) -> list[MapDevice]:
+    return [
+        MapDevice(d.name, d.address, d.opd, d.site, d.role, d.parent)
+        for d in inventory.devices.values()
+    ]
+
+
+def _links_from(path: Path) -> list[Link]:
+    data = json.loads(path.read_text())
+    return [
+        Link(x["a"], x["a_port"], x["b"], x["b_port"], tuple(x.get("protocols", ())))
+        for x in data["links"]
+    ]
+
+
+def peta_cmd(
+    html: Annotated[Path, typer.Option("--html", help="Write the map page to this file.")],
+    inventory_path: InventoryOpt = Path("inventory.yaml"),
+    db: Annotated[
+        str | None, typer.Option("--db", envvar="SIGAP_DB_URL", help="Database URL.")
+    ] = None,
+    links: Annotated[
+        Path | None,
+        typer.Option(
+            "--links", help="Links from `sigap discover --json` (default: the daemon's, stored)."
+        ),
+    ] = None,
+    live: Annotated[
+        bool, typer.Option("--discover", help="Discover the links now (SNMP).")
+    ] = False,
+) -> None:
+    """Ekspor peta jaringan (HTML mandiri) / export the network map as one HTML file."""
+    from agent.cli import _store  # noqa: PLC0415 - the CLI's one way to open the store
+
+    inventory = load_inventory(inventory_path)
+    found = run_discovery(inventory).links if live else None
+    if links is not None:
+        found = tuple(_links_from(links))
+    with _store(inventory, db) as store:
+        store.migrate()
+        tickets = store.active()
+        stored = TopologyStore(store).links()  # what the daemon's re-discovery remembers
+    lost = {r.key for r in stored if r.lost_at is not None} if found is None else set()
+    if found is None and stored:
+        found = tuple(Link(r.a, r.a_port, r.b, r.b_port, r.protocols) for r in stored)
+    data = map_json(
+        _map_devices(inventory),
+        tickets,
+        links=None if found is None else list(found),
+        lost=lost,
+        title=f"Peta jaringan {inventory.office_short or inventory.office_name}".strip(),
+        at=datetime.now(UTC).astimezone(inventory.tz),
+    )
+    html.write_text(render_map_html(data))
+    counts = ", ".join(f"{k} {v}" for k, v in data["counts"].items())
+    _console().print(
+        f"{html}: {len(data['nodes'])} perangkat, {len(data['links'])} tautan ({counts})"
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``discover`` and ``peta`` to the main CLI."""
+    app.command("discover")(discover_cmd)
+    app.command("peta")(peta_cmd)

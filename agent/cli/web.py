@@ -1,0 +1,200 @@
+"""``sigap web``: serve the ticket board; ``sigap web pengguna set-password NAME``.
+
+The board listens on 127.0.0.1:8080 unless told otherwise; every interface needs the
+address written out *and* ``--semua-antarmuka`` (the TLS reverse proxy in ``deploy/`` is the
+way to reach it from the office network). Passwords are read from the terminal (twice) or
+from the first line of stdin, never from the command line.
+"""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import os
+import secrets
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Final
+
+import typer
+
+from agent.config.load import load_inventory
+from agent.errors import AgentError
+from agent.runtime.httpd import parse_listen
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_LISTEN: Final = "127.0.0.1:8080"
+DEFAULT_SECRET: Final = Path("/var/lib/sigap/web-secret")
+DEFAULT_DB_DIR: Final = Path("/var/lib/sigap")
+
+web_app = typer.Typer(
+    help="Papan tiket web / the web ticket board (127.0.0.1:8080).",
+    invoke_without_command=True,
+)
+pengguna_app = typer.Typer(help="Akun web / web board logins.", no_args_is_help=True)
+web_app.add_typer(pengguna_app, name="pengguna")
+
+InventoryOpt = Annotated[
+    Path,
+    typer.Option(
+        "--inventory", "-i", envvar="SIGAP_INVENTORY", help="Inventory file (inventory.yaml)."
+    ),
+]
+DbOpt = Annotated[
+    str | None,
+    typer.Option("--db", envvar="SIGAP_DB_URL", help="Database URL (default: as `sigap run`)."),
+]
+
+
+def _db_url(inventory_db: str, db: str | None) -> str:
+    from ticketing.store import TicketStore  # noqa: PLC0415 - keep `sigap --help` light
+
+    url = db or inventory_db
+    if url:
+        return url
+    DEFAULT_DB_DIR.mkdir(parents=True, exist_ok=True)
+    return TicketStore.sqlite_url(DEFAULT_DB_DIR / "sigap.db")
+
+
+def read_secret(path: Path) -> str:
+    """The session signing key in ``path``; created (0600) with a random key if missing."""
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(key + "\n")
+        logger.info("web: new session key written to %s", path)
+        return key
+    if len(text) < 32:  # noqa: PLR2004 - a key shorter than this is a mistake
+        raise AgentError(f"{path}: session key too short (need 32+ characters)")
+    return text
+
+
+@web_app.callback()
+def serve(  # keyword-only: typer passes options by name
+    ctx: typer.Context,
+    *,
+    listen: Annotated[
+        str, typer.Option("--listen", help="host:port; default 127.0.0.1:8080.")
+    ] = DEFAULT_LISTEN,
+    all_interfaces: Annotated[
+        bool,
+        typer.Option("--semua-antarmuka", help="Allow 0.0.0.0 / [::] (prefer the TLS proxy)."),
+    ] = False,
+    secret_file: Annotated[
+        Path, typer.Option(envvar="SIGAP_WEB_SECRET_FILE", help="Session signing key file.")
+    ] = DEFAULT_SECRET,
+    proxy_header: Annotated[
+        str,
+        typer.Option(
+            envvar="SIGAP_WEB_PROXY_HEADER",
+            help="Header with the person's name set by a trusted proxy on 127.0.0.1.",
+        ),
+    ] = "",
+    secure_cookie: Annotated[
+        bool, typer.Option("--cookie-secure", help="Secure cookie flag (behind TLS).")
+    ] = False,
+    webhook: Annotated[
+        bool,
+        typer.Option(
+            "--webhook/--no-webhook",
+            help="Serve intake.whatsapp's webhook too (then: sigap intake --no-webhook).",
+        ),
+    ] = True,
+    inventory_path: InventoryOpt = Path("inventory.yaml"),
+    db: DbOpt = None,
+) -> None:
+    """Serve the web ticket board (foreground; stop with Ctrl-C)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    import uvicorn  # noqa: PLC0415 - only when serving
+
+    from agent.topology.web import board_options  # noqa: PLC0415
+    from agent.web.app import create_app  # noqa: PLC0415
+    from agent.web.auth import AuthSettings  # noqa: PLC0415
+
+    try:
+        address = parse_listen(listen)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--listen") from exc
+    if address.wildcard and not all_interfaces:
+        raise AgentError(
+            f"{address} would open the board on every interface; use the TLS reverse proxy "
+            "(deploy/web-proxy/) or add --semua-antarmuka"
+        )
+    inventory = load_inventory(inventory_path)
+    auth = AuthSettings(proxy_header=proxy_header, https_only=secure_cookie)
+    app = create_app(
+        inventory,
+        _db_url(inventory.database, db),
+        secret_key=read_secret(secret_file),
+        auth=auth,
+        **board_options(),  # the map (issue 11)
+        webhook=webhook,
+    )
+    if webhook and inventory.intake is not None and inventory.intake.whatsapp is not None:
+        logger.info("WhatsApp webhook served at %s", inventory.intake.whatsapp.path)
+    if address.wildcard:
+        logger.warning("web board listening on every interface (%s)", address)
+    uvicorn.run(app, host=address.host, port=address.port, log_level="info", proxy_headers=False)
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        first = getpass.getpass("Kata sandi baru: ")
+        if getpass.getpass("Ulangi: ") != first:
+            raise AgentError("kata sandi tidak sama")
+        return first
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@pengguna_app.command("set-password")
+def set_password(
+    name: Annotated[str, typer.Argument(help="Nama orang (people di inventory).")],
+    inventory_path: InventoryOpt = Path("inventory.yaml"),
+    db: DbOpt = None,
+) -> None:
+    """Set a person's web password (read from the terminal or stdin, never from argv)."""
+    from agent.web.app import open_store  # noqa: PLC0415
+    from agent.web.auth import find_person, hash_password  # noqa: PLC0415
+    from ticketing.accounts import AccountStore  # noqa: PLC0415
+
+    inventory = load_inventory(inventory_path)
+    person = find_person(inventory, name)
+    if person is None:
+        known = ", ".join(f"{p.name} ({p.role})" for p in inventory.people)
+        raise AgentError(f"orang {name!r} tidak ada di people; yang dikenal: {known}")
+    try:
+        hashed = hash_password(_read_password())
+    except ValueError as exc:
+        raise AgentError(str(exc)) from exc
+    store = open_store(inventory, _db_url(inventory.database, db))
+    try:
+        store.migrate()
+        AccountStore(store).set_hash(person.name, hashed, at=datetime.now(UTC))
+    finally:
+        store.close()
+    typer.echo(f"kata sandi web {person.name} ({person.role}) disimpan")
+
+
+@pengguna_app.command("list")
+def list_accounts(inventory_path: InventoryOpt = Path("inventory.yaml"), db: DbOpt = None) -> None:
+    """People and whether they have a web password."""
+    from agent.web.app import open_store  # noqa: PLC0415
+    from ticketing.accounts import AccountStore  # noqa: PLC0415
+
+    inventory = load_inventory(inventory_path)
+    store = open_store(inventory, _db_url(inventory.database, db))
+    try:
+        store.migrate()
+        names = set(AccountStore(store).names())
+    finally:
+        store.close()
+    for p in inventory.people:
+        mark = "ada" if p.name in names else "belum"
+        typer.echo(f"{p.name:30} {p.role:8} {p.opd[:30]:30} sandi: {mark}")

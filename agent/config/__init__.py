@@ -1,0 +1,1 @@
+"""The inventory: the file as written (schema, source), checks, and the resolved model."""

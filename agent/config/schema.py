@@ -1,0 +1,416 @@
+"""Pydantic models of the inventory *file* as written (before groups are resolved).
+
+Every block forbids unknown keys, so a typo is reported with its path instead of ignored.
+Resolution into frozen :mod:`agent.config.model` objects happens in :mod:`agent.config.load`.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import time, timedelta
+from ipaddress import IPv4Address, IPv4Network
+from typing import Annotated, Literal, get_args
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+
+Platform = Literal[
+    "mikrotik_routeros",
+    "cisco_ios",
+    "cisco_xe",
+    "cisco_nxos",
+    "juniper_junos",
+    "huawei",
+    "ruijie_os",
+    "hp_procurve",
+    "linux",
+]
+Role = Literal["router", "switch", "ap", "server", "firewall"]
+PersonRole = Literal["kadis", "kabid", "kasi", "teknisi", "pj_opd"]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+PLATFORMS: tuple[str, ...] = get_args(Platform)
+ROLES: tuple[str, ...] = get_args(Role)
+PERSON_ROLES: tuple[str, ...] = get_args(PersonRole)
+WEEKDAYS: tuple[str, ...] = get_args(Weekday)
+
+_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,47}$")
+_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
+
+
+def _parse_duration(value: object) -> object:
+    """Accept ``5``, ``"5s"``, ``"250ms"``, ``"2m"``, ``"1h"``, ``"1d"`` as seconds."""
+    if isinstance(value, bool):  # YAML `true` is not a duration (pydantic would take it as 1)
+        raise ValueError(  # noqa: TRY004 - pydantic turns ValueError into a located problem
+            "expected a duration such as 5s, 250ms, 2m, 1h or 1d, not true/false"
+        )
+    if isinstance(value, int | float):
+        return timedelta(seconds=float(value))
+    if isinstance(value, str):
+        match = _DURATION_RE.match(value)
+        if match is None:
+            raise ValueError("expected a duration such as 5s, 250ms, 2m, 1h or 1d")
+        return timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+    return value
+
+
+def _positive(value: timedelta) -> timedelta:
+    if value <= timedelta(0):
+        raise ValueError("must be longer than 0s")
+    return value
+
+
+def _check_name(value: str) -> str:
+    if not _NAME_RE.match(value):
+        raise ValueError(
+            "expected a name of lowercase letters, digits and '-' (max 48, starting with a "
+            "letter or digit)"
+        )
+    return value
+
+
+Duration = Annotated[timedelta, BeforeValidator(_parse_duration), AfterValidator(_positive)]
+
+
+def _one_or_many(value: object) -> object:
+    """``NAME`` is ``[NAME]``."""
+    return [value] if isinstance(value, str) else value
+
+
+Names = Annotated[list[str], BeforeValidator(_one_or_many)]
+Name = Annotated[str, AfterValidator(_check_name)]
+
+
+class Strict(BaseModel):
+    """Base: unknown keys are errors, values are not coerced from unrelated types."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PingBlock(Strict):
+    """ICMP probe settings; every key optional so that levels can be merged."""
+
+    interval: Duration | None = None
+    count: Annotated[int, Field(ge=1, le=20, strict=True)] | None = None
+    spacing: Duration | None = None
+    timeout: Duration | None = None
+    enabled: bool | None = None
+
+
+class WeeklySpec(Strict):
+    """A weekly recurring window in office local time."""
+
+    days: list[Weekday] = Field(min_length=1)
+    start: time
+    end: time
+
+
+class MaintenanceBlock(Strict):
+    """Either a one-off window (start/end, with timezone) or a weekly one."""
+
+    name: str = Field(min_length=1)
+    start: AwareDatetime | None = None
+    end: AwareDatetime | None = None
+    weekly: WeeklySpec | None = None
+
+
+class SecretRef(Strict):
+    """A secret given by environment variable or file, never inline."""
+
+    password_env: str | None = None
+    password_file: str | None = None
+
+
+class SshBlock(SecretRef):
+    """SSH access for remediation and diagnostics; ``secret_*`` is the IOS enable secret."""
+
+    user: str | None = None
+    port: Annotated[int, Field(ge=1, le=65535)] | None = None
+    secret_env: str | None = None
+    secret_file: str | None = None
+
+
+class RemediationBlock(Strict):
+    """Per device (merged key by key): which playbooks may run on it. Off unless enabled."""
+
+    enabled: bool | None = None
+    playbooks: list[Name] | None = None  # the allow-list, by playbook name
+    dry_run: bool | None = None  # record what would run, send nothing
+
+
+class RemediationSettingsBlock(Strict):
+    """Process-wide remediation guards and SSH timeouts (top-level ``remediation:``)."""
+
+    known_hosts: str = "known_hosts"  # relative to the inventory's folder
+    host_key_policy: Literal["strict", "accept-new"] = "strict"
+    max_runs_per_fault_per_day: Annotated[int, Field(ge=1, le=100)] = 3
+    max_concurrent: Annotated[int, Field(ge=1, le=64)] = 4
+    connect_timeout: Duration = timedelta(seconds=5)
+    auth_timeout: Duration = timedelta(seconds=5)
+    banner_timeout: Duration = timedelta(seconds=5)
+    read_timeout: Duration = timedelta(seconds=10)
+    session_timeout: Duration = timedelta(seconds=45)  # whole SSH session, hard bound
+    verify_timeout: Duration = timedelta(seconds=30)
+    verify_interval: Duration = timedelta(seconds=1)
+    transcript_max_bytes: Annotated[int, Field(ge=1024, le=1048576)] = 32768
+    playbooks_dir: str | None = None  # extra playbooks (relative to the inventory's folder)
+
+
+class SnmpBlock(Strict):
+    """SNMP polling; every key optional so that levels merge key by key.
+
+    Secrets only by reference: ``community_env``/``community_file`` (v2c), ``auth_key_*`` and
+    ``priv_key_*`` (v3). Relative secret files are resolved against the inventory's folder.
+    """
+
+    enabled: bool | None = None
+    version: Literal["2c", "3"] | None = None
+    port: Annotated[int, Field(ge=1, le=65535)] | None = None
+    interval: Duration | None = None
+    timeout: Duration | None = None
+    retries: Annotated[int, Field(ge=0, le=5, strict=True)] | None = None
+    max_repetitions: Annotated[int, Field(ge=1, le=200, strict=True)] | None = None
+    community_env: str | None = None
+    community_file: str | None = None
+    user: str | None = None
+    auth_protocol: Literal["sha", "sha256"] | None = None
+    auth_key_env: str | None = None
+    auth_key_file: str | None = None
+    priv_protocol: Literal["aes128", "aes256"] | None = None
+    priv_key_env: str | None = None
+    priv_key_file: str | None = None
+    interfaces: str | None = None  # "all" (default), "marked", or a regular expression on ifName
+
+
+class PortBlock(Strict):
+    """Marks on one interface of a host (by its ifName)."""
+
+    required_up: bool = False  # admin-down here is a fault (interface_disabled), not a choice
+    uplink: bool = False
+    description: str = ""
+
+
+class NodeBlock(Strict):
+    """What a host, a group and the defaults may all set (merged host > groups > defaults)."""
+
+    opd: str | None = None
+    site: str | None = None
+    role: Role | None = None
+    platform: Platform | None = None
+    parent: Name | None = None
+    ping: PingBlock | None = None
+    snmp: SnmpBlock | None = None
+    ssh: SshBlock | None = None
+    remediation: RemediationBlock | None = None
+    interfaces: dict[str, PortBlock] = Field(default_factory=dict)  # marks by ifName
+    maintenance: list[MaintenanceBlock] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
+
+
+class GroupBlock(NodeBlock):
+    """A group; it may itself belong to groups (resolved depth-first, in listed order)."""
+
+    groups: list[Name] = Field(default_factory=list)
+    description: str = ""
+
+
+class HostBlock(NodeBlock):
+    """A device."""
+
+    address: IPv4Address
+    groups: list[Name] = Field(default_factory=list)
+    description: str = ""
+
+
+class QuietHoursBlock(Strict):
+    """Office-local hours without notifications (``start`` > ``end`` crosses midnight)."""
+
+    start: time
+    end: time
+
+
+class PersonBlock(Strict):
+    """Someone the SOP names: Kepala Dinas, Kabid, Kasi, teknisi, penanggung jawab OPD."""
+
+    name: str = Field(min_length=1)
+    role: PersonRole
+    jabatan: str = ""
+    opd: str = ""
+    email: str = ""
+    phone: str = ""
+    apprise: list[str] = Field(default_factory=list)  # inline URLs: `sigap check` warns
+    apprise_env: Names = Field(default_factory=list)  # variables holding Apprise URLs
+    apprise_file: Names = Field(default_factory=list)  # files of URLs (relative: inventory)
+    quiet_hours: QuietHoursBlock | None = None  # no messages then, except escalations
+
+
+class OfficeBlock(Strict):
+    """The office that runs sigap."""
+
+    name: str
+    short_name: str = "Diskominfo"
+    timezone: str = "Asia/Makassar"
+
+
+class DetectionBlock(Strict):
+    """Hysteresis, dependency and flap settings of the detector."""
+
+    confirm_rounds: Annotated[int, Field(ge=1, le=10)] = 2
+    reprobe_interval: Duration = timedelta(seconds=0.5)
+    recover_rounds: Annotated[int, Field(ge=1, le=10)] = 1
+    flap_window: Duration = timedelta(minutes=10)
+    flap_threshold: Annotated[int, Field(ge=2, le=100)] = 6
+    flap_quiet: Duration = timedelta(minutes=5)
+    snmp_confirm_polls: Annotated[int, Field(ge=1, le=10)] = 2  # silent polls -> snmp_unreachable
+    saturation_pct: Annotated[float, Field(gt=0, le=100)] = 90.0
+    saturation_for: Duration = timedelta(minutes=5)
+    error_rate: Annotated[float, Field(gt=0)] = 1.0  # errors+discards per second on an interface
+    error_for: Duration = timedelta(minutes=5)
+
+
+class TicketsBlock(Strict):
+    """Ticket numbering and lifecycle timing."""
+
+    number_prefix: Annotated[str, Field(pattern=r"^[A-Z]{1,6}$")] = "GJ"
+    hold_down: Duration = timedelta(seconds=60)
+    reopen_window: Duration = timedelta(minutes=30)
+
+
+def _metrics_listen(value: str) -> str:
+    """Check ``host:port`` the way the metrics server will parse it ("" = no endpoint)."""
+    from agent.runtime.httpd import parse_listen  # noqa: PLC0415 - only when the key is written
+
+    if value:
+        parse_listen(value)
+    return value
+
+
+class DaemonBlock(Strict):
+    """Process-wide limits of the daemon."""
+
+    max_concurrent_probes: Annotated[int, Field(ge=1, le=10000)] = 1000
+    database: str = ""
+    # /metrics and /healthz; "" turns the endpoint off; a wildcard must be written out
+    metrics_listen: Annotated[str, AfterValidator(_metrics_listen)] = "127.0.0.1:9464"
+
+
+class TopologyBlock(Strict):
+    """Re-discovery by the daemon (issue 11): neighbour tables walked every ``interval``."""
+
+    enabled: bool = True
+    interval: Duration = timedelta(minutes=15)
+
+
+class StandingBlock(Strict):
+    """Disposisi tetap: the standing order under which agent tickets skip paper dispositions."""
+
+    signer: str = Field(min_length=1)  # a person of the people list (usually the Kepala Dinas)
+    reference: str = Field(min_length=1)  # e.g. "800/123/Diskominfo/2026"
+    sifat: Literal["biasa", "segera", "sangat_segera"] = "segera"
+    technician: str | None = None  # the technician on duty (a teknisi); None: first by name
+    assign: bool = True
+
+
+class SopSettingsBlock(Strict):
+    """Which SOP tickets walk, and the standing disposition for agent tickets."""
+
+    agent_sop: str = "pemeliharaan"
+    by_kind: dict[str, str] = Field(default_factory=dict)  # fault kind -> SOP code
+    standing_disposition: StandingBlock | None = None
+    agent_all_hours: bool = False  # steps marked boleh_24x7 count around the clock
+    complaint_all_hours: bool = False
+
+
+class CalendarBlock(Strict):
+    """Office calendar: holiday files (relative to the inventory) and the Friday break."""
+
+    holidays_dir: str | None = None
+    friday_break: bool = True
+
+
+class LabBlock(Strict):
+    """The simulated network built from this inventory (``sigap lab``)."""
+
+    prefixes: list[IPv4Network] = Field(min_length=1)
+    noc_address: IPv4Address
+
+
+class NotifyRetryBlock(Strict):
+    """Backoff between delivery attempts of one message, and when to give up."""
+
+    initial: Duration = timedelta(seconds=30)
+    maximum: Duration = timedelta(minutes=30)
+    give_up_after: Duration = timedelta(days=3)
+
+
+class NotificationsBlock(Strict):
+    """Who hears about which ticket event, and when (see ``agent.notify.routing``)."""
+
+    enabled: bool = True
+    routes: dict[str, list[str]] = Field(default_factory=dict)  # event kind -> role tags
+    group_window: Duration = timedelta(seconds=30)
+    reminder_interval: Duration | None = timedelta(hours=4)
+    templates_dir: str | None = None  # relative to the inventory; overrides bundled files
+    link: str = ""  # e.g. "https://sigap.example/tiket/{nomor}"; empty: the CLI command
+    lease: Duration = timedelta(minutes=2)
+    retry: NotifyRetryBlock = NotifyRetryBlock()
+
+
+class ImapBlock(Strict):
+    """The mailbox complaints arrive in (``intake.imap``); plain IMAP only to localhost."""
+
+    host: str = Field(min_length=1)
+    port: Annotated[int, Field(ge=1, le=65535)] | None = None  # default 993 (tls) / 143
+    tls: Literal["tls", "starttls", "none"] = "tls"
+    user: str = Field(min_length=1)
+    password_env: str | None = None
+    password_file: str | None = None
+    folder: str = "INBOX"
+    poll_interval: Annotated[Duration, AfterValidator(_positive)] = timedelta(seconds=60)
+    idle_timeout: Annotated[Duration, AfterValidator(_positive)] = timedelta(minutes=10)
+    allowed_domains: list[str] = Field(default_factory=list)  # senders outside people accepted
+    reply_url_env: str | None = None  # Apprise mailto URL (a secret) for replies to reporters
+    reply_domain: str = "sigap.local"  # Message-ID domain of acknowledgements
+
+
+class WhatsAppBlock(Strict):
+    """The WhatsApp Business Cloud API webhook (``intake.whatsapp``)."""
+
+    verify_token_env: str = Field(min_length=1)
+    app_secret_env: str = Field(min_length=1)
+    access_token_env: str | None = None  # for replies; none: no replies by WhatsApp
+    phone_number_id: str = Field(min_length=1)
+    api_base: str = "https://graph.facebook.com/v21.0"
+    reply_template: str = "sigap_pengaduan"  # approved template, outside the 24-hour window
+    template_language: str = "id"
+    listen: Annotated[str, AfterValidator(_metrics_listen)] = "127.0.0.1:8470"
+    path: str = Field(default="/intake/whatsapp", pattern=r"^/[A-Za-z0-9/_-]*$")
+
+
+class IntakeBlock(Strict):
+    """Complaints by e-mail and WhatsApp (issue 12); absent blocks: nothing listens."""
+
+    imap: ImapBlock | None = None
+    whatsapp: WhatsAppBlock | None = None
+    max_message_bytes: Annotated[int, Field(ge=1024)] = 10 * 1024 * 1024
+    max_attachment_bytes: Annotated[int, Field(ge=0)] = 2 * 1024 * 1024
+    max_attachments: Annotated[int, Field(ge=0, le=100)] = 10
+
+
+class InventoryFile(Strict):
+    """The whole ``inventory.yaml``."""
+
+    office: OfficeBlock
+    defaults: NodeBlock = NodeBlock()
+    groups: dict[Name, GroupBlock] = Field(default_factory=dict)
+    hosts: dict[Name, HostBlock]
+    people: list[PersonBlock] = Field(default_factory=list)
+    detection: DetectionBlock = DetectionBlock()
+    tickets: TicketsBlock = TicketsBlock()
+    daemon: DaemonBlock = DaemonBlock()
+    topology: TopologyBlock = TopologyBlock()
+    sop: SopSettingsBlock = SopSettingsBlock()
+    calendar: CalendarBlock = CalendarBlock()
+    notifications: NotificationsBlock = NotificationsBlock()
+    remediation: RemediationSettingsBlock = RemediationSettingsBlock()
+    intake: IntakeBlock | None = None
+    lab: LabBlock | None = None

@@ -1,0 +1,1 @@
+"""Detection: observations -> device states -> fault events (pure; time from the data)."""

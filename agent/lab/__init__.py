@@ -1,0 +1,1 @@
+"""The lab seen from sigap: the inventory -> labnet glue, and the scripted demo."""

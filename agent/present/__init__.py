@@ -1,0 +1,1 @@
+"""What people read: Indonesian labels (one table per fact) and rendered views."""

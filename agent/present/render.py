@@ -1,0 +1,312 @@
+"""Human views of tickets (rich tables, Indonesian labels, office local time) and JSON."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rich import box
+from rich.table import Table
+from rich.text import Text
+
+from ticketing.reports.render import DOC_LABEL, duration_text, rupiah
+from ticketing.states import EventKind, TicketState
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from agent.config.model import Inventory
+    from ticketing.views import EventView, ProgramEntry, StepView, TicketView
+
+STATUS_LABEL = {
+    TicketState.OPEN: "terbuka",
+    TicketState.RECOVERING: "pemulihan",
+    TicketState.RESOLVED: "selesai",
+}
+STATUS_STYLE = {
+    TicketState.OPEN: "bold red",
+    TicketState.RECOVERING: "yellow",
+    TicketState.RESOLVED: "green",
+}
+KIND_LABEL = {
+    "device_down": "perangkat mati",
+    "flapping": "naik-turun (flapping)",
+    "interface_down": "interface putus",
+    "interface_disabled": "interface dinonaktifkan",
+    "device_rebooted": "perangkat restart",
+    "link_saturated": "link penuh",
+    "interface_errors": "error interface",
+    "snmp_unreachable": "SNMP tidak menjawab",
+    "link_lost": "link hilang",
+}
+WIDE = 110
+ZONE_NAMES = {"Asia/Makassar": " WITA", "Asia/Jakarta": " WIB", "Asia/Jayapura": " WIT"}
+KIND_SHORT = {
+    "device_down": "mati",
+    "flapping": "flapping",
+    "interface_down": "if putus",
+    "interface_disabled": "if nonaktif",
+    "device_rebooted": "restart",
+    "link_saturated": "link penuh",
+    "interface_errors": "if error",
+    "snmp_unreachable": "snmp diam",
+    "link_lost": "link hilang",
+}
+EVENT_LABEL = {
+    EventKind.OPENED: "dibuka",
+    EventKind.CLEARED: "pulih, menunggu hold-down",
+    EventKind.RECURRED: "gangguan muncul lagi",
+    EventKind.RESOLVED: "selesai",
+    EventKind.REOPENED: "dibuka kembali",
+    EventKind.ATTACHED: "perangkat terdampak",
+    EventKind.DETACHED: "perangkat tidak lagi terdampak",
+    EventKind.NOTE: "catatan",
+    EventKind.SOP_STARTED: "SOP dimulai",
+    EventKind.STEP_DONE: "langkah selesai",
+    EventKind.ASSIGNED: "ditugaskan",
+    EventKind.DECIDED: "keputusan",
+    EventKind.ESCALATED: "eskalasi",
+    EventKind.PROGRAM_ADDED: "program kegiatan",
+    EventKind.REMEDIATION: "perbaikan otomatis",
+}
+KEGIATAN_CHARS = 48
+
+
+def local(at: datetime | None, tz: ZoneInfo, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
+    """Format an aware time in the office timezone (``-`` for None)."""
+    if at is None:
+        return "-"
+    return at.astimezone(tz).strftime(fmt) + local_suffix(tz)
+
+
+def ticket_table(tickets: Sequence[TicketView], tz: ZoneInfo, width: int = 120) -> Table:
+    """One row per ticket, newest first as given; below ``width`` 110 the OPD and kind go."""
+    wide = width >= WIDE
+    zone = local_suffix(tz).strip()
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, collapse_padding=True)
+    if zone:
+        table.caption = f"waktu {zone}"
+    for title in ("Nomor", "Status", "Perangkat", *(("Gangguan",) if wide else ())):
+        table.add_column(title, no_wrap=True)
+    table.add_column("Dibuka", no_wrap=True)
+    table.add_column("Selesai", no_wrap=True)
+    table.add_column("Terdampak" if wide else "Dampak", justify="right", no_wrap=True)
+    if wide:
+        table.add_column("OPD", overflow="fold")
+    for t in tickets:
+        current = sum(1 for a in t.affected if a.detached_at is None)
+        cells: list[str | Text] = [
+            t.number,
+            Text(STATUS_LABEL[t.status], style=STATUS_STYLE[t.status]),
+            t.device,
+        ]
+        if wide:
+            cells.append(KIND_SHORT.get(t.kind, t.kind))
+        cells += [
+            _short(t.opened_at, tz, seconds=wide),
+            _short(t.resolved_at, tz, seconds=wide),
+            f"{current}/{len(t.affected)}" if t.affected else "-",
+        ]
+        if wide:
+            cells.append(t.opd)
+        table.add_row(*cells)
+    return table
+
+
+def _short(at: datetime | None, tz: ZoneInfo, *, seconds: bool) -> str:
+    return at.astimezone(tz).strftime("%d/%m %H:%M:%S" if seconds else "%d/%m %H:%M") if at else "-"
+
+
+def local_suffix(tz: ZoneInfo) -> str:
+    """`` WITA`` for Asia/Makassar (and WIB/WIT), else empty."""
+    return ZONE_NAMES.get(tz.key, "")
+
+
+def ticket_detail(
+    ticket: TicketView, events: Sequence[EventView], inventory: Inventory
+) -> list[Any]:
+    """Header, affected devices and the event log of one ticket."""
+    tz = inventory.tz
+    device = inventory.devices.get(ticket.device)
+    head = Table.grid(padding=(0, 2))
+    head.add_column(style="bold")
+    head.add_column()
+    head.add_row("Tiket", ticket.number)
+    head.add_row("Status", Text(STATUS_LABEL[ticket.status], style=STATUS_STYLE[ticket.status]))
+    head.add_row("Gangguan", KIND_LABEL.get(ticket.kind, ticket.kind))
+    head.add_row("Perangkat", f"{ticket.device}" + (f" ({device.address})" if device else ""))
+    head.add_row("OPD", ticket.opd or "-")
+    if device is not None:
+        head.add_row("Lokasi", device.site or "-")
+    head.add_row("Ringkasan", ticket.summary)
+    head.add_row("Dibuka", local(ticket.opened_at, tz))
+    head.add_row("Pulih", local(ticket.cleared_at, tz))
+    head.add_row("Selesai", local(ticket.resolved_at, tz))
+    if ticket.reopen_count:
+        head.add_row("Dibuka kembali", f"{ticket.reopen_count} kali")
+    parts: list[Any] = [head]
+    if ticket.affected:
+        table = Table("Perangkat terdampak", "OPD", "Sejak", "Sampai", title="Terdampak")
+        for a in ticket.affected:
+            other = inventory.devices.get(a.device)
+            table.add_row(
+                a.device,
+                other.opd if other else "",
+                local(a.attached_at, tz),
+                local(a.detached_at, tz),
+            )
+        parts.append(table)
+    log = Table("Waktu", "Kejadian", "Oleh", "Keterangan", title="Riwayat")
+    for e in events:
+        log.add_row(local(e.at, tz), EVENT_LABEL.get(e.kind, e.kind.value), e.actor, e.detail)
+    parts.append(log)
+    return parts
+
+
+def ticket_to_json(t: TicketView) -> dict[str, Any]:
+    """A ticket as JSON-ready data (ISO 8601 UTC times)."""
+
+    def iso(at: datetime | None) -> str | None:
+        return at.isoformat() if at else None
+
+    return {
+        "number": t.number,
+        "status": t.status.value,
+        "device": t.device,
+        "kind": t.kind,
+        "opd": t.opd,
+        "summary": t.summary,
+        "fault_key": t.fault_key,
+        "opened_at": iso(t.opened_at),
+        "cleared_at": iso(t.cleared_at),
+        "resolved_at": iso(t.resolved_at),
+        "reopen_count": t.reopen_count,
+        "affected": [
+            {
+                "device": a.device,
+                "attached_at": iso(a.attached_at),
+                "detached_at": iso(a.detached_at),
+            }
+            for a in t.affected
+        ],
+    }
+
+
+# ---------------------------------------------------------------- SOP timeline, program
+
+
+def _kegiatan(text: str) -> str:
+    return text if len(text) <= KEGIATAN_CHARS else text[: KEGIATAN_CHARS - 1] + "…"
+
+
+def _late_cell(step: StepView, now: datetime) -> Text:
+    if step.completed_at is not None:
+        if step.late_by:
+            return Text("+" + duration_text(step.late_by), style="bold red")
+        return Text("tepat", style="green")
+    over = step.overdue(now)
+    if over is not None:
+        return Text(f"+{duration_text(over)} (berjalan)", style="bold red")
+    return Text("")
+
+
+def step_table(steps: Sequence[StepView], tz: ZoneInfo, now: datetime, title: str = "") -> Table:
+    """The SOP timeline of a ticket: one row per step, lateness in red, active step marked."""
+    table = Table(title=title or "Langkah SOP", box=box.SIMPLE_HEAD, show_edge=False)
+    table.add_column("No", no_wrap=True)
+    table.add_column("Kegiatan", overflow="fold", min_width=22)
+    table.add_column("Pelaksana", overflow="fold")
+    for name in ("Mulai", "Batas", "Selesai"):
+        table.add_column(name, no_wrap=True)
+    table.add_column("Oleh", overflow="fold")
+    table.add_column("Terlambat", no_wrap=True)
+    table.add_column("Dokumen", overflow="fold")
+    for s in steps:
+        active = s.state == "berjalan"
+        table.add_row(
+            Text(("▶ " if active else "") + s.label, style="bold" if active else ""),
+            _kegiatan(s.kegiatan),
+            f"{s.role}: {s.person}" if s.person and s.completed_at is None else s.role,
+            _short(s.started_at, tz, seconds=False),
+            _short(s.due_at, tz, seconds=False),
+            _short(s.completed_at, tz, seconds=False),
+            s.completed_by or "",
+            _late_cell(s, now),
+            DOC_LABEL.get(s.document_kind, s.document_kind) if s.document_kind else "",
+        )
+    zone = local_suffix(tz).strip()
+    if zone:
+        table.caption = f"waktu {zone}"
+    return table
+
+
+def steps_to_json(steps: Sequence[StepView]) -> list[dict[str, Any]]:
+    """SOP steps as JSON-ready data (ISO 8601 UTC times, lateness in seconds)."""
+
+    def iso(at: datetime | None) -> str | None:
+        return at.isoformat() if at else None
+
+    return [
+        {
+            "position": s.position,
+            "label": s.label,
+            "kegiatan": s.kegiatan,
+            "state": s.state,
+            "role": s.role,
+            "roles": list(s.roles),
+            "person": s.person,
+            "started_at": iso(s.started_at),
+            "due_at": iso(s.due_at),
+            "completed_at": iso(s.completed_at),
+            "completed_by": s.completed_by,
+            "late_by_s": int(s.late_by.total_seconds()) if s.late_by is not None else None,
+            "document_kind": s.document_kind,
+            "document": dict(s.document) if s.document else None,
+            "notes": s.notes,
+            "escalation_level": s.escalation_level,
+        }
+        for s in steps
+    ]
+
+
+def sop_header(ticket: TicketView, tz: ZoneInfo) -> Table:
+    """Complaint and SOP fields of a ticket (source, reporter, SOP, decision, technician)."""
+    head = Table.grid(padding=(0, 2))
+    head.add_column(style="bold")
+    head.add_column()
+    head.add_row("Sumber", ticket.source)
+    if ticket.reporter:
+        head.add_row("Pelapor", ticket.reporter)
+    if ticket.description and ticket.description != ticket.summary:
+        head.add_row("Uraian", ticket.description)
+    head.add_row("SOP", ticket.sop or "-")
+    head.add_row("Keputusan", ticket.complexity or "-")
+    head.add_row("Teknisi", ticket.assignee or "-")
+    if ticket.sop_done_at:
+        head.add_row("SOP selesai", local(ticket.sop_done_at, tz))
+    return head
+
+
+def program_table(entries: Sequence[ProgramEntry], tz: ZoneInfo) -> Table:
+    """Program Kegiatan entries, one row each, with the total cost in the caption."""
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, title="Program Kegiatan")
+    for name in ("#", "Tiket", "OPD", "Permasalahan", "Usulan", "Biaya", "Prioritas", "Tahun"):
+        table.add_column(name, overflow="fold", justify="right" if name == "Biaya" else "left")
+    table.add_column("Status")
+    table.add_column("Dicatat", no_wrap=True)
+    for e in entries:
+        table.add_row(
+            str(e.id),
+            e.ticket or "-",
+            e.opd,
+            e.problem,
+            e.proposed_action,
+            rupiah(e.estimated_cost),
+            e.priority,
+            str(e.budget_year),
+            e.status.value,
+            _short(e.created_at, tz, seconds=False),
+        )
+    table.caption = f"{len(entries)} entri, jumlah {rupiah(sum(e.estimated_cost for e in entries))}"
+    return table

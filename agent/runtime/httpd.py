@@ -1,0 +1,251 @@
+"""The metrics endpoint: ``/metrics`` (Prometheus text or OpenMetrics) and ``/healthz`` (JSON).
+
+A deliberately small HTTP/1.1 server on asyncio streams (one request per connection, GET and
+HEAD only, bounded request size and read time), so the daemon needs no web framework and no
+thread. The exposition is rendered inline on the loop from in-memory metrics, as
+prometheus_client's own async adapters do. It listens on 127.0.0.1:9464 by default; a wildcard
+address must be written out (``0.0.0.0:9464``, ``[::]:9464``) and is logged as a warning.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import json
+import logging
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Final, Self
+
+from prometheus_client.exposition import choose_encoder
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from types import TracebackType
+
+    from prometheus_client import CollectorRegistry
+
+    from agent.runtime.metrics import Metrics
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_LISTEN: Final = "127.0.0.1:9464"
+MAX_REQUEST_BYTES: Final = 8192
+READ_TIMEOUT: Final = 5.0
+WILDCARDS: Final = frozenset({"0.0.0.0", "::"})  # noqa: S104 - the names we refuse by default
+
+
+@dataclass(frozen=True, slots=True)
+class ListenAddress:
+    """Where the endpoint listens."""
+
+    host: str
+    port: int
+
+    @property
+    def wildcard(self) -> bool:
+        """True when every interface would be reachable."""
+        return self.host in WILDCARDS
+
+    def __str__(self) -> str:
+        """``host:port`` (IPv6 in brackets)."""
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+
+def parse_listen(text: str) -> ListenAddress:
+    """Parse ``host:port`` (``[v6]:port`` for IPv6); the host must be written out.
+
+    Raises:
+        ValueError: with what is wrong (missing host, bad port, bad address).
+    """
+    text = text.strip()
+    host, sep, port_text = text.rpartition(":")
+    if not sep or not port_text.isdigit():
+        raise ValueError(f"expected host:port, e.g. {DEFAULT_LISTEN} (got {text!r})")
+    port = int(port_text)
+    if not 1 <= port <= 65535:  # noqa: PLR2004 - the TCP port range
+        raise ValueError(f"port must be 1..65535 (got {port})")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError as exc:
+            raise ValueError(f"not an IPv6 address in brackets: {host!r} ({exc})") from exc
+    elif ":" in host:
+        raise ValueError(f"write an IPv6 address in brackets, e.g. [::1]:{port} (got {text!r})")
+    if not host or host == "*":
+        raise ValueError(
+            f"the host is required: {DEFAULT_LISTEN} for this machine only, "
+            f"0.0.0.0:{port} to listen on every interface (got {text!r})"
+        )
+    return ListenAddress(host, port)
+
+
+@dataclass(frozen=True, slots=True)
+class HealthChecks:
+    """What ``/healthz`` reports; each callable reads in-memory state and must not block."""
+
+    database: Callable[[], bool | None]  # None: not checked yet
+    scheduler_lag: Callable[[], float]
+    outbox_depth: Callable[[], int]
+    max_lag: float = 5.0  # seconds of scheduler lag still called healthy
+
+    @classmethod
+    def from_metrics(cls, metrics: Metrics, *, max_lag: float = 5.0) -> Self:
+        """Read the state the daemon already reports to :class:`agent.runtime.metrics.Metrics`."""
+        return cls(
+            database=lambda: metrics.database_up,
+            scheduler_lag=lambda: metrics.scheduler_lag,
+            outbox_depth=lambda: metrics.outbox_total,
+            max_lag=max_lag,
+        )
+
+    def report(self) -> tuple[bool, dict[str, object]]:
+        """Return (healthy, JSON document); unhealthy: database down or the loop lagging."""
+        database, lag, depth = self.database(), self.scheduler_lag(), self.outbox_depth()
+        healthy = database is not False and lag <= self.max_lag
+        return healthy, {
+            "status": "ok" if healthy else "fail",
+            "database": {"reachable": database},
+            "scheduler_lag_seconds": round(lag, 6),
+            "outbox_depth": depth,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class _Request:
+    method: str
+    path: str
+    accept: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Response:
+    status: HTTPStatus
+    content_type: str
+    body: bytes
+    allow: str = ""
+
+
+class MetricsServer:
+    """Serves ``registry`` and ``health`` on ``address`` until closed (an async context)."""
+
+    def __init__(
+        self,
+        registry: CollectorRegistry,
+        health: HealthChecks,
+        address: ListenAddress | str = DEFAULT_LISTEN,
+    ) -> None:
+        """Bind nothing yet; :meth:`start` opens the socket."""
+        self.registry = registry
+        self.health = health
+        self.address = parse_listen(address) if isinstance(address, str) else address
+        self._server: asyncio.Server | None = None
+
+    @property
+    def port(self) -> int:
+        """The bound port (useful with port 0 in tests)."""
+        if self._server is None or not self._server.sockets:
+            return self.address.port
+        return int(self._server.sockets[0].getsockname()[1])
+
+    async def start(self) -> None:
+        """Open the listening socket; an OSError (port in use, no such address) propagates."""
+        if self.address.wildcard:
+            logger.warning("metrics endpoint listens on every interface (%s)", self.address)
+        self._server = await asyncio.start_server(
+            self._serve,
+            self.address.host,
+            self.address.port,
+            reuse_address=True,
+            limit=MAX_REQUEST_BYTES,  # a longer request head ends in LimitOverrunError
+        )
+        logger.info("metrics on http://%s/metrics", ListenAddress(self.address.host, self.port))
+
+    async def close(self) -> None:
+        """Stop listening and wait for open connections to end."""
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+
+    async def __aenter__(self) -> Self:
+        """Start serving."""
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Stop serving."""
+        await self.close()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            request = await self._read(reader)
+            response = self._respond(request) if request else _plain(HTTPStatus.BAD_REQUEST)
+            _write(writer, response, head=request is not None and request.method == "HEAD")
+            await writer.drain()
+        except (OSError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+            pass  # a client that went away or sent garbage: nothing to answer
+        except Exception:
+            logger.exception("metrics endpoint: request failed")
+        finally:
+            writer.close()
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
+
+    @staticmethod
+    async def _read(reader: asyncio.StreamReader) -> _Request | None:
+        async with asyncio.timeout(READ_TIMEOUT):
+            head = await reader.readuntil(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        parts = lines[0].split()
+        if len(parts) != 3 or not parts[2].startswith("HTTP/"):  # noqa: PLR2004
+            return None
+        headers = {}
+        for line in lines[1:]:
+            name, sep, value = line.partition(":")
+            if sep:
+                headers[name.strip().lower()] = value.strip()
+        path = parts[1].split("?", 1)[0]
+        return _Request(parts[0], path, headers.get("accept", ""))
+
+    def _respond(self, request: _Request) -> _Response:
+        if request.path not in ("/metrics", "/healthz", "/"):
+            return _plain(HTTPStatus.NOT_FOUND)
+        if request.method not in ("GET", "HEAD"):
+            return _Response(HTTPStatus.METHOD_NOT_ALLOWED, "text/plain", b"", allow="GET, HEAD")
+        if request.path == "/metrics":
+            encoder, content_type = choose_encoder(request.accept)
+            return _Response(HTTPStatus.OK, content_type, encoder(self.registry))
+        if request.path == "/healthz":
+            healthy, document = self.health.report()
+            status = HTTPStatus.OK if healthy else HTTPStatus.SERVICE_UNAVAILABLE
+            body = json.dumps(document, sort_keys=True).encode() + b"\n"
+            return _Response(status, "application/json", body)
+        index = b"sigap: /metrics (Prometheus), /healthz (JSON)\n"
+        return _Response(HTTPStatus.OK, "text/plain; charset=utf-8", index)
+
+
+def _plain(status: HTTPStatus) -> _Response:
+    return _Response(status, "text/plain; charset=utf-8", f"{status.phrase}\n".encode())
+
+
+def _write(writer: asyncio.StreamWriter, response: _Response, *, head: bool) -> None:
+    lines = [
+        f"HTTP/1.1 {response.status.value} {response.status.phrase}",
+        f"Content-Type: {response.content_type}",
+        f"Content-Length: {len(response.body)}",
+        "Connection: close",
+        "Cache-Control: no-store",
+    ]
+    if response.allow:
+        lines.append(f"Allow: {response.allow}")
+    writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+    if not head:
+        writer.write(response.body)

@@ -1,0 +1,1 @@
+"""The ICMP fast path: the echo codec and the one shared raw/datagram socket."""

@@ -1,0 +1,1 @@
+"""The SNMP fast path: BER codec, USM (v3), transport, engine and table walks."""

@@ -1,0 +1,1 @@
+"""Reports: the monthly recap (SQL), its records, and the Indonesian documents."""
