@@ -1,7 +1,7 @@
 """Pydantic models of the inventory *file* as written (before groups are resolved).
 
 Every block forbids unknown keys, so a typo is reported with its path instead of ignored.
-Resolution into frozen :mod:`agent.config.model` objects happens in :mod:`agent.config.load`.
+Resolution into frozen :mod:`agent.config.model` objects happens in :mod:`agent.config.build`.
 """
 
 from __future__ import annotations

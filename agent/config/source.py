@@ -46,6 +46,16 @@ class YamlSyntaxError(ValueError):
         self.line = line
 
 
+def as_dict(value: Any) -> dict[str, Any]:
+    """``value`` when it is a mapping, else ``{}`` (the schema check reports the wrong type)."""
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value: Any) -> list[Any]:
+    """``value`` when it is a sequence, else ``[]`` (the schema check reports the wrong type)."""
+    return value if isinstance(value, list) else []
+
+
 def load_source(text: str) -> Source:
     """Parse ``text`` into a :class:`Source`; raise :class:`YamlSyntaxError` on bad YAML."""
     try:
