@@ -20,16 +20,19 @@ from agent.config.model import (
     MaintenanceWindow,
     Person,
     PingSettings,
+    PortMark,
     QuietHours,
     RemediationPolicy,
     RemediationSettings,
     SopSettings,
+    SshSettings,
     StandingSettings,
     TicketSettings,
     TopologySettings,
 )
 from agent.config.precedence import group_order, merged
-from agent.config.snmp import resolve_ports, resolve_snmp, resolve_ssh
+from agent.config.secrets import read_secret
+from agent.config.snmp import resolve_snmp
 from agent.errors import Problem
 from agent.intake.config import intake_settings
 from agent.notify.config import notify_settings, resolve_apprise
@@ -56,9 +59,9 @@ def build_inventory(
         device = replace(
             device,
             snmp=resolve_snmp(levels, env, file.parent),
-            ssh=resolve_ssh(levels, env, file.parent),
+            ssh=_ssh(levels, env, file.parent),
             remediation=_remediation(levels),
-            ports=resolve_ports(levels),
+            ports=_ports(levels),
         )
         problems.extend(_unset(device, source.line_of(("hosts", name))))
         devices[name] = device
@@ -116,6 +119,28 @@ def _ping(levels: list[schema.NodeBlock]) -> PingSettings:
         timeout=seconds.get("timeout", PING_DEFAULTS.timeout),
         enabled=values.get("enabled", True),
     )
+
+
+def _ssh(levels: list[schema.NodeBlock], env: Mapping[str, str], base: Path) -> SshSettings | None:
+    """Merge the ``ssh:`` blocks (host first) and read the secrets; None when not set."""
+    values = merged(levels, "ssh")
+    if not values:
+        return None
+    return SshSettings(
+        user=values.get("user", ""),
+        port=values.get("port", 22),
+        password=read_secret(values.get("password_env"), values.get("password_file"), env, base),
+        secret=read_secret(values.get("secret_env"), values.get("secret_file"), env, base),
+    )
+
+
+def _ports(levels: list[schema.NodeBlock]) -> dict[str, PortMark]:
+    """The interface marks of one host by ifName; a port's mark from a higher level wins."""
+    marks: dict[str, PortMark] = {}
+    for level in reversed(levels):
+        for name, mark in level.interfaces.items():
+            marks[name] = PortMark(name, mark.required_up, mark.uplink, mark.description)
+    return marks
 
 
 def _remediation(levels: list[schema.NodeBlock]) -> RemediationPolicy:

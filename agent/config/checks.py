@@ -17,7 +17,8 @@ from pydantic import ValidationError
 
 from agent.config import schema
 from agent.config.precedence import group_order
-from agent.config.snmp import secret_problems, snmp_problems
+from agent.config.secrets import secret_problems
+from agent.config.snmp import snmp_problems
 from agent.config.sop import sop_problems
 from agent.config.source import as_dict, as_list
 from agent.config.wording import describe, did_you_mean, dotted
