@@ -113,7 +113,7 @@ async def _serve_webhook(
     import uvicorn  # noqa: PLC0415 - only when WhatsApp is configured
     from starlette.applications import Starlette  # noqa: PLC0415
 
-    from agent.runtime.httpd import parse_listen  # noqa: PLC0415
+    from agent.config.listen import parse_listen  # noqa: PLC0415
 
     assert settings.whatsapp is not None  # noqa: S101 - caller checks
     listen = parse_listen(settings.whatsapp.listen)
