@@ -2,6 +2,7 @@
 
 Every block forbids unknown keys, so a typo is reported with its path instead of ignored.
 Resolution into frozen :mod:`agent.config.model` objects happens in :mod:`agent.config.build`.
+One concept: the inventory file's blocks, one model each (hence the module's length).
 """
 
 from __future__ import annotations
