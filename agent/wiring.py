@@ -1,49 +1,57 @@
-"""Builds the ticketing workflow service from the inventory (people, calendar, SOP settings)."""
+"""The composition root: every part sigap runs is built here and handed down.
+
+Commands (``agent.cli``) call these builders; nothing else imports this module, and the parts
+it builds never import it back (the layering test checks both). Imports of heavy libraries stay
+inside the builders that need them, so a command pays only for what it opens.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Final
 
-from ticketing.calendar import CALENDAR_DIR, OfficeCalendar, default_week
+from agent.config.sop import office_calendar, workflow_config
 from ticketing.service import TicketService
-from ticketing.workflow import Sifat, StandingDisposition, WorkflowConfig
+from ticketing.store import TicketStore
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from datetime import datetime
 
     from agent.config.model import Inventory
-    from ticketing.store import TicketStore
+
+DEFAULT_DB: Final = Path("/var/lib/sigap/sigap.db")
 
 
-def workflow_config(inventory: Inventory) -> WorkflowConfig:
-    """The engine settings the inventory's ``sop:`` block describes."""
-    s = inventory.sop
-    standing = (
-        StandingDisposition(
-            s.standing.signer,
-            s.standing.reference,
-            Sifat(s.standing.sifat),
-            s.standing.technician,
-            s.standing.assign,
-        )
-        if s.standing is not None
-        else None
+def database_url(inventory: Inventory, db: str | None = None) -> str:
+    """The ticket database: ``--db``/``SIGAP_DB_URL``, else ``daemon.database``, else the file."""
+    return db or inventory.database or TicketStore.sqlite_url(DEFAULT_DB)
+
+
+def open_store(
+    inventory: Inventory, db: str | None = None, *, hold_down: float | None = None
+) -> TicketStore:
+    """The ticket store as every command opens it: the inventory's settings, the outbox hook on.
+
+    ``hold_down`` (seconds) overrides ``tickets.hold_down`` (``sigap run --hold-down``). The
+    default SQLite file's folder is created when it is missing; the schema is not migrated here.
+    """
+    from agent.notify.wiring import install_outbox  # noqa: PLC0415 - routing only when opened
+
+    url = database_url(inventory, db)
+    if url == TicketStore.sqlite_url(DEFAULT_DB):
+        DEFAULT_DB.parent.mkdir(parents=True, exist_ok=True)
+    settings = inventory.tickets
+    store = TicketStore(
+        url,
+        number_prefix=settings.number_prefix,
+        hold_down=timedelta(seconds=hold_down) if hold_down is not None else settings.hold_down,
+        reopen_window=settings.reopen_window,
+        tz=inventory.tz.key,
     )
-    return WorkflowConfig(
-        agent_sop=s.agent_sop,
-        agent_sop_by_kind=dict(s.by_kind),
-        standing=standing,
-        agent_all_hours=s.agent_all_hours,
-        complaint_all_hours=s.complaint_all_hours,
-    )
-
-
-def office_calendar(inventory: Inventory) -> OfficeCalendar:
-    """Working hours and holidays (the bundled files unless ``calendar.holidays_dir``)."""
-    s = inventory.sop
-    week = default_week() if s.friday_break else default_week(friday_break=None)
-    return OfficeCalendar.load(s.holidays_dir or CALENDAR_DIR, week=week, tz=inventory.tz.key)
+    install_outbox(store, inventory)  # ticket changes write their notifications (issue 7)
+    return store
 
 
 def ticket_service(

@@ -21,7 +21,6 @@ import ipaddress
 import logging
 import socket
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Final, Self
 
 from collectors._snmp.ber import (
@@ -53,10 +52,12 @@ from collectors.model import (
     SnmpTarget,
     SnmpVersion,
     SystemInfo,
+    utc_now,
 )
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
+    from datetime import datetime
     from types import TracebackType
 
     from collectors._snmp.ber import Pdu
@@ -68,11 +69,6 @@ IF_UP: Final = 1
 SnmpValue = Value  # what a walked column holds: int, bytes, OID arcs, or None
 TableColumns = dict[str, dict[tuple[int, ...], SnmpValue]]  # column OID -> index arcs -> value
 RCVBUF_DEFAULT: Final = 4 << 20
-
-
-def _utc_now() -> datetime:
-    """Return the current time, tz-aware UTC."""
-    return datetime.now(UTC)
 
 
 @dataclass(slots=True)
@@ -115,7 +111,7 @@ class SnmpCollector:
     def __init__(
         self,
         *,
-        now: Callable[[], datetime] = _utc_now,
+        now: Callable[[], datetime] = utc_now,
         max_in_flight: int = 64,
         rcvbuf: int = RCVBUF_DEFAULT,
         socket_factory: Callable[[int], socket.socket] = open_udp_socket,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Final
 
@@ -18,6 +17,7 @@ from agent.topology.graph import discover
 from agent.topology.mapdata import MapDevice, map_json
 from agent.topology.maphtml import render_map_html
 from agent.topology.model import Discovery, Link
+from collectors.model import utc_now
 from ticketing.topology import TopologyStore
 
 if TYPE_CHECKING:
@@ -143,13 +143,13 @@ def peta_cmd(
     ] = False,
 ) -> None:
     """Ekspor peta jaringan (HTML mandiri) / export the network map as one HTML file."""
-    from agent.cli import _store  # noqa: PLC0415 - the CLI's one way to open the store
+    from agent.wiring import open_store  # noqa: PLC0415
 
     inventory = load_inventory(inventory_path)
     found = run_discovery(inventory).links if live else None
     if links is not None:
         found = tuple(_links_from(links))
-    with _store(inventory, db) as store:
+    with open_store(inventory, db) as store:
         store.migrate()
         tickets = store.active()
         stored = TopologyStore(store).links()  # what the daemon's re-discovery remembers
@@ -162,7 +162,7 @@ def peta_cmd(
         links=None if found is None else list(found),
         lost=lost,
         title=f"Peta jaringan {inventory.office_short or inventory.office_name}".strip(),
-        at=datetime.now(UTC).astimezone(inventory.tz),
+        at=utc_now().astimezone(inventory.tz),
     )
     html.write_text(render_map_html(data))
     counts = ", ".join(f"{k} {v}" for k, v in data["counts"].items())

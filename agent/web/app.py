@@ -1,12 +1,12 @@
 """The web ticket board (issue 10): a Starlette app over the same TicketService as the CLI.
 
-``create_app(inventory, store_url)`` builds it; ``sigap web`` serves it with uvicorn on
+``create_app(inventory, store)`` builds it; ``sigap web`` serves it with uvicorn on
 127.0.0.1:8080. Pages are server-rendered Jinja2 (autoescaped) with htmx for the list's
 partial updates; nothing needs a front-end build.
 
 Other parts of the agent mount their own pages and endpoints into the same app::
 
-    app = create_app(inventory, url, routes=[Route("/peta", peta_page)],
+    app = create_app(inventory, store, routes=[Route("/peta", peta_page)],
                      nav=[("/peta", "Peta")], template_dirs=[Path("agent/topo/templates")])
 
 A page handler gets the board with ``board_of(request)``, the person with
@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import secrets
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -36,24 +35,27 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from agent.present.render import EVENT_LABEL, KIND_LABEL, STATUS_LABEL, local_suffix
+from agent.present.labels import EVENT_LABEL, KIND_LABEL, STATUS_LABEL
+from agent.present.render import local_suffix
 from agent.web.auth import AuthSettings, User, csrf_token, current_user
 from agent.web.throttle import LoginThrottle
 from agent.wiring import ticket_service
+from collectors.model import utc_now
 from ticketing.accounts import AccountStore
 from ticketing.people import ROLE_TITLES, Role
 from ticketing.reports.render import duration_text, rupiah
-from ticketing.store import TicketStore
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Sequence
     from contextlib import AbstractAsyncContextManager
+    from datetime import datetime, timedelta
     from zoneinfo import ZoneInfo
 
     from starlette.requests import Request
 
     from agent.config.model import Inventory
     from ticketing.service import TicketService
+    from ticketing.store import TicketStore
 
 HERE: Final = Path(__file__).parent
 COOKIE: Final = "sigap_sesi"
@@ -63,11 +65,6 @@ NAV: Final = (
     ("/program", "Program Kegiatan"),
     ("/laporan", "Laporan bulanan"),
 )
-
-
-def utc_now() -> datetime:
-    """The wall clock, tz-aware UTC."""
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,33 +138,17 @@ def _environment(tz: ZoneInfo, extra: Sequence[Path]) -> Environment:
 
     env.filters.update(when=when, durasi=late, rupiah=rupiah)
     env.globals.update(
-        STATUS_LABEL={k.value: v for k, v in STATUS_LABEL.items()},
+        STATUS_LABEL=STATUS_LABEL,
         KIND_LABEL=KIND_LABEL,
-        EVENT_LABEL={k.value: v for k, v in EVENT_LABEL.items()},
+        EVENT_LABEL=EVENT_LABEL,
         ROLE_TITLES={k.value: v for k, v in ROLE_TITLES.items()},
     )
     return env
 
 
-def open_store(inventory: Inventory, url: str) -> TicketStore:
-    """The ticket store as ``sigap`` opens it (settings of the inventory, outbox hook on)."""
-    from agent.notify.wiring import install_outbox  # noqa: PLC0415 - pulls in apprise lazily
-
-    settings = inventory.tickets
-    store = TicketStore(
-        url,
-        number_prefix=settings.number_prefix,
-        hold_down=settings.hold_down,
-        reopen_window=settings.reopen_window,
-        tz=inventory.tz.key,
-    )
-    install_outbox(store, inventory)  # web actions notify like CLI actions (issue 7)
-    return store
-
-
 def create_app(
     inventory: Inventory,
-    store_url: str,
+    store: TicketStore,
     *,
     now: Callable[[], datetime] = utc_now,
     secret_key: str | None = None,
@@ -178,7 +159,7 @@ def create_app(
     migrate: bool = True,
     webhook: bool = True,
 ) -> Starlette:
-    """The board's ASGI app over the database at ``store_url``.
+    """The board's ASGI app over ``store`` (opened by the caller; closed when the app stops).
 
     ``secret_key`` signs the session cookies (None: a random one, so sessions end with the
     process). ``routes`` are mounted before the board's own; ``nav`` adds menu entries.
@@ -186,7 +167,6 @@ def create_app(
     """
     from agent.web import actions, pages, program  # noqa: PLC0415 - they import this module
 
-    store = open_store(inventory, store_url)
     if migrate:
         store.migrate()
     settings = auth or AuthSettings()
@@ -256,4 +236,4 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 ROLE_ACTS: Final = frozenset({Role.KADIS, Role.KABID, Role.KASI, Role.TEKNISI})
 
-__all__ = ["Board", "Route", "board_of", "create_app", "open_store"]
+__all__ = ["Board", "Route", "board_of", "create_app"]

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from agent.wiring import workflow_config
+from agent.config.sop import workflow_config
 from ticketing.sop import DocumentKind, StepKind
 
 if TYPE_CHECKING:

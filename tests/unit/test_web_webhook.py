@@ -18,6 +18,7 @@ from agent.config.load import load_inventory
 from agent.intake.runner import run_intake
 from agent.intake.whatsapp import signature
 from agent.web.app import create_app
+from agent.wiring import open_store
 from tests.webboard import INVENTORY, SECRET, TestClient, csrf_of, password_of, set_passwords
 from ticketing.store import TicketStore
 
@@ -69,7 +70,9 @@ def office(tmp_path, monkeypatch):
 
 def client_of(tmp_path, url, *, whatsapp: bool = True, webhook: bool = True) -> TestClient:
     inventory = load_inventory(inventory_file(tmp_path, whatsapp=whatsapp))
-    app = create_app(inventory, url, now=lambda: NOW, secret_key=SECRET, webhook=webhook)
+    app = create_app(
+        inventory, open_store(inventory, url), now=lambda: NOW, secret_key=SECRET, webhook=webhook
+    )
     return TestClient(app, follow_redirects=False)
 
 
