@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from agent.config.model import Inventory
+    from collectors.snmp import GeneralPath, SnmpCollector
 
 DEFAULT_DB: Final = Path("/var/lib/sigap/sigap.db")
 
@@ -52,6 +53,19 @@ def open_store(
     )
     install_outbox(store, inventory)  # ticket changes write their notifications (issue 7)
     return store
+
+
+def snmp_collector(*, max_in_flight: int = 64, v3_fast: bool = True) -> SnmpCollector:
+    """The SNMP collector with pysnmp as its general path, imported on the first v3 fallback."""
+    from collectors.snmp import SnmpCollector  # noqa: PLC0415 - the SNMP stack on use
+
+    return SnmpCollector(max_in_flight=max_in_flight, v3_fast=v3_fast, general=_pysnmp_engine)
+
+
+def _pysnmp_engine() -> GeneralPath:
+    from collectors._snmp.engine import open_engine  # noqa: PLC0415 - pysnmp on first need
+
+    return open_engine()
 
 
 def ticket_service(

@@ -160,9 +160,12 @@ def run(
     from agent.runtime.daemon import Daemon  # noqa: PLC0415 - keep `sigap check` light
     from agent.runtime.metrics import Metrics  # noqa: PLC0415
     from agent.topology.watcher import for_daemon as topology_for  # noqa: PLC0415
-    from agent.wiring import open_store, ticket_service  # noqa: PLC0415
+    from agent.wiring import (  # noqa: PLC0415
+        open_store,
+        snmp_collector,
+        ticket_service,
+    )
     from collectors.ping import PingCollector  # noqa: PLC0415
-    from collectors.snmp import SnmpCollector  # noqa: PLC0415
 
     inventory = load_inventory(inventory_path)
     labctl.refuse_lab_inventory_outside_lab(inventory)
@@ -176,7 +179,7 @@ def run(
         labctl.refuse_lab_inventory_outside_lab(fresh)
         return fresh
 
-    snmp = SnmpCollector() if uses_snmp else None
+    snmp = snmp_collector() if uses_snmp else None
     daemon = Daemon(
         inventory,
         store,

@@ -186,15 +186,15 @@ async def _run(
     quiet: bool,
 ) -> Diagnosis:
     target, kind, devices = what
+    from agent.wiring import snmp_collector  # noqa: PLC0415
     from collectors.ping import PingCollector  # noqa: PLC0415 - keep `--help` light
-    from collectors.snmp import SnmpCollector  # noqa: PLC0415
 
     progress = _Progress(None if quiet or not err_console.is_terminal else err_console)
     async with contextlib.AsyncExitStack() as stack:
         pinger = await stack.enter_async_context(PingCollector())
         poller = None
         if any(d.snmp is not None for d in devices):
-            poller = await stack.enter_async_context(SnmpCollector())
+            poller = await stack.enter_async_context(snmp_collector())
         df = None
         if options.mtu:
             df = await stack.enter_async_context(PingCollector(dont_fragment=True))
@@ -281,14 +281,14 @@ def _known_device(inventory: Inventory, device: str) -> None:
 
 
 async def _poll_once(device: Device) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    from agent.wiring import snmp_collector  # noqa: PLC0415
     from collectors.ping import PingCollector  # noqa: PLC0415
-    from collectors.snmp import SnmpCollector  # noqa: PLC0415
 
     async with PingCollector() as pinger:
         target = device.snmp_target()
         if target is None:
             return asdict(await pinger.probe(device.ping_target())), None
-        async with SnmpCollector() as poller:
+        async with snmp_collector() as poller:
             ping, snmp = await asyncio.gather(
                 pinger.probe(device.ping_target()), poller.poll(target)
             )

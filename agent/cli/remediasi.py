@@ -110,14 +110,17 @@ async def _run(
     inventory: Inventory, db: str | None, number: str, actor: str, *, dry_run: bool
 ) -> Outcome:
     from agent.remediation.runner import Remediator, SnmpInterfaces  # noqa: PLC0415
-    from agent.wiring import open_store, ticket_service  # noqa: PLC0415
-    from collectors.snmp import SnmpCollector  # noqa: PLC0415
+    from agent.wiring import (  # noqa: PLC0415
+        open_store,
+        snmp_collector,
+        ticket_service,
+    )
     from ticketing.remediation import RemediationLog  # noqa: PLC0415
 
     with open_store(inventory, db) as store:
         store.migrate()
         ticket = store.get(number)
-        snmp = SnmpCollector()
+        snmp = snmp_collector()
         await snmp.start()
         remediator = Remediator(
             inventory,

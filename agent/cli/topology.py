@@ -16,7 +16,7 @@ from agent.topology import apply as inv_apply
 from agent.topology.graph import discover
 from agent.topology.mapdata import MapDevice, map_json
 from agent.topology.maphtml import render_map_html
-from agent.topology.model import Discovery, Link
+from agent.topology.model import DeviceScan, Discovery, Link
 from collectors.model import utc_now
 from ticketing.topology import TopologyStore
 
@@ -44,11 +44,16 @@ def _console() -> Console:
 
 def run_discovery(inventory: Inventory, roots: list[str] | None = None) -> Discovery:
     """Scan every inventory device (refused for the lab outside its NOC) and discover."""
-    from agent.topology.scan import known_devices, scan  # noqa: PLC0415 - SNMP stack on use
+    from agent.topology.scan import MAX_IN_FLIGHT, known_devices, scan  # noqa: PLC0415
+    from agent.wiring import snmp_collector  # noqa: PLC0415 - the SNMP stack on use
 
     labctl.refuse_lab_inventory_outside_lab(inventory)
-    scans = asyncio.run(scan(inventory.devices.values()))
-    return discover(scans, known_devices(inventory), roots or None)
+
+    async def walk_all() -> list[DeviceScan]:
+        async with snmp_collector(max_in_flight=MAX_IN_FLIGHT) as collector:
+            return await scan(collector, inventory.devices.values())
+
+    return discover(asyncio.run(walk_all()), known_devices(inventory), roots or None)
 
 
 def _print(found: Discovery, out: Console) -> None:
