@@ -1,6 +1,6 @@
 """SSH endpoints of lab devices: host keys, known_hosts, the simulator process, linux sshd.
 
-- ``mikrotik_routeros`` / ``cisco_ios``: ONE ``labnet.sshsim`` process for the whole lab,
+- ``mikrotik_routeros`` / ``cisco_ios``: ONE ``labnet.sshserver`` process for the whole lab,
   started detached inside the NOC netns; it binds each device's listening socket inside the
   device netns (``address:22``). ``down()`` kills it with the NOC netns.
 - ``linux``: a real OpenSSH ``sshd`` per device, detached inside the device netns, with its
@@ -170,7 +170,7 @@ def start_sim(noc_netns: str, sim_dir: Path, config: Mapping[str, object]) -> No
         json.dump(config, fh)
     (sim_dir / "sim.pid").unlink(missing_ok=True)
     env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "PYTHONPATH": str(REPO_ROOT)}
-    argv = ["ip", "netns", "exec", noc_netns, sys.executable, "-m", "labnet.sshsim"]
+    argv = ["ip", "netns", "exec", noc_netns, sys.executable, "-m", "labnet.sshserver"]
     _detach([*argv, str(conf), str(sim_dir / "sim.pid")], sim_dir / "sim.log", env)
 
 
