@@ -9,17 +9,24 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from agent.config.sop import office_calendar, workflow_config
+from collectors.model import utc_now
 from ticketing.service import TicketService
 from ticketing.store import TicketStore
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    import asyncio
+    from collections.abc import Callable, Coroutine
     from datetime import datetime
 
+    from starlette.applications import Starlette
+    from starlette.routing import BaseRoute
+
     from agent.config.model import Inventory
+    from agent.intake.handler import IntakeHandler
+    from agent.web.auth import AuthSettings
     from collectors.snmp import GeneralPath, SnmpCollector
 
 DEFAULT_DB: Final = Path("/var/lib/sigap/sigap.db")
@@ -78,4 +85,97 @@ def ticket_service(
         calendar=office_calendar(inventory),
         now=now,
         config=workflow_config(inventory),
+    )
+
+
+# ---- the web board and intake
+
+
+def build_intake_handler(
+    inventory: Inventory, store: TicketStore, now: Callable[[], datetime]
+) -> IntakeHandler:
+    """The intake handler over ``store`` for this inventory's people, devices and caps."""
+    from agent.intake.handler import IntakeHandler  # noqa: PLC0415 - only where intake runs
+    from agent.intake.mail import Limits  # noqa: PLC0415
+    from agent.intake.recognise import Directory  # noqa: PLC0415
+    from ticketing.intake import IntakeLedger  # noqa: PLC0415
+
+    settings = inventory.intake
+    if settings is None:
+        raise ValueError("inventory has no intake: block")
+    ledger = IntakeLedger(store, ticket_service(inventory, store, now), now=now)
+    domains = settings.imap.allowed_domains if settings.imap else ()
+    limits = Limits(
+        settings.max_message_bytes, settings.max_attachment_bytes, settings.max_attachments
+    )
+    return IntakeHandler(ledger, Directory(inventory, domains), limits)
+
+
+def webhook_routes(
+    inventory: Inventory, store: TicketStore, now: Callable[[], datetime]
+) -> list[BaseRoute]:
+    """The WhatsApp webhook's routes over ``store``; none when intake.whatsapp is not set.
+
+    ``sigap web`` mounts them next to the board, so that one public HTTPS endpoint behind
+    the TLS proxy serves both (``sigap intake --no-webhook`` then leaves them to it).
+    """
+    from agent.intake.whatsapp import routes  # noqa: PLC0415 - only where intake runs
+
+    settings = inventory.intake
+    if settings is None or settings.whatsapp is None:
+        return []
+    return [*routes(settings.whatsapp, build_intake_handler(inventory, store, now))]
+
+
+def build_intake_run(
+    inventory: Inventory,
+    store: TicketStore,
+    now: Callable[[], datetime],
+    stop: asyncio.Event,
+    *,
+    notify: bool = True,
+    webhook: bool = True,
+) -> Coroutine[Any, Any, None]:
+    """``sigap intake``'s run until ``stop``: the handler, and the notifier if ``notify``.
+
+    ``webhook=False`` leaves the WhatsApp webhook to ``sigap web`` (see ``webhook_routes``).
+    """
+    from agent.intake.runner import run_intake  # noqa: PLC0415 - only for sigap intake
+    from agent.notify.wiring import notifier_for  # noqa: PLC0415
+
+    settings = inventory.intake
+    if settings is None:
+        raise ValueError("inventory has no intake: block")
+    handler = build_intake_handler(inventory, store, now)
+    notifier = notifier_for(inventory, store) if notify else None
+    return run_intake(settings, handler, stop, notifier=notifier, webhook=webhook)
+
+
+def build_web_app(
+    inventory: Inventory,
+    store: TicketStore,
+    *,
+    now: Callable[[], datetime] = utc_now,
+    secret_key: str | None = None,
+    auth: AuthSettings | None = None,
+    webhook: bool = True,
+) -> Starlette:
+    """The web board over ``store`` (closed when the app stops), with the map (issue 11).
+
+    ``webhook``: also serve the WhatsApp webhook of ``intake.whatsapp`` (if configured).
+    """
+    from agent.topology import web as peta  # noqa: PLC0415 - starlette only when serving
+    from agent.web.app import create_app  # noqa: PLC0415
+
+    extra = webhook_routes(inventory, store, now) if webhook else []
+    return create_app(
+        inventory,
+        store,
+        ticket_service(inventory, store, now),
+        now=now,
+        secret_key=secret_key,
+        auth=auth,
+        routes=[*extra, *peta.ROUTES],
+        nav=[peta.NAV],
+        template_dirs=[peta.TEMPLATES],
     )

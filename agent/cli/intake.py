@@ -38,8 +38,7 @@ def intake(
     ] = True,
 ) -> None:
     """Jalankan penerimaan pengaduan (IMAP, webhook WhatsApp di 127.0.0.1)."""
-    from agent.intake.runner import run_intake  # noqa: PLC0415
-    from agent.wiring import open_store  # noqa: PLC0415
+    from agent.wiring import build_intake_run, open_store  # noqa: PLC0415
 
     inventory = load_inventory(inventory_path)
     if inventory.intake is None:
@@ -52,7 +51,7 @@ def intake(
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        await run_intake(inventory, store, utc_now, stop, notify=notify, webhook=webhook)
+        await build_intake_run(inventory, store, utc_now, stop, notify=notify, webhook=webhook)
 
     try:
         asyncio.run(main())

@@ -103,10 +103,8 @@ def serve(  # keyword-only: typer passes options by name
         return
     import uvicorn  # noqa: PLC0415 - only when serving
 
-    from agent.topology.web import board_options  # noqa: PLC0415
-    from agent.web.app import create_app  # noqa: PLC0415
     from agent.web.auth import AuthSettings  # noqa: PLC0415
-    from agent.wiring import open_store  # noqa: PLC0415
+    from agent.wiring import build_web_app, open_store  # noqa: PLC0415
 
     try:
         address = parse_listen(listen)
@@ -119,12 +117,11 @@ def serve(  # keyword-only: typer passes options by name
         )
     inventory = load_inventory(inventory_path)
     auth = AuthSettings(proxy_header=proxy_header, https_only=secure_cookie)
-    app = create_app(
+    app = build_web_app(
         inventory,
         open_store(inventory, db),
         secret_key=read_secret(secret_file),
         auth=auth,
-        **board_options(),  # the map (issue 11)
         webhook=webhook,
     )
     if webhook and inventory.intake is not None and inventory.intake.whatsapp is not None:
