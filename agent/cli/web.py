@@ -18,9 +18,9 @@ from typing import Annotated, Final
 
 import typer
 
+from agent.config.listen import parse_listen
 from agent.config.load import load_inventory
 from agent.errors import AgentError
-from agent.runtime.httpd import parse_listen
 from collectors.model import utc_now
 
 logger = logging.getLogger(__name__)

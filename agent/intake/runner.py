@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING
 import uvicorn
 from starlette.applications import Starlette
 
+from agent.config.listen import parse_listen
 from agent.intake.imap import ImapWatcher
 from agent.intake.whatsapp import routes
-from agent.runtime.httpd import parse_listen
 
 if TYPE_CHECKING:
     from agent.intake.handler import IntakeHandler
