@@ -18,7 +18,8 @@ from ticketing.store import TicketStore
 
 if TYPE_CHECKING:
     import asyncio
-    from collections.abc import Callable, Coroutine
+    import random
+    from collections.abc import Awaitable, Callable, Coroutine
     from datetime import datetime
 
     from starlette.applications import Starlette
@@ -26,7 +27,14 @@ if TYPE_CHECKING:
 
     from agent.config.model import Inventory
     from agent.intake.handler import IntakeHandler
+    from agent.notify.worker import Notifier
+    from agent.runtime.daemon import Daemon
+    from agent.runtime.metrics import Metrics
+    from agent.runtime.parts import Runtime
+    from agent.topology.scan import Walker
+    from agent.topology.watcher import TopologyWatcher
     from agent.web.auth import AuthSettings
+    from collectors.base import Prober, SnmpPoller
     from collectors.snmp import GeneralPath, SnmpCollector
 
 DEFAULT_DB: Final = Path("/var/lib/sigap/sigap.db")
@@ -179,3 +187,134 @@ def build_web_app(
         nav=[peta.NAV],
         template_dirs=[peta.TEMPLATES],
     )
+
+
+# ---- the daemon
+
+
+def build_daemon(
+    inventory: Inventory,
+    store: TicketStore,
+    *,
+    ready_file: Path | None = None,
+    reload: Callable[[], Inventory] | None = None,
+) -> Daemon:
+    """``sigap run``: the real collectors, metrics, SOP service, remediation, notifications.
+
+    SNMP (and the topology re-discovery over it) only when a device has SNMP settings;
+    remediation only when a device enables it (its playbooks load now: a bad one stops
+    start-up).
+    """
+    from prometheus_client import CollectorRegistry  # noqa: PLC0415 - only `sigap run` serves
+
+    from agent.runtime.metrics import Metrics  # noqa: PLC0415
+    from collectors.ping import PingCollector  # noqa: PLC0415
+
+    devices = inventory.devices.values()
+    snmp = snmp_collector() if any(d.snmp is not None for d in devices) else None
+    return assemble_daemon(
+        inventory,
+        store,
+        PingCollector(),
+        snmp=snmp,
+        service=ticket_service(inventory, store, utc_now),
+        metrics=Metrics(CollectorRegistry()),
+        remediation=any(d.remediation.enabled for d in devices),
+        notifications=True,
+        walker=snmp,  # issue 11: the topology walks go through the daemon's SNMP collector
+        ready_file=ready_file,
+        reload=reload,
+    )
+
+
+def assemble_daemon(
+    inventory: Inventory,
+    store: TicketStore,
+    prober: Prober,
+    *,
+    snmp: SnmpPoller | None = None,
+    service: TicketService | None = None,
+    metrics: Metrics | None = None,
+    remediation: bool = False,
+    notifications: bool = False,
+    walker: Walker | None = None,
+    now: Callable[[], datetime] = utc_now,
+    rng: random.Random | None = None,
+    ready_file: Path | None = None,
+    reload: Callable[[], Inventory] | None = None,
+) -> Daemon:
+    """Build the shared :class:`Runtime`, then every part from it, then the daemon.
+
+    ``service`` starts the SOP of each new ticket; ``walker`` enables the topology
+    re-discovery; ``rng`` sets the poll jitter (tests pass a seeded one).
+    """
+    import asyncio  # noqa: PLC0415 - the daemon's parts only for `sigap run`
+
+    from agent.detect.ping import Detector  # noqa: PLC0415
+    from agent.runtime.daemon import Daemon  # noqa: PLC0415
+    from agent.runtime.parts import Runtime  # noqa: PLC0415
+    from agent.runtime.repairs import Repairs  # noqa: PLC0415
+    from agent.runtime.scheduler import Scheduler  # noqa: PLC0415
+    from agent.runtime.writer import TicketWriter  # noqa: PLC0415
+
+    detector = Detector(inventory)
+    runtime = Runtime(
+        store,
+        asyncio.Semaphore(inventory.max_concurrent_probes),
+        detector.states,
+        snmp=snmp,
+        now=now,
+    )
+    scheduler = Scheduler(
+        inventory, runtime, prober, detector, metrics=metrics, rng=rng, ready_file=ready_file
+    )
+    repairs = None
+    if remediation:
+        from agent.remediation.runner import for_daemon  # noqa: PLC0415 - netmiko when used
+
+        sop = service or ticket_service(inventory, store, now)
+        remediator = for_daemon(inventory, runtime, sop)
+        repairs = Repairs(remediator, runtime, metrics)
+    writer = TicketWriter(
+        runtime, service, metrics=metrics, on_opened=repairs.dispatch if repairs else None
+    )
+    return Daemon(
+        inventory,
+        runtime,
+        scheduler,
+        writer,
+        repairs=repairs,
+        notifier=(
+            build_notifier(inventory, store, run_blocking=runtime.call, metrics=metrics)
+            if notifications
+            else None
+        ),
+        topology=_topology(inventory, walker, runtime) if walker is not None else None,
+        metrics=metrics,
+        reload=reload,
+    )
+
+
+def _topology(inventory: Inventory, walker: Walker, runtime: Runtime) -> TopologyWatcher:
+    from agent.topology.watcher import TopologyWatcher  # noqa: PLC0415
+
+    return TopologyWatcher(inventory, walker, runtime)
+
+
+def build_notifier(
+    inventory: Inventory,
+    store: TicketStore,
+    *,
+    run_blocking: Callable[[Callable[[], Any]], Awaitable[Any]] | None = None,
+    metrics: Metrics | None = None,
+) -> Notifier:
+    """The notification worker over ``store``; ``metrics`` counts what it sends.
+
+    ``run_blocking`` runs its database calls (the daemon passes its store thread).
+    """
+    from agent.notify.wiring import notifier_for  # noqa: PLC0415 - Apprise only when sending
+
+    notifier = notifier_for(inventory, store, run_blocking=run_blocking)
+    if metrics is not None:
+        notifier.on_result = metrics.notification_sent
+    return notifier

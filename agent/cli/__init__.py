@@ -34,7 +34,6 @@ from agent.present.labels import STATUS_LABEL
 from agent.present.render import local, ticket_table, ticket_to_json
 from agent.runtime import logfmt
 from collectors.errors import CollectorError
-from collectors.model import utc_now
 from labnet.errors import LabError
 from ticketing.errors import TicketingError
 from ticketing.states import TicketState  # noqa: TC001 - typer reads annotations at runtime
@@ -153,46 +152,18 @@ def run(
     ] = None,
 ) -> None:
     """Run the monitoring daemon (foreground; systemd runs it as a service)."""
-    from prometheus_client import CollectorRegistry  # noqa: PLC0415
-
-    from agent.notify.wiring import notifier_for  # noqa: PLC0415
-    from agent.remediation.runner import for_daemon  # noqa: PLC0415
-    from agent.runtime.daemon import Daemon  # noqa: PLC0415 - keep `sigap check` light
-    from agent.runtime.metrics import Metrics  # noqa: PLC0415
-    from agent.topology.watcher import for_daemon as topology_for  # noqa: PLC0415
-    from agent.wiring import (  # noqa: PLC0415
-        open_store,
-        snmp_collector,
-        ticket_service,
-    )
-    from collectors.ping import PingCollector  # noqa: PLC0415
+    from agent.wiring import build_daemon, open_store  # noqa: PLC0415 - keep `sigap check` light
 
     inventory = load_inventory(inventory_path)
     labctl.refuse_lab_inventory_outside_lab(inventory)
     store = open_store(inventory, db, hold_down=hold_down)
-    uses_snmp = any(d.snmp is not None for d in inventory.devices.values())
-    service = ticket_service(inventory, store, utc_now)
-    repairs = any(d.remediation.enabled for d in inventory.devices.values())
 
     def reload() -> Inventory:
         fresh = load_inventory(inventory_path)
         labctl.refuse_lab_inventory_outside_lab(fresh)
         return fresh
 
-    snmp = snmp_collector() if uses_snmp else None
-    daemon = Daemon(
-        inventory,
-        store,
-        PingCollector(),
-        ready_file=ready_file,
-        snmp=snmp,
-        service=service,
-        remediator=for_daemon(inventory, store, service, utc_now) if repairs else None,
-        notifier=lambda d: notifier_for(inventory, store, run_blocking=d.writer.call),
-        metrics=Metrics(CollectorRegistry()),
-        reload=reload,
-        topology=topology_for(snmp) if snmp is not None else None,  # issue 11
-    )
+    daemon = build_daemon(inventory, store, ready_file=ready_file, reload=reload)
     try:
         asyncio.run(daemon.run())
     finally:

@@ -40,10 +40,9 @@ if TYPE_CHECKING:
 
     from agent.config.model import Device, Inventory
     from agent.remediation.playbooks import Plan, Playbook
-    from agent.runtime.daemon import Daemon
+    from agent.runtime.parts import Runtime
     from collectors.model import InterfaceRow, SnmpPoll, SnmpTarget
     from ticketing.service import TicketService
-    from ticketing.store import TicketStore
     from ticketing.views import TicketView
 
 logger = logging.getLogger(__name__)
@@ -136,6 +135,15 @@ class Remediator:
     def close(self) -> None:
         """Stop the SSH threads (waits: each is bounded by the read timeout)."""
         self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def reconfigure(self, inventory: Inventory) -> None:
+        """Take a reloaded inventory (SIGHUP); the session limits stay as started."""
+        self.inventory = inventory
+
+    async def abort_stale(self) -> int:
+        """Record runs a previous process left running as aborted; return how many."""
+        stale: int = await self._call(lambda: self.log.abort_stale(self.now()))
+        return stale
 
     def wants(self, ticket: TicketView) -> bool:
         """Cheap check: could a playbook apply to this ticket at all?"""
@@ -391,27 +399,21 @@ class _NoInterfaces:
         return None
 
 
-def for_daemon(
-    inventory: Inventory, store: TicketStore, service: TicketService, now: Callable[[], datetime]
-) -> Callable[[Daemon], Remediator]:
-    """Build the daemon's remediator factory; playbooks load now (a bad one stops start-up).
+def for_daemon(inventory: Inventory, runtime: Runtime, service: TicketService) -> Remediator:
+    """Build the daemon's remediator; playbooks load now (a bad one stops start-up).
 
-    The daemon's SNMP poller reads interfaces and its writer thread does the database work.
+    The daemon's SNMP poller reads interfaces and its store thread does the database work.
     """
     book = load_playbooks(inventory.remediation.playbooks_dir)
-
-    def make(daemon: Daemon) -> Remediator:
-        reader: InterfaceReader = (
-            SnmpInterfaces(daemon.snmp) if daemon.snmp is not None else _NoInterfaces()
-        )
-        return Remediator(
-            inventory,
-            book,
-            RemediationLog(store),
-            service,
-            reader,
-            call=daemon.writer.call,
-            now=now,
-        )
-
-    return make
+    reader: InterfaceReader = (
+        SnmpInterfaces(runtime.snmp) if runtime.snmp is not None else _NoInterfaces()
+    )
+    return Remediator(
+        inventory,
+        book,
+        RemediationLog(runtime.store),
+        service,
+        reader,
+        call=runtime.call,
+        now=runtime.now,
+    )

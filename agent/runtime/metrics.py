@@ -1,5 +1,12 @@
 """Every Prometheus metric sigap exports, defined once against an injected registry.
 
+One concept: sigap's metric catalogue (STYLE point 15: every metric in one module, against an
+injected registry), with one typed method per thing the daemon reports; its length is the
+table below. The only other piece here, :func:`watch_loop_lag`, feeds one of these metrics.
+What it imports (``agent.detect.ping`` for the states, ``agent.intake.stats``/``mail`` for
+the intake counters and their bounded result slugs, ``ticketing``) never imports
+``agent.runtime`` back.
+
 Production builds one ``Metrics(CollectorRegistry())`` and serves that registry (see
 :mod:`agent.runtime.httpd`); tests build their own and read it back with
 ``registry.get_sample_value(...)``. The daemon reports what happened through the typed methods

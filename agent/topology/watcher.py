@@ -2,10 +2,10 @@
 
 Every ``topology.interval`` (first after ``FIRST_DELAY_S`` or the interval if shorter, so
 the first ping round has set who answers) the daemon's SNMP collector walks every SNMP
-device's neighbour tables, each walk inside the daemon's probe semaphore and at most
-``MAX_WALKS`` at once. ``LinkWatch`` compares with what was seen: a lost link becomes a
-``FaultOpened`` and a restored one a ``FaultCleared`` on the ticket writer's queue, so
-they are written in order with the pollers' events and retried through a database outage
+device's neighbour tables, each walk inside the daemon's probe semaphore (``Runtime.slots``)
+and at most ``MAX_WALKS`` at once. ``LinkWatch`` compares with what was seen: a lost link
+becomes a ``FaultOpened`` and a restored one a ``FaultCleared`` on the ticket writer's queue,
+so they are written in order with the pollers' events and retried through a database outage
 like them. A new unknown neighbour is logged at INFO and recorded (``network_neighbours``);
 the remembered links are stored (``network_links``) for the map and ``sigap peta``.
 """
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Final
 
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 
-from agent.detect.ping import DeviceState, FaultCleared, FaultOpened
+from agent.detect.ping import FaultCleared, FaultOpened
 from agent.topology.changes import LinkWatch
 from agent.topology.graph import discover
 from agent.topology.model import DeviceScan, Link
@@ -28,12 +28,10 @@ from ticketing.states import TicketState
 from ticketing.topology import NeighbourRecord, TopologyStore
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Set
     from datetime import datetime
 
     from agent.config.model import Device, Inventory
-    from agent.detect.ping import Detector
-    from agent.runtime.daemon import Daemon, TicketWriter
+    from agent.runtime.parts import Runtime
     from agent.topology.changes import LinkEvents
     from agent.topology.model import Discovery
     from agent.topology.scan import Walker
@@ -42,11 +40,6 @@ logger = logging.getLogger(__name__)
 
 FIRST_DELAY_S: Final = 30.0
 MAX_WALKS: Final = 16  # neighbour walks at once, inside the daemon's probe semaphore
-
-
-def answering(detector: Detector) -> set[str]:
-    """Return the devices whose ping state is UP (SUSPECT is not proof of an answer)."""
-    return {name for name, state in detector.states().items() if state is DeviceState.UP}
 
 
 def _watch(inventory: Inventory) -> LinkWatch:
@@ -62,21 +55,14 @@ def _shape(inventory: Inventory) -> dict[str, tuple[str, str | None, str]]:
 class TopologyWatcher:
     """Re-discovers the network for the daemon and feeds its ticket writer."""
 
-    def __init__(
-        self,
-        inventory: Inventory,
-        walker: Walker,
-        writer: TicketWriter,
-        *,
-        slots: asyncio.Semaphore,
-        answering: Callable[[], Set[str]],
-    ) -> None:
-        """Walk with ``walker`` inside ``slots``; events go to ``writer``'s queue."""
+    def __init__(self, inventory: Inventory, walker: Walker, runtime: Runtime) -> None:
+        """Walk with ``walker`` inside ``runtime.slots``; events go to the ticket queue.
+
+        A link counts as lost only while both ends answer pings (``runtime.answering``).
+        """
         self.inventory = inventory
         self.walker = walker
-        self.writer = writer
-        self.slots = slots
-        self.answering = answering
+        self.runtime = runtime
         self.watch = _watch(inventory)
         self._walks = asyncio.Semaphore(MAX_WALKS)
 
@@ -115,14 +101,14 @@ class TopologyWatcher:
         devices = [d for d in inventory.devices.values() if d.snmp is not None]
         scans = await asyncio.gather(*(self._scan(d) for d in devices))
         found = discover(scans, known_devices(inventory))
-        events = self.watch.update(found, self.answering())
-        at = self.writer.now()
+        events = self.watch.update(found, self.runtime.answering())
+        at = self.runtime.now()
         for fault in events.lost:
             logger.warning("link lost while both ends answer: %s", fault.summary)
-            self.writer.queue.put_nowait(FaultOpened(fault, at))
+            self.runtime.submit(FaultOpened(fault, at))
         for key in events.restored:
             logger.info("link %s seen again (or an end is down)", key)
-            self.writer.queue.put_nowait(FaultCleared(key, at, "link seen again"))
+            self.runtime.submit(FaultCleared(key, at, "link seen again"))
         for u in events.new_unknown:
             logger.info(
                 "new unknown neighbour %s (%s) seen by %s port %s [%s]",
@@ -136,7 +122,7 @@ class TopologyWatcher:
         return events
 
     async def _scan(self, device: Device) -> DeviceScan:
-        async with self._walks, self.slots:
+        async with self._walks, self.runtime.slots:
             try:
                 return await scan_device(self.walker, device)
             except Exception as exc:  # one device's bug must not stop the round
@@ -144,7 +130,7 @@ class TopologyWatcher:
                 return DeviceScan(device.name, {}, (), error=f"{type(exc).__name__}: {exc}")
 
     async def _store(self, found: Discovery, at: datetime) -> None:
-        topo = TopologyStore(self.writer.store)
+        topo = TopologyStore(self.runtime.store)
         links = {link.key: link.protocols for link in self.watch.links}
         seen = [link.key for link in found.links]
         lost = self.watch.lost
@@ -159,11 +145,11 @@ class TopologyWatcher:
             topo.save_links(links, seen=seen, lost=lost, at=at)
             topo.record_neighbours(unknown, at=at)
 
-        await self.writer.call(write)
+        await self.runtime.call(write)
 
     async def _resume(self) -> None:
         """Links lost with a still-open ticket (previous process) stay lost until seen."""
-        store = self.writer.store
+        store = self.runtime.store
 
         def load() -> list[tuple[Link, str]]:
             open_keys = {
@@ -178,25 +164,10 @@ class TopologyWatcher:
             ]
 
         try:
-            lost = await self.writer.call(load)
+            lost = await self.runtime.call(load)
         except (OperationalError, InterfaceError, DisconnectionError):
             logger.warning("topology: database unreachable, lost links not resumed")
             return
         if lost:
             logger.info("topology: %d links still lost from before", len(lost))
         self.watch.resume(lost)
-
-
-def for_daemon(walker: Walker) -> Callable[[Daemon], TopologyWatcher]:
-    """Return the factory ``Daemon(topology=...)`` calls once it exists."""
-
-    def build(daemon: Daemon) -> TopologyWatcher:
-        return TopologyWatcher(
-            daemon.inventory,
-            walker,
-            daemon.writer,
-            slots=daemon.probe_slots,
-            answering=lambda: answering(daemon.detector),
-        )
-
-    return build

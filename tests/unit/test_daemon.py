@@ -7,14 +7,20 @@ import random
 import signal
 from collections import Counter, deque
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import pytest
 
 from agent.config.load import load_inventory
-from agent.detect.ping import DeviceState, FaultOpened
-from agent.runtime.daemon import Daemon, Prober, SnmpPoller
+from agent.detect.ping import Detector, DeviceState, FaultOpened
+from agent.runtime.daemon import Daemon
+from agent.runtime.parts import Runtime
+from agent.runtime.repairs import Repairs
+from agent.runtime.scheduler import Scheduler
+from agent.runtime.writer import TicketWriter
+from agent.wiring import assemble_daemon
 from collectors.model import (
     InterfaceRow,
     Observation,
@@ -25,6 +31,7 @@ from collectors.model import (
     SystemInfo,
 )
 from ticketing.faults import Fault, FaultKind
+from ticketing.models import RunStatus
 from ticketing.states import EventKind, TicketState
 from ticketing.store import TicketStore, TicketView
 
@@ -33,6 +40,8 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from agent.config.model import Inventory
+    from agent.runtime.parts import Repairer
+    from collectors.base import Prober, SnmpPoller
 
 pytestmark = pytest.mark.unit
 
@@ -195,7 +204,7 @@ async def running(daemon: Daemon) -> AsyncIterator[asyncio.Task[None]]:
 def make_daemon(
     inventory: Inventory, store: TicketStore, prober: FakeProber, ready_file: Path | None = None
 ) -> Daemon:
-    return Daemon(
+    return assemble_daemon(
         inventory, store, _is_a_prober(prober), ready_file=ready_file, rng=random.Random(7)
     )
 
@@ -438,7 +447,7 @@ async def test_ready_file_written_once_after_every_device_was_polled(
 
 
 class FakeSnmp:
-    """Satisfies :class:`agent.runtime.daemon.SnmpPoller`: every device has ether1 + ether2."""
+    """Satisfies :class:`collectors.base.SnmpPoller`: every device has ether1 + ether2."""
 
     def __init__(self) -> None:
         self.ether2_up = True
@@ -478,7 +487,7 @@ async def test_snmp_interface_down_opens_one_ticket_and_clears(
     )
     inventory = load_inventory(path, env={"C": "c"})
     snmp = FakeSnmp()
-    daemon = Daemon(
+    daemon = assemble_daemon(
         inventory, store, _is_a_prober(FakeProber()), snmp=_is_a_poller(snmp), rng=random.Random(3)
     )
     async with running(daemon):
@@ -511,7 +520,7 @@ async def test_agent_ticket_walks_its_sop_with_the_standing_disposition(
     )
     inventory = load_inventory(path, env={})
     service = ticket_service(inventory, store, lambda: datetime.now(UTC))
-    daemon = Daemon(
+    daemon = assemble_daemon(
         inventory,
         store,
         _is_a_prober(FakeProber(dead={"rtr"})),
@@ -529,3 +538,94 @@ async def test_agent_ticket_walks_its_sop_with_the_standing_disposition(
     disposition = next(s for s in steps if s.document_kind == "surat_disposisi")
     assert disposition.document is not None
     assert "800/1/2026" in str(disposition.document)
+
+
+# ------------------------------------------------------------------ remediation dispatch
+
+
+@dataclass(frozen=True)
+class FakeOutcome:
+    status: RunStatus | None
+    playbook: str = "aktifkan-port"
+
+
+class FakeRepairer:
+    """Satisfies :class:`agent.runtime.parts.Repairer`: records, hangs while ``gate`` is shut."""
+
+    def __init__(self) -> None:
+        self.considered: list[tuple[str, int]] = []
+        self.gate = asyncio.Event()
+        self.cancelled = 0
+        self.closed = False
+        self.inventory: Inventory | None = None
+
+    def wants(self, ticket: TicketView) -> bool:
+        return True
+
+    async def consider(self, ticket: TicketView) -> FakeOutcome:
+        self.considered.append((ticket.number, ticket.reopen_count))
+        try:
+            await self.gate.wait()
+        except asyncio.CancelledError:
+            self.cancelled += 1
+            raise
+        return FakeOutcome(RunStatus.SUCCEEDED)
+
+    async def abort_stale(self) -> int:
+        return 0
+
+    def reconfigure(self, inventory: Inventory) -> None:
+        self.inventory = inventory
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def _is_a_repairer(fake: FakeRepairer) -> Repairer:
+    return fake  # mypy checks FakeRepairer against the Protocol here
+
+
+def daemon_with_repairs(
+    inventory: Inventory, store: TicketStore, prober: FakeProber, repairer: FakeRepairer
+) -> Daemon:
+    """The composition agent.wiring does, with a fake remediator handed in."""
+    detector = Detector(inventory)
+    runtime = Runtime(store, asyncio.Semaphore(10), detector.states)
+    scheduler = Scheduler(inventory, runtime, prober, detector, rng=random.Random(7))
+    repairs = Repairs(_is_a_repairer(repairer), runtime, None)
+    writer = TicketWriter(runtime, on_opened=repairs.dispatch)
+    return Daemon(inventory, runtime, scheduler, writer, repairs=repairs)
+
+
+async def test_a_new_ticket_is_repaired_once_and_the_repair_cancelled_at_stop(
+    tmp_path: Path, store: TicketStore
+) -> None:
+    inventory = write_inventory(tmp_path, TREE)
+    repairer = FakeRepairer()
+    daemon = daemon_with_repairs(inventory, store, FakeProber(dead={"other"}), repairer)
+    async with running(daemon):
+        await wait_for(lambda: bool(repairer.considered), "a repair of other's ticket")
+        [ticket] = tickets(store)
+        assert repairer.considered == [(ticket.number, 0)]
+        assert daemon.repairs is not None
+        daemon.repairs.dispatch(ticket)  # the same opening reported again: not tried twice
+        await asyncio.sleep(0.05)
+        assert repairer.considered == [(ticket.number, 0)]
+    assert repairer.cancelled == 1  # the repair in flight was cancelled at stop
+    assert repairer.closed
+
+
+def test_no_repair_starts_after_the_stop_request(tmp_path: Path, store: TicketStore) -> None:
+    inventory = write_inventory(tmp_path, TREE)
+    fault = Fault("rtr", FaultKind.DEVICE_DOWN, "rtr mati")
+    ticket = store.open_fault(fault, at=datetime.now(UTC)).ticket
+    repairer = FakeRepairer()
+    runtime = Runtime(store, asyncio.Semaphore(1), dict)
+    repairs = Repairs(_is_a_repairer(repairer), runtime, None)
+    runtime.stopping.set()
+    repairs.dispatch(ticket)  # no running loop needed: nothing is started
+    assert repairs.running == []
+    assert repairer.considered == []
+    repairs.reconfigure(inventory)
+    assert repairer.inventory is inventory
+    runtime.thread.close()

@@ -17,8 +17,8 @@ from prometheus_client import CollectorRegistry
 
 from agent.config.load import load_inventory
 from agent.runtime import logfmt
-from agent.runtime.daemon import Daemon
 from agent.runtime.metrics import Metrics
+from agent.wiring import assemble_daemon
 from tests.unit.test_daemon import DEADLINE, FakeProber, open_store, wait_for
 
 if TYPE_CHECKING:
@@ -62,7 +62,7 @@ async def test_sighup_reload_refuses_a_broken_inventory_then_takes_a_good_one(
 ) -> None:
     path = write(tmp_path / "inv.yaml", ["a", "b"])
     fake = FakeProber(dead={"b"})
-    daemon = Daemon(
+    daemon = assemble_daemon(
         load_inventory(path, env={}),
         store,
         fake,
@@ -92,7 +92,7 @@ async def test_sighup_reload_refuses_a_broken_inventory_then_takes_a_good_one(
 async def test_metrics_follow_states_polls_and_tickets(tmp_path: Path, store: TicketStore) -> None:
     inventory = load_inventory(write(tmp_path / "inv.yaml", ["a", "b"]), env={})
     registry = CollectorRegistry()
-    daemon = Daemon(
+    daemon = assemble_daemon(
         inventory, store, FakeProber(dead={"b"}), rng=random.Random(1), metrics=Metrics(registry)
     )
     task = asyncio.create_task(daemon.run())
@@ -129,7 +129,7 @@ async def test_ready_and_watchdog_reach_a_real_notify_socket(
     monkeypatch.setenv("NOTIFY_SOCKET", str(sock_path))
     monkeypatch.setenv("WATCHDOG_USEC", "100000")  # 0.1 s: pings every 0.05 s
     inventory = load_inventory(write(tmp_path / "inv.yaml", ["a"]), env={})
-    daemon = Daemon(inventory, store, FakeProber(), rng=random.Random(1))
+    daemon = assemble_daemon(inventory, store, FakeProber(), rng=random.Random(1))
     task = asyncio.create_task(daemon.run())
     seen: list[str] = []
 

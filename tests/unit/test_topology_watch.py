@@ -14,12 +14,14 @@ from typing import TYPE_CHECKING
 import pytest
 
 from agent.config.load import load_inventory
-from agent.runtime.daemon import Daemon
+from agent.detect.ping import DeviceState
+from agent.runtime.parts import Runtime
 from agent.topology import watcher
 from agent.topology.changes import LinkWatch
 from agent.topology.graph import Known, discover
 from agent.topology.model import DeviceScan, Link, Neighbour
-from agent.topology.watcher import TopologyWatcher, for_daemon
+from agent.topology.watcher import TopologyWatcher
+from agent.wiring import assemble_daemon
 from tests.unit.test_daemon import FakeProber, _is_a_prober
 from ticketing.states import TicketState
 from ticketing.store import TicketStore
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from agent.config.model import Device, Inventory
+    from agent.runtime.daemon import Daemon
     from collectors.model import SnmpTarget
     from collectors.snmp import TableColumns
 
@@ -116,9 +119,8 @@ def store(tmp_path: Path) -> Iterator[TicketStore]:
 
 @asynccontextmanager
 async def running(inventory: Inventory, store: TicketStore) -> AsyncIterator[Daemon]:
-    daemon = Daemon(
-        inventory, store, _is_a_prober(FakeProber()), rng=random.Random(5),
-        topology=for_daemon(NoWalker()),
+    daemon = assemble_daemon(
+        inventory, store, _is_a_prober(FakeProber()), rng=random.Random(5), walker=NoWalker(),
     )  # fmt: skip
     task = asyncio.create_task(daemon.run())
     try:
@@ -214,22 +216,11 @@ async def test_unknown_neighbour_is_logged_once_and_recorded(
 async def test_reload_rebaselines_and_carries_lost_links(
     inventory: Inventory, store: TicketStore, network: FakeNetwork, tmp_path: Path
 ) -> None:
-    class Writer:  # the parts of TicketWriter the watcher uses
-        def __init__(self) -> None:
-            self.store = store
-            self.queue: asyncio.Queue[object] = asyncio.Queue()
-
-        def now(self) -> datetime:
-            return AT
-
-        async def call(self, fn: Callable[[], object]) -> object:
-            return fn()
-
-    writer = Writer()
-    topo = TopologyWatcher(
-        inventory, NoWalker(), writer,  # type: ignore[arg-type]
-        slots=asyncio.Semaphore(4), answering=lambda: set(inventory.devices),
+    runtime = Runtime(
+        store, asyncio.Semaphore(4), lambda: dict.fromkeys(inventory.devices, DeviceState.UP),
+        now=lambda: AT,
     )  # fmt: skip
+    topo = TopologyWatcher(inventory, NoWalker(), runtime)
     await topo.round()
     network.pulled.add(("opd1", "opd2"))
     assert len((await topo.round()).lost) == 1
@@ -245,6 +236,7 @@ async def test_reload_rebaselines_and_carries_lost_links(
     assert (await topo.round()).restored == ()  # baseline: still lost, nothing new
     network.pulled.clear()
     assert (await topo.round()).restored == ("opd1/link_lost/bk0",)
+    runtime.thread.close()
 
 
 def test_a_link_seen_from_one_side_first_is_not_lost_when_both_ports_are_known() -> None:
