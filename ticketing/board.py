@@ -17,14 +17,13 @@ from ticketing.models import (
     DeviceRole,
     Notification,
     RemediationRun,
-    RunStatus,
     Ticket,
     TicketDevice,
     TicketEvent,
     TicketStep,
 )
 from ticketing.reports.monthly import TicketRecord
-from ticketing.states import ACTIVE_STATES, EventKind, TicketState
+from ticketing.states import ACTIVE_STATES, EventKind, RunStatus, TicketState
 from ticketing.views import StepView, TicketView, event_view, ticket_view
 
 if TYPE_CHECKING:
@@ -34,8 +33,8 @@ if TYPE_CHECKING:
     from sqlalchemy import Select
     from sqlalchemy.orm import Session
 
-    from ticketing.models import DeliveryStatus
     from ticketing.sop import SopRegistry
+    from ticketing.states import DeliveryStatus
     from ticketing.store import TicketStore
 
 S = TypeVar("S", bound="Select[*tuple[Any, ...]]")
