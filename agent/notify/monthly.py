@@ -13,8 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
-from ticketing import outbox
-from ticketing.outbox import EventFacts
+from ticketing.outbox import EventFacts, Outbox
 from ticketing.reports.monthly import TicketRecord, month_bounds, monthly
 from ticketing.reports.render import (
     duration_text,
@@ -96,9 +95,6 @@ def queue_monthly_blocking(
 ) -> Queued:
     """Queue the report to everyone its route names, once per month and address."""
     plans = list(router.plan(EventFacts(MONTHLY_REPORT, now, 0, "", "", "", None, {})))
-    with store.transaction() as session:
-        added = outbox.enqueue_once(
-            session, MONTHLY_REPORT, plans, at=now, key=report.label, data=data
-        )
+    added = Outbox(store).enqueue_once(MONTHLY_REPORT, plans, at=now, key=report.label, data=data)
     existing = tuple(p for p in plans if p not in added)
     return Queued(report.label, tuple(added), existing)

@@ -37,8 +37,8 @@ from agent.errors import ConfigError
 from agent.runtime import systemd
 from agent.runtime.httpd import HealthChecks, MetricsServer
 from agent.runtime.metrics import watch_loop_lag
-from ticketing import outbox
 from ticketing.faults import FaultKind
+from ticketing.outbox import Outbox
 from ticketing.states import TicketState
 from ticketing.views import OpenOutcome
 
@@ -227,7 +227,7 @@ class TicketWriter:
         ):
             self._refreshed = now
             if metrics.refresh_tickets_blocking(self.store, now):
-                metrics.set_outbox("notifications", outbox.backlog(self.store))
+                metrics.set_outbox("notifications", Outbox(self.store).backlog())
             metrics.set_outbox("tickets", self.queue.qsize())
 
 
