@@ -1,6 +1,6 @@
 """The monthly report through the outbox: ``sigap notifikasi laporan-bulanan [--bulan]``.
 
-The recap is the one ``sigap laporan bulanan`` writes (``ticketing.reports.monthly``); here it
+The recap is the one ``sigap laporan bulanan`` writes (``ticketing.reports.query``); here it
 becomes template data: ``rekap`` (a few lines, the chat message) and ``laporan`` (the whole Markdown
 document, in the e-mail). Who receives it is the route ``laporan_bulanan`` (default: the Kabid
 and the Kadis; quiet hours respected). Queuing is idempotent per month and address: the dedup
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 from ticketing.outbox import EventFacts, Outbox
-from ticketing.reports.monthly import TicketRecord, month_bounds, monthly
+from ticketing.reports.query import month_report
 from ticketing.reports.render import (
     duration_text,
     month_title,
@@ -35,7 +35,6 @@ if TYPE_CHECKING:
 
 MONTHLY_REPORT: Final = "laporan_bulanan"
 TOP_OPD: Final = 3
-ALL_TICKETS: Final = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,13 +50,7 @@ def build_report(
     store: TicketStore, svc: TicketService, year: int, month: int, *, tz: ZoneInfo, now: datetime
 ) -> MonthlyReport:
     """The recap of ``year``-``month`` as of ``now`` (as ``sigap laporan bulanan``)."""
-    start, end = month_bounds(year, month, tz)
-    records = [
-        TicketRecord(t, svc.steps(t.number), store.events(t.number))
-        for t in store.list(limit=ALL_TICKETS)
-        if start <= t.opened_at < end
-    ]
-    return monthly(records, svc.program(), year=year, month=month, tz=tz, as_of=now)
+    return month_report(store, svc.sops, svc.program(), year=year, month=month, tz=tz, as_of=now)
 
 
 def summary_text(report: MonthlyReport) -> str:
