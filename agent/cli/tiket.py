@@ -37,15 +37,10 @@ from ticketing.errors import UnknownPersonError
 from ticketing.models import ProgramStatus  # noqa: TC001 - typer reads annotations at runtime
 from ticketing.program import export_csv, export_xlsx
 from ticketing.remediation import RemediationLog
+from ticketing.reports.documents import ticket_doc, write_monthly
 from ticketing.reports.monthly import parse_month
 from ticketing.reports.query import month_report
-from ticketing.reports.render import (
-    duration_text,
-    percent,
-    render,
-    ticket_doc,
-    write_monthly,
-)
+from ticketing.reports.render import duration_text, percent, render
 from ticketing.service import ProgramDraft
 from ticketing.sop import StepKind
 from ticketing.workflow import Complexity, Priority, Sifat

@@ -14,15 +14,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 from ticketing.outbox import EventFacts, Outbox
+from ticketing.reports.documents import monthly_doc
 from ticketing.reports.query import month_report
-from ticketing.reports.render import (
-    duration_text,
-    month_title,
-    monthly_doc,
-    percent,
-    rupiah,
-    to_markdown,
-)
+from ticketing.reports.render import duration_text, month_title, percent, rupiah, to_markdown
 
 if TYPE_CHECKING:
     from datetime import datetime

@@ -19,17 +19,10 @@ from tests.report_oracle import monthly, records
 from ticketing.calendar import OfficeCalendar
 from ticketing.faults import Fault, FaultKind
 from ticketing.models import TicketEvent
+from ticketing.reports.documents import monthly_doc, ticket_doc, write_monthly
 from ticketing.reports.monthly import parse_month, week_labels
 from ticketing.reports.query import month_report
-from ticketing.reports.render import (
-    bar_chart_svg,
-    duration_text,
-    monthly_doc,
-    render,
-    rupiah,
-    ticket_doc,
-    write_monthly,
-)
+from ticketing.reports.render import bar_chart_svg, duration_text, render, rupiah
 from ticketing.service import ProgramDraft, TicketService
 from ticketing.states import EventKind
 from ticketing.store import TicketStore
