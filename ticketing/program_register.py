@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Final
 from sqlalchemy import select
 
 from ticketing.errors import StepStateError, TicketNotFoundError
+from ticketing.event_log import add_event
 from ticketing.models import ProgramKegiatan, Ticket
 from ticketing.people import Role
 from ticketing.states import EventKind, ProgramStatus
-from ticketing.step_engine import StepEngine, add_event
+from ticketing.step_engine import StepEngine
 from ticketing.views import program_entry
 from ticketing.workflow import Priority
 

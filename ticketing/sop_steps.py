@@ -11,10 +11,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ticketing.errors import StepStateError
+from ticketing.event_log import add_event
 from ticketing.people import SYSTEM, Person, Role
 from ticketing.sop import DocumentKind, StepKind
 from ticketing.states import EventKind
-from ticketing.step_engine import SYSTEM_ACTOR, StepEngine, add_event
+from ticketing.step_engine import SYSTEM_ACTOR, StepEngine
 from ticketing.workflow import Sifat, choose_sop
 
 if TYPE_CHECKING:

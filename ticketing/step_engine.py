@@ -26,7 +26,8 @@ from ticketing.errors import (
     StepStateError,
     TicketNotFoundError,
 )
-from ticketing.models import Ticket, TicketEvent, TicketStep
+from ticketing.event_log import add_event
+from ticketing.models import Ticket, TicketStep
 from ticketing.people import SYSTEM, Directory, Person, Role
 from ticketing.sop import bundled
 from ticketing.states import TRANSITIONS, EventKind, TicketState
@@ -54,18 +55,6 @@ class Actor:
 
     name: str
     person: Person | None
-
-
-def add_event(
-    session: Session, ticket: Ticket, kind: EventKind, at: datetime, detail: str, **extra: Any
-) -> None:
-    """Append one row to the ticket's event log; ``actor`` (default "sistem") and data."""
-    actor = str(extra.pop("actor", SYSTEM))
-    session.add(
-        TicketEvent(
-            ticket_id=ticket.id, at=at, kind=kind, actor=actor, detail=detail, data=extra or None
-        )
-    )
 
 
 SYSTEM_ACTOR: Final = Actor(SYSTEM, None)
