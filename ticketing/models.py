@@ -1,6 +1,12 @@
-"""SQLAlchemy ORM for tickets, their event log, attached devices and number counters.
+"""SQLAlchemy ORM of ticketing's database: one mapped class per table, the whole schema.
 
-These classes never leave ``ticketing/``: the store turns them into frozen views.
+One concept: the schema (tickets, their event log, attached devices, number counters, SOP
+steps, Program Kegiatan, remediation runs, notifications, web accounts, intake messages,
+ticket and network links) in one module, so that it reads as one data model and the
+relationships resolve without imports between modules. The status enums are in
+``ticketing.states`` (no SQLAlchemy) and re-exported here. These classes never leave
+``ticketing/``: the store and the services turn them into frozen views.
+
 The Alembic revisions in ``ticketing/migrations/versions`` are the source of truth for the
 schema; ``tests/unit/test_store_schema.py`` checks that these models match them.
 """
