@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from datetime import datetime
+
+def utc_now() -> datetime:
+    """Return the current time, tz-aware UTC: sigap's one clock (injected as ``now`` elsewhere)."""
+    return datetime.now(UTC)
 
 
 class ProbeStatus(StrEnum):

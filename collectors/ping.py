@@ -17,7 +17,6 @@ import logging
 import os
 import socket
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Final, Self
 
 from collectors._icmp.codec import (
@@ -32,10 +31,11 @@ from collectors._icmp.codec import (
 )
 from collectors._icmp.sockets import open_icmp_socket, set_dont_fragment, size_buffers
 from collectors.errors import CollectorError
-from collectors.model import Observation, PingTarget, ProbeStatus
+from collectors.model import Observation, PingTarget, ProbeStatus, utc_now
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
+    from datetime import datetime
     from types import TracebackType
 
 logger = logging.getLogger(__name__)
@@ -60,11 +60,6 @@ Key = tuple[int | str, int]
 def payload_of(size: int) -> bytes:
     """Return ``size`` bytes of the default payload pattern, repeated."""
     return (DEFAULT_PAYLOAD * (size // len(DEFAULT_PAYLOAD) + 1))[:size]
-
-
-def _utc_now() -> datetime:
-    """Return the current time, tz-aware UTC."""
-    return datetime.now(UTC)
 
 
 @dataclass(slots=True)
@@ -128,7 +123,7 @@ class PingCollector:
         self,
         *,
         privileged: bool | None = None,
-        now: Callable[[], datetime] = _utc_now,
+        now: Callable[[], datetime] = utc_now,
         max_in_flight: int = 2000,
         dont_fragment: bool = False,
     ) -> None:

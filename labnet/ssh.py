@@ -1,6 +1,6 @@
 """SSH endpoints of lab devices: host keys, known_hosts, the simulator process, linux sshd.
 
-- ``mikrotik_routeros`` / ``cisco_ios``: ONE ``labnet.sshsim`` process for the whole lab,
+- ``mikrotik_routeros`` / ``cisco_ios``: ONE ``labnet.sshserver`` process for the whole lab,
   started detached inside the NOC netns; it binds each device's listening socket inside the
   device netns (``address:22``). ``down()`` kills it with the NOC netns.
 - ``linux``: a real OpenSSH ``sshd`` per device, detached inside the device netns, with its
@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from labnet.commands import run
 from labnet.errors import LabCommandError, LabError
 from labnet.netns import entered
 
@@ -39,24 +40,13 @@ if TYPE_CHECKING:
 SSHD = "/usr/sbin/sshd"
 SSH_PORT = 22
 READY_TIMEOUT_S = 30.0
+TOOL_TIMEOUT_S = 60.0  # ssh-keygen, openssl passwd
 STOP_GRACE_S = 3.0
 SIM_PLATFORMS = ("mikrotik_routeros", "cisco_ios")
 ETC_NETNS = Path("/etc/netns")
 MARKER = ".labnet-ssh"  # marks an /etc/netns/<netns> directory as written by us
 LINUX_TOOLS = ("ip", "hostname", "uname", "uptime")
 REPO_ROOT = Path(__file__).resolve().parent.parent
-
-
-def _run(argv: Sequence[str], stdin: str | None = None) -> str:
-    try:
-        proc = subprocess.run(
-            list(argv), input=stdin, capture_output=True, text=True, check=False, timeout=60
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise LabCommandError(f"{' '.join(argv)}: {exc}") from exc
-    if proc.returncode != 0:
-        raise LabCommandError(f"{argv[0]} exited {proc.returncode}: {proc.stderr.strip()[:500]}")
-    return proc.stdout
 
 
 # -- host keys ---------------------------------------------------------------------------
@@ -76,7 +66,10 @@ def generate_host_key(device_dir: Path, comment: str, *, replace: bool = False) 
     tmp = device_dir / "host_key.new"
     for p in (tmp, tmp.with_suffix(".new.pub")):
         p.unlink(missing_ok=True)
-    _run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", str(tmp)])
+    run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", str(tmp)],
+        timeout_s=TOOL_TIMEOUT_S,
+    )
     tmp.with_suffix(".new.pub").replace(key.with_suffix(".pub"))
     tmp.replace(key)
     return key
@@ -177,7 +170,7 @@ def start_sim(noc_netns: str, sim_dir: Path, config: Mapping[str, object]) -> No
         json.dump(config, fh)
     (sim_dir / "sim.pid").unlink(missing_ok=True)
     env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "PYTHONPATH": str(REPO_ROOT)}
-    argv = ["ip", "netns", "exec", noc_netns, sys.executable, "-m", "labnet.sshsim"]
+    argv = ["ip", "netns", "exec", noc_netns, sys.executable, "-m", "labnet.sshserver"]
     _detach([*argv, str(conf), str(sim_dir / "sim.pid")], sim_dir / "sim.log", env)
 
 
@@ -287,7 +280,9 @@ def setup_linux(dev: LabDevice, netns: str, device_dir: Path, creds: LabSsh) -> 
         link = bindir / tool
         if found and not link.exists():
             link.symlink_to(found)
-    crypted = _run(["openssl", "passwd", "-6", "-stdin"], creds.password + "\n").strip()
+    crypted = run(
+        ["openssl", "passwd", "-6", "-stdin"], creds.password + "\n", timeout_s=TOOL_TIMEOUT_S
+    ).strip()
     etc = ETC_NETNS / netns
     etc.mkdir(parents=True, exist_ok=True, mode=0o755)
     (etc / MARKER).write_text("written by labnet.ssh; removed by Lab.down\n")

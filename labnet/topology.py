@@ -1,4 +1,8 @@
-"""Plain-data description of a lab: devices, their parents, addresses, and validation."""
+"""Plain-data description of a lab: devices, their parents, addresses, and validation.
+
+One concept: the lab specification (the types, their JSON form, the checks a spec passes
+when built, and ``tree_spec`` to generate one); labnet.plan turns it into commands.
+"""
 
 from __future__ import annotations
 

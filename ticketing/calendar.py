@@ -18,6 +18,7 @@ tz-aware UTC; the arithmetic runs in local time.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -40,8 +41,19 @@ TZ: Final = "Asia/Makassar"
 DAY_NAMES: Final = ("senin", "selasa", "rabu", "kamis", "jumat", "sabtu", "minggu")
 RANGE_RE: Final = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
 HORIZON_DAYS: Final = 400  # a calendar without a working day in this span is an error
+ZONE_ABBREVIATIONS: Final[Mapping[str, str]] = {
+    "Asia/Jakarta": "WIB",
+    "Asia/Pontianak": "WIB",
+    "Asia/Makassar": "WITA",
+    "Asia/Jayapura": "WIT",
+}
 
 Span = tuple[time, time]
+
+
+def zone_abbreviation(zone: ZoneInfo) -> str | None:
+    """Indonesian name of an office time zone (``WITA`` for Asia/Makassar), None if not one."""
+    return ZONE_ABBREVIATIONS.get(zone.key)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,6 @@ import json
 import logging
 import os
 import sys
-from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -31,23 +30,23 @@ from agent.cli.web import web_app
 from agent.config.load import load_inventory
 from agent.errors import AgentError, ConfigError
 from agent.lab import control as labctl
-from agent.present.render import STATUS_LABEL, local, ticket_table, ticket_to_json
+from agent.present.labels import STATUS_LABEL
+from agent.present.render import local, ticket_table, ticket_to_json
 from agent.runtime import logfmt
 from collectors.errors import CollectorError
+from collectors.model import utc_now
 from labnet.errors import LabError
 from ticketing.errors import TicketingError
 from ticketing.states import TicketState  # noqa: TC001 - typer reads annotations at runtime
 
 if TYPE_CHECKING:
     from agent.config.model import Inventory
-    from ticketing.store import TicketStore
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)  # errors: never re-wrap
 logger = logging.getLogger("agent.cli")
 
 DEFAULT_INVENTORY = "inventory.yaml"
-DEFAULT_DB_DIR = Path("/var/lib/sigap")
 
 app = typer.Typer(
     help="sigap: pemantauan jaringan OPD dan tiket gangguan (Diskominfo Lombok Tengah).",
@@ -158,16 +157,19 @@ def run(
 
     from agent.notify.wiring import notifier_for  # noqa: PLC0415
     from agent.remediation.runner import for_daemon  # noqa: PLC0415
-    from agent.runtime.daemon import Daemon, utc_now  # noqa: PLC0415 - keep `sigap check` light
+    from agent.runtime.daemon import Daemon  # noqa: PLC0415 - keep `sigap check` light
     from agent.runtime.metrics import Metrics  # noqa: PLC0415
     from agent.topology.watcher import for_daemon as topology_for  # noqa: PLC0415
-    from agent.wiring import ticket_service  # noqa: PLC0415
+    from agent.wiring import (  # noqa: PLC0415
+        open_store,
+        snmp_collector,
+        ticket_service,
+    )
     from collectors.ping import PingCollector  # noqa: PLC0415
-    from collectors.snmp import SnmpCollector  # noqa: PLC0415
 
     inventory = load_inventory(inventory_path)
     labctl.refuse_lab_inventory_outside_lab(inventory)
-    store = _store(inventory, db, hold_down=hold_down)
+    store = open_store(inventory, db, hold_down=hold_down)
     uses_snmp = any(d.snmp is not None for d in inventory.devices.values())
     service = ticket_service(inventory, store, utc_now)
     repairs = any(d.remediation.enabled for d in inventory.devices.values())
@@ -177,7 +179,7 @@ def run(
         labctl.refuse_lab_inventory_outside_lab(fresh)
         return fresh
 
-    snmp = SnmpCollector() if uses_snmp else None
+    snmp = snmp_collector() if uses_snmp else None
     daemon = Daemon(
         inventory,
         store,
@@ -212,8 +214,10 @@ def tiket_list(
     as_json: Annotated[bool, typer.Option("--json", help="JSON for scripts.")] = False,
 ) -> None:
     """Daftar tiket / list tickets."""
+    from agent.wiring import open_store  # noqa: PLC0415 - SQLAlchemy only when needed
+
     inventory = load_inventory(inventory_path)
-    with _store(inventory, db) as store:
+    with open_store(inventory, db) as store:
         tickets = store.list(status=status or None, limit=limit)
     if as_json:
         console.print_json(json.dumps([ticket_to_json(t) for t in tickets]))
@@ -393,26 +397,6 @@ def demo(
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def _store(inventory: Inventory, db: str | None, *, hold_down: float | None = None) -> TicketStore:
-    from agent.notify.wiring import install_outbox  # noqa: PLC0415
-    from ticketing.store import TicketStore  # noqa: PLC0415
-
-    url = db or inventory.database
-    if not url:
-        DEFAULT_DB_DIR.mkdir(parents=True, exist_ok=True)
-        url = TicketStore.sqlite_url(DEFAULT_DB_DIR / "sigap.db")
-    settings = inventory.tickets
-    store = TicketStore(
-        url,
-        number_prefix=settings.number_prefix,
-        hold_down=timedelta(seconds=hold_down) if hold_down is not None else settings.hold_down,
-        reopen_window=settings.reopen_window,
-        tz=inventory.tz.key,
-    )
-    install_outbox(store, inventory)  # ticket changes write their notifications (issue 7)
-    return store
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ import difflib
 import ipaddress
 import json
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Final
 
@@ -28,6 +28,7 @@ from agent.diagnose.schema import SCHEMA
 from agent.errors import AgentError, ConfigError
 from agent.lab import control as labctl
 from collectors.errors import CollectorError
+from collectors.model import utc_now
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -37,7 +38,6 @@ if TYPE_CHECKING:
     from ticketing.store import TicketStore
 
 USAGE: Final = 3
-DEFAULT_DB: Final = Path("/var/lib/sigap/sigap.db")
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -158,24 +158,22 @@ def resolve(inventory: Inventory, target: str | None) -> tuple[str, list[Device]
 
 
 def _open_store(inventory: Inventory, db: str | None) -> TicketStore | None:
-    """The ticket database if one is configured (never created, never migrated, read only)."""
-    from ticketing.store import TicketStore  # noqa: PLC0415 - SQLAlchemy only when needed
+    """The ticket database if one exists (never created, never migrated: diagnose only reads)."""
+    from agent.wiring import database_url, open_store  # noqa: PLC0415 - SQLAlchemy on use
 
-    url = db or inventory.database
-    if not url:
-        if not DEFAULT_DB.exists():
-            return None
-        url = TicketStore.sqlite_url(DEFAULT_DB)
+    url = database_url(inventory, db)
     if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        if not db and not inventory.database:
+            return None  # no database configured and none made by `sigap run` here
         raise UsageError(f"basis data tiket {url} tidak ada")
-    return TicketStore(url, tz=inventory.tz.key)
+    return open_store(inventory, db)
 
 
 def _history(inventory: Inventory, store: TicketStore) -> Callable[[str], TicketsReport]:
     from agent.diagnose.history import TicketHistory  # noqa: PLC0415
     from agent.wiring import ticket_service  # noqa: PLC0415
 
-    service = ticket_service(inventory, store, lambda: datetime.now(UTC))
+    service = ticket_service(inventory, store, utc_now)
     return TicketHistory(store, service).recent_blocking
 
 
@@ -188,15 +186,15 @@ async def _run(
     quiet: bool,
 ) -> Diagnosis:
     target, kind, devices = what
+    from agent.wiring import snmp_collector  # noqa: PLC0415
     from collectors.ping import PingCollector  # noqa: PLC0415 - keep `--help` light
-    from collectors.snmp import SnmpCollector  # noqa: PLC0415
 
     progress = _Progress(None if quiet or not err_console.is_terminal else err_console)
     async with contextlib.AsyncExitStack() as stack:
         pinger = await stack.enter_async_context(PingCollector())
         poller = None
         if any(d.snmp is not None for d in devices):
-            poller = await stack.enter_async_context(SnmpCollector())
+            poller = await stack.enter_async_context(snmp_collector())
         df = None
         if options.mtu:
             df = await stack.enter_async_context(PingCollector(dont_fragment=True))
@@ -283,14 +281,14 @@ def _known_device(inventory: Inventory, device: str) -> None:
 
 
 async def _poll_once(device: Device) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    from agent.wiring import snmp_collector  # noqa: PLC0415
     from collectors.ping import PingCollector  # noqa: PLC0415
-    from collectors.snmp import SnmpCollector  # noqa: PLC0415
 
     async with PingCollector() as pinger:
         target = device.snmp_target()
         if target is None:
             return asdict(await pinger.probe(device.ping_target())), None
-        async with SnmpCollector() as poller:
+        async with snmp_collector() as poller:
             ping, snmp = await asyncio.gather(
                 pinger.probe(device.ping_target()), poller.poll(target)
             )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -12,14 +11,11 @@ import typer
 
 from agent.config.load import load_inventory
 from agent.errors import AgentError
+from collectors.model import utc_now
 
 intake_app = typer.Typer(
     help="Pengaduan lewat e-mail dan WhatsApp / complaint intake.", invoke_without_command=True
 )
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @intake_app.callback()
@@ -42,13 +38,12 @@ def intake(
     ] = True,
 ) -> None:
     """Jalankan penerimaan pengaduan (IMAP, webhook WhatsApp di 127.0.0.1)."""
-    from agent.cli import _store  # noqa: PLC0415 - agent.cli imports this module
-    from agent.intake.runner import run_intake  # noqa: PLC0415
+    from agent.wiring import build_intake_run, open_store  # noqa: PLC0415
 
     inventory = load_inventory(inventory_path)
     if inventory.intake is None:
         raise AgentError(f"{inventory_path}: tidak ada blok intake:")
-    store = _store(inventory, db)
+    store = open_store(inventory, db)
     store.migrate()
 
     async def main() -> None:
@@ -56,7 +51,7 @@ def intake(
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        await run_intake(inventory, store, _utc_now, stop, notify=notify, webhook=webhook)
+        await build_intake_run(inventory, store, utc_now, stop, notify=notify, webhook=webhook)
 
     try:
         asyncio.run(main())

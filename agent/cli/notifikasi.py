@@ -11,7 +11,6 @@ import asyncio
 import json
 import signal
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Final
 
@@ -23,11 +22,13 @@ from agent.errors import AgentError
 from agent.notify.wiring import notifier_for, renderer_for, router_for
 from agent.notify.worker import AppriseSender, SendResult
 from agent.present.render import local
+from collectors.model import utc_now
 from ticketing.models import DeliveryStatus
 from ticketing.outbox import ChannelCounts, MessageContext, Outbox, QueueItem
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
+    from datetime import datetime
 
     from rich.console import Console
 
@@ -57,10 +58,6 @@ def _console() -> Console:
     from agent.cli import console  # noqa: PLC0415 - agent.cli imports this module
 
     return console
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _private(url: str) -> str:
@@ -109,7 +106,7 @@ def uji(
     for address in _targets(inventory, kepada):
         ctx = MessageContext(
             ref=ref, kind="test", recipient=address.person.name, channel=address.channel,
-            at=_utc_now(),
+            at=utc_now(),
         )  # fmt: skip
         text = renderer.render(ctx, email=address.is_email)
         result: SendResult = sender.send_blocking(address.url, text.title, text.body)
@@ -136,11 +133,11 @@ def antrian(
     as_json: Annotated[bool, typer.Option("--json", help="JSON untuk skrip.")] = False,
 ) -> None:
     """Pesan yang menunggu atau gagal, dan jumlah per saluran / pending and failed deliveries."""
-    from agent.cli import _store  # noqa: PLC0415 - agent.cli imports this module
+    from agent.wiring import open_store  # noqa: PLC0415
 
     inventory = load_inventory(inventory_path)
     statuses = list(DeliveryStatus) if semua else None
-    with _store(inventory, db) as store:
+    with open_store(inventory, db) as store:
         store.migrate()
         box = Outbox(store)
         items, counts = box.queue(statuses=statuses, limit=limit), box.stats()
@@ -214,10 +211,10 @@ def antar(
     poll: Annotated[float, typer.Option(help="Detik antar pemeriksaan antrian.")] = 1.0,
 ) -> None:
     """Jalankan pengirim notifikasi sampai SIGTERM/SIGINT / run the delivery worker alone."""
-    from agent.cli import _store  # noqa: PLC0415 - agent.cli imports this module
+    from agent.wiring import open_store  # noqa: PLC0415
 
     inventory = load_inventory(inventory_path)
-    with _store(inventory, db) as store:
+    with open_store(inventory, db) as store:
         store.migrate()
         notifier = notifier_for(inventory, store, poll=poll)
         asyncio.run(_run_until_signal(notifier.run))
@@ -253,21 +250,20 @@ def laporan_bulanan(
     db: DbOpt = None,
 ) -> None:
     """Antrikan laporan bulanan ke Kabid dan Kadis (sekali per bulan) / queue the monthly report."""
-    from agent.cli import _store  # noqa: PLC0415 - agent.cli imports this module
     from agent.notify.monthly import build_report, queue_monthly_blocking, report_data  # noqa: PLC0415
-    from agent.wiring import ticket_service  # noqa: PLC0415
+    from agent.wiring import open_store, ticket_service  # noqa: PLC0415
     from ticketing.reports.monthly import parse_month  # noqa: PLC0415
 
     inventory = load_inventory(inventory_path)
-    now = _utc_now()
+    now = utc_now()
     label = bulan or _previous_month(now, inventory)
     try:
         year, month = parse_month(label)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--bulan") from exc
-    with _store(inventory, db) as store:
+    with open_store(inventory, db) as store:
         store.migrate()
-        svc = ticket_service(inventory, store, _utc_now)
+        svc = ticket_service(inventory, store, utc_now)
         report = build_report(store, svc, year, month, tz=inventory.tz, now=now)
         data = report_data(report, tz=inventory.tz, office=inventory.office_name)
         queued = queue_monthly_blocking(store, router_for(inventory), report, data=data, now=now)
@@ -304,9 +300,9 @@ def ulang(
     db: DbOpt = None,
 ) -> None:
     """Antrikan lagi pesan yang gagal / requeue failed deliveries."""
-    from agent.cli import _store  # noqa: PLC0415 - agent.cli imports this module
+    from agent.wiring import open_store  # noqa: PLC0415
 
     inventory = load_inventory(inventory_path)
-    with _store(inventory, db) as store:
-        n = Outbox(store).requeue(ids, now=_utc_now())
+    with open_store(inventory, db) as store:
+        n = Outbox(store).requeue(ids, now=utc_now())
     _console().print(f"{n} pesan diantrikan lagi")

@@ -16,6 +16,7 @@ from agent.errors import AgentError
 from agent.lab import control as labctl
 from agent.remediation.playbooks import load_playbooks
 from agent.remediation.transcript import render
+from collectors.model import utc_now
 from ticketing.models import RunStatus
 from ticketing.people import Role
 from ticketing.remediation import WORDS
@@ -108,17 +109,18 @@ def remediasi_jalankan(
 async def _run(
     inventory: Inventory, db: str | None, number: str, actor: str, *, dry_run: bool
 ) -> Outcome:
-    from agent.cli import _store  # noqa: PLC0415 - agent.cli imports this module
     from agent.remediation.runner import Remediator, SnmpInterfaces  # noqa: PLC0415
-    from agent.runtime.daemon import utc_now  # noqa: PLC0415
-    from agent.wiring import ticket_service  # noqa: PLC0415
-    from collectors.snmp import SnmpCollector  # noqa: PLC0415
+    from agent.wiring import (  # noqa: PLC0415
+        open_store,
+        snmp_collector,
+        ticket_service,
+    )
     from ticketing.remediation import RemediationLog  # noqa: PLC0415
 
-    with _store(inventory, db) as store:
+    with open_store(inventory, db) as store:
         store.migrate()
         ticket = store.get(number)
-        snmp = SnmpCollector()
+        snmp = snmp_collector()
         await snmp.start()
         remediator = Remediator(
             inventory,

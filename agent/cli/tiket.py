@@ -33,6 +33,7 @@ from agent.present.render import (
     ticket_to_json,
 )
 from agent.wiring import ticket_service
+from collectors.model import utc_now
 from ticketing.errors import UnknownPersonError
 from ticketing.models import ProgramStatus  # noqa: TC001 - typer reads annotations at runtime
 from ticketing.program import export_csv, export_xlsx
@@ -114,10 +115,6 @@ class ReportFormat(StrEnum):
     HTML = "html"
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _console() -> Console:
     from agent.cli import console  # noqa: PLC0415 - agent.cli imports this module
 
@@ -139,12 +136,12 @@ def _session(inventory_path: Path, db: str | None) -> Iterator[_Session]:
 
     Migrating is idempotent; it lets the office record a complaint before the daemon ever ran.
     """
-    from agent.cli import _store  # noqa: PLC0415 - agent.cli imports this module
+    from agent.wiring import open_store  # noqa: PLC0415
 
     inventory = load_inventory(inventory_path)
-    with _store(inventory, db) as store, _known_people(inventory):
+    with open_store(inventory, db) as store, _known_people(inventory):
         store.migrate()
-        yield _Session(inventory, store, ticket_service(inventory, store, _utc_now))
+        yield _Session(inventory, store, ticket_service(inventory, store, utc_now))
 
 
 @contextlib.contextmanager
@@ -398,7 +395,7 @@ def show_ticket(
     parts = ticket_detail(ticket, events, inventory)
     parts.insert(1, sop_header(ticket, inventory.tz))
     if steps:
-        parts.insert(2, step_table(steps, inventory.tz, _utc_now()))
+        parts.insert(2, step_table(steps, inventory.tz, utc_now()))
     if runs:
         parts.append(runs_section(runs, inventory.tz, transcripts=transcripts))
     for part in parts:
@@ -492,7 +489,7 @@ def laporan_tiket(
         program = [e for e in s.svc.program() if e.ticket == number]
         title = s.svc.sops.get(ticket.sop).title if ticket.sop else ""
     doc = ticket_doc(
-        ticket, steps, events, program, tz=inventory.tz, now=_utc_now(),
+        ticket, steps, events, program, tz=inventory.tz, now=utc_now(),
         office=inventory.office_name, sop_title=title,
     )  # fmt: skip
     _write_or_show(render(doc, fmt.value), output)
@@ -515,7 +512,7 @@ def laporan_bulanan(
         inventory = s.inventory
         report = month_report(
             s.store, s.svc.sops, s.svc.program(),
-            year=year, month=month, tz=inventory.tz, as_of=_utc_now(),
+            year=year, month=month, tz=inventory.tz, as_of=utc_now(),
         )  # fmt: skip
     paths = write_monthly(
         report, output, fmt=fmt.value, tz=inventory.tz, office=inventory.office_name

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Final
 
@@ -17,7 +16,8 @@ from agent.topology import apply as inv_apply
 from agent.topology.graph import discover
 from agent.topology.mapdata import MapDevice, map_json
 from agent.topology.maphtml import render_map_html
-from agent.topology.model import Discovery, Link
+from agent.topology.model import DeviceScan, Discovery, Link
+from collectors.model import utc_now
 from ticketing.topology import TopologyStore
 
 if TYPE_CHECKING:
@@ -44,11 +44,16 @@ def _console() -> Console:
 
 def run_discovery(inventory: Inventory, roots: list[str] | None = None) -> Discovery:
     """Scan every inventory device (refused for the lab outside its NOC) and discover."""
-    from agent.topology.scan import known_devices, scan  # noqa: PLC0415 - SNMP stack on use
+    from agent.topology.scan import MAX_IN_FLIGHT, known_devices, scan  # noqa: PLC0415
+    from agent.wiring import snmp_collector  # noqa: PLC0415 - the SNMP stack on use
 
     labctl.refuse_lab_inventory_outside_lab(inventory)
-    scans = asyncio.run(scan(inventory.devices.values()))
-    return discover(scans, known_devices(inventory), roots or None)
+
+    async def walk_all() -> list[DeviceScan]:
+        async with snmp_collector(max_in_flight=MAX_IN_FLIGHT) as collector:
+            return await scan(collector, inventory.devices.values())
+
+    return discover(asyncio.run(walk_all()), known_devices(inventory), roots or None)
 
 
 def _print(found: Discovery, out: Console) -> None:
@@ -143,13 +148,13 @@ def peta_cmd(
     ] = False,
 ) -> None:
     """Ekspor peta jaringan (HTML mandiri) / export the network map as one HTML file."""
-    from agent.cli import _store  # noqa: PLC0415 - the CLI's one way to open the store
+    from agent.wiring import open_store  # noqa: PLC0415
 
     inventory = load_inventory(inventory_path)
     found = run_discovery(inventory).links if live else None
     if links is not None:
         found = tuple(_links_from(links))
-    with _store(inventory, db) as store:
+    with open_store(inventory, db) as store:
         store.migrate()
         tickets = store.active()
         stored = TopologyStore(store).links()  # what the daemon's re-discovery remembers
@@ -162,7 +167,7 @@ def peta_cmd(
         links=None if found is None else list(found),
         lost=lost,
         title=f"Peta jaringan {inventory.office_short or inventory.office_name}".strip(),
-        at=datetime.now(UTC).astimezone(inventory.tz),
+        at=utc_now().astimezone(inventory.tz),
     )
     html.write_text(render_map_html(data))
     counts = ", ".join(f"{k} {v}" for k, v in data["counts"].items())

@@ -13,21 +13,20 @@ import logging
 import os
 import secrets
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Final
 
 import typer
 
+from agent.config.listen import parse_listen
 from agent.config.load import load_inventory
 from agent.errors import AgentError
-from agent.runtime.httpd import parse_listen
+from collectors.model import utc_now
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_LISTEN: Final = "127.0.0.1:8080"
 DEFAULT_SECRET: Final = Path("/var/lib/sigap/web-secret")
-DEFAULT_DB_DIR: Final = Path("/var/lib/sigap")
 
 web_app = typer.Typer(
     help="Papan tiket web / the web ticket board (127.0.0.1:8080).",
@@ -46,16 +45,6 @@ DbOpt = Annotated[
     str | None,
     typer.Option("--db", envvar="SIGAP_DB_URL", help="Database URL (default: as `sigap run`)."),
 ]
-
-
-def _db_url(inventory_db: str, db: str | None) -> str:
-    from ticketing.store import TicketStore  # noqa: PLC0415 - keep `sigap --help` light
-
-    url = db or inventory_db
-    if url:
-        return url
-    DEFAULT_DB_DIR.mkdir(parents=True, exist_ok=True)
-    return TicketStore.sqlite_url(DEFAULT_DB_DIR / "sigap.db")
 
 
 def read_secret(path: Path) -> str:
@@ -114,9 +103,8 @@ def serve(  # keyword-only: typer passes options by name
         return
     import uvicorn  # noqa: PLC0415 - only when serving
 
-    from agent.topology.web import board_options  # noqa: PLC0415
-    from agent.web.app import create_app  # noqa: PLC0415
     from agent.web.auth import AuthSettings  # noqa: PLC0415
+    from agent.wiring import build_web_app, open_store  # noqa: PLC0415
 
     try:
         address = parse_listen(listen)
@@ -129,12 +117,11 @@ def serve(  # keyword-only: typer passes options by name
         )
     inventory = load_inventory(inventory_path)
     auth = AuthSettings(proxy_header=proxy_header, https_only=secure_cookie)
-    app = create_app(
+    app = build_web_app(
         inventory,
-        _db_url(inventory.database, db),
+        open_store(inventory, db),
         secret_key=read_secret(secret_file),
         auth=auth,
-        **board_options(),  # the map (issue 11)
         webhook=webhook,
     )
     if webhook and inventory.intake is not None and inventory.intake.whatsapp is not None:
@@ -160,8 +147,8 @@ def set_password(
     db: DbOpt = None,
 ) -> None:
     """Set a person's web password (read from the terminal or stdin, never from argv)."""
-    from agent.web.app import open_store  # noqa: PLC0415
     from agent.web.auth import find_person, hash_password  # noqa: PLC0415
+    from agent.wiring import open_store  # noqa: PLC0415
     from ticketing.accounts import AccountStore  # noqa: PLC0415
 
     inventory = load_inventory(inventory_path)
@@ -173,10 +160,10 @@ def set_password(
         hashed = hash_password(_read_password())
     except ValueError as exc:
         raise AgentError(str(exc)) from exc
-    store = open_store(inventory, _db_url(inventory.database, db))
+    store = open_store(inventory, db)
     try:
         store.migrate()
-        AccountStore(store).set_hash(person.name, hashed, at=datetime.now(UTC))
+        AccountStore(store).set_hash(person.name, hashed, at=utc_now())
     finally:
         store.close()
     typer.echo(f"kata sandi web {person.name} ({person.role}) disimpan")
@@ -185,11 +172,11 @@ def set_password(
 @pengguna_app.command("list")
 def list_accounts(inventory_path: InventoryOpt = Path("inventory.yaml"), db: DbOpt = None) -> None:
     """People and whether they have a web password."""
-    from agent.web.app import open_store  # noqa: PLC0415
+    from agent.wiring import open_store  # noqa: PLC0415
     from ticketing.accounts import AccountStore  # noqa: PLC0415
 
     inventory = load_inventory(inventory_path)
-    store = open_store(inventory, _db_url(inventory.database, db))
+    store = open_store(inventory, db)
     try:
         store.migrate()
         names = set(AccountStore(store).names())

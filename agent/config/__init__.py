@@ -1,1 +1,4 @@
-"""The inventory: the file as written (schema, source), checks, and the resolved model."""
+"""The inventory: the file as written (schema, source), its checks and secrets, the resolved model.
+
+Entry point: :func:`agent.config.load.load_inventory`.
+"""

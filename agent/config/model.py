@@ -10,6 +10,7 @@ from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from agent.config.listen import DEFAULT_LISTEN
 from collectors.model import PingTarget, SnmpAuth, SnmpTarget
 
 if TYPE_CHECKING:
@@ -288,7 +289,7 @@ class Inventory:
     tickets: TicketSettings = TicketSettings()
     max_concurrent_probes: int = 1000
     database: str = ""
-    metrics_listen: str = "127.0.0.1:9464"  # "" = no metrics endpoint
+    metrics_listen: str = DEFAULT_LISTEN  # "" = no metrics endpoint
     topology: TopologySettings = TopologySettings()
     sop: SopSettings = SopSettings()
     notifications: NotifySettings = NotifySettings()

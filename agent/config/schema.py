@@ -1,7 +1,8 @@
 """Pydantic models of the inventory *file* as written (before groups are resolved).
 
 Every block forbids unknown keys, so a typo is reported with its path instead of ignored.
-Resolution into frozen :mod:`agent.config.model` objects happens in :mod:`agent.config.load`.
+Resolution into frozen :mod:`agent.config.model` objects happens in :mod:`agent.config.build`.
+One concept: the inventory file's blocks, one model each (hence the module's length).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from ipaddress import IPv4Address, IPv4Network
 from typing import Annotated, Literal, get_args
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+
+from agent.config.listen import DEFAULT_LISTEN, parse_listen
 
 Platform = Literal[
     "mikrotik_routeros",
@@ -277,8 +280,6 @@ class TicketsBlock(Strict):
 
 def _metrics_listen(value: str) -> str:
     """Check ``host:port`` the way the metrics server will parse it ("" = no endpoint)."""
-    from agent.runtime.httpd import parse_listen  # noqa: PLC0415 - only when the key is written
-
     if value:
         parse_listen(value)
     return value
@@ -290,7 +291,7 @@ class DaemonBlock(Strict):
     max_concurrent_probes: Annotated[int, Field(ge=1, le=10000)] = 1000
     database: str = ""
     # /metrics and /healthz; "" turns the endpoint off; a wildcard must be written out
-    metrics_listen: Annotated[str, AfterValidator(_metrics_listen)] = "127.0.0.1:9464"
+    metrics_listen: Annotated[str, AfterValidator(_metrics_listen)] = DEFAULT_LISTEN
 
 
 class TopologyBlock(Strict):

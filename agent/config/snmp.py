@@ -1,17 +1,16 @@
-"""SNMP and secret handling of the inventory: checks on the raw file, resolution of settings.
+"""SNMP of the inventory: checks of each host's merged ``snmp:`` block, and its resolution.
 
-Secrets are references (``*_env`` names an environment variable, ``*_file`` a file whose
-first line is the secret; relative files are read from the inventory's folder). They are read
-once at load time and live only in :class:`collectors.model.SnmpAuth` (which redacts itself).
+The secrets of the block (community, v3 keys) are references read by :mod:`.secrets`.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from typing import TYPE_CHECKING, Any, Final
 
-from agent.config.model import PortMark, SnmpSettings, SshSettings
+from agent.config.model import SnmpSettings
+from agent.config.precedence import merged
+from agent.config.secrets import read_secret
 from collectors.model import SnmpAuth, SnmpVersion
 
 if TYPE_CHECKING:
@@ -21,29 +20,7 @@ if TYPE_CHECKING:
     from agent.config import schema
     from agent.config.source import Path as YPath
 
-SECRET_PAIRS: Final[Mapping[str, tuple[tuple[str, str], ...]]] = {
-    "ssh": (("password_env", "password_file"), ("secret_env", "secret_file")),
-    "snmp": (
-        ("community_env", "community_file"),
-        ("auth_key_env", "auth_key_file"),
-        ("priv_key_env", "priv_key_file"),
-    ),
-}
 SNMP_DEFAULTS: Final = SnmpSettings(auth=SnmpAuth(SnmpVersion.V2C))
-
-
-def secret_problems(
-    path: YPath, block: Mapping[str, Any], kind: str, env: Mapping[str, str], base: Path
-) -> Iterator[tuple[YPath, str]]:
-    """Yield (path, message) for unusable secret references in one ``ssh:``/``snmp:`` block."""
-    for env_key, file_key in SECRET_PAIRS[kind]:
-        env_name, file_name = block.get(env_key), block.get(file_key)
-        if env_name and file_name:
-            yield (*path, env_key), f"give {env_key} or {file_key}, not both"
-        if isinstance(env_name, str) and env_name and env_name not in env:
-            yield (*path, env_key), f"environment variable {env_name} is not set"
-        if isinstance(file_name, str) and file_name and not os.access(base / file_name, os.R_OK):
-            yield (*path, file_key), f"cannot read secret file {base / file_name}"
 
 
 def snmp_problems(levels: list[tuple[YPath, dict[str, Any]]]) -> Iterator[tuple[YPath, str]]:
@@ -104,10 +81,7 @@ def resolve_snmp(
     levels: list[schema.NodeBlock], env: Mapping[str, str], base: Path
 ) -> SnmpSettings | None:
     """Merge the ``snmp:`` blocks (host first) and read the secrets; None when SNMP is off."""
-    values: dict[str, Any] = {}
-    for level in reversed(levels):
-        if level.snmp is not None:
-            values.update(level.snmp.model_dump(exclude_none=True))
+    values = merged(levels, "snmp")
     if not values or values.get("enabled") is False:
         return None
 
@@ -134,41 +108,3 @@ def resolve_snmp(
         max_repetitions=values.get("max_repetitions", d.max_repetitions),
         interfaces=values.get("interfaces", d.interfaces),
     )
-
-
-def resolve_ssh(
-    levels: list[schema.NodeBlock], env: Mapping[str, str], base: Path
-) -> SshSettings | None:
-    """Merge the ``ssh:`` blocks (host first) and read the secrets; None when not set."""
-    values: dict[str, Any] = {}
-    for level in reversed(levels):
-        if level.ssh is not None:
-            values.update(level.ssh.model_dump(exclude_none=True))
-    if not values:
-        return None
-    return SshSettings(
-        user=values.get("user", ""),
-        port=values.get("port", 22),
-        password=read_secret(values.get("password_env"), values.get("password_file"), env, base),
-        secret=read_secret(values.get("secret_env"), values.get("secret_file"), env, base),
-    )
-
-
-def read_secret(
-    env_name: str | None, file_name: str | None, env: Mapping[str, str], base: Path
-) -> str:
-    """Return the secret from the environment or the first line of a file ('' if none)."""
-    if env_name:
-        return env.get(env_name, "")
-    if file_name:
-        return (base / file_name).read_text(encoding="utf-8").splitlines()[0].strip()
-    return ""
-
-
-def resolve_ports(levels: list[schema.NodeBlock]) -> dict[str, PortMark]:
-    """The interface marks of one host by ifName; a port's mark from a higher level wins."""
-    marks: dict[str, PortMark] = {}
-    for level in reversed(levels):
-        for name, mark in level.interfaces.items():
-            marks[name] = PortMark(name, mark.required_up, mark.uplink, mark.description)
-    return marks

@@ -1,15 +1,22 @@
-"""Checks of the inventory's ``sop:`` block against the bundled SOPs and the people list."""
+"""The inventory's ``sop:`` block: checks, and the engine settings and calendar it describes.
+
+Checks run on the raw file against the bundled SOPs and the people list; the builders turn the
+resolved block into plain ticketing values (``WorkflowConfig``, ``OfficeCalendar``).
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ticketing.calendar import CALENDAR_DIR, OfficeCalendar, default_week
 from ticketing.faults import FaultKind
 from ticketing.sop import bundled
+from ticketing.workflow import Sifat, StandingDisposition, WorkflowConfig
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
 
+    from agent.config.model import Inventory
     from agent.config.source import Path as YPath
 
 
@@ -50,3 +57,33 @@ def _standing_problems(
             ("standing_disposition", "technician"),
             (f"{technician!r} is not a teknisi of the people list"),
         )
+
+
+def workflow_config(inventory: Inventory) -> WorkflowConfig:
+    """The engine settings the inventory's ``sop:`` block describes."""
+    s = inventory.sop
+    standing = (
+        StandingDisposition(
+            s.standing.signer,
+            s.standing.reference,
+            Sifat(s.standing.sifat),
+            s.standing.technician,
+            s.standing.assign,
+        )
+        if s.standing is not None
+        else None
+    )
+    return WorkflowConfig(
+        agent_sop=s.agent_sop,
+        agent_sop_by_kind=dict(s.by_kind),
+        standing=standing,
+        agent_all_hours=s.agent_all_hours,
+        complaint_all_hours=s.complaint_all_hours,
+    )
+
+
+def office_calendar(inventory: Inventory) -> OfficeCalendar:
+    """Working hours and holidays (the bundled files unless ``calendar.holidays_dir``)."""
+    s = inventory.sop
+    week = default_week() if s.friday_break else default_week(friday_break=None)
+    return OfficeCalendar.load(s.holidays_dir or CALENDAR_DIR, week=week, tz=inventory.tz.key)

@@ -10,7 +10,8 @@ from rich.table import Table
 from rich.text import Text
 
 from agent.diagnose.report import HEALTH_LABEL, Health, Severity
-from agent.present.render import KIND_LABEL, local
+from agent.present.labels import KIND_LABEL, STATUS_LABEL
+from agent.present.render import local
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -34,7 +35,6 @@ HEALTH_STYLE: Final = {
     Health.UNREACHABLE: "bold red",
 }
 SEVERITY_MARK: Final = {Severity.PROBLEM: ("!", "red"), Severity.NOTE: ("-", "yellow")}
-TICKET_STATUS: Final = {"open": "terbuka", "recovering": "pemulihan", "resolved": "selesai"}
 
 
 def diagnosis(result: Diagnosis, tz: ZoneInfo) -> RenderableType:
@@ -202,7 +202,7 @@ def _tickets(tickets: TicketsReport, tz: ZoneInfo) -> RenderableType:
         kind = KIND_LABEL.get(t.kind, t.kind) + (" (terdampak)" if t.affected else "")
         table.add_row(
             t.number,
-            TICKET_STATUS.get(t.status, t.status),
+            STATUS_LABEL.get(t.status, t.status),
             kind,
             local(t.opened_at, tz, "%d/%m %H:%M"),
             t.step or "-",

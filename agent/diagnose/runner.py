@@ -14,7 +14,6 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Final, Protocol, TypeVar
 
 from agent.config.model import Device, PingSettings
@@ -32,6 +31,7 @@ from agent.diagnose.report import (
     SshReport,
     TicketsReport,
 )
+from collectors.model import utc_now
 
 if TYPE_CHECKING:
     from collections.abc import Coroutine, Sequence
@@ -117,7 +117,7 @@ class Runner:
     async def run(self, target: str, kind: str, devices: Sequence[Device]) -> Diagnosis:
         """Diagnose ``devices`` (resolved from ``target``) concurrently."""
         started = time.monotonic()
-        at = datetime.now(UTC)
+        at = utc_now()
         async with asyncio.TaskGroup() as group:
             tasks = [group.create_task(self.device(d), name=f"diagnose:{d.name}") for d in devices]
         reports = tuple(t.result() for t in tasks)

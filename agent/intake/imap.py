@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 from imapclient import IMAPClient
 
+from collectors.model import utc_now
+
 if TYPE_CHECKING:
     import threading
     from collections.abc import Callable
@@ -151,7 +153,7 @@ class ImapWatcher:
 def _aware(value: object) -> datetime:
     if isinstance(value, datetime):
         return value.astimezone(UTC) if value.tzinfo is not None else value.replace(tzinfo=UTC)
-    return datetime.now(UTC)
+    return utc_now()
 
 
 def _logout(client: IMAPClient) -> None:

@@ -23,6 +23,7 @@ from starlette.routing import Route
 
 from agent.intake.handler import WaMessage
 from agent.intake.mail import Rejection
+from collectors.model import utc_now
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -84,7 +85,7 @@ def _ts(message: dict[str, Any]) -> datetime:
     try:
         return datetime.fromtimestamp(int(message.get("timestamp", "")), UTC)
     except (TypeError, ValueError, OverflowError):
-        return datetime.now(UTC)
+        return utc_now()
 
 
 def routes(

@@ -22,9 +22,10 @@ from rich.markup import escape
 
 from agent.errors import AgentError
 from agent.lab import control as labctl
+from agent.present.labels import EVENT_STYLE, EVENT_WORD
 from agent.present.render import local, ticket_table
 from ticketing.remediation import RemediationLog
-from ticketing.states import EventKind, TicketState
+from ticketing.states import TicketState
 from ticketing.store import TicketStore
 
 if TYPE_CHECKING:
@@ -39,29 +40,6 @@ if TYPE_CHECKING:
 _T = TypeVar("_T")
 READY_TIMEOUT = 60.0
 STEP_TIMEOUT = 45.0
-EVENT_STYLE = {
-    EventKind.OPENED: "bold red",
-    EventKind.REOPENED: "bold red",
-    EventKind.RECURRED: "red",
-    EventKind.ATTACHED: "magenta",
-    EventKind.DETACHED: "cyan",
-    EventKind.CLEARED: "yellow",
-    EventKind.RESOLVED: "bold green",
-    EventKind.REMEDIATION: "bold blue",
-}
-EVENT_WORD = {
-    EventKind.OPENED: "DIBUKA",
-    EventKind.REOPENED: "DIBUKA LAGI",
-    EventKind.RECURRED: "MUNCUL LAGI",
-    EventKind.ATTACHED: "TERDAMPAK",
-    EventKind.DETACHED: "DILEPAS",
-    EventKind.CLEARED: "PULIH",
-    EventKind.RESOLVED: "SELESAI",
-    EventKind.REMEDIATION: "PERBAIKAN",
-    EventKind.STEP_DONE: "LANGKAH SOP",
-    EventKind.ASSIGNED: "DITUGASKAN",
-    EventKind.DECIDED: "KEPUTUSAN",
-}
 
 
 @dataclass(frozen=True, slots=True)

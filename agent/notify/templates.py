@@ -13,11 +13,13 @@ complaint (recipient ``pelapor:...``, :mod:`agent.notify.reporter`) use ``pelapo
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from string import Template
 from typing import TYPE_CHECKING, Final
 
+from agent.present.labels import STATUS_SENTENCE
+from collectors.model import utc_now
+from ticketing.calendar import zone_abbreviation
 from ticketing.errors import SopError
 from ticketing.outbox import MessageContext, Rendered
 from ticketing.people import ROLE_TITLES, Role
@@ -25,6 +27,7 @@ from ticketing.sop import StepKind, bundled
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from datetime import datetime
     from zoneinfo import ZoneInfo
 
 BUNDLED_DIR: Final = Path(__file__).with_name("templates")
@@ -47,17 +50,6 @@ REPORTER_PREFIX: Final = "pelapor:"
 ALIASES: Final[Mapping[str, str]] = {"reopened": "opened", "recurred": "opened"}
 TITLE_PREFIX: Final = "Judul:"
 CHAT_LIST_MAX: Final = 10
-ZONE_ABBREVIATIONS: Final[Mapping[str, str]] = {
-    "Asia/Jakarta": "WIB",
-    "Asia/Pontianak": "WIB",
-    "Asia/Makassar": "WITA",
-    "Asia/Jayapura": "WIT",
-}
-STATUS_TEXT: Final[Mapping[str, str]] = {
-    "open": "terbuka (gangguan berlangsung)",
-    "recovering": "pulih, menunggu masa tahan",
-    "resolved": "selesai",
-}
 VARIABLES: Final[Mapping[str, str]] = {
     "nomor": "nomor tiket, mis. GJ/2026/0001",
     "perangkat": "perangkat utama tiket",
@@ -176,7 +168,7 @@ def local_text(at: datetime | None, tz: ZoneInfo) -> str:
     """``26/11/2026 14:05 WITA`` (``-`` for None)."""
     if at is None:
         return "-"
-    zone = ZONE_ABBREVIATIONS.get(tz.key, tz.key)
+    zone = zone_abbreviation(tz) or tz.key
     return f"{at.astimezone(tz):%d/%m/%Y %H:%M} {zone}"
 
 
@@ -241,13 +233,13 @@ class Renderer:
         number = ctx.number or "-"
         command = f"sigap tiket show {number}" if ctx.number else "sigap tiket list"
         link = self.link.replace("{nomor}", number) if self.link and ctx.number else command
-        end = ctx.resolved_at or self._now or datetime.now(UTC)
+        end = ctx.resolved_at or self._now or utc_now()
         return {
             "nomor": number,
             "perangkat": ctx.device or "-",
             "opd": ctx.opd or "-",
             "ringkasan": ctx.summary or "-",
-            "status": STATUS_TEXT.get(ctx.status, ctx.status or "-"),
+            "status": STATUS_SENTENCE.get(ctx.status, ctx.status or "-"),
             "sejak": local_text(ctx.opened_at, self.tz),
             "waktu": local_text(ctx.at, self.tz),
             "lama": duration_text((end - ctx.opened_at).total_seconds()) if ctx.opened_at else "-",

@@ -9,7 +9,8 @@ from agent.notify.reporter import ReporterRoutes
 from agent.notify.routing import InventoryRouter, Recipients
 from agent.notify.templates import Renderer, load_templates
 from agent.notify.whatsapp import ReplySender, WhatsAppSender
-from agent.notify.worker import AppriseSender, Notifier, utc_now
+from agent.notify.worker import AppriseSender, Notifier
+from collectors.model import utc_now
 from ticketing import intake, outbox
 from ticketing.workflow import Source
 

@@ -17,12 +17,13 @@ import socket
 import threading
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Final, Protocol, TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from collectors.model import utc_now
 from ticketing.outbox import Outbox, RetryPolicy
 
 if TYPE_CHECKING:
@@ -41,11 +42,6 @@ POLL_SECONDS: Final = 1.0
 REMINDER_CHECK: Final = timedelta(minutes=1)
 ERROR_MAX_CHARS: Final = 500
 SECRET_MIN_CHARS: Final = 4  # shorter URL parts (ports) are left in error texts
-
-
-def utc_now() -> datetime:
-    """The wall clock, tz-aware UTC."""
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)

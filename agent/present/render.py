@@ -8,8 +8,15 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
+from agent.present.labels import (
+    EVENT_LABEL,
+    KIND_LABEL,
+    KIND_SHORT,
+    STATUS_LABEL,
+    STATUS_STYLE,
+)
+from ticketing.calendar import zone_abbreviation
 from ticketing.reports.render import DOC_LABEL, duration_text, rupiah
-from ticketing.states import EventKind, TicketState
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -19,57 +26,7 @@ if TYPE_CHECKING:
     from agent.config.model import Inventory
     from ticketing.views import EventView, ProgramEntry, StepView, TicketView
 
-STATUS_LABEL = {
-    TicketState.OPEN: "terbuka",
-    TicketState.RECOVERING: "pemulihan",
-    TicketState.RESOLVED: "selesai",
-}
-STATUS_STYLE = {
-    TicketState.OPEN: "bold red",
-    TicketState.RECOVERING: "yellow",
-    TicketState.RESOLVED: "green",
-}
-KIND_LABEL = {
-    "device_down": "perangkat mati",
-    "flapping": "naik-turun (flapping)",
-    "interface_down": "interface putus",
-    "interface_disabled": "interface dinonaktifkan",
-    "device_rebooted": "perangkat restart",
-    "link_saturated": "link penuh",
-    "interface_errors": "error interface",
-    "snmp_unreachable": "SNMP tidak menjawab",
-    "link_lost": "link hilang",
-}
 WIDE = 110
-ZONE_NAMES = {"Asia/Makassar": " WITA", "Asia/Jakarta": " WIB", "Asia/Jayapura": " WIT"}
-KIND_SHORT = {
-    "device_down": "mati",
-    "flapping": "flapping",
-    "interface_down": "if putus",
-    "interface_disabled": "if nonaktif",
-    "device_rebooted": "restart",
-    "link_saturated": "link penuh",
-    "interface_errors": "if error",
-    "snmp_unreachable": "snmp diam",
-    "link_lost": "link hilang",
-}
-EVENT_LABEL = {
-    EventKind.OPENED: "dibuka",
-    EventKind.CLEARED: "pulih, menunggu hold-down",
-    EventKind.RECURRED: "gangguan muncul lagi",
-    EventKind.RESOLVED: "selesai",
-    EventKind.REOPENED: "dibuka kembali",
-    EventKind.ATTACHED: "perangkat terdampak",
-    EventKind.DETACHED: "perangkat tidak lagi terdampak",
-    EventKind.NOTE: "catatan",
-    EventKind.SOP_STARTED: "SOP dimulai",
-    EventKind.STEP_DONE: "langkah selesai",
-    EventKind.ASSIGNED: "ditugaskan",
-    EventKind.DECIDED: "keputusan",
-    EventKind.ESCALATED: "eskalasi",
-    EventKind.PROGRAM_ADDED: "program kegiatan",
-    EventKind.REMEDIATION: "perbaikan otomatis",
-}
 KEGIATAN_CHARS = 48
 
 
@@ -120,7 +77,8 @@ def _short(at: datetime | None, tz: ZoneInfo, *, seconds: bool) -> str:
 
 def local_suffix(tz: ZoneInfo) -> str:
     """`` WITA`` for Asia/Makassar (and WIB/WIT), else empty."""
-    return ZONE_NAMES.get(tz.key, "")
+    name = zone_abbreviation(tz)
+    return f" {name}" if name else ""
 
 
 def ticket_detail(

@@ -12,8 +12,9 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
+
+from collectors.model import utc_now
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -51,7 +52,7 @@ class Transcript:
         """Record one command (``step``: precheck, command, config, verify, rollback)."""
         self._append(
             {
-                "at": datetime.now(UTC).isoformat(timespec="milliseconds"),
+                "at": utc_now().isoformat(timespec="milliseconds"),
                 "step": step,
                 "command": redact(command, self.secrets),
                 "output": redact(output.replace("\r\n", "\n"), self.secrets),
@@ -63,7 +64,7 @@ class Transcript:
         """Record something sigap decided or saw (no command sent)."""
         self._append(
             {
-                "at": datetime.now(UTC).isoformat(timespec="milliseconds"),
+                "at": utc_now().isoformat(timespec="milliseconds"),
                 "step": "catatan",
                 "command": "",
                 "output": redact(text, self.secrets),

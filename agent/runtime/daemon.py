@@ -16,7 +16,7 @@ import logging
 import random
 import signal
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Protocol, Self, TypeVar
 
@@ -37,6 +37,7 @@ from agent.errors import ConfigError
 from agent.runtime import systemd
 from agent.runtime.httpd import HealthChecks, MetricsServer
 from agent.runtime.metrics import watch_loop_lag
+from collectors.model import utc_now
 from ticketing.faults import FaultKind
 from ticketing.outbox import Outbox
 from ticketing.states import TicketState
@@ -94,11 +95,6 @@ class Prober(Protocol):
     async def probe(self, target: PingTarget) -> Observation:
         """Run one probe round."""
         ...
-
-
-def utc_now() -> datetime:
-    """Return the current time, tz-aware UTC."""
-    return datetime.now(UTC)
 
 
 class TicketWriter:

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Protocol
 from agent.topology import mibs
 from agent.topology.graph import Known
 from agent.topology.model import DeviceScan
-from collectors.snmp import SnmpCollector
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -53,14 +52,13 @@ async def scan_device(collector: Walker, device: Device) -> DeviceScan:
 
 
 async def scan(
-    devices: Iterable[Device], *, max_in_flight: int = MAX_IN_FLIGHT
+    collector: Walker, devices: Iterable[Device], *, max_in_flight: int = MAX_IN_FLIGHT
 ) -> list[DeviceScan]:
     """Scan ``devices`` concurrently (bounded); one result per device, in the given order."""
     slots = asyncio.Semaphore(max_in_flight)
-    async with SnmpCollector(max_in_flight=max_in_flight) as collector:
 
-        async def one(device: Device) -> DeviceScan:
-            async with slots:
-                return await scan_device(collector, device)
+    async def one(device: Device) -> DeviceScan:
+        async with slots:
+            return await scan_device(collector, device)
 
-        return list(await asyncio.gather(*(one(d) for d in devices)))
+    return list(await asyncio.gather(*(one(d) for d in devices)))

@@ -5,6 +5,10 @@ the script and style come from URLs of their own (the proxy's CSP forbids inline
 the page polls ``/peta/data.json`` every 10 s. Links are the ones the daemon stored
 (``network_links``; the inventory's parent edges before its first discovery); colours come
 from the open tickets. An OPD contact sees the devices of their OPD only.
+
+``agent.wiring.build_web_app`` mounts ``ROUTES`` with the menu entry ``NAV`` and the
+``TEMPLATES`` folder. The handlers are plain ``def`` (they read the database and files):
+Starlette runs them in its thread pool, off the event loop.
 """
 
 from __future__ import annotations
@@ -19,15 +23,15 @@ from starlette.routing import Route
 from agent.topology.mapdata import MapDevice, map_json
 from agent.topology.maphtml import map_css, map_fragment, map_script, summary_html
 from agent.topology.model import Link
-from agent.web.app import board_of
+from agent.web.board import board_of
 from ticketing.topology import TopologyStore
 
 if TYPE_CHECKING:
     from starlette.requests import Request
     from starlette.routing import BaseRoute
 
-    from agent.web.app import Board
     from agent.web.auth import User
+    from agent.web.board import Board
 
 TEMPLATES: Final = Path(__file__).with_name("templates")
 NAV: Final = ("/peta", "Peta")
@@ -58,7 +62,7 @@ def map_data(board: Board, user: User) -> dict[str, Any]:
     )
 
 
-async def peta_page(request: Request) -> Response:
+def peta_page(request: Request) -> Response:
     """Peta jaringan: the live map, lost links and unknown neighbours."""
     board = board_of(request)
     user = board.require(request)
@@ -77,19 +81,19 @@ async def peta_page(request: Request) -> Response:
     return board.render(request, "peta.html", context)
 
 
-async def peta_json(request: Request) -> Response:
+def peta_json(request: Request) -> Response:
     """The map document for live updates (the page polls it)."""
     board = board_of(request)
     user = board.require(request)
     return JSONResponse(map_data(board, user), headers=NO_CACHE)
 
 
-async def peta_script(_request: Request) -> Response:
+def peta_script(_request: Request) -> Response:
     """The map's script (pan, zoom, detail panel, polling)."""
     return Response(map_script(), media_type="text/javascript; charset=utf-8")
 
 
-async def peta_style(_request: Request) -> Response:
+def peta_style(_request: Request) -> Response:
     """The map's style sheet."""
     return Response(map_css(), media_type="text/css; charset=utf-8")
 
@@ -100,8 +104,3 @@ ROUTES: Final[list[BaseRoute]] = [
     Route("/peta/peta.js", peta_script),
     Route("/peta/peta.css", peta_style),
 ]
-
-
-def board_options() -> dict[str, Any]:
-    """Return ``create_app`` keyword arguments that add the map (``sigap web`` passes them)."""
-    return {"routes": ROUTES, "nav": [NAV], "template_dirs": [TEMPLATES]}

@@ -4,7 +4,8 @@ Every handler checks the CSRF token first, then who is signed in, then hands the
 the TicketService with ``by=<the person>`` and the version the page showed
 (``expected_version``); the service checks the role and records the actor in the ticket's
 audit trail. Refusals come back on the ticket page: 403 wrong role, 409 stale page or a step
-that moved on, 400 bad input.
+that moved on, 400 bad input. Each handler is a plain function wrapped in
+``agent.web.board.posted``: the form is read on the event loop, the rest runs in the thread pool.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from starlette.exceptions import HTTPException
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from agent.web.app import board_of
 from agent.web.auth import check_csrf, find_person, sign_in, sign_out, verify
+from agent.web.board import board_of, posted
 from agent.web.forms import may_report
+from agent.web.inputs import SEE_OTHER, acting, form_int, form_text
 from agent.web.throttle import client_address
 from ticketing.errors import (
     ConcurrentUpdateError,
@@ -39,33 +41,10 @@ if TYPE_CHECKING:
     from starlette.datastructures import FormData
     from starlette.requests import Request
 
-    from agent.web.app import Board
     from agent.web.auth import User
+    from agent.web.board import Board
 
 logger = logging.getLogger(__name__)
-
-MAX_TEXT: Final = 4000
-SEE_OTHER: Final = 303
-
-
-def _text(form: FormData, key: str, *, required: bool = False) -> str:
-    value = form.get(key, "")
-    text = value.strip() if isinstance(value, str) else ""
-    if required and not text:
-        raise HTTPException(400, f"Isian '{key}' wajib diisi.")
-    if len(text) > MAX_TEXT:
-        raise HTTPException(400, f"Isian '{key}' terlalu panjang (maks. {MAX_TEXT} karakter).")
-    return text
-
-
-def _int(form: FormData, key: str, default: int | None = None) -> int | None:
-    text = _text(form, key)
-    if not text:
-        return default
-    try:
-        return int(text.replace(".", "").replace(",", ""))
-    except ValueError as exc:
-        raise HTTPException(400, f"Isian '{key}' harus angka.") from exc
 
 
 def ticket_url(number: str) -> str:
@@ -73,22 +52,11 @@ def ticket_url(number: str) -> str:
     return "/tiket/" + quote(number)
 
 
-async def _acting(request: Request) -> tuple[Board, User, FormData]:
-    """CSRF, then the signed-in person (not read-only): what every step post starts with."""
-    board = board_of(request)
-    form = await request.form()
-    check_csrf(request, form.get("csrf"))
-    user = board.require(request)
-    if user.read_only:
-        raise HTTPException(403, "Akun OPD hanya dapat melihat.")
-    return board, user, form
-
-
-async def _step_action(
-    request: Request, act: Callable[[Board, User, FormData, str], Any]
+def _step_action(
+    request: Request, form: FormData, act: Callable[[Board, User, FormData, str], Any]
 ) -> Response:
-    board, user, form = await _acting(request)
-    number = _text(form, "nomor", required=True)
+    board, user = acting(request, form)
+    number = form_text(form, "nomor", required=True)
     try:
         _visible(board, user, number)
         act(board, user, form, number)
@@ -114,17 +82,17 @@ def _visible(board: Board, user: User, number: str) -> None:
 
 
 def _version(form: FormData) -> int | None:
-    return _int(form, "versi")
+    return form_int(form, "versi")
 
 
 def _dispose(board: Board, user: User, form: FormData, number: str) -> None:
-    sifat = _text(form, "sifat") or Sifat.BIASA.value
+    sifat = form_text(form, "sifat") or Sifat.BIASA.value
     board.svc.dispose(
         number,
         by=user.name,
-        isi=_text(form, "isi", required=True),
+        isi=form_text(form, "isi", required=True),
         sifat=Sifat(sifat),
-        nomor_agenda=_text(form, "nomor_agenda"),
+        nomor_agenda=form_text(form, "nomor_agenda"),
         expected_version=_version(form),
     )
 
@@ -133,82 +101,87 @@ def _assign(board: Board, user: User, form: FormData, number: str) -> None:
     board.svc.assign(
         number,
         by=user.name,
-        technician=_text(form, "teknisi", required=True),
-        notes=_text(form, "catatan"),
+        technician=form_text(form, "teknisi", required=True),
+        notes=form_text(form, "catatan"),
         expected_version=_version(form),
     )
 
 
 def _handle(board: Board, user: User, form: FormData, number: str) -> None:
-    choice = _text(form, "keputusan", required=True)
+    choice = form_text(form, "keputusan", required=True)
     complexity = Complexity(choice)
     draft = None
     if complexity is Complexity.KOMPLEKS:
         draft = ProgramDraft(
-            proposed_action=_text(form, "usulan"),
-            estimated_cost=_int(form, "biaya", 0) or 0,
-            priority=Priority(_text(form, "prioritas") or Priority.SEDANG.value),
-            budget_year=_int(form, "tahun"),
+            proposed_action=form_text(form, "usulan"),
+            estimated_cost=form_int(form, "biaya", 0) or 0,
+            priority=Priority(form_text(form, "prioritas") or Priority.SEDANG.value),
+            budget_year=form_int(form, "tahun"),
         )
     board.svc.handle(
         number,
         by=user.name,
         complexity=complexity,
-        reason=_text(form, "alasan"),
+        reason=form_text(form, "alasan"),
         program=draft,
-        notes=_text(form, "catatan"),
+        notes=form_text(form, "catatan"),
         expected_version=_version(form),
     )
 
 
 def _complete(board: Board, user: User, form: FormData, number: str) -> None:
-    report = _text(form, "laporan")
+    report = form_text(form, "laporan")
     board.svc.complete(
         number,
         by=user.name,
-        notes=_text(form, "catatan"),
+        notes=form_text(form, "catatan"),
         document={"isi": report} if report else None,
         expected_version=_version(form),
     )
 
 
-async def dispose(request: Request) -> Response:
+@posted
+def dispose(request: Request, form: FormData) -> Response:
     """Disposisi (Kadis/Kabid): nomor agenda, sifat, isi."""
-    return await _step_action(request, _dispose)
+    return _step_action(request, form, _dispose)
 
 
-async def assign(request: Request) -> Response:
+@posted
+def assign(request: Request, form: FormData) -> Response:
     """Tugaskan teknisi (Kasi)."""
-    return await _step_action(request, _assign)
+    return _step_action(request, form, _assign)
 
 
-async def handle(request: Request) -> Response:
+@posted
+def handle(request: Request, form: FormData) -> Response:
     """Tangani: sederhana, or kompleks with a Program Kegiatan entry (teknisi)."""
-    return await _step_action(request, _handle)
+    return _step_action(request, form, _handle)
 
 
-async def complete(request: Request) -> Response:
+@posted
+def complete(request: Request, form: FormData) -> Response:
     """Selesaikan langkah aktif (with the laporan text where the step produces one)."""
-    return await _step_action(request, _complete)
+    return _step_action(request, form, _complete)
 
 
-async def report(request: Request) -> Response:
+@posted
+def report(request: Request, form: FormData) -> Response:
     """Lapor pengaduan: a complaint ticket on the complaint SOP, intake done by the person."""
-    board, user, form = await _acting(request)
+    board, user = acting(request, form)
     if not may_report(board, user):
         raise HTTPException(403, "Peran Anda tidak mencatat pengaduan.")
-    source = _text(form, "sumber", required=True)
+    source = form_text(form, "sumber", required=True)
     if source not in {Source.SURAT, Source.EMAIL, Source.WA}:
         raise HTTPException(400, "Sumber: surat, email atau wa.")
     try:
         ticket = board.svc.report(
             source=source,
-            opd=_text(form, "opd", required=True),
-            reporter=_text(form, "pelapor", required=True),
-            description=_text(form, "uraian", required=True),
+            opd=form_text(form, "opd", required=True),
+            reporter=form_text(form, "pelapor", required=True),
+            description=form_text(form, "uraian", required=True),
             by=user.name,
-            device=_text(form, "perangkat"),
-            via_pj=_text(form, "via_pj") == "1",
+            device=form_text(form, "perangkat"),
+            via_pj=form_text(form, "via_pj") == "1",
         )
     except InvalidRoleError as exc:
         raise HTTPException(403, str(exc)) from exc
@@ -218,12 +191,12 @@ async def report(request: Request) -> Response:
     return RedirectResponse(ticket_url(ticket.number), status_code=SEE_OTHER)
 
 
-async def login(request: Request) -> Response:
+@posted
+def login(request: Request, form: FormData) -> Response:
     """Check name and password (unless too many failed lately: 429); start a session."""
     board = board_of(request)
-    form = await request.form()
     check_csrf(request, form.get("csrf"))
-    name = _text(form, "nama")
+    name = form_text(form, "nama")
     address = client_address(request, board.auth.trusted_proxies)
     wait = board.throttle.retry_after(name, address)
     if wait:  # the password is not even checked: a guess during the lockout tells nothing
@@ -232,7 +205,7 @@ async def login(request: Request) -> Response:
             "Terlalu banyak percobaan masuk yang gagal. "
             f"Coba lagi dalam {math.ceil(wait / 60)} menit."
         )
-        context = {"lanjut": _text(form, "lanjut") or "/", "error": error}
+        context = {"lanjut": form_text(form, "lanjut") or "/", "error": error}
         reply = board.render(request, "login.html", context, status=429)
         reply.headers["Retry-After"] = str(wait)
         return reply
@@ -241,20 +214,23 @@ async def login(request: Request) -> Response:
     if not isinstance(password, str) or not verify(board.accounts, person, password):
         board.throttle.failed(name, address)
         logger.warning("web: failed login for %r from %s", name[:64], address)
-        context = {"lanjut": _text(form, "lanjut") or "/", "error": "Nama atau kata sandi salah."}
+        context = {
+            "lanjut": form_text(form, "lanjut") or "/",
+            "error": "Nama atau kata sandi salah.",
+        }
         return board.render(request, "login.html", context, status=401)
     assert person is not None  # noqa: S101 - verify() is False for unknown people
     board.throttle.succeeded(name)
     sign_in(request, person)
-    target = _text(form, "lanjut")
+    target = form_text(form, "lanjut")
     # only paths of this site: no open redirect to another host
     safe = target if target.startswith("/") and not target.startswith("//") else "/"
     return RedirectResponse(safe, status_code=SEE_OTHER)
 
 
-async def logout(request: Request) -> Response:
+@posted
+def logout(request: Request, form: FormData) -> Response:
     """End the session."""
-    form = await request.form()
     check_csrf(request, form.get("csrf"))
     sign_out(request)
     return RedirectResponse("/masuk", status_code=SEE_OTHER)

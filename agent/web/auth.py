@@ -16,7 +16,6 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Final
 
 from argon2 import PasswordHasher
@@ -24,6 +23,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from starlette.exceptions import HTTPException
 
 from agent.web.throttle import Limits
+from collectors.model import utc_now
 from ticketing.people import Role
 
 if TYPE_CHECKING:
@@ -99,7 +99,7 @@ def verify(accounts: AccountStore, person: Person | None, password: str) -> bool
     if person is None or stored is None:
         return False
     if HASHER.check_needs_rehash(stored):
-        accounts.set_hash(person.name, HASHER.hash(password), at=_utc())
+        accounts.set_hash(person.name, HASHER.hash(password), at=utc_now())
     return True
 
 
@@ -107,10 +107,6 @@ def verify(accounts: AccountStore, person: Person | None, password: str) -> bool
 def _dummy_hash() -> str:
     """Verified against when the name is unknown, so that both paths cost one argon2 hash."""
     return HASHER.hash(secrets.token_urlsafe(16))
-
-
-def _utc() -> datetime:
-    return datetime.now(UTC)
 
 
 def csrf_token(request: Request) -> str:

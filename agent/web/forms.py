@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from agent.wiring import workflow_config
+from agent.config.sop import workflow_config
 from ticketing.sop import DocumentKind, StepKind
 
 if TYPE_CHECKING:
-    from agent.web.app import Board
     from agent.web.auth import User
+    from agent.web.board import Board
     from ticketing.sop import SopStep
     from ticketing.views import TicketView
 

@@ -1,4 +1,8 @@
-"""The board's pages (GET): dashboard, ticket list and page, device, Program Kegiatan, report."""
+"""The board's pages (GET): dashboard, ticket list and page, device, Program Kegiatan, report.
+
+Plain ``def`` handlers: Starlette runs them in its thread pool, so their database reads never
+block the event loop.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.routing import Route
 
-from agent.web.app import board_of
+from agent.web.board import board_of
 from agent.web.forms import forms_for, may_report
 from agent.web.program import may_plan, next_status
 from ticketing import board as queries
@@ -31,13 +35,13 @@ from ticketing.states import TicketState
 if TYPE_CHECKING:
     from starlette.requests import Request
 
-    from agent.web.app import Board
     from agent.web.auth import User
+    from agent.web.board import Board
 
 XLSX: Final = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-async def dashboard(request: Request) -> Response:
+def dashboard(request: Request) -> Response:
     """Dasbor: devices down by OPD, open tickets per SOP step, overdue steps, remediation today."""
     board = board_of(request)
     user = board.require(request)
@@ -100,7 +104,7 @@ def _filter(request: Request, user: User) -> queries.TicketFilter:
     )
 
 
-async def ticket_list(request: Request) -> Response:
+def ticket_list(request: Request) -> Response:
     """Daftar tiket with filters; an htmx request gets only the table."""
     board = board_of(request)
     user = board.require(request)
@@ -119,7 +123,7 @@ async def ticket_list(request: Request) -> Response:
     return board.render(request, name, context)
 
 
-async def ticket_page(request: Request) -> Response:
+def ticket_page(request: Request) -> Response:
     """One ticket: SOP timeline, devices, remediation transcripts, notifications, audit trail."""
     board = board_of(request)
     user = board.require(request)
@@ -147,7 +151,7 @@ async def ticket_page(request: Request) -> Response:
     return board.render(request, "ticket.html", context)
 
 
-async def device_page(request: Request) -> Response:
+def device_page(request: Request) -> Response:
     """One device: inventory facts, current status (active tickets) and ticket history."""
     board = board_of(request)
     user = board.require(request)
@@ -166,7 +170,7 @@ def _year(request: Request, board: Board) -> int:
     return int(raw) if raw.isdigit() else board.now().astimezone(board.tz).year + 1
 
 
-async def program_page(request: Request) -> Response:
+def program_page(request: Request) -> Response:
     """Program Kegiatan register of one budget year, with export links."""
     board = board_of(request)
     user = board.require(request)
@@ -185,7 +189,7 @@ async def program_page(request: Request) -> Response:
     return board.render(request, "program.html", context)
 
 
-async def program_export(request: Request) -> Response:
+def program_export(request: Request) -> Response:
     """The register as CSV or XLSX (the same files as ``sigap program-kegiatan export``)."""
     board = board_of(request)
     user = board.require(request)
@@ -207,7 +211,7 @@ async def program_export(request: Request) -> Response:
     return Response(body, media_type=media, headers={"Content-Disposition": disposition})
 
 
-async def report_page(request: Request) -> Response:
+def report_page(request: Request) -> Response:
     """Laporan bulanan: the monthly recap with its charts (as ``sigap laporan bulanan``)."""
     board = board_of(request)
     user = board.require(request)
@@ -241,13 +245,13 @@ def _block(block: str | Table | Chart) -> dict[str, Any]:
     return {"text": block}
 
 
-async def login_page(request: Request) -> Response:
+def login_page(request: Request) -> Response:
     """The login form."""
     board = board_of(request)
     return board.render(request, "login.html", {"lanjut": request.query_params.get("lanjut", "/")})
 
 
-async def report_form(request: Request) -> Response:
+def report_form(request: Request) -> Response:
     """The complaint form (lapor pengaduan)."""
     board = board_of(request)
     user = board.require(request)

@@ -16,8 +16,8 @@ from starlette.exceptions import HTTPException
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from agent.web.actions import SEE_OTHER, _acting, _int, _text
-from agent.web.app import board_of
+from agent.web.board import board_of, posted
+from agent.web.inputs import SEE_OTHER, acting, form_int, form_text
 from ticketing.errors import StepStateError, TicketNotFoundError, UnknownPersonError
 from ticketing.models import ProgramStatus
 from ticketing.people import Role
@@ -25,6 +25,7 @@ from ticketing.service import MANAGERS, ProgramDraft
 from ticketing.workflow import Priority
 
 if TYPE_CHECKING:
+    from starlette.datastructures import FormData
     from starlette.requests import Request
 
     from agent.web.auth import User
@@ -50,7 +51,7 @@ def _refuse_unless_planner(user: User) -> None:
         raise HTTPException(403, "Hanya Kasi, Kabid atau Kadis yang mengelola Program Kegiatan.")
 
 
-async def new_form(request: Request) -> Response:
+def new_form(request: Request) -> Response:
     """The manual entry form."""
     board = board_of(request)
     user = board.require(request)
@@ -60,27 +61,30 @@ async def new_form(request: Request) -> Response:
     return board.render(request, "program_baru.html", context)
 
 
-async def add(request: Request) -> Response:
+@posted
+def add(request: Request, form: FormData) -> Response:
     """Add an entry by hand (no ticket): OPD, device, problem, action, cost, priority, year."""
-    board, user, form = await _acting(request)
+    board, user = acting(request, form)
     _refuse_unless_planner(user)
-    priority = _text(form, "prioritas") or Priority.SEDANG.value
+    priority = form_text(form, "prioritas") or Priority.SEDANG.value
     if priority not in {p.value for p in Priority}:
         raise HTTPException(400, "Prioritas: tinggi, sedang atau rendah.")
     draft = ProgramDraft(
-        problem=_text(form, "masalah", required=True),
-        proposed_action=_text(form, "usulan"),
-        estimated_cost=_int(form, "biaya", 0) or 0,
+        problem=form_text(form, "masalah", required=True),
+        proposed_action=form_text(form, "usulan"),
+        estimated_cost=form_int(form, "biaya", 0) or 0,
         priority=Priority(priority),
-        budget_year=_int(form, "tahun"),
+        budget_year=form_int(form, "tahun"),
     )
     if draft.estimated_cost < 0:
         raise HTTPException(400, "Perkiraan biaya tidak boleh negatif.")
-    opd = _text(form, "opd", required=True)
+    opd = form_text(form, "opd", required=True)
     if opd not in board.inventory.opds():
         raise HTTPException(400, f"OPD {opd!r} tidak ada di inventaris.")
     try:
-        entry = board.svc.add_program(draft, by=user.name, opd=opd, device=_text(form, "perangkat"))
+        entry = board.svc.add_program(
+            draft, by=user.name, opd=opd, device=form_text(form, "perangkat")
+        )
     except (StepStateError, UnknownPersonError) as exc:
         logger.warning("web: %s may not add to Program Kegiatan: %s", user.name, exc)
         raise HTTPException(403, str(exc)) from exc
@@ -88,12 +92,13 @@ async def add(request: Request) -> Response:
     return RedirectResponse(f"/program?tahun={entry.budget_year}", status_code=SEE_OTHER)
 
 
-async def set_status(request: Request) -> Response:
+@posted
+def set_status(request: Request, form: FormData) -> Response:
     """Move an entry to another status."""
-    board, user, form = await _acting(request)
+    board, user = acting(request, form)
     _refuse_unless_planner(user)
-    entry_id = _int(form, "id")
-    status = _text(form, "status", required=True)
+    entry_id = form_int(form, "id")
+    status = form_text(form, "status", required=True)
     if entry_id is None:
         raise HTTPException(400, "Isian 'id' wajib diisi.")
     if status not in {s.value for s in ProgramStatus}:

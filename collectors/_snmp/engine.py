@@ -110,6 +110,13 @@ def to_varbind(oid: Any, value: Any) -> Varbind:
     return encode_oid_content(tuple(oid)), tag_octet, python
 
 
+def open_engine() -> EngineSession:
+    """A started session: what ``SnmpCollector(general=open_engine)`` opens on first need."""
+    session = EngineSession()
+    session.start()
+    return session
+
+
 class EngineSession:
     """One pysnmp SnmpEngine for the process, and the per-device objects it needs."""
 

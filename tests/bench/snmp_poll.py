@@ -22,8 +22,8 @@ import os
 import sys
 import time
 
+from agent.wiring import snmp_collector
 from collectors.model import InterfaceRow, SnmpAuth, SnmpPoll, SnmpTarget, SnmpVersion
-from collectors.snmp import SnmpCollector
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -59,7 +59,7 @@ def agents_cpu(pids: list[int]) -> float:
 
 async def cycles(targets: list[SnmpTarget], count: int, pids: list[int]) -> list[SnmpPoll]:
     polls: list[SnmpPoll] = []
-    async with SnmpCollector() as collector:
+    async with snmp_collector() as collector:
         for k in range(1, count + 1):
             a0, c0, t0 = agents_cpu(pids), time.process_time(), time.perf_counter()
             polls = await asyncio.gather(*(collector.poll(t) for t in targets))

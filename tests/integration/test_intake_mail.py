@@ -15,8 +15,9 @@ from datetime import UTC, datetime
 import pytest
 
 from agent.config.load import load_inventory
-from agent.intake.runner import build_handler, watcher
+from agent.intake.runner import watcher
 from agent.intake.stats import IntakeStats
+from agent.wiring import build_intake_handler
 from tests.conftest import wait_for
 from tests.integration import dovecot_server
 from ticketing.faults import Fault, FaultKind
@@ -85,7 +86,7 @@ def _now() -> datetime:
 @pytest.fixture
 def running(setup):
     inventory, store, _path = setup
-    handler = build_handler(inventory, store, _now)
+    handler = build_intake_handler(inventory, store, _now)
     handler.stats = IntakeStats()
     stop = threading.Event()
     w = watcher(inventory.intake, handler, stop)
@@ -192,12 +193,13 @@ import sys, threading, time
 from datetime import UTC, datetime
 from pathlib import Path
 from agent.config.load import load_inventory
-from agent.intake.runner import build_handler, watcher
+from agent.intake.runner import watcher
+from agent.wiring import build_intake_handler
 from ticketing.store import TicketStore
 
 inventory = load_inventory(sys.argv[1])
 store = TicketStore(sys.argv[2], tz="Asia/Makassar")
-handler = build_handler(inventory, store, lambda: datetime.now(UTC))
+handler = build_intake_handler(inventory, store, lambda: datetime.now(UTC))
 marker = Path(sys.argv[3])
 if marker.name == "pause":
     accept = handler.ledger.accept

@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING
 import pytest
 from prometheus_client import CollectorRegistry
 
+from agent.config.listen import ListenAddress
 from agent.detect.ping import DeviceState
-from agent.runtime.httpd import HealthChecks, ListenAddress, MetricsServer
+from agent.runtime.httpd import HealthChecks, MetricsServer
 from agent.runtime.metrics import Metrics
 from collectors.model import InterfaceRow, Observation, ProbeStatus, SnmpPoll
 from tests.conftest import unavailable, wait_for

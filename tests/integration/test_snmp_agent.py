@@ -20,10 +20,10 @@ import pytest
 from pyasn1.codec.ber import decoder as pysnmp_decoder
 from pysnmp.proto import api
 
+from agent.wiring import snmp_collector
 from collectors._snmp import ber as _ber
 from collectors._snmp.engine import to_varbind
 from collectors.model import ProbeStatus, SnmpAuth, SnmpTarget, SnmpVersion
-from collectors.snmp import SnmpCollector
 from labnet.netns import entered
 from tests.conftest import unavailable, wait_for
 
@@ -135,7 +135,7 @@ def check_interfaces(poll) -> None:  # type: ignore[no-untyped-def]
 
 def test_v2c_and_v3_polls_see_the_namespace_interfaces(agent_ns: str) -> None:
     async def main():  # type: ignore[no-untyped-def]
-        async with SnmpCollector() as collector:
+        async with snmp_collector() as collector:
             return [
                 await collector.poll(v2c()),
                 await collector.poll(v2c()),  # names from the cache this time
@@ -186,7 +186,7 @@ def test_v3_fast_path_and_pysnmp_path_give_the_same_polls(
     target = v3(user, auth=auth, priv=priv, pkey=PRIV if priv else "")
 
     async def main():  # type: ignore[no-untyped-def]
-        async with SnmpCollector() as fast, SnmpCollector(v3_fast=False) as slow:
+        async with snmp_collector() as fast, snmp_collector(v3_fast=False) as slow:
             polls = [await fast.poll(target), await slow.poll(target), await fast.poll(target)]
             assert len(fast._usm) == 1  # the fast path really ran
             assert not slow._usm
@@ -203,7 +203,7 @@ def test_v3_fast_path_and_pysnmp_path_give_the_same_polls(
 @pytest.mark.parametrize("v3_fast", [True, False])
 def test_wrong_credentials_give_distinct_reasons(agent_ns: str, v3_fast: bool) -> None:
     async def main():  # type: ignore[no-untyped-def]
-        async with SnmpCollector(v3_fast=v3_fast) as collector:
+        async with snmp_collector(v3_fast=v3_fast) as collector:
             return [
                 await collector.poll(v2c("bad", community="nope", timeout=0.3, retries=0)),
                 await collector.poll(v3("ghost")),
@@ -291,7 +291,7 @@ def test_hostile_responders_fail_polls_with_reasons_and_the_collector_goes_on(
             )
             servers.append(transport)
         try:
-            async with SnmpCollector() as collector:
+            async with snmp_collector() as collector:
                 results = []
                 for port, mode in enumerate(modes, start=16100):
                     target = v2c(mode, port=port, timeout=0.3, retries=1)

@@ -12,14 +12,9 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_om
 from prometheus_client.parser import text_string_to_metric_families
 
+from agent.config.listen import DEFAULT_LISTEN, ListenAddress, parse_listen
 from agent.detect.ping import DeviceState
-from agent.runtime.httpd import (
-    DEFAULT_LISTEN,
-    HealthChecks,
-    ListenAddress,
-    MetricsServer,
-    parse_listen,
-)
+from agent.runtime.httpd import HealthChecks, MetricsServer
 from agent.runtime.metrics import Metrics
 
 pytestmark = pytest.mark.unit

@@ -10,9 +10,9 @@ import pytest
 from starlette.applications import Starlette
 
 from agent.config.load import load_inventory
-from agent.intake.runner import build_handler
 from agent.intake.stats import IntakeStats
 from agent.intake.whatsapp import routes, signature
+from agent.wiring import build_intake_handler
 from ticketing.store import TicketStore
 
 pytestmark = pytest.mark.unit
@@ -62,7 +62,7 @@ def app(tmp_path, monkeypatch):
     inventory = load_inventory(path)
     store = TicketStore(TicketStore.sqlite_url(tmp_path / "wa.db"))
     store.migrate()
-    handler = build_handler(inventory, store, lambda: datetime.now(UTC))
+    handler = build_intake_handler(inventory, store, lambda: datetime.now(UTC))
     handler.stats = IntakeStats()
     asgi = Starlette(routes=routes(inventory.intake.whatsapp, handler))
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=asgi), base_url="http://wa.test")

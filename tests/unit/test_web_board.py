@@ -15,8 +15,8 @@ import pytest
 
 from agent import cli
 from agent.web import auth as web_auth
-from agent.web.app import create_app
 from agent.web.auth import AuthSettings
+from agent.wiring import build_web_app, open_store
 from tests.webboard import (
     SECRET,
     TestClient,
@@ -60,7 +60,9 @@ def make_client(office, clock):
     clients = []
 
     def make(auth: AuthSettings | None = None) -> TestClient:
-        app = create_app(inventory, url, now=clock, secret_key=SECRET, auth=auth)
+        app = build_web_app(
+            inventory, open_store(inventory, url), now=clock, secret_key=SECRET, auth=auth
+        )
         client = TestClient(app, follow_redirects=False)
         client.__enter__()  # runs the lifespan: the store is closed at __exit__
         clients.append(client)
@@ -187,7 +189,13 @@ def test_session_ends_after_its_absolute_lifetime(as_person, monkeypatch):
 
 def test_session_ends_when_idle(office, clock):
     inventory, url = office
-    app = create_app(inventory, url, now=clock, secret_key=SECRET, auth=AuthSettings(idle=1))
+    app = build_web_app(
+        inventory,
+        open_store(inventory, url),
+        now=clock,
+        secret_key=SECRET,
+        auth=AuthSettings(idle=1),
+    )
     with TestClient(app, follow_redirects=False) as client:
         login(client, "Hj Kabid")
         assert client.get("/").status_code == 200
@@ -266,7 +274,7 @@ def test_complaint_walks_the_sop_through_the_forms(as_person, clock, office):
 def test_sop_walk_on_postgresql(tmp_path, pg_url, clock):
     inventory = write_inventory(tmp_path)
     set_passwords(pg_url)
-    app = create_app(inventory, pg_url, now=clock, secret_key=SECRET)
+    app = build_web_app(inventory, open_store(inventory, pg_url), now=clock, secret_key=SECRET)
     clients = []
 
     def person(name: str) -> TestClient:
@@ -506,7 +514,7 @@ def test_ticket_page_lists_notifications_and_transcripts(office, clock, tmp_path
         transcript=[{"cmd": "/interface enable ether1", "out": "ok"}],
     )
     store.close()
-    app = create_app(inventory, url, now=clock, secret_key=SECRET)
+    app = build_web_app(inventory, open_store(inventory, url), now=clock, secret_key=SECRET)
     with TestClient(app, follow_redirects=False) as client:
         html = login(client, "Baiq Kasi").get(f"/tiket/{number}").text
     assert "pulihkan-wan" in html

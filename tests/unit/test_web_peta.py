@@ -9,8 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from agent.topology.web import board_options
-from agent.web.app import create_app
+from agent.wiring import build_web_app, open_store
 from tests.webboard import SECRET, TestClient, csrf_of, password_of, set_passwords, write_inventory
 from ticketing.faults import Fault, FaultKind
 from ticketing.store import TicketStore
@@ -48,7 +47,7 @@ def client_of(office):
     clients: list[TestClient] = []
 
     def make(name: str) -> TestClient:
-        app = create_app(inventory, url, secret_key=SECRET, **board_options())
+        app = build_web_app(inventory, open_store(inventory, url), secret_key=SECRET)
         client = TestClient(app, follow_redirects=False)
         client.__enter__()
         clients.append(client)
@@ -67,7 +66,9 @@ def client_of(office):
 
 def test_map_needs_a_login(office):
     inventory, url = office
-    with TestClient(create_app(inventory, url, secret_key=SECRET, **board_options())) as client:
+    with TestClient(
+        build_web_app(inventory, open_store(inventory, url), secret_key=SECRET)
+    ) as client:
         reply = client.get("/peta", follow_redirects=False)
     assert reply.status_code == 303
     assert reply.headers["location"].startswith("/masuk")

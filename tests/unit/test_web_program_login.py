@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from agent.web.app import create_app
 from agent.web.auth import AuthSettings
 from agent.web.throttle import Limits, LoginThrottle
+from agent.wiring import build_web_app, open_store
 from tests.webboard import SECRET, TestClient, csrf_of, password_of, set_passwords, write_inventory
 from ticketing.calendar import OfficeCalendar
 from ticketing.service import TicketService
@@ -34,7 +34,13 @@ def make_client(office):
     clients = []
 
     def make(auth: AuthSettings | None = None, url_: str | None = None) -> TestClient:
-        app = create_app(inventory, url_ or url, now=lambda: NOW, secret_key=SECRET, auth=auth)
+        app = build_web_app(
+            inventory,
+            open_store(inventory, url_ or url),
+            now=lambda: NOW,
+            secret_key=SECRET,
+            auth=auth,
+        )
         client = TestClient(app, follow_redirects=False)
         client.__enter__()
         clients.append(client)

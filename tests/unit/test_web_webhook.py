@@ -15,9 +15,8 @@ from datetime import UTC, datetime
 import pytest
 
 from agent.config.load import load_inventory
-from agent.intake.runner import run_intake
 from agent.intake.whatsapp import signature
-from agent.web.app import create_app
+from agent.wiring import build_intake_run, build_web_app, open_store
 from tests.webboard import INVENTORY, SECRET, TestClient, csrf_of, password_of, set_passwords
 from ticketing.store import TicketStore
 
@@ -69,7 +68,9 @@ def office(tmp_path, monkeypatch):
 
 def client_of(tmp_path, url, *, whatsapp: bool = True, webhook: bool = True) -> TestClient:
     inventory = load_inventory(inventory_file(tmp_path, whatsapp=whatsapp))
-    app = create_app(inventory, url, now=lambda: NOW, secret_key=SECRET, webhook=webhook)
+    app = build_web_app(
+        inventory, open_store(inventory, url), now=lambda: NOW, secret_key=SECRET, webhook=webhook
+    )
     return TestClient(app, follow_redirects=False)
 
 
@@ -146,8 +147,8 @@ def test_intake_no_webhook_leaves_whatsapp_to_the_board(office, caplog):
     inventory = load_inventory(inventory_file(tmp_path, whatsapp=True))
     store = TicketStore(url)
     try:
-        stop = asyncio.Event()  # never set: run_intake must return by itself
-        coro = run_intake(inventory, store, lambda: NOW, stop, notify=False, webhook=False)
+        stop = asyncio.Event()  # never set: the run must return by itself
+        coro = build_intake_run(inventory, store, lambda: NOW, stop, notify=False, webhook=False)
         asyncio.run(asyncio.wait_for(coro, timeout=5))
     finally:
         store.close()

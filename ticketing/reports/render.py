@@ -12,6 +12,8 @@ import html
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
+from ticketing.calendar import zone_abbreviation
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from datetime import datetime, timedelta
@@ -21,7 +23,6 @@ MONTHS: Final = (
     "Januari", "Februari", "Maret", "April", "Mei", "Juni",
     "Juli", "Agustus", "September", "Oktober", "November", "Desember",
 )  # fmt: skip
-ZONE_NAMES: Final = {"Asia/Makassar": "WITA", "Asia/Jakarta": "WIB", "Asia/Jayapura": "WIT"}
 SOURCE_LABEL: Final = {
     "agent": "deteksi agen",
     "wa": "WhatsApp",
@@ -76,7 +77,7 @@ def when(at: datetime | None, tz: ZoneInfo) -> str:
     """``2026-11-02 09:00 WITA`` (``-`` for None)."""
     if at is None:
         return "-"
-    zone = ZONE_NAMES.get(tz.key, tz.key)
+    zone = zone_abbreviation(tz) or tz.key
     return at.astimezone(tz).strftime("%Y-%m-%d %H:%M") + f" {zone}"
 
 

@@ -1,0 +1,246 @@
+"""Resolve the checked file into the frozen :mod:`agent.config.model` (host > groups > defaults).
+
+Runs only on a file without problems (see :mod:`agent.config.checks`); secrets are read here,
+once. The precedence rules are in :mod:`agent.config.precedence`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from agent.config import schema
+from agent.config.model import (
+    WEEKDAY_INDEX,
+    DetectionSettings,
+    Device,
+    Inventory,
+    LabSettings,
+    MaintenanceWindow,
+    Person,
+    PingSettings,
+    PortMark,
+    QuietHours,
+    RemediationPolicy,
+    RemediationSettings,
+    SopSettings,
+    SshSettings,
+    StandingSettings,
+    TicketSettings,
+    TopologySettings,
+)
+from agent.config.precedence import group_order, merged
+from agent.config.secrets import read_secret
+from agent.config.snmp import resolve_snmp
+from agent.errors import Problem
+from agent.intake.config import intake_settings
+from agent.notify.config import notify_settings, resolve_apprise
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from pathlib import Path
+
+    from agent.config.source import Source
+
+PING_DEFAULTS = PingSettings()
+
+
+def build_inventory(
+    file: Path, model: schema.InventoryFile, source: Source, env: Mapping[str, str]
+) -> tuple[Inventory, list[Problem]]:
+    """Turn the validated file model into frozen objects (precedence host > groups > defaults)."""
+    problems: list[Problem] = []
+    devices: dict[str, Device] = {}
+    for name, host in model.hosts.items():
+        levels = [host, *(model.groups[g] for g in group_order(host.groups, model.groups))]
+        levels.append(model.defaults)
+        device = _device(name, host, levels)
+        device = replace(
+            device,
+            snmp=resolve_snmp(levels, env, file.parent),
+            ssh=_ssh(levels, env, file.parent),
+            remediation=_remediation(levels),
+            ports=_ports(levels),
+        )
+        problems.extend(_unset(device, source.line_of(("hosts", name))))
+        devices[name] = device
+    children: dict[str, list[str]] = {}
+    for device in devices.values():
+        if device.parent is not None:
+            children.setdefault(device.parent, []).append(device.name)
+    inventory = _inventory(file, model, devices, children, env)
+    if model.intake is not None:
+        inventory = replace(inventory, intake=intake_settings(model.intake, env, file.parent))
+    return inventory, problems
+
+
+def _unset(device: Device, line: int | None) -> list[Problem]:
+    """Report platform/role that no level of the precedence chain sets."""
+    allowed = {"platform": schema.PLATFORMS, "role": schema.ROLES}
+    return [
+        Problem(
+            f"hosts.{device.name}.{key}",
+            f"not set on the host, its groups or defaults (expected one of {', '.join(values)})",
+            line,
+        )
+        for key, values in allowed.items()
+        if getattr(device, key) == ""
+    ]
+
+
+def _device(name: str, host: schema.HostBlock, levels: list[schema.NodeBlock]) -> Device:
+    def first(key: str) -> Any:
+        return next((v for lvl in levels if (v := getattr(lvl, key)) is not None), None)
+
+    return Device(
+        name=name,
+        address=str(host.address),
+        opd=first("opd") or "",
+        site=first("site") or "",
+        role=first("role") or "",
+        platform=first("platform") or "",
+        parent=first("parent"),
+        ping=_ping(levels),
+        groups=tuple(host.groups),
+        tags=tuple(dict.fromkeys(t for lvl in levels for t in lvl.tags)),
+        maintenance=tuple(_window(w) for lvl in levels for w in lvl.maintenance),
+        description=host.description,
+    )
+
+
+def _ping(levels: list[schema.NodeBlock]) -> PingSettings:
+    values = merged(levels, "ping")
+    seconds = {k: v.total_seconds() for k, v in values.items() if hasattr(v, "total_seconds")}
+    return PingSettings(
+        interval=seconds.get("interval", PING_DEFAULTS.interval),
+        count=values.get("count", PING_DEFAULTS.count),
+        spacing=seconds.get("spacing", PING_DEFAULTS.spacing),
+        timeout=seconds.get("timeout", PING_DEFAULTS.timeout),
+        enabled=values.get("enabled", True),
+    )
+
+
+def _ssh(levels: list[schema.NodeBlock], env: Mapping[str, str], base: Path) -> SshSettings | None:
+    """Merge the ``ssh:`` blocks (host first) and read the secrets; None when not set."""
+    values = merged(levels, "ssh")
+    if not values:
+        return None
+    return SshSettings(
+        user=values.get("user", ""),
+        port=values.get("port", 22),
+        password=read_secret(values.get("password_env"), values.get("password_file"), env, base),
+        secret=read_secret(values.get("secret_env"), values.get("secret_file"), env, base),
+    )
+
+
+def _ports(levels: list[schema.NodeBlock]) -> dict[str, PortMark]:
+    """The interface marks of one host by ifName; a port's mark from a higher level wins."""
+    marks: dict[str, PortMark] = {}
+    for level in reversed(levels):
+        for name, mark in level.interfaces.items():
+            marks[name] = PortMark(name, mark.required_up, mark.uplink, mark.description)
+    return marks
+
+
+def _remediation(levels: list[schema.NodeBlock]) -> RemediationPolicy:
+    values = merged(levels, "remediation")
+    return RemediationPolicy(
+        enabled=values.get("enabled", False),
+        playbooks=tuple(values.get("playbooks", ())),
+        dry_run=values.get("dry_run", False),
+    )
+
+
+def _remediation_settings(
+    block: schema.RemediationSettingsBlock, base: Path
+) -> RemediationSettings:
+    seconds = {
+        k: v.total_seconds() for k, v in block.model_dump().items() if hasattr(v, "total_seconds")
+    }
+    return RemediationSettings(
+        known_hosts=base / block.known_hosts,
+        host_key_policy=block.host_key_policy,
+        max_runs_per_fault_per_day=block.max_runs_per_fault_per_day,
+        max_concurrent=block.max_concurrent,
+        playbooks_dir=base / block.playbooks_dir if block.playbooks_dir else None,
+        transcript_max_bytes=block.transcript_max_bytes,
+        **seconds,
+    )
+
+
+def _window(block: schema.MaintenanceBlock) -> MaintenanceWindow:
+    if block.weekly is not None:
+        return MaintenanceWindow(
+            name=block.name,
+            days=frozenset(WEEKDAY_INDEX[d] for d in block.weekly.days),
+            start_time=block.weekly.start,
+            end_time=block.weekly.end,
+        )
+    return MaintenanceWindow(name=block.name, start=block.start, end=block.end)
+
+
+def _inventory(
+    file: Path,
+    model: schema.InventoryFile,
+    devices: dict[str, Device],
+    children: dict[str, list[str]],
+    env: Mapping[str, str],
+) -> Inventory:
+    det, tick = model.detection, model.tickets
+    return Inventory(
+        path=file,
+        office_name=model.office.name,
+        office_short=model.office.short_name,
+        tz=ZoneInfo(model.office.timezone),
+        devices=devices,
+        people=tuple(
+            Person(
+                p.name,
+                p.role,
+                p.jabatan,
+                p.opd,
+                p.email,
+                p.phone,
+                resolve_apprise(p, env, file.parent),
+                QuietHours(p.quiet_hours.start, p.quiet_hours.end) if p.quiet_hours else None,
+            )
+            for p in model.people
+        ),
+        detection=DetectionSettings(
+            confirm_rounds=det.confirm_rounds,
+            reprobe_interval=det.reprobe_interval.total_seconds(),
+            recover_rounds=det.recover_rounds,
+            flap_window=det.flap_window.total_seconds(),
+            flap_threshold=det.flap_threshold,
+            flap_quiet=det.flap_quiet.total_seconds(),
+        ),
+        tickets=TicketSettings(tick.number_prefix, tick.hold_down, tick.reopen_window),
+        max_concurrent_probes=model.daemon.max_concurrent_probes,
+        sop=_sop_settings(model, file.parent),
+        notifications=notify_settings(model.notifications, file.parent),
+        remediation=_remediation_settings(model.remediation, file.parent),
+        database=model.daemon.database,
+        metrics_listen=model.daemon.metrics_listen,
+        topology=TopologySettings(model.topology.enabled, model.topology.interval.total_seconds()),
+        lab=(
+            LabSettings(tuple(str(p) for p in model.lab.prefixes), str(model.lab.noc_address))
+            if model.lab
+            else None
+        ),
+        _children={k: tuple(v) for k, v in children.items()},
+    )
+
+
+def _sop_settings(model: schema.InventoryFile, base: Path) -> SopSettings:
+    block, cal = model.sop, model.calendar
+    standing = block.standing_disposition
+    return SopSettings(
+        agent_sop=block.agent_sop,
+        by_kind=dict(block.by_kind),
+        standing=StandingSettings(**standing.model_dump()) if standing else None,
+        agent_all_hours=block.agent_all_hours,
+        complaint_all_hours=block.complaint_all_hours,
+        holidays_dir=base / cal.holidays_dir if cal.holidays_dir else None,
+        friday_break=cal.friday_break,
+    )

@@ -1,0 +1,135 @@
+"""CLI start-up: every ``sigap`` command a technician types, timed against ``python -c pass``.
+
+Issue 16's goal on this machine: ``sigap --help`` <= 0.3 s and ``sigap tiket list`` /
+``tiket show`` <= 0.6 s wall, each command importing only what it uses. Whole processes are
+timed from outside (like ``farm-bench``): the commands run in turn, round after round, so a
+drift of the machine's speed hits all of them alike; medians are reported with min-max; peak
+RSS comes from GNU time (a fork of pytest would count pytest's own pages). The ticket database
+is a SQLite file with 1,000 tickets of the demo inventory (``tiket list`` shows the newest 50).
+Writes the ``CLI start-up`` section of RESULTS.md; ``python -X importtime -m agent ...`` shows
+where a command's time goes.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from agent.config.load import load_inventory
+from agent.wiring import open_store
+from tests.bench.results import replace_section
+from ticketing.faults import Fault, FaultKind
+
+pytestmark = pytest.mark.bench
+
+ROOT = Path(__file__).resolve().parents[2]
+INVENTORY = ROOT / "inventory.yaml"
+SIGAP = str(Path(sys.executable).with_name("sigap"))
+TIME = "/usr/bin/time"  # GNU time: its child's peak RSS, not the forking test's
+TICKETS = 1_000
+ROUNDS = int(os.environ.get("SIGAP_BENCH_RUNS", "9"))
+GOALS = {"sigap --help": 0.3, "sigap tiket list": 0.6, "sigap tiket show": 0.6}
+
+
+@dataclass
+class Timed:
+    """Wall seconds and peak RSS (MiB) of each run of one command."""
+
+    name: str
+    argv: list[str]
+    wall: list[float] = field(default_factory=list)
+    rss: list[float] = field(default_factory=list)
+
+    def run(self, env: dict[str, str], scratch: Path) -> None:
+        """Run once under GNU time (peak RSS of the command alone); it must succeed."""
+        report = scratch / "time.txt"
+        start = time.perf_counter()
+        proc = subprocess.run(
+            [TIME, "-f", "%M", "-o", str(report), *self.argv],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env=env,
+            cwd=ROOT,
+            check=False,
+        )
+        self.wall.append(time.perf_counter() - start)
+        assert proc.returncode == 0, f"{self.name}: exit {proc.returncode}\n{proc.stderr.decode()}"
+        self.rss.append(int(report.read_text().split()[-1]) / 1024)
+
+    def median(self) -> float:
+        """Median wall seconds."""
+        return statistics.median(self.wall)
+
+
+def _seed(db: Path) -> str:
+    """A SQLite ticket database with TICKETS tickets of the demo inventory; a ticket number."""
+    inventory = load_inventory(INVENTORY)
+    url = f"sqlite:///{db}"
+    devices = list(inventory.devices.values())
+    start = datetime.now(UTC) - timedelta(days=200)
+    with open_store(inventory, url) as store:
+        store.migrate()
+        number = ""
+        for i in range(TICKETS):
+            device = devices[i % len(devices)]
+            fault = Fault(
+                device.name, FaultKind.INTERFACE_DOWN, f"uji {i}", device.opd, "", f"if{i}"
+            )
+            number = store.open_fault(fault, at=start + timedelta(minutes=10 * i)).ticket.number
+    return number
+
+
+def test_cli_startup(tmp_path: Path) -> None:
+    db = tmp_path / "bench.db"
+    number = _seed(db)
+    env = {**os.environ, "SIGAP_DB_URL": f"sqlite:///{db}", "COLUMNS": "120"}
+    inv = ["-i", str(INVENTORY)]
+    commands = [
+        Timed("python -c pass", [sys.executable, "-c", "pass"]),
+        Timed("sigap --help", [SIGAP, "--help"]),
+        Timed("sigap tiket list", [SIGAP, "tiket", "list", *inv]),
+        Timed("sigap tiket show", [SIGAP, "tiket", "show", number, *inv]),
+        Timed("sigap check", [SIGAP, "check", str(INVENTORY)]),
+        Timed("sigap diagnose --help", [SIGAP, "diagnose", "--help"]),
+        Timed("sigap remediasi list", [SIGAP, "remediasi", "list", *inv]),
+    ]
+    for command in commands:  # warm-up: page cache, bytecode
+        command.run(env, tmp_path)
+        command.wall.clear()
+        command.rss.clear()
+    for _ in range(ROUNDS):
+        for command in commands:
+            command.run(env, tmp_path)
+    base = commands[0].median()
+    rows = [
+        f"| {c.name} | {c.median():.3f} ({min(c.wall):.3f}-{max(c.wall):.3f}) "
+        f"| {c.median() / base:.1f} | {statistics.median(c.rss):.0f} "
+        f"| {GOALS.get(c.name, '-')} |"
+        for c in commands
+    ]
+    body = "\n".join(
+        [
+            f"Machine: {os.cpu_count()} CPUs, Python {platform.python_version()}, load avg before "
+            f"run {' '.join(f'{x:.2f}' for x in os.getloadavg())}, "
+            f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC. {ROUNDS} rounds after one warm-up, "
+            f"commands in turn; SQLite database with {TICKETS:,} tickets. Produced by "
+            "`pytest -m bench -s tests/bench/test_cli_startup_bench.py`.",
+            "",
+            "| Command | Wall median s (min-max) | x python -c pass | Peak RSS MiB | Goal s |",
+            "|---|---|---|---|---|",
+            *rows,
+        ]
+    )
+    print("\n" + body)
+    replace_section("CLI start-up: whole `sigap` processes against `python -c pass`", body)
+    by = {c.name: c.median() for c in commands}
+    assert {name: by[name] for name in GOALS if by[name] > GOALS[name]} == {}
