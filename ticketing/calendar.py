@@ -277,10 +277,3 @@ def parse_year_file(path: Path) -> tuple[dict[date, str], list[Override]]:
             raise CalendarError(f"{where}: perlu 'mulai' dan 'selesai' (YYYY-MM-DD, urut)")
         overrides.append(Override("Ramadan", first, last, parse_week(ramadan.get("hari"), where)))
     return days, overrides
-
-
-def national_holidays(year: int) -> dict[date, str]:
-    """National holidays of Indonesia from the ``holidays`` library (to write a year file)."""
-    import holidays  # noqa: PLC0415 - optional: only needed to generate a year's data file
-
-    return dict(holidays.country_holidays("ID", years=year, language="id").items())

@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ticketing.models import IntakeAttachment, IntakeMessage, Ticket, TicketEvent, TicketLink
+from ticketing.people import SYSTEM
 from ticketing.states import ACTIVE_STATES, EventKind
 from ticketing.workflow import AGENT_SOURCE, COMPLAINT_KIND, Source
 
@@ -224,7 +225,7 @@ class IntakeLedger:
                 ticket_id=ticket.id,
                 at=at,
                 kind=EventKind.NOTE,
-                actor=msg.reporter[:64] or "sistem",
+                actor=msg.reporter[:64] or SYSTEM,
                 detail=f"Pesan lanjutan dari {msg.reporter} lewat {msg.channel.value}: {text}",
                 data={"intake": msg.channel.value, "message_id": msg.message_id},
             )
@@ -376,5 +377,5 @@ def _complaint(session: Session, number: str) -> Ticket | None:
 
 def _note(ticket: Ticket, at: datetime, detail: str, data: dict[str, str]) -> TicketEvent:
     return TicketEvent(
-        ticket_id=ticket.id, at=at, kind=EventKind.NOTE, actor="sistem", detail=detail, data=data
+        ticket_id=ticket.id, at=at, kind=EventKind.NOTE, actor=SYSTEM, detail=detail, data=data
     )

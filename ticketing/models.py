@@ -1,6 +1,12 @@
-"""SQLAlchemy ORM for tickets, their event log, attached devices and number counters.
+"""SQLAlchemy ORM of ticketing's database: one mapped class per table, the whole schema.
 
-These classes never leave ``ticketing/``: the store turns them into frozen views.
+One concept: the schema (tickets, their event log, attached devices, number counters, SOP
+steps, Program Kegiatan, remediation runs, notifications, web accounts, intake messages,
+ticket and network links) in one module, so that it reads as one data model and the
+relationships resolve without imports between modules. The status enums are in
+``ticketing.states`` (no SQLAlchemy) and re-exported here. These classes never leave
+``ticketing/``: the store and the services turn them into frozen views.
+
 The Alembic revisions in ``ticketing/migrations/versions`` are the source of truth for the
 schema; ``tests/unit/test_store_schema.py`` checks that these models match them.
 """
@@ -32,7 +38,14 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from ticketing.states import EventKind, TicketState
+from ticketing.states import DeliveryStatus, EventKind, ProgramStatus, RunStatus, TicketState
+
+__all__ = [  # the status enums live in ticketing.states (no SQLAlchemy); re-exported here
+    "Base", "DeliveryStatus", "DeviceRole", "IntakeAttachment", "IntakeMessage", "NetworkLink",
+    "Notification", "ProgramKegiatan", "ProgramStatus", "RemediationRun", "RunStatus", "Ticket",
+    "TicketCounter", "TicketDevice", "TicketEvent", "TicketLink", "TicketStep",
+    "UTCDateTime", "UnknownNeighbourRow", "WebAccount",
+]  # fmt: skip
 
 NAMING_CONVENTION: Final[dict[str, str]] = {
     "ix": "ix_%(table_name)s_%(column_0_name)s",
@@ -205,15 +218,6 @@ class TicketCounter(Base):
     last: Mapped[int] = mapped_column(Integer)
 
 
-class ProgramStatus(StrEnum):
-    """Status of a Program Kegiatan entry."""
-
-    USULAN = "usulan"
-    DISETUJUI = "disetujui"
-    DIANGGARKAN = "dianggarkan"
-    SELESAI = "selesai"
-
-
 class TicketStep(Base):
     """One SOP step of a ticket: who, started, due, done, by whom, document, escalation."""
 
@@ -259,17 +263,6 @@ class ProgramKegiatan(Base):
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class RunStatus(StrEnum):
-    """Outcome of one remediation run."""
-
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    REFUSED = "refused"  # a guard said no: nothing was sent to the device
-    DRY_RUN = "dry_run"  # what would have run, recorded; nothing sent
-    ABORTED = "aborted"  # the process ended while running (found at the next start)
-
-
 class RemediationRun(Base):
     """One remediation attempt on a ticket, with its redacted, size-capped transcript.
 
@@ -303,14 +296,6 @@ class RemediationRun(Base):
             postgresql_where=text(RUNNING_SQL),
         ),
     )
-
-
-class DeliveryStatus(StrEnum):
-    """State of one outbox row (one message to one address of one person)."""
-
-    PENDING = "pending"  # waiting for its time, being sent, or retrying after a failure
-    SENT = "sent"
-    FAILED = "failed"  # given up (too old, or no such address any more); kept for the record
 
 
 class Notification(Base):

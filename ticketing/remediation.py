@@ -17,9 +17,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ticketing.errors import TicketingError, TicketNotFoundError
-from ticketing.models import RemediationRun, RunStatus, Ticket, TicketEvent
+from ticketing.models import RemediationRun, Ticket, TicketEvent
 from ticketing.people import SYSTEM
-from ticketing.states import EventKind
+from ticketing.states import EventKind, RunStatus
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

@@ -1,4 +1,9 @@
-"""Ticket states and the transitions allowed between them (data, walked by the store)."""
+"""State enums of ticketing's rows and the ticket transitions (data, walked by the store).
+
+Tickets, Program Kegiatan entries, remediation runs and notifications: plain StrEnums without
+SQLAlchemy, so that the CLI may use them as option types without importing the ORM
+(``ticketing.models`` maps them to columns and re-exports them).
+"""
 
 from __future__ import annotations
 
@@ -51,3 +56,31 @@ class EventKind(StrEnum):
     PROGRAM_ADDED = "program_added"
     # remediation (migration 0003)
     REMEDIATION = "remediation"
+
+
+class ProgramStatus(StrEnum):
+    """Status of a Program Kegiatan entry."""
+
+    USULAN = "usulan"
+    DISETUJUI = "disetujui"
+    DIANGGARKAN = "dianggarkan"
+    SELESAI = "selesai"
+
+
+class RunStatus(StrEnum):
+    """Outcome of one remediation run."""
+
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    REFUSED = "refused"  # a guard said no: nothing was sent to the device
+    DRY_RUN = "dry_run"  # what would have run, recorded; nothing sent
+    ABORTED = "aborted"  # the process ended while running (found at the next start)
+
+
+class DeliveryStatus(StrEnum):
+    """State of one outbox row (one message to one address of one person)."""
+
+    PENDING = "pending"  # waiting for its time, being sent, or retrying after a failure
+    SENT = "sent"
+    FAILED = "failed"  # given up (too old, or no such address any more); kept for the record

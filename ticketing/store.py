@@ -20,7 +20,7 @@ import contextlib
 import logging
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Final, Self, TypeVar
+from typing import TYPE_CHECKING, Self, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import URL, select
@@ -29,15 +29,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from ticketing import lifecycle
 from ticketing.db import READ_ONLY_OPTION, make_engine, upgrade_head
 from ticketing.errors import (
     ConcurrentUpdateError,
-    InvalidTransitionError,
     TicketingError,
     TicketNotFoundError,
 )
-from ticketing.models import DeviceRole, Ticket, TicketCounter, TicketDevice, TicketEvent
-from ticketing.states import ACTIVE_STATES, TRANSITIONS, EventKind, TicketState
+from ticketing.models import Ticket, TicketCounter, TicketEvent
+from ticketing.states import ACTIVE_STATES, TicketState
 from ticketing.views import (
     AffectedView,
     EventView,
@@ -70,7 +70,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-SYSTEM_ACTOR: Final = "sistem"
 T = TypeVar("T")
 
 
@@ -79,34 +78,6 @@ def _aware(value: datetime, name: str) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"{name}={value.isoformat()} is naive; pass a tz-aware datetime")
     return value
-
-
-def _event(
-    session: Session,
-    ticket: Ticket,
-    kind: EventKind,
-    at: datetime,
-    detail: str,
-    *,
-    data: dict[str, Any] | None = None,
-) -> None:
-    """Append one row to the ticket's event log (rows are never updated or deleted)."""
-    session.add(
-        TicketEvent(
-            ticket_id=ticket.id, at=at, kind=kind, actor=SYSTEM_ACTOR, detail=detail, data=data
-        )
-    )
-
-
-def _transition(
-    session: Session, ticket: Ticket, to: TicketState, event: tuple[EventKind, str], at: datetime
-) -> None:
-    """Move ``ticket`` to ``to`` if TRANSITIONS allows it, and log ``event``."""
-    if to not in TRANSITIONS[ticket.status]:
-        raise InvalidTransitionError(ticket.number, ticket.status.value, to.value)
-    kind, detail = event
-    _event(session, ticket, kind, at, detail, data={"from": ticket.status.value, "to": to.value})
-    ticket.status = to
 
 
 class TicketStore:
@@ -196,16 +167,6 @@ class TicketStore:
     # -- queries ---------------------------------------------------------------------------
 
     @staticmethod
-    def _active_for_key(session: Session, key: str) -> Ticket | None:
-        """Return the active ticket of a fault key, locked for update."""
-        stmt = (
-            select(Ticket)
-            .where(Ticket.fault_key == key, Ticket.status.in_(ACTIVE_STATES))
-            .with_for_update()
-        )
-        return session.scalars(stmt).first()
-
-    @staticmethod
     def _by_number(session: Session, number: str) -> Ticket:
         """Return the ticket with this number or raise TicketNotFoundError."""
         ticket = session.scalars(select(Ticket).where(Ticket.number == number)).first()
@@ -239,82 +200,27 @@ class TicketStore:
 
     def _open_once(self, fault: Fault, at: datetime) -> OpenResult:
         with self._tx() as session:
-            stmt = (
-                select(Ticket)
-                .where(Ticket.fault_key == fault.key)
-                .order_by(Ticket.id.desc())
-                .limit(1)
-                .with_for_update()
+            latest = lifecycle.latest_for_key(session, fault.key)
+            outcome = (
+                lifecycle.revive(session, latest, at, reopen_window=self._reopen_window)
+                if latest is not None
+                else None
             )
-            latest = session.scalars(stmt).first()
-            outcome = self._revive(session, latest, at) if latest is not None else None
             if latest is None or outcome is None:
-                latest = self._create(session, fault, at)
+                number = self._next_number(session, at)
+                latest = lifecycle.create(session, fault, at, number=number)
                 outcome = OpenOutcome.OPENED
             session.flush()
             return OpenResult(ticket_view(latest), outcome)
-
-    def _revive(self, session: Session, ticket: Ticket, at: datetime) -> OpenOutcome | None:
-        """Bring the latest ticket of a key back if the rules say so; None means a new one."""
-        if ticket.status is TicketState.OPEN:
-            return OpenOutcome.EXISTING
-        if ticket.status is TicketState.RECOVERING:
-            detail = "Gangguan muncul lagi selama masa tahan; tiket tetap terbuka"
-            _transition(session, ticket, TicketState.OPEN, (EventKind.RECURRED, detail), at)
-            ticket.cleared_at = None
-            logger.warning(
-                "ticket %s: fault %s recurred during hold-down", ticket.number, ticket.fault_key
-            )
-            return OpenOutcome.RECURRED
-        if ticket.resolved_at is None or at - ticket.resolved_at > self._reopen_window:
-            return None
-        ticket.reopen_count += 1
-        detail = f"Gangguan terjadi lagi; tiket dibuka kembali (ke-{ticket.reopen_count})"
-        _transition(session, ticket, TicketState.OPEN, (EventKind.REOPENED, detail), at)
-        ticket.cleared_at = None
-        ticket.resolved_at = None
-        ticket.devices.append(
-            TicketDevice(device=ticket.device, role=DeviceRole.ROOT, attached_at=at)
-        )
-        logger.warning("ticket %s reopened for %s", ticket.number, ticket.fault_key)
-        return OpenOutcome.REOPENED
-
-    def _create(self, session: Session, fault: Fault, at: datetime) -> Ticket:
-        """Insert a new OPEN ticket for ``fault`` with its root device and OPENED event."""
-        ticket = Ticket(
-            number=self._next_number(session, at),
-            fault_key=fault.key,
-            device=fault.device,
-            kind=fault.kind.value,
-            opd=fault.opd,
-            summary=fault.summary,
-            status=TicketState.OPEN,
-            source="agent",
-            opened_at=at,
-            reopen_count=0,
-            devices=[TicketDevice(device=fault.device, role=DeviceRole.ROOT, attached_at=at)],
-        )
-        session.add(ticket)
-        session.flush()  # the partial unique index speaks here if another writer won
-        data = {"device": fault.device, "kind": fault.kind.value, "address": fault.address}
-        _event(session, ticket, EventKind.OPENED, at, f"Tiket dibuka: {fault.summary}", data=data)
-        logger.warning("ticket %s opened for %s", ticket.number, fault.key)
-        return ticket
 
     def clear_fault(self, key: str, *, at: datetime) -> TicketView | None:
         """Mark the fault cleared (OPEN -> RECOVERING); None if the key has no active ticket."""
         _aware(at, "at")
         with self._tx() as session:
-            ticket = self._active_for_key(session, key)
+            ticket = lifecycle.active_for_key(session, key)
             if ticket is None:
                 return None
-            if ticket.status is TicketState.OPEN:
-                detail = f"Gangguan pulih; menunggu masa tahan {self._hold_down}"
-                _transition(
-                    session, ticket, TicketState.RECOVERING, (EventKind.CLEARED, detail), at
-                )
-                ticket.cleared_at = at
-                logger.info("ticket %s: fault %s cleared, hold-down runs", ticket.number, key)
+            lifecycle.clear(session, ticket, at, hold_down=self._hold_down)
             session.flush()
             return ticket_view(ticket)
 
@@ -333,44 +239,11 @@ class TicketStore:
             )
             tickets = list(session.scalars(stmt))
             for ticket in tickets:
-                detail = f"Selesai otomatis: perangkat normal selama {self._hold_down}"
-                _transition(
-                    session, ticket, TicketState.RESOLVED, (EventKind.RESOLVED, detail), now
-                )
-                ticket.resolved_at = now
-                self._detach_all(session, ticket, now)
-                logger.info("ticket %s resolved", ticket.number)
+                lifecycle.resolve(session, ticket, now, hold_down=self._hold_down)
             session.flush()
             return [ticket_view(t) for t in tickets]
 
-    @staticmethod
-    def _detach_all(session: Session, ticket: Ticket, at: datetime) -> None:
-        """Detach every device still linked to a ticket that is being resolved."""
-        for link in ticket.devices:
-            if link.detached_at is not None:
-                continue
-            link.detached_at = at
-            if link.role is DeviceRole.AFFECTED:
-                detail = f"Perangkat {link.device} dilepas: tiket selesai"
-                _event(
-                    session, ticket, EventKind.DETACHED, at, detail, data={"device": link.device}
-                )
-
     # -- affected devices ------------------------------------------------------------------
-
-    @staticmethod
-    def _attachment(session: Session, device: str) -> TicketDevice | None:
-        """Return the current 'affected' link of a device, locked for update."""
-        stmt = (
-            select(TicketDevice)
-            .where(
-                TicketDevice.device == device,
-                TicketDevice.role == DeviceRole.AFFECTED,
-                TicketDevice.detached_at.is_(None),
-            )
-            .with_for_update()
-        )
-        return session.scalars(stmt).first()
 
     def attach(self, key: str, device: str, *, at: datetime) -> TicketView | None:
         """Attach an unreachable device to the active ticket of ``key`` (idempotent).
@@ -385,45 +258,21 @@ class TicketStore:
 
     def _attach_once(self, key: str, device: str, at: datetime) -> TicketView | None:
         with self._tx() as session:
-            ticket = self._active_for_key(session, key)
+            ticket = lifecycle.active_for_key(session, key)
             if ticket is None:
                 return None
-            current = self._attachment(session, device)
-            if device != ticket.device and (current is None or current.ticket_id != ticket.id):
-                if current is not None:
-                    self._detach_link(session, current, at, moved_to=ticket.number)
-                    session.flush()  # free the unique "attached" slot before the insert
-                ticket.devices.append(
-                    TicketDevice(device=device, role=DeviceRole.AFFECTED, attached_at=at)
-                )
-                detail = f"Perangkat {device} terdampak (di belakang {ticket.device})"
-                _event(session, ticket, EventKind.ATTACHED, at, detail, data={"device": device})
-                logger.info("ticket %s: %s attached", ticket.number, device)
+            lifecycle.attach(session, ticket, device, at)
             session.flush()
             return ticket_view(ticket)
-
-    @staticmethod
-    def _detach_link(
-        session: Session, link: TicketDevice, at: datetime, *, moved_to: str | None = None
-    ) -> Ticket:
-        """Close one 'affected' link and log it on its ticket; return that ticket."""
-        link.detached_at = at
-        ticket = session.get_one(Ticket, link.ticket_id)
-        detail = f"Perangkat {link.device} dilepas"
-        if moved_to is not None:
-            detail += f" (dipindah ke tiket {moved_to})"
-        data = {"device": link.device, "moved_to": moved_to}
-        _event(session, ticket, EventKind.DETACHED, at, detail, data=data)
-        return ticket
 
     def detach(self, device: str, *, at: datetime) -> TicketView | None:
         """Detach a device from the ticket it is attached to; None if it is attached nowhere."""
         _aware(at, "at")
         with self._tx() as session:
-            link = self._attachment(session, device)
+            link = lifecycle.attachment(session, device)
             if link is None:
                 return None
-            ticket = self._detach_link(session, link, at)
+            ticket = lifecycle.detach_link(session, link, at)
             logger.info("ticket %s: %s detached", ticket.number, device)
             session.flush()
             return ticket_view(ticket)

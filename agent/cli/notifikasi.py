@@ -23,9 +23,8 @@ from agent.notify.wiring import notifier_for, renderer_for, router_for
 from agent.notify.worker import AppriseSender, SendResult
 from agent.present.render import local
 from collectors.model import utc_now
-from ticketing import outbox
 from ticketing.models import DeliveryStatus
-from ticketing.outbox import MessageContext
+from ticketing.outbox import ChannelCounts, MessageContext, Outbox, QueueItem
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -140,9 +139,8 @@ def antrian(
     statuses = list(DeliveryStatus) if semua else None
     with open_store(inventory, db) as store:
         store.migrate()
-        with store.transaction(write=False) as session:
-            items = outbox.queue(session, statuses=statuses, limit=limit)
-            counts = outbox.stats(session)
+        box = Outbox(store)
+        items, counts = box.queue(statuses=statuses, limit=limit), box.stats()
     if as_json:
         _console().print_json(
             json.dumps(
@@ -156,12 +154,12 @@ def antrian(
     _print_queue(items, counts, inventory)
 
 
-def vars_of(counts: outbox.ChannelCounts) -> dict[str, int]:
+def vars_of(counts: ChannelCounts) -> dict[str, int]:
     """Counts as a plain dict."""
     return {"sent": counts.sent, "failed": counts.failed, "pending": counts.pending}
 
 
-def _item_json(item: outbox.QueueItem) -> dict[str, object]:
+def _item_json(item: QueueItem) -> dict[str, object]:
     return {
         "id": item.id,
         "ref": item.ref,
@@ -178,7 +176,7 @@ def _item_json(item: outbox.QueueItem) -> dict[str, object]:
 
 
 def _print_queue(
-    items: list[outbox.QueueItem], counts: dict[str, outbox.ChannelCounts], inventory: Inventory
+    items: list[QueueItem], counts: dict[str, ChannelCounts], inventory: Inventory
 ) -> None:
     out = _console()
     if not items:
@@ -305,6 +303,6 @@ def ulang(
     from agent.wiring import open_store  # noqa: PLC0415
 
     inventory = load_inventory(inventory_path)
-    with open_store(inventory, db) as store, store.transaction() as session:
-        n = outbox.requeue(session, ids, now=utc_now())
+    with open_store(inventory, db) as store:
+        n = Outbox(store).requeue(ids, now=utc_now())
     _console().print(f"{n} pesan diantrikan lagi")

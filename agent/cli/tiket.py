@@ -38,14 +38,10 @@ from ticketing.errors import UnknownPersonError
 from ticketing.models import ProgramStatus  # noqa: TC001 - typer reads annotations at runtime
 from ticketing.program import export_csv, export_xlsx
 from ticketing.remediation import RemediationLog
-from ticketing.reports.monthly import TicketRecord, month_bounds, monthly, parse_month
-from ticketing.reports.render import (
-    duration_text,
-    percent,
-    render,
-    ticket_doc,
-    write_monthly,
-)
+from ticketing.reports.documents import ticket_doc, write_monthly
+from ticketing.reports.monthly import parse_month
+from ticketing.reports.query import month_report
+from ticketing.reports.render import duration_text, percent, render
 from ticketing.service import ProgramDraft
 from ticketing.sop import StepKind
 from ticketing.workflow import Complexity, Priority, Sifat
@@ -60,7 +56,6 @@ if TYPE_CHECKING:
     from ticketing.store import TicketStore
     from ticketing.views import StepView
 
-ALL_TICKETS: Final = 1_000_000  # TicketStore.list needs a limit; an office has far fewer
 CLOSE_CUTOFF: Final = 0.5
 
 tiket_sop_app = typer.Typer()  # no name: its commands join `sigap tiket`
@@ -500,17 +495,6 @@ def laporan_tiket(
     _write_or_show(render(doc, fmt.value), output)
 
 
-def _records(
-    store: TicketStore, svc: TicketService, year: int, month: int, inv: Inventory
-) -> list[TicketRecord]:
-    start, end = month_bounds(year, month, inv.tz)
-    return [
-        TicketRecord(t, svc.steps(t.number), store.events(t.number))
-        for t in store.list(limit=ALL_TICKETS)
-        if start <= t.opened_at < end
-    ]
-
-
 @laporan_app.command("bulanan")
 def laporan_bulanan(
     bulan: Annotated[str, typer.Option(help="Bulan, mis. 2026-11.")],
@@ -526,9 +510,10 @@ def laporan_bulanan(
         raise typer.BadParameter(str(exc), param_hint="--bulan") from exc
     with _session(inventory_path, db) as s:
         inventory = s.inventory
-        records = _records(s.store, s.svc, year, month, inventory)
-        program = s.svc.program()
-    report = monthly(records, program, year=year, month=month, tz=inventory.tz, as_of=utc_now())
+        report = month_report(
+            s.store, s.svc.sops, s.svc.program(),
+            year=year, month=month, tz=inventory.tz, as_of=utc_now(),
+        )  # fmt: skip
     paths = write_monthly(
         report, output, fmt=fmt.value, tz=inventory.tz, office=inventory.office_name
     )

@@ -1,6 +1,6 @@
 """The monthly report through the outbox: ``sigap notifikasi laporan-bulanan [--bulan]``.
 
-The recap is the one ``sigap laporan bulanan`` writes (``ticketing.reports.monthly``); here it
+The recap is the one ``sigap laporan bulanan`` writes (``ticketing.reports.query``); here it
 becomes template data: ``rekap`` (a few lines, the chat message) and ``laporan`` (the whole Markdown
 document, in the e-mail). Who receives it is the route ``laporan_bulanan`` (default: the Kabid
 and the Kadis; quiet hours respected). Queuing is idempotent per month and address: the dedup
@@ -13,17 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
-from ticketing import outbox
-from ticketing.outbox import EventFacts
-from ticketing.reports.monthly import TicketRecord, month_bounds, monthly
-from ticketing.reports.render import (
-    duration_text,
-    month_title,
-    monthly_doc,
-    percent,
-    rupiah,
-    to_markdown,
-)
+from ticketing.outbox import EventFacts, Outbox
+from ticketing.reports.documents import monthly_doc
+from ticketing.reports.query import month_report
+from ticketing.reports.render import duration_text, month_title, percent, rupiah, to_markdown
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -36,7 +29,6 @@ if TYPE_CHECKING:
 
 MONTHLY_REPORT: Final = "laporan_bulanan"
 TOP_OPD: Final = 3
-ALL_TICKETS: Final = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,13 +44,7 @@ def build_report(
     store: TicketStore, svc: TicketService, year: int, month: int, *, tz: ZoneInfo, now: datetime
 ) -> MonthlyReport:
     """The recap of ``year``-``month`` as of ``now`` (as ``sigap laporan bulanan``)."""
-    start, end = month_bounds(year, month, tz)
-    records = [
-        TicketRecord(t, svc.steps(t.number), store.events(t.number))
-        for t in store.list(limit=ALL_TICKETS)
-        if start <= t.opened_at < end
-    ]
-    return monthly(records, svc.program(), year=year, month=month, tz=tz, as_of=now)
+    return month_report(store, svc.sops, svc.program(), year=year, month=month, tz=tz, as_of=now)
 
 
 def summary_text(report: MonthlyReport) -> str:
@@ -96,9 +82,6 @@ def queue_monthly_blocking(
 ) -> Queued:
     """Queue the report to everyone its route names, once per month and address."""
     plans = list(router.plan(EventFacts(MONTHLY_REPORT, now, 0, "", "", "", None, {})))
-    with store.transaction() as session:
-        added = outbox.enqueue_once(
-            session, MONTHLY_REPORT, plans, at=now, key=report.label, data=data
-        )
+    added = Outbox(store).enqueue_once(MONTHLY_REPORT, plans, at=now, key=report.label, data=data)
     existing = tuple(p for p in plans if p not in added)
     return Queued(report.label, tuple(added), existing)

@@ -224,7 +224,7 @@ class Renderer:
         return Rendered(title, body)
 
     def __call__(self, ctx: MessageContext) -> Rendered:
-        """:func:`ticketing.outbox.claim`'s render callback: style chosen by channel."""
+        """:meth:`ticketing.outbox.Outbox.claim`'s render callback: style chosen by channel."""
         return self.render(ctx, email=ctx.channel in {"mailto", "mailtos", "email"})
 
     def values(self, ctx: MessageContext, *, email: bool) -> dict[str, str]:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Final, Protocol, TypeVar
 from sqlalchemy.exc import SQLAlchemyError
 
 from collectors.model import utc_now
-from ticketing import outbox
+from ticketing.outbox import Outbox, RetryPolicy
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterator
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from agent.notify.routing import InventoryRouter
     from agent.notify.templates import Renderer
     from ticketing.models import DeliveryStatus
+    from ticketing.outbox import Delivery
     from ticketing.store import TicketStore
 
 logger = logging.getLogger(__name__)
@@ -166,7 +167,7 @@ class Notifier:
         batch: int = 20,
     ) -> None:
         """Wire the parts; nothing runs until :meth:`run` or :meth:`tick`."""
-        self.store = store
+        self.outbox = Outbox(store)
         self.router = router
         self.renderer = renderer
         self.sender: Sender = sender or AppriseSender()
@@ -177,7 +178,7 @@ class Notifier:
         self.batch = batch
         self.owner = worker_id()
         s = router.settings
-        self.retry = outbox.RetryPolicy(
+        self.retry = RetryPolicy(
             initial=s.retry_initial, maximum=s.retry_maximum, give_up_after=s.give_up_after
         )
         self.lease = s.lease
@@ -216,8 +217,7 @@ class Notifier:
         return min(max((due - self.now()).total_seconds(), 0.05), self.poll)
 
     def _next_due_blocking(self) -> datetime | None:
-        with self.store.transaction(write=False) as session:
-            return outbox.next_due(session)
+        return self.outbox.next_due()
 
     async def tick(self) -> int:
         """Release dead leases (first tick), queue reminders, send what is due; return count."""
@@ -228,7 +228,7 @@ class Notifier:
         deliveries = await self._db(self._claim_blocking)
         if not deliveries:
             return 0
-        by_address: dict[str, list[outbox.Delivery]] = {}
+        by_address: dict[str, list[Delivery]] = {}
         for d in deliveries:
             by_address.setdefault(d.address_key, []).append(d)
         async with asyncio.TaskGroup() as group:
@@ -237,9 +237,8 @@ class Notifier:
         return len(deliveries)
 
     def _release_dead_blocking(self) -> None:
-        with self.store.transaction() as session:
-            owners = outbox.lease_owners(session, now=self.now())
-            released = outbox.release(session, dead_local_owners(owners))
+        owners = self.outbox.lease_owners(now=self.now())
+        released = self.outbox.release(dead_local_owners(owners))
         if released:
             logger.warning("released %d deliveries leased by a dead process", released)
 
@@ -254,33 +253,30 @@ class Notifier:
             logger.info("queued %d reminders", added)
 
     def _remind_blocking(self, now: datetime, interval: timedelta) -> int:
-        with self.store.transaction() as session:
-            return outbox.enqueue_reminders(session, self.router, now=now, interval=interval)
+        return self.outbox.enqueue_reminders(self.router, now=now, interval=interval)
 
-    def _claim_blocking(self) -> list[outbox.Delivery]:
-        with self.store.transaction() as session:
-            return outbox.claim(
-                session,
-                now=self.now(),
-                owner=self.owner,
-                lease=self.lease,
-                render=self.renderer,
-                limit=self.batch,
-            )
+    def _claim_blocking(self) -> list[Delivery]:
+        return self.outbox.claim(
+            now=self.now(),
+            owner=self.owner,
+            lease=self.lease,
+            render=self.renderer,
+            limit=self.batch,
+        )
 
-    async def _deliver_all(self, items: list[outbox.Delivery]) -> None:
+    async def _deliver_all(self, items: list[Delivery]) -> None:
         async with self._sem:
             for d in items:
                 await self._deliver(d)
 
-    def _send_blocking(self, d: outbox.Delivery) -> SendResult:
+    def _send_blocking(self, d: Delivery) -> SendResult:
         """Resolve the row's address (a reporter's may read the ledger) and send."""
         address = self.router.address_of(d)
         if address is None:
             return SendResult(False, "alamat tidak ada lagi di inventory", permanent=True)
         return self.sender.send_blocking(address.url, d.title, d.body)
 
-    async def _deliver(self, d: outbox.Delivery) -> None:
+    async def _deliver(self, d: Delivery) -> None:
         try:
             result = await asyncio.to_thread(self._send_blocking, d)
         except Exception as exc:  # a sender bug must not leave the row leased for long
@@ -303,14 +299,12 @@ class Notifier:
                 status.value,
             )
 
-    def _mark_blocking(self, d: outbox.Delivery, result: SendResult) -> DeliveryStatus:
-        with self.store.transaction() as session:
-            return outbox.mark(
-                session,
-                d.id,
-                ok=result.ok,
-                error=result.error,
-                now=self.now(),
-                retry=self.retry,
-                permanent=result.permanent,
-            )
+    def _mark_blocking(self, d: Delivery, result: SendResult) -> DeliveryStatus:
+        return self.outbox.mark(
+            d.id,
+            ok=result.ok,
+            error=result.error,
+            now=self.now(),
+            retry=self.retry,
+            permanent=result.permanent,
+        )

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 
 from agent.detect.ping import Attached, Detached, FaultCleared, FaultOpened
-from ticketing import outbox
+from ticketing.outbox import Outbox
 from ticketing.views import OpenOutcome
 
 if TYPE_CHECKING:
@@ -164,5 +164,5 @@ class TicketWriter:
         ):
             self._refreshed = now
             if metrics.refresh_tickets_blocking(self.store, now):
-                metrics.set_outbox("notifications", outbox.backlog(self.store))
+                metrics.set_outbox("notifications", Outbox(self.store).backlog())
             metrics.set_outbox("tickets", self.queue.qsize())

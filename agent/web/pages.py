@@ -26,9 +26,10 @@ from ticketing.gauges import ticket_gauges
 from ticketing.models import ProgramStatus
 from ticketing.program import export_csv, export_xlsx
 from ticketing.remediation import RemediationLog
+from ticketing.reports.documents import monthly_doc
 from ticketing.reports.monthly import parse_month
 from ticketing.reports.query import month_report
-from ticketing.reports.render import Chart, Table, monthly_doc
+from ticketing.reports.render import Chart, Table
 from ticketing.states import TicketState
 
 if TYPE_CHECKING:

@@ -152,8 +152,7 @@ async def test_storm_gives_one_grouped_message_per_address(tmp_path, receivers, 
     assert all(f"  - sw-opd-{i:03d}" in kasi_mail.body for i in range(100))
     assert "Yth. PJ RSUD" in mails[1].body  # the OPD's contact: opened only, no update
     assert http.to("kabid") == http.to("kadis") == []
-    with nstore.transaction(write=False) as s:
-        stats = outbox.stats(s)
+    stats = outbox.Outbox(nstore).stats()
     assert stats == {
         "json": outbox.ChannelCounts(sent=1),
         "mailto": outbox.ChannelCounts(sent=2),

@@ -81,16 +81,14 @@ def rows(store) -> list[Notification]:
 
 
 def claim(store, at, owner="w1", limit=20):
-    with store.transaction() as s:
-        return outbox.claim(s, now=at, owner=owner, lease=LEASE, render=render, limit=limit)
+    return outbox.Outbox(store).claim(now=at, owner=owner, lease=LEASE, render=render, limit=limit)
 
 
 DEFAULT_RETRY = RetryPolicy()
 
 
 def mark(store, d, ok, at, *, error="", retry=DEFAULT_RETRY):
-    with store.transaction() as s:
-        return outbox.mark(s, d.id, ok=ok, error=error, now=at, retry=retry)
+    return outbox.Outbox(store).mark(d.id, ok=ok, error=error, now=at, retry=retry)
 
 
 def test_rows_are_written_with_the_ticket_change(store, router):
@@ -191,14 +189,13 @@ def test_mark_sent_failed_backoff_and_give_up(store, router):
     assert row.attempts == 5
     assert [r["ok"] for r in row.results] == [False] * 5
     assert row.last_error == "still down"
-    with store.transaction(write=False) as s:
-        assert outbox.stats(s) == {
-            "json": outbox.ChannelCounts(sent=1),
-            "mailto": outbox.ChannelCounts(failed=1),
-        }
-        assert [q.status for q in outbox.queue(s)] == [DeliveryStatus.FAILED]
-    with store.transaction() as s:
-        assert outbox.requeue(s, [d.id], now=late) == 1
+    box = outbox.Outbox(store)
+    assert box.stats() == {
+        "json": outbox.ChannelCounts(sent=1),
+        "mailto": outbox.ChannelCounts(failed=1),
+    }
+    assert [q.status for q in box.queue()] == [DeliveryStatus.FAILED]
+    assert box.requeue([d.id], now=late) == 1
     assert [x.id for x in claim(store, late)] == [d.id]
 
 
@@ -221,11 +218,10 @@ def test_a_failing_row_holds_back_later_rows_to_its_address(store, router):
 def test_scheduled_rows_do_not_hold_back_urgent_ones(store, router):
     router.routes["escalated"] = []
     store.open_fault(FAULT, at=T0)  # opened rows wait for the window
-    with store.transaction() as s:
-        late = Planned("Kasi", "json", "k-json", T0 + timedelta(hours=8))
-        now_ = Planned("Kasi", "json", "k-json", T0, urgent=True)
-        ids = outbox.enqueue_test(s, [late], at=T0, tag="t-a")
-        ids += outbox.enqueue_test(s, [now_], at=T0, tag="t-b")
+    late = Planned("Kasi", "json", "k-json", T0 + timedelta(hours=8))
+    now_ = Planned("Kasi", "json", "k-json", T0, urgent=True)
+    ids = outbox.Outbox(store).enqueue_test([late], at=T0, tag="t-a")
+    ids += outbox.Outbox(store).enqueue_test([now_], at=T0, tag="t-b")
     assert [d.id for d in claim(store, T0 + timedelta(seconds=1))] == [ids[1]]
 
 
@@ -233,9 +229,8 @@ def test_release_dead_owner(store, router):
     store.open_fault(FAULT, at=T0)
     claim(store, T0 + WINDOW, owner="dead")
     at = T0 + WINDOW + timedelta(seconds=1)
-    with store.transaction() as s:
-        assert outbox.lease_owners(s, now=at) == ["dead"]
-        assert outbox.release(s, ["dead"]) == 2
+    assert outbox.Outbox(store).lease_owners(now=at) == ["dead"]
+    assert outbox.Outbox(store).release(["dead"]) == 2
     assert len(claim(store, at, owner="new")) == 2
 
 
@@ -246,8 +241,7 @@ def test_reminders_once_per_interval(store, router):
     interval = timedelta(hours=4)
 
     def remind(at):
-        with store.transaction() as s:
-            return outbox.enqueue_reminders(s, router, now=at, interval=interval)
+        return outbox.Outbox(store).enqueue_reminders(router, now=at, interval=interval)
 
     assert remind(T0 + timedelta(hours=3)) == 0
     assert remind(T0 + timedelta(hours=4, minutes=1)) == 1

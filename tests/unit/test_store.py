@@ -13,9 +13,10 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from ticketing.errors import InvalidTransitionError, TicketNotFoundError
 from ticketing.faults import Fault, FaultKind
+from ticketing.lifecycle import transition
 from ticketing.models import Ticket, TicketEvent
 from ticketing.states import EventKind, TicketState
-from ticketing.store import OpenOutcome, TicketStore, _transition
+from ticketing.store import OpenOutcome, TicketStore
 
 PG_URL = os.environ.get("SIGAP_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 T0 = datetime(2026, 5, 4, 2, 0, tzinfo=UTC)
@@ -149,7 +150,7 @@ def test_new_ticket_after_window(store):
 def test_transition_table_is_enforced():
     ticket = Ticket(number="GJ/2026/0009", status=TicketState.RESOLVED)
     with pytest.raises(InvalidTransitionError) as info:
-        _transition(MagicMock(), ticket, TicketState.RECOVERING, (EventKind.CLEARED, ""), T0)
+        transition(MagicMock(), ticket, TicketState.RECOVERING, (EventKind.CLEARED, ""), T0)
     assert (info.value.ticket, info.value.current, info.value.requested) == (
         "GJ/2026/0009",
         "resolved",

@@ -1,7 +1,10 @@
-"""Monthly recap of tickets and the SOP (``sigap laporan bulanan``): pure computations.
+"""Monthly recap of tickets and the SOP: its definitions, its data and the final summary.
 
-Input is what the views already carry (tickets, their steps and events, Program Kegiatan
-entries); output is a frozen :class:`MonthlyReport`. No I/O, no clock: ``as_of`` is passed in.
+``sigap laporan bulanan``, the web board's report page and the monthly message all build the
+recap the same way: ``ticketing.reports.query.month_report`` reads the month's facts with SQL
+aggregates and :func:`summarise` (here, no I/O, no clock: ``as_of`` is passed in) turns them
+into a frozen :class:`MonthlyReport`. ``tests/report_oracle.py`` computes the same report from
+whole ticket records, as the definitions below read, and the tests check both agree.
 
 Definitions (all times are instants; months and weeks are cut in the office zone, WITA):
 
@@ -24,8 +27,9 @@ Definitions (all times are instants; months and weeks are cut in the office zone
   (completed at or before its due time), *terlambat* (completed after it), *lewat* (still
   running at ``as_of`` and past due) and *berjalan* (running, not yet due). Compliance =
   tepat / (tepat + terlambat + lewat); steps not started are ignored.
-* **Remediation outcomes**: events whose kind starts with ``remediation`` (automatic
-  remediation does not exist yet, so this is empty: "belum ada").
+* **Remediation outcomes**: events of the month's tickets whose kind starts with
+  ``remediation`` (one per finished automatic remediation run, ``ticketing.remediation``),
+  counted per kind; none: "belum ada".
 
 Worked example: a WA complaint received Mon 2 Nov 09:00 WITA, disposed 09:30, resolved (last
 step done) Tue 3 Nov 10:00 -> acknowledged after 30 min, resolved after 25 h; if its
@@ -34,7 +38,8 @@ disposition was due 09:10, step 2 counts as terlambat.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from collections import Counter
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from statistics import mean, median
 from typing import TYPE_CHECKING, Final
@@ -43,21 +48,12 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
     from zoneinfo import ZoneInfo
 
-    from ticketing.views import EventView, ProgramEntry, StepView, TicketView
+    from ticketing.views import ProgramEntry
 
 ACK_POSITION: Final = 2  # first step after intake (see module docstring)
 WEEK_DAYS: Final = 7
 REMEDIATION_PREFIX: Final = "remediation"
 NO_OPD: Final = "(tanpa OPD)"
-
-
-@dataclass(frozen=True, slots=True)
-class TicketRecord:
-    """One ticket with its SOP steps and event log: the report's input unit."""
-
-    ticket: TicketView
-    steps: Sequence[StepView] = ()
-    events: Sequence[EventView] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +110,6 @@ class MonthlyReport:
     compliance: tuple[StepCompliance, ...]  # by SOP code, then position
     remediation: tuple[tuple[str, int], ...]  # empty: belum ada
     program: tuple[ProgramEntry, ...]  # entries created in the month
-    tickets: tuple[TicketView, ...] = field(default=())  # the cohort, oldest first
 
     @property
     def label(self) -> str:
@@ -161,17 +156,6 @@ def week_labels(year: int, month: int, tz: ZoneInfo) -> list[str]:
     return [f"{d}-{min(d + WEEK_DAYS - 1, last)}" for d in range(1, last + 1, WEEK_DAYS)]
 
 
-def acknowledged_at(record: TicketRecord) -> datetime | None:
-    """When the ticket was first taken on: completion of the step after intake (see above)."""
-    step = next((s for s in record.steps if s.position == ACK_POSITION), None)
-    return step.completed_at if step is not None else None
-
-
-def resolved_at(ticket: TicketView) -> datetime | None:
-    """When the ticket counts as resolved: ``resolved_at``, else the SOP's end."""
-    return ticket.resolved_at or ticket.sop_done_at
-
-
 def durations(values: Iterable[timedelta | None]) -> Durations:
     """Mean and median of the known values; None counts as pending."""
     items = list(values)
@@ -187,35 +171,13 @@ def durations(values: Iterable[timedelta | None]) -> Durations:
     )
 
 
+def ranked(found: Iterable[tuple[str, int]]) -> tuple[tuple[str, int], ...]:
+    """(name, count) pairs, most first, then by name."""
+    return tuple(sorted(found, key=lambda kv: (-kv[1], kv[0])))
+
+
 def _counts(keys: Iterable[str]) -> tuple[tuple[str, int], ...]:
-    found: dict[str, int] = {}
-    for key in keys:
-        found[key] = found.get(key, 0) + 1
-    return tuple(sorted(found.items(), key=lambda kv: (-kv[1], kv[0])))
-
-
-def _compliance(records: Iterable[TicketRecord], as_of: datetime) -> tuple[StepCompliance, ...]:
-    table: dict[tuple[str, int], StepCompliance] = {}
-    for record in records:
-        for s in record.steps:
-            if s.started_at is None:
-                continue
-            key = (record.ticket.sop or "-", s.position)
-            c = table.get(key) or StepCompliance(key[0], s.position, s.label, s.kegiatan)
-            table[key] = _judge(c, s, as_of)
-    return tuple(table[k] for k in sorted(table))
-
-
-def _judge(c: StepCompliance, s: StepView, as_of: datetime) -> StepCompliance:
-    """``c`` with step ``s`` counted in the right column."""
-    if s.completed_at is not None:
-        late = s.late_by or timedelta()
-        if late > timedelta():
-            return replace(c, terlambat=c.terlambat + 1, late_total=c.late_total + late)
-        return replace(c, tepat=c.tepat + 1)
-    if s.due_at is not None and as_of > s.due_at:
-        return replace(c, lewat=c.lewat + 1)
-    return replace(c, berjalan=c.berjalan + 1)
+    return ranked(Counter(keys).items())
 
 
 def _week_of(at: datetime, tz: ZoneInfo, labels: Sequence[str]) -> str:
@@ -230,50 +192,8 @@ class CohortTicket:
     opened_at: datetime
     source: str
     opd: str
-    acknowledged_at: datetime | None  # see acknowledged_at()
-    resolved_at: datetime | None  # see resolved_at()
-
-
-def cohort_ticket(record: TicketRecord) -> CohortTicket:
-    """The recap's facts of one ticket record."""
-    t = record.ticket
-    return CohortTicket(
-        t.number, t.opened_at, t.source, t.opd, acknowledged_at(record), resolved_at(t)
-    )
-
-
-def monthly(
-    records: Iterable[TicketRecord],
-    program: Iterable[ProgramEntry],
-    *,
-    year: int,
-    month: int,
-    tz: ZoneInfo,
-    as_of: datetime,
-) -> MonthlyReport:
-    """Compute the recap of ``year``-``month`` (see the module docstring for definitions)."""
-    start, end = month_bounds(year, month, tz)
-    cohort = sorted(
-        (r for r in records if start <= r.ticket.opened_at < end),
-        key=lambda r: (r.ticket.opened_at, r.ticket.number),
-    )
-    remediation = _counts(
-        e.kind.value
-        for r in cohort
-        for e in r.events
-        if e.kind.value.startswith(REMEDIATION_PREFIX)
-    )
-    return summarise(
-        [cohort_ticket(r) for r in cohort],
-        _compliance(cohort, as_of),
-        remediation,
-        program,
-        year=year,
-        month=month,
-        tz=tz,
-        as_of=as_of,
-        tickets=tuple(r.ticket for r in cohort),
-    )
+    acknowledged_at: datetime | None  # step 2 done (MTTA, see the module docstring)
+    resolved_at: datetime | None  # resolved_at, else sop_done_at (MTTR)
 
 
 def summarise(
@@ -286,13 +206,12 @@ def summarise(
     month: int,
     tz: ZoneInfo,
     as_of: datetime,
-    tickets: tuple[TicketView, ...] = (),
 ) -> MonthlyReport:
     """The recap from the month's tickets, step compliance and remediation counts.
 
-    ``monthly`` computes the inputs from full records; ``ticketing.board.month_report``
-    from SQL aggregates (the web page: no step rows per ticket). Both share this function,
-    so counts, weeks, MTTA and MTTR have one definition.
+    ``ticketing.reports.query.month_report`` computes the inputs with SQL aggregates (the
+    test oracle from whole records); both share this function, so counts, weeks, MTTA and
+    MTTR have one definition.
     """
     start, end = month_bounds(year, month, tz)
     labels = week_labels(year, month, tz)
@@ -321,5 +240,4 @@ def summarise(
         program=tuple(
             sorted((e for e in program if start <= e.created_at < end), key=lambda e: e.created_at)
         ),
-        tickets=tickets,
     )

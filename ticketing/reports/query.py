@@ -1,19 +1,21 @@
-"""The monthly recap with its heavy parts computed by the database (the web page, issue 10).
+"""The monthly recap, its heavy parts computed by the database: the one production path.
 
-``ticketing.reports.monthly.monthly`` needs every SOP step of every ticket of the month as a view:
-with 10,000 tickets that is ~1,300 tickets and ~8,500 step rows turned into Python objects
-per request (~230 of the page's ~280 ms). Here the step compliance is one ``GROUP BY``
-over ``ticket_steps`` (counts and lateness per SOP step), the remediation outcomes another,
-and the per-ticket facts (opened, source, OPD, acknowledged, resolved) one light query of
-~1,300 rows; ``ticketing.reports.monthly.summarise`` then builds the same :class:`MonthlyReport`.
+``sigap laporan bulanan``, ``sigap notifikasi laporan-bulanan`` and the web board's report
+page all call :func:`month_report`. Reading every SOP step of every ticket of the month as a
+view (``tests/report_oracle.py``, the test oracle) turns ~1,300 tickets and ~8,500 step rows
+into Python objects with 10,000 tickets (~230 of the page's ~280 ms). Here the step
+compliance is one ``GROUP BY`` over ``ticket_steps`` (counts and lateness per SOP step), the
+remediation outcomes another, and the per-ticket facts (opened, source, OPD, acknowledged,
+resolved) one light query of ~1,300 rows; ``ticketing.reports.monthly.summarise`` then builds
+the :class:`MonthlyReport`.
 
 Why SQL rather than a cache per month: the tickets are written by other processes too
 (``sigap run``, ``sigap intake``, the CLI), so an in-process cache of ``sigap web`` could not
 see every change without a database-side fingerprint; and "lewat" (running past due) moves
 with the clock, so even an unchanged month would expire. The aggregate is always current.
 
-``tests/unit/test_report.py`` checks that both paths give the same report (SQLite and
-PostgreSQL). ``MonthlyReport.tickets`` stays empty here: the page does not list them.
+``tests/unit/test_report.py`` checks that the oracle and this path give the same report
+(SQLite and PostgreSQL).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from ticketing.reports.monthly import (
     MonthlyReport,
     StepCompliance,
     month_bounds,
+    ranked,
     summarise,
 )
 from ticketing.states import EventKind
@@ -61,7 +64,7 @@ def month_report(
     tz: ZoneInfo,
     as_of: datetime,
 ) -> MonthlyReport:
-    """The recap of ``year``-``month`` as ``monthly()`` computes it, in three queries."""
+    """The recap of ``year``-``month`` as of ``as_of``, in three queries (see above)."""
     start, end = month_bounds(year, month, tz)
     in_month = and_(Ticket.opened_at >= start, Ticket.opened_at < end)
     with store.transaction(write=False) as session:
@@ -150,5 +153,4 @@ def _remediation(session: Session, in_month: Any) -> tuple[tuple[str, int], ...]
         .where(in_month, TicketEvent.kind.in_(REMEDIATION_KINDS))
         .group_by(TicketEvent.kind)
     )
-    found = [(EventKind(k).value, int(n)) for k, n in session.execute(stmt)]
-    return tuple(sorted(found, key=lambda kv: (-kv[1], kv[0])))
+    return ranked((EventKind(k).value, int(n)) for k, n in session.execute(stmt))
