@@ -109,7 +109,8 @@ def remediasi_jalankan(
 async def _run(
     inventory: Inventory, db: str | None, number: str, actor: str, *, dry_run: bool
 ) -> Outcome:
-    from agent.remediation.runner import Remediator, SnmpInterfaces  # noqa: PLC0415
+    from agent.remediation.interfaces import SnmpInterfaces  # noqa: PLC0415
+    from agent.remediation.runner import Remediator  # noqa: PLC0415
     from agent.wiring import (  # noqa: PLC0415
         open_store,
         snmp_collector,
