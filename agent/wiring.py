@@ -38,8 +38,8 @@ if TYPE_CHECKING:
     from agent.topology.scan import Walker
     from agent.topology.watcher import TopologyWatcher
     from agent.web.auth import AuthSettings
-    from collectors.base import Prober, SnmpPoller
-    from collectors.snmp import GeneralPath, SnmpCollector
+    from collectors.base import GeneralPath, Prober, SnmpPoller
+    from collectors.snmp import SnmpCollector
 
 DEFAULT_DB: Final = Path("/var/lib/sigap/sigap.db")
 
