@@ -1,4 +1,4 @@
-"""``sigap diagnose TARGET`` and ``sigap poll-once DEVICE`` (issue 9), registered by cli.py.
+"""``sigap diagnose TARGET`` and ``sigap poll-once DEVICE`` (issue 9).
 
 Exit codes of both: 0 healthy, 1 degraded, 2 down or unreachable, 3 usage or configuration
 error (a bad option, an unknown target, an invalid inventory, a lab inventory outside the lab).
@@ -17,30 +17,24 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Final
 
 import typer
-from rich.console import Console
 from typer.core import TyperCommand
 from typer.exceptions import TyperException
 
-from agent.config.load import load_inventory
-from agent.diagnose import render
-from agent.diagnose.runner import Options, Runner, address_device
-from agent.diagnose.schema import SCHEMA
+from agent.cli.options import DEFAULT_INVENTORY, InventoryOpt, JsonOpt, console, err_console, load
 from agent.errors import AgentError, ConfigError
-from agent.lab import control as labctl
 from collectors.errors import CollectorError
-from collectors.model import utc_now
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
+    from rich.console import Console
+
     from agent.config.model import Device, Inventory
     from agent.diagnose.report import Diagnosis, TicketsReport
+    from agent.diagnose.runner import Options, SshCollect
     from ticketing.store import TicketStore
 
 USAGE: Final = 3
-
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 class UsageError(Exception):
@@ -67,12 +61,6 @@ class _UsageExitsThree(TyperCommand):
             raise typer.Exit(USAGE) from exc
 
 
-InventoryOpt = Annotated[
-    Path,
-    typer.Option("--inventory", "-i", envvar="SIGAP_INVENTORY", help="Inventory file."),
-]
-
-
 def register(app: typer.Typer) -> None:
     """Add ``diagnose`` and ``poll-once`` to the ``sigap`` app."""
     app.command("diagnose", cls=_UsageExitsThree)(diagnose)
@@ -84,7 +72,7 @@ def diagnose(
         str | None, typer.Argument(help="Nama perangkat, nama OPD, atau alamat IPv4.")
     ] = None,
     *,  # typer passes options by name
-    inventory_path: InventoryOpt = Path("inventory.yaml"),
+    inventory_path: InventoryOpt = DEFAULT_INVENTORY,
     db: Annotated[
         str | None,
         typer.Option("--db", envvar="SIGAP_DB_URL", help="Ticket database (read only)."),
@@ -95,10 +83,14 @@ def diagnose(
     ] = 1.0,
     mtu: Annotated[bool, typer.Option("--mtu", help="Path MTU check (DF pings).")] = False,
     ssh: Annotated[bool, typer.Option("--ssh", help="Read-only SSH commands.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="JSON for scripts.")] = False,
+    as_json: JsonOpt = False,
     schema: Annotated[bool, typer.Option("--schema", help="Print the JSON schema.")] = False,
 ) -> None:
     """Diagnosa perangkat / OPD / alamat: ping, jalur, SNMP, SSH, tiket (exit 0/1/2/3)."""
+    from agent.diagnose import render  # noqa: PLC0415 - the diagnose stack on use
+    from agent.diagnose.runner import Options  # noqa: PLC0415
+    from agent.diagnose.schema import SCHEMA  # noqa: PLC0415
+
     if schema:
         console.print_json(json.dumps(SCHEMA))
         return
@@ -129,13 +121,17 @@ def diagnose(
 
 
 def _inventory(path: Path) -> Inventory:
-    inventory = load_inventory(path)
-    labctl.refuse_lab_inventory_outside_lab(inventory)
+    from agent.lab.control import refuse_lab_inventory_outside_lab  # noqa: PLC0415
+
+    inventory = load(path)
+    refuse_lab_inventory_outside_lab(inventory)
     return inventory
 
 
 def resolve(inventory: Inventory, target: str | None) -> tuple[str, list[Device]]:
     """Return (kind, devices) for a device name, an OPD name or an IPv4 address."""
+    from agent.diagnose.runner import address_device  # noqa: PLC0415
+
     if target is None:
         raise UsageError("sebutkan TARGET: nama perangkat, nama OPD, atau alamat IPv4")
     devices = inventory.devices
@@ -172,6 +168,7 @@ def _open_store(inventory: Inventory, db: str | None) -> TicketStore | None:
 def _history(inventory: Inventory, store: TicketStore) -> Callable[[str], TicketsReport]:
     from agent.diagnose.history import TicketHistory  # noqa: PLC0415
     from agent.wiring import ticket_service  # noqa: PLC0415
+    from collectors.model import utc_now  # noqa: PLC0415
 
     service = ticket_service(inventory, store, utc_now)
     return TicketHistory(store, service).recent_blocking
@@ -185,9 +182,11 @@ async def _run(
     *,
     quiet: bool,
 ) -> Diagnosis:
-    target, kind, devices = what
+    from agent.diagnose.runner import Runner  # noqa: PLC0415
     from agent.wiring import snmp_collector  # noqa: PLC0415
     from collectors.ping import PingCollector  # noqa: PLC0415 - keep `--help` light
+
+    target, kind, devices = what
 
     progress = _Progress(None if quiet or not err_console.is_terminal else err_console)
     async with contextlib.AsyncExitStack() as stack:
@@ -204,12 +203,19 @@ async def _run(
             poller,
             df_pinger=df,
             history=_history(inventory, store) if store is not None else None,
+            ssh=_read_only_ssh() if options.ssh else None,
             options=options,
             progress=progress.update,
         )
         with progress:
             return await runner.run(target, kind, devices)
     raise AssertionError("unreachable")  # pragma: no cover - mypy: the stack may swallow
+
+
+def _read_only_ssh() -> SshCollect:
+    from agent.diagnose.readonly import collect  # noqa: PLC0415 - netmiko only with --ssh
+
+    return collect
 
 
 class _Progress:
@@ -246,8 +252,8 @@ class _Progress:
 def poll_once(
     device: Annotated[str, typer.Argument(help="Device name in the inventory.")],
     *,
-    inventory_path: InventoryOpt = Path("inventory.yaml"),
-    as_json: Annotated[bool, typer.Option("--json", help="JSON for scripts.")] = False,
+    inventory_path: InventoryOpt = DEFAULT_INVENTORY,
+    as_json: JsonOpt = False,
 ) -> None:
     """One ping round and one SNMP poll, printed raw as the daemon would record them."""
     try:

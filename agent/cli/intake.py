@@ -4,28 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from agent.config.load import load_inventory
+from agent.cli.options import DEFAULT_INVENTORY, DbOpt, InventoryOpt, load
 from agent.errors import AgentError
-from collectors.model import utc_now
 
 intake_app = typer.Typer(
     help="Pengaduan lewat e-mail dan WhatsApp / complaint intake.", invoke_without_command=True
 )
 
 
+def register(app: typer.Typer) -> None:
+    """Add ``intake`` to ``app``."""
+    app.add_typer(intake_app, name="intake")
+
+
 @intake_app.callback()
 def intake(
-    inventory_path: Annotated[
-        Path, typer.Option("--inventory", "-i", envvar="SIGAP_INVENTORY", help="Inventory file.")
-    ] = Path("inventory.yaml"),
-    db: Annotated[
-        str | None, typer.Option("--db", envvar="SIGAP_DB_URL", help="Database URL.")
-    ] = None,
+    inventory_path: InventoryOpt = DEFAULT_INVENTORY,
+    db: DbOpt = None,
     notify: Annotated[
         bool, typer.Option("--notify/--no-notify", help="Also deliver the outbox (balasan).")
     ] = True,
@@ -39,8 +38,9 @@ def intake(
 ) -> None:
     """Jalankan penerimaan pengaduan (IMAP, webhook WhatsApp di 127.0.0.1)."""
     from agent.wiring import build_intake_run, open_store  # noqa: PLC0415
+    from collectors.model import utc_now  # noqa: PLC0415
 
-    inventory = load_inventory(inventory_path)
+    inventory = load(inventory_path)
     if inventory.intake is None:
         raise AgentError(f"{inventory_path}: tidak ada blok intake:")
     store = open_store(inventory, db)

@@ -39,6 +39,12 @@ notifikasi_app = typer.Typer(
     help="Notifikasi (Apprise): uji, antrian, antar / notifications.", no_args_is_help=True
 )
 
+
+def register(app: typer.Typer) -> None:
+    """Add ``notifikasi`` to ``app``."""
+    app.add_typer(notifikasi_app, name="notifikasi")
+
+
 InventoryOpt = Annotated[
     Path,
     typer.Option(

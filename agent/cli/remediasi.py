@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Final
 
 import typer
@@ -11,15 +10,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from agent.config.load import load_inventory
+from agent.cli.options import DEFAULT_INVENTORY, DbOpt, InventoryOpt, NumberArg, load
 from agent.errors import AgentError
-from agent.lab import control as labctl
-from agent.remediation.playbooks import load_playbooks
-from agent.remediation.transcript import render
-from collectors.model import utc_now
-from ticketing.models import RunStatus
 from ticketing.people import Role
-from ticketing.remediation import WORDS
+from ticketing.states import RunStatus
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -31,17 +25,13 @@ if TYPE_CHECKING:
 remediasi_app = typer.Typer(
     help="Perbaikan otomatis lewat SSH / remediation playbooks.", no_args_is_help=True
 )
-InventoryOpt = Annotated[
-    Path,
-    typer.Option(
-        "--inventory", "-i", envvar="SIGAP_INVENTORY", help="Inventory file (inventory.yaml)."
-    ),
-]
-DbOpt = Annotated[
-    str | None, typer.Option("--db", envvar="SIGAP_DB_URL", help="Database URL (see `sigap run`).")
-]
 MAX_NAMES: Final = 6
 RUNNERS: Final = frozenset({Role.TEKNISI.value, Role.KASI.value})
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``remediasi`` to ``app``."""
+    app.add_typer(remediasi_app, name="remediasi")
 
 
 def _console() -> Console:
@@ -49,9 +39,11 @@ def _console() -> Console:
 
 
 @remediasi_app.command("list")
-def remediasi_list(inventory_path: InventoryOpt = Path("inventory.yaml")) -> None:
+def remediasi_list(inventory_path: InventoryOpt = DEFAULT_INVENTORY) -> None:
     """Daftar playbook dan daftar izin per perangkat / playbooks and the allow-list."""
-    inventory = load_inventory(inventory_path)
+    from agent.remediation.playbooks import load_playbooks  # noqa: PLC0415 - on use
+
+    inventory = load(inventory_path)
     book = load_playbooks(inventory.remediation.playbooks_dir)
     out = _console()
     table = Table("playbook", "gangguan", "platform", "uraian", title="Playbook")
@@ -78,20 +70,22 @@ def remediasi_list(inventory_path: InventoryOpt = Path("inventory.yaml")) -> Non
 
 @remediasi_app.command("jalankan")
 def remediasi_jalankan(
-    number: Annotated[str, typer.Argument(help="Nomor tiket, mis. GJ/2026/0001.")],
+    number: NumberArg,
     oleh: Annotated[str, typer.Option("--oleh", help="Teknisi/Kasi yang menjalankan.")],
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Hanya catat apa yang akan dijalankan.")
     ] = False,
-    inventory_path: InventoryOpt = Path("inventory.yaml"),
+    inventory_path: InventoryOpt = DEFAULT_INVENTORY,
     db: DbOpt = None,
 ) -> None:
     """Jalankan playbook tiket (penjaga yang sama dengan agen) / run a ticket's playbook."""
-    inventory = load_inventory(inventory_path)
+    from agent.lab.control import refuse_lab_inventory_outside_lab  # noqa: PLC0415
+
+    inventory = load(inventory_path)
     person = next((p for p in inventory.people if p.name == oleh), None)
     if person is None or person.role not in RUNNERS:
         raise AgentError(f"{oleh!r} bukan teknisi atau kasi di people {inventory.path.name}")
-    labctl.refuse_lab_inventory_outside_lab(inventory)
+    refuse_lab_inventory_outside_lab(inventory)
     outcome = asyncio.run(_run(inventory, db, number, oleh, dry_run=dry_run))
     out = _console()
     if outcome.status is None:
@@ -110,12 +104,10 @@ async def _run(
     inventory: Inventory, db: str | None, number: str, actor: str, *, dry_run: bool
 ) -> Outcome:
     from agent.remediation.interfaces import SnmpInterfaces  # noqa: PLC0415
+    from agent.remediation.playbooks import load_playbooks  # noqa: PLC0415
     from agent.remediation.runner import Remediator  # noqa: PLC0415
-    from agent.wiring import (  # noqa: PLC0415
-        open_store,
-        snmp_collector,
-        ticket_service,
-    )
+    from agent.wiring import open_store, snmp_collector, ticket_service  # noqa: PLC0415
+    from collectors.model import utc_now  # noqa: PLC0415
     from ticketing.remediation import RemediationLog  # noqa: PLC0415
 
     with open_store(inventory, db) as store:
@@ -140,6 +132,9 @@ async def _run(
 
 def runs_section(runs: list[RunView], tz: ZoneInfo, *, transcripts: bool = True) -> str:
     """Text of ``tiket show``'s remediation section: each run, its reason and transcript."""
+    from agent.remediation.transcript import render  # noqa: PLC0415
+    from ticketing.remediation import WORDS  # noqa: PLC0415 - SQLAlchemy: the store is open
+
     out = ["Perbaikan otomatis:"]
     for r in runs:
         when = r.started_at.astimezone(tz).strftime("%d-%m-%Y %H:%M:%S")

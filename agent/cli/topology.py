@@ -4,31 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import json
-from pathlib import Path
+from pathlib import Path  # noqa: TC003 - typer reads annotations at runtime
 from typing import TYPE_CHECKING, Annotated, Final
 
 import typer
 from rich.console import Console
 
-from agent.config.load import load_inventory
-from agent.lab import control as labctl
-from agent.topology import apply as inv_apply
-from agent.topology.graph import discover
-from agent.topology.mapdata import MapDevice, map_json
-from agent.topology.maphtml import render_map_html
-from agent.topology.model import DeviceScan, Discovery, Link
-from collectors.model import utc_now
-from ticketing.topology import TopologyStore
+from agent.cli.options import DEFAULT_INVENTORY, DbOpt, InventoryOpt, load
 
 if TYPE_CHECKING:
     from agent.config.model import Inventory
+    from agent.topology.mapdata import MapDevice
+    from agent.topology.model import DeviceScan, Discovery, Link
 
-InventoryOpt = Annotated[
-    Path,
-    typer.Option(
-        "--inventory", "-i", envvar="SIGAP_INVENTORY", help="Inventory file (inventory.yaml)."
-    ),
-]
 STATUS_LABEL: Final = {
     "same": "sesuai",
     "new": "BARU",
@@ -44,10 +32,12 @@ def _console() -> Console:
 
 def run_discovery(inventory: Inventory, roots: list[str] | None = None) -> Discovery:
     """Scan every inventory device (refused for the lab outside its NOC) and discover."""
+    from agent.lab.control import refuse_lab_inventory_outside_lab  # noqa: PLC0415
+    from agent.topology.graph import discover  # noqa: PLC0415
     from agent.topology.scan import MAX_IN_FLIGHT, known_devices, scan  # noqa: PLC0415
     from agent.wiring import snmp_collector  # noqa: PLC0415 - the SNMP stack on use
 
-    labctl.refuse_lab_inventory_outside_lab(inventory)
+    refuse_lab_inventory_outside_lab(inventory)
 
     async def walk_all() -> list[DeviceScan]:
         async with snmp_collector(max_in_flight=MAX_IN_FLIGHT) as collector:
@@ -82,7 +72,7 @@ def _print(found: Discovery, out: Console) -> None:
 
 
 def discover_cmd(
-    inventory_path: InventoryOpt = Path("inventory.yaml"),
+    inventory_path: InventoryOpt = DEFAULT_INVENTORY,
     as_json: Annotated[bool, typer.Option("--json", help="JSON output for scripts.")] = False,
     do_apply: Annotated[
         bool, typer.Option("--apply", help="Write new parents into the inventory (diff shown).")
@@ -93,7 +83,9 @@ def discover_cmd(
     ] = None,
 ) -> None:
     """Temukan tautan dan induk lewat LLDP/MNDP/CDP / discover links and parents over SNMP."""
-    inventory = load_inventory(inventory_path)
+    from agent.topology import apply as inv_apply  # noqa: PLC0415 - ruamel round trip on use
+
+    inventory = load(inventory_path)
     found = run_discovery(inventory, root)
     out = _console()
     if as_json:
@@ -117,6 +109,8 @@ def discover_cmd(
 
 
 def _map_devices(inventory: Inventory) -> list[MapDevice]:
+    from agent.topology.mapdata import MapDevice  # noqa: PLC0415
+
     return [
         MapDevice(d.name, d.address, d.opd, d.site, d.role, d.parent)
         for d in inventory.devices.values()
@@ -124,6 +118,8 @@ def _map_devices(inventory: Inventory) -> list[MapDevice]:
 
 
 def _links_from(path: Path) -> list[Link]:
+    from agent.topology.model import Link  # noqa: PLC0415
+
     data = json.loads(path.read_text())
     return [
         Link(x["a"], x["a_port"], x["b"], x["b_port"], tuple(x.get("protocols", ())))
@@ -133,10 +129,8 @@ def _links_from(path: Path) -> list[Link]:
 
 def peta_cmd(
     html: Annotated[Path, typer.Option("--html", help="Write the map page to this file.")],
-    inventory_path: InventoryOpt = Path("inventory.yaml"),
-    db: Annotated[
-        str | None, typer.Option("--db", envvar="SIGAP_DB_URL", help="Database URL.")
-    ] = None,
+    inventory_path: InventoryOpt = DEFAULT_INVENTORY,
+    db: DbOpt = None,
     links: Annotated[
         Path | None,
         typer.Option(
@@ -148,9 +142,14 @@ def peta_cmd(
     ] = False,
 ) -> None:
     """Ekspor peta jaringan (HTML mandiri) / export the network map as one HTML file."""
+    from agent.topology.mapdata import map_json  # noqa: PLC0415
+    from agent.topology.maphtml import render_map_html  # noqa: PLC0415
+    from agent.topology.model import Link  # noqa: PLC0415
     from agent.wiring import open_store  # noqa: PLC0415
+    from collectors.model import utc_now  # noqa: PLC0415
+    from ticketing.topology import TopologyStore  # noqa: PLC0415 - SQLAlchemy on use
 
-    inventory = load_inventory(inventory_path)
+    inventory = load(inventory_path)
     found = run_discovery(inventory).links if live else None
     if links is not None:
         found = tuple(_links_from(links))

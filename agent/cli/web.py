@@ -18,10 +18,9 @@ from typing import Annotated, Final
 
 import typer
 
+from agent.cli.options import DEFAULT_INVENTORY, DbOpt, InventoryOpt, load
 from agent.config.listen import parse_listen
-from agent.config.load import load_inventory
 from agent.errors import AgentError
-from collectors.model import utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -35,16 +34,10 @@ web_app = typer.Typer(
 pengguna_app = typer.Typer(help="Akun web / web board logins.", no_args_is_help=True)
 web_app.add_typer(pengguna_app, name="pengguna")
 
-InventoryOpt = Annotated[
-    Path,
-    typer.Option(
-        "--inventory", "-i", envvar="SIGAP_INVENTORY", help="Inventory file (inventory.yaml)."
-    ),
-]
-DbOpt = Annotated[
-    str | None,
-    typer.Option("--db", envvar="SIGAP_DB_URL", help="Database URL (default: as `sigap run`)."),
-]
+
+def register(app: typer.Typer) -> None:
+    """Add ``web`` to ``app``."""
+    app.add_typer(web_app, name="web")
 
 
 def read_secret(path: Path) -> str:
@@ -95,7 +88,7 @@ def serve(  # keyword-only: typer passes options by name
             help="Serve intake.whatsapp's webhook too (then: sigap intake --no-webhook).",
         ),
     ] = True,
-    inventory_path: InventoryOpt = Path("inventory.yaml"),
+    inventory_path: InventoryOpt = DEFAULT_INVENTORY,
     db: DbOpt = None,
 ) -> None:
     """Serve the web ticket board (foreground; stop with Ctrl-C)."""
@@ -115,7 +108,7 @@ def serve(  # keyword-only: typer passes options by name
             f"{address} would open the board on every interface; use the TLS reverse proxy "
             "(deploy/web-proxy/) or add --semua-antarmuka"
         )
-    inventory = load_inventory(inventory_path)
+    inventory = load(inventory_path)
     auth = AuthSettings(proxy_header=proxy_header, https_only=secure_cookie)
     app = build_web_app(
         inventory,
@@ -143,15 +136,16 @@ def _read_password() -> str:
 @pengguna_app.command("set-password")
 def set_password(
     name: Annotated[str, typer.Argument(help="Nama orang (people di inventory).")],
-    inventory_path: InventoryOpt = Path("inventory.yaml"),
+    inventory_path: InventoryOpt = DEFAULT_INVENTORY,
     db: DbOpt = None,
 ) -> None:
     """Set a person's web password (read from the terminal or stdin, never from argv)."""
     from agent.web.auth import find_person, hash_password  # noqa: PLC0415
     from agent.wiring import open_store  # noqa: PLC0415
+    from collectors.model import utc_now  # noqa: PLC0415
     from ticketing.accounts import AccountStore  # noqa: PLC0415
 
-    inventory = load_inventory(inventory_path)
+    inventory = load(inventory_path)
     person = find_person(inventory, name)
     if person is None:
         known = ", ".join(f"{p.name} ({p.role})" for p in inventory.people)
@@ -170,12 +164,12 @@ def set_password(
 
 
 @pengguna_app.command("list")
-def list_accounts(inventory_path: InventoryOpt = Path("inventory.yaml"), db: DbOpt = None) -> None:
+def list_accounts(inventory_path: InventoryOpt = DEFAULT_INVENTORY, db: DbOpt = None) -> None:
     """People and whether they have a web password."""
     from agent.wiring import open_store  # noqa: PLC0415
     from ticketing.accounts import AccountStore  # noqa: PLC0415
 
-    inventory = load_inventory(inventory_path)
+    inventory = load(inventory_path)
     store = open_store(inventory, db)
     try:
         store.migrate()

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Final, Protocol, TypeVar
 
 from agent.config.model import Device, PingSettings
-from agent.diagnose import readonly, verdict
+from agent.diagnose import verdict
 from agent.diagnose.report import (
     DeviceReport,
     Diagnosis,
@@ -36,7 +36,7 @@ from collectors.model import utc_now
 if TYPE_CHECKING:
     from collections.abc import Coroutine, Sequence
 
-    from agent.config.model import Inventory
+    from agent.config.model import Inventory, RemediationSettings
     from collectors.model import PingTarget, SnmpPoll, SnmpTarget
     from collectors.ping import RoundResult
 
@@ -48,6 +48,7 @@ MTU_ECHOES: Final = 2
 
 T = TypeVar("T")
 Progress = Callable[[str, str, bool], None]  # (device, step, done)
+SshCollect = Callable[[Device, "RemediationSettings"], Awaitable[SshReport]]
 
 
 class Pinger(Protocol):
@@ -101,15 +102,21 @@ class Runner:
         *,
         df_pinger: Pinger | None = None,
         history: Callable[[str], TicketsReport] | None = None,
+        ssh: SshCollect | None = None,
         options: Options = Options(),
         progress: Progress = _quiet,
     ) -> None:
-        """``df_pinger`` sends DF echoes (MTU); ``history`` reads tickets (blocking)."""
+        """Probe with ``pinger`` and ``poller``; the other parts are optional.
+
+        ``df_pinger`` sends DF echoes (MTU); ``history`` reads tickets (blocking); ``ssh`` runs
+        the read-only commands (``agent.diagnose.readonly.collect``: netmiko, only for --ssh).
+        """
         self.inventory = inventory
         self.pinger = pinger
         self.poller = poller
         self.df_pinger = df_pinger
         self.history = history
+        self.ssh = ssh
         self.options = options
         self.progress = progress
         self._hops: dict[str, asyncio.Task[PingStats]] = {}
@@ -208,9 +215,9 @@ class Runner:
         return MtuReport(tuple(probes))
 
     async def _ssh(self, device: Device) -> SshReport | None:
-        if not self.options.ssh:
+        if not self.options.ssh or self.ssh is None:
             return None
-        return await readonly.collect(device, self.inventory.remediation)
+        return await self.ssh(device, self.inventory.remediation)
 
     async def _tickets(self, device: Device) -> TicketsReport | None:
         if self.history is None:

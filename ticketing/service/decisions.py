@@ -15,11 +15,11 @@ from ticketing.errors import StepStateError
 from ticketing.event_log import add_event
 from ticketing.faults import split_key
 from ticketing.models import RemediationRun, Ticket
-from ticketing.program_register import ProgramDraft, add_entry
 from ticketing.remediation import record_event
+from ticketing.service.engine import SYSTEM_ACTOR, StepEngine
+from ticketing.service.program import ProgramDraft, add_entry
 from ticketing.sop import StepKind
 from ticketing.states import EventKind, RunStatus
-from ticketing.step_engine import SYSTEM_ACTOR, StepEngine
 from ticketing.views import ticket_view
 from ticketing.workflow import Complexity, FaultFacts, default_complexity
 

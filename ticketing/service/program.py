@@ -1,8 +1,8 @@
 """The Program Kegiatan register: kompleks problems waiting for a budget (entries and status).
 
-Entries come from a kompleks decision (``ticketing.decisions`` calls :func:`add_entry` in its
-transaction) or are added by hand; Kasi, Kabid and Kadis (:data:`MANAGERS`) add entries by
-hand and move them through their statuses.
+Entries come from a kompleks decision (``ticketing.service.decisions`` calls :func:`add_entry`
+in its transaction) or are added by hand; Kasi, Kabid and Kadis (:data:`MANAGERS`) add entries
+by hand and move them through their statuses.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from ticketing.errors import StepStateError, TicketNotFoundError
 from ticketing.event_log import add_event
 from ticketing.models import ProgramKegiatan, Ticket
 from ticketing.people import Role
+from ticketing.service.engine import StepEngine
 from ticketing.states import EventKind, ProgramStatus
-from ticketing.step_engine import StepEngine
 from ticketing.views import program_entry
 from ticketing.workflow import Priority
 

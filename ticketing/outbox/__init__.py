@@ -3,8 +3,8 @@
 :class:`Outbox` is the outbox of one store, one method per operation, each its own
 transaction (callers never hold a session). Enqueue: :func:`install` hooks the store so that
 each ticket change writes its rows in its own transaction; ``Outbox.enqueue_*`` queue the rest
-(reminders, the monthly report, test messages); both live in ``ticketing.outbox_enqueue``.
-The data that flows through (facts, plans, deliveries) is in ``ticketing.outbox_types``.
+(reminders, the monthly report, test messages); both live in ``ticketing.outbox.enqueue``.
+The data that flows through (facts, plans, deliveries) is in ``ticketing.outbox.types``.
 
 Delivery is **at-least-once with a dedup key**. :meth:`Outbox.claim` leases due rows (``lease``),
 counts the attempt and freezes the rendered text in one transaction; the worker sends and
@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING, Final
 from sqlalchemy import func, select
 
 from ticketing.models import DeviceRole, Notification, Ticket, TicketEvent, TicketStep
-from ticketing.outbox_enqueue import Enqueuer, install, installed, uninstall
-from ticketing.outbox_types import (
+from ticketing.outbox.enqueue import Enqueuer, install, installed, uninstall
+from ticketing.outbox.types import (
     REMINDER,
     ChannelCounts,
     Delivery,

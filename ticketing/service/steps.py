@@ -3,7 +3,7 @@
 ``start`` opens the SOP of an agent ticket: "sistem" records the intake and, under a standing
 order (disposisi tetap), the disposition and the assignment of the duty technician as well.
 ``complete``, ``dispose`` and ``assign`` are the human actions on the active step; the
-decision step is ``ticketing.decisions``.
+decision step is ``ticketing.service.decisions``.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 from ticketing.errors import StepStateError
 from ticketing.event_log import add_event
 from ticketing.people import SYSTEM, Person, Role
+from ticketing.service.engine import SYSTEM_ACTOR, StepEngine
 from ticketing.sop import DocumentKind, StepKind
 from ticketing.states import EventKind
-from ticketing.step_engine import SYSTEM_ACTOR, StepEngine
 from ticketing.workflow import Sifat, choose_sop
 
 if TYPE_CHECKING:

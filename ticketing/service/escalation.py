@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from ticketing.event_log import add_event
 from ticketing.models import Ticket, TicketStep
+from ticketing.service.engine import SECONDS, StepEngine
 from ticketing.states import EventKind
-from ticketing.step_engine import SECONDS, StepEngine
 from ticketing.views import EscalationEvent
 from ticketing.workflow import StepClock, due_escalations
 

@@ -1,7 +1,7 @@
 """Writing outbox rows: with the ticket change that causes them (a flush hook), or queued apart.
 
 :func:`install` hooks a store's engine: after every flush of a write session, each new
-``TicketEvent`` is handed to the caller's :class:`~ticketing.outbox_types.Router`, and one
+``TicketEvent`` is handed to the caller's :class:`~ticketing.outbox.types.Router`, and one
 ``notifications`` row per planned (person, address) is added to the *same* session, so the
 rows commit or roll back with the ticket change that caused them. An ``attached`` event folds
 into a message of the same ticket and address that is still waiting (not yet rendered): a
@@ -21,7 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ticketing.models import Notification, Ticket, TicketEvent
-from ticketing.outbox_types import REMINDER, EventFacts, Planned, Router
+from ticketing.outbox.types import REMINDER, EventFacts, Planned, Router
 from ticketing.states import DeliveryStatus, TicketState
 
 if TYPE_CHECKING:

@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 
 from ticketing.event_log import add_event
 from ticketing.models import Ticket
+from ticketing.service.engine import SYSTEM_ACTOR, Actor, StepEngine
 from ticketing.states import EventKind, TicketState
-from ticketing.step_engine import SYSTEM_ACTOR, Actor, StepEngine
 from ticketing.views import ticket_view
 from ticketing.workflow import COMPLAINT_KIND, Source, check_role, choose_sop
 

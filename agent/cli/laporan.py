@@ -1,0 +1,101 @@
+"""``sigap laporan tiket|bulanan``: the printable ticket report and the monthly recap."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from agent.cli.options import DEFAULT_INVENTORY, DbOpt, InventoryOpt, NumberArg, console, session
+
+laporan_app = typer.Typer(
+    help="Laporan tiket dan rekap bulanan / printable reports.", no_args_is_help=True
+)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``laporan`` to ``app``."""
+    app.add_typer(laporan_app, name="laporan")
+
+
+class ReportFormat(StrEnum):
+    """Report formats."""
+
+    MD = "md"
+    HTML = "html"
+
+
+def _write_or_show(text: str, output: Path | None) -> None:
+    if output is None:
+        typer.echo(text)
+        return
+    output.write_text(text, encoding="utf-8")
+    console.print(f"ditulis ke {output}")
+
+
+@laporan_app.command("tiket")
+def laporan_tiket(
+    number: NumberArg,
+    fmt: Annotated[ReportFormat, typer.Option("--format", help="md atau html.")] = ReportFormat.MD,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Berkas tujuan.")] = None,
+    inventory_path: InventoryOpt = DEFAULT_INVENTORY,
+    db: DbOpt = None,
+) -> None:
+    """Laporan penanganan satu tiket (siap cetak) / printable per-ticket report."""
+    from collectors.model import utc_now  # noqa: PLC0415
+    from ticketing.reports.documents import ticket_doc  # noqa: PLC0415 - on use
+    from ticketing.reports.render import render  # noqa: PLC0415
+
+    with session(inventory_path, db) as s:
+        inventory = s.inventory
+        ticket = s.store.get(number)
+        steps = s.svc.steps(number)
+        events = s.store.events(number)
+        program = [e for e in s.svc.program() if e.ticket == number]
+        title = s.svc.sops.get(ticket.sop).title if ticket.sop else ""
+    doc = ticket_doc(
+        ticket, steps, events, program, tz=inventory.tz, now=utc_now(),
+        office=inventory.office_name, sop_title=title,
+    )  # fmt: skip
+    _write_or_show(render(doc, fmt.value), output)
+
+
+@laporan_app.command("bulanan")
+def laporan_bulanan(
+    bulan: Annotated[str, typer.Option(help="Bulan, mis. 2026-11.")],
+    fmt: Annotated[ReportFormat, typer.Option("--format", help="md atau html.")] = ReportFormat.MD,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Direktori tujuan.")] = Path(),
+    inventory_path: InventoryOpt = DEFAULT_INVENTORY,
+    db: DbOpt = None,
+) -> None:
+    """Rekap bulanan: tiket per OPD, MTTA/MTTR, kepatuhan SOP, Program Kegiatan (+CSV, SVG)."""
+    from collectors.model import utc_now  # noqa: PLC0415
+    from ticketing.reports.documents import write_monthly  # noqa: PLC0415 - on use
+    from ticketing.reports.monthly import parse_month  # noqa: PLC0415
+    from ticketing.reports.query import month_report  # noqa: PLC0415
+    from ticketing.reports.render import duration_text, percent  # noqa: PLC0415
+
+    try:
+        year, month = parse_month(bulan)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--bulan") from exc
+    with session(inventory_path, db) as s:
+        inventory = s.inventory
+        report = month_report(
+            s.store, s.svc.sops, s.svc.program(),
+            year=year, month=month, tz=inventory.tz, as_of=utc_now(),
+        )  # fmt: skip
+    paths = write_monthly(
+        report, output, fmt=fmt.value, tz=inventory.tz, office=inventory.office_name
+    )
+    out = console
+    out.print(
+        f"{report.label}: {report.total} tiket, {report.resolved} selesai; "
+        f"MTTA {duration_text(report.mtta.mean)}, MTTR {duration_text(report.mttr.mean)}; "
+        f"kepatuhan SOP {percent(report.compliance_percent)}; "
+        f"{len(report.program)} Program Kegiatan baru"
+    )
+    for path in paths:
+        out.print(f"  {path}")

@@ -1,0 +1,106 @@
+"""What every command group shares: consoles, common options, the inventory, the ticket session.
+
+Start-up time is part of the CLI (a technician types these commands all day): this module and
+the command modules import only typer, rich and light enums at the top; everything a command
+opens (the inventory's validation stack, SQLAlchemy, netmiko, pysnmp, Apprise, Starlette) is
+imported inside the command that needs it, mostly through :mod:`agent.wiring`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Final, NamedTuple
+
+import typer
+from rich.console import Console
+
+from agent.errors import AgentError
+from ticketing.errors import UnknownPersonError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from agent.config.model import Inventory
+    from ticketing.service import TicketService
+    from ticketing.store import TicketStore
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)  # errors: never re-wrap
+
+DEFAULT_INVENTORY: Final = Path("inventory.yaml")
+CLOSE_CUTOFF: Final = 0.5
+
+InventoryOpt = Annotated[
+    Path,
+    typer.Option(
+        "--inventory", "-i", envvar="SIGAP_INVENTORY", help="Inventory file (inventory.yaml)."
+    ),
+]
+DbOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        envvar="SIGAP_DB_URL",
+        help="Database URL (sqlite:///path or postgresql+psycopg://...). "
+        "Default: inventory daemon.database, else sqlite:////var/lib/sigap/sigap.db.",
+    ),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="JSON for scripts.")]
+OlehOpt = Annotated[
+    str, typer.Option("--oleh", help="Nama yang bertindak (people di inventory) / who acts.")
+]
+NumberArg = Annotated[str, typer.Argument(help="Nomor tiket, mis. GJ/2026/0001.")]
+
+
+def load(path: Path) -> Inventory:
+    """The validated inventory at ``path`` (a ConfigError lists every problem: exit 2)."""
+    from agent.config.load import load_inventory  # noqa: PLC0415 - pydantic on use
+
+    return load_inventory(path)
+
+
+class Session(NamedTuple):
+    """What a ticket command works with: the inventory, the store and the workflow service."""
+
+    inventory: Inventory
+    store: TicketStore
+    svc: TicketService
+
+
+@contextlib.contextmanager
+def session(inventory_path: Path, db: str | None) -> Iterator[Session]:
+    """Load the inventory, open and migrate the store, build the service; close the store.
+
+    Migrating is idempotent; it lets the office record a complaint before the daemon ever ran.
+    An unknown person (``--oleh``) is re-raised naming the closest people of the inventory.
+    """
+    from agent.wiring import open_store, ticket_service  # noqa: PLC0415 - SQLAlchemy on use
+    from collectors.model import utc_now  # noqa: PLC0415
+
+    inventory = load(inventory_path)
+    with open_store(inventory, db) as store, _known_people(inventory):
+        store.migrate()
+        yield Session(inventory, store, ticket_service(inventory, store, utc_now))
+
+
+@contextlib.contextmanager
+def _known_people(inventory: Inventory) -> Iterator[None]:
+    try:
+        yield
+    except UnknownPersonError as exc:
+        raise AgentError(unknown_person_message(exc.name, inventory)) from exc
+
+
+def unknown_person_message(name: str, inventory: Inventory) -> str:
+    """``orang 'X' tidak ada di people inventory; mungkin: A (kasi), B (kasi)``."""
+    roles = {p.name: p.role for p in inventory.people}
+    folded = {n.casefold(): n for n in roles}
+    needle = name.casefold()
+    close = [folded[n] for n in difflib.get_close_matches(needle, folded, n=3, cutoff=CLOSE_CUTOFF)]
+    close += [n for k, n in folded.items() if needle in k and n not in close]
+    shown = close or sorted(roles)
+    label = "mungkin" if close else "yang dikenal"
+    names = ", ".join(f"{n} ({roles[n]})" for n in shown)
+    return f"orang {name!r} tidak ada di people {inventory.path.name}; {label}: {names}"
