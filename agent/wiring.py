@@ -2,7 +2,8 @@
 
 Commands (``agent.cli``) call these builders; nothing else imports this module, and the parts
 it builds never import it back (the layering test checks both). Imports of heavy libraries stay
-inside the builders that need them, so a command pays only for what it opens.
+inside the builders that need them, so a command pays only for what it opens. One concept:
+the composition root (store, collectors, web and intake, daemon, notifications), one section each.
 """
 
 from __future__ import annotations
