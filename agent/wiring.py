@@ -2,12 +2,14 @@
 
 Commands (``agent.cli``) call these builders; nothing else imports this module, and the parts
 it builds never import it back (the layering test checks both). Imports of heavy libraries stay
-inside the builders that need them, so a command pays only for what it opens.
+inside the builders that need them, so a command pays only for what it opens. One concept:
+the composition root (store, collectors, web and intake, daemon, notifications), one section each.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -27,15 +29,18 @@ if TYPE_CHECKING:
 
     from agent.config.model import Inventory
     from agent.intake.handler import IntakeHandler
-    from agent.notify.worker import Notifier
+    from agent.notify.apprise_sender import AppriseSender
+    from agent.notify.routing import InventoryRouter
+    from agent.notify.templates import Renderer
+    from agent.notify.worker import Notifier, Sender
     from agent.runtime.daemon import Daemon
     from agent.runtime.metrics import Metrics
     from agent.runtime.parts import Runtime
     from agent.topology.scan import Walker
     from agent.topology.watcher import TopologyWatcher
     from agent.web.auth import AuthSettings
-    from collectors.base import Prober, SnmpPoller
-    from collectors.snmp import GeneralPath, SnmpCollector
+    from collectors.base import GeneralPath, Prober, SnmpPoller
+    from collectors.snmp import SnmpCollector
 
 DEFAULT_DB: Final = Path("/var/lib/sigap/sigap.db")
 
@@ -53,8 +58,6 @@ def open_store(
     ``hold_down`` (seconds) overrides ``tickets.hold_down`` (``sigap run --hold-down``). The
     default SQLite file's folder is created when it is missing; the schema is not migrated here.
     """
-    from agent.notify.wiring import install_outbox  # noqa: PLC0415 - routing only when opened
-
     url = database_url(inventory, db)
     if url == TicketStore.sqlite_url(DEFAULT_DB):
         DEFAULT_DB.parent.mkdir(parents=True, exist_ok=True)
@@ -149,13 +152,12 @@ def build_intake_run(
     ``webhook=False`` leaves the WhatsApp webhook to ``sigap web`` (see ``webhook_routes``).
     """
     from agent.intake.runner import run_intake  # noqa: PLC0415 - only for sigap intake
-    from agent.notify.wiring import notifier_for  # noqa: PLC0415
 
     settings = inventory.intake
     if settings is None:
         raise ValueError("inventory has no intake: block")
     handler = build_intake_handler(inventory, store, now)
-    notifier = notifier_for(inventory, store) if notify else None
+    notifier = build_notifier(inventory, store) if notify else None
     return run_intake(settings, handler, stop, notifier=notifier, webhook=webhook)
 
 
@@ -301,20 +303,105 @@ def _topology(inventory: Inventory, walker: Walker, runtime: Runtime) -> Topolog
     return TopologyWatcher(inventory, walker, runtime)
 
 
+# ---- notifications
+
+
+def router_for(inventory: Inventory, store: TicketStore | None = None) -> InventoryRouter:
+    """The router over the inventory's people, ``notifications:`` and intake reply settings.
+
+    With ``store``, replies to e-mail reporters thread under their complaint's Message-ID.
+    """
+    from agent.notify.reporter import ReporterRoutes  # noqa: PLC0415 - routing only when used
+    from agent.notify.routing import InventoryRouter, Recipients  # noqa: PLC0415
+    from ticketing.intake import first_message_id  # noqa: PLC0415
+
+    first = partial(first_message_id, store) if store is not None else None
+    reporters = ReporterRoutes(inventory.intake, first_message=first)
+    return InventoryRouter(
+        Recipients(inventory.people), inventory.notifications, inventory.tz, reporters=reporters
+    )
+
+
+def install_outbox(store: TicketStore, inventory: Inventory) -> InventoryRouter:
+    """From now on every ticket event of ``store`` writes its outbox rows in its transaction.
+
+    Idempotent: a store already hooked (by :func:`open_store`) keeps its router, returned here,
+    so the notifier plans and addresses with the very router the hook uses.
+    """
+    from agent.notify.routing import InventoryRouter  # noqa: PLC0415 - routing only when used
+    from ticketing import outbox  # noqa: PLC0415
+
+    router = outbox.installed(store)
+    if isinstance(router, InventoryRouter):
+        return router
+    router = router_for(inventory, store)
+    outbox.install(store, router)
+    return router
+
+
+def renderer_for(inventory: Inventory, *, now: datetime | None = None) -> Renderer:
+    """The renderer with the bundled templates and the inventory's overrides."""
+    from agent.notify.templates import Renderer, load_templates  # noqa: PLC0415
+
+    templates = load_templates(inventory.notifications.templates_dir)
+    return Renderer(
+        templates,
+        tz=inventory.tz,
+        office=inventory.office_short,
+        link=inventory.notifications.link,
+        now=now,
+    )
+
+
+def apprise_sender() -> AppriseSender:
+    """The Apprise sender (people's addresses); Apprise loads here, only where something sends."""
+    from agent.notify.apprise_sender import AppriseSender  # noqa: PLC0415 - Apprise on use
+
+    return AppriseSender()
+
+
+def sender_for(
+    inventory: Inventory, store: TicketStore, sender: Sender | None, now: Callable[[], datetime]
+) -> Sender:
+    """Apprise (or ``sender``) for people and e-mail; the Cloud API for WhatsApp reporters."""
+    from agent.notify.whatsapp import ReplySender, WhatsAppSender  # noqa: PLC0415
+    from ticketing.intake import last_inbound  # noqa: PLC0415
+    from ticketing.workflow import Source  # noqa: PLC0415
+
+    general = sender or apprise_sender()
+    wa = inventory.intake.whatsapp if inventory.intake else None
+    if wa is None or not wa.access_token:
+        return general
+    whatsapp = WhatsAppSender(wa, last_inbound=partial(last_inbound, store, Source.WA), now=now)
+    return ReplySender(general, whatsapp)
+
+
 def build_notifier(
     inventory: Inventory,
     store: TicketStore,
     *,
+    sender: Sender | None = None,
+    now: Callable[[], datetime] = utc_now,
     run_blocking: Callable[[Callable[[], Any]], Awaitable[Any]] | None = None,
     metrics: Metrics | None = None,
+    poll: float = 1.0,
 ) -> Notifier:
-    """The notification worker over ``store``; ``metrics`` counts what it sends.
+    """The notification worker over ``store`` (hooked by :func:`install_outbox` if not yet).
 
-    ``run_blocking`` runs its database calls (the daemon passes its store thread).
+    ``run_blocking`` runs its database calls (the daemon passes its store thread); ``metrics``
+    counts what it sends; ``sender`` replaces Apprise (tests).
     """
-    from agent.notify.wiring import notifier_for  # noqa: PLC0415 - Apprise only when sending
+    from agent.notify.worker import Notifier  # noqa: PLC0415 - only where notifications run
 
-    notifier = notifier_for(inventory, store, run_blocking=run_blocking)
+    notifier = Notifier(
+        store,
+        install_outbox(store, inventory),
+        renderer_for(inventory),
+        sender=sender_for(inventory, store, sender, now),
+        now=now,
+        run_blocking=run_blocking,
+        poll=poll,
+    )
     if metrics is not None:
         notifier.on_result = metrics.notification_sent
     return notifier

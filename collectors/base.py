@@ -3,7 +3,8 @@
 The daemon, the remediation runner and tests type their collectors by these Protocols, so a
 fake that replays scripted answers satisfies the same contract as the real collector.
 Failures of the network come back as data (an Observation or SnmpPoll with a reason); only
-setup errors raise (a ``collectors.errors.CollectorError`` subclass).
+setup errors raise (a ``collectors.errors.CollectorError`` subclass). ``GeneralPath`` is what
+the SNMP collector needs of the general (pysnmp) path, which its builder plugs in.
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from collectors._snmp.ber import Pdu
     from collectors.model import Observation, PingTarget, SnmpPoll, SnmpTarget
 
 
@@ -39,4 +43,17 @@ class SnmpPoller(Protocol):
 
     async def poll(self, target: SnmpTarget) -> SnmpPoll:
         """Poll one device; failures come back as a SnmpPoll with a reason."""
+        ...
+
+
+class GeneralPath(Protocol):
+    """The SNMP collector's general path (pysnmp's engine): v3 the fast path does not speak."""
+
+    def close(self) -> None:
+        """Release the engine."""
+
+    async def bulk(
+        self, target: SnmpTarget, nonrep: Sequence[bytes], reps: Sequence[bytes], max_rep: int
+    ) -> Pdu | str:
+        """One GetBulk; the Response, or why there is none."""
         ...

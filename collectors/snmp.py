@@ -23,7 +23,7 @@ import ipaddress
 import logging
 import socket
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Final, Protocol, Self
+from typing import TYPE_CHECKING, Final, Self
 
 from collectors._snmp.ber import (
     GET_BULK_REQUEST,
@@ -34,6 +34,14 @@ from collectors._snmp.ber import (
     encode_varbind_list,
     parse_oid,
 )
+from collectors._snmp.rows import (
+    Names,
+    as_int,
+    interface_rows,
+    names_of,
+    names_stale,
+    system_info,
+)
 from collectors._snmp.transport import UdpClient, open_udp_socket
 from collectors._snmp.usm import UsmSession, fast_user
 from collectors._snmp.walk import (
@@ -42,20 +50,11 @@ from collectors._snmp.walk import (
     INFO_SCALARS,
     NAME_COLUMNS,
     BulkFn,
-    WalkResult,
     columns,
     walk,
     walk_table,
 )
-from collectors.model import (
-    InterfaceRow,
-    ProbeStatus,
-    SnmpPoll,
-    SnmpTarget,
-    SnmpVersion,
-    SystemInfo,
-    utc_now,
-)
+from collectors.model import ProbeStatus, SnmpPoll, SnmpTarget, SnmpVersion, utc_now
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -63,23 +62,14 @@ if TYPE_CHECKING:
     from types import TracebackType
 
     from collectors._snmp.ber import Pdu
+    from collectors.base import GeneralPath
+    from collectors.model import InterfaceRow, SystemInfo
 
 logger = logging.getLogger(__name__)
 
-IF_UP: Final = 1
 SnmpValue = Value  # what a walked column holds: int, bytes, OID arcs, or None
 TableColumns = dict[str, dict[tuple[int, ...], SnmpValue]]  # column OID -> index arcs -> value
 RCVBUF_DEFAULT: Final = 4 << 20
-
-
-@dataclass(slots=True)
-class _Names:
-    """Cached per-device labels, and what they were valid for."""
-
-    rows: dict[int, tuple[str, str, str]]  # ifIndex -> (ifName, ifAlias, ifDescr)
-    info: tuple[str, str, str]  # sysName, sysDescr, sysObjectID (dotted)
-    if_number: Value
-    last_change: Value
 
 
 @dataclass(slots=True)
@@ -88,35 +78,10 @@ class _Device:
 
     budget: int  # varbinds per response the agent allows
     hc: bool | None = None  # ifHC*Octets present; None until the first walk says
-    names: _Names | None = None
+    names: Names | None = None
     sys_uptime: int | None = None
     failing: bool = False
     address: tuple[str, int] | None = field(default=None)
-
-
-class GeneralPath(Protocol):
-    """The general SNMP path (pysnmp's engine): v3 protocols the fast path does not speak."""
-
-    def close(self) -> None:
-        """Release the engine."""
-
-    async def bulk(
-        self, target: SnmpTarget, nonrep: Sequence[bytes], reps: Sequence[bytes], max_rep: int
-    ) -> Pdu | str:
-        """One GetBulk; the Response, or why there is none."""
-        ...
-
-
-def _text(value: Value) -> str:
-    if isinstance(value, bytes):
-        return value.decode("utf-8", errors="replace")
-    if isinstance(value, tuple):
-        return ".".join(map(str, value))
-    return "" if value is None else str(value)
-
-
-def _int(value: Value) -> int | None:
-    return value if isinstance(value, int) else None
 
 
 class SnmpCollector:
@@ -195,10 +160,7 @@ class SnmpCollector:
         """Poll one device's system group and interface table; failures come back as data."""
         loop = asyncio.get_running_loop()
         started = loop.time()
-        device = self._devices.get(target.name)
-        if device is None:
-            budget = len(HOT_SCALARS) + target.max_repetitions * len(columns(hc=True))
-            device = self._devices[target.name] = _Device(budget=budget)
+        device = self._device(target)
         bulk = await self._bulk_fn(target, device)
         outcome = bulk if isinstance(bulk, str) else await self._poll(device, bulk)
         duration = loop.time() - started
@@ -222,10 +184,7 @@ class SnmpCollector:
 
         Returns column OID -> index arcs -> value, or why the walk failed (data, as ``poll``).
         """
-        device = self._devices.get(target.name)
-        if device is None:
-            budget = len(HOT_SCALARS) + target.max_repetitions * len(columns(hc=True))
-            device = self._devices[target.name] = _Device(budget=budget)
+        device = self._device(target)
         bulk = await self._bulk_fn(target, device)
         if isinstance(bulk, str):
             return bulk
@@ -236,6 +195,14 @@ class SnmpCollector:
             return result
         values, device.budget = result
         return dict(zip(oids, values, strict=True))
+
+    def _device(self, target: SnmpTarget) -> _Device:
+        """What the collector remembers of ``target``, new on its first poll or walk."""
+        device = self._devices.get(target.name)
+        if device is None:
+            budget = len(HOT_SCALARS) + target.max_repetitions * len(columns(hc=True))
+            device = self._devices[target.name] = _Device(budget=budget)
+        return device
 
     async def _bulk_fn(self, target: SnmpTarget, device: _Device) -> BulkFn | str:
         """The GetBulk function for this device: fast v2c or v3, or pysnmp's engine."""
@@ -326,38 +293,15 @@ class SnmpCollector:
                 if isinstance(c32, str):
                     return c32
                 hot.table.update(c32.table)
-        if self._names_stale(device, hot):
+        if names_stale(device.names, hot, device.sys_uptime):
             names = await walk(bulk, INFO_SCALARS, NAME_COLUMNS, device.budget)
             if isinstance(names, str):
                 return names
-            device.names = _Names(
-                rows=_name_rows(names),
-                info=(
-                    _text(names.scalars.get("name")),
-                    _text(names.scalars.get("descr")),
-                    _text(names.scalars.get("object_id")),
-                ),
-                if_number=hot.scalars.get("if_number"),
-                last_change=hot.scalars.get("if_table_last_change"),
-            )
-        device.sys_uptime = _int(hot.scalars.get("sys_uptime"))
+            device.names = names_of(names, hot)
+        device.sys_uptime = as_int(hot.scalars.get("sys_uptime"))
         assert device.names is not None  # noqa: S101 - set just above when missing
-        return _system(hot, device.names), _rows(hot, device.names, bits=64 if device.hc else 32)
-
-    @staticmethod
-    def _names_stale(device: _Device, hot: WalkResult) -> bool:
-        """True when the cached labels may not describe the interfaces polled now."""
-        names = device.names
-        if names is None:
-            return True
-        uptime = _int(hot.scalars.get("sys_uptime"))
-        if uptime is not None and device.sys_uptime is not None and uptime < device.sys_uptime:
-            return True
-        if names.if_number != hot.scalars.get("if_number"):
-            return True
-        if names.last_change != hot.scalars.get("if_table_last_change"):
-            return True
-        return not set(hot.table["admin_status"]) <= names.rows.keys()
+        bits = 64 if device.hc else 32
+        return system_info(hot, device.names), interface_rows(hot, device.names, bits=bits)
 
     @staticmethod
     def _log_transition(target: SnmpTarget, device: _Device, reason: str) -> None:
@@ -367,57 +311,3 @@ class SnmpCollector:
         elif not reason and device.failing:
             logger.info("snmp: %s (%s) answers again", target.name, target.address)
         device.failing = bool(reason)
-
-
-def _name_rows(names: WalkResult) -> dict[int, tuple[str, str, str]]:
-    table = names.table
-    indexes = set(table["name"]) | set(table["alias"]) | set(table["descr"])
-    return {
-        i: (_text(table["name"].get(i)), _text(table["alias"].get(i)), _text(table["descr"].get(i)))
-        for i in indexes
-    }
-
-
-def _system(hot: WalkResult, names: _Names) -> SystemInfo:
-    get = hot.scalars.get
-    return SystemInfo(
-        sys_uptime=_int(get("sys_uptime")),
-        hr_uptime=_int(get("hr_uptime")),
-        engine_time=_int(get("engine_time")),
-        engine_boots=_int(get("engine_boots")),
-        name=names.info[0],
-        descr=names.info[1],
-        object_id=names.info[2],
-        if_number=_int(get("if_number")),
-        if_table_last_change=_int(get("if_table_last_change")),
-    )
-
-
-def _rows(hot: WalkResult, names: _Names, *, bits: int) -> tuple[InterfaceRow, ...]:
-    table = hot.table
-    indexes = sorted(set(table["admin_status"]) | set(table["oper_status"]))
-    rows = []
-    for i in indexes:
-        admin = _int(table["admin_status"].get(i))
-        oper = _int(table["oper_status"].get(i))
-        name, alias, descr = names.rows.get(i, ("", "", ""))
-        rows.append(
-            InterfaceRow(
-                index=i,
-                name=name,
-                alias=alias,
-                descr=descr,
-                admin_up=None if admin is None else admin == IF_UP,
-                oper_up=None if oper is None else oper == IF_UP,
-                oper_status=oper,
-                high_speed_mbps=_int(table["high_speed_mbps"].get(i)),
-                in_octets=_int(table["in_octets"].get(i)),
-                out_octets=_int(table["out_octets"].get(i)),
-                counter_bits=bits,
-                in_errors=_int(table["in_errors"].get(i)),
-                out_errors=_int(table["out_errors"].get(i)),
-                in_discards=_int(table["in_discards"].get(i)),
-                out_discards=_int(table["out_discards"].get(i)),
-            )
-        )
-    return tuple(rows)

@@ -19,8 +19,6 @@ from rich.table import Table
 
 from agent.config.load import load_inventory
 from agent.errors import AgentError
-from agent.notify.wiring import notifier_for, renderer_for, router_for
-from agent.notify.worker import AppriseSender, SendResult
 from agent.present.render import local
 from collectors.model import utc_now
 from ticketing.models import DeliveryStatus
@@ -35,6 +33,7 @@ if TYPE_CHECKING:
     from agent.config.model import Inventory
     from agent.notify.monthly import Queued
     from agent.notify.routing import Address
+    from agent.notify.worker import SendResult
 
 notifikasi_app = typer.Typer(
     help="Notifikasi (Apprise): uji, antrian, antar / notifications.", no_args_is_help=True
@@ -66,21 +65,9 @@ def _console() -> Console:
     return console
 
 
-def _private(url: str) -> str:
-    """The URL as Apprise shows it with secrets masked (never the raw URL)."""
-    import apprise  # noqa: PLC0415
-
-    hidden = url.split("://", 1)[0] + "://..."
-    try:
-        plugin = apprise.Apprise.instantiate(url)
-    except Exception:  # noqa: BLE001 - a malformed URL still gets a line in the table
-        return hidden
-    if not plugin:
-        return hidden
-    return str(plugin.url(privacy=True))  # type: ignore[no-untyped-call]
-
-
 def _targets(inventory: Inventory, kepada: str | None) -> list[Address]:
+    from agent.wiring import router_for  # noqa: PLC0415
+
     router = router_for(inventory)
     people = (
         router.recipients.select(kepada) if kepada else [p for p in inventory.people if p.apprise]
@@ -103,9 +90,11 @@ def uji(
     inventory_path: InventoryOpt = DEFAULT_INVENTORY,
 ) -> None:
     """Kirim pesan uji sekarang dan tampilkan hasil tiap penerima / send a test message."""
+    from agent.wiring import apprise_sender, renderer_for  # noqa: PLC0415
+
     inventory = load_inventory(inventory_path)
     renderer = renderer_for(inventory)
-    sender = AppriseSender()
+    sender = apprise_sender()
     table = Table("penerima", "peran", "saluran", "alamat", "hasil", "keterangan")
     failed = 0
     ref = f"uji-{uuid.uuid4().hex[:8]}"
@@ -121,7 +110,7 @@ def uji(
             address.person.name,
             address.person.role,
             address.channel,
-            _private(address.url),
+            sender.private(address.url),
             RESULT_TEXT[result.ok],
             result.error,
         )
@@ -217,12 +206,12 @@ def antar(
     poll: Annotated[float, typer.Option(help="Detik antar pemeriksaan antrian.")] = 1.0,
 ) -> None:
     """Jalankan pengirim notifikasi sampai SIGTERM/SIGINT / run the delivery worker alone."""
-    from agent.wiring import open_store  # noqa: PLC0415
+    from agent.wiring import build_notifier, open_store  # noqa: PLC0415
 
     inventory = load_inventory(inventory_path)
     with open_store(inventory, db) as store:
         store.migrate()
-        notifier = notifier_for(inventory, store, poll=poll)
+        notifier = build_notifier(inventory, store, poll=poll)
         asyncio.run(_run_until_signal(notifier.run))
     _console().print("pengirim notifikasi berhenti")
 
@@ -257,7 +246,7 @@ def laporan_bulanan(
 ) -> None:
     """Antrikan laporan bulanan ke Kabid dan Kadis (sekali per bulan) / queue the monthly report."""
     from agent.notify.monthly import build_report, queue_monthly_blocking, report_data  # noqa: PLC0415
-    from agent.wiring import open_store, ticket_service  # noqa: PLC0415
+    from agent.wiring import open_store, router_for, ticket_service  # noqa: PLC0415
     from ticketing.reports.monthly import parse_month  # noqa: PLC0415
 
     inventory = load_inventory(inventory_path)

@@ -103,8 +103,9 @@ def remediasi_jalankan(
 async def _run(
     inventory: Inventory, db: str | None, number: str, actor: str, *, dry_run: bool
 ) -> Outcome:
+    from agent.remediation.interfaces import SnmpInterfaces  # noqa: PLC0415
     from agent.remediation.playbooks import load_playbooks  # noqa: PLC0415
-    from agent.remediation.runner import Remediator, SnmpInterfaces  # noqa: PLC0415
+    from agent.remediation.runner import Remediator  # noqa: PLC0415
     from agent.wiring import open_store, snmp_collector, ticket_service  # noqa: PLC0415
     from collectors.model import utc_now  # noqa: PLC0415
     from ticketing.remediation import RemediationLog  # noqa: PLC0415

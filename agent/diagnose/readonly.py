@@ -16,9 +16,8 @@ from typing import TYPE_CHECKING, Final
 
 from agent.diagnose.report import CommandOutput, SshReport
 from agent.remediation.playbooks import READ_ONLY
-from agent.remediation.runner import secrets_of
 from agent.remediation.ssh import Session, SshFailure, SshOptions, SshTarget
-from agent.remediation.transcript import Transcript
+from agent.remediation.transcript import Transcript, secrets_of
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -48,18 +47,6 @@ def read_only(platform: str, command: str) -> bool:
     """True when ``command`` has a read-only shape on ``platform``."""
     shape = READ_ONLY.get(platform)
     return shape is not None and shape.match(command) is not None
-
-
-def options_of(settings: RemediationSettings) -> SshOptions:
-    """The SSH options remediation uses (known_hosts, host-key policy, timeouts)."""
-    return SshOptions(
-        settings.known_hosts,
-        settings.host_key_policy,
-        settings.connect_timeout,
-        settings.auth_timeout,
-        settings.banner_timeout,
-        settings.read_timeout,
-    )
 
 
 def _tail(text: str, lines: int = TAIL_LINES) -> str:
@@ -106,11 +93,8 @@ async def collect(device: Device, settings: RemediationSettings) -> SshReport:
     ssh = device.ssh
     if ssh is None or not ssh.user or not ssh.password:
         return SshReport(False, "kredensial SSH perangkat tidak dikonfigurasi di inventaris")
-    target = SshTarget(
-        device.name, device.platform, device.address, ssh.port, ssh.user, ssh.password, ssh.secret
-    )
     transcript = Transcript(secrets_of(device), settings.transcript_max_bytes)
-    session = Session(target, options_of(settings), transcript)
+    session = Session(SshTarget.of(device, ssh), SshOptions.of(settings), transcript)
     work = asyncio.ensure_future(asyncio.to_thread(run_blocking, session, commands))
     try:
         await asyncio.wait_for(asyncio.shield(work), settings.session_timeout)

@@ -1,10 +1,11 @@
-"""The delivery worker: claims due outbox rows, sends them through Apprise in a thread, records.
+"""The delivery worker: claims due outbox rows, sends them through a :class:`Sender`, records.
 
 ``Notifier.run(stop)`` is the loop the daemon runs as one task and ``sigap notifikasi antar``
 runs alone. Database calls go through ``run_blocking`` (default ``asyncio.to_thread``; the
-daemon may pass its single store thread); Apprise runs in ``asyncio.to_thread``, one address at
-a time in order, several addresses at once (``concurrency``). See ``ticketing.outbox`` for the
-delivery guarantee (at-least-once with a dedup ref; duplicates only after a crash mid-send).
+daemon may pass its single store thread); the sender (Apprise: ``agent.notify.apprise_sender``,
+never imported here) runs in ``asyncio.to_thread``, one address at a time in order, several
+addresses at once (``concurrency``). See ``ticketing.outbox`` for the delivery guarantee
+(at-least-once with a dedup ref; duplicates only after a crash mid-send).
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import contextlib
 import logging
 import os
 import socket
-import threading
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,7 +27,7 @@ from collectors.model import utc_now
 from ticketing.outbox import Outbox, RetryPolicy
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Iterator
+    from collections.abc import Awaitable, Callable
 
     from agent.notify.routing import InventoryRouter
     from agent.notify.templates import Renderer
@@ -46,7 +46,7 @@ SECRET_MIN_CHARS: Final = 4  # shorter URL parts (ports) are left in error texts
 
 @dataclass(frozen=True, slots=True)
 class SendResult:
-    """What one Apprise call said; ``permanent`` errors are not retried."""
+    """What one send said; ``permanent`` errors are not retried."""
 
     ok: bool
     error: str = ""
@@ -54,24 +54,11 @@ class SendResult:
 
 
 class Sender(Protocol):
-    """Sends one message to one Apprise URL (blocking; called in a thread)."""
+    """Sends one message to one address URL (blocking; called in a thread)."""
 
     def send_blocking(self, url: str, title: str, body: str) -> SendResult:
         """Send and report; never raise for delivery failures."""
         ...
-
-
-class _ThreadLog(logging.Handler):
-    """Collects the apprise logger's warnings of the current thread only."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.thread = threading.get_ident()
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if record.thread == self.thread:
-            self.lines.append(record.getMessage())
 
 
 def redact(text: str, url: str) -> str:
@@ -83,42 +70,6 @@ def redact(text: str, url: str) -> str:
         if len(secret) >= SECRET_MIN_CHARS:
             text = text.replace(secret, "***")
     return text[:ERROR_MAX_CHARS]
-
-
-class AppriseSender:
-    """:class:`Sender` through Apprise; errors come from Apprise's log, redacted."""
-
-    def send_blocking(self, url: str, title: str, body: str) -> SendResult:
-        """One ``Apprise.notify`` with only ``url`` attached."""
-        import apprise  # noqa: PLC0415 - the CLI's other commands need not load it
-
-        client = apprise.Apprise()
-        if not client.add(_plain_text(url)):
-            return SendResult(False, "alamat Apprise tidak dikenali", permanent=True)
-        with _capture() as log:
-            ok = bool(client.notify(body=body, title=title))
-        if ok:
-            return SendResult(True)
-        return SendResult(False, redact("; ".join(log.lines) or "pengiriman gagal", url))
-
-
-def _plain_text(url: str) -> str:
-    """Ask Apprise's e-mail plugins for text/plain (the templates are text) unless set."""
-    scheme = url.split("://", 1)[0].lower()
-    if scheme not in {"mailto", "mailtos"} or "format=" in url:
-        return url
-    return url + ("&" if "?" in url else "?") + "format=text"
-
-
-@contextlib.contextmanager
-def _capture() -> Iterator[_ThreadLog]:
-    handler = _ThreadLog()
-    log = logging.getLogger("apprise")
-    log.addHandler(handler)
-    try:
-        yield handler
-    finally:
-        log.removeHandler(handler)
 
 
 def worker_id() -> str:
@@ -159,7 +110,7 @@ class Notifier:
         router: InventoryRouter,
         renderer: Renderer,
         *,
-        sender: Sender | None = None,
+        sender: Sender,
         now: Callable[[], datetime] = utc_now,
         run_blocking: Callable[[Callable[[], T]], Awaitable[T]] | None = None,
         concurrency: int = 4,
@@ -170,7 +121,7 @@ class Notifier:
         self.outbox = Outbox(store)
         self.router = router
         self.renderer = renderer
-        self.sender: Sender = sender or AppriseSender()
+        self.sender = sender
         self.now = now
         self._blocking = run_blocking or _to_thread
         self._sem = asyncio.Semaphore(concurrency)

@@ -5,6 +5,8 @@
 - :mod:`agent.remediation.transcript` records commands and output, redacted and size-capped.
 - :mod:`agent.remediation.ssh` is the one blocking seam: netmiko in a worker thread, with
   every timeout set, host keys checked against a known_hosts file, and a hard session bound.
-- :mod:`agent.remediation.runner` decides whether a run may happen (guards), runs it,
-  verifies the repair and records the result on the ticket.
+- :mod:`agent.remediation.runner` decides whether a run may happen (guards), runs it and
+  records the result on the ticket; :mod:`agent.remediation.attempt` is one run (the bounded
+  SSH session, then the SNMP verification), :mod:`agent.remediation.interfaces` reads a
+  device's interfaces over SNMP.
 """

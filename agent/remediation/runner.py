@@ -1,4 +1,4 @@
-"""Deciding, running and verifying a remediation (async; the SSH work goes to a thread).
+"""Deciding whether a remediation may run, running it and recording it on the ticket (async).
 
 Guards, in the order they are checked (each refusal is a run row with its reason, so the
 ticket says why nothing ran): a playbook on the device's allow-list for this fault and
@@ -9,7 +9,8 @@ Then at most ``max_concurrent`` sessions overall and one per device (an in-proce
 and, across processes, the database's one-running-run-per-device index). The session has
 a hard bound (``session_timeout``): past it the socket is closed under the worker thread.
 A repair counts only when the device's read-only command shows it AND SNMP confirms it
-within ``verify_timeout``.
+within ``verify_timeout`` (the session and the check: ``agent.remediation.attempt``; reading
+interfaces: ``agent.remediation.interfaces``).
 """
 
 from __future__ import annotations
@@ -19,29 +20,30 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from agent.remediation.attempt import run_session, verify_snmp
+from agent.remediation.interfaces import NoInterfaces, SnmpInterfaces
 from agent.remediation.playbooks import (
     PlaybookBook,
     RefusedError,
     check_interface,
     load_playbooks,
 )
-from agent.remediation.ssh import Session, SessionResult, SshFailure, SshOptions, SshTarget, execute
-from agent.remediation.transcript import Transcript
+from agent.remediation.transcript import Transcript, secrets_of
 from ticketing.faults import split_key
 from ticketing.models import RunStatus
 from ticketing.people import SYSTEM
 from ticketing.remediation import DeviceBusyError, RemediationLog
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Mapping
+    from collections.abc import Awaitable, Callable
     from datetime import datetime
 
     from agent.config.model import Device, Inventory
+    from agent.remediation.interfaces import InterfaceReader
     from agent.remediation.playbooks import Plan, Playbook
     from agent.runtime.parts import Runtime
-    from collectors.model import InterfaceRow, SnmpPoll, SnmpTarget
     from ticketing.service import TicketService
     from ticketing.views import TicketView
 
@@ -49,36 +51,6 @@ logger = logging.getLogger(__name__)
 
 _T = TypeVar("_T")
 DAY = timedelta(days=1)
-
-
-class InterfaceReader(Protocol):
-    """Reads a device's interfaces now (SNMP); None when they cannot be read."""
-
-    async def interfaces(self, device: Device) -> Mapping[str, InterfaceRow] | None:
-        """Return the interfaces by ifName."""
-        ...
-
-
-class _Poller(Protocol):
-    async def poll(self, target: SnmpTarget) -> SnmpPoll: ...
-
-
-class SnmpInterfaces:
-    """InterfaceReader over an SNMP poller (the daemon's own, or a fresh collector)."""
-
-    def __init__(self, poller: _Poller) -> None:
-        """Use ``poller`` (already started)."""
-        self._poller = poller
-
-    async def interfaces(self, device: Device) -> Mapping[str, InterfaceRow] | None:
-        """Poll the device once; None when SNMP is off or the poll failed."""
-        target = device.snmp_target()
-        if target is None:
-            return None
-        result = await self._poller.poll(target)
-        if not result.interfaces:
-            return None
-        return {row.name: row for row in result.interfaces if row.name}
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,17 +62,6 @@ class Outcome:
     playbook: str = ""
     run_id: int | None = None
     lines: tuple[str, ...] = ()
-
-
-def secrets_of(device: Device) -> tuple[str, ...]:
-    """Every secret the inventory holds for ``device`` (for redaction)."""
-    out: list[str] = []
-    if device.ssh is not None:
-        out += [device.ssh.password, device.ssh.secret]
-    if device.snmp is not None:
-        a = device.snmp.auth
-        out += [a.community, a.auth_key, a.priv_key]
-    return tuple(s for s in out if s)
 
 
 class Remediator:
@@ -272,9 +233,13 @@ class Remediator:
             "remediation %s on %s: %s %s", run.id, device.name, plan.playbook, plan.interface
         )
         try:
-            status, reason = await self._session(device, plan, transcript)
+            status, reason = await run_session(
+                self._pool, device, plan, transcript, settings=settings
+            )
             if status is RunStatus.SUCCEEDED:
-                status, reason = await self._verify_snmp(device, plan, transcript, reason)
+                status, reason = await verify_snmp(
+                    self.reader, device, plan, transcript, reason, settings=settings
+                )
         except asyncio.CancelledError:
             transcript.note("agen berhenti di tengah perbaikan")
             await asyncio.shield(
@@ -293,83 +258,6 @@ class Remediator:
             reason,
         )
         return Outcome(status, reason, plan.playbook, run.id)
-
-    async def _session(
-        self, device: Device, plan: Plan, transcript: Transcript
-    ) -> tuple[RunStatus, str]:
-        settings = self.inventory.remediation
-        ssh = device.ssh
-        assert ssh is not None  # noqa: S101 - _plan checked
-        target = SshTarget(
-            device.name,
-            device.platform,
-            device.address,
-            ssh.port,
-            ssh.user,
-            ssh.password,
-            ssh.secret,
-        )
-        options = SshOptions(
-            settings.known_hosts,
-            settings.host_key_policy,
-            settings.connect_timeout,
-            settings.auth_timeout,
-            settings.banner_timeout,
-            settings.read_timeout,
-        )
-        session = Session(target, options, transcript)
-        future = asyncio.get_running_loop().run_in_executor(self._pool, execute, session, plan)
-        try:
-            result: SessionResult = await asyncio.wait_for(
-                asyncio.shield(future), settings.session_timeout
-            )
-        except TimeoutError:
-            session.abort()
-            transcript.note(f"batas waktu sesi {settings.session_timeout:.0f} s terlampaui")
-            return (
-                RunStatus.FAILED,
-                f"perangkat tidak menjawab dalam {settings.session_timeout:.0f} s",
-            )
-        except SshFailure as exc:
-            return RunStatus.FAILED, exc.reason
-        except asyncio.CancelledError:
-            session.abort()
-            raise
-        if not result.verified:
-            why = "perintah terkirim tetapi perangkat belum menunjukkan perbaikan"
-            if not result.precheck_ok:
-                why = "keadaan perangkat tidak sesuai prasyarat dan belum pulih"
-            if result.rolled_back:
-                why += "; rollback dijalankan"
-            return RunStatus.FAILED, why
-        if not result.sent:
-            return RunStatus.SUCCEEDED, "sudah pulih sebelum perintah dikirim"
-        return RunStatus.SUCCEEDED, ""
-
-    async def _verify_snmp(
-        self, device: Device, plan: Plan, transcript: Transcript, reason: str
-    ) -> tuple[RunStatus, str]:
-        settings = self.inventory.remediation
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + settings.verify_timeout
-        want = "ifAdminStatus" if plan.probe == "admin_up" else "ifOperStatus"
-        seen = "tidak terbaca"
-        while True:
-            rows = await self.reader.interfaces(device)
-            row = rows.get(plan.interface) if rows else None
-            if row is not None:
-                ok = row.admin_up if plan.probe == "admin_up" else row.oper_up
-                seen = "up" if ok else "down"
-                if ok:
-                    transcript.note(f"verifikasi SNMP: {want} {plan.interface} = up")
-                    return RunStatus.SUCCEEDED, reason
-            if loop.time() >= deadline:
-                transcript.note(f"verifikasi SNMP: {want} {plan.interface} = {seen}")
-                return RunStatus.FAILED, (
-                    f"verifikasi SNMP gagal: {want} {plan.interface} {seen} "
-                    f"setelah {settings.verify_timeout:.0f} s"
-                )
-            await asyncio.sleep(settings.verify_interval)
 
     async def _finish(
         self,
@@ -394,11 +282,6 @@ class Remediator:
         )
 
 
-class _NoInterfaces:
-    async def interfaces(self, device: Device) -> Mapping[str, InterfaceRow] | None:
-        return None
-
-
 def for_daemon(inventory: Inventory, runtime: Runtime, service: TicketService) -> Remediator:
     """Build the daemon's remediator; playbooks load now (a bad one stops start-up).
 
@@ -406,7 +289,7 @@ def for_daemon(inventory: Inventory, runtime: Runtime, service: TicketService) -
     """
     book = load_playbooks(inventory.remediation.playbooks_dir)
     reader: InterfaceReader = (
-        SnmpInterfaces(runtime.snmp) if runtime.snmp is not None else _NoInterfaces()
+        SnmpInterfaces(runtime.snmp) if runtime.snmp is not None else NoInterfaces()
     )
     return Remediator(
         inventory,

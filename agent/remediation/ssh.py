@@ -37,6 +37,7 @@ from netmiko.exceptions import (
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from agent.config.model import Device, RemediationSettings, SshSettings
     from agent.remediation.playbooks import Check, Plan
     from agent.remediation.transcript import Transcript
 
@@ -79,6 +80,14 @@ class SshTarget:
     password: str = field(repr=False)
     secret: str = field(default="", repr=False)
 
+    @classmethod
+    def of(cls, device: Device, ssh: SshSettings) -> SshTarget:
+        """``device`` reached with its SSH settings (``ssh``: ``device.ssh``, checked set)."""
+        return cls(
+            device.name, device.platform, device.address, ssh.port, ssh.user, ssh.password,
+            ssh.secret,
+        )  # fmt: skip
+
 
 @dataclass(frozen=True, slots=True)
 class SshOptions:
@@ -90,6 +99,18 @@ class SshOptions:
     auth_timeout: float = 5.0
     banner_timeout: float = 5.0
     read_timeout: float = 10.0
+
+    @classmethod
+    def of(cls, settings: RemediationSettings) -> SshOptions:
+        """The options of the inventory's ``remediation:`` block (diagnose uses them too)."""
+        return cls(
+            settings.known_hosts,
+            settings.host_key_policy,
+            settings.connect_timeout,
+            settings.auth_timeout,
+            settings.banner_timeout,
+            settings.read_timeout,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,8 @@ from collectors.model import utc_now
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from agent.config.model import Device
+
 MASK: Final = "********"
 MIN_SECRET_LEN: Final = 3  # shorter strings would mask ordinary text
 _KEYWORD_RE: Final = re.compile(
@@ -28,6 +30,17 @@ _KEYWORD_RE: Final = re.compile(
 _PEM_RE: Final = re.compile(
     r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.DOTALL
 )
+
+
+def secrets_of(device: Device) -> tuple[str, ...]:
+    """Every secret the inventory holds for ``device`` (for redaction)."""
+    out: list[str] = []
+    if device.ssh is not None:
+        out += [device.ssh.password, device.ssh.secret]
+    if device.snmp is not None:
+        a = device.snmp.auth
+        out += [a.community, a.auth_key, a.priv_key]
+    return tuple(s for s in out if s)
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:

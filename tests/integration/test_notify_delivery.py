@@ -19,8 +19,7 @@ import pytest
 from sqlalchemy import select
 
 from agent.config.load import load_inventory
-from agent.notify.wiring import notifier_for
-from agent.wiring import ticket_service
+from agent.wiring import build_notifier, install_outbox, ticket_service
 from tests.conftest import unavailable, wait_for
 from ticketing import outbox
 from ticketing.faults import Fault, FaultKind
@@ -131,7 +130,7 @@ def all_sent(store: TicketStore) -> Callable[[], bool]:
 async def test_storm_gives_one_grouped_message_per_address(tmp_path, receivers, nstore):
     http, smtp = receivers
     inventory = load_inventory(write_inventory(tmp_path, http, smtp))
-    notifier = notifier_for(inventory, nstore, poll=0.2)
+    notifier = build_notifier(inventory, nstore, poll=0.2)
     now = datetime.now(UTC)
     nstore.open_fault(ROOT_FAULT, at=now)
     for i in range(100):
@@ -162,7 +161,7 @@ async def test_storm_gives_one_grouped_message_per_address(tmp_path, receivers, 
 async def test_receiver_down_then_up_is_delivered_once(tmp_path, receivers, nstore):
     http, smtp = receivers
     inventory = load_inventory(write_inventory(tmp_path, http, smtp))
-    notifier = notifier_for(inventory, nstore, poll=0.2)
+    notifier = build_notifier(inventory, nstore, poll=0.2)
     http.stop()
     nstore.open_fault(ROOT_FAULT, at=datetime.now(UTC) - timedelta(seconds=5))
 
@@ -189,7 +188,7 @@ async def test_receiver_down_then_up_is_delivered_once(tmp_path, receivers, nsto
 async def test_escalation_reaches_kabid_even_in_quiet_hours(tmp_path, receivers, nstore):
     http, smtp = receivers
     inventory = load_inventory(write_inventory(tmp_path, http, smtp))
-    notifier = notifier_for(inventory, nstore, poll=0.2)
+    notifier = build_notifier(inventory, nstore, poll=0.2)
     opened = datetime.now(UTC) - timedelta(days=30)
     result = nstore.open_fault(ROOT_FAULT, at=opened)
     clock = [opened]
@@ -222,7 +221,7 @@ async def test_quiet_hours_hold_the_message_until_they_end(tmp_path, receivers, 
     end = (local + timedelta(hours=1)).strftime("%H:%M")
     quiet = f', quiet_hours: {{start: "{start}", end: "{end}"}}'
     inventory = load_inventory(write_inventory(tmp_path, http, smtp, kasi_quiet=quiet))
-    notifier = notifier_for(inventory, nstore, poll=0.2)
+    notifier = build_notifier(inventory, nstore, poll=0.2)
     nstore.open_fault(ROOT_FAULT, at=datetime.now(UTC))
 
     def pj_told() -> bool:
@@ -278,8 +277,6 @@ def test_kill_9_during_delivery_then_restart(tmp_path, receivers, nstore, db_url
     # a long lease: the restart must not wait for it (the dead owner's lease is released)
     path = write_inventory(tmp_path, http, smtp, lease="10m")
     inventory = load_inventory(path)
-    from agent.notify.wiring import install_outbox
-
     install_outbox(nstore, inventory)
     at = datetime.now(UTC) - timedelta(minutes=1)
     for i in range(3):
@@ -355,8 +352,6 @@ def test_cli_uji_and_antrian(tmp_path, receivers, nstore, db_url):
     assert "Connection error" in failed.stdout
 
     install = load_inventory(path)
-    from agent.notify.wiring import install_outbox
-
     install_outbox(nstore, install)
     nstore.open_fault(ROOT_FAULT, at=datetime.now(UTC))
     antrian = subprocess.run(

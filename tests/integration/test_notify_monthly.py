@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from agent.config.load import load_inventory
-from agent.notify.wiring import notifier_for
+from agent.wiring import build_notifier
 from tests.conftest import unavailable
 from ticketing import outbox
 from ticketing.faults import Fault, FaultKind
@@ -96,7 +96,7 @@ async def _run(tmp_path, db_url, monkeypatch, http, smtp):
         assert again.returncode == 0, again.stderr
         assert "0 pesan diantrikan, 2 sudah diantrikan sebelumnya" in again.stdout
 
-        notifier = notifier_for(inventory, store, poll=0.2)
+        notifier = build_notifier(inventory, store, poll=0.2)
         try:
             await _deliver(notifier, lambda: len(http.to("kabid")) + len(smtp.mails) >= 2)
             await asyncio.sleep(0.5)

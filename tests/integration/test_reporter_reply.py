@@ -18,8 +18,7 @@ from sqlalchemy import select
 
 from agent.config.load import load_inventory
 from agent.intake.handler import WaMessage
-from agent.notify.wiring import notifier_for
-from agent.wiring import build_intake_handler, ticket_service
+from agent.wiring import build_intake_handler, build_notifier, ticket_service
 from tests.conftest import unavailable
 from ticketing import outbox
 from ticketing.intake import ack_message_id
@@ -143,7 +142,7 @@ def setup(tmp_path, monkeypatch, smtp, api, db_url, clock):  # noqa: PLR0917 - f
     store = TicketStore(db_url, tz="Asia/Makassar")
     store.migrate()
     now = lambda: clock[0]  # noqa: E731 - the injected clock of every part
-    notifier = notifier_for(inventory, store, poll=0.2, now=now)  # installs the outbox hook
+    notifier = build_notifier(inventory, store, poll=0.2, now=now)  # installs the outbox hook
     handler = build_intake_handler(inventory, store, now)
     yield inventory, store, notifier, handler, ticket_service(inventory, store, now)
     outbox.uninstall(store)

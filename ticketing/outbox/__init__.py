@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Final
 from sqlalchemy import func, select
 
 from ticketing.models import DeviceRole, Notification, Ticket, TicketEvent, TicketStep
-from ticketing.outbox.enqueue import Enqueuer, install, uninstall
+from ticketing.outbox.enqueue import Enqueuer, install, installed, uninstall
 from ticketing.outbox.types import (
     REMINDER,
     ChannelCounts,
@@ -52,7 +52,8 @@ if TYPE_CHECKING:
 
 __all__ = [  # the data classes and the hook are defined beside; imported from here by callers
     "REMINDER", "ChannelCounts", "Delivery", "EventFacts", "MessageContext", "Outbox", "Planned",
-    "QueueItem", "Rendered", "RetryPolicy", "Router", "install", "ref_of", "uninstall",
+    "QueueItem", "Rendered", "RetryPolicy", "Router", "install", "installed", "ref_of",
+    "uninstall",
 ]  # fmt: skip
 
 SCAN_LIMIT: Final = 500

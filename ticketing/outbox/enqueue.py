@@ -52,6 +52,11 @@ def install(store: TicketStore, router: Router) -> None:
         event.listen(Session, "after_flush_postexec", _enqueue)
 
 
+def installed(store: TicketStore) -> Router | None:
+    """The router :func:`install` put on ``store``, or None."""
+    return _ROUTERS.get(store.engine)
+
+
 def uninstall(store: TicketStore) -> None:
     """Stop writing outbox rows for ``store``."""
     _ROUTERS.pop(store.engine, None)
