@@ -329,13 +329,13 @@ def install_outbox(store: TicketStore, inventory: Inventory) -> InventoryRouter:
     so the notifier plans and addresses with the very router the hook uses.
     """
     from agent.notify.routing import InventoryRouter  # noqa: PLC0415 - routing only when used
-    from ticketing import outbox  # noqa: PLC0415
+    from ticketing.outbox.enqueue import install, installed  # noqa: PLC0415
 
-    router = outbox.installed(store)
+    router = installed(store)
     if isinstance(router, InventoryRouter):
         return router
     router = router_for(inventory, store)
-    outbox.install(store, router)
+    install(store, router)
     return router
 
 

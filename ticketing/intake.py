@@ -15,7 +15,6 @@ anywhere before the commit leaves nothing, so the message is simply taken again.
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -24,6 +23,7 @@ from typing import TYPE_CHECKING, Final
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from ticketing.mailids import number_of_ack, ticket_number_in
 from ticketing.models import IntakeAttachment, IntakeMessage, Ticket, TicketEvent, TicketLink
 from ticketing.people import SYSTEM
 from ticketing.states import ACTIVE_STATES, EventKind
@@ -41,7 +41,6 @@ logger = logging.getLogger(__name__)
 
 UNKNOWN_OPD: Final = "OPD tidak dikenal"
 LINK_DETECTED: Final = "detected"
-NUMBER_RE: Final = re.compile(r"\b([A-Z]{1,6}/\d{4}/\d{4,})\b")
 NOTE_MAX_CHARS: Final = 2000
 WA_THREAD: Final = timedelta(hours=24)  # a WhatsApp message joins the sender's open complaint
 
@@ -89,23 +88,6 @@ class Accepted:
     outcome: Outcome
     number: str
     linked: str | None = None
-
-
-def ticket_number_in(text: str) -> str | None:
-    """The first ticket number (``GJ/2026/0042``) in a subject line, if any."""
-    match = NUMBER_RE.search(text)
-    return match.group(1) if match else None
-
-
-def ack_message_id(number: str, domain: str) -> str:
-    """The Message-ID sigap gives its acknowledgement of ticket ``number`` (replies thread)."""
-    return f"<sigap.{number.replace('/', '.')}@{domain}>"
-
-
-def number_of_ack(message_id: str) -> str | None:
-    """The ticket number an acknowledgement Message-ID (see :func:`ack_message_id`) names."""
-    match = re.fullmatch(r"<sigap\.([A-Z]{1,6})\.(\d{4})\.(\d{4,})@[^>]+>", message_id.strip())
-    return "/".join(match.groups()) if match else None
 
 
 class IntakeLedger:

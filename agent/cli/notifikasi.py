@@ -1,4 +1,4 @@
-"""``sigap notifikasi``: test message, queue, delivery worker, requeue (registered by agent.cli).
+"""``sigap notifikasi``: test message, queue, delivery worker, requeue, the monthly report.
 
 ``uji`` sends at once (not through the outbox) and shows each address's result; ``antar``
 runs the delivery worker alone until SIGTERM/SIGINT (the daemon runs the same loop);
@@ -11,29 +11,26 @@ import asyncio
 import json
 import signal
 import uuid
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Final
 
 import typer
 from rich.table import Table
 
-from agent.config.load import load_inventory
+from agent.cli.options import DEFAULT_INVENTORY, DbOpt, InventoryOpt, console, load
 from agent.errors import AgentError
-from agent.present.render import local
 from collectors.model import utc_now
-from ticketing.models import DeliveryStatus
-from ticketing.outbox import ChannelCounts, MessageContext, Outbox, QueueItem
+from ticketing.states import DeliveryStatus
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
     from datetime import datetime
-
-    from rich.console import Console
+    from zoneinfo import ZoneInfo
 
     from agent.config.model import Inventory
     from agent.notify.monthly import Queued
     from agent.notify.routing import Address
     from agent.notify.worker import SendResult
+    from ticketing.outbox.types import ChannelCounts, QueueItem
 
 notifikasi_app = typer.Typer(
     help="Notifikasi (Apprise): uji, antrian, antar / notifications.", no_args_is_help=True
@@ -45,24 +42,13 @@ def register(app: typer.Typer) -> None:
     app.add_typer(notifikasi_app, name="notifikasi")
 
 
-InventoryOpt = Annotated[
-    Path,
-    typer.Option(
-        "--inventory", "-i", envvar="SIGAP_INVENTORY", help="Inventory file (inventory.yaml)."
-    ),
-]
-DbOpt = Annotated[
-    str | None,
-    typer.Option("--db", envvar="SIGAP_DB_URL", help="Database URL (default: as `sigap run`)."),
-]
-DEFAULT_INVENTORY: Final = Path("inventory.yaml")
 RESULT_TEXT: Final = {True: "[green]terkirim[/]", False: "[red]gagal[/]"}
 
 
-def _console() -> Console:
-    from agent.cli import console  # noqa: PLC0415 - agent.cli imports this module
+def _local(at: datetime, tz: ZoneInfo) -> str:
+    from agent.present.render import local  # noqa: PLC0415 - rich tables on use
 
-    return console
+    return local(at, tz)
 
 
 def _targets(inventory: Inventory, kepada: str | None) -> list[Address]:
@@ -91,8 +77,9 @@ def uji(
 ) -> None:
     """Kirim pesan uji sekarang dan tampilkan hasil tiap penerima / send a test message."""
     from agent.wiring import apprise_sender, renderer_for  # noqa: PLC0415
+    from ticketing.outbox.types import MessageContext  # noqa: PLC0415 - SQLAlchemy on use
 
-    inventory = load_inventory(inventory_path)
+    inventory = load(inventory_path)
     renderer = renderer_for(inventory)
     sender = apprise_sender()
     table = Table("penerima", "peran", "saluran", "alamat", "hasil", "keterangan")
@@ -114,7 +101,7 @@ def uji(
             RESULT_TEXT[result.ok],
             result.error,
         )
-    _console().print(table)
+    console.print(table)
     if failed:
         raise typer.Exit(1)
 
@@ -129,15 +116,16 @@ def antrian(
 ) -> None:
     """Pesan yang menunggu atau gagal, dan jumlah per saluran / pending and failed deliveries."""
     from agent.wiring import open_store  # noqa: PLC0415
+    from ticketing.outbox.queue import Outbox  # noqa: PLC0415
 
-    inventory = load_inventory(inventory_path)
+    inventory = load(inventory_path)
     statuses = list(DeliveryStatus) if semua else None
     with open_store(inventory, db) as store:
         store.migrate()
         box = Outbox(store)
         items, counts = box.queue(statuses=statuses, limit=limit), box.stats()
     if as_json:
-        _console().print_json(
+        console.print_json(
             json.dumps(
                 {
                     "items": [_item_json(i) for i in items],
@@ -173,7 +161,7 @@ def _item_json(item: QueueItem) -> dict[str, object]:
 def _print_queue(
     items: list[QueueItem], counts: dict[str, ChannelCounts], inventory: Inventory
 ) -> None:
-    out = _console()
+    out = console
     if not items:
         out.print("Antrian kosong: tidak ada pesan yang menunggu atau gagal.")
     else:
@@ -189,7 +177,7 @@ def _print_queue(
                 i.channel,
                 status,
                 str(i.attempts),
-                local(i.due_at, inventory.tz),
+                _local(i.due_at, inventory.tz),
                 i.last_error or "",
             )
         out.print(table)
@@ -208,12 +196,12 @@ def antar(
     """Jalankan pengirim notifikasi sampai SIGTERM/SIGINT / run the delivery worker alone."""
     from agent.wiring import build_notifier, open_store  # noqa: PLC0415
 
-    inventory = load_inventory(inventory_path)
+    inventory = load(inventory_path)
     with open_store(inventory, db) as store:
         store.migrate()
         notifier = build_notifier(inventory, store, poll=poll)
         asyncio.run(_run_until_signal(notifier.run))
-    _console().print("pengirim notifikasi berhenti")
+    console.print("pengirim notifikasi berhenti")
 
 
 async def _run_until_signal(run: Callable[[asyncio.Event], Awaitable[None]]) -> None:
@@ -249,7 +237,7 @@ def laporan_bulanan(
     from agent.wiring import open_store, router_for, ticket_service  # noqa: PLC0415
     from ticketing.reports.monthly import parse_month  # noqa: PLC0415
 
-    inventory = load_inventory(inventory_path)
+    inventory = load(inventory_path)
     now = utc_now()
     label = bulan or _previous_month(now, inventory)
     try:
@@ -266,7 +254,7 @@ def laporan_bulanan(
 
 
 def _print_queued(queued: Queued, inventory: Inventory, rekap: str) -> None:
-    out = _console()
+    out = console
     if not queued.added and not queued.existing:
         raise AgentError(
             "tidak ada penerima laporan bulanan (rute laporan_bulanan, alamat apprise)"
@@ -282,7 +270,7 @@ def _print_queued(queued: Queued, inventory: Inventory, rekap: str) -> None:
         (p, "sudah ada") for p in queued.existing
     ]:
         role = people[plan.recipient].role if plan.recipient in people else "-"
-        table.add_row(plan.recipient, role, plan.channel, status, local(plan.due_at, inventory.tz))
+        table.add_row(plan.recipient, role, plan.channel, status, _local(plan.due_at, inventory.tz))
     out.print(table)
     out.print(rekap, markup=False)
     out.print("Dikirim oleh `sigap run` atau `sigap notifikasi antar`.", markup=False)
@@ -296,8 +284,9 @@ def ulang(
 ) -> None:
     """Antrikan lagi pesan yang gagal / requeue failed deliveries."""
     from agent.wiring import open_store  # noqa: PLC0415
+    from ticketing.outbox.queue import Outbox  # noqa: PLC0415
 
-    inventory = load_inventory(inventory_path)
+    inventory = load(inventory_path)
     with open_store(inventory, db) as store:
         n = Outbox(store).requeue(ids, now=utc_now())
-    _console().print(f"{n} pesan diantrikan lagi")
+    console.print(f"{n} pesan diantrikan lagi")

@@ -13,10 +13,9 @@ import os
 from typing import TYPE_CHECKING, Any, Final
 
 from agent.config.model import NotifySettings
-from agent.notify.monthly import MONTHLY_REPORT
 from agent.notify.routing import ROLE_TAGS, SPECIAL_TAGS
 from agent.notify.templates import TemplateError, load_templates
-from ticketing.outbox import REMINDER
+from ticketing.outbox.types import MONTHLY_REPORT, REMINDER
 from ticketing.states import EventKind
 
 if TYPE_CHECKING:

@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
-from ticketing.outbox import EventFacts, Outbox
+from ticketing.outbox.queue import Outbox
+from ticketing.outbox.types import MONTHLY_REPORT, EventFacts
 from ticketing.reports.documents import monthly_doc
 from ticketing.reports.query import month_report
 from ticketing.reports.render import duration_text, month_title, percent, rupiah, to_markdown
@@ -22,12 +23,11 @@ if TYPE_CHECKING:
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from ticketing.outbox import Planned, Router
+    from ticketing.outbox.types import Planned, Router
     from ticketing.reports.monthly import MonthlyReport
     from ticketing.service import TicketService
     from ticketing.store import TicketStore
 
-MONTHLY_REPORT: Final = "laporan_bulanan"
 TOP_OPD: Final = 3
 
 

@@ -11,7 +11,7 @@ just wrote. The text is ``pelapor_<kind>`` (see :mod:`agent.notify.templates`).
 E-mail threading. Apprise gives every mail a Message-ID of its own (a custom ``Message-ID``
 header would be a second one), so sigap names its acknowledgement in the headers the
 reporter's client copies into a reply: ``References`` carries the reporter's complaint and
-:func:`ticketing.intake.ack_message_id`; the "selesai" mail is ``In-Reply-To`` that id. A
+:func:`ticketing.mailids.ack_message_id`; the "selesai" mail is ``In-Reply-To`` that id. A
 reply's References therefore name the acknowledgement, and the ledger joins it to the ticket
 (the ticket number in the subject is the fallback). Both mails carry ``Auto-Submitted:
 auto-replied`` (RFC 3834): vacation responders stay silent, and our own mail coming back into
@@ -30,12 +30,12 @@ from typing import TYPE_CHECKING, Final
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from agent.config.model import Person
-from ticketing.intake import ack_message_id
-from ticketing.outbox import EventFacts, Planned
+from ticketing.mailids import ack_message_id
+from ticketing.outbox.types import EventFacts, Planned
 
 if TYPE_CHECKING:
     from agent.intake.settings import IntakeSettings
-    from ticketing.outbox import Delivery
+    from ticketing.outbox.types import Delivery
 
 REPORTER_TAG: Final = "pelapor"
 REPORTER_PREFIX: Final = "pelapor:"

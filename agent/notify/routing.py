@@ -29,7 +29,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Final
 
 from agent.notify.reporter import REPORTER_TAG, ReporterAddress, ReporterRoutes, is_reporter
-from ticketing.outbox import Delivery, EventFacts, Planned
+from ticketing.outbox.types import Delivery, EventFacts, Planned
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence

@@ -21,7 +21,7 @@ from agent.present.labels import STATUS_SENTENCE
 from collectors.model import utc_now
 from ticketing.calendar import zone_abbreviation
 from ticketing.errors import SopError
-from ticketing.outbox import MessageContext, Rendered
+from ticketing.outbox.types import MessageContext, Rendered
 from ticketing.people import ROLE_TITLES, Role
 from ticketing.sop import StepKind, bundled
 

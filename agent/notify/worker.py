@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING, Final, Protocol, TypeVar
 from sqlalchemy.exc import SQLAlchemyError
 
 from collectors.model import utc_now
-from ticketing.outbox import Outbox, RetryPolicy
+from ticketing.outbox.queue import Outbox
+from ticketing.outbox.types import RetryPolicy
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     from agent.notify.routing import InventoryRouter
     from agent.notify.templates import Renderer
     from ticketing.models import DeliveryStatus
-    from ticketing.outbox import Delivery
+    from ticketing.outbox.types import Delivery
     from ticketing.store import TicketStore
 
 logger = logging.getLogger(__name__)

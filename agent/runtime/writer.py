@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 
 from agent.detect.ping import Attached, Detached, FaultCleared, FaultOpened
-from ticketing.outbox import Outbox
+from ticketing.outbox.queue import Outbox
 from ticketing.views import OpenOutcome
 
 if TYPE_CHECKING:

@@ -21,7 +21,8 @@ from agent.wiring import build_intake_handler
 from tests.conftest import wait_for
 from tests.integration import dovecot_server
 from ticketing.faults import Fault, FaultKind
-from ticketing.intake import IntakeLedger, ack_message_id
+from ticketing.intake import IntakeLedger
+from ticketing.mailids import ack_message_id
 from ticketing.store import TicketStore
 
 pytestmark = pytest.mark.integration

@@ -21,9 +21,11 @@ from sqlalchemy import select
 from agent.config.load import load_inventory
 from agent.wiring import build_notifier, install_outbox, ticket_service
 from tests.conftest import unavailable, wait_for
-from ticketing import outbox
 from ticketing.faults import Fault, FaultKind
 from ticketing.models import DeliveryStatus, Notification
+from ticketing.outbox.enqueue import uninstall
+from ticketing.outbox.queue import Outbox
+from ticketing.outbox.types import ChannelCounts
 from ticketing.store import TicketStore
 
 if TYPE_CHECKING:
@@ -103,7 +105,7 @@ def nstore(db_url: str) -> Iterator[TicketStore]:
     with TicketStore(db_url) as s:
         s.migrate()
         yield s
-        outbox.uninstall(s)
+        uninstall(s)
 
 
 def rows(store: TicketStore) -> list[Notification]:
@@ -151,10 +153,10 @@ async def test_storm_gives_one_grouped_message_per_address(tmp_path, receivers, 
     assert all(f"  - sw-opd-{i:03d}" in kasi_mail.body for i in range(100))
     assert "Yth. PJ RSUD" in mails[1].body  # the OPD's contact: opened only, no update
     assert http.to("kabid") == http.to("kadis") == []
-    stats = outbox.Outbox(nstore).stats()
+    stats = Outbox(nstore).stats()
     assert stats == {
-        "json": outbox.ChannelCounts(sent=1),
-        "mailto": outbox.ChannelCounts(sent=2),
+        "json": ChannelCounts(sent=1),
+        "mailto": ChannelCounts(sent=2),
     }
 
 

@@ -18,9 +18,9 @@ from sqlalchemy import select
 from agent.config.load import load_inventory
 from agent.wiring import build_notifier
 from tests.conftest import unavailable
-from ticketing import outbox
 from ticketing.faults import Fault, FaultKind
 from ticketing.models import DeliveryStatus, Notification
+from ticketing.outbox.enqueue import uninstall
 from ticketing.store import TicketStore
 
 try:
@@ -101,7 +101,7 @@ async def _run(tmp_path, db_url, monkeypatch, http, smtp):
             await _deliver(notifier, lambda: len(http.to("kabid")) + len(smtp.mails) >= 2)
             await asyncio.sleep(0.5)
         finally:
-            outbox.uninstall(store)
+            uninstall(store)
         with store.transaction(write=False) as s:
             rows = list(
                 s.scalars(select(Notification).where(Notification.kind == "laporan_bulanan"))

@@ -20,9 +20,9 @@ from agent.config.load import load_inventory
 from agent.intake.handler import WaMessage
 from agent.wiring import build_intake_handler, build_notifier, ticket_service
 from tests.conftest import unavailable
-from ticketing import outbox
-from ticketing.intake import ack_message_id
+from ticketing.mailids import ack_message_id
 from ticketing.models import DeliveryStatus, Notification
+from ticketing.outbox.enqueue import uninstall
 from ticketing.store import TicketStore
 from ticketing.workflow import Complexity
 
@@ -145,7 +145,7 @@ def setup(tmp_path, monkeypatch, smtp, api, db_url, clock):  # noqa: PLR0917 - f
     notifier = build_notifier(inventory, store, poll=0.2, now=now)  # installs the outbox hook
     handler = build_intake_handler(inventory, store, now)
     yield inventory, store, notifier, handler, ticket_service(inventory, store, now)
-    outbox.uninstall(store)
+    uninstall(store)
     store.close()
 
 

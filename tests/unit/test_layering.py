@@ -1,4 +1,8 @@
-"""Module boundaries (STYLE 1, 9): one-way imports between packages; only the CLI prints."""
+"""Module boundaries (STYLE 1, 9): one-way imports, no cycles, one composition root, CLI prints.
+
+Every import counts: at module level, under ``TYPE_CHECKING``, inside functions, in ``try``
+blocks, and ``importlib.import_module('...')`` with a literal name.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +23,10 @@ FORBIDDEN: dict[str, frozenset[str]] = {
     "agent": frozenset(),
 }
 PRINT_ALLOWED_UNDER = "agent/cli/"
+# imports inside functions (lazy, for CLI start-up time) only in the CLI and the composition root
+LAZY_IMPORTS_ALLOWED = ("agent/cli/", "agent/wiring.py")
+WIRING = "agent.wiring"  # built here, handed down: imported by the CLI only
+CLI = "agent.cli"  # imported by ``python -m agent`` only
 DYNAMIC_IMPORTERS = frozenset({"import_module", "__import__"})
 
 
@@ -96,6 +104,90 @@ def sources() -> list[tuple[str, str]]:
     return [(p.relative_to(ROOT).as_posix(), p.read_text(encoding="utf-8")) for p in files]
 
 
+def module_name(relpath: str) -> str:
+    """``agent/cli/__init__.py`` -> ``agent.cli``; ``agent/wiring.py`` -> ``agent.wiring``."""
+    return relpath.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
+
+
+def module_edges(relpath: str, source: str, modules: frozenset[str]) -> set[str]:
+    """First-party modules ``relpath`` imports, each resolved to the longest known module.
+
+    ``from agent.web import actions`` is an edge to ``agent.web.actions`` (a module), while
+    ``from agent.web.app import Board`` is an edge to ``agent.web.app``.
+    """
+    targets: set[str] = set()
+    for node in ast.walk(ast.parse(source, filename=relpath)):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = resolve(relpath, node.level, node.module)
+            names = [
+                f"{base}.{a.name}" if f"{base}.{a.name}" in modules else base for a in node.names
+            ]
+        elif isinstance(node, ast.Call) and _dynamic_target(node) is not None:
+            names = [_dynamic_target(node) or ""]
+        else:
+            continue
+        for name in names:
+            parts = name.split(".")
+            for end in range(len(parts), 0, -1):
+                if (candidate := ".".join(parts[:end])) in modules:
+                    targets.add(candidate)
+                    break
+    return targets - {module_name(relpath)}
+
+
+def import_graph(files: list[tuple[str, str]]) -> dict[str, set[str]]:
+    """Module -> the first-party modules it imports (anywhere in the file)."""
+    modules = frozenset(module_name(relpath) for relpath, _ in files)
+    return {module_name(r): module_edges(r, s, modules) for r, s in files}
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components of more than one module (Tarjan; the graph is shallow)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for child in sorted(graph.get(node, ())):
+            if child not in index:
+                visit(child)
+                low[node] = min(low[node], low[child])
+            elif child in stack:
+                low[node] = min(low[node], index[child])
+        if low[node] == index[node]:
+            component = stack[stack.index(node) :]
+            del stack[stack.index(node) :]
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for root in sorted(graph):
+        if root not in index:
+            visit(root)
+    return found
+
+
+def lazy_imports(relpath: str, source: str) -> list[str]:
+    """Imports inside a function or class body, as 'path:line'."""
+    found: list[str] = []
+
+    def visit(node: ast.AST, nested: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            inner = nested or isinstance(
+                child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+            )
+            if nested and isinstance(child, ast.Import | ast.ImportFrom):
+                found.append(f"{relpath}:{child.lineno}")
+            visit(child, inner)
+
+    visit(ast.parse(source, filename=relpath), nested=False)
+    return found
+
+
 # ------------------------------------------------------------------ the real tree
 
 
@@ -107,6 +199,35 @@ def test_every_package_has_sources() -> None:
 def test_imports_go_one_way() -> None:
     found = [v for relpath, text in sources() for v in violations(relpath, text)]
     assert found == []
+
+
+def test_no_import_cycles() -> None:
+    assert cycles(import_graph(sources())) == []
+
+
+def test_lazy_imports_only_in_the_cli_and_the_composition_root() -> None:
+    found = [
+        v
+        for relpath, text in sources()
+        if not relpath.startswith(LAZY_IMPORTS_ALLOWED)
+        for v in lazy_imports(relpath, text)
+    ]
+    noqa = [
+        f"{relpath}:{n}"
+        for relpath, text in sources()
+        if not relpath.startswith(LAZY_IMPORTS_ALLOWED)
+        for n, line in enumerate(text.splitlines(), 1)
+        if "PLC0415" in line
+    ]
+    assert (found, noqa) == ([], [])
+
+
+def test_only_the_cli_uses_the_composition_root() -> None:
+    graph = import_graph(sources())
+    wiring_users = sorted(m for m, deps in graph.items() if WIRING in deps)
+    cli_users = sorted(m for m, deps in graph.items() if CLI in deps and not m.startswith(CLI))
+    assert [m for m in wiring_users if not m.startswith(f"{CLI}")] == []
+    assert cli_users == ["agent.__main__"]
 
 
 def test_only_the_cli_prints() -> None:
@@ -210,3 +331,63 @@ def test_test_module_basenames_are_unique() -> None:
     tests = Path(__file__).resolve().parents[1]
     names = [p.name for p in tests.rglob("test_*.py")]
     assert sorted({n for n in names if names.count(n) > 1}) == []
+
+
+# ------------------------------------------------------------------ the cycle checker itself
+
+PLANTED = [
+    # a plain cycle
+    [("agent/a.py", "import agent.b\n"), ("agent/b.py", "from agent.a import x\n")],
+    # hidden under TYPE_CHECKING on one side
+    [
+        ("agent/a.py", "from agent.b import y\n"),
+        (
+            "agent/b.py",
+            "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from agent.a import A\n",
+        ),
+    ],
+    # hidden inside a function on one side, through a third module
+    [
+        ("agent/a.py", "import agent.b\n"),
+        ("agent/b.py", "import agent.c\n"),
+        ("agent/c.py", "def f():\n    from agent import a\n    return a\n"),
+    ],
+    # a package importing its module that imports the package's sibling back by `from pkg import`
+    [
+        ("agent/web/__init__.py", ""),
+        ("agent/web/app.py", "def make():\n    from agent.web import pages\n"),
+        ("agent/web/pages.py", "from agent.web.app import board_of\n"),
+    ],
+    # dynamic import
+    [
+        ("agent/a.py", "import agent.b\n"),
+        ("agent/b.py", "import importlib\nimportlib.import_module('agent.a')\n"),
+    ],
+]
+
+
+@pytest.mark.parametrize("files", PLANTED)
+def test_cycle_checker_catches_planted_cycle(files: list[tuple[str, str]]) -> None:
+    assert cycles(import_graph(files)) != []
+
+
+def test_cycle_checker_allows_a_tree() -> None:
+    files = [
+        ("agent/__init__.py", ""),
+        ("agent/a.py", "import agent.b\nfrom agent import c\n"),
+        ("agent/b.py", "from agent.c import z\n"),
+        ("agent/c.py", "import collectors.model\n"),
+        ("collectors/model.py", "import dataclasses\n"),
+    ]
+    assert cycles(import_graph(files)) == []
+
+
+def test_lazy_import_checker() -> None:
+    source = (
+        "import os\n"
+        "from typing import TYPE_CHECKING\n"
+        "if TYPE_CHECKING:\n    import agent.b\n"
+        "def f():\n    import json\n"
+        "class K:\n    async def g(self):\n        from agent import c\n"
+    )
+    assert lazy_imports("agent/x.py", source) == ["agent/x.py:6", "agent/x.py:9"]

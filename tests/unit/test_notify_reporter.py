@@ -16,7 +16,7 @@ from agent.notify.routing import InventoryRouter, Recipients
 from agent.notify.templates import Renderer, load_templates
 from agent.notify.whatsapp import ReplySender, WhatsAppSender
 from agent.notify.worker import SendResult
-from ticketing.outbox import Delivery, EventFacts, MessageContext
+from ticketing.outbox.types import Delivery, EventFacts, MessageContext
 
 pytestmark = pytest.mark.unit
 

@@ -17,7 +17,7 @@ from agent.notify.routing import (
     in_quiet,
 )
 from agent.notify.worker import redact
-from ticketing.outbox import EventFacts, RetryPolicy
+from ticketing.outbox.types import EventFacts, RetryPolicy
 
 pytestmark = pytest.mark.unit
 

@@ -19,7 +19,7 @@ from agent.notify.templates import (
     load_templates,
     local_text,
 )
-from ticketing.outbox import MessageContext
+from ticketing.outbox.types import MessageContext
 
 pytestmark = pytest.mark.unit
 

@@ -9,10 +9,18 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from ticketing import outbox
 from ticketing.faults import Fault, FaultKind
 from ticketing.models import DeliveryStatus, Notification, Ticket, TicketEvent
-from ticketing.outbox import EventFacts, MessageContext, Planned, Rendered, RetryPolicy
+from ticketing.outbox.enqueue import install, uninstall
+from ticketing.outbox.queue import Outbox
+from ticketing.outbox.types import (
+    ChannelCounts,
+    EventFacts,
+    MessageContext,
+    Planned,
+    Rendered,
+    RetryPolicy,
+)
 from ticketing.states import EventKind
 from ticketing.store import TicketStore
 
@@ -64,14 +72,14 @@ def store(request, tmp_path):
     s = TicketStore(url)
     s.migrate()
     yield s
-    outbox.uninstall(s)
+    uninstall(s)
     s.close()
 
 
 @pytest.fixture
 def router(store):
     r = FakeRouter()
-    outbox.install(store, r)
+    install(store, r)
     return r
 
 
@@ -81,14 +89,14 @@ def rows(store) -> list[Notification]:
 
 
 def claim(store, at, owner="w1", limit=20):
-    return outbox.Outbox(store).claim(now=at, owner=owner, lease=LEASE, render=render, limit=limit)
+    return Outbox(store).claim(now=at, owner=owner, lease=LEASE, render=render, limit=limit)
 
 
 DEFAULT_RETRY = RetryPolicy()
 
 
 def mark(store, d, ok, at, *, error="", retry=DEFAULT_RETRY):
-    return outbox.Outbox(store).mark(d.id, ok=ok, error=error, now=at, retry=retry)
+    return Outbox(store).mark(d.id, ok=ok, error=error, now=at, retry=retry)
 
 
 def test_rows_are_written_with_the_ticket_change(store, router):
@@ -189,10 +197,10 @@ def test_mark_sent_failed_backoff_and_give_up(store, router):
     assert row.attempts == 5
     assert [r["ok"] for r in row.results] == [False] * 5
     assert row.last_error == "still down"
-    box = outbox.Outbox(store)
+    box = Outbox(store)
     assert box.stats() == {
-        "json": outbox.ChannelCounts(sent=1),
-        "mailto": outbox.ChannelCounts(failed=1),
+        "json": ChannelCounts(sent=1),
+        "mailto": ChannelCounts(failed=1),
     }
     assert [q.status for q in box.queue()] == [DeliveryStatus.FAILED]
     assert box.requeue([d.id], now=late) == 1
@@ -220,8 +228,8 @@ def test_scheduled_rows_do_not_hold_back_urgent_ones(store, router):
     store.open_fault(FAULT, at=T0)  # opened rows wait for the window
     late = Planned("Kasi", "json", "k-json", T0 + timedelta(hours=8))
     now_ = Planned("Kasi", "json", "k-json", T0, urgent=True)
-    ids = outbox.Outbox(store).enqueue_test([late], at=T0, tag="t-a")
-    ids += outbox.Outbox(store).enqueue_test([now_], at=T0, tag="t-b")
+    ids = Outbox(store).enqueue_test([late], at=T0, tag="t-a")
+    ids += Outbox(store).enqueue_test([now_], at=T0, tag="t-b")
     assert [d.id for d in claim(store, T0 + timedelta(seconds=1))] == [ids[1]]
 
 
@@ -229,8 +237,8 @@ def test_release_dead_owner(store, router):
     store.open_fault(FAULT, at=T0)
     claim(store, T0 + WINDOW, owner="dead")
     at = T0 + WINDOW + timedelta(seconds=1)
-    assert outbox.Outbox(store).lease_owners(now=at) == ["dead"]
-    assert outbox.Outbox(store).release(["dead"]) == 2
+    assert Outbox(store).lease_owners(now=at) == ["dead"]
+    assert Outbox(store).release(["dead"]) == 2
     assert len(claim(store, at, owner="new")) == 2
 
 
@@ -241,7 +249,7 @@ def test_reminders_once_per_interval(store, router):
     interval = timedelta(hours=4)
 
     def remind(at):
-        return outbox.Outbox(store).enqueue_reminders(router, now=at, interval=interval)
+        return Outbox(store).enqueue_reminders(router, now=at, interval=interval)
 
     assert remind(T0 + timedelta(hours=3)) == 0
     assert remind(T0 + timedelta(hours=4, minutes=1)) == 1

@@ -16,7 +16,9 @@ if TYPE_CHECKING:
 
     from ticketing.states import DeliveryStatus
 
-REMINDER: Final = "reminder"
+# notification kinds besides the ticket events (EventKind values)
+REMINDER: Final = "reminder"  # an SOP step still waiting
+MONTHLY_REPORT: Final = "laporan_bulanan"  # the month's report to the Kabid and Kadis
 
 
 @dataclass(frozen=True, slots=True)

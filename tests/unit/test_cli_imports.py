@@ -1,0 +1,122 @@
+"""Each ``sigap`` command imports only what it uses (issue 16: CLI start-up is part of the CLI).
+
+A technician runs these commands all day: ``--help`` must not load the database layer, and
+no ticket command may load netmiko, pysnmp, Apprise, Starlette or openpyxl. Each command runs
+as its own process; at exit it writes which heavy top-level packages ended up in
+``sys.modules``. Timing lives in ``tests/bench/test_cli_startup_bench.py``, not here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from agent.config.load import load_inventory
+from agent.wiring import open_store
+from ticketing.faults import Fault, FaultKind
+
+pytestmark = pytest.mark.unit
+
+ROOT = Path(__file__).resolve().parents[2]
+INVENTORY = ROOT / "inventory.yaml"
+HEAVY = (
+    "sqlalchemy", "alembic", "psycopg", "pydantic", "netmiko", "paramiko", "pysnmp", "pyasn1",
+    "cryptography", "openpyxl", "starlette", "uvicorn", "jinja2", "apprise", "asyncssh",
+    "imapclient", "prometheus_client", "argon2",
+)  # fmt: skip
+DEVICE_STACK = frozenset({"netmiko", "paramiko", "pysnmp", "pyasn1", "asyncssh", "cryptography"})
+WEB_STACK = frozenset({"starlette", "uvicorn", "jinja2", "argon2", "prometheus_client"})
+TYPER_OWN = frozenset({"pydantic"})  # typer 0.29 coerces option values with pydantic
+PROBE = """
+import atexit, json, os, sys
+def dump():
+    loaded = sorted({m.split(".")[0] for m in sys.modules} & set(json.loads(os.environ["HEAVY"])))
+    with open(os.environ["IMPORTS_OUT"], "w") as fh:
+        json.dump(loaded, fh)
+atexit.register(dump)
+sys.argv = ["sigap", *json.loads(os.environ["ARGS"])]
+from agent.cli import main
+main()
+"""
+
+
+def loaded_by(args: list[str], tmp_path: Path, env: dict[str, str] | None = None) -> set[str]:
+    """The heavy packages a ``sigap`` process with ``args`` imported; it must exit 0."""
+    out = tmp_path / "imports.json"
+    environ = {
+        **os.environ,
+        **(env or {}),
+        "HEAVY": json.dumps(HEAVY),
+        "ARGS": json.dumps(args),
+        "IMPORTS_OUT": str(out),
+    }
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        capture_output=True,
+        text=True,
+        env=environ,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, f"sigap {' '.join(args)}: exit {proc.returncode}\n{proc.stderr}"
+    return set(json.loads(out.read_text()))
+
+
+@pytest.fixture(scope="module")
+def database(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    """A SQLite ticket database with one ticket; (URL, ticket number)."""
+    db = tmp_path_factory.mktemp("cli") / "t.db"
+    inventory = load_inventory(INVENTORY)
+    device = next(iter(inventory.devices.values()))
+    url = f"sqlite:///{db}"
+    with open_store(inventory, url) as store:
+        store.migrate()
+        fault = Fault(device.name, FaultKind.DEVICE_DOWN, "uji", device.opd)
+        number = store.open_fault(fault, at=datetime(2026, 11, 2, 1, 0, tzinfo=UTC)).ticket.number
+    return url, number
+
+
+HELP = [
+    ["--help"],
+    ["tiket", "--help"],
+    ["tiket", "list", "--help"],
+    ["diagnose", "--help"],
+    ["web", "--help"],
+    ["lab", "--help"],
+    ["notifikasi", "--help"],
+    ["remediasi", "--help"],
+    ["program-kegiatan", "--help"],
+    ["laporan", "bulanan", "--help"],
+]
+
+
+@pytest.mark.parametrize("args", HELP, ids=" ".join)
+def test_help_loads_nothing_heavy(args: list[str], tmp_path: Path) -> None:
+    assert loaded_by(args, tmp_path) <= TYPER_OWN
+
+
+def test_check_loads_only_the_config_stack(tmp_path: Path) -> None:
+    assert loaded_by(["check", str(INVENTORY)], tmp_path) <= {"pydantic"}
+
+
+@pytest.mark.parametrize("command", ["list", "show"])
+def test_ticket_commands_load_the_database_but_no_device_or_web_stack(
+    command: str, tmp_path: Path, database: tuple[str, str]
+) -> None:
+    url, number = database
+    args = ["tiket", command, *([number] if command == "show" else []), "-i", str(INVENTORY)]
+    loaded = loaded_by(args, tmp_path, {"SIGAP_DB_URL": url})
+    assert "sqlalchemy" in loaded  # the probe sees what a command opens
+    assert loaded & (DEVICE_STACK | WEB_STACK | {"openpyxl", "apprise", "imapclient"}) == set()
+
+
+def test_remediasi_list_loads_no_ssh_stack(tmp_path: Path) -> None:
+    loaded = loaded_by(["remediasi", "list", "-i", str(INVENTORY)], tmp_path)
+    assert loaded & (DEVICE_STACK | WEB_STACK | {"sqlalchemy"}) == set()
