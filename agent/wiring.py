@@ -75,13 +75,13 @@ def open_store(
 
 def snmp_collector(*, max_in_flight: int = 64, v3_fast: bool = True) -> SnmpCollector:
     """The SNMP collector with pysnmp as its general path, imported on the first v3 fallback."""
-    from collectors.snmp import SnmpCollector  # noqa: PLC0415 - the SNMP stack on use
+    from collectors.snmp import SnmpCollector  # the SNMP stack on use
 
     return SnmpCollector(max_in_flight=max_in_flight, v3_fast=v3_fast, general=_pysnmp_engine)
 
 
 def _pysnmp_engine() -> GeneralPath:
-    from collectors._snmp.engine import open_engine  # noqa: PLC0415 - pysnmp on first need
+    from collectors._snmp.engine import open_engine  # pysnmp on first need
 
     return open_engine()
 
@@ -106,10 +106,10 @@ def build_intake_handler(
     inventory: Inventory, store: TicketStore, now: Callable[[], datetime]
 ) -> IntakeHandler:
     """The intake handler over ``store`` for this inventory's people, devices and caps."""
-    from agent.intake.handler import IntakeHandler  # noqa: PLC0415 - only where intake runs
-    from agent.intake.mail import Limits  # noqa: PLC0415
-    from agent.intake.recognise import Directory  # noqa: PLC0415
-    from ticketing.intake import IntakeLedger  # noqa: PLC0415
+    from agent.intake.handler import IntakeHandler  # only where intake runs
+    from agent.intake.mail import Limits
+    from agent.intake.recognise import Directory
+    from ticketing.intake import IntakeLedger
 
     settings = inventory.intake
     if settings is None:
@@ -130,7 +130,7 @@ def webhook_routes(
     ``sigap web`` mounts them next to the board, so that one public HTTPS endpoint behind
     the TLS proxy serves both (``sigap intake --no-webhook`` then leaves them to it).
     """
-    from agent.intake.whatsapp import routes  # noqa: PLC0415 - only where intake runs
+    from agent.intake.whatsapp import routes  # only where intake runs
 
     settings = inventory.intake
     if settings is None or settings.whatsapp is None:
@@ -151,7 +151,7 @@ def build_intake_run(
 
     ``webhook=False`` leaves the WhatsApp webhook to ``sigap web`` (see ``webhook_routes``).
     """
-    from agent.intake.runner import run_intake  # noqa: PLC0415 - only for sigap intake
+    from agent.intake.runner import run_intake  # only for sigap intake
 
     settings = inventory.intake
     if settings is None:
@@ -174,8 +174,8 @@ def build_web_app(
 
     ``webhook``: also serve the WhatsApp webhook of ``intake.whatsapp`` (if configured).
     """
-    from agent.topology import web as peta  # noqa: PLC0415 - starlette only when serving
-    from agent.web.app import create_app  # noqa: PLC0415
+    from agent.topology import web as peta  # starlette only when serving
+    from agent.web.app import create_app
 
     extra = webhook_routes(inventory, store, now) if webhook else []
     return create_app(
@@ -207,10 +207,10 @@ def build_daemon(
     remediation only when a device enables it (its playbooks load now: a bad one stops
     start-up).
     """
-    from prometheus_client import CollectorRegistry  # noqa: PLC0415 - only `sigap run` serves
+    from prometheus_client import CollectorRegistry  # only `sigap run` serves
 
-    from agent.runtime.metrics import Metrics  # noqa: PLC0415
-    from collectors.ping import PingCollector  # noqa: PLC0415
+    from agent.runtime.metrics import Metrics
+    from collectors.ping import PingCollector
 
     devices = inventory.devices.values()
     snmp = snmp_collector() if any(d.snmp is not None for d in devices) else None
@@ -250,14 +250,14 @@ def assemble_daemon(
     ``service`` starts the SOP of each new ticket; ``walker`` enables the topology
     re-discovery; ``rng`` sets the poll jitter (tests pass a seeded one).
     """
-    import asyncio  # noqa: PLC0415 - the daemon's parts only for `sigap run`
+    import asyncio  # the daemon's parts only for `sigap run`
 
-    from agent.detect.ping import Detector  # noqa: PLC0415
-    from agent.runtime.daemon import Daemon  # noqa: PLC0415
-    from agent.runtime.parts import Runtime  # noqa: PLC0415
-    from agent.runtime.repairs import Repairs  # noqa: PLC0415
-    from agent.runtime.scheduler import Scheduler  # noqa: PLC0415
-    from agent.runtime.writer import TicketWriter  # noqa: PLC0415
+    from agent.detect.ping import Detector
+    from agent.runtime.daemon import Daemon
+    from agent.runtime.parts import Runtime
+    from agent.runtime.repairs import Repairs
+    from agent.runtime.scheduler import Scheduler
+    from agent.runtime.writer import TicketWriter
 
     detector = Detector(inventory)
     runtime = Runtime(
@@ -272,7 +272,7 @@ def assemble_daemon(
     )
     repairs = None
     if remediation:
-        from agent.remediation.runner import for_daemon  # noqa: PLC0415 - netmiko when used
+        from agent.remediation.runner import for_daemon  # netmiko when used
 
         sop = service or ticket_service(inventory, store, now)
         remediator = for_daemon(inventory, runtime, sop)
@@ -298,7 +298,7 @@ def assemble_daemon(
 
 
 def _topology(inventory: Inventory, walker: Walker, runtime: Runtime) -> TopologyWatcher:
-    from agent.topology.watcher import TopologyWatcher  # noqa: PLC0415
+    from agent.topology.watcher import TopologyWatcher
 
     return TopologyWatcher(inventory, walker, runtime)
 
@@ -311,9 +311,9 @@ def router_for(inventory: Inventory, store: TicketStore | None = None) -> Invent
 
     With ``store``, replies to e-mail reporters thread under their complaint's Message-ID.
     """
-    from agent.notify.reporter import ReporterRoutes  # noqa: PLC0415 - routing only when used
-    from agent.notify.routing import InventoryRouter, Recipients  # noqa: PLC0415
-    from ticketing.intake import first_message_id  # noqa: PLC0415
+    from agent.notify.reporter import ReporterRoutes  # routing only when used
+    from agent.notify.routing import InventoryRouter, Recipients
+    from ticketing.intake import first_message_id
 
     first = partial(first_message_id, store) if store is not None else None
     reporters = ReporterRoutes(inventory.intake, first_message=first)
@@ -328,8 +328,8 @@ def install_outbox(store: TicketStore, inventory: Inventory) -> InventoryRouter:
     Idempotent: a store already hooked (by :func:`open_store`) keeps its router, returned here,
     so the notifier plans and addresses with the very router the hook uses.
     """
-    from agent.notify.routing import InventoryRouter  # noqa: PLC0415 - routing only when used
-    from ticketing.outbox.enqueue import install, installed  # noqa: PLC0415
+    from agent.notify.routing import InventoryRouter  # routing only when used
+    from ticketing.outbox.enqueue import install, installed
 
     router = installed(store)
     if isinstance(router, InventoryRouter):
@@ -341,7 +341,7 @@ def install_outbox(store: TicketStore, inventory: Inventory) -> InventoryRouter:
 
 def renderer_for(inventory: Inventory, *, now: datetime | None = None) -> Renderer:
     """The renderer with the bundled templates and the inventory's overrides."""
-    from agent.notify.templates import Renderer, load_templates  # noqa: PLC0415
+    from agent.notify.templates import Renderer, load_templates
 
     templates = load_templates(inventory.notifications.templates_dir)
     return Renderer(
@@ -355,7 +355,7 @@ def renderer_for(inventory: Inventory, *, now: datetime | None = None) -> Render
 
 def apprise_sender() -> AppriseSender:
     """The Apprise sender (people's addresses); Apprise loads here, only where something sends."""
-    from agent.notify.apprise_sender import AppriseSender  # noqa: PLC0415 - Apprise on use
+    from agent.notify.apprise_sender import AppriseSender  # Apprise on use
 
     return AppriseSender()
 
@@ -364,9 +364,9 @@ def sender_for(
     inventory: Inventory, store: TicketStore, sender: Sender | None, now: Callable[[], datetime]
 ) -> Sender:
     """Apprise (or ``sender``) for people and e-mail; the Cloud API for WhatsApp reporters."""
-    from agent.notify.whatsapp import ReplySender, WhatsAppSender  # noqa: PLC0415
-    from ticketing.intake import last_inbound  # noqa: PLC0415
-    from ticketing.workflow import Source  # noqa: PLC0415
+    from agent.notify.whatsapp import ReplySender, WhatsAppSender
+    from ticketing.intake import last_inbound
+    from ticketing.workflow import Source
 
     general = sender or apprise_sender()
     wa = inventory.intake.whatsapp if inventory.intake else None
@@ -391,7 +391,7 @@ def build_notifier(
     ``run_blocking`` runs its database calls (the daemon passes its store thread); ``metrics``
     counts what it sends; ``sender`` replaces Apprise (tests).
     """
-    from agent.notify.worker import Notifier  # noqa: PLC0415 - only where notifications run
+    from agent.notify.worker import Notifier  # only where notifications run
 
     notifier = Notifier(
         store,

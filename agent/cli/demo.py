@@ -20,7 +20,7 @@ def demo(
     hold_down: Annotated[float, typer.Option(help="Hold-down for the demo (s).")] = 10.0,
 ) -> None:
     """Lab + agent + scripted outages: watch tickets open, attach and close (< 3 min)."""
-    from agent.lab.demo import Demo  # noqa: PLC0415 - labnet and the store on use
+    from agent.lab.demo import Demo  # labnet and the store on use
 
     ok = Demo(load(inventory_path), console, keep=keep, hold_down=hold_down).run()
     if not ok:

@@ -87,9 +87,9 @@ def diagnose(
     schema: Annotated[bool, typer.Option("--schema", help="Print the JSON schema.")] = False,
 ) -> None:
     """Diagnosa perangkat / OPD / alamat: ping, jalur, SNMP, SSH, tiket (exit 0/1/2/3)."""
-    from agent.diagnose import render  # noqa: PLC0415 - the diagnose stack on use
-    from agent.diagnose.runner import Options  # noqa: PLC0415
-    from agent.diagnose.schema import SCHEMA  # noqa: PLC0415
+    from agent.diagnose import render  # the diagnose stack on use
+    from agent.diagnose.runner import Options
+    from agent.diagnose.schema import SCHEMA
 
     if schema:
         console.print_json(json.dumps(SCHEMA))
@@ -121,7 +121,7 @@ def diagnose(
 
 
 def _inventory(path: Path) -> Inventory:
-    from agent.lab.control import refuse_lab_inventory_outside_lab  # noqa: PLC0415
+    from agent.lab.control import refuse_lab_inventory_outside_lab
 
     inventory = load(path)
     refuse_lab_inventory_outside_lab(inventory)
@@ -130,7 +130,7 @@ def _inventory(path: Path) -> Inventory:
 
 def resolve(inventory: Inventory, target: str | None) -> tuple[str, list[Device]]:
     """Return (kind, devices) for a device name, an OPD name or an IPv4 address."""
-    from agent.diagnose.runner import address_device  # noqa: PLC0415
+    from agent.diagnose.runner import address_device
 
     if target is None:
         raise UsageError("sebutkan TARGET: nama perangkat, nama OPD, atau alamat IPv4")
@@ -155,7 +155,7 @@ def resolve(inventory: Inventory, target: str | None) -> tuple[str, list[Device]
 
 def _open_store(inventory: Inventory, db: str | None) -> TicketStore | None:
     """The ticket database if one exists (never created, never migrated: diagnose only reads)."""
-    from agent.wiring import database_url, open_store  # noqa: PLC0415 - SQLAlchemy on use
+    from agent.wiring import database_url, open_store  # SQLAlchemy on use
 
     url = database_url(inventory, db)
     if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
@@ -166,9 +166,9 @@ def _open_store(inventory: Inventory, db: str | None) -> TicketStore | None:
 
 
 def _history(inventory: Inventory, store: TicketStore) -> Callable[[str], TicketsReport]:
-    from agent.diagnose.history import TicketHistory  # noqa: PLC0415
-    from agent.wiring import ticket_service  # noqa: PLC0415
-    from collectors.model import utc_now  # noqa: PLC0415
+    from agent.diagnose.history import TicketHistory
+    from agent.wiring import ticket_service
+    from collectors.model import utc_now
 
     service = ticket_service(inventory, store, utc_now)
     return TicketHistory(store, service).recent_blocking
@@ -182,9 +182,9 @@ async def _run(
     *,
     quiet: bool,
 ) -> Diagnosis:
-    from agent.diagnose.runner import Runner  # noqa: PLC0415
-    from agent.wiring import snmp_collector  # noqa: PLC0415
-    from collectors.ping import PingCollector  # noqa: PLC0415 - keep `--help` light
+    from agent.diagnose.runner import Runner
+    from agent.wiring import snmp_collector
+    from collectors.ping import PingCollector  # keep `--help` light
 
     target, kind, devices = what
 
@@ -213,7 +213,7 @@ async def _run(
 
 
 def _read_only_ssh() -> SshCollect:
-    from agent.diagnose.readonly import collect  # noqa: PLC0415 - netmiko only with --ssh
+    from agent.diagnose.readonly import collect  # netmiko only with --ssh
 
     return collect
 
@@ -287,8 +287,8 @@ def _known_device(inventory: Inventory, device: str) -> None:
 
 
 async def _poll_once(device: Device) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    from agent.wiring import snmp_collector  # noqa: PLC0415
-    from collectors.ping import PingCollector  # noqa: PLC0415
+    from agent.wiring import snmp_collector
+    from collectors.ping import PingCollector
 
     async with PingCollector() as pinger:
         target = device.snmp_target()

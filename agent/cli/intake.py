@@ -37,8 +37,8 @@ def intake(
     ] = True,
 ) -> None:
     """Jalankan penerimaan pengaduan (IMAP, webhook WhatsApp di 127.0.0.1)."""
-    from agent.wiring import build_intake_run, open_store  # noqa: PLC0415
-    from collectors.model import utc_now  # noqa: PLC0415
+    from agent.wiring import build_intake_run, open_store
+    from collectors.model import utc_now
 
     inventory = load(inventory_path)
     if inventory.intake is None:

@@ -25,7 +25,7 @@ def register(app: typer.Typer) -> None:
 
 def _lab() -> Lab:
     """The lab of this machine (labnet is imported by the lab commands only)."""
-    from agent.lab.control import lab  # noqa: PLC0415 - labnet on use
+    from agent.lab.control import lab  # labnet on use
 
     return lab()
 
@@ -33,7 +33,7 @@ def _lab() -> Lab:
 @lab_app.command("up")
 def lab_up(inventory_path: InventoryOpt = DEFAULT_INVENTORY) -> None:
     """Build the lab network described by the inventory (idempotent)."""
-    from agent.lab.control import up  # noqa: PLC0415 - labnet on use
+    from agent.lab.control import up  # labnet on use
 
     status = up(load(inventory_path))
     console.print(
@@ -52,7 +52,7 @@ def lab_down() -> None:
 @lab_app.command("status")
 def lab_status() -> None:
     """Show whether the lab is up and which faults are injected."""
-    from agent.lab.control import describe_faults  # noqa: PLC0415 - labnet on use
+    from agent.lab.control import describe_faults  # labnet on use
 
     status = _lab().status()
     if not status.is_up:

@@ -44,9 +44,9 @@ def laporan_tiket(
     db: DbOpt = None,
 ) -> None:
     """Laporan penanganan satu tiket (siap cetak) / printable per-ticket report."""
-    from collectors.model import utc_now  # noqa: PLC0415
-    from ticketing.reports.documents import ticket_doc  # noqa: PLC0415 - on use
-    from ticketing.reports.render import render  # noqa: PLC0415
+    from collectors.model import utc_now
+    from ticketing.reports.documents import ticket_doc  # on use
+    from ticketing.reports.render import render
 
     with session(inventory_path, db) as s:
         inventory = s.inventory
@@ -71,11 +71,11 @@ def laporan_bulanan(
     db: DbOpt = None,
 ) -> None:
     """Rekap bulanan: tiket per OPD, MTTA/MTTR, kepatuhan SOP, Program Kegiatan (+CSV, SVG)."""
-    from collectors.model import utc_now  # noqa: PLC0415
-    from ticketing.reports.documents import write_monthly  # noqa: PLC0415 - on use
-    from ticketing.reports.monthly import parse_month  # noqa: PLC0415
-    from ticketing.reports.query import month_report  # noqa: PLC0415
-    from ticketing.reports.render import duration_text, percent  # noqa: PLC0415
+    from collectors.model import utc_now
+    from ticketing.reports.documents import write_monthly  # on use
+    from ticketing.reports.monthly import parse_month
+    from ticketing.reports.query import month_report
+    from ticketing.reports.render import duration_text, percent
 
     try:
         year, month = parse_month(bulan)

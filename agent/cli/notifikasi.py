@@ -46,13 +46,13 @@ RESULT_TEXT: Final = {True: "[green]terkirim[/]", False: "[red]gagal[/]"}
 
 
 def _local(at: datetime, tz: ZoneInfo) -> str:
-    from agent.present.render import local  # noqa: PLC0415 - rich tables on use
+    from agent.present.render import local  # rich tables on use
 
     return local(at, tz)
 
 
 def _targets(inventory: Inventory, kepada: str | None) -> list[Address]:
-    from agent.wiring import router_for  # noqa: PLC0415
+    from agent.wiring import router_for
 
     router = router_for(inventory)
     people = (
@@ -76,8 +76,8 @@ def uji(
     inventory_path: InventoryOpt = DEFAULT_INVENTORY,
 ) -> None:
     """Kirim pesan uji sekarang dan tampilkan hasil tiap penerima / send a test message."""
-    from agent.wiring import apprise_sender, renderer_for  # noqa: PLC0415
-    from ticketing.outbox.types import MessageContext  # noqa: PLC0415 - SQLAlchemy on use
+    from agent.wiring import apprise_sender, renderer_for
+    from ticketing.outbox.types import MessageContext  # SQLAlchemy on use
 
     inventory = load(inventory_path)
     renderer = renderer_for(inventory)
@@ -115,8 +115,8 @@ def antrian(
     as_json: Annotated[bool, typer.Option("--json", help="JSON untuk skrip.")] = False,
 ) -> None:
     """Pesan yang menunggu atau gagal, dan jumlah per saluran / pending and failed deliveries."""
-    from agent.wiring import open_store  # noqa: PLC0415
-    from ticketing.outbox.queue import Outbox  # noqa: PLC0415
+    from agent.wiring import open_store
+    from ticketing.outbox.queue import Outbox
 
     inventory = load(inventory_path)
     statuses = list(DeliveryStatus) if semua else None
@@ -194,7 +194,7 @@ def antar(
     poll: Annotated[float, typer.Option(help="Detik antar pemeriksaan antrian.")] = 1.0,
 ) -> None:
     """Jalankan pengirim notifikasi sampai SIGTERM/SIGINT / run the delivery worker alone."""
-    from agent.wiring import build_notifier, open_store  # noqa: PLC0415
+    from agent.wiring import build_notifier, open_store
 
     inventory = load(inventory_path)
     with open_store(inventory, db) as store:
@@ -233,9 +233,9 @@ def laporan_bulanan(
     db: DbOpt = None,
 ) -> None:
     """Antrikan laporan bulanan ke Kabid dan Kadis (sekali per bulan) / queue the monthly report."""
-    from agent.notify.monthly import build_report, queue_monthly_blocking, report_data  # noqa: PLC0415
-    from agent.wiring import open_store, router_for, ticket_service  # noqa: PLC0415
-    from ticketing.reports.monthly import parse_month  # noqa: PLC0415
+    from agent.notify.monthly import build_report, queue_monthly_blocking, report_data
+    from agent.wiring import open_store, router_for, ticket_service
+    from ticketing.reports.monthly import parse_month
 
     inventory = load(inventory_path)
     now = utc_now()
@@ -283,8 +283,8 @@ def ulang(
     db: DbOpt = None,
 ) -> None:
     """Antrikan lagi pesan yang gagal / requeue failed deliveries."""
-    from agent.wiring import open_store  # noqa: PLC0415
-    from ticketing.outbox.queue import Outbox  # noqa: PLC0415
+    from agent.wiring import open_store
+    from ticketing.outbox.queue import Outbox
 
     inventory = load(inventory_path)
     with open_store(inventory, db) as store:

@@ -56,7 +56,7 @@ NumberArg = Annotated[str, typer.Argument(help="Nomor tiket, mis. GJ/2026/0001."
 
 def load(path: Path) -> Inventory:
     """The validated inventory at ``path`` (a ConfigError lists every problem: exit 2)."""
-    from agent.config.load import load_inventory  # noqa: PLC0415 - pydantic on use
+    from agent.config.load import load_inventory  # pydantic on use
 
     return load_inventory(path)
 
@@ -76,8 +76,8 @@ def session(inventory_path: Path, db: str | None) -> Iterator[Session]:
     Migrating is idempotent; it lets the office record a complaint before the daemon ever ran.
     An unknown person (``--oleh``) is re-raised naming the closest people of the inventory.
     """
-    from agent.wiring import open_store, ticket_service  # noqa: PLC0415 - SQLAlchemy on use
-    from collectors.model import utc_now  # noqa: PLC0415
+    from agent.wiring import open_store, ticket_service  # SQLAlchemy on use
+    from collectors.model import utc_now
 
     inventory = load(inventory_path)
     with open_store(inventory, db) as store, _known_people(inventory):

@@ -37,7 +37,7 @@ def program_list(
     db: DbOpt = None,
 ) -> None:
     """Daftar Program Kegiatan / list entries."""
-    from agent.present.render import program_table  # noqa: PLC0415 - rich tables on use
+    from agent.present.render import program_table  # rich tables on use
 
     with session(inventory_path, db) as (inventory, _store, svc):
         entries = svc.program(year=tahun, status=status)
@@ -58,7 +58,7 @@ def program_export(
     db: DbOpt = None,
 ) -> None:
     """Ekspor Program Kegiatan satu tahun anggaran / export to CSV or XLSX."""
-    from ticketing.program import export_csv, export_xlsx  # noqa: PLC0415 - openpyxl on use
+    from ticketing.program import export_csv, export_xlsx  # openpyxl on use
 
     path = output or Path(f"program-kegiatan-{tahun}.{fmt.value}")
     with session(inventory_path, db) as (inventory, _store, svc):

@@ -41,7 +41,7 @@ def _console() -> Console:
 @remediasi_app.command("list")
 def remediasi_list(inventory_path: InventoryOpt = DEFAULT_INVENTORY) -> None:
     """Daftar playbook dan daftar izin per perangkat / playbooks and the allow-list."""
-    from agent.remediation.playbooks import load_playbooks  # noqa: PLC0415 - on use
+    from agent.remediation.playbooks import load_playbooks  # on use
 
     inventory = load(inventory_path)
     book = load_playbooks(inventory.remediation.playbooks_dir)
@@ -79,7 +79,7 @@ def remediasi_jalankan(
     db: DbOpt = None,
 ) -> None:
     """Jalankan playbook tiket (penjaga yang sama dengan agen) / run a ticket's playbook."""
-    from agent.lab.control import refuse_lab_inventory_outside_lab  # noqa: PLC0415
+    from agent.lab.control import refuse_lab_inventory_outside_lab
 
     inventory = load(inventory_path)
     person = next((p for p in inventory.people if p.name == oleh), None)
@@ -103,12 +103,12 @@ def remediasi_jalankan(
 async def _run(
     inventory: Inventory, db: str | None, number: str, actor: str, *, dry_run: bool
 ) -> Outcome:
-    from agent.remediation.interfaces import SnmpInterfaces  # noqa: PLC0415
-    from agent.remediation.playbooks import load_playbooks  # noqa: PLC0415
-    from agent.remediation.runner import Remediator  # noqa: PLC0415
-    from agent.wiring import open_store, snmp_collector, ticket_service  # noqa: PLC0415
-    from collectors.model import utc_now  # noqa: PLC0415
-    from ticketing.remediation import RemediationLog  # noqa: PLC0415
+    from agent.remediation.interfaces import SnmpInterfaces
+    from agent.remediation.playbooks import load_playbooks
+    from agent.remediation.runner import Remediator
+    from agent.wiring import open_store, snmp_collector, ticket_service
+    from collectors.model import utc_now
+    from ticketing.remediation import RemediationLog
 
     with open_store(inventory, db) as store:
         store.migrate()
@@ -132,8 +132,8 @@ async def _run(
 
 def runs_section(runs: list[RunView], tz: ZoneInfo, *, transcripts: bool = True) -> str:
     """Text of ``tiket show``'s remediation section: each run, its reason and transcript."""
-    from agent.remediation.transcript import render  # noqa: PLC0415
-    from ticketing.remediation import WORDS  # noqa: PLC0415 - SQLAlchemy: the store is open
+    from agent.remediation.transcript import render
+    from ticketing.remediation import WORDS  # SQLAlchemy: the store is open
 
     out = ["Perbaikan otomatis:"]
     for r in runs:

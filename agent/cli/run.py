@@ -48,8 +48,8 @@ def run(
     ] = None,
 ) -> None:
     """Run the monitoring daemon (foreground; systemd runs it as a service)."""
-    from agent.lab.control import refuse_lab_inventory_outside_lab  # noqa: PLC0415
-    from agent.wiring import build_daemon, open_store  # noqa: PLC0415 - the daemon's stack
+    from agent.lab.control import refuse_lab_inventory_outside_lab
+    from agent.wiring import build_daemon, open_store  # the daemon's stack
 
     inventory = load(inventory_path)
     refuse_lab_inventory_outside_lab(inventory)

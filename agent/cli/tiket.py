@@ -75,8 +75,8 @@ def tiket_list(
     as_json: JsonOpt = False,
 ) -> None:
     """Daftar tiket / list tickets."""
-    from agent.present.render import ticket_table, ticket_to_json  # noqa: PLC0415
-    from agent.wiring import open_store  # noqa: PLC0415 - SQLAlchemy only when needed
+    from agent.present.render import ticket_table, ticket_to_json
+    from agent.wiring import open_store  # SQLAlchemy only when needed
 
     inventory = load(inventory_path)
     with open_store(inventory, db) as store:
@@ -108,16 +108,16 @@ def show_ticket(
     number: str, inventory_path: Path, db: str | None, *, as_json: bool, transcripts: bool = True
 ) -> None:
     """Body of ``sigap tiket show``: ticket, affected devices, SOP timeline, event log."""
-    from agent.cli.remediasi import runs_json, runs_section  # noqa: PLC0415
-    from agent.present.render import (  # noqa: PLC0415
+    from agent.cli.remediasi import runs_json, runs_section
+    from agent.present.render import (
         sop_header,
         step_table,
         steps_to_json,
         ticket_detail,
         ticket_to_json,
     )
-    from collectors.model import utc_now  # noqa: PLC0415
-    from ticketing.remediation import RemediationLog  # noqa: PLC0415
+    from collectors.model import utc_now
+    from ticketing.remediation import RemediationLog
 
     with session(inventory_path, db) as s:
         inventory = s.inventory
@@ -163,7 +163,7 @@ def _step_line(step: StepView) -> str:
 
 def _report_progress(svc: TicketService, number: str, done: StepView, inventory: Inventory) -> None:
     """Print which step was completed (late or on time) and which one is next."""
-    from ticketing.reports.render import duration_text  # noqa: PLC0415 - on use
+    from ticketing.reports.render import duration_text  # on use
 
     out = console
     late = (
@@ -183,7 +183,7 @@ def _report_progress(svc: TicketService, number: str, done: StepView, inventory:
 
 
 def _local(at: datetime | None, inventory: Inventory) -> str:
-    from agent.present.render import local  # noqa: PLC0415 - rich tables on use
+    from agent.present.render import local  # rich tables on use
 
     return local(at, inventory.tz)
 
@@ -300,7 +300,7 @@ def tangani(  # keyword-only: typer passes options by name
     if not kompleks and (usulan or biaya or tahun is not None):
         raise typer.BadParameter("--usulan/--biaya/--tahun hanya untuk --kompleks")
     choice = Complexity.KOMPLEKS if kompleks else Complexity.SEDERHANA if sederhana else None
-    from ticketing.service import ProgramDraft  # noqa: PLC0415 - SQLAlchemy on use
+    from ticketing.service import ProgramDraft  # SQLAlchemy on use
 
     draft = ProgramDraft(usulan, biaya, prioritas, tahun) if kompleks else None
     with session(inventory_path, db) as (inventory, _store, svc):
@@ -338,7 +338,7 @@ def selesai(  # keyword-only: typer passes options by name
 
 def _refuse_special_step(svc: TicketService, number: str) -> None:
     """Point at the right command when the active step needs a decision or a technician."""
-    from ticketing.sop import StepKind  # noqa: PLC0415 - the SOP files on use
+    from ticketing.sop import StepKind  # the SOP files on use
 
     ticket = svc.ticket(number)
     if ticket.sop is None or ticket.sop_step is None:

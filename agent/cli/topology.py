@@ -32,10 +32,10 @@ def _console() -> Console:
 
 def run_discovery(inventory: Inventory, roots: list[str] | None = None) -> Discovery:
     """Scan every inventory device (refused for the lab outside its NOC) and discover."""
-    from agent.lab.control import refuse_lab_inventory_outside_lab  # noqa: PLC0415
-    from agent.topology.graph import discover  # noqa: PLC0415
-    from agent.topology.scan import MAX_IN_FLIGHT, known_devices, scan  # noqa: PLC0415
-    from agent.wiring import snmp_collector  # noqa: PLC0415 - the SNMP stack on use
+    from agent.lab.control import refuse_lab_inventory_outside_lab
+    from agent.topology.graph import discover
+    from agent.topology.scan import MAX_IN_FLIGHT, known_devices, scan
+    from agent.wiring import snmp_collector  # the SNMP stack on use
 
     refuse_lab_inventory_outside_lab(inventory)
 
@@ -83,7 +83,7 @@ def discover_cmd(
     ] = None,
 ) -> None:
     """Temukan tautan dan induk lewat LLDP/MNDP/CDP / discover links and parents over SNMP."""
-    from agent.topology import apply as inv_apply  # noqa: PLC0415 - ruamel round trip on use
+    from agent.topology import apply as inv_apply  # ruamel round trip on use
 
     inventory = load(inventory_path)
     found = run_discovery(inventory, root)
@@ -109,7 +109,7 @@ def discover_cmd(
 
 
 def _map_devices(inventory: Inventory) -> list[MapDevice]:
-    from agent.topology.mapdata import MapDevice  # noqa: PLC0415
+    from agent.topology.mapdata import MapDevice
 
     return [
         MapDevice(d.name, d.address, d.opd, d.site, d.role, d.parent)
@@ -118,7 +118,7 @@ def _map_devices(inventory: Inventory) -> list[MapDevice]:
 
 
 def _links_from(path: Path) -> list[Link]:
-    from agent.topology.model import Link  # noqa: PLC0415
+    from agent.topology.model import Link
 
     data = json.loads(path.read_text())
     return [
@@ -142,12 +142,12 @@ def peta_cmd(
     ] = False,
 ) -> None:
     """Ekspor peta jaringan (HTML mandiri) / export the network map as one HTML file."""
-    from agent.topology.mapdata import map_json  # noqa: PLC0415
-    from agent.topology.maphtml import render_map_html  # noqa: PLC0415
-    from agent.topology.model import Link  # noqa: PLC0415
-    from agent.wiring import open_store  # noqa: PLC0415
-    from collectors.model import utc_now  # noqa: PLC0415
-    from ticketing.topology import TopologyStore  # noqa: PLC0415 - SQLAlchemy on use
+    from agent.topology.mapdata import map_json
+    from agent.topology.maphtml import render_map_html
+    from agent.topology.model import Link
+    from agent.wiring import open_store
+    from collectors.model import utc_now
+    from ticketing.topology import TopologyStore  # SQLAlchemy on use
 
     inventory = load(inventory_path)
     found = run_discovery(inventory).links if live else None

@@ -94,10 +94,10 @@ def serve(  # keyword-only: typer passes options by name
     """Serve the web ticket board (foreground; stop with Ctrl-C)."""
     if ctx.invoked_subcommand is not None:
         return
-    import uvicorn  # noqa: PLC0415 - only when serving
+    import uvicorn  # only when serving
 
-    from agent.web.auth import AuthSettings  # noqa: PLC0415
-    from agent.wiring import build_web_app, open_store  # noqa: PLC0415
+    from agent.web.auth import AuthSettings
+    from agent.wiring import build_web_app, open_store
 
     try:
         address = parse_listen(listen)
@@ -140,10 +140,10 @@ def set_password(
     db: DbOpt = None,
 ) -> None:
     """Set a person's web password (read from the terminal or stdin, never from argv)."""
-    from agent.web.auth import find_person, hash_password  # noqa: PLC0415
-    from agent.wiring import open_store  # noqa: PLC0415
-    from collectors.model import utc_now  # noqa: PLC0415
-    from ticketing.accounts import AccountStore  # noqa: PLC0415
+    from agent.web.auth import find_person, hash_password
+    from agent.wiring import open_store
+    from collectors.model import utc_now
+    from ticketing.accounts import AccountStore
 
     inventory = load(inventory_path)
     person = find_person(inventory, name)
@@ -166,8 +166,8 @@ def set_password(
 @pengguna_app.command("list")
 def list_accounts(inventory_path: InventoryOpt = DEFAULT_INVENTORY, db: DbOpt = None) -> None:
     """People and whether they have a web password."""
-    from agent.wiring import open_store  # noqa: PLC0415
-    from ticketing.accounts import AccountStore  # noqa: PLC0415
+    from agent.wiring import open_store
+    from ticketing.accounts import AccountStore
 
     inventory = load(inventory_path)
     store = open_store(inventory, db)

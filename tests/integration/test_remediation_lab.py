@@ -192,7 +192,7 @@ def agent_steps(lab: Lab, agent: Agent, number: str) -> list[dict[str, object]]:
             number,
             "--json",
             "--inventory",
-            str(agent.config.model),
+            str(agent.inventory),
             "--db",
             agent.db_url,
         ],
