@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any, Final
 
 from agent.config.sop import office_calendar, workflow_config
 from collectors.model import utc_now
-from ticketing.service import TicketService
 from ticketing.store import TicketStore
 
 if TYPE_CHECKING:
@@ -41,6 +40,7 @@ if TYPE_CHECKING:
     from agent.web.auth import AuthSettings
     from collectors.base import GeneralPath, Prober, SnmpPoller
     from collectors.snmp import SnmpCollector
+    from ticketing.service import TicketService
 
 DEFAULT_DB: Final = Path("/var/lib/sigap/sigap.db")
 
@@ -90,6 +90,8 @@ def ticket_service(
     inventory: Inventory, store: TicketStore, now: Callable[[], datetime]
 ) -> TicketService:
     """The SOP workflow service over ``store`` for this inventory's people and settings."""
+    from ticketing.service import TicketService  # the SOP engine: commands that act
+
     return TicketService(
         store,
         people=inventory.people,

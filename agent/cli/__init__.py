@@ -33,7 +33,6 @@ from agent.cli.options import console, err_console
 from agent.errors import AgentError, ConfigError
 from agent.runtime import logfmt
 from collectors.errors import CollectorError
-from labnet.errors import LabError
 from ticketing.errors import TicketingError
 
 logger = logging.getLogger("agent.cli")
@@ -81,14 +80,14 @@ def _main(
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
-def _database_errors() -> tuple[type[Exception], ...]:
-    """SQLAlchemy's error class, if SQLAlchemy was loaded.
+def _loaded(module: str, name: str) -> tuple[type[Exception], ...]:
+    """The exception class ``module.name`` if that module was loaded, else nothing to match.
 
-    A command that never opened the database cannot fail with it, and importing SQLAlchemy
-    only to catch nothing would cost every command ~0.2 s.
+    A command that never opened the database (or the lab) cannot fail with its errors, and
+    importing SQLAlchemy only to catch nothing would cost every command ~0.3 s.
     """
-    exc = sys.modules.get("sqlalchemy.exc")
-    return (exc.SQLAlchemyError,) if exc is not None else ()
+    loaded = sys.modules.get(module)
+    return (getattr(loaded, name),) if loaded is not None else ()
 
 
 def main() -> None:
@@ -110,13 +109,16 @@ def main() -> None:
     except (typer.Abort, KeyboardInterrupt):
         err_console.print("interrupted")
         code = 130
-    except (AgentError, CollectorError, TicketingError, LabError) as exc:
+    except (AgentError, CollectorError, TicketingError) as exc:
         code = _failed(exc, "failed", f"error: {exc}")
     except Exception as exc:
-        if not isinstance(exc, _database_errors()):
+        if isinstance(exc, _loaded("labnet.errors", "LabError")):
+            code = _failed(exc, "failed", f"error: {exc}")
+        elif isinstance(exc, _loaded("sqlalchemy.exc", "SQLAlchemyError")):
+            # e.g. the database is unreachable: say where, no traceback
+            code = _failed(exc, "database error", f"error: database: {type(exc).__name__}: {exc}")
+        else:
             raise
-        # e.g. the database is unreachable: say where, no traceback
-        code = _failed(exc, "database error", f"error: database: {type(exc).__name__}: {exc}")
     sys.exit(code if isinstance(code, int) else 0)
 
 

@@ -6,7 +6,6 @@ error (a bad option, an unknown target, an invalid inventory, a lab inventory ou
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import difflib
 import ipaddress
@@ -87,6 +86,8 @@ def diagnose(
     schema: Annotated[bool, typer.Option("--schema", help="Print the JSON schema.")] = False,
 ) -> None:
     """Diagnosa perangkat / OPD / alamat: ping, jalur, SNMP, SSH, tiket (exit 0/1/2/3)."""
+    import asyncio
+
     from agent.diagnose import render  # the diagnose stack on use
     from agent.diagnose.runner import Options
     from agent.diagnose.schema import SCHEMA
@@ -256,6 +257,8 @@ def poll_once(
     as_json: JsonOpt = False,
 ) -> None:
     """One ping round and one SNMP poll, printed raw as the daemon would record them."""
+    import asyncio
+
     try:
         inventory = _inventory(inventory_path)
         _known_device(inventory, device)
@@ -287,6 +290,8 @@ def _known_device(inventory: Inventory, device: str) -> None:
 
 
 async def _poll_once(device: Device) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    import asyncio
+
     from agent.wiring import snmp_collector
     from collectors.ping import PingCollector
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import signal
 from typing import Annotated
 
@@ -37,6 +36,8 @@ def intake(
     ] = True,
 ) -> None:
     """Jalankan penerimaan pengaduan (IMAP, webhook WhatsApp di 127.0.0.1)."""
+    import asyncio
+
     from agent.wiring import build_intake_run, open_store
     from collectors.model import utc_now
 

@@ -7,7 +7,6 @@ runs the delivery worker alone until SIGTERM/SIGINT (the daemon runs the same lo
 
 from __future__ import annotations
 
-import asyncio
 import json
 import signal
 import uuid
@@ -22,6 +21,7 @@ from collectors.model import utc_now
 from ticketing.states import DeliveryStatus
 
 if TYPE_CHECKING:
+    import asyncio
     from collections.abc import Awaitable, Callable
     from datetime import datetime
     from zoneinfo import ZoneInfo
@@ -194,6 +194,8 @@ def antar(
     poll: Annotated[float, typer.Option(help="Detik antar pemeriksaan antrian.")] = 1.0,
 ) -> None:
     """Jalankan pengirim notifikasi sampai SIGTERM/SIGINT / run the delivery worker alone."""
+    import asyncio
+
     from agent.wiring import build_notifier, open_store
 
     inventory = load(inventory_path)
@@ -205,6 +207,8 @@ def antar(
 
 
 async def _run_until_signal(run: Callable[[asyncio.Event], Awaitable[None]]) -> None:
+    import asyncio
+
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

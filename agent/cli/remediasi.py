@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING, Annotated, Final
 
 import typer
@@ -79,6 +78,8 @@ def remediasi_jalankan(
     db: DbOpt = None,
 ) -> None:
     """Jalankan playbook tiket (penjaga yang sama dengan agen) / run a ticket's playbook."""
+    import asyncio
+
     from agent.lab.control import refuse_lab_inventory_outside_lab
 
     inventory = load(inventory_path)

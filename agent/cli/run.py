@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path  # noqa: TC003 - typer reads annotations at runtime
 from typing import TYPE_CHECKING, Annotated
 
@@ -48,6 +47,8 @@ def run(
     ] = None,
 ) -> None:
     """Run the monitoring daemon (foreground; systemd runs it as a service)."""
+    import asyncio
+
     from agent.lab.control import refuse_lab_inventory_outside_lab
     from agent.wiring import build_daemon, open_store  # the daemon's stack
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path  # noqa: TC003 - typer reads annotations at runtime
 from typing import TYPE_CHECKING, Annotated, Final
@@ -32,6 +31,8 @@ def _console() -> Console:
 
 def run_discovery(inventory: Inventory, roots: list[str] | None = None) -> Discovery:
     """Scan every inventory device (refused for the lab outside its NOC) and discover."""
+    import asyncio
+
     from agent.lab.control import refuse_lab_inventory_outside_lab
     from agent.topology.graph import discover
     from agent.topology.scan import MAX_IN_FLIGHT, known_devices, scan

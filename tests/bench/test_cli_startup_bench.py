@@ -7,7 +7,8 @@ drift of the machine's speed hits all of them alike; medians are reported with m
 RSS comes from GNU time (a fork of pytest would count pytest's own pages). The ticket database
 is a SQLite file with 1,000 tickets of the demo inventory (``tiket list`` shows the newest 50).
 Writes the ``CLI start-up`` section of RESULTS.md; ``python -X importtime -m agent ...`` shows
-where a command's time goes.
+where a command's time goes. ``SIGAP_BENCH_BEFORE=/path/to/other/.venv/bin/sigap`` adds the
+same commands of another build (e.g. a checkout before issue 16) to the same rounds.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ TIME = "/usr/bin/time"  # GNU time: its child's peak RSS, not the forking test's
 TICKETS = 1_000
 ROUNDS = int(os.environ.get("SIGAP_BENCH_RUNS", "9"))
 GOALS = {"sigap --help": 0.3, "sigap tiket list": 0.6, "sigap tiket show": 0.6}
+BEFORE = os.environ.get("SIGAP_BENCH_BEFORE", "")
 
 
 @dataclass
@@ -93,15 +95,18 @@ def test_cli_startup(tmp_path: Path) -> None:
     number = _seed(db)
     env = {**os.environ, "SIGAP_DB_URL": f"sqlite:///{db}", "COLUMNS": "120"}
     inv = ["-i", str(INVENTORY)]
-    commands = [
-        Timed("python -c pass", [sys.executable, "-c", "pass"]),
-        Timed("sigap --help", [SIGAP, "--help"]),
-        Timed("sigap tiket list", [SIGAP, "tiket", "list", *inv]),
-        Timed("sigap tiket show", [SIGAP, "tiket", "show", number, *inv]),
-        Timed("sigap check", [SIGAP, "check", str(INVENTORY)]),
-        Timed("sigap diagnose --help", [SIGAP, "diagnose", "--help"]),
-        Timed("sigap remediasi list", [SIGAP, "remediasi", "list", *inv]),
-    ]
+    argvs = {
+        "--help": ["--help"],
+        "tiket list": ["tiket", "list", *inv],
+        "tiket show": ["tiket", "show", number, *inv],
+        "check": ["check", str(INVENTORY)],
+        "diagnose --help": ["diagnose", "--help"],
+        "remediasi list": ["remediasi", "list", *inv],
+    }
+    commands = [Timed("python -c pass", [sys.executable, "-c", "pass"])]
+    commands += [Timed(f"sigap {name}", [SIGAP, *argv]) for name, argv in argvs.items()]
+    if BEFORE:
+        commands += [Timed(f"before: sigap {n}", [BEFORE, *argv]) for n, argv in argvs.items()]
     for command in commands:  # warm-up: page cache, bytecode
         command.run(env, tmp_path)
         command.wall.clear()
@@ -122,7 +127,8 @@ def test_cli_startup(tmp_path: Path) -> None:
             f"run {' '.join(f'{x:.2f}' for x in os.getloadavg())}, "
             f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC. {ROUNDS} rounds after one warm-up, "
             f"commands in turn; SQLite database with {TICKETS:,} tickets. Produced by "
-            "`pytest -m bench -s tests/bench/test_cli_startup_bench.py`.",
+            "`pytest -m bench -s tests/bench/test_cli_startup_bench.py`"
+            + (f" with SIGAP_BENCH_BEFORE={BEFORE} ('before' rows)." if BEFORE else "."),
             "",
             "| Command | Wall median s (min-max) | x python -c pass | Peak RSS MiB | Goal s |",
             "|---|---|---|---|---|",
