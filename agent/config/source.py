@@ -3,9 +3,12 @@
 The node graph is walked by hand (``compose``) instead of constructed, so duplicate keys are
 reported with both lines instead of stopping the load at the first one. Everything else reads
 as ruamel.yaml's own loader reads it (``agent.topology.apply`` writes the file back with it):
-ints, floats, booleans and nulls are built by ruamel's constructor for the document's YAML
-version (1.2 unless ``%YAML 1.1``: ``010`` is 10, ``0o10`` is 8, ``0x10`` 16, ``1_000`` 1000,
-``'010'`` stays a string); timestamps stay the text written (the schema parses them).
+plain scalars are resolved by ruamel's resolver and ints, floats, booleans and nulls built by
+its constructor for the document's YAML version (1.2 unless ``%YAML 1.1``: ``010`` is 10,
+``0o10`` is 8, ``0x10`` 16, ``1_000`` 1000, ``'010'`` stays a string); timestamps stay the text
+written (the schema parses them). The text is composed by libyaml through PyYAML's C parser:
+every command reads the inventory, and libyaml composes the demo's 22 KB in ~8 ms where
+ruamel's pure-Python composer takes ~100 ms (docs/decisions.md).
 
 A merge key (``<<: *base`` or ``<<: [*a, *b]``) merges as YAML 1.1 and ruamel define it: the
 mapping's own keys win, then the merged mappings in the order listed. A merged key keeps the
@@ -14,13 +17,16 @@ line where it is written, i.e. inside the anchored mapping.
 
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
+import yaml
 from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError
-from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml import nodes as ruamel_nodes
+from ruamel.yaml.resolver import VersionedResolver
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -29,6 +35,8 @@ Path = tuple[str | int, ...]
 
 _CORE: Final = "tag:yaml.org,2002:"
 _CONSTRUCTED: Final = frozenset({"null", "bool", "int", "float"})  # others stay the text
+_VERSION_RE: Final = re.compile(r"^%YAML[ \t]+(\d+)\.(\d+)", re.MULTILINE)
+_BASE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when built with it
 
 
 @dataclass
@@ -69,19 +77,40 @@ def as_list(value: Any) -> list[Any]:
 
 def load_source(text: str) -> Source:
     """Parse ``text`` into a :class:`Source`; raise :class:`YamlSyntaxError` on bad YAML."""
-    yaml = YAML(typ="rt")
+    version = _version(text)
     try:
-        root = yaml.compose(text)
-    except MarkedYAMLError as exc:
+        root = yaml.compose(text, Loader=_loader(version))
+    except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         raise YamlSyntaxError(f"{exc.problem or exc.context}", line) from exc
+    except yaml.YAMLError as exc:  # unmarked: e.g. a YAML 2.x directive
+        raise YamlSyntaxError(str(exc), None) from exc
     source = Source(data=None)
     if root is not None:
         scalars = YAML(typ="safe", pure=True)
-        scalars.version = yaml.doc_infos[-1].doc_version  # None: ruamel's default, YAML 1.2
+        scalars.version = version  # None: ruamel's default, YAML 1.2
         source.data = _Reader(source, scalars).convert(root, ())
     return source
+
+
+def _version(text: str) -> tuple[int, int] | None:
+    """The document's ``%YAML`` directive, if it has one."""
+    match = _VERSION_RE.search(text)
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def _loader(version: tuple[int, int] | None) -> Any:
+    """A libyaml composer whose plain scalars get the tags ruamel's resolver gives them."""
+    resolver = VersionedResolver(version=version)
+
+    class Loader(_BASE_LOADER):  # type: ignore[misc]  # C or pure loader, chosen at import
+        def resolve(self, kind: type[Node], value: str, implicit: tuple[bool, bool]) -> str:
+            if kind is ScalarNode and implicit[0]:
+                return str(resolver.resolve(ruamel_nodes.ScalarNode, value, implicit))
+            return str(super().resolve(kind, value, implicit))
+
+    return Loader
 
 
 class _Reader:
@@ -152,8 +181,9 @@ class _Reader:
         """bool/int/float/None as ruamel builds them; any other scalar is the text written."""
         if _kind(node) not in _CONSTRUCTED:
             return node.value
+        ruamel_node = ruamel_nodes.ScalarNode(node.tag, node.value, style=node.style)
         try:
-            return self.scalars.constructor.construct_object(node)
+            return self.scalars.constructor.construct_object(ruamel_node)
         except (ValueError, KeyError, IndexError):  # e.g. `!!int abc`: the schema reports it
             return node.value
 

@@ -268,3 +268,9 @@ def test_lines_of_keys_and_items() -> None:
     assert source.lines[("a", "b", 1)] == 3
     assert source.lines[("a", "c", 1)] == 6
     assert source.line_of(("a", "c", 1, "nothing")) == 6
+
+
+def test_folded_and_literal_blocks_are_the_text_yaml_says() -> None:
+    """ruamel's round-trip composer left a BEL (\\x07) where a folded line broke; not any more."""
+    src = load_source("a: >-\n  one\n  two\nb: |\n  x\n  y\n")
+    assert src.data == {"a": "one two", "b": "x\ny\n"}
