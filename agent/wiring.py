@@ -51,12 +51,18 @@ def database_url(inventory: Inventory, db: str | None = None) -> str:
 
 
 def open_store(
-    inventory: Inventory, db: str | None = None, *, hold_down: float | None = None
+    inventory: Inventory,
+    db: str | None = None,
+    *,
+    hold_down: float | None = None,
+    migrate: bool = False,
 ) -> TicketStore:
     """The ticket store as every command opens it: the inventory's settings, the outbox hook on.
 
     ``hold_down`` (seconds) overrides ``tickets.hold_down`` (``sigap run --hold-down``). The
-    default SQLite file's folder is created when it is missing; the schema is not migrated here.
+    default SQLite file's folder is created when it is missing. ``migrate`` brings the schema
+    to the newest revision (idempotent; it lets a command run before the daemon ever did);
+    commands that only read leave it off and never load Alembic.
     """
     url = database_url(inventory, db)
     if url == TicketStore.sqlite_url(DEFAULT_DB):
@@ -70,6 +76,10 @@ def open_store(
         tz=inventory.tz.key,
     )
     install_outbox(store, inventory)  # ticket changes write their notifications (issue 7)
+    if migrate:
+        from ticketing.migrate import migrate as upgrade  # Alembic only for commands that write
+
+        upgrade(store)
     return store
 
 

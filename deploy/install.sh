@@ -120,12 +120,13 @@ if [ -e "$CONFDIR/inventory.yaml" ]; then
 import os, sys
 from pathlib import Path
 from agent.config.load import load_inventory
+from ticketing.migrate import migrate
 from ticketing.store import TicketStore
 inventory = load_inventory(Path(sys.argv[1]))
 url = os.environ.get("SIGAP_DB_URL") or inventory.database
 url = url or TicketStore.sqlite_url(Path(sys.argv[2]) / "sigap.db")
 with TicketStore(url) as store:
-    store.migrate()
+    migrate(store)
 ' "$CONFDIR/inventory.yaml" "$STATEDIR")
   (
     set -a

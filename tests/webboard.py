@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from agent.config.load import load_inventory
 from agent.web.auth import hash_password
 from ticketing.accounts import AccountStore
+from ticketing.migrate import migrate
 from ticketing.store import TicketStore
 
 with warnings.catch_warnings():
@@ -77,7 +78,7 @@ def _hash(name: str) -> str:
 def set_passwords(url: str) -> None:
     """Give every test person a password (argon2 hashes in the database)."""
     store = TicketStore(url)
-    store.migrate()
+    migrate(store)
     accounts = AccountStore(store)
     at = datetime.now(UTC)
     for name in PEOPLE:

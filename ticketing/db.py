@@ -1,28 +1,21 @@
-"""Engine set-up (SQLite pragmas, write transactions) and Alembic migrations run in code."""
+"""Engine set-up: SQLite pragmas and write transactions, the dialects sigap supports.
+
+Schema migrations are :mod:`ticketing.migrate` (Alembic): a command that only reads does not
+import Alembic.
+"""
 
 from __future__ import annotations
 
-import logging
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Engine
 
-logger = logging.getLogger(__name__)
-
-MIGRATIONS_DIR: Final = Path(__file__).with_name("migrations")
 SUPPORTED_DIALECTS: Final = frozenset({"sqlite", "postgresql"})
 SQLITE_BUSY_TIMEOUT_MS: Final = 30_000
-# Arbitrary constant: serialises `migrate()` of several agents sharing one PostgreSQL database.
-PG_MIGRATION_LOCK: Final = 0x5167_6170  # "Sgap"
 READ_ONLY_OPTION: Final = "sigap_read_only"
-# Own name, so that other components may keep their own Alembic history in the same database.
-VERSION_TABLE: Final = "ticketing_alembic_version"
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -64,42 +57,3 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
     return engine
-
-
-def compare_server_default(
-    _context: object,
-    _inspected_column: object,
-    _metadata_column: object,
-    inspected_default: str | None,
-    _metadata_default: object,
-    rendered_metadata_default: str | None,
-) -> bool | None:
-    """Alembic hook: treat the empty-string default as equal to itself on every backend.
-
-    On SQLite Alembic compares the reflected ``('')`` with the rendered ``''`` and reports
-    a change; every other default is left to Alembic's own comparison.
-    """
-    if rendered_metadata_default in {"", "''"}:
-        inspected = (inspected_default or "''").strip("()").split("::")[0]
-        if inspected == "''":
-            return False
-    return None
-
-
-def alembic_config() -> Config:
-    """Build the Alembic configuration in code (no alembic.ini, no dependency on the cwd)."""
-    cfg = Config()
-    # ConfigParser interpolation: a literal % in the install path must be doubled.
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR).replace("%", "%%"))
-    return cfg
-
-
-def upgrade_head(engine: Engine) -> None:
-    """Bring the schema to the newest revision; a no-op when it already is there."""
-    cfg = alembic_config()
-    with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_MIGRATION_LOCK})
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
-    logger.debug("ticket schema at head (%s)", engine.url.render_as_string(hide_password=True))

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from ticketing import lifecycle
-from ticketing.db import READ_ONLY_OPTION, make_engine, upgrade_head
+from ticketing.db import READ_ONLY_OPTION, make_engine
 from ticketing.errors import (
     ConcurrentUpdateError,
     TicketingError,
@@ -113,10 +113,6 @@ class TicketStore:
     def __exit__(self, *_exc: object) -> None:
         """Close the store."""
         self.close()
-
-    def migrate(self) -> None:
-        """Upgrade the schema to the newest revision (idempotent; call at every start)."""
-        upgrade_head(self._engine)
 
     def close(self) -> None:
         """Release every pooled connection."""

@@ -44,8 +44,7 @@ def intake(
     inventory = load(inventory_path)
     if inventory.intake is None:
         raise AgentError(f"{inventory_path}: tidak ada blok intake:")
-    store = open_store(inventory, db)
-    store.migrate()
+    store = open_store(inventory, db, migrate=True)
 
     async def main() -> None:
         stop = asyncio.Event()

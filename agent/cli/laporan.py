@@ -48,7 +48,7 @@ def laporan_tiket(
     from ticketing.reports.documents import ticket_doc  # on use
     from ticketing.reports.render import render
 
-    with session(inventory_path, db) as s:
+    with session(inventory_path, db, write=False) as s:
         inventory = s.inventory
         ticket = s.store.get(number)
         steps = s.svc.steps(number)
@@ -81,7 +81,7 @@ def laporan_bulanan(
         year, month = parse_month(bulan)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--bulan") from exc
-    with session(inventory_path, db) as s:
+    with session(inventory_path, db, write=False) as s:
         inventory = s.inventory
         report = month_report(
             s.store, s.svc.sops, s.svc.program(),

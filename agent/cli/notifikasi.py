@@ -120,8 +120,7 @@ def antrian(
 
     inventory = load(inventory_path)
     statuses = list(DeliveryStatus) if semua else None
-    with open_store(inventory, db) as store:
-        store.migrate()
+    with open_store(inventory, db, migrate=True) as store:
         box = Outbox(store)
         items, counts = box.queue(statuses=statuses, limit=limit), box.stats()
     if as_json:
@@ -199,8 +198,7 @@ def antar(
     from agent.wiring import build_notifier, open_store
 
     inventory = load(inventory_path)
-    with open_store(inventory, db) as store:
-        store.migrate()
+    with open_store(inventory, db, migrate=True) as store:
         notifier = build_notifier(inventory, store, poll=poll)
         asyncio.run(_run_until_signal(notifier.run))
     console.print("pengirim notifikasi berhenti")
@@ -248,8 +246,7 @@ def laporan_bulanan(
         year, month = parse_month(label)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--bulan") from exc
-    with open_store(inventory, db) as store:
-        store.migrate()
+    with open_store(inventory, db, migrate=True) as store:
         svc = ticket_service(inventory, store, utc_now)
         report = build_report(store, svc, year, month, tz=inventory.tz, now=now)
         data = report_data(report, tz=inventory.tz, office=inventory.office_name)

@@ -70,18 +70,18 @@ class Session(NamedTuple):
 
 
 @contextlib.contextmanager
-def session(inventory_path: Path, db: str | None) -> Iterator[Session]:
-    """Load the inventory, open and migrate the store, build the service; close the store.
+def session(inventory_path: Path, db: str | None, *, write: bool = True) -> Iterator[Session]:
+    """Load the inventory, open the store, build the service; close the store.
 
-    Migrating is idempotent; it lets the office record a complaint before the daemon ever ran.
-    An unknown person (``--oleh``) is re-raised naming the closest people of the inventory.
+    A command that writes migrates first (idempotent: the office may record a complaint before
+    the daemon ever ran); one that only reads (``write=False``) does not load Alembic. An
+    unknown person (``--oleh``) is re-raised naming the closest people of the inventory.
     """
     from agent.wiring import open_store, ticket_service  # SQLAlchemy on use
     from collectors.model import utc_now
 
     inventory = load(inventory_path)
-    with open_store(inventory, db) as store, _known_people(inventory):
-        store.migrate()
+    with open_store(inventory, db, migrate=write) as store, _known_people(inventory):
         yield Session(inventory, store, ticket_service(inventory, store, utc_now))
 
 

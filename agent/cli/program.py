@@ -39,7 +39,7 @@ def program_list(
     """Daftar Program Kegiatan / list entries."""
     from agent.present.render import program_table  # rich tables on use
 
-    with session(inventory_path, db) as (inventory, _store, svc):
+    with session(inventory_path, db, write=False) as (inventory, _store, svc):
         entries = svc.program(year=tahun, status=status)
     if not entries:
         console.print("Tidak ada entri Program Kegiatan.")
@@ -61,7 +61,7 @@ def program_export(
     from ticketing.program import export_csv, export_xlsx  # openpyxl on use
 
     path = output or Path(f"program-kegiatan-{tahun}.{fmt.value}")
-    with session(inventory_path, db) as (inventory, _store, svc):
+    with session(inventory_path, db, write=False) as (inventory, _store, svc):
         entries = svc.program(year=tahun)
     if fmt is ExportFormat.XLSX:
         count = export_xlsx(

@@ -111,8 +111,7 @@ async def _run(
     from collectors.model import utc_now
     from ticketing.remediation import RemediationLog
 
-    with open_store(inventory, db) as store:
-        store.migrate()
+    with open_store(inventory, db, migrate=True) as store:
         ticket = store.get(number)
         snmp = snmp_collector()
         await snmp.start()

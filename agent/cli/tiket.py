@@ -119,7 +119,7 @@ def show_ticket(
     from collectors.model import utc_now
     from ticketing.remediation import RemediationLog
 
-    with session(inventory_path, db) as s:
+    with session(inventory_path, db, write=False) as s:
         inventory = s.inventory
         ticket = s.store.get(number)
         events = s.store.events(number)

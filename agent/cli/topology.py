@@ -154,8 +154,7 @@ def peta_cmd(
     found = run_discovery(inventory).links if live else None
     if links is not None:
         found = tuple(_links_from(links))
-    with open_store(inventory, db) as store:
-        store.migrate()
+    with open_store(inventory, db, migrate=True) as store:
         tickets = store.active()
         stored = TopologyStore(store).links()  # what the daemon's re-discovery remembers
     lost = {r.key for r in stored if r.lost_at is not None} if found is None else set()

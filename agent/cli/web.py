@@ -154,9 +154,8 @@ def set_password(
         hashed = hash_password(_read_password())
     except ValueError as exc:
         raise AgentError(str(exc)) from exc
-    store = open_store(inventory, db)
+    store = open_store(inventory, db, migrate=True)
     try:
-        store.migrate()
         AccountStore(store).set_hash(person.name, hashed, at=utc_now())
     finally:
         store.close()
@@ -170,9 +169,8 @@ def list_accounts(inventory_path: InventoryOpt = DEFAULT_INVENTORY, db: DbOpt = 
     from ticketing.accounts import AccountStore
 
     inventory = load(inventory_path)
-    store = open_store(inventory, db)
+    store = open_store(inventory, db, migrate=True)
     try:
-        store.migrate()
         names = set(AccountStore(store).names())
     finally:
         store.close()

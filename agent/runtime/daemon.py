@@ -14,12 +14,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from functools import partial
 from typing import TYPE_CHECKING, Self
 
 from agent.errors import ConfigError
 from agent.runtime import systemd
 from agent.runtime.httpd import HealthChecks, MetricsServer
 from agent.runtime.metrics import watch_loop_lag
+from ticketing.migrate import migrate
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -96,7 +98,7 @@ class Daemon:
 
     async def run(self) -> None:
         """Run until :meth:`stop` or SIGTERM/SIGINT; pending ticket writes are finished first."""
-        await self.runtime.call(self.runtime.store.migrate)
+        await self.runtime.call(partial(migrate, self.runtime.store))
         await self._restore()
         await self.scheduler.open()
         server = await self._serve_metrics()

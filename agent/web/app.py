@@ -43,6 +43,7 @@ from agent.web.board import HERE, NAV, Board, board_of, environment
 from agent.web.throttle import LoginThrottle
 from collectors.model import utc_now
 from ticketing.accounts import AccountStore
+from ticketing.migrate import migrate as upgrade_schema
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Sequence
@@ -81,7 +82,7 @@ def create_app(
     adds menu entries; ``template_dirs`` are searched before the board's templates.
     """
     if migrate:
-        store.migrate()
+        upgrade_schema(store)
     settings = auth or AuthSettings()
     board = Board(
         inventory=inventory,

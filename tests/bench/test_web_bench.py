@@ -23,6 +23,7 @@ from agent.config.load import load_inventory
 from tests.bench.results import replace_section
 from tests.webboard import csrf_of, served_board
 from ticketing.accounts import AccountStore
+from ticketing.migrate import migrate
 from ticketing.models import Ticket, TicketDevice, TicketEvent, TicketStep
 from ticketing.sop import SopRegistry, bundled
 from ticketing.states import EventKind, TicketState
@@ -114,7 +115,7 @@ def seed(url: str) -> int:
         events += e
         links += li
     store = TicketStore(url)
-    store.migrate()
+    migrate(store)
     with store.transaction() as session:
         for model, rows in ((Ticket, tickets), (TicketStep, steps), (TicketEvent, events),
                             (TicketDevice, links)):  # fmt: skip

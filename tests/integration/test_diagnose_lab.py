@@ -23,6 +23,7 @@ from agent.lab import control as labctl
 from labnet.lab import Lab
 from tests.conftest import require_lab_capabilities, unavailable, wait_for
 from ticketing.faults import Fault, FaultKind
+from ticketing.migrate import migrate
 from ticketing.store import TicketStore
 
 if TYPE_CHECKING:
@@ -190,7 +191,7 @@ def test_wrong_snmp_community_snmp_says_so_icmp_still_reports(lab: Lab, lab_env)
 def test_opd_target_mtu_and_recent_tickets(lab: Lab, lab_env, tmp_path: Path) -> None:
     url = TicketStore.sqlite_url(tmp_path / "sigap.db")
     with TicketStore(url) as store:
-        store.migrate()
+        migrate(store)
         fault = Fault(
             "sw", FaultKind.DEVICE_DOWN, "Switch sw mati", "Kantor Camat Uji", "10.64.2.2"
         )

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import unavailable
-from ticketing.db import VERSION_TABLE
+from ticketing.migrate import VERSION_TABLE
 
 pytestmark = pytest.mark.integration
 

@@ -23,6 +23,7 @@ from tests.integration import dovecot_server
 from ticketing.faults import Fault, FaultKind
 from ticketing.intake import IntakeLedger
 from ticketing.mailids import ack_message_id
+from ticketing.migrate import migrate
 from ticketing.store import TicketStore
 
 pytestmark = pytest.mark.integration
@@ -75,7 +76,7 @@ def setup(tmp_path, dovecot, db_url, monkeypatch):
     path.write_text(INVENTORY.format(port=dovecot.port, user=dovecot_server.USER))
     inventory = load_inventory(path)
     store = TicketStore(db_url, tz="Asia/Makassar")
-    store.migrate()
+    migrate(store)
     yield inventory, store, path
     store.close()
 

@@ -22,6 +22,7 @@ from agent.config.load import load_inventory
 from agent.wiring import build_notifier, install_outbox, ticket_service
 from tests.conftest import unavailable, wait_for
 from ticketing.faults import Fault, FaultKind
+from ticketing.migrate import migrate
 from ticketing.models import DeliveryStatus, Notification
 from ticketing.outbox.enqueue import uninstall
 from ticketing.outbox.queue import Outbox
@@ -103,7 +104,7 @@ def write_inventory(
 @pytest.fixture
 def nstore(db_url: str) -> Iterator[TicketStore]:
     with TicketStore(db_url) as s:
-        s.migrate()
+        migrate(s)
         yield s
         uninstall(s)
 

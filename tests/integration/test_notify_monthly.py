@@ -19,6 +19,7 @@ from agent.config.load import load_inventory
 from agent.wiring import build_notifier
 from tests.conftest import unavailable
 from ticketing.faults import Fault, FaultKind
+from ticketing.migrate import migrate
 from ticketing.models import DeliveryStatus, Notification
 from ticketing.outbox.enqueue import uninstall
 from ticketing.store import TicketStore
@@ -80,7 +81,7 @@ async def _run(tmp_path, db_url, monkeypatch, http, smtp):
     now = datetime.now(UTC)
     label = f"{now.astimezone(ZoneInfo('Asia/Makassar')):%Y-%m}"
     with TicketStore(db_url) as store:
-        store.migrate()
+        migrate(store)
         fault = Fault("rtr-rsud", FaultKind.DEVICE_DOWN, "Router rtr-rsud mati", opd="RSUD Praya")
         store.open_fault(fault, at=now)
         env = {**os.environ, "SIGAP_T_KABID": http.url("kabid")}

@@ -18,6 +18,7 @@ import pytest
 from tests.conftest import unavailable
 from tests.webboard import password_of, served_board, set_passwords, write_inventory
 from ticketing.faults import Fault, FaultKind
+from ticketing.migrate import migrate
 from ticketing.store import TicketStore
 from ticketing.topology import TopologyStore
 
@@ -62,7 +63,7 @@ def test_map_page_colours_a_dead_router_and_follows_a_new_outage(browser, tmp_pa
     set_passwords(url)
     at = datetime.now(UTC)
     with TicketStore(url) as store:
-        store.migrate()
+        migrate(store)
         opened = store.open_fault(Fault("rsud-r1", FaultKind.DEVICE_DOWN, "rsud-r1 mati"), at=at)
         store.attach(opened.ticket.fault_key or "", "rsud-sw1", at=at)
         TopologyStore(store).save_links(LINKS, seen=list(LINKS), lost={}, at=at)

@@ -21,6 +21,7 @@ from agent.lab import control as labctl
 from labnet.lab import Lab
 from tests.conftest import require_lab_capabilities, unavailable, wait_for
 from ticketing.faults import Fault, FaultKind
+from ticketing.migrate import migrate
 from ticketing.models import RunStatus
 from ticketing.remediation import RemediationLog
 from ticketing.states import TicketState
@@ -289,7 +290,7 @@ def test_technician_cli_dry_run_then_maintenance_refusal(
     lab: Lab, lab_env: tuple[Lab, Path], db_url: str, store: TicketStore, tmp_path: Path
 ) -> None:
     lab.if_down("ros", "ether2")
-    store.migrate()
+    migrate(store)
     opened = store.open_fault(
         Fault("ros", FaultKind.INTERFACE_DISABLED, "ether2 dimatikan", subject="ether2"),
         at=datetime.now(UTC),

@@ -21,6 +21,7 @@ from agent.intake.handler import WaMessage
 from agent.wiring import build_intake_handler, build_notifier, ticket_service
 from tests.conftest import unavailable
 from ticketing.mailids import ack_message_id
+from ticketing.migrate import migrate
 from ticketing.models import DeliveryStatus, Notification
 from ticketing.outbox.enqueue import uninstall
 from ticketing.store import TicketStore
@@ -140,7 +141,7 @@ def setup(tmp_path, monkeypatch, smtp, api, db_url, clock):  # noqa: PLR0917 - f
     path.write_text(INVENTORY.format(wa_port=api.port))
     inventory = load_inventory(path)
     store = TicketStore(db_url, tz="Asia/Makassar")
-    store.migrate()
+    migrate(store)
     now = lambda: clock[0]  # noqa: E731 - the injected clock of every part
     notifier = build_notifier(inventory, store, poll=0.2, now=now)  # installs the outbox hook
     handler = build_intake_handler(inventory, store, now)

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import create_engine, func, select
 
 from ticketing.faults import Fault, FaultKind
+from ticketing.migrate import migrate
 from ticketing.models import Ticket
 from ticketing.store import OpenOutcome, TicketStore
 
@@ -35,7 +36,7 @@ def db_url(request, tmp_path):
     else:
         url = request.getfixturevalue("pg_url")
     store = TicketStore(url)
-    store.migrate()
+    migrate(store)
     store.close()
     return url
 

@@ -20,6 +20,7 @@ from agent.lab import control as labctl
 from labnet.lab import Lab
 from tests.conftest import require_lab_capabilities, unavailable, wait_for
 from ticketing.faults import Fault, FaultKind
+from ticketing.migrate import migrate
 from ticketing.store import TicketStore
 
 if TYPE_CHECKING:
@@ -161,7 +162,7 @@ def test_map_shows_a_failed_device(lab_env: Path, tmp_path: Path) -> None:
         # the daemon's detection is tested elsewhere; here its tickets, as it writes them
         db = f"sqlite:///{tmp_path / 'sigap.db'}"
         with TicketStore(db) as store:
-            store.migrate()
+            migrate(store)
             at = datetime.now(UTC)
             opened = store.open_fault(Fault("opd1", FaultKind.DEVICE_DOWN, "opd1 mati"), at=at)
             store.attach(opened.ticket.fault_key or "", "sw1", at=at)

@@ -10,6 +10,7 @@ import pytest
 
 from ticketing.calendar import OfficeCalendar
 from ticketing.faults import Fault, FaultKind
+from ticketing.migrate import migrate
 from ticketing.people import Person, Role
 from ticketing.service import TicketService
 from ticketing.states import EventKind
@@ -42,7 +43,7 @@ def _dispose_worker(url, number, who, barrier, results):
 
 def test_concurrent_dispositions_one_wins(pg_url):
     store = TicketStore(pg_url)
-    store.migrate()
+    migrate(store)
     number = store.open_fault(Fault("r1", FaultKind.DEVICE_DOWN, "r1 mati"), at=T0).ticket.number
     svc = TicketService(store, people=PEOPLE, calendar=CAL, now=lambda: T0)
     svc.start(number)  # no standing order: step 2 (disposisi) waits for a human

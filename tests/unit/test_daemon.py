@@ -31,6 +31,7 @@ from collectors.model import (
     SystemInfo,
 )
 from ticketing.faults import Fault, FaultKind
+from ticketing.migrate import migrate
 from ticketing.models import RunStatus
 from ticketing.states import EventKind, TicketState
 from ticketing.store import TicketStore, TicketView
@@ -174,7 +175,7 @@ def db_path(tmp_path: Path) -> Path:
 
 def open_store(db_path: Path) -> TicketStore:
     store = TicketStore(TicketStore.sqlite_url(db_path))
-    store.migrate()
+    migrate(store)
     return store
 
 

@@ -13,6 +13,7 @@ from agent.config.load import load_inventory
 from agent.intake.stats import IntakeStats
 from agent.intake.whatsapp import routes, signature
 from agent.wiring import build_intake_handler
+from ticketing.migrate import migrate
 from ticketing.store import TicketStore
 
 pytestmark = pytest.mark.unit
@@ -61,7 +62,7 @@ def app(tmp_path, monkeypatch):
     path.write_text(INVENTORY)
     inventory = load_inventory(path)
     store = TicketStore(TicketStore.sqlite_url(tmp_path / "wa.db"))
-    store.migrate()
+    migrate(store)
     handler = build_intake_handler(inventory, store, lambda: datetime.now(UTC))
     handler.stats = IntakeStats()
     asgi = Starlette(routes=routes(inventory.intake.whatsapp, handler))

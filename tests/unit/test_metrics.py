@@ -18,6 +18,7 @@ from collectors.model import InterfaceRow, Observation, ProbeStatus, SnmpPoll
 from ticketing.calendar import OfficeCalendar
 from ticketing.faults import Fault, FaultKind
 from ticketing.gauges import ticket_gauges
+from ticketing.migrate import migrate
 from ticketing.service import TicketService
 from ticketing.store import TicketStore
 from ticketing.workflow import StandingDisposition, WorkflowConfig
@@ -192,7 +193,7 @@ async def test_watch_loop_lag_value(registry, metrics):
 @pytest.fixture
 def store(tmp_path):
     s = TicketStore(TicketStore.sqlite_url(tmp_path / "t.db"))
-    s.migrate()
+    migrate(s)
     yield s
     s.close()
 

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from ticketing.faults import Fault, FaultKind
+from ticketing.migrate import migrate
 from ticketing.models import DeliveryStatus, Notification, Ticket, TicketEvent
 from ticketing.outbox.enqueue import install, uninstall
 from ticketing.outbox.queue import Outbox
@@ -70,7 +71,7 @@ def store(request, tmp_path):
         else request.getfixturevalue("pg_url")
     )
     s = TicketStore(url)
-    s.migrate()
+    migrate(s)
     yield s
     uninstall(s)
     s.close()
@@ -130,7 +131,7 @@ def test_rolled_back_change_leaves_no_row(store, router):
 
 def test_not_installed_store_writes_nothing(tmp_path):
     s = TicketStore(TicketStore.sqlite_url(tmp_path / "plain.db"))
-    s.migrate()
+    migrate(s)
     s.open_fault(FAULT, at=T0)
     assert rows(s) == []
     s.close()

@@ -28,6 +28,7 @@ from agent.wiring import ticket_service
 from collectors.model import InterfaceRow
 from labnet.sshsim import DeviceLog, IosCli, Port, RouterOSCli
 from ticketing.faults import Fault, FaultKind
+from ticketing.migrate import migrate
 from ticketing.models import RunStatus
 from ticketing.remediation import RemediationLog
 from ticketing.store import TicketStore
@@ -254,7 +255,7 @@ def inventory(tmp_path: Path) -> Inventory:
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[TicketStore]:
     with TicketStore(TicketStore.sqlite_url(tmp_path / "t.db")) as s:
-        s.migrate()
+        migrate(s)
         yield s
 
 

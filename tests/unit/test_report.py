@@ -18,6 +18,7 @@ import pytest
 from tests.report_oracle import monthly, records
 from ticketing.calendar import OfficeCalendar
 from ticketing.faults import Fault, FaultKind
+from ticketing.migrate import migrate
 from ticketing.models import TicketEvent
 from ticketing.reports.documents import monthly_doc, ticket_doc, write_monthly
 from ticketing.reports.monthly import parse_month, week_labels
@@ -70,7 +71,7 @@ def built(tmp_path):
 
 def build(store: TicketStore) -> dict:
     """The fixture's tickets in ``store``."""
-    store.migrate()
+    migrate(store)
     clock = Clock()
     config = WorkflowConfig(standing=StandingDisposition("Lalu Kadis", "800/1/DKI/2026"))
     svc = TicketService(store, people=PEOPLE, calendar=OfficeCalendar(holidays={}), now=clock,

@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from ticketing.errors import InvalidTransitionError, TicketNotFoundError
 from ticketing.faults import Fault, FaultKind
 from ticketing.lifecycle import transition
+from ticketing.migrate import migrate
 from ticketing.models import Ticket, TicketEvent
 from ticketing.states import EventKind, TicketState
 from ticketing.store import OpenOutcome, TicketStore
@@ -44,7 +45,7 @@ def db_url(request, tmp_path):
 @pytest.fixture
 def store(db_url):
     s = TicketStore(db_url, hold_down=HOLD, reopen_window=WINDOW)
-    s.migrate()
+    migrate(s)
     yield s
     s.close()
 
@@ -373,10 +374,10 @@ def test_list_newest_first_with_filters(store):
 
 def test_migrate_is_idempotent(store, db_url):
     store.open_fault(R1, at=T0)
-    store.migrate()
+    migrate(store)
     second = TicketStore(db_url)
     try:
-        second.migrate()
+        migrate(second)
         assert [t.number for t in second.active()] == ["GJ/2026/0001"]
     finally:
         second.close()
@@ -389,7 +390,7 @@ def test_open_race_lost_on_insert_returns_existing(pg_url, monkeypatch, caplog):
     caplog.set_level(logging.INFO, logger="ticketing.store")
     store = TicketStore(pg_url)
     other = TicketStore(pg_url)
-    store.migrate()
+    migrate(store)
     real_next_number = TicketStore._next_number
     raced = []
 

@@ -7,7 +7,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 
-from ticketing.db import VERSION_TABLE, compare_server_default
+from ticketing.migrate import VERSION_TABLE, compare_server_default, migrate
 from ticketing.models import Base
 from ticketing.store import TicketStore
 
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.unit
 def migrated(tmp_path):
     url = TicketStore.sqlite_url(tmp_path / "schema.db")
     store = TicketStore(url)
-    store.migrate()
+    migrate(store)
     store.close()
     engine = create_engine(url)
     yield engine
@@ -50,7 +50,7 @@ def test_partial_unique_indexes_exist(migrated):
 
 def test_sqlite_pragmas(tmp_path):
     store = TicketStore(TicketStore.sqlite_url(tmp_path / "p.db"))
-    store.migrate()
+    migrate(store)
     engine = store._engine
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar_one() == "wal"

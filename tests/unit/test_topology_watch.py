@@ -23,6 +23,7 @@ from agent.topology.model import DeviceScan, Link, Neighbour
 from agent.topology.watcher import TopologyWatcher
 from agent.wiring import assemble_daemon
 from tests.unit.test_daemon import FakeProber, _is_a_prober
+from ticketing.migrate import migrate
 from ticketing.states import TicketState
 from ticketing.store import TicketStore
 from ticketing.topology import NeighbourRecord, TopologyStore
@@ -113,7 +114,7 @@ def inventory(tmp_path: Path) -> Inventory:
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[TicketStore]:
     with TicketStore(TicketStore.sqlite_url(tmp_path / "t.db")) as s:
-        s.migrate()
+        migrate(s)
         yield s
 
 
@@ -272,7 +273,7 @@ def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Ticket
         else str(request.getfixturevalue("pg_url"))
     )
     with TicketStore(url) as s:
-        s.migrate()
+        migrate(s)
         yield s
 
 

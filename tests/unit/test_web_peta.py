@@ -12,6 +12,7 @@ import pytest
 from agent.wiring import build_web_app, open_store
 from tests.webboard import SECRET, TestClient, csrf_of, password_of, set_passwords, write_inventory
 from ticketing.faults import Fault, FaultKind
+from ticketing.migrate import migrate
 from ticketing.store import TicketStore
 from ticketing.topology import NeighbourRecord, TopologyStore
 
@@ -29,7 +30,7 @@ def office(tmp_path):
     url = TicketStore.sqlite_url(tmp_path / "peta.db")
     set_passwords(url)
     with TicketStore(url) as store:
-        store.migrate()
+        migrate(store)
         opened = store.open_fault(Fault("rsud-r1", FaultKind.DEVICE_DOWN, "rsud-r1 mati"), at=AT)
         store.attach(opened.ticket.fault_key or "", "rsud-sw1", at=AT)
         topo = TopologyStore(store)

@@ -19,6 +19,7 @@ from ticketing.errors import (
     UnknownPersonError,
 )
 from ticketing.faults import Fault, FaultKind
+from ticketing.migrate import migrate
 from ticketing.models import ProgramStatus
 from ticketing.service import ProgramDraft, TicketService
 from ticketing.states import EventKind, TicketState
@@ -76,7 +77,7 @@ def store(request, tmp_path):
         else request.getfixturevalue("pg_url")
     )
     s = TicketStore(url)
-    s.migrate()
+    migrate(s)
     yield s
     s.close()
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection, create_engine
 
-from ticketing.db import VERSION_TABLE, compare_server_default
+from ticketing.migrate import VERSION_TABLE, compare_server_default
 from ticketing.models import Base
 
 config = context.config
