@@ -148,11 +148,13 @@ def test_playbook_expectations_match_what_the_simulators_print(admin_up: bool) -
     book = BOOK.get("aktifkan-port")
     assert book is not None
     ros = book.render("mikrotik_routeros", "ether2")
-    out = _ros_output(ros.verify.command, Port("ether2", admin_up, admin_up))
-    assert ros.verify.matches(out) is admin_up
-    assert ros.precheck is not None
-    assert ros.precheck.matches(out) is not admin_up
-    ios = book.render("cisco_ios", "Gi0-1")
+    for oper_up in (False, admin_up):  # a bridge port: RS when running, S or XS otherwise
+        out = _ros_output(ros.verify.command, Port("ether2", admin_up, oper_up))
+        assert ros.verify.matches(out) is admin_up
+        assert ros.precheck is not None
+        assert ros.precheck.matches(out) is not admin_up
+    # the lab's snmpd gives ifName Gi0-1 and ifDescr GigabitEthernet0/1, as real IOS does
+    ios = book.render("cisco_ios", "Gi0-1", ("GigabitEthernet0/1",))
     assert ios.precheck is not None
     run = _ios_output(ios.precheck.command, Port("Gi0-1", admin_up, admin_up))
     assert ios.precheck.matches(run) is not admin_up
@@ -312,9 +314,9 @@ def test_old_runs_do_not_count(inventory: Inventory, store: TicketStore) -> None
     out = _consider(store, number, runner)
     assert out.status is RunStatus.DRY_RUN  # r2 is dry_run in the inventory
     assert out.lines == (
-        "/interface print where name=ether2",
+        "/interface print terse where name=ether2",
         "/interface enable ether2",
-        "/interface print where name=ether2",
+        "/interface print terse where name=ether2",
     )
 
 
