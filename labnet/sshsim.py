@@ -7,14 +7,13 @@ interfaces, so ping and SNMP see them. The device's log lives per device in the 
 (``DeviceLog``), not per session.
 
 What netmiko 4.8's unmodified drivers need is in ../shared/notes/netmiko-lab-facts.md.
-Output follows real devices' (``shared/devices/cli``): RouterOS prints item flags as
-columns (``D`` dynamic; ``X`` disabled or ``R`` running; ``S`` slave), the simulated router
-bridging its LAN ports (every ``etherN`` but the uplink: a running one is ``RS``) and
-treating ``<...>`` interfaces as dynamic (server bindings), in table, ``detail`` and
-``terse`` form; IOS prints its own names (``GigabitEthernet0/1`` for the kernel's ``Gi0-1``,
-whose ifName is the short form, as on real IOS) and accepts ``Gi0-1``, ``Gi0/1`` and
-``GigabitEthernet0/1`` in commands. Differences from real devices: RouterOS has no menu
-navigation (full-path commands only), output tables are abridged.
+Output follows real devices' (``shared/devices/cli``): RouterOS prints flags as columns
+(``D`` dynamic, ``X`` disabled or ``R`` running, ``S`` slave; the router bridges its LAN
+ports, every ``etherN`` but the uplink, and ``<...>`` interfaces are dynamic) in table,
+``detail`` and ``terse`` form; IOS prints ``GigabitEthernet0/1`` for the kernel's ``Gi0-1``
+(the short ifName, as on real IOS) and accepts ``Gi0-1``, ``Gi0/1`` or the long name.
+Differences from real devices: RouterOS has no menu navigation (full-path commands only),
+output tables are abridged.
 """
 
 from __future__ import annotations
@@ -108,7 +107,6 @@ _ROS_PRINT_FORMS = frozenset({"detail", "terse"})
 _ROS_PRINT_NOOP = frozenset({"brief", "without-paging"})
 _ROS_FLAGS_LEGEND = "Flags: D - dynamic, X - disabled, R - running, S - slave"
 _ROS_TABLE_HEADER = " #     NAME" + " " * 32 + "TYPE       ACTUAL-MTU MAC-ADDRESS"
-_ROS_NAME_COL = 7  # where the NAME column starts (after the number and the flag columns)
 
 
 def ros_flags(port: Port) -> str:

@@ -8,14 +8,12 @@ the line. Rendering takes the interface name from the fault only after
 shell/CLI metacharacters. Nothing from the inventory or the device is pasted into a command
 line unchecked.
 
-A check reads the command's output with a regular expression (``expect``) or, on RouterOS,
-as items with flags (``flags``: :mod:`agent.remediation.routeros`; the flag columns of a
-real device defeat a pattern). In a check, ``{interface}`` stands for every name the device
-gives the port: its ifName and its ifDescr (IOS tables print ``GigabitEthernet1/0/1`` for
-ifName ``Gi1/0/1``, Ruijie ``TenGigabitEthernet 0/1`` for ``Te0/1``); commands use the
-ifName, which IOS accepts as an abbreviation. Huawei VRP 5 names a port the same in IF-MIB
-and in ``display interface brief`` (``GigabitEthernet0/0/1``, with ``(10G)``/``(v)``
-suffixes and indented trunk members there); no bundled playbook covers VRP yet.
+A check reads the output with a regular expression (``expect``) or, on RouterOS, as items
+with flags (``flags``, :mod:`agent.remediation.routeros`). In a check ``{interface}`` is
+any name the device gives the port, ifName or ifDescr (IOS tables print
+``GigabitEthernet1/0/1`` for ifName ``Gi1/0/1``); commands use the ifName.
+
+One concept: a playbook, from its file to the plan sent (schema, checks, rendering, loading).
 """
 
 from __future__ import annotations

@@ -114,7 +114,10 @@ def test_routeros_7_commented_interface_names_and_text_management_address() -> N
         ("trunk: sw72 (eth2)", "sw72.hemiko", "trunk: mkt71"),
         ("trunk: Crkva (wifi1)", "mkt202.hemiko", "trunk: Switch (br1)/trunk: Silos (wifi1)"),
     ]
-    assert mibs.local_ports(snmprec("routeros_rb433gl", mibs.COLUMNS)) == {}  # MAC port IDs
+    # RouterOS port IDs are MACs (several VLANs share one), empty on wg/PPP interfaces: they
+    # name no interface, and localPortNum is the ifIndex itself
+    for recording in ("routeros_rb433gl", "routeros_rb5009upr+s+"):
+        assert mibs.local_ports(snmprec(recording, mibs.COLUMNS)) == {}
 
 
 def test_lldp_port_numbers_are_not_if_indexes_on_huawei() -> None:
