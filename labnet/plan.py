@@ -40,6 +40,9 @@ _PORT_NAMES: dict[str, tuple[str, str]] = {
     "linux": ("eth0", "eth{n}"),
 }
 _DEFAULT_PORT_NAMES = (UPLINK, "eth{n}")
+# IOS names a port ``GigabitEthernet0/1`` in its tables and ifDescr, ``Gi0/1`` in ifName; a
+# Linux name cannot hold '/': the kernel (and so ifName) has ``Gi0-1``, ifDescr the IOS name
+_IOS_KERNEL_RE = re.compile(r"^Gi(\d+)-(\d+)$")
 LAN_PORTS = 4
 SWITCH_LAN_PORTS = 8
 UPLINK_SPEED_BPS = 100_000_000
@@ -102,6 +105,24 @@ def lan_ports(dev: LabDevice) -> list[str]:
     pattern = _PORT_NAMES.get(dev.platform, _DEFAULT_PORT_NAMES)[1]
     count = SWITCH_LAN_PORTS if dev.role == "switch" else LAN_PORTS
     return [pattern.format(n=n, n1=n + 1) for n in range(1, count + 1)]
+
+
+def ios_name(kernel: str) -> str:
+    """Return the IOS name of a lab interface (``Gi0-1`` -> ``GigabitEthernet0/1``; others kept)."""
+    m = _IOS_KERNEL_RE.match(kernel)
+    return f"GigabitEthernet{m.group(1)}/{m.group(2)}" if m else kernel
+
+
+def if_descrs(dev: LabDevice) -> dict[str, str]:
+    """Return kernel name -> ifDescr for the interfaces whose ifDescr is not the kernel name.
+
+    Cisco devices: ifDescr is the IOS name of the uplink and LAN ports (as on a real IOS,
+    where ifName is the short form); the rest keep net-snmp's kernel name.
+    """
+    if not dev.platform.startswith("cisco"):
+        return {}
+    ports = [uplink_name(dev.platform), *lan_ports(dev)]
+    return {p: ios_name(p) for p in ports if ios_name(p) != p}
 
 
 def port_peer(index: int, port_no: int) -> str:

@@ -48,7 +48,8 @@ def start_agents(paths: LabPaths, state: LabState, devices: Sequence[str]) -> No
     def launch(device: str) -> tuple[str, int]:
         agent_dir = paths.snmp_dir(device)
         snmpd.write_conf(agent_dir, snmpd.conf(paths.name, spec, device))
-        ifindex = snmpd.start(paths.device_netns(device), agent_dir)
+        descrs = plan.if_descrs(spec.device(device))
+        ifindex = snmpd.start(paths.device_netns(device), agent_dir, descrs)
         return device, ifindex[plan.uplink_name(spec.device(device).platform)]
 
     with ThreadPoolExecutor(max_workers=pool_size(), thread_name_prefix="labnet-snmp") as pool:

@@ -6,7 +6,10 @@ config is never read) and its own persistent directory (``SNMP_PERSISTENT_DIR``:
 boots and localised users stay per device, nothing lands in ``/var/lib/snmp``). IF-MIB
 (ifTable, ifXTable) is served by net-snmp from the netns' own kernel interfaces; speeds
 come from ``interface NAME TYPE SPEED`` lines. ``hrSystemUptime`` is the host's uptime,
-``sysUpTime`` the agent's: restarting an agent resets only the latter.
+``sysUpTime`` the agent's: restarting an agent resets only the latter. ifDescr is the
+kernel name unless the device's platform names the port otherwise (``plan.if_descrs``: IOS
+``GigabitEthernet0/1`` for ``Gi0-1``), set by ``override`` lines in ``snmpd.local.conf``
+once the kernel ifindexes are known.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ READY_TIMEOUT_S = 60.0
 STOP_GRACE_S = 3.0
 PROBE_INTERVAL_S = 0.25
 IF_TYPE_ETHERNET = 6
+IF_DESCR = ".1.3.6.1.2.1.2.2.1.2"
 
 # sysObjectID / sysDescr by platform and role (mimicking the real devices)
 _IDENTITY: dict[tuple[str, str], tuple[str, str]] = {
@@ -140,6 +144,15 @@ def alias_lines(links: list[dict[str, object]]) -> list[str]:
     ]
 
 
+def descr_lines(descrs: Mapping[str, str], ifindex: Mapping[str, int]) -> list[str]:
+    """Return ``override`` lines serving ``descrs`` (kernel name -> ifDescr) at their ifIndex."""
+    return [
+        f'override {IF_DESCR}.{ifindex[name]} octet_str "{descr}"'
+        for name, descr in sorted(descrs.items())
+        if name in ifindex and '"' not in descr
+    ]
+
+
 def sync_aliases(netns: str, agent_dir: Path) -> dict[str, int]:
     """Copy the kernel ifaliases of ``netns`` into the agent's persistent store.
 
@@ -165,13 +178,16 @@ def sync_aliases(netns: str, agent_dir: Path) -> dict[str, int]:
     return {str(link["ifname"]): int(link["ifindex"]) for link in links}
 
 
-def start(netns: str, agent_dir: Path) -> dict[str, int]:
+def start(netns: str, agent_dir: Path, descrs: Mapping[str, str] | None = None) -> dict[str, int]:
     """Start snmpd in ``netns`` detached (``setsid -f``); it writes its own pid file.
 
-    Returns the netns' interface name -> ifindex (= IF-MIB ifIndex).
+    ``descrs``: kernel name -> ifDescr where it differs (``plan.if_descrs``). Returns the
+    netns' interface name -> ifindex (= IF-MIB ifIndex).
     """
     pid_file(agent_dir).unlink(missing_ok=True)
     ifindex = sync_aliases(netns, agent_dir)
+    local = descr_lines(descrs or {}, ifindex)
+    (agent_dir / "snmpd.local.conf").write_text("".join(f"{line}\n" for line in local))
     env = {
         "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
         "SNMP_PERSISTENT_DIR": str(agent_dir / "persist"),

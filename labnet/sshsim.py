@@ -7,9 +7,13 @@ interfaces, so ping and SNMP see them. The device's log lives per device in the 
 (``DeviceLog``), not per session.
 
 What netmiko 4.8's unmodified drivers need is in ../shared/notes/netmiko-lab-facts.md.
-Differences from real devices: interface names are the kernel's (``Gi0-1``, not
-``GigabitEthernet0/1``; IOS long and short names are accepted as aliases), RouterOS has no
-menu navigation (full-path commands only), output tables are abridged.
+Output follows real devices' (``shared/devices/cli``): RouterOS prints flags as columns
+(``D`` dynamic, ``X`` disabled or ``R`` running, ``S`` slave; the router bridges its LAN
+ports, every ``etherN`` but the uplink, and ``<...>`` interfaces are dynamic) in table,
+``detail`` and ``terse`` form; IOS prints ``GigabitEthernet0/1`` for the kernel's ``Gi0-1``
+(the short ifName, as on real IOS) and accepts ``Gi0-1``, ``Gi0/1`` or the long name.
+Differences from real devices: RouterOS has no menu navigation (full-path commands only),
+output tables are abridged.
 """
 
 from __future__ import annotations
@@ -20,7 +24,10 @@ import re
 import time
 from dataclasses import dataclass, field
 
+from labnet.plan import ios_name, uplink_name
+
 LOG_KEEP = 200
+ROUTEROS = "mikrotik_routeros"
 
 
 # -- interface snapshot ----------------------------------------------------------------
@@ -96,7 +103,53 @@ def login_name(platform: str, username: str) -> str:
 # -- RouterOS ----------------------------------------------------------------------------
 
 _ROS_SET_DISABLED = re.compile(r"^disabled=(yes|no|true|false)$")
-_ROS_WHERE_NAME = re.compile(r"where name=(\S+)")
+_ROS_PRINT_FORMS = frozenset({"detail", "terse"})
+_ROS_PRINT_NOOP = frozenset({"brief", "without-paging"})
+_ROS_FLAGS_LEGEND = "Flags: D - dynamic, X - disabled, R - running, S - slave"
+_ROS_TABLE_HEADER = " #     NAME" + " " * 32 + "TYPE       ACTUAL-MTU MAC-ADDRESS"
+
+
+def ros_flags(port: Port) -> str:
+    """Return the flag columns RouterOS prints for ``port`` (``D``, ``X``/``R``, ``S``)."""
+    dynamic = "D" if port.name.startswith("<") else " "
+    state = "X" if not port.admin_up else "R" if port.oper_up else " "
+    bridged = port.name.startswith("ether") and port.name != uplink_name(ROUTEROS)
+    return dynamic + state + ("S" if bridged else " ")
+
+
+def _ros_print_args(words: list[str]) -> tuple[str, str | None] | None:
+    """Return (form, name filter) of ``print`` arguments, or None when they are not known."""
+    form, only, rest = "table", None, list(words)
+    while rest:
+        word = rest.pop(0)
+        if word in _ROS_PRINT_FORMS:
+            form = word
+        elif word == "where" and len(rest) == 1 and rest[0].startswith("name="):
+            only = rest.pop(0).removeprefix("name=")
+        elif word not in _ROS_PRINT_NOOP:
+            return None
+    return form, only
+
+
+def _ros_item(n: int, port: Port, form: str) -> list[str]:
+    """The lines of one ``/interface print`` item in ``form`` (table, detail, terse)."""
+    head = f"{n:>2} {ros_flags(port)} "
+    ether = port.name.startswith("ether")
+    mac = f" mac-address={port.mac.upper()}" if port.mac else ""  # none on PPP interfaces
+    mtu = f"mtu={port.mtu} actual-mtu={port.mtu}"
+    if form == "terse":
+        comment = f"comment={port.alias} " if port.alias else ""
+        default = f" default-name={port.name}" if ether else ""
+        return [f"{head}{comment}name={port.name}{default} type=ether {mtu}{mac}"]
+    if form == "detail":
+        default = f' default-name="{port.name}"' if ether else ""
+        data = f'name="{port.name}"{default} type="ether" {mtu}{mac}'
+    else:
+        data = f"{port.name:<35} {'ether':<10} {port.mtu:>10} {port.mac.upper()}".rstrip()
+    lines = [head + data]
+    if port.alias:  # the comment after the flags, the item's data on the next line
+        lines = [f"{head};;; {port.alias}", " " * len(head) + data]
+    return lines + ([""] if form == "detail" else [])
 
 
 class RouterOSCli:
@@ -124,10 +177,10 @@ class RouterOSCli:
         rest = words[1:]
         known = _by_name(ports)
         if path == "/interface" and rest[:1] == ["print"]:
-            where = _ROS_WHERE_NAME.fullmatch(" ".join(rest[1:])) if rest[1:] else None
-            if rest[1:] and where is None:
+            args = _ros_print_args(rest[1:])
+            if args is None:
                 return Reply(output=f"syntax error (line 1 column {len(line.strip()) + 1})\n")
-            return Reply(output=self._interface_print(ports, where.group(1) if where else None))
+            return Reply(output=self._interface_print(ports, *args))
         if path == "/interface" and rest[:1] in (["enable"], ["disable"]) and len(rest) == 2:  # noqa: PLR2004
             return self._set(known, rest[1], up=rest[0] == "enable")
         if path == "/interface" and rest[:1] == ["set"] and len(rest) == 3:  # noqa: PLR2004
@@ -155,15 +208,12 @@ class RouterOSCli:
         return Reply(changes=[(name, up)])
 
     @staticmethod
-    def _interface_print(ports: list[Port], only: str | None = None) -> str:
-        out = ["Flags: X - disabled, R - running ", " #     NAME            TYPE   ACTUAL-MTU"]
+    def _interface_print(ports: list[Port], form: str = "table", only: str | None = None) -> str:
+        out = [] if form == "terse" else [_ROS_FLAGS_LEGEND]
+        out += [_ROS_TABLE_HEADER] if form == "table" else []
         for n, p in enumerate(q for q in ports if q.name != "lo"):
-            if only is not None and p.name != only:
-                continue  # `print where name=X` keeps the item numbers of the full list
-            flag = "X" if not p.admin_up else "R" if p.oper_up else " "
-            if p.alias:
-                out.append(f" ;;; {p.alias}")
-            out.append(f"{n:>2}  {flag}  {p.name:<15} ether  {p.mtu:>10}")
+            if only is None or p.name == only:  # `where name=X` keeps the full list's numbers
+                out += _ros_item(n, p, form)
         return "\n".join(out) + "\n"
 
     @staticmethod
@@ -191,6 +241,7 @@ class RouterOSCli:
 
 _IOS_IF_RE = re.compile(r"^(?:g|gi|gig|gigabitethernet)\s*(\d+)[/-](\d+)$", re.IGNORECASE)
 INVALID = "% Invalid input detected at '^' marker.\n"
+_IOS_BRIEF_HEADER = f"{'Interface':<26} {'IP-Address':<15} OK? Method {'Status':<21} Protocol"
 
 
 def ios_port_name(text: str, known: dict[str, Port]) -> str | None:
@@ -307,9 +358,8 @@ class IosCli:
                 port = known.get(self.interface)
                 if port is not None and port.admin_up != up:
                     state = "up" if up else "administratively down"
-                    self.log.add(
-                        "LINK-5-CHANGED", f"Interface {self.interface}, changed state to {state}"
-                    )
+                    name = ios_name(self.interface)
+                    self.log.add("LINK-5-CHANGED", f"Interface {name}, changed state to {state}")
                 return Reply(changes=[(self.interface, up)])
             if low.startswith(("description ", "no description")):
                 return Reply()
@@ -319,9 +369,9 @@ class IosCli:
 
     @staticmethod
     def _ip_int_brief(ports: list[Port]) -> str:
-        out = ["Interface              IP-Address      OK? Method Status                Protocol"]
+        out = [_IOS_BRIEF_HEADER]
         for p in ports:
-            name = "Loopback0" if p.name == "lo" else p.name
+            name = "Loopback0" if p.name == "lo" else ios_name(p.name)
             addr = p.addresses[0].split("/")[0] if p.addresses else "unassigned"
             status = "administratively down" if not p.admin_up else "up" if p.oper_up else "down"
             if p.name == "lo":
@@ -329,12 +379,12 @@ class IosCli:
             else:
                 proto = "up" if p.admin_up and p.oper_up else "down"
             method = "manual" if p.addresses else "unset"
-            out.append(f"{name:<22} {addr:<15} YES {method:<6} {status:<21} {proto}")
+            out.append(f"{name:<26} {addr:<15} YES {method:<6} {status:<21} {proto}")
         return "\n".join(out) + "\n"
 
     @staticmethod
     def _run_int(port: Port) -> str:
-        body = [f"interface {port.name}"]
+        body = [f"interface {ios_name(port.name)}"]
         if port.alias:
             body.append(f" description {port.alias}")
         body.append(" no ip address")

@@ -1,7 +1,8 @@
 """Remediation: playbooks as data, guards, the netmiko seam, verification (DESIGN section 7).
 
 - :mod:`agent.remediation.playbooks` loads and validates ``playbooks/*.yaml`` and renders a
-  playbook for one device and interface (parameters validated, never interpolated raw).
+  playbook for one device and interface (parameters validated, never interpolated raw);
+  :mod:`agent.remediation.routeros` reads RouterOS ``print`` output as items with flags.
 - :mod:`agent.remediation.transcript` records commands and output, redacted and size-capped.
 - :mod:`agent.remediation.ssh` is the one blocking seam: netmiko in a worker thread, with
   every timeout set, host keys checked against a known_hosts file, and a hard session bound.

@@ -7,6 +7,13 @@ the line. Rendering takes the interface name from the fault only after
 :func:`check_interface` accepted it: a plain name the device reported, without spaces or
 shell/CLI metacharacters. Nothing from the inventory or the device is pasted into a command
 line unchecked.
+
+A check reads the output with a regular expression (``expect``) or, on RouterOS, as items
+with flags (``flags``, :mod:`agent.remediation.routeros`). In a check ``{interface}`` is
+any name the device gives the port, ifName or ifDescr (IOS tables print
+``GigabitEthernet1/0/1`` for ifName ``Gi1/0/1``); commands use the ifName.
+
+One concept: a playbook, from its file to the plan sent (schema, checks, rendering, loading).
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from agent.config.schema import Name, Platform
 from agent.config.source import YamlSyntaxError, load_source
 from agent.errors import ConfigError, Problem
+from agent.remediation.routeros import FlagCheck
 from ticketing.faults import FaultKind
 
 if TYPE_CHECKING:
@@ -32,6 +40,7 @@ if TYPE_CHECKING:
 BUNDLED_DIR: Final = Path(__file__).resolve().parent / "playbooks"
 INTERFACE_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/._:-]{0,63}$")
 PLACEHOLDERS: Final = frozenset({"interface"})
+ROUTEROS: Final = "mikrotik_routeros"
 _ROS_VERBS: Final = (
     r"(add|set|unset|remove|enable|disable|edit|move|comment|reset\S*|reboot|shutdown|"
     r"run|execute|import|upgrade|export|send|fetch)\b"
@@ -65,11 +74,23 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class FlagsBlock(_Strict):
+    """RouterOS: the item named ``{interface}`` has every flag of ``has``, none of ``lacks``."""
+
+    has: str = Field(default="", pattern=r"^[A-Z]*$")
+    lacks: str = Field(default="", pattern=r"^[A-Z]*$")
+
+
 class CheckBlock(_Strict):
-    """A read-only command and the regular expression (multiline) its output must match."""
+    """A read-only command and what its output must show.
+
+    ``expect``: a regular expression (multiline) it matches; ``flags`` (RouterOS): the flags
+    of the interface's item.
+    """
 
     command: str = Field(min_length=1)
-    expect: str = Field(min_length=1)
+    expect: str | None = Field(default=None, min_length=1)
+    flags: FlagsBlock | None = None
 
 
 class PlatformBlock(_Strict):
@@ -104,14 +125,18 @@ class PlaybookFile(_Strict):
 
 @dataclass(frozen=True, slots=True)
 class Check:
-    """A rendered read-only command and its compiled expectation."""
+    """A rendered read-only command and its expectation (a compiled pattern or item flags)."""
 
     command: str
-    expect: re.Pattern[str]
+    expect: re.Pattern[str] | None = None
+    flags: FlagCheck | None = None
 
     def matches(self, output: str) -> bool:
         """Return True when the command's output shows the expected state."""
-        return self.expect.search(output.replace("\r\n", "\n")) is not None
+        text = output.replace("\r\n", "\n")
+        if self.flags is not None:
+            return self.flags.matches(text)
+        return self.expect is not None and self.expect.search(text) is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,19 +191,20 @@ class Playbook:
         )
         return by_mark or by_name
 
-    def render(self, platform: str, interface: str) -> Plan:
-        """Fill in ``interface`` (already checked by :func:`check_interface`)."""
+    def render(self, platform: str, interface: str, also: Collection[str] = ()) -> Plan:
+        """Fill in ``interface`` (already checked by :func:`check_interface`).
+
+        ``also``: the device's other names for the port (its ifDescr); checks accept them,
+        commands never contain them.
+        """
         if not INTERFACE_RE.match(interface):  # defence in depth: callers check first
             raise RefusedError(f"nama interface {interface!r} ditolak")
         steps = self.platforms[platform]
         fill = {"interface": interface}
-        regex = {"interface": re.escape(interface)}
+        names = tuple(sorted({interface, *(n for n in also if n)}, key=lambda n: (-len(n), n)))
 
         def check(block: CheckBlock | None) -> Check | None:
-            if block is None:
-                return None
-            pattern = block.expect.replace("{interface}", regex["interface"])
-            return Check(block.command.format_map(fill), re.compile(pattern, re.MULTILINE))
+            return None if block is None else _check(block, block.command.format_map(fill), names)
 
         verify = check(steps.verify)
         assert verify is not None  # noqa: S101 - verify is required by the schema
@@ -196,6 +222,16 @@ class Playbook:
             rollback_config=tuple(c.format_map(fill) for c in steps.rollback_config),
             rollback_on_failure=self.rollback_on_failure,
         )
+
+
+def _check(block: CheckBlock, command: str, names: tuple[str, ...]) -> Check:
+    """The check of ``block`` for a port called ``names`` (the command already rendered)."""
+    if block.flags is not None:
+        flags = FlagCheck(names, frozenset(block.flags.has), frozenset(block.flags.lacks))
+        return Check(command, flags=flags)
+    any_name = "(?:" + "|".join(re.escape(n) for n in names) + ")"
+    pattern = (block.expect or "").replace("{interface}", any_name)
+    return Check(command, expect=re.compile(pattern, re.MULTILINE))
 
 
 def check_interface(name: str, known: Collection[str] | None) -> str:
@@ -266,10 +302,25 @@ def _check_problems(
     sample = check.command.replace("{interface}", "ether1")
     if shape is not None and not shape.match(sample):
         yield (*base, key, "command"), f"not a read-only command for {platform}"
+    if (check.expect is None) == (check.flags is None):
+        yield (*base, key), "needs either expect or flags"
+    if check.flags is not None:
+        yield from _flags_problems(platform, (*base, key, "flags"), check.flags)
+    if check.expect is None:
+        return
     try:
         re.compile(check.expect.replace("{interface}", "ether1"), re.MULTILINE)
     except re.error as exc:
         yield (*base, key, "expect"), f"bad regular expression: {exc}"
+
+
+def _flags_problems(platform: str, where: YPath, flags: FlagsBlock) -> Iterator[tuple[YPath, str]]:
+    if platform != ROUTEROS:
+        yield where, f"flags are RouterOS item flags, not for {platform}"
+    if not flags.has and not flags.lacks:
+        yield where, "needs has or lacks"
+    if both := set(flags.has) & set(flags.lacks):
+        yield where, f"flags both required and excluded: {''.join(sorted(both))}"
 
 
 def _problems(model: PlaybookFile) -> Iterator[tuple[YPath, str]]:

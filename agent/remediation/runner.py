@@ -4,7 +4,8 @@ Guards, in the order they are checked (each refusal is a run row with its reason
 ticket says why nothing ran): a playbook on the device's allow-list for this fault and
 platform; not inside a maintenance window; under the rate limit (runs per fault per day,
 counted from the database, so restarts do not reset it); SSH credentials configured; the
-interface name plain and known to the device (read over SNMP now); dry run stops here.
+interface name plain and known to the device (read over SNMP now, with its ifDescr, which
+the checks accept as another name of the port); dry run stops here.
 Then at most ``max_concurrent`` sessions overall and one per device (an in-process lock
 and, across processes, the database's one-running-run-per-device index). The session has
 a hard bound (``session_timeout``): past it the socket is closed under the worker thread.
@@ -189,7 +190,8 @@ class Remediator:
             raise RefusedError("kredensial SSH perangkat tidak dikonfigurasi di inventaris")
         known = await self.reader.interfaces(device)
         check_interface(interface, None if known is None else set(known))
-        return playbook.render(device.platform, interface)
+        row = known.get(interface) if known is not None else None
+        return playbook.render(device.platform, interface, (row.descr,) if row else ())
 
     async def _record(
         self, ticket: TicketView, playbook: str, interface: str, actor: str, reason: str

@@ -80,10 +80,16 @@ def _merge(halves: Sequence[tuple[str, str, str]]) -> list[tuple[str, str, tuple
 def links_and_unknown(
     scans: Iterable[DeviceScan], known: Mapping[str, Known]
 ) -> tuple[list[Link], list[UnknownNeighbour]]:
-    """Return the links between inventory devices and the neighbours nobody knows."""
+    """Return the links between inventory devices and the neighbours nobody knows.
+
+    A neighbour's port is named as that device names it (``DeviceScan.own_name``) when it
+    was scanned too, so both halves of a cable name the same two ports.
+    """
     by_name, by_addr = _resolver(known)
     pairs: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
     unknown: dict[tuple[str, str, str, str], UnknownNeighbour] = {}
+    scans = list(scans)
+    answered = {s.device: s for s in scans}
     for scan in scans:
         for n in scan.neighbours:
             local = scan.port_name(n.local_port)
@@ -97,8 +103,10 @@ def links_and_unknown(
                 continue
             if other == scan.device:
                 continue
+            theirs = answered.get(other)
+            remote = (theirs.own_name(n.remote_port) if theirs else None) or n.remote_port
             a, b = sorted((scan.device, other))
-            half = (local, n.remote_port) if a == scan.device else (n.remote_port, local)
+            half = (local, remote) if a == scan.device else (remote, local)
             pairs.setdefault((a, b), []).append((*half, n.protocol))
     links = [
         Link(a, pa or UNKNOWN_PORT, b, pb or UNKNOWN_PORT, protos)

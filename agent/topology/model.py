@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -25,12 +25,13 @@ class Neighbour:
 
 @dataclass(frozen=True, slots=True)
 class DeviceScan:
-    """What one inventory device answered: its ifNames and neighbours, or why it did not."""
+    """What one inventory device answered: its ifNames, ifDescrs and neighbours, or why not."""
 
     device: str
     if_names: dict[int, str]
     neighbours: tuple[Neighbour, ...]
     error: str = ""
+    if_descrs: dict[int, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -42,6 +43,24 @@ class DeviceScan:
         if index is None:
             return "?"
         return self.if_names.get(index, f"ifIndex {index}")
+
+    def own_name(self, port: str) -> str | None:
+        """Return this device's ifName of a port a neighbour announced, or None.
+
+        Neighbours name a port by ifName (LLDP on most devices), by ifDescr (CDP:
+        ``GigabitEthernet1/0/3`` for ifName ``Gi1/0/3``), or by RouterOS's path through
+        its bridge and bond (``bridge1/server-trunk/ether6``, ``trunk: switch (br1)/wlan1``):
+        the last part counts when the first part is one of this device's interfaces too.
+        """
+        names = {d: self.if_names[i] for i, d in self.if_descrs.items() if d and i in self.if_names}
+        names |= {n: n for n in self.if_names.values() if n}  # an ifName wins over an ifDescr
+        folded = {k.casefold(): v for k, v in names.items()}
+        found = names.get(port) or folded.get(port.casefold())
+        if found is not None:
+            return found
+        head, sep, _ = port.partition("/")
+        last = port.rsplit("/", 1)[-1]
+        return names[last] if sep and head in names and last in names else None
 
 
 @dataclass(frozen=True, slots=True, order=True)

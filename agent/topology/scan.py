@@ -41,14 +41,19 @@ def known_devices(inventory: Inventory) -> dict[str, Known]:
 
 
 async def scan_device(collector: Walker, device: Device) -> DeviceScan:
-    """Walk one device's ifName and neighbour columns; failures come back as data."""
+    """Walk one device's interface names and neighbour columns; failures come back as data."""
     target = device.snmp_target()
     if target is None:
         return DeviceScan(device.name, {}, (), error="no snmp in the inventory")
     columns = await collector.walk_columns(target, mibs.COLUMNS)
     if isinstance(columns, str):
         return DeviceScan(device.name, {}, (), error=columns)
-    return DeviceScan(device.name, mibs.if_names(columns), tuple(mibs.neighbours(columns)))
+    return DeviceScan(
+        device.name,
+        mibs.if_names(columns),
+        tuple(mibs.neighbours(columns)),
+        if_descrs=mibs.if_descrs(columns),
+    )
 
 
 async def scan(

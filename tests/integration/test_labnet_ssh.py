@@ -25,6 +25,7 @@ from netmiko.exceptions import (
 
 from labnet import Lab, LabDevice, LabSpec
 from labnet.netns import entered
+from labnet.plan import ios_name
 from labnet.topology import LabSsh
 from tests.conftest import unavailable
 
@@ -136,7 +137,7 @@ def test_ios_show_and_port_toggle(clean: Lab) -> None:
         conn.enable()
         assert conn.find_prompt() == "ios1#"
         brief = conn.send_command("show ip interface brief")
-        assert port in brief
+        assert ios_name(port) in brief  # GigabitEthernet0/1 for Gi0-1, as IOS prints it
         conn.send_config_set([f"interface {port}", "shutdown"])
         assert not admin_up(clean, "ios1", port)
         assert " shutdown" in conn.send_command(f"show running-config interface {port}")

@@ -22,6 +22,7 @@ from agent.remediation.playbooks import (
     load_playbook,
     load_playbooks,
 )
+from agent.remediation.routeros import items
 from agent.remediation.runner import Remediator
 from agent.remediation.transcript import MASK, Transcript, redact
 from agent.wiring import ticket_service
@@ -119,6 +120,45 @@ def test_a_bad_playbook_lists_every_problem_with_its_line(tmp_path: Path) -> Non
     assert "placeholder" in text
 
 
+def test_flag_checks_are_validated(tmp_path: Path) -> None:
+    bad = tmp_path / "flags.yaml"
+    bad.write_text(
+        textwrap.dedent(
+            """\
+            name: bendera
+            title: contoh
+            fault: interface_disabled
+            probe: admin_up
+            platforms:
+              mikrotik_routeros:
+                commands: ["/interface enable {interface}"]
+                precheck: {command: "/interface print terse", flags: {has: X, lacks: XR}}
+                verify: {command: "/interface print terse", flags: {}, expect: "x"}
+              cisco_ios:
+                commands: ["show version"]
+                verify: {command: "show version", flags: {has: R}}
+              linux:
+                commands: ["ip link show"]
+                verify: {command: "ip link show dev {interface}"}
+            """
+        )
+    )
+    with pytest.raises(PlaybookError) as info:
+        load_playbook(bad)
+    found = {(p.path, p.message) for p in info.value.problems}
+    assert (
+        "platforms.mikrotik_routeros.precheck.flags",
+        "flags both required and excluded: X",
+    ) in found
+    assert ("platforms.mikrotik_routeros.verify", "needs either expect or flags") in found
+    assert ("platforms.mikrotik_routeros.verify.flags", "needs has or lacks") in found
+    assert (
+        "platforms.cisco_ios.verify.flags",
+        "flags are RouterOS item flags, not for cisco_ios",
+    ) in found
+    assert ("platforms.linux.verify", "needs either expect or flags") in found
+
+
 def test_unknown_keys_and_duplicate_names_are_errors(tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text(
         (BOOK.get("aktifkan-port").path).read_text()  # type: ignore[union-attr]
@@ -148,16 +188,41 @@ def test_playbook_expectations_match_what_the_simulators_print(admin_up: bool) -
     book = BOOK.get("aktifkan-port")
     assert book is not None
     ros = book.render("mikrotik_routeros", "ether2")
-    out = _ros_output(ros.verify.command, Port("ether2", admin_up, admin_up))
-    assert ros.verify.matches(out) is admin_up
-    assert ros.precheck is not None
-    assert ros.precheck.matches(out) is not admin_up
-    ios = book.render("cisco_ios", "Gi0-1")
+    for oper_up in (False, admin_up):  # a bridge port: RS when running, S or XS otherwise
+        out = _ros_output(ros.verify.command, Port("ether2", admin_up, oper_up))
+        assert ros.verify.matches(out) is admin_up
+        assert ros.precheck is not None
+        assert ros.precheck.matches(out) is not admin_up
+    # the lab's snmpd gives ifName Gi0-1 and ifDescr GigabitEthernet0/1, as real IOS does
+    ios = book.render("cisco_ios", "Gi0-1", ("GigabitEthernet0/1",))
     assert ios.precheck is not None
     run = _ios_output(ios.precheck.command, Port("Gi0-1", admin_up, admin_up))
     assert ios.precheck.matches(run) is not admin_up
     brief = _ios_output(ios.verify.command, Port("Gi0-1", admin_up, False))
     assert ios.verify.matches(brief) is admin_up
+
+
+def test_routeros_7_table_with_comments_above_the_rows() -> None:
+    # the layout of RouterOS 7 tables (cf. the real `ip address print` in shared/devices/cli):
+    # legend and columns lines, left-aligned numbers, a comment on its own line above a row
+    out = (
+        "Flags: X - DISABLED, R - RUNNING; S - SLAVE\n"
+        "Columns: NAME, TYPE, ACTUAL-MTU, L2MTU\n"
+        "#    NAME    TYPE   ACTUAL-MTU  L2MTU\n"
+        ";;; uplink ke NOC\n"
+        "0 R  ether1  ether        1500   1598\n"
+        ";;; LAN OPD\n"
+        "1 RS ether2  ether        1500   1598\n"
+        "2 XS ether3  ether        1500   1598\n"
+        "3    WAN     ether        1500   1598\n"
+    )
+    found = [(i.number, "".join(sorted(i.flags)), i.name) for i in items(out)]
+    assert found == [(0, "R", "ether1"), (1, "RS", "ether2"), (2, "SX", "ether3"), (3, "", "WAN")]
+    book = BOOK.get("aktifkan-port")
+    assert book is not None
+    assert book.render("mikrotik_routeros", "ether2").verify.matches(out)
+    assert not book.render("mikrotik_routeros", "ether3").verify.matches(out)
+    assert not book.render("mikrotik_routeros", "ether9").verify.matches(out)
 
 
 def test_linux_expectations_read_ip_brief_flags() -> None:
@@ -312,9 +377,9 @@ def test_old_runs_do_not_count(inventory: Inventory, store: TicketStore) -> None
     out = _consider(store, number, runner)
     assert out.status is RunStatus.DRY_RUN  # r2 is dry_run in the inventory
     assert out.lines == (
-        "/interface print where name=ether2",
+        "/interface print terse where name=ether2",
         "/interface enable ether2",
-        "/interface print where name=ether2",
+        "/interface print terse where name=ether2",
     )
 
 
