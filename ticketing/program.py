@@ -1,17 +1,25 @@
-"""Program Kegiatan export: CSV and XLSX (openpyxl) for a budget year."""
+"""Program Kegiatan export: CSV and XLSX (openpyxl) for a budget year.
+
+Problems and proposed actions come from complaints (e-mail subjects, WhatsApp text): every
+text cell is :func:`ticketing.display.shown`, and in the XLSX stored as text (never a formula,
+``quotePrefix`` when it looks like one); the CSV follows :func:`ticketing.display.write_csv`.
+"""
 
 from __future__ import annotations
 
-import csv
 from typing import TYPE_CHECKING, Final
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from ticketing.display import formula_like, shown, write_csv
+
 if TYPE_CHECKING:
     from collections.abc import Iterable
     from pathlib import Path
+
+    from openpyxl.worksheet.worksheet import Worksheet
 
     from ticketing.views import ProgramEntry
 
@@ -54,12 +62,16 @@ def rows(entries: Iterable[ProgramEntry], zone: ZoneInfo) -> list[list[str | int
 
 def export_csv(entries: Iterable[ProgramEntry], path: Path, *, zone: ZoneInfo = OFFICE_ZONE) -> int:
     """Write entries as CSV (UTF-8 with BOM, for Excel); return how many were written."""
-    table = rows(entries, zone)
-    with path.open("w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(HEADERS)
-        writer.writerows(table)
-    return len(table)
+    return write_csv(path, HEADERS, rows(entries, zone))
+
+
+def _append(sheet: Worksheet, values: Iterable[str | int]) -> None:
+    """One row; text cells shown and typed as text, so no value is ever read as a formula."""
+    sheet.append([shown(v) if isinstance(v, str) else v for v in values])
+    for cell in sheet[sheet.max_row]:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
+            cell.quotePrefix = formula_like(cell.value)
 
 
 def export_xlsx(
@@ -72,14 +84,14 @@ def export_xlsx(
     assert sheet is not None  # noqa: S101 - a new workbook always has one sheet
     sheet.title = "Program Kegiatan"
     if title:
-        sheet.append([title])
+        _append(sheet, [title])
         sheet.cell(row=1, column=1).font = Font(bold=True, size=12)
-    sheet.append(list(HEADERS))
+    _append(sheet, HEADERS)
     header_row = sheet.max_row
     for cell in sheet[header_row]:
         cell.font = Font(bold=True)
     for row in table:
-        sheet.append(row)
+        _append(sheet, row)
         sheet.cell(row=sheet.max_row, column=7).number_format = RUPIAH_FORMAT
     total_row = sheet.max_row + 1
     sheet.cell(row=total_row, column=6, value="Jumlah").font = Font(bold=True)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from agent.cli.options import DEFAULT_INVENTORY, InventoryOpt, console, load
 
@@ -64,7 +65,7 @@ def lab_status() -> None:
             table.add_row(name, describe_faults(faults))
     console.print(table if table.row_count else f"lab up: {len(status.devices)} devices, no faults")
     for problem in status.problems:
-        console.print(f"[yellow]problem:[/] {problem}")
+        console.print(Text.assemble(("problem:", "yellow"), f" {problem}"))
 
 
 @lab_app.command("fail")

@@ -14,9 +14,11 @@ from typing import TYPE_CHECKING, Annotated, Final
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from agent.cli.options import DEFAULT_INVENTORY, DbOpt, InventoryOpt, console, load
 from agent.errors import AgentError
+from agent.present.terminal import data
 from collectors.model import utc_now
 from ticketing.states import DeliveryStatus
 
@@ -42,7 +44,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(notifikasi_app, name="notifikasi")
 
 
-RESULT_TEXT: Final = {True: "[green]terkirim[/]", False: "[red]gagal[/]"}
+RESULT_TEXT: Final = {True: ("terkirim", "green"), False: ("gagal", "red")}
 
 
 def _local(at: datetime, tz: ZoneInfo) -> str:
@@ -97,9 +99,9 @@ def uji(
             address.person.name,
             address.person.role,
             address.channel,
-            sender.private(address.url),
-            RESULT_TEXT[result.ok],
-            result.error,
+            data(sender.private(address.url)),
+            Text(*RESULT_TEXT[result.ok]),
+            data(result.error),
         )
     console.print(table)
     if failed:
@@ -169,15 +171,15 @@ def _print_queue(
         for i in items:
             status = i.status.value + (" (dikirim)" if i.leased else "")
             table.add_row(
-                i.ref,
-                i.kind,
-                i.ticket or "-",
-                i.recipient,
-                i.channel,
+                data(i.ref),
+                data(i.kind),
+                data(i.ticket or "-"),
+                data(i.recipient),
+                data(i.channel),
                 status,
                 str(i.attempts),
                 _local(i.due_at, inventory.tz),
-                i.last_error or "",
+                data(i.last_error),
             )
         out.print(table)
     summary = ", ".join(
@@ -271,7 +273,8 @@ def _print_queued(queued: Queued, inventory: Inventory, rekap: str) -> None:
         (p, "sudah ada") for p in queued.existing
     ]:
         role = people[plan.recipient].role if plan.recipient in people else "-"
-        table.add_row(plan.recipient, role, plan.channel, status, _local(plan.due_at, inventory.tz))
+        due = _local(plan.due_at, inventory.tz)
+        table.add_row(data(plan.recipient), role, data(plan.channel), status, due)
     out.print(table)
     out.print(rekap, markup=False)
     out.print("Dikirim oleh `sigap run` atau `sigap notifikasi antar`.", markup=False)

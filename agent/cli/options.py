@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Final, NamedTuple
 
 import typer
-from rich.console import Console
 
 from agent.errors import AgentError
+from agent.present.terminal import safe_console
 from ticketing.errors import UnknownPersonError
 
 if TYPE_CHECKING:
@@ -26,8 +26,9 @@ if TYPE_CHECKING:
     from ticketing.service import TicketService
     from ticketing.store import TicketStore
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)  # errors: never re-wrap
+# outside text is shown, never sent (agent.present.terminal); markup only where a line asks
+console = safe_console()
+err_console = safe_console(stderr=True, soft_wrap=True)  # errors: never re-wrap
 
 DEFAULT_INVENTORY: Final = Path("inventory.yaml")
 CLOSE_CUTOFF: Final = 0.5

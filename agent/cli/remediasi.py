@@ -5,17 +5,18 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated, Final
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from agent.cli.options import DEFAULT_INVENTORY, DbOpt, InventoryOpt, NumberArg, load
 from agent.errors import AgentError
+from agent.present.terminal import SafeConsole, data, safe_console
 from ticketing.people import Role
 from ticketing.states import RunStatus
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
+
+    from rich.text import Text
 
     from agent.config.model import Inventory
     from agent.remediation.runner import Outcome
@@ -33,8 +34,8 @@ def register(app: typer.Typer) -> None:
     app.add_typer(remediasi_app, name="remediasi")
 
 
-def _console() -> Console:
-    return Console(highlight=False, soft_wrap=True)
+def _console() -> SafeConsole:
+    return safe_console(soft_wrap=True)
 
 
 @remediasi_app.command("list")
@@ -130,7 +131,7 @@ async def _run(
             await snmp.close()
 
 
-def runs_section(runs: list[RunView], tz: ZoneInfo, *, transcripts: bool = True) -> str:
+def runs_section(runs: list[RunView], tz: ZoneInfo, *, transcripts: bool = True) -> Text:
     """Text of ``tiket show``'s remediation section: each run, its reason and transcript."""
     from agent.remediation.transcript import render
     from ticketing.remediation import WORDS  # SQLAlchemy: the store is open
@@ -142,7 +143,7 @@ def runs_section(runs: list[RunView], tz: ZoneInfo, *, transcripts: bool = True)
         out.append(line + (f" - {r.reason}" if r.reason else ""))
         if transcripts and r.transcript:
             out += [f"    {t}" for t in render(r.transcript).splitlines()]
-    return escape("\n".join(out))  # transcripts hold "[...]" (prompts, step names): not markup
+    return data("\n".join(out))  # device output: "[...]" prompts are text, ESC is shown
 
 
 def runs_json(runs: list[RunView]) -> list[dict[str, object]]:

@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.text import Text
 
 from agent.cli.options import (
     DEFAULT_INVENTORY,
@@ -167,9 +168,12 @@ def _report_progress(svc: TicketService, number: str, done: StepView, inventory:
 
     out = console
     late = (
-        f"[bold red]terlambat {duration_text(done.late_by)}[/]" if done.late_by else "tepat waktu"
+        Text(f"terlambat {duration_text(done.late_by)}", style="bold red")
+        if done.late_by
+        else Text("tepat waktu")
     )
-    out.print(f"{number}: langkah {_step_line(done)} selesai oleh {done.completed_by}, {late}.")
+    done_by = f"{number}: langkah {_step_line(done)} selesai oleh {done.completed_by}, "
+    out.print(Text.assemble(done_by, late, "."))
     ticket = svc.ticket(number)
     if ticket.sop_step is None:
         out.print(
@@ -230,7 +234,7 @@ def lapor(  # keyword-only: typer passes options by name
         )
         steps = svc.steps(ticket.number)
         title = svc.sops.get(ticket.sop or "").title
-        console.print(f"Tiket [bold]{ticket.number}[/] dibuat: {title}.")
+        console.print(Text.assemble("Tiket ", (ticket.number, "bold"), f" dibuat: {title}."))
         console.print(f"Langkah pertama batas {_local(steps[0].due_at, inventory)}.")
         _report_progress(svc, ticket.number, steps[0], inventory)
 
@@ -308,7 +312,7 @@ def tangani(  # keyword-only: typer passes options by name
             number, by=oleh, complexity=choice, reason=alasan, program=draft, notes=catatan
         )
         ticket = svc.ticket(number)
-        console.print(f"Keputusan: [bold]{ticket.complexity}[/].")
+        console.print(Text.assemble("Keputusan: ", (f"{ticket.complexity}", "bold"), "."))
         if ticket.complexity == Complexity.KOMPLEKS:
             entry = [e for e in svc.program() if e.ticket == number][-1]
             console.print(

@@ -7,9 +7,9 @@ from pathlib import Path  # noqa: TC003 - typer reads annotations at runtime
 from typing import TYPE_CHECKING, Annotated, Final
 
 import typer
-from rich.console import Console
 
 from agent.cli.options import DEFAULT_INVENTORY, DbOpt, InventoryOpt, load
+from agent.present.terminal import SafeConsole, safe_console
 
 if TYPE_CHECKING:
     from agent.config.model import Inventory
@@ -25,8 +25,9 @@ STATUS_LABEL: Final = {
 }
 
 
-def _console() -> Console:
-    return Console(highlight=False, soft_wrap=True, markup=False)
+def _console() -> SafeConsole:
+    """Neighbour names and ports come from SNMP agents: shown, never sent (NULs, ESC)."""
+    return safe_console(soft_wrap=True)
 
 
 def run_discovery(inventory: Inventory, roots: list[str] | None = None) -> Discovery:
@@ -47,7 +48,7 @@ def run_discovery(inventory: Inventory, roots: list[str] | None = None) -> Disco
     return discover(asyncio.run(walk_all()), known_devices(inventory), roots or None)
 
 
-def _print(found: Discovery, out: Console) -> None:
+def _print(found: Discovery, out: SafeConsole) -> None:
     out.print(f"Inti: {', '.join(found.roots) or '-'}")
     out.print(f"Tautan ({len(found.links)}):")
     for link in found.links:

@@ -46,7 +46,7 @@ COMMANDS: Final[Mapping[str, tuple[tuple[str, bool], ...]]] = {
 def read_only(platform: str, command: str) -> bool:
     """True when ``command`` has a read-only shape on ``platform``."""
     shape = READ_ONLY.get(platform)
-    return shape is not None and shape.match(command) is not None
+    return shape is not None and shape.fullmatch(command) is not None
 
 
 def _tail(text: str, lines: int = TAIL_LINES) -> str:

@@ -1,4 +1,8 @@
-"""Terminal view of a diagnosis: verdict on top, evidence, then each section (rich)."""
+"""Terminal view of a diagnosis: verdict on top, evidence, then each section (rich).
+
+Names, descriptions, aliases, reasons and SSH output come from the device (sysName, ifAlias,
+LLDP names with NULs, CLI output): every such line is :func:`agent.present.terminal.data`.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from rich.text import Text
 from agent.diagnose.report import HEALTH_LABEL, Health, Severity
 from agent.present.labels import KIND_LABEL, STATUS_LABEL
 from agent.present.render import local
+from agent.present.terminal import data
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -42,7 +47,7 @@ def diagnosis(result: Diagnosis, tz: ZoneInfo) -> RenderableType:
     parts: list[RenderableType] = []
     if len(result.devices) > 1:
         head = Text(f"{HEALTH_LABEL[result.health]}  ", style=HEALTH_STYLE[result.health])
-        head.append(result.verdict, style="bold")
+        head.append_text(data(result.verdict, style="bold"))
         parts += [head, Text("")]
     for report in result.devices:
         parts += [device(report, tz), Text("")]
@@ -53,15 +58,15 @@ def diagnosis(result: Diagnosis, tz: ZoneInfo) -> RenderableType:
 def device(report: DeviceReport, tz: ZoneInfo) -> RenderableType:
     """One device: verdict, evidence, sections."""
     where = ", ".join(x for x in (report.address, report.opd, report.platform) if x)
-    title = Text(f"{report.name} ({where})", style="bold")
+    title = data(f"{report.name} ({where})", style="bold")
     verdict = Text(f"{HEALTH_LABEL[report.health]}  ", style=HEALTH_STYLE[report.health])
-    verdict.append(report.verdict)
+    verdict.append_text(data(report.verdict))
     parts: list[RenderableType] = [title, verdict]
     if report.findings:
         parts.append(Text("Bukti:"))
         for finding in report.findings:
             mark, style = SEVERITY_MARK[finding.severity]
-            parts.append(Text(f"  {mark} {finding.text}", style=style))
+            parts.append(data(f"  {mark} {finding.text}", style=style))
     parts.append(_ping_line("ICMP ", report.ping))
     if report.path:
         parts.append(_path(report))
@@ -90,7 +95,7 @@ def _ping_line(label: str, ping: PingStats) -> Text:
             f"jitter {_ms(ping.jitter)} ms"
         )
     elif ping.errors:
-        line.append(f" ({ping.errors[-1]})")
+        line.append_text(data(f" ({ping.errors[-1]})"))
     return line
 
 
@@ -100,10 +105,10 @@ def _path(report: DeviceReport) -> Text:
         if i:
             line.append(" -> ")
         ok = hop.ping.answered
-        line.append(f"{hop.name} ({hop.address}) ")
+        line.append_text(data(f"{hop.name} ({hop.address}) "))
         line.append("OK" if ok else "MATI", style="green" if ok else "bold red")
     if report.broken_at:
-        line.append(f"  putus di {report.broken_at}", style="bold red")
+        line.append_text(data(f"  putus di {report.broken_at}", style="bold red"))
     return line
 
 
@@ -142,8 +147,8 @@ def _interface_row(row: InterfaceReport) -> list[RenderableType]:
     mark = "" if worst is None else SEVERITY_MARK[worst][0]
     note = "; ".join(f.text.split(": ", 1)[-1] for f in row.issues)
     return [
-        Text(f"{mark} {row.name}".strip(), style=style),
-        row.alias,
+        data(f"{mark} {row.name}".strip(), style=style),
+        data(row.alias),
         _updown(row.admin_up),
         _updown(row.oper_up),
         "-" if row.speed_mbps is None else str(row.speed_mbps),
@@ -151,14 +156,14 @@ def _interface_row(row: InterfaceReport) -> list[RenderableType]:
         _bps(row.out_bps),
         _rate(row.errors_per_s),
         _rate(row.discards_per_s),
-        Text(note, style=style),
+        data(note, style=style),
     ]
 
 
 def _snmp(snmp: SnmpReport) -> RenderableType:
     if not snmp.ok:
-        return Text(f"SNMP  tidak menjawab: {snmp.reason}", style="red")
-    head = Text(f"SNMP  {snmp.name or '-'}: {snmp.descr or '-'}; uptime {_uptime(snmp.uptime_s)}")
+        return data(f"SNMP  tidak menjawab: {snmp.reason}", style="red")
+    head = data(f"SNMP  {snmp.name or '-'}: {snmp.descr or '-'}; uptime {_uptime(snmp.uptime_s)}")
     if snmp.sample_s is not None:
         head.append(f"; laju dari 2 sampel berjarak {snmp.sample_s:.1f} s", style="dim")
     table = Table(
@@ -182,17 +187,17 @@ def _snmp(snmp: SnmpReport) -> RenderableType:
 
 def _ssh(ssh: SshReport) -> RenderableType:
     parts: list[RenderableType] = [
-        Text("SSH   perintah baca saja" if ssh.ok else f"SSH   gagal: {ssh.reason}")
+        data("SSH   perintah baca saja" if ssh.ok else f"SSH   gagal: {ssh.reason}")
     ]
     for command in ssh.commands:
-        parts.append(Text(f"  > {command.command}  ({command.elapsed_ms} ms)", style="bold"))
-        parts.extend(Text(f"    {line}") for line in command.output.splitlines())
+        parts.append(data(f"  > {command.command}  ({command.elapsed_ms} ms)", style="bold"))
+        parts.extend(data(f"    {line}") for line in command.output.splitlines())
     return Group(*parts)
 
 
 def _tickets(tickets: TicketsReport, tz: ZoneInfo) -> RenderableType:
     if not tickets.ok:
-        return Text(f"Tiket {tickets.reason}", style="yellow")
+        return data(f"Tiket {tickets.reason}", style="yellow")
     if not tickets.items:
         return Text("Tiket tidak ada tiket untuk perangkat ini")
     table = Table(
@@ -201,10 +206,10 @@ def _tickets(tickets: TicketsReport, tz: ZoneInfo) -> RenderableType:
     for t in tickets.items:
         kind = KIND_LABEL.get(t.kind, t.kind) + (" (terdampak)" if t.affected else "")
         table.add_row(
-            t.number,
-            STATUS_LABEL.get(t.status, t.status),
-            kind,
+            data(t.number),
+            data(STATUS_LABEL.get(t.status, t.status)),
+            data(kind),
             local(t.opened_at, tz, "%d/%m %H:%M"),
-            t.step or "-",
+            data(t.step or "-"),
         )
     return Group(Text("Tiket terbaru"), table)

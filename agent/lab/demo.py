@@ -18,12 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from rich.markup import escape
+from rich.text import Text
 
 from agent.errors import AgentError
 from agent.lab import control as labctl
 from agent.present.labels import EVENT_STYLE, EVENT_WORD
 from agent.present.render import local, ticket_table
+from agent.present.terminal import data
 from ticketing.remediation import RemediationLog
 from ticketing.states import TicketState
 from ticketing.store import TicketStore
@@ -179,9 +180,11 @@ class Demo:
                     for e in run.transcript
                     if e.get("step") in ("command", "config")
                 ]
-                self._say(
-                    f"   perbaikan #{run.id} {run.playbook}: {run.status.value}; "
-                    f"dikirim: {'; '.join(sent) or '-'}"
+                self._say(  # commands hold "[find ...]": text, not markup
+                    data(
+                        f"   perbaikan #{run.id} {run.playbook}: {run.status.value}; "
+                        f"dikirim: {'; '.join(sent) or '-'}"
+                    )
                 )
             self._say(f"   lihat transkrip: sigap tiket show {done.number}")
 
@@ -281,7 +284,9 @@ class Demo:
         word = EVENT_WORD.get(item.kind, item.kind.value)
         when = local(item.at, self.inventory.tz, "%H:%M:%S")
         self.console.print(
-            f"   [{when}] [bold]{item.number}[/] [{style}]{word:<11}[/] {escape(item.detail)}",
+            Text.assemble(
+                f"   [{when}] ", (item.number, "bold"), " ", (f"{word:<11}", style), " "
+            ).append_text(data(item.detail)),
             highlight=False,
         )
 
@@ -325,5 +330,7 @@ class Demo:
     def _store(self) -> TicketStore:
         return TicketStore(self.db_url, tz=self.inventory.tz.key)
 
-    def _say(self, text: str) -> None:
-        self.console.print(text, highlight=False)
+    def _say(self, text: str | Text) -> None:
+        """One line: the demo's own ``str`` is markup (bold steps, green OK), data is Text."""
+        line = Text.from_markup(text) if isinstance(text, str) else text
+        self.console.print(line, highlight=False)

@@ -2,6 +2,12 @@
 
 Apprise loads ~100 plugins when imported: only ``agent.wiring``'s notification builders import
 this module (inside the builder), so commands that never send do not pay for it.
+
+The body is plain text (``body_format=text``): Apprise escapes it for HTML targets (Telegram),
+so a complaint's ``<a href>`` stays text. While a URL is loaded or a message sent, every
+record of the ``apprise`` logger from this thread is redacted with the URL
+(:func:`agent.redaction.redact`) before any handler sees it: the error stored in the outbox
+and the daemon's log alike (Apprise logs a URL it cannot load in full).
 """
 
 from __future__ import annotations
@@ -13,7 +19,8 @@ from typing import TYPE_CHECKING
 
 import apprise
 
-from agent.notify.worker import SendResult, redact
+from agent.notify.worker import SendResult, clean_error
+from agent.redaction import redact
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -32,31 +39,51 @@ class _ThreadLog(logging.Handler):
             self.lines.append(record.getMessage())
 
 
+class _Redact(logging.Filter):
+    """On the apprise logger: this thread's records lose the URL's secrets, at every level."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        self.thread = threading.get_ident()
+        self.url = url
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.thread == self.thread:
+            record.msg = redact(record.getMessage(), urls=[self.url])
+            record.args = ()
+        return True
+
+
 class AppriseSender:
     """:class:`Sender` through Apprise; errors come from Apprise's log, redacted."""
 
     def send_blocking(self, url: str, title: str, body: str) -> SendResult:
         """One ``Apprise.notify`` with only ``url`` attached."""
         client = apprise.Apprise()
-        if not client.add(_plain_text(url)):
-            return SendResult(False, "alamat Apprise tidak dikenali", permanent=True)
-        with _capture() as log:
-            ok = bool(client.notify(body=body, title=title))
+        with _capture(url) as log:  # Apprise logs a URL it cannot load: the whole URL
+            if not client.add(_plain_text(url)):
+                return SendResult(False, "alamat Apprise tidak dikenali", permanent=True)
+            ok = bool(client.notify(body=body, title=title, body_format=apprise.NotifyFormat.TEXT))
         if ok:
             return SendResult(True)
-        return SendResult(False, redact("; ".join(log.lines) or "pengiriman gagal", url))
+        error = "; ".join(log.lines) or "pengiriman gagal"
+        return SendResult(False, clean_error(error, urls=[url]))
 
     @staticmethod
     def private(url: str) -> str:
-        """The URL as Apprise shows it with secrets masked (never the raw URL)."""
+        """The URL as Apprise shows it with secrets masked (never the raw URL), redacted again.
+
+        Apprise's privacy mode keeps custom headers (``-Authorization=Bearer%20...``).
+        """
         hidden = url.split("://", 1)[0] + "://..."
         try:
-            plugin = apprise.Apprise.instantiate(url)
+            with _capture(url):
+                plugin = apprise.Apprise.instantiate(url)
         except Exception:  # noqa: BLE001 - a malformed URL still gets a line in the table
             return hidden
         if not plugin:
             return hidden
-        return str(plugin.url(privacy=True))  # type: ignore[no-untyped-call]
+        return redact(str(plugin.url(privacy=True)))  # type: ignore[no-untyped-call]
 
 
 def _plain_text(url: str) -> str:
@@ -68,11 +95,13 @@ def _plain_text(url: str) -> str:
 
 
 @contextlib.contextmanager
-def _capture() -> Iterator[_ThreadLog]:
-    handler = _ThreadLog()
+def _capture(url: str) -> Iterator[_ThreadLog]:
+    handler, redacting = _ThreadLog(), _Redact(url)
     log = logging.getLogger("apprise")
+    log.addFilter(redacting)  # before every handler: ours and the daemon's log
     log.addHandler(handler)
     try:
         yield handler
     finally:
         log.removeHandler(handler)
+        log.removeFilter(redacting)

@@ -8,6 +8,10 @@ bundled folder, edit it and point ``notifications.templates_dir`` at it: files t
 the bundled file of the same name, the rest stay bundled. Kinds without a template of their
 own use ``umum`` (generic); ``reopened`` uses ``opened``. Messages to the reporter of a
 complaint (recipient ``pelapor:...``, :mod:`agent.notify.reporter`) use ``pelapor_<kind>``.
+
+Placeholder values carry outside text (complaint subjects and senders, SNMP names, device
+output): each is :func:`ticketing.display.shown` before it is filled in, and the title is one
+line, so no message carries a control or bidi character nor a forged header line.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from typing import TYPE_CHECKING, Final
 from agent.present.labels import STATUS_SENTENCE
 from collectors.model import utc_now
 from ticketing.calendar import zone_abbreviation
+from ticketing.display import shown
 from ticketing.errors import SopError
 from ticketing.outbox.types import MessageContext, Rendered
 from ticketing.people import ROLE_TITLES, Role
@@ -216,10 +221,10 @@ class Renderer:
 
     def render(self, ctx: MessageContext, *, email: bool) -> Rendered:
         """Fill the template of ``ctx.kind`` (``pelapor_<kind>`` for a complaint's reporter)."""
-        values = self.values(ctx, email=email)
+        values = {k: shown(v) for k, v in self.values(ctx, email=email).items()}
         kind = f"pelapor_{ctx.kind}" if ctx.recipient.startswith(REPORTER_PREFIX) else ctx.kind
         tpl = self.template(kind, email=email)
-        title = tpl.title.substitute(values).strip()
+        title = " ".join(tpl.title.substitute(values).split())  # one line: a subject
         body = tpl.body.substitute(values)
         return Rendered(title, body)
 
@@ -287,7 +292,7 @@ class Renderer:
                 steps = bundled().get(ctx.sop).steps
                 step = next(s for s in steps if s.label == ctx.step_label)
                 title = step.title
-            except (KeyError, LookupError, StopIteration):
+            except (SopError, LookupError, StopIteration):  # a renamed SOP: the label
                 pass
         return f"{title}, oleh {who}"
 

@@ -21,7 +21,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 from agent.notify.reporter import WA_SCHEME
-from agent.notify.worker import ERROR_MAX_CHARS, SendResult
+from agent.notify.worker import SendResult, clean_error
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -126,10 +126,7 @@ class WhatsAppSender:
         return SendResult(True)
 
     def _clean(self, text: str) -> str:
-        token = self.settings.access_token
-        if token:
-            text = text.replace(token, "***")
-        return text[:ERROR_MAX_CHARS]
+        return clean_error(text, [self.settings.access_token])
 
 
 def _api_error(exc: urllib.error.HTTPError) -> str:

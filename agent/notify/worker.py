@@ -5,7 +5,9 @@ runs alone. Database calls go through ``run_blocking`` (default ``asyncio.to_thr
 daemon may pass its single store thread); the sender (Apprise: ``agent.notify.apprise_sender``,
 never imported here) runs in ``asyncio.to_thread``, one address at a time in order, several
 addresses at once (``concurrency``). See ``ticketing.outbox`` for the delivery guarantee
-(at-least-once with a dedup ref; duplicates only after a crash mid-send).
+(at-least-once with a dedup ref; duplicates only after a crash mid-send). Every error a
+sender reports passes :func:`agent.redaction.redact` with the address URL here, before it is
+stored or logged, whichever sender wrote it.
 """
 
 from __future__ import annotations
@@ -16,19 +18,20 @@ import logging
 import os
 import socket
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Final, Protocol, TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from agent.redaction import redact
 from collectors.model import utc_now
 from ticketing.outbox.queue import Outbox
 from ticketing.outbox.types import RetryPolicy
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
+    from collections.abc import Awaitable, Callable, Iterable
 
     from agent.notify.routing import InventoryRouter
     from agent.notify.templates import Renderer
@@ -42,7 +45,6 @@ T = TypeVar("T")
 POLL_SECONDS: Final = 1.0
 REMINDER_CHECK: Final = timedelta(minutes=1)
 ERROR_MAX_CHARS: Final = 500
-SECRET_MIN_CHARS: Final = 4  # shorter URL parts (ports) are left in error texts
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,15 +64,9 @@ class Sender(Protocol):
         ...
 
 
-def redact(text: str, url: str) -> str:
-    """Remove ``url`` and its user/password/token parts from ``text``."""
-    secrets = {url}
-    rest = url.split("://", 1)[-1]
-    secrets.update(part for part in rest.replace("@", "/").replace(":", "/").split("/") if part)
-    for secret in sorted(secrets, key=len, reverse=True):
-        if len(secret) >= SECRET_MIN_CHARS:
-            text = text.replace(secret, "***")
-    return text[:ERROR_MAX_CHARS]
+def clean_error(text: str, secrets: Iterable[str] = (), *, urls: Iterable[str] = ()) -> str:
+    """A sender's error as it may be stored and shown: redacted, then cut to the column."""
+    return redact(text, secrets, urls=urls)[:ERROR_MAX_CHARS]
 
 
 def worker_id() -> str:
@@ -226,7 +222,8 @@ class Notifier:
         address = self.router.address_of(d)
         if address is None:
             return SendResult(False, "alamat tidak ada lagi di inventory", permanent=True)
-        return self.sender.send_blocking(address.url, d.title, d.body)
+        result = self.sender.send_blocking(address.url, d.title, d.body)
+        return replace(result, error=clean_error(result.error, urls=[address.url]))
 
     async def _deliver(self, d: Delivery) -> None:
         try:

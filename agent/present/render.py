@@ -1,4 +1,9 @@
-"""Human views of tickets (rich tables, Indonesian labels, office local time) and JSON."""
+"""Human views of tickets (rich tables, Indonesian labels, office local time) and JSON.
+
+Every cell that holds ticket data is :func:`agent.present.terminal.data`: complaint subjects,
+reporters, event details and Program Kegiatan text come from outside and are shown, never
+parsed as markup nor sent to the terminal as control sequences.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ from agent.present.labels import (
     STATUS_LABEL,
     STATUS_STYLE,
 )
+from agent.present.terminal import data
 from ticketing.calendar import zone_abbreviation
 from ticketing.reports.render import DOC_LABEL, duration_text, rupiah
 
@@ -54,19 +60,19 @@ def ticket_table(tickets: Sequence[TicketView], tz: ZoneInfo, width: int = 120) 
     for t in tickets:
         current = sum(1 for a in t.affected if a.detached_at is None)
         cells: list[str | Text] = [
-            t.number,
+            data(t.number),
             Text(STATUS_LABEL[t.status], style=STATUS_STYLE[t.status]),
-            t.device,
+            data(t.device),
         ]
         if wide:
-            cells.append(KIND_SHORT.get(t.kind, t.kind))
+            cells.append(data(KIND_SHORT.get(t.kind, t.kind)))
         cells += [
             _short(t.opened_at, tz, seconds=wide),
             _short(t.resolved_at, tz, seconds=wide),
             f"{current}/{len(t.affected)}" if t.affected else "-",
         ]
         if wide:
-            cells.append(t.opd)
+            cells.append(data(t.opd))
         table.add_row(*cells)
     return table
 
@@ -90,14 +96,14 @@ def ticket_detail(
     head = Table.grid(padding=(0, 2))
     head.add_column(style="bold")
     head.add_column()
-    head.add_row("Tiket", ticket.number)
+    head.add_row("Tiket", data(ticket.number))
     head.add_row("Status", Text(STATUS_LABEL[ticket.status], style=STATUS_STYLE[ticket.status]))
-    head.add_row("Gangguan", KIND_LABEL.get(ticket.kind, ticket.kind))
-    head.add_row("Perangkat", f"{ticket.device}" + (f" ({device.address})" if device else ""))
-    head.add_row("OPD", ticket.opd or "-")
+    head.add_row("Gangguan", data(KIND_LABEL.get(ticket.kind, ticket.kind)))
+    head.add_row("Perangkat", data(ticket.device + (f" ({device.address})" if device else "")))
+    head.add_row("OPD", data(ticket.opd or "-"))
     if device is not None:
-        head.add_row("Lokasi", device.site or "-")
-    head.add_row("Ringkasan", ticket.summary)
+        head.add_row("Lokasi", data(device.site or "-"))
+    head.add_row("Ringkasan", data(ticket.summary))
     head.add_row("Dibuka", local(ticket.opened_at, tz))
     head.add_row("Pulih", local(ticket.cleared_at, tz))
     head.add_row("Selesai", local(ticket.resolved_at, tz))
@@ -109,15 +115,16 @@ def ticket_detail(
         for a in ticket.affected:
             other = inventory.devices.get(a.device)
             table.add_row(
-                a.device,
-                other.opd if other else "",
+                data(a.device),
+                data(other.opd if other else ""),
                 local(a.attached_at, tz),
                 local(a.detached_at, tz),
             )
         parts.append(table)
     log = Table("Waktu", "Kejadian", "Oleh", "Keterangan", title="Riwayat")
     for e in events:
-        log.add_row(local(e.at, tz), EVENT_LABEL.get(e.kind, e.kind.value), e.actor, e.detail)
+        kind = EVENT_LABEL.get(e.kind, e.kind.value)
+        log.add_row(local(e.at, tz), kind, data(e.actor), data(e.detail))
     parts.append(log)
     return parts
 
@@ -183,15 +190,15 @@ def step_table(steps: Sequence[StepView], tz: ZoneInfo, now: datetime, title: st
     for s in steps:
         active = s.state == "berjalan"
         table.add_row(
-            Text(("▶ " if active else "") + s.label, style="bold" if active else ""),
-            _kegiatan(s.kegiatan),
-            f"{s.role}: {s.person}" if s.person and s.completed_at is None else s.role,
+            data(("▶ " if active else "") + s.label, style="bold" if active else ""),
+            data(_kegiatan(s.kegiatan)),
+            data(f"{s.role}: {s.person}" if s.person and s.completed_at is None else s.role),
             _short(s.started_at, tz, seconds=False),
             _short(s.due_at, tz, seconds=False),
             _short(s.completed_at, tz, seconds=False),
-            s.completed_by or "",
+            data(s.completed_by),
             _late_cell(s, now),
-            DOC_LABEL.get(s.document_kind, s.document_kind) if s.document_kind else "",
+            data(DOC_LABEL.get(s.document_kind, s.document_kind) if s.document_kind else ""),
         )
     zone = local_suffix(tz).strip()
     if zone:
@@ -233,14 +240,14 @@ def sop_header(ticket: TicketView, tz: ZoneInfo) -> Table:
     head = Table.grid(padding=(0, 2))
     head.add_column(style="bold")
     head.add_column()
-    head.add_row("Sumber", ticket.source)
+    head.add_row("Sumber", data(ticket.source))
     if ticket.reporter:
-        head.add_row("Pelapor", ticket.reporter)
+        head.add_row("Pelapor", data(ticket.reporter))
     if ticket.description and ticket.description != ticket.summary:
-        head.add_row("Uraian", ticket.description)
-    head.add_row("SOP", ticket.sop or "-")
-    head.add_row("Keputusan", ticket.complexity or "-")
-    head.add_row("Teknisi", ticket.assignee or "-")
+        head.add_row("Uraian", data(ticket.description))
+    head.add_row("SOP", data(ticket.sop or "-"))
+    head.add_row("Keputusan", data(ticket.complexity or "-"))
+    head.add_row("Teknisi", data(ticket.assignee or "-"))
     if ticket.sop_done_at:
         head.add_row("SOP selesai", local(ticket.sop_done_at, tz))
     return head
@@ -256,14 +263,14 @@ def program_table(entries: Sequence[ProgramEntry], tz: ZoneInfo) -> Table:
     for e in entries:
         table.add_row(
             str(e.id),
-            e.ticket or "-",
-            e.opd,
-            e.problem,
-            e.proposed_action,
+            data(e.ticket or "-"),
+            data(e.opd),
+            data(e.problem),
+            data(e.proposed_action),
             rupiah(e.estimated_cost),
-            e.priority,
+            data(e.priority),
             str(e.budget_year),
-            e.status.value,
+            data(e.status.value),
             _short(e.created_at, tz, seconds=False),
         )
     table.caption = f"{len(entries)} entri, jumlah {rupiah(sum(e.estimated_cost for e in entries))}"

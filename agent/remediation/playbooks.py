@@ -38,21 +38,23 @@ if TYPE_CHECKING:
     from agent.config.model import Device
 
 BUNDLED_DIR: Final = Path(__file__).resolve().parent / "playbooks"
-INTERFACE_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/._:-]{0,63}$")
+# whole-string shapes: \A...\Z and fullmatch (``$`` would also accept a trailing newline)
+INTERFACE_RE: Final = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9/._:-]{0,63}\Z")
 PLACEHOLDERS: Final = frozenset({"interface"})
 ROUTEROS: Final = "mikrotik_routeros"
 _ROS_VERBS: Final = (
     r"(add|set|unset|remove|enable|disable|edit|move|comment|reset\S*|reboot|shutdown|"
     r"run|execute|import|upgrade|export|send|fetch)\b"
 )
+_WORD: Final = r"[!-~]+"  # printable ASCII, no space: no control character rides along
 # read-only command shapes per platform (pre-checks, verification, diagnostics)
 READ_ONLY: Final[Mapping[str, re.Pattern[str]]] = {
     "mikrotik_routeros": re.compile(  # menu path (no action word) then print
-        rf"^/(?!{_ROS_VERBS})[a-z-]+( (?!{_ROS_VERBS})[a-z-]+)* print"
-        r"( (detail|terse|brief|without-paging|where \S+=\S+))*$"
+        rf"\A/(?!{_ROS_VERBS})[a-z-]+( (?!{_ROS_VERBS})[a-z-]+)* print"
+        rf"( (detail|terse|brief|without-paging|where {_WORD}={_WORD}))*\Z"
     ),
-    "cisco_ios": re.compile(r"^show [a-z][a-z -]*( \S+)?$"),
-    "linux": re.compile(r"^ip (-br |-j |-s )*(link|addr|address|route) show( dev \S+)?$"),
+    "cisco_ios": re.compile(rf"\Ashow [a-z][a-z -]*( {_WORD})?\Z"),
+    "linux": re.compile(rf"\Aip (-br |-j |-s )*(link|addr|address|route) show( dev {_WORD})?\Z"),
 }
 ProbeKind = Literal["admin_up", "oper_up"]
 
@@ -197,7 +199,7 @@ class Playbook:
         ``also``: the device's other names for the port (its ifDescr); checks accept them,
         commands never contain them.
         """
-        if not INTERFACE_RE.match(interface):  # defence in depth: callers check first
+        if not INTERFACE_RE.fullmatch(interface):  # defence in depth: callers check first
             raise RefusedError(f"nama interface {interface!r} ditolak")
         steps = self.platforms[platform]
         fill = {"interface": interface}
@@ -240,7 +242,7 @@ def check_interface(name: str, known: Collection[str] | None) -> str:
     ``known`` is the device's current interface list (ifName from SNMP); None when it could
     not be read, which is also a refusal: a name that cannot be checked is not used.
     """
-    if not INTERFACE_RE.match(name):
+    if not INTERFACE_RE.fullmatch(name):
         raise RefusedError(
             f"nama interface {name!r} ditolak: hanya huruf, angka dan / . _ : - yang diterima"
         )
@@ -300,7 +302,7 @@ def _check_problems(
         yield (*base, key, "command"), f"unknown placeholder {sorted(extra)}"
     shape = READ_ONLY.get(platform)
     sample = check.command.replace("{interface}", "ether1")
-    if shape is not None and not shape.match(sample):
+    if shape is not None and not shape.fullmatch(sample):
         yield (*base, key, "command"), f"not a read-only command for {platform}"
     if (check.expect is None) == (check.flags is None):
         yield (*base, key), "needs either expect or flags"

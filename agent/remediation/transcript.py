@@ -1,35 +1,26 @@
 """The record of a remediation session: every command and its output, redacted, size-capped.
 
-Redaction happens when a line is added, before anything is stored or logged: the session's
-own secrets (SSH password, enable secret, the device's SNMP community and keys) are replaced
-wherever they appear, and so are values after keywords that carry secrets in device output
-(``password``, ``secret``, ``community``, ``auth-key``...) and PEM private keys. The total
+Redaction (:func:`agent.redaction.redact`) happens when a line is added, before anything is
+stored or logged: the session's own secrets (SSH password, enable secret, the device's SNMP
+community and keys) are replaced wherever and however they appear, and so are values after
+keywords that carry secrets in device output (``password``, ``secret``, ``community``,
+``auth-key``...), credentials in URLs and headers, and PEM private keys. The total
 size is capped: past the cap, output is cut and the cut is marked, commands are still listed.
 """
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 
+from agent.redaction import redact
 from collectors.model import utc_now
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from agent.config.model import Device
-
-MASK: Final = "********"
-MIN_SECRET_LEN: Final = 3  # shorter strings would mask ordinary text
-_KEYWORD_RE: Final = re.compile(
-    r"(?im)\b(password|passwd|secret|community|auth-key|authentication-key|priv-key|"
-    r"pre-shared-key|psk|wpa2?-pre-shared-key)(\s*[=:]?\s*(?:\d\s+)?)(\S+)"
-)
-_PEM_RE: Final = re.compile(
-    r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.DOTALL
-)
 
 
 def secrets_of(device: Device) -> tuple[str, ...]:
@@ -41,14 +32,6 @@ def secrets_of(device: Device) -> tuple[str, ...]:
         a = device.snmp.auth
         out += [a.community, a.auth_key, a.priv_key]
     return tuple(s for s in out if s)
-
-
-def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    """Return ``text`` with ``secrets`` and secret-looking values masked."""
-    for secret in sorted((s for s in secrets if len(s) >= MIN_SECRET_LEN), key=len, reverse=True):
-        text = text.replace(secret, MASK)
-    text = _PEM_RE.sub(f"-----PRIVATE KEY {MASK}-----", text)
-    return _KEYWORD_RE.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
 
 
 @dataclass

@@ -3,15 +3,18 @@
 The SVG is drawn on the server so the file shows the network even with scripts off; the
 script adds pan/zoom (mouse, touch), a detail panel per device (its tickets), and, with
 ``live_url``, polls the map JSON and recolours nodes without reloading (the layout never
-changes between refreshes). UI text is Indonesian.
+changes between refreshes). UI text is Indonesian. Names, ports and OPDs (some learnt over
+LLDP from the devices) are :func:`ticketing.display.shown` before they are HTML-escaped.
 """
 
 from __future__ import annotations
 
 import json
-from html import escape
+from html import escape as _html_escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
+
+from ticketing.display import shown
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -29,6 +32,11 @@ COLOURS: Final = {  # also in static/map.css
     "warning": "#f9a825",
 }
 STATIC: Final = Path(__file__).with_name("static")
+
+
+def escape(text: str) -> str:
+    """Text for HTML and SVG: control and bidi characters shown, then entity-escaped."""
+    return _html_escape(shown(text))
 
 
 def _svg(data: Mapping[str, Any]) -> str:

@@ -16,7 +16,7 @@ from agent.notify.routing import (
     channel_of,
     in_quiet,
 )
-from agent.notify.worker import redact
+from agent.redaction import redact
 from ticketing.outbox.types import EventFacts, RetryPolicy
 
 pytestmark = pytest.mark.unit
@@ -149,7 +149,7 @@ def test_addresses_never_keep_the_url():
 def test_redact_removes_url_parts():
     url = "tgram://123456:AAE-secret-token/987654"
     text = f"Failed to send to {url}: token AAE-secret-token rejected, chat 987654"
-    out = redact(text, url)
+    out = redact(text, urls=[url])
     assert "secret" not in out
     assert "987654" not in out
     assert "rejected" in out

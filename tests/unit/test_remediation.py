@@ -14,6 +14,7 @@ from rich.console import Console
 
 from agent.cli.remediasi import runs_section
 from agent.config.load import load_inventory
+from agent.redaction import MASK, redact
 from agent.remediation.playbooks import (
     READ_ONLY,
     PlaybookError,
@@ -24,7 +25,7 @@ from agent.remediation.playbooks import (
 )
 from agent.remediation.routeros import items
 from agent.remediation.runner import Remediator
-from agent.remediation.transcript import MASK, Transcript, redact
+from agent.remediation.transcript import Transcript
 from agent.wiring import ticket_service
 from collectors.model import InterfaceRow
 from labnet.sshsim import DeviceLog, IosCli, Port, RouterOSCli

@@ -7,9 +7,9 @@ the recap with its CSV tables and SVG charts (``sigap laporan bulanan``).
 
 from __future__ import annotations
 
-import csv
 from typing import TYPE_CHECKING, Final
 
+from ticketing.display import write_csv
 from ticketing.reports.render import (
     DOC_LABEL,
     MINUTE,
@@ -300,9 +300,6 @@ def write_monthly(
     }
     for name, (headers, rows) in tables.items():
         path = directory / f"{base}-{name}.csv"
-        with path.open("w", encoding="utf-8-sig", newline="") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(headers)
-            writer.writerows(rows)
+        write_csv(path, headers, rows)
         written.append(path)
     return written

@@ -3,7 +3,11 @@
 Both the per-ticket laporan and the monthly recap (``ticketing.reports.documents``) are first
 laid out as a small document (:class:`Doc`: headings, key/value tables, tables, paragraphs,
 charts) and then written as Markdown or HTML by one walker each, so the two formats never
-drift apart. The small Indonesian formatters (durations, Rupiah, local times) are here too.
+drift apart. The walkers show every text through :func:`ticketing.display.shown` (complaint
+subjects, SNMP names: control characters visible, never acting) and escape it for the format:
+HTML entities, and in Markdown table cells the characters that would make links, images, raw
+HTML or emphasis out of data. The small Indonesian formatters (durations, Rupiah, local times)
+are here too.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
 from ticketing.calendar import zone_abbreviation
+from ticketing.display import shown
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -45,6 +50,7 @@ CHART_LABEL_W: Final = 220
 CHART_ROW_H: Final = 22
 CHART_TOP: Final = 34
 LABEL_CHARS: Final = 30
+MARKDOWN_ACTIVE: Final = frozenset("\\`*_[]<>|&")  # backslash-escaped in table cells
 
 
 # -- small formatters ---------------------------------------------------------------------------
@@ -133,24 +139,32 @@ class Doc:
 
 
 def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """A table cell: one line, shown, Markdown's active characters backslash-escaped."""
+    safe = shown(text.replace("\r\n", " ").replace("\n", " "))
+    return "".join(f"\\{ch}" if ch in MARKDOWN_ACTIVE else ch for ch in safe)
+
+
+def _e(text: str) -> str:
+    """HTML (and SVG) text: shown, then entity-escaped."""
+    return html.escape(shown(text))
 
 
 def to_markdown(doc: Doc) -> str:
     """The document as GitHub-flavoured Markdown."""
-    out = [f"# {doc.title}", ""]
-    out += [*(f"{line}  " for line in doc.subtitle), ""] if doc.subtitle else []
+    out = [f"# {shown(doc.title, one_line=True)}", ""]
+    subtitle = [f"{shown(line, one_line=True)}  " for line in doc.subtitle]
+    out += [*subtitle, ""] if subtitle else []
     for block in doc.blocks:
         if isinstance(block, Table):
             if block.caption:
-                out += [f"**{block.caption}**", ""]
+                out += [f"**{_md_cell(block.caption)}**", ""]
             out.append("| " + " | ".join(_md_cell(h) for h in block.headers) + " |")
             out.append("|" + "|".join("---" for _ in block.headers) + "|")
             out += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in block.rows]
         elif isinstance(block, Chart):
             out.append(f"![{block.alt}]({block.href})")
         else:
-            out.append(block)
+            out.append(shown(block))
         out.append("")
     return "\n".join(out)
 
@@ -170,7 +184,7 @@ th { background: #eee; } caption { text-align: left; font-weight: bold; padding:
 
 def to_html(doc: Doc) -> str:
     """The document as one printable HTML page (charts inlined)."""
-    e = html.escape
+    e = _e
     out = [
         "<!DOCTYPE html>",
         '<html lang="id"><head><meta charset="utf-8">',
@@ -193,7 +207,7 @@ def to_html(doc: Doc) -> str:
 
 
 def _html_table(table: Table) -> str:
-    e = html.escape
+    e = _e
     cap = f"<caption>{e(table.caption)}</caption>" if table.caption else ""
     head = "".join(f"<th>{e(h)}</th>" for h in table.headers)
     body = "".join(
@@ -216,7 +230,7 @@ def render(doc: Doc, fmt: str) -> str:
 
 def bar_chart_svg(title: str, items: Sequence[tuple[str, int]]) -> str:
     """A horizontal bar chart as a standalone SVG document (one bar per item, value at its end)."""
-    e = html.escape
+    e = _e
     top = max((v for _, v in items), default=0) or 1
     bar_w = CHART_WIDTH - CHART_LABEL_W - 50
     height = CHART_TOP + CHART_ROW_H * max(len(items), 1) + 10
