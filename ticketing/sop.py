@@ -12,6 +12,7 @@ verbatim seed text. Every problem of a file is reported at once, each naming fil
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import timedelta
@@ -358,6 +359,11 @@ class SopRegistry:
         return code in self._by_code
 
 
+@functools.cache
 def bundled() -> SopRegistry:
-    """The SOPs shipped in ``ticketing/sop`` (loaded and validated on each call)."""
+    """The SOPs shipped in ``ticketing/sop``: package data, loaded and validated once a process.
+
+    Every SOP and step is frozen and nothing changes the registry, so one shared copy is safe;
+    the config checks, the ticket service and each notification read it.
+    """
     return SopRegistry.from_dir(SOP_DIR)

@@ -3,6 +3,11 @@
 Under systemd (``$JOURNAL_STREAM`` set) journald adds the timestamp itself, so the journal
 format carries none; each line starts with ``<N>`` (sd-daemon(3) priority prefixes) so that
 ``journalctl -p warning`` filters by level.
+
+Log arguments are data, often from outside (a mail's sender and subject, a device's ifAlias):
+every string argument is shown on one line with its hidden characters escaped
+(:func:`ticketing.display.shown`), so it can neither forge a log line nor send escape
+sequences to a terminal; the message templates (sigap's own text) keep their line breaks.
 """
 
 from __future__ import annotations
@@ -11,7 +16,9 @@ import json
 import logging
 import os
 from datetime import UTC, datetime
-from typing import Final
+from typing import Any, Final
+
+from ticketing.display import shown
 
 FORMATS: Final = ("auto", "text", "journal", "json")
 PRIORITY: Final = {
@@ -23,12 +30,35 @@ PRIORITY: Final = {
 }
 
 
+def message(record: logging.LogRecord) -> str:
+    """The record's message with every string argument made safe to show (see above)."""
+    args = record.args
+    if isinstance(args, dict):
+        return str(record.msg) % {k: _safe(v) for k, v in args.items()}
+    if args:
+        return str(record.msg) % tuple(_safe(a) for a in args)
+    return record.getMessage()
+
+
+def _safe(value: Any) -> Any:
+    return shown(value, one_line=True) if isinstance(value, str) else value
+
+
+class _Safe(logging.Formatter):
+    """The standard text format over :func:`message`."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 - logging's name
+        """Use the safe message."""
+        record.message = message(record)
+        return super().formatMessage(record)
+
+
 class JournalFormatter(logging.Formatter):
     """``<4>agent.runtime.daemon: message`` (no timestamp: journald has it)."""
 
     def format(self, record: logging.LogRecord) -> str:
         """Prefix every line of the record with its syslog priority."""
-        text = f"{record.name}: {record.getMessage()}"
+        text = f"{record.name}: {message(record)}"
         if record.exc_info:
             text += "\n" + self.formatException(record.exc_info)
         prio = PRIORITY.get(record.levelno, 6)
@@ -44,7 +74,7 @@ class JsonFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": message(record),
         }
         if record.exc_info:
             doc["exception"] = self.formatException(record.exc_info)
@@ -59,4 +89,4 @@ def formatter(kind: str) -> logging.Formatter:
         return JournalFormatter()
     if kind == "json":
         return JsonFormatter()
-    return logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+    return _Safe("%(asctime)s %(levelname)-7s %(name)s: %(message)s")
