@@ -63,19 +63,26 @@ class Checker:
             self.add((), "expected a mapping with office, defaults, groups, hosts, people")
             return None
         model = self._structure()
-        self._check_groups()
-        self._check_parents()
-        self._check_addresses()
-        self._check_secrets()
-        self._check_snmp()
-        self._check_maintenance()
-        self._check_people()
-        for where, message in notify_problems(self.raw, self.base):
-            self.add(("notifications", *where), message)
-        self._check_sop()
-        self._check_office()
-        for where, message in intake_problems(self.raw, self.env, self.base):
-            self.add(("intake", *where), message)
+        for check in (
+            self._check_groups,
+            self._check_parents,
+            self._check_addresses,
+            self._check_secrets,
+            self._check_snmp,
+            self._check_maintenance,
+            self._check_people,
+            self._check_notifications,
+            self._check_sop,
+            self._check_office,
+            self._check_intake,
+        ):
+            try:
+                check()
+            except (TypeError, AttributeError, ValueError, KeyError, IndexError, RecursionError):
+                if model is not None:
+                    raise  # a well-formed file must never trip a check: that is a bug
+                # a value of the wrong type is already listed by the structure check, with its
+                # line; this check read it anyway: the file's other checks still run
         return model
 
     def _structure(self) -> schema.InventoryFile | None:
@@ -168,7 +175,7 @@ class Checker:
                     self.add((*path, index, "end"), f"end {item['end']} is not after start")
 
     def _check_people(self) -> None:
-        opds = {self.effective(name, "opd") for name in self.hosts}
+        opds = {o for name in self.hosts if isinstance(o := self.effective(name, "opd"), str)}
         for index, person in enumerate(as_list(self.raw.get("people"))):
             item = as_dict(person)
             opd = item.get("opd")
@@ -182,6 +189,14 @@ class Checker:
         for where, message in apprise_warnings(people):
             path = ("people", *where)
             self.warnings.append(Problem(dotted(path), message, self.source.line_of(path)))
+
+    def _check_notifications(self) -> None:
+        for where, message in notify_problems(self.raw, self.base):
+            self.add(("notifications", *where), message)
+
+    def _check_intake(self) -> None:
+        for where, message in intake_problems(self.raw, self.env, self.base):
+            self.add(("intake", *where), message)
 
     def _check_sop(self) -> None:
         block = as_dict(self.raw.get("sop"))
