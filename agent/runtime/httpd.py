@@ -8,7 +8,11 @@ a thread of its own from the in-memory registry (prometheus_client's metrics are
 as its own threaded server relies on): rendering 1,000 devices' series takes ~0.12 s of CPU,
 which inline on the loop made every timer ~0.1 s late per scrape (~0.01 s from the thread);
 one thread, so concurrent scrapes render one after the other and never wait behind the
-default executor's other work (Apprise sends, reloads).
+default executor's other work (Apprise sends, reloads); scrapes that arrive while a render of
+the same format runs share its result, so a burst of scrapes costs one render. Connections are
+capped (``MAX_CONNECTIONS``: more get ``503`` at once and are closed) and a client that stops
+reading its answer is cut off after ``WRITE_TIMEOUT``, so slow or many clients cannot pile up
+buffers or hold the endpoint.
 
 Why not prometheus_client's ``start_http_server`` or its ASGI app under uvicorn (measured by
 ``tests/bench/test_metrics_http_bench.py``, RESULTS.md "Metrics endpoint", 1,000 devices):
@@ -50,6 +54,8 @@ logger = logging.getLogger(__name__)
 
 MAX_REQUEST_BYTES: Final = 8192
 READ_TIMEOUT: Final = 5.0
+WRITE_TIMEOUT: Final = 10.0  # a scrape of 1,000 devices is ~2 MB: seconds even on a slow link
+MAX_CONNECTIONS: Final = 32  # Prometheus, a second one, and people with curl: never near it
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,13 +112,22 @@ class MetricsServer:
         registry: CollectorRegistry,
         health: HealthChecks,
         address: ListenAddress | str = DEFAULT_LISTEN,
+        *,
+        max_connections: int = MAX_CONNECTIONS,
+        write_timeout: float = WRITE_TIMEOUT,
     ) -> None:
         """Bind nothing yet; :meth:`start` opens the socket."""
         self.registry = registry
         self.health = health
         self.address = parse_listen(address) if isinstance(address, str) else address
+        self.max_connections = max_connections
+        self.write_timeout = write_timeout
+        self.connections = 0  # open right now
+        self.renders = 0  # expositions rendered since start (burst scrapes share one)
+        self.cut_off = 0  # clients dropped since start for not reading their answer
         self._server: asyncio.Server | None = None
         self._render: ThreadPoolExecutor | None = None  # one thread: one render at a time
+        self._rendering: dict[str, asyncio.Future[bytes]] = {}  # content type -> render
 
     @property
     def port(self) -> int:
@@ -160,19 +175,31 @@ class MetricsServer:
         await self.close()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
         try:
-            request = await self._read(reader)
-            response = await self._respond(request) if request else _plain(HTTPStatus.BAD_REQUEST)
-            _write(writer, response, head=request is not None and request.method == "HEAD")
-            await writer.drain()
-        except (OSError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+            if self.connections > self.max_connections:
+                _write(writer, _plain(HTTPStatus.SERVICE_UNAVAILABLE), head=False)
+            else:
+                request = await self._read(reader)
+                response = (
+                    await self._respond(request) if request else _plain(HTTPStatus.BAD_REQUEST)
+                )
+                _write(writer, response, head=request is not None and request.method == "HEAD")
+            async with asyncio.timeout(self.write_timeout):
+                await writer.drain()
+        except TimeoutError:
+            self.cut_off += 1
+            writer.transport.abort()  # a client that does not read: drop its buffer now
+        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
             pass  # a client that went away or sent garbage: nothing to answer
         except Exception:
             logger.exception("metrics endpoint: request failed")
         finally:
+            self.connections -= 1
             writer.close()
-            with contextlib.suppress(OSError):
-                await writer.wait_closed()
+            with contextlib.suppress(OSError, TimeoutError):
+                async with asyncio.timeout(self.write_timeout):
+                    await writer.wait_closed()
 
     @staticmethod
     async def _read(reader: asyncio.StreamReader) -> _Request | None:
@@ -197,9 +224,9 @@ class MetricsServer:
             return _Response(HTTPStatus.METHOD_NOT_ALLOWED, "text/plain", b"", allow="GET, HEAD")
         if request.path == "/metrics":
             encoder, content_type = choose_encoder(request.accept)
-            loop = asyncio.get_running_loop()
-            body = await loop.run_in_executor(self._render, encoder, self.registry)  # see above
-            return _Response(HTTPStatus.OK, content_type, body)
+            return _Response(
+                HTTPStatus.OK, content_type, await self._exposition(encoder, content_type)
+            )
         if request.path == "/healthz":
             healthy, document = self.health.report()
             status = HTTPStatus.OK if healthy else HTTPStatus.SERVICE_UNAVAILABLE
@@ -207,6 +234,19 @@ class MetricsServer:
             return _Response(status, "application/json", body)
         index = b"sigap: /metrics (Prometheus), /healthz (JSON)\n"
         return _Response(HTTPStatus.OK, "text/plain; charset=utf-8", index)
+
+    async def _exposition(self, encoder: Callable[[CollectorRegistry], bytes], kind: str) -> bytes:
+        """Render on the metrics thread; a scrape during a render of ``kind`` shares it."""
+        running = self._rendering.get(kind)
+        if running is None:
+            loop = asyncio.get_running_loop()
+            running = asyncio.ensure_future(
+                loop.run_in_executor(self._render, encoder, self.registry)
+            )
+            self._rendering[kind] = running
+            running.add_done_callback(lambda _done: self._rendering.pop(kind, None))
+            self.renders += 1
+        return await asyncio.shield(running)  # one scraper leaving must not cancel the others'
 
 
 def _plain(status: HTTPStatus) -> _Response:

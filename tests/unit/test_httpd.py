@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
+import threading
 import urllib.error
 import urllib.request
 
 import pytest
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_om
 from prometheus_client.parser import text_string_to_metric_families
 
 from agent.config.listen import DEFAULT_LISTEN, ListenAddress, parse_listen
 from agent.detect.ping import DeviceState
+from agent.runtime import httpd
 from agent.runtime.httpd import HealthChecks, MetricsServer
 from agent.runtime.metrics import Metrics
 
@@ -143,6 +146,81 @@ async def test_errors_head_and_garbage(metrics):
         writer.close()
         # still serving
         assert (await asyncio.to_thread(_get, f"{base}/healthz"))[0] == 200
+
+
+def _big_registry(devices: int = 5_000) -> Metrics:
+    """A registry whose exposition (~8 MB) outgrows the socket buffers (a slow reader's case)."""
+    m = Metrics(CollectorRegistry(), version="1.2.3")
+    names = {f"rtr-{i:05d}-{'x' * 200}": "Dinas" for i in range(devices)}
+    m.set_devices(names)
+    for name in names:
+        m.device_state(name, DeviceState.DOWN)
+    return m
+
+
+async def test_connections_over_the_cap_get_503_and_the_endpoint_recovers(metrics):
+    health = HealthChecks.from_metrics(metrics)
+    async with MetricsServer(metrics.registry, health, LOOPBACK, max_connections=4) as s:
+        idle = [await asyncio.open_connection("127.0.0.1", s.port) for _ in range(4)]
+        await asyncio.sleep(0.05)  # the server has accepted them: they wait for a request head
+        reader, writer = await asyncio.open_connection("127.0.0.1", s.port)
+        answer = await asyncio.wait_for(reader.read(), 10)  # a hang bound, not a speed
+        assert answer.startswith(b"HTTP/1.1 503 Service Unavailable")
+        writer.close()
+        for _, held in idle:
+            held.close()
+        await asyncio.sleep(0.05)
+        assert s.connections == 0
+        status, _, _ = await asyncio.to_thread(_get, f"http://127.0.0.1:{s.port}/metrics")
+        assert status == 200
+
+
+async def test_a_client_that_stops_reading_is_cut_off():
+    big = _big_registry()
+    health = HealthChecks.from_metrics(big)
+    async with MetricsServer(big.registry, health, LOOPBACK, write_timeout=0.5) as s:
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # a reader that never reads
+        sock.setblocking(False)
+        await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", s.port))
+        await asyncio.get_running_loop().sock_sendall(sock, b"GET /metrics HTTP/1.1\r\n\r\n")
+        for _ in range(300):  # a hang bound: the server drops the connection after 0.5 s
+            await asyncio.sleep(0.1)
+            if s.connections == 0:
+                break
+        assert (s.connections, s.cut_off) == (0, 1)
+        sock.close()
+        status, _, body = await asyncio.to_thread(_get, f"http://127.0.0.1:{s.port}/metrics")
+        assert status == 200
+        assert b"rtr-04999" in body
+
+
+async def test_a_burst_of_scrapes_shares_one_render(metrics, monkeypatch):
+    release = threading.Event()
+
+    def held(registry):  # the first render waits until all twelve scrapes have arrived
+        release.wait(60)
+        return generate_latest(registry)
+
+    monkeypatch.setattr(httpd, "choose_encoder", lambda _accept: (held, "text/plain"))
+    health = HealthChecks.from_metrics(metrics)
+    async with MetricsServer(metrics.registry, health, LOOPBACK) as s:
+        scrapes = [await asyncio.open_connection("127.0.0.1", s.port) for _ in range(12)]
+        for _, writer in scrapes:
+            writer.write(b"GET /metrics HTTP/1.1\r\n\r\n")
+        for _ in range(600):  # a hang bound
+            await asyncio.sleep(0.05)
+            if s.connections == 12:
+                break
+        release.set()
+        answers = {await asyncio.wait_for(reader.read(), 60) for reader, _ in scrapes}
+        [answer] = answers  # twelve identical answers
+        assert answer.startswith(b"HTTP/1.1 200 OK")
+        assert b"sigap_device_up" in answer
+        assert s.renders == 1
+        for _, writer in scrapes:
+            writer.close()
+            await writer.wait_closed()
 
 
 async def test_close_releases_the_port(metrics):
