@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
     from labnet.topology import LabDevice, LabSpec
 
-LAB_NAME_RE = re.compile(r"^[a-z][a-z0-9]{0,15}$")
+LAB_NAME_RE = re.compile(r"\A[a-z][a-z0-9]{0,15}\Z")
 UPLINK = "up0"  # uplink name of a device without a known platform
 FAULT_TABLE = "labnet"
 
@@ -42,7 +42,7 @@ _PORT_NAMES: dict[str, tuple[str, str]] = {
 _DEFAULT_PORT_NAMES = (UPLINK, "eth{n}")
 # IOS names a port ``GigabitEthernet0/1`` in its tables and ifDescr, ``Gi0/1`` in ifName; a
 # Linux name cannot hold '/': the kernel (and so ifName) has ``Gi0-1``, ifDescr the IOS name
-_IOS_KERNEL_RE = re.compile(r"^Gi(\d+)-(\d+)$")
+_IOS_KERNEL_RE = re.compile(r"\AGi(\d+)-(\d+)\Z")
 LAN_PORTS = 4
 SWITCH_LAN_PORTS = 8
 UPLINK_SPEED_BPS = 100_000_000

@@ -102,7 +102,7 @@ def login_name(platform: str, username: str) -> str:
 
 # -- RouterOS ----------------------------------------------------------------------------
 
-_ROS_SET_DISABLED = re.compile(r"^disabled=(yes|no|true|false)$")
+_ROS_SET_DISABLED = re.compile(r"\Adisabled=(yes|no|true|false)\Z")
 _ROS_PRINT_FORMS = frozenset({"detail", "terse"})
 _ROS_PRINT_NOOP = frozenset({"brief", "without-paging"})
 _ROS_FLAGS_LEGEND = "Flags: D - dynamic, X - disabled, R - running, S - slave"
@@ -239,7 +239,7 @@ class RouterOSCli:
 
 # -- Cisco IOS ---------------------------------------------------------------------------
 
-_IOS_IF_RE = re.compile(r"^(?:g|gi|gig|gigabitethernet)\s*(\d+)[/-](\d+)$", re.IGNORECASE)
+_IOS_IF_RE = re.compile(r"\A(?:g|gi|gig|gigabitethernet)\s*(\d+)[/-](\d+)\Z", re.IGNORECASE)
 INVALID = "% Invalid input detected at '^' marker.\n"
 _IOS_BRIEF_HEADER = f"{'Interface':<26} {'IP-Address':<15} OK? Method {'Status':<21} Protocol"
 

@@ -16,17 +16,17 @@ from labnet.errors import LabSpecError
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
 
-DEVICE_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+DEVICE_NAME_RE = re.compile(r"\A[a-z0-9][a-z0-9-]*\Z")
 MAX_DEVICE_NAME = 48
 RESERVED_NAMES = frozenset({"noc", "wire"})  # f"{lab}-noc" NOC, f"{lab}-wire" port peers
-SNMP_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
-SNMP_SECRET_RE = re.compile(r"^[A-Za-z0-9_.:@+-]{8,64}$")
-SNMP_COMMUNITY_RE = re.compile(r"^[A-Za-z0-9_.:@+-]{1,64}$")
+SNMP_NAME_RE = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9_.-]{0,31}\Z")
+SNMP_SECRET_RE = re.compile(r"\A[A-Za-z0-9_.:@+-]{8,64}\Z")
+SNMP_COMMUNITY_RE = re.compile(r"\A[A-Za-z0-9_.:@+-]{1,64}\Z")
 SNMP_AUTH_PROTOCOLS = ("MD5", "SHA", "SHA-224", "SHA-256", "SHA-384", "SHA-512")
 SNMP_PRIV_PROTOCOLS = ("DES", "AES", "AES-192", "AES-256")
 SSH_PLATFORMS = ("mikrotik_routeros", "cisco_ios", "linux")  # simulators + real sshd
-SSH_USER_RE = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
-SSH_SECRET_RE = re.compile(r"^[A-Za-z0-9_.:@+-]{8,64}$")
+SSH_USER_RE = re.compile(r"\A[a-z][a-z0-9_-]{0,31}\Z")
+SSH_SECRET_RE = re.compile(r"\A[A-Za-z0-9_.:@+-]{8,64}\Z")
 
 
 @dataclass(frozen=True, slots=True)

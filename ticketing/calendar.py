@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 CALENDAR_DIR: Final = Path(__file__).with_name("calendar")
 TZ: Final = "Asia/Makassar"
 DAY_NAMES: Final = ("senin", "selasa", "rabu", "kamis", "jumat", "sabtu", "minggu")
-RANGE_RE: Final = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
+RANGE_RE: Final = re.compile(r"\A(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\Z")
 HORIZON_DAYS: Final = 400  # a calendar without a working day in this span is an error
 ZONE_ABBREVIATIONS: Final[Mapping[str, str]] = {
     "Asia/Jakarta": "WIB",

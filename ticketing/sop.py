@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 SOP_DIR: Final = Path(__file__).with_name("sop")
 TITLE_CHARS: Final = 50
-TIME_RE: Final = re.compile(r"^\s*(\d+)\s*(menit|jam|hari)\s*$", re.IGNORECASE)
+TIME_RE: Final = re.compile(r"\A\s*(\d+)\s*(menit|jam|hari)\s*\Z", re.IGNORECASE)
 STEP_KEYS: Final = frozenset(
     {
         "no",

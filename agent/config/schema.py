@@ -35,8 +35,8 @@ ROLES: tuple[str, ...] = get_args(Role)
 PERSON_ROLES: tuple[str, ...] = get_args(PersonRole)
 WEEKDAYS: tuple[str, ...] = get_args(Weekday)
 
-_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,47}$")
-_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+_NAME_RE = re.compile(r"\A[a-z0-9][a-z0-9-]{0,47}\Z")
+_DURATION_RE = re.compile(r"\A\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*\Z")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
 
 

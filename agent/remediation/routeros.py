@@ -26,9 +26,9 @@ from typing import Final
 _ITEM: Final = re.compile(r"^ *(\d+) ")
 _HEADER: Final = re.compile(r"^ *# +NAME\b")
 _FLAGS: Final = re.compile(r"[A-Z ]*")
-_DATA: Final = re.compile(r"(?P<flags>[A-Z ]*?) ?(?P<data>;;;.*|[a-z][a-z0-9-]*=.*)$")
+_DATA: Final = re.compile(r"(?P<flags>[A-Z ]*?) ?(?P<data>;;;.*|[a-z][a-z0-9-]*=.*)\Z")
 # quoted (detail), or unquoted up to the next ``key=`` (terse: values may hold spaces)
-_NAME: Final = re.compile(r'(?:^|\s)name=(?:"([^"]*)"|(.*?))(?=\s+[a-z][a-z0-9-]*=|\s*$)')
+_NAME: Final = re.compile(r'(?:^|\s)name=(?:"([^"]*)"|(.*?))(?=\s+[a-z][a-z0-9-]*=|\s*\Z)')
 
 
 @dataclass(frozen=True, slots=True)

@@ -91,7 +91,7 @@ MAN_ADDR_IPV4: Final = 1
 IPV4_LEN: Final = 4
 THREE_PART: Final = 3
 _CONTROL = re.compile(r"\s*[\x00-\x1f\x7f]+\s*")
-_MAC_TEXT = re.compile(r"^[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(\1[0-9A-Fa-f]{2}){4}$")
+_MAC_TEXT = re.compile(r"\A[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(\1[0-9A-Fa-f]{2}){4}\Z")
 
 
 def text(value: SnmpValue) -> str:
