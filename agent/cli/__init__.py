@@ -33,6 +33,7 @@ from agent.cli.options import console, err_console
 from agent.errors import AgentError, ConfigError
 from agent.runtime import logfmt
 from collectors.errors import CollectorError
+from ticketing.display import shown
 from ticketing.errors import TicketingError
 
 logger = logging.getLogger("agent.cli")
@@ -90,8 +91,31 @@ def _loaded(module: str, name: str) -> tuple[type[Exception], ...]:
     return (getattr(loaded, name),) if loaded is not None else ()
 
 
+def undecodable(argv: list[str]) -> str | None:
+    """The first argument that is not valid UTF-8, shown with its bytes escaped, or None.
+
+    Python hands such bytes over as lone surrogates (PEP 383); they would fail only later,
+    when the text reaches the database or the terminal (UnicodeEncodeError).
+    """
+    for arg in argv:
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            raw = arg.encode("utf-8", "surrogateescape")
+            return shown(raw.decode("utf-8", "backslashreplace"), one_line=True)
+    return None
+
+
 def main() -> None:
     """Entry point of the ``sigap`` console script."""
+    bad = undecodable(sys.argv[1:])
+    if bad is not None:
+        err_console.print(f"error: argumen bukan teks UTF-8 yang sah: {bad}", markup=False)
+        sys.exit(2)
+    _run()
+
+
+def _run() -> None:
     try:
         code = app(standalone_mode=False)
     except ConfigError as exc:
