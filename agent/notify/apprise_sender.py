@@ -4,7 +4,12 @@ Apprise loads ~100 plugins when imported: only ``agent.wiring``'s notification b
 this module (inside the builder), so commands that never send do not pay for it.
 
 The body is plain text (``body_format=text``): Apprise escapes it for HTML targets (Telegram),
-so a complaint's ``<a href>`` stays text. While a URL is loaded or a message sent, every
+so a complaint's ``<a href>`` stays text. Chat services that render Markdown from whatever text
+they receive (Discord, Mattermost, Rocket.Chat, Matrix, Teams, Zulip) get Apprise's text
+unchanged, so there the body is escaped here (:func:`as_plain`): a complaint's
+``[klik](http://...)``, ``@everyone`` or ``**`` shows as written; Slack gets its own escaping
+(``&lt;`` ``&gt;`` ``&amp;``: no ``<http://...|klik>`` link, no ``<!channel>``). While a URL is
+loaded or a message sent, every
 record of the ``apprise`` logger from this thread is redacted with the URL
 (:func:`agent.redaction.redact`) before any handler sees it: the error stored in the outbox
 and the daemon's log alike (Apprise logs a URL it cannot load in full).
@@ -14,8 +19,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 import apprise
 
@@ -63,7 +69,14 @@ class AppriseSender:
         with _capture(url) as log:  # Apprise logs a URL it cannot load: the whole URL
             if not client.add(_plain_text(url)):
                 return SendResult(False, "alamat Apprise tidak dikenali", permanent=True)
-            ok = bool(client.notify(body=body, title=title, body_format=apprise.NotifyFormat.TEXT))
+            scheme = url.split("://", 1)[0].lower()
+            ok = bool(
+                client.notify(
+                    body=as_plain(scheme, body),
+                    title=as_plain(scheme, title),
+                    body_format=apprise.NotifyFormat.TEXT,
+                )
+            )
         if ok:
             return SendResult(True)
         error = "; ".join(log.lines) or "pengiriman gagal"
@@ -84,6 +97,23 @@ class AppriseSender:
         if not plugin:
             return hidden
         return redact(str(plugin.url(privacy=True)))  # type: ignore[no-untyped-call]
+
+
+MARKDOWN_SCHEMES: Final = frozenset(
+    {"discord", "mmost", "mmosts", "rocket", "rockets", "matrix", "matrixs", "msteams", "zulip"}
+)
+SLACK_SCHEMES: Final = frozenset({"slack"})
+_MARKDOWN: Final = re.compile(r"([\\`*_~\[\]()<>#|@!])")
+_SLACK: Final = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+
+
+def as_plain(scheme: str, text: str) -> str:
+    """``text`` escaped so that the service behind ``scheme`` shows it as written."""
+    if scheme in MARKDOWN_SCHEMES:
+        return _MARKDOWN.sub(r"\\\1", text)
+    if scheme in SLACK_SCHEMES:
+        return text.translate(_SLACK)
+    return text
 
 
 def _plain_text(url: str) -> str:
