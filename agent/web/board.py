@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from ticketing.store import TicketStore
 
 HERE: Final = Path(__file__).parent
+UNKNOWN: Final = object()  # request.state.user before the lookup
 NAV: Final = (
     ("/", "Dasbor"),
     ("/tiket", "Tiket"),
@@ -71,8 +72,18 @@ class Board:
         return self.inventory.tz
 
     def user(self, request: Request) -> User | None:
-        """The signed-in person, or None."""
-        return current_user(request, self.inventory, self.auth)
+        """The signed-in person, or None (looked up once a request: it reads the database)."""
+        found = getattr(request.state, "user", UNKNOWN)
+        if found is UNKNOWN:
+            found = current_user(request, self.inventory, self.auth, self.accounts)
+            request.state.user = found
+        assert found is None or isinstance(found, User)  # noqa: S101 - set just above
+        return found
+
+    def known_user(self, request: Request) -> User | None:
+        """The person looked up earlier in this request, or None (no database: event loop)."""
+        found: User | None = getattr(request.state, "user", None)
+        return found
 
     def require(self, request: Request) -> User:
         """The signed-in person; otherwise a redirect to the login page (303)."""
@@ -83,12 +94,21 @@ class Board:
         return user
 
     def render(
-        self, request: Request, name: str, context: dict[str, Any], status: int = 200
+        self,
+        request: Request,
+        name: str,
+        context: dict[str, Any],
+        status: int = 200,
+        *,
+        lookup: bool = True,
     ) -> HTMLResponse:
-        """Render template ``name`` with the common context (user, menu, CSRF token)."""
+        """Render template ``name`` with the common context (user, menu, CSRF token).
+
+        ``lookup=False`` (on the event loop): the person only if already looked up.
+        """
         base = {
             "request": request,
-            "user": self.user(request),
+            "user": self.user(request) if lookup else self.known_user(request),
             "nav": self.nav,
             "csrf": csrf_token(request),
             "office": self.inventory.office_name,
