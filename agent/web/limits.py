@@ -82,29 +82,33 @@ class BodyLimit:
         if declared is not None and (declared < 0 or declared > limit):
             await _refuse(send, 400 if declared < 0 else 413, limit)
             return
-        started = False
+        started = refused = False
         seen = 0
 
         async def counted() -> Message:
-            nonlocal seen
+            nonlocal seen, started, refused
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
+                    if not started:  # answer now: whatever the app sends after is dropped
+                        await _refuse(send, 413, limit)
+                        started = refused = True
                     raise BodyTooLargeError(limit)
             return message
 
         async def watched(message: Message) -> None:
             nonlocal started
+            if refused:
+                return
             started = started or message["type"] == "http.response.start"
             await send(message)
 
         try:
             await self.app(scope, counted, watched)
         except BodyTooLargeError:
-            if started:
+            if not refused:  # the app had answered before it read past the limit
                 raise
-            await _refuse(send, 413, limit)
 
 
 async def _refuse(send: Send, status: int, limit: int) -> None:

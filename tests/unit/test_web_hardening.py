@@ -1,0 +1,292 @@
+"""Issue 17, findings 4, 5 and 8 on the board and the webhook: the edges under attack.
+
+Body limits while reading (``agent.web.limits.BodyLimit``), sessions that logout, a new
+password and ``nonaktifkan`` really end, the proxy's shared secret, and the webhook's hostile
+headers and JSON. The 200 MiB bodies against a real ``sigap web`` with the RSS measured are in
+``tests/integration/test_web_limits.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import sys
+from datetime import UTC, datetime
+
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+
+from agent import cli
+from agent.intake.whatsapp import signature
+from agent.web.auth import PROXY_SECRET_HEADER, AuthSettings
+from agent.web.limits import BodyLimit
+from agent.wiring import build_web_app, open_store
+from tests.unit.test_web_webhook import APP_SECRET, PATH, client_of, payload
+from tests.unit.test_web_webhook import office as webhook_office  # noqa: F401 - a fixture
+from tests.webboard import (
+    SECRET,
+    TestClient,
+    csrf_of,
+    password_of,
+    set_passwords,
+    write_inventory,
+)
+from ticketing.accounts import AccountStore
+from ticketing.store import TicketStore
+
+pytestmark = pytest.mark.unit
+
+NOW = datetime(2026, 11, 24, 1, 30, tzinfo=UTC)
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture
+def board(tmp_path, request):
+    """A board factory over SQLite or PostgreSQL (``request.param``), passwords set."""
+    inventory = write_inventory(tmp_path)
+    backend = getattr(request, "param", "sqlite")
+    url = (
+        TicketStore.sqlite_url(tmp_path / "board.db")
+        if backend == "sqlite"
+        else request.getfixturevalue("pg_url")
+    )
+    set_passwords(url)
+    clients: list[TestClient] = []
+
+    def make(auth: AuthSettings | None = None) -> TestClient:
+        app = build_web_app(
+            inventory, open_store(inventory, url), now=lambda: NOW, secret_key=SECRET, auth=auth
+        )
+        client = TestClient(app, follow_redirects=False)
+        client.__enter__()
+        clients.append(client)
+        return client
+
+    make.url = url  # type: ignore[attr-defined]
+    yield make
+    for c in clients:
+        c.__exit__(None, None, None)
+
+
+def login(client: TestClient, name: str) -> TestClient:
+    token = csrf_of(client.get("/masuk").text)
+    data = {"nama": name, "sandi": password_of(name), "csrf": token}
+    assert client.post("/masuk", data=data).status_code == 303
+    return client
+
+
+def copy_of(client: TestClient, other: TestClient) -> TestClient:
+    """``other`` carrying a copy of ``client``'s cookies (as an attacker who stole them)."""
+    for cookie in client.cookies.jar:
+        other.cookies.set(cookie.name, cookie.value)
+    return other
+
+
+# ---------------------------------------------------------------- finding 5: sessions
+
+
+@pytest.mark.parametrize("board", BACKENDS, indirect=True)
+def test_a_cookie_copied_before_logout_no_longer_works(board):
+    kasi = login(board(), "Baiq Kasi")
+    stolen = copy_of(kasi, board())
+    elsewhere = login(board(), "Baiq Kasi")  # the same person on another computer
+    assert stolen.get("/").status_code == 200
+    token = csrf_of(kasi.get("/").text)
+    assert kasi.post("/keluar", data={"csrf": token}).status_code == 303
+    assert stolen.get("/").status_code == 303  # back to the login page
+    assert stolen.get("/peta/data.json").status_code == 303
+    assert elsewhere.get("/").status_code == 303  # every session of the account ended
+    assert login(board(), "Baiq Kasi").get("/").status_code == 200  # a new login works
+
+
+@pytest.mark.parametrize("board", BACKENDS, indirect=True)
+def test_a_new_password_ends_every_session(board):
+    kabid = login(board(), "Hj Kabid")
+    other = login(board(), "Baiq Kasi")
+    store = TicketStore(board.url)
+    try:
+        AccountStore(store).set_hash("Hj Kabid", "$argon2id$not-a-real-hash", at=NOW)
+    finally:
+        store.close()
+    assert kabid.get("/").status_code == 303
+    assert other.get("/").status_code == 200  # other accounts keep their sessions
+
+
+def test_nonaktifkan_ends_sessions_and_refuses_logins(board, tmp_path, monkeypatch, capsys):
+    kadis = login(board(), "Lalu Kadis")
+    monkeypatch.setenv("SIGAP_INVENTORY", str(tmp_path / "inventory.yaml"))
+    monkeypatch.setenv("SIGAP_DB_URL", board.url)
+
+    def sigap(*args: str, stdin: str = "") -> tuple[int, str, str]:
+        monkeypatch.setattr(sys, "argv", ["sigap", *args])
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+        with pytest.raises(SystemExit) as info:
+            cli.main()
+        out, err = capsys.readouterr()
+        return info.value.code, out, " ".join(err.split())
+
+    code, out, err = sigap("web", "pengguna", "nonaktifkan", "lalu kadis")
+    assert code == 0, err
+    assert "akun web Lalu Kadis dinonaktifkan" in out
+    assert kadis.get("/").status_code == 303
+    fresh = board()
+    token = csrf_of(fresh.get("/masuk").text)
+    refused = fresh.post(
+        "/masuk", data={"nama": "Lalu Kadis", "sandi": password_of("Lalu Kadis"), "csrf": token}
+    )
+    assert refused.status_code == 401
+    code, out, _ = sigap("web", "pengguna", "list")
+    assert "sandi: nonaktif" in out
+    code, _, err = sigap("web", "pengguna", "nonaktifkan", "Siapa Saja")
+    assert code == 1
+    assert "tidak punya akun web" in err
+    code, out, err = sigap(
+        "web", "pengguna", "set-password", "Lalu Kadis", stdin=password_of("Lalu Kadis") + "\n"
+    )
+    assert code == 0, err
+    assert "semua sesi lama" in out
+    assert login(board(), "Lalu Kadis").get("/").status_code == 200  # enabled again
+
+
+def test_nonaktifkan_help_is_indonesian(capsys, monkeypatch):
+    monkeypatch.setattr(sys, "argv", ["sigap", "web", "pengguna", "--help"])
+    monkeypatch.setenv("COLUMNS", "200")
+    with pytest.raises(SystemExit):
+        cli.main()
+    assert "Nonaktifkan akun web" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------- finding 4: body limits
+
+
+def echo_app(limit: int) -> tuple[BodyLimit, list[int]]:
+    """An app that reads the whole body behind the limit; the list gets each length read."""
+    read_sizes: list[int] = []
+
+    async def read(request: Request) -> PlainTextResponse:
+        async for chunk in request.stream():
+            read_sizes.append(len(chunk))
+        return PlainTextResponse(str(sum(read_sizes)))
+
+    app = Starlette(routes=[Route("/", read, methods=["POST"])])
+    return BodyLimit(app, limit=limit), read_sizes
+
+
+def test_declared_length_over_the_limit_is_refused_before_reading():
+    app, _ = echo_app(1000)
+    with TestClient(app) as client:
+        assert client.post("/", content=b"x" * 1000).text == "1000"
+        reply = client.post("/", content=b"x" * 1001)
+        assert reply.status_code == 413
+        assert "terlalu besar" in reply.text
+    for junk in ("1\xb2".encode("latin-1"), b"-1", b"1e9", b"0x10"):
+        assert asgi_status(app, [(b"content-length", junk)]) == 400, junk
+
+
+def asgi_status(app: BodyLimit, headers: list[tuple[bytes, bytes]]) -> int:
+    """The status ``app`` answers a POST with ``headers`` and a one-byte body (raw ASGI)."""
+    sent: list[dict] = []
+    scope = {"type": "http", "method": "POST", "path": "/", "headers": headers,
+             "query_string": b"", "http_version": "1.1", "scheme": "http",
+             "server": ("127.0.0.1", 80), "client": ("127.0.0.1", 1), "root_path": ""}  # fmt: skip
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": b"x", "more_body": False}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    asyncio.run(app(scope, receive, send))
+    return int(sent[0]["status"])
+
+
+def test_chunked_body_is_cut_off_while_streaming():
+    app, read_sizes = echo_app(64 * 1024)
+
+    def chunks():
+        for _ in range(8 * 1024):  # 8 MiB of 1 KiB chunks, never built in memory
+            yield b"y" * 1024
+
+    with TestClient(app) as client:
+        reply = client.post("/", content=chunks())
+    assert reply.status_code == 413
+    assert "terlalu besar" in reply.text
+    assert sum(read_sizes) <= 64 * 1024  # the app never got a byte past the limit
+
+
+def test_board_form_over_the_limit_is_413_before_csrf(board):
+    client = board()
+    huge = {"nama": "x" * 100_000, "sandi": "y", "csrf": "z"}
+    reply = client.post("/masuk", data=huge)
+    assert reply.status_code == 413
+    assert "terlalu besar" in reply.text
+
+
+def test_webhook_limit_is_its_own(webhook_office):  # noqa: F811 - the imported fixture
+    tmp_path, url = webhook_office
+    with client_of(tmp_path, url) as client:
+        body = payload("wamid.L1", "6281270001000", "internet mati " + "x" * 100_000)
+        signed = {"X-Hub-Signature-256": signature(APP_SECRET, body)}
+        assert client.post(PATH, content=body, headers=signed).status_code == 200  # > 64 KiB
+        big = b" " * (3 * 1024 * 1024 + 1)
+        assert client.post(PATH, content=big).status_code == 413
+
+
+# ---------------------------------------------------------------- finding 8: webhook edges
+
+
+def test_non_ascii_signature_is_401_not_500(webhook_office):  # noqa: F811
+    tmp_path, url = webhook_office
+    body = payload("wamid.S1", "6281270001000", "internet mati")
+    with client_of(tmp_path, url) as client:
+        for header in ("sha256=ä" + "0" * 63, "²", "sha256=\u00ff"):
+            reply = client.post(
+                PATH, content=body, headers={"X-Hub-Signature-256": header.encode("latin-1")}
+            )
+            assert reply.status_code == 401, header
+
+
+def test_deeply_nested_json_with_a_valid_signature_is_400(webhook_office):  # noqa: F811
+    tmp_path, url = webhook_office
+    with client_of(tmp_path, url) as client:
+        for depth in (100_000, 500_000):
+            body = b"[" * depth + b"]" * depth
+            if len(body) > 3 * 1024 * 1024:
+                break
+            reply = client.post(
+                PATH, content=body, headers={"X-Hub-Signature-256": signature(APP_SECRET, body)}
+            )
+            assert reply.status_code == 400
+        nested = json.dumps({"entry": [{"changes": [{"value": {"messages": "x" * 10}}]}]})
+        ok = client.post(
+            PATH,
+            content=nested.encode(),
+            headers={"X-Hub-Signature-256": signature(APP_SECRET, nested.encode())},
+        )
+        assert ok.status_code == 200
+
+
+# ---------------------------------------------------------------- finding 8d: proxy secret
+
+
+def test_proxy_headers_need_the_shared_secret(board):
+    secret = "rahasia-proxy-0123456789"  # noqa: S105 - a test value
+    settings = AuthSettings(
+        proxy_header="X-Remote-User",
+        trusted_proxies=frozenset({"testclient"}),  # TestClient's peer plays the local proxy
+        proxy_secret=secret,
+    )
+    client = board(settings)
+    forged = client.get("/", headers={"X-Remote-User": "Lalu Kadis"})
+    assert forged.status_code == 303  # any local process: ignored
+    wrong = client.get("/", headers={"X-Remote-User": "Lalu Kadis", PROXY_SECRET_HEADER: "x"})
+    assert wrong.status_code == 303
+    proxied = client.get(
+        "/", headers={"X-Remote-User": "Lalu Kadis", PROXY_SECRET_HEADER: secret}
+    )
+    assert proxied.status_code == 200
+    assert "Lalu Kadis" in proxied.text
