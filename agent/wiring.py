@@ -109,6 +109,7 @@ def ticket_service(
         calendar=office_calendar(inventory),
         now=now,
         config=workflow_config(inventory),
+        devices={d.name: d.opd for d in inventory.devices.values()},
     )
 
 

@@ -4,7 +4,7 @@ The page is the board's layout around the same server-drawn SVG as ``sigap peta 
 the script and style come from URLs of their own (the proxy's CSP forbids inline ones) and
 the page polls ``/peta/data.json`` every 10 s. Links are the ones the daemon stored
 (``network_links``; the inventory's parent edges before its first discovery); colours come
-from the open tickets. An OPD contact sees the devices of their OPD only.
+from the open tickets. An OPD contact sees the devices and tickets of their OPD only.
 
 ``agent.wiring.build_web_app`` mounts ``ROUTES`` with the menu entry ``NAV`` and the
 ``TEMPLATES`` folder. The handlers are plain ``def`` (they read the database and files):
@@ -52,9 +52,11 @@ def map_data(board: Board, user: User) -> dict[str, Any]:
     rows = [r for r in stored if {r.a, r.b} <= names]
     links = [Link(r.a, r.a_port, r.b, r.b_port, r.protocols) for r in rows]
     title = f"Peta jaringan {inventory.office_short or inventory.office_name}".strip()
+    # a complaint of another OPD may name one of these devices: its summary is not theirs
+    tickets = [t for t in board.store.active() if user.sees(t.opd)]
     return map_json(
         devices,
-        board.store.active(),
+        tickets,
         links=links if stored else None,
         lost={r.key for r in rows if r.lost_at is not None},
         title=title,

@@ -159,7 +159,7 @@ def device_page(request: Request) -> Response:
     device = board.inventory.devices.get(name)
     if device is None or not user.sees(device.opd):
         raise HTTPException(404, f"Perangkat {name} tidak ada di inventaris.")
-    history = queries.device_tickets(board.store, name)
+    history = [t for t in queries.device_tickets(board.store, name) if user.sees(t.opd)]
     active = [t for t in history if t.status is not TicketState.RESOLVED]
     context = {"d": device, "history": history, "active": active}
     return board.render(request, "device.html", context)

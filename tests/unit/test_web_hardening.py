@@ -24,7 +24,7 @@ from agent import cli
 from agent.intake.whatsapp import signature
 from agent.web.auth import PROXY_SECRET_HEADER, AuthSettings
 from agent.web.limits import BodyLimit
-from agent.wiring import build_web_app, open_store
+from agent.wiring import build_web_app, open_store, ticket_service
 from tests.unit.test_web_webhook import APP_SECRET, PATH, client_of, payload
 from tests.unit.test_web_webhook import office as webhook_office  # noqa: F401 - a fixture
 from tests.webboard import (
@@ -36,6 +36,9 @@ from tests.webboard import (
     write_inventory,
 )
 from ticketing.accounts import AccountStore
+from ticketing.calendar import OfficeCalendar
+from ticketing.errors import DeviceOpdError
+from ticketing.service import TicketService
 from ticketing.store import TicketStore
 
 pytestmark = pytest.mark.unit
@@ -290,3 +293,55 @@ def test_proxy_headers_need_the_shared_secret(board):
     )
     assert proxied.status_code == 200
     assert "Lalu Kadis" in proxied.text
+
+
+# ---------------------------------------------------------------- finding 8a: OPD / device
+
+
+def lapor(client: TestClient, **fields: str):
+    data = {"sumber": "surat", "opd": "Sekretariat Daerah", "pelapor": "Staf Setda",
+            "uraian": "RAHASIA SETDA: internet ruang rapat mati", **fields}  # fmt: skip
+    data["csrf"] = csrf_of(client.get("/lapor").text)
+    return client.post("/lapor", data=data)
+
+
+def test_a_complaint_naming_another_opds_device_is_refused(board, tmp_path):
+    kasi = login(board(), "Baiq Kasi")
+    refused = lapor(kasi, perangkat="rsud-r1")
+    assert refused.status_code == 400
+    assert "milik RSUD Praya" in refused.text
+    assert lapor(kasi, perangkat="tidak-ada-r9").status_code == 400
+    assert lapor(kasi, perangkat="setda-r1").status_code == 303
+    inventory = write_inventory(tmp_path)
+    store = open_store(inventory, board.url)
+    try:
+        svc = ticket_service(inventory, store, lambda: NOW)
+        with pytest.raises(DeviceOpdError) as info:
+            svc.report(source="surat", opd="Sekretariat Daerah", reporter="x",
+                       description="y", by="Baiq Kasi", device="rsud-sw1")  # fmt: skip
+        assert info.value.owner == "RSUD Praya"
+        assert [t.device for t in store.list()] == ["setda-r1"]
+    finally:
+        store.close()
+
+
+def test_map_and_device_page_hide_other_opds_complaints(board, tmp_path):
+    """A complaint stored before the check (or by a service without devices) stays hidden."""
+    inventory = write_inventory(tmp_path)
+    store = TicketStore(board.url)
+    try:
+        legacy = TicketService(store, people=inventory.people, calendar=OfficeCalendar(),
+                               now=lambda: NOW)  # fmt: skip
+        ticket = legacy.report(source="surat", opd="Sekretariat Daerah", reporter="Staf Setda",
+                      description="RAHASIA SETDA: ruang rapat", by="Baiq Kasi",
+                      device="rsud-r1")  # fmt: skip
+    finally:
+        store.close()
+    pj = login(board(), "PJ RSUD")
+    kasi = login(board(), "Baiq Kasi")
+    for path, secret in (("/peta/data.json", "RAHASIA SETDA"), ("/peta", "RAHASIA SETDA"),
+                         ("/perangkat/rsud-r1", ticket.number)):  # fmt: skip
+        assert secret in kasi.get(path).text, path  # Diskominfo sees it
+        seen = pj.get(path)
+        assert seen.status_code == 200, path
+        assert secret not in seen.text, path
