@@ -11,8 +11,11 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import re
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from starlette.applications import Starlette
@@ -345,3 +348,76 @@ def test_map_and_device_page_hide_other_opds_complaints(board, tmp_path):
         seen = pj.get(path)
         assert seen.status_code == 200, path
         assert secret not in seen.text, path
+
+
+# ---------------------------------------------------------------- finding 8c: no 500
+
+
+PARAM_RE = re.compile(r'query_(?:text|int|month)\(\s*request,\s*"([\w.]+)"|q\.get\("([\w.]+)"')
+JUNK = (  # in every query parameter of every route: one of each kind
+    "²", "99999999999999999999", "-1", "١٢", "99999-01", "a\x00b", "\u202e\x1b[2J", "%ff",
+    "x" * 5000, "😀",
+)  # fmt: skip
+PATH_JUNK = (*JUNK, "0", " 7 ", "2026-13", "[]", "../../etc", "\x00")
+
+
+def query_params_in_source() -> set[str]:
+    """Every query parameter a page handler reads (agent/web, the map, the webhook)."""
+    root = Path(__file__).resolve().parents[2] / "agent"
+    files = [*root.joinpath("web").glob("*.py"), root / "topology" / "web.py",
+             root / "intake" / "whatsapp.py"]  # fmt: skip
+    found = set()
+    for path in files:
+        for match in PARAM_RE.finditer(path.read_text(encoding="utf-8")):
+            found.add(match.group(1) or match.group(2))
+    return found
+
+
+def get_paths(app: Starlette, junk: str) -> list[str]:
+    """Every GET route of ``app`` with its path parameters filled with ``junk``."""
+    paths = []
+    for route in app.routes:
+        if isinstance(route, Route) and "GET" in (route.methods or ()):
+            paths.append(re.sub(r"\{[^}]+\}", lambda _m: quote(junk, safe=""), route.path))
+    return paths
+
+
+@pytest.mark.parametrize("board", ["sqlite", pytest.param("postgresql", marks=[
+    pytest.mark.postgres, pytest.mark.integration])], indirect=True)  # fmt: skip
+def test_junk_in_every_query_parameter_of_every_get_route_is_never_500(board):
+    params = query_params_in_source()
+    assert {"hal", "langkah", "tahun", "bulan", "perangkat", "opd", "hub.mode"} <= params
+    client = login(board(), "Baiq Kasi")
+    quiet = TestClient(client.app, raise_server_exceptions=False, follow_redirects=False)
+    quiet.cookies = client.cookies
+    assert quiet.get("/").status_code == 200  # signed in: the pages themselves are fuzzed
+    routes = get_paths(client.app, "x")
+    assert len(routes) >= 12
+    failures = []
+    for route in routes:
+        for junk in JUNK:
+            for key in sorted(params):  # bounded: routes x junk x params requests
+                value = junk if junk != "%ff" else None
+                url = f"{route}?{quote(key)}=" + (quote(value, safe="") if value else "%ff%fe")
+                status = quiet.get(url).status_code
+                if status >= 500:
+                    failures.append((status, url[:80]))
+    for junk in PATH_JUNK:
+        for path in get_paths(client.app, junk):
+            if quiet.get(path).status_code >= 500:
+                failures.append((500, path[:80]))
+    assert failures == []
+
+
+def test_the_500s_of_the_review_are_400_with_a_message(board):
+    client = login(board(), "Baiq Kasi")
+    for url in ("/tiket?hal=%C2%B2", "/tiket?hal=99999999999999999999", "/tiket?langkah=%C2%B2",
+                "/program?tahun=%C2%B2", "/program?tahun=99999999", "/laporan?bulan=99999-01",
+                "/program/ekspor?tahun=-5", "/tiket?perangkat=" + "x" * 300):  # fmt: skip
+        reply = client.get(url)
+        assert reply.status_code == 400, url
+        assert "Parameter" in reply.text, url
+    refused = lapor(client, perangkat="p" * 300)
+    assert refused.status_code == 400
+    assert "terlalu panjang" in refused.text
+    assert lapor(client, pelapor="nul\x00di tengah").status_code == 400
