@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from agent.topology.mapdata import MapDevice, map_json
-from agent.topology.maphtml import map_css, map_fragment, map_script, summary_html
+from agent.topology.maphtml import map_css, map_fragment, map_script, shown_data, summary_html
 from agent.topology.model import Link
 from agent.web.board import board_of
 from ticketing.topology import TopologyStore
@@ -87,7 +87,8 @@ def peta_json(request: Request) -> Response:
     """The map document for live updates (the page polls it)."""
     board = board_of(request)
     user = board.require(request)
-    return JSONResponse(map_data(board, user), headers=NO_CACHE)
+    # strings from devices (LLDP ports) and complaints (summaries): nothing acts in the page
+    return JSONResponse(shown_data(map_data(board, user)), headers=NO_CACHE)
 
 
 def peta_script(_request: Request) -> Response:

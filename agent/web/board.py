@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.responses import HTMLResponse
@@ -25,6 +26,7 @@ from agent.present.labels import EVENT_LABEL, KIND_LABEL, STATUS_LABEL
 from agent.present.render import local_suffix
 from agent.web.auth import AuthSettings, User, csrf_token, current_user
 from agent.web.throttle import LoginThrottle
+from ticketing.display import shown
 from ticketing.people import ROLE_TITLES
 from ticketing.reports.render import duration_text, rupiah
 
@@ -125,6 +127,18 @@ def board_of(request: Request) -> Board:
     return board
 
 
+def visible(value: object) -> object:
+    """What a template prints: text through ``shown`` (control and bidi characters escaped).
+
+    The environment's ``finalize``: every ``{{ ... }}`` of every page passes here before it
+    is HTML-escaped, so no text from a mail, a message or a device acts in a browser.
+    Markup (the map's SVG, built escaped and shown by ``agent.topology.maphtml``) is kept.
+    """
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return shown(value)
+    return value
+
+
 def environment(tz: ZoneInfo, extra: Sequence[Path]) -> Environment:
     """The board's Jinja environment: ``extra`` folders first, then the board's templates."""
     loader = ChoiceLoader([FileSystemLoader([*map(str, extra), str(HERE / "templates")])])
@@ -133,6 +147,7 @@ def environment(tz: ZoneInfo, extra: Sequence[Path]) -> Environment:
         autoescape=select_autoescape(["html"], default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=visible,
     )
 
     def when(at: datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
@@ -164,4 +179,4 @@ def posted(
     return endpoint
 
 
-__all__ = ["NAV", "Board", "board_of", "environment", "posted"]
+__all__ = ["NAV", "Board", "board_of", "environment", "posted", "visible"]

@@ -28,6 +28,7 @@ from agent.intake.whatsapp import signature
 from agent.web.auth import PROXY_SECRET_HEADER, AuthSettings
 from agent.web.limits import BodyLimit
 from agent.wiring import build_web_app, open_store, ticket_service
+from tests.hostile_text import CORPUS, NO_NUL, assert_shown, unsafe
 from tests.unit.test_web_webhook import APP_SECRET, PATH, client_of, payload
 from tests.unit.test_web_webhook import office as webhook_office  # noqa: F401 - a fixture
 from tests.webboard import (
@@ -421,3 +422,32 @@ def test_the_500s_of_the_review_are_400_with_a_message(board):
     assert refused.status_code == 400
     assert "terlalu panjang" in refused.text
     assert lapor(client, pelapor="nul\x00di tengah").status_code == 400
+
+
+# ---------------------------------------------------------------- finding 8e: shown
+
+
+@pytest.mark.parametrize("board", BACKENDS, indirect=True)
+def test_hostile_text_never_acts_in_the_boards_pages_and_json(board, tmp_path):
+    inventory = write_inventory(tmp_path)
+    corpus = NO_NUL if board.url.startswith("postgresql") else CORPUS
+    store = TicketStore(board.url)
+    try:
+        svc = ticket_service(inventory, store, lambda: NOW)
+        numbers = [
+            svc.report(source="email", opd="Diskominfo", reporter="Warga " + h.marker[:20],
+                       description=h.text, by="Baiq Kasi", device="core-r1").number
+            for h in corpus
+        ]  # fmt: skip
+    finally:
+        store.close()
+    kasi = login(board(), "Baiq Kasi")
+    pages = [kasi.get(f"/tiket/{quote(n)}").text for n in numbers]
+    assert_shown("\n".join(pages), corpus)
+    for path in ("/", "/tiket", "/tiket?hal=2", "/peta", "/peta/data.json", "/perangkat/core-r1"):
+        reply = kasi.get(path)
+        assert reply.status_code == 200, path
+        assert unsafe(reply.text) == [], path
+    nodes = kasi.get("/peta/data.json").json()["nodes"]
+    summaries = [b["summary"] for n in nodes for b in n["tickets"]]
+    assert any("\\u202egnp.exe" in s for s in summaries)  # escaped, readable
