@@ -191,8 +191,8 @@ def build_web_app(
     path with the webhook's body limit.
     """
     from agent.topology import web as peta  # starlette only when serving
-    from agent.web.app import create_app
     from agent.web import limits as web_limits
+    from agent.web.app import create_app
 
     bounds = limits or web_limits.ServerLimits()
     extra = webhook_routes(inventory, store, now) if webhook else []

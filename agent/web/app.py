@@ -110,7 +110,7 @@ def create_app(
             max_age=settings.idle,
             same_site="strict",
             https_only=settings.https_only,
-        )
+        ),
     ]
     app = Starlette(
         routes=[

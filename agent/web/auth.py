@@ -44,7 +44,7 @@ logger = logging.getLogger(__name__)
 
 CSRF_FIELD: Final = "csrf"
 EPOCH_FIELD: Final = "epoch"
-PROXY_SECRET_HEADER: Final = "X-Sigap-Proxy-Secret"
+PROXY_SECRET_HEADER: Final = "X-Sigap-Proxy-Secret"  # noqa: S105 - a header name
 MIN_PASSWORD: Final = 10
 READ_ONLY_ROLES: Final = frozenset({Role.PJ_OPD})  # OPD contacts: read-only, their OPD only
 HASHER: Final = PasswordHasher()  # argon2id, the library's (RFC 9106) defaults

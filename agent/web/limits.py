@@ -82,33 +82,40 @@ class BodyLimit:
         if declared is not None and (declared < 0 or declared > limit):
             await _refuse(send, 400 if declared < 0 else 413, limit)
             return
-        started = refused = False
-        seen = 0
-
-        async def counted() -> Message:
-            nonlocal seen, started, refused
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > limit:
-                    if not started:  # answer now: whatever the app sends after is dropped
-                        await _refuse(send, 413, limit)
-                        started = refused = True
-                    raise BodyTooLargeError(limit)
-            return message
-
-        async def watched(message: Message) -> None:
-            nonlocal started
-            if refused:
-                return
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
+        guard = _Guard(receive, send, limit)
         try:
-            await self.app(scope, counted, watched)
+            await self.app(scope, guard.receive, guard.send)
         except BodyTooLargeError:
-            if not refused:  # the app had answered before it read past the limit
+            if not guard.refused:  # the app had answered before it read past the limit
                 raise
+
+
+class _Guard:
+    """One request's body counter: answers 413 at the first chunk over the limit."""
+
+    def __init__(self, receive: Receive, send: Send, limit: int) -> None:
+        self._receive, self._send, self.limit = receive, send, limit
+        self.seen = 0
+        self.started = self.refused = False
+
+    async def receive(self) -> Message:
+        """The next message; BodyTooLargeError once the body passes the limit."""
+        message = await self._receive()
+        if message["type"] == "http.request":
+            self.seen += len(message.get("body", b""))
+            if self.seen > self.limit:
+                if not self.started:  # answer now: whatever the app sends after is dropped
+                    await _refuse(self._send, 413, self.limit)
+                    self.started = self.refused = True
+                raise BodyTooLargeError(self.limit)
+        return message
+
+    async def send(self, message: Message) -> None:
+        """Pass the app's message on, unless the 413 went out already."""
+        if self.refused:
+            return
+        self.started = self.started or message["type"] == "http.response.start"
+        await self._send(message)
 
 
 async def _refuse(send: Send, status: int, limit: int) -> None:

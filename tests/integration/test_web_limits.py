@@ -14,6 +14,7 @@ import re
 import select
 import socket
 import textwrap
+from pathlib import Path
 from typing import Final
 
 import pytest
@@ -35,8 +36,8 @@ intake:
 
 def memory_kib(pid: int, field: str) -> int:
     """``VmRSS`` or ``VmHWM`` of ``pid`` in KiB."""
-    with open(f"/proc/{pid}/status", encoding="ascii") as status:
-        found = re.search(rf"^{field}:\s+(\d+) kB", status.read(), re.MULTILINE)
+    status = Path(f"/proc/{pid}/status").read_text(encoding="ascii")
+    found = re.search(rf"^{field}:\s+(\d+) kB", status, re.MULTILINE)
     assert found, field
     return int(found.group(1))
 

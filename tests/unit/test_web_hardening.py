@@ -15,11 +15,11 @@ import re
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 import pytest
 from starlette.applications import Starlette
-from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
@@ -44,6 +44,9 @@ from ticketing.calendar import OfficeCalendar
 from ticketing.errors import DeviceOpdError
 from ticketing.service import TicketService
 from ticketing.store import TicketStore
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
 
 pytestmark = pytest.mark.unit
 
@@ -175,8 +178,7 @@ def echo_app(limit: int) -> tuple[BodyLimit, list[int]]:
     read_sizes: list[int] = []
 
     async def read(request: Request) -> PlainTextResponse:
-        async for chunk in request.stream():
-            read_sizes.append(len(chunk))
+        read_sizes.extend([len(chunk) async for chunk in request.stream()])
         return PlainTextResponse(str(sum(read_sizes)))
 
     app = Starlette(routes=[Route("/", read, methods=["POST"])])
@@ -292,9 +294,7 @@ def test_proxy_headers_need_the_shared_secret(board):
     assert forged.status_code == 303  # any local process: ignored
     wrong = client.get("/", headers={"X-Remote-User": "Lalu Kadis", PROXY_SECRET_HEADER: "x"})
     assert wrong.status_code == 303
-    proxied = client.get(
-        "/", headers={"X-Remote-User": "Lalu Kadis", PROXY_SECRET_HEADER: secret}
-    )
+    proxied = client.get("/", headers={"X-Remote-User": "Lalu Kadis", PROXY_SECRET_HEADER: secret})
     assert proxied.status_code == 200
     assert "Lalu Kadis" in proxied.text
 
@@ -376,11 +376,12 @@ def query_params_in_source() -> set[str]:
 
 def get_paths(app: Starlette, junk: str) -> list[str]:
     """Every GET route of ``app`` with its path parameters filled with ``junk``."""
-    paths = []
-    for route in app.routes:
-        if isinstance(route, Route) and "GET" in (route.methods or ()):
-            paths.append(re.sub(r"\{[^}]+\}", lambda _m: quote(junk, safe=""), route.path))
-    return paths
+    fill = quote(junk, safe="")
+    return [
+        re.sub(r"\{[^}]+\}", lambda _m: fill, route.path)
+        for route in app.routes
+        if isinstance(route, Route) and "GET" in (route.methods or ())
+    ]
 
 
 @pytest.mark.parametrize("board", ["sqlite", pytest.param("postgresql", marks=[
@@ -403,10 +404,12 @@ def test_junk_in_every_query_parameter_of_every_get_route_is_never_500(board):
                 status = quiet.get(url).status_code
                 if status >= 500:
                     failures.append((status, url[:80]))
-    for junk in PATH_JUNK:
-        for path in get_paths(client.app, junk):
-            if quiet.get(path).status_code >= 500:
-                failures.append((500, path[:80]))
+    failures += [
+        (500, path[:80])
+        for junk in PATH_JUNK
+        for path in get_paths(client.app, junk)
+        if quiet.get(path).status_code >= 500
+    ]
     assert failures == []
 
 

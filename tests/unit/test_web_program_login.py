@@ -278,7 +278,8 @@ def test_a_stranger_cannot_lock_a_named_account(make_client, caplog):
 
 def test_many_failures_for_one_account_are_logged_not_locked(make_client, caplog):
     limits = Limits(per_account=5, per_address=100, account_warning=6)
-    client = make_client(AuthSettings(trusted_proxies=frozenset({"testclient"}), login_limits=limits))
+    proxied = AuthSettings(trusted_proxies=frozenset({"testclient"}), login_limits=limits)
+    client = make_client(proxied)
     for n in range(6):
         spread = {"X-Forwarded-For": f"198.51.100.{n}"}
         assert try_login(client, "Hj Kabid", "salah-sekali-123", **spread).status_code == 401
