@@ -91,10 +91,9 @@ class CalendarError(TicketingError):
 class DeviceOpdError(TicketingError, ValueError):
     """Raised when a complaint or entry names a device that is not one of its OPD's."""
 
-    def __init__(self, device: str, opd: str, owner: str | None) -> None:
-        """Keep the device, the OPD named with it and the device's own OPD (None: unknown)."""
-        where = f"milik {owner}" if owner is not None else "tidak ada di inventaris"
-        super().__init__(f"perangkat {device!r} {where}, bukan perangkat OPD {opd!r}")
+    def __init__(self, device: str, opd: str, owner: str) -> None:
+        """Keep the device, the OPD named with it and the device's own OPD."""
+        super().__init__(f"perangkat {device!r} milik {owner}, bukan perangkat OPD {opd!r}")
         self.device = device
         self.opd = opd
         self.owner = owner

@@ -78,7 +78,7 @@ class StepEngine:
         """Wrap ``store``; ``now`` returns tz-aware UTC and is the only clock used.
 
         ``devices`` (device name -> its OPD): with it, a complaint or entry naming a device of
-        another OPD, or an unknown one, is refused (:meth:`_check_device`).
+        another OPD is refused (:meth:`_check_device`).
         """
         self._store = store
         self._devices = dict(devices) if devices is not None else None
@@ -94,11 +94,15 @@ class StepEngine:
         return self._sops
 
     def _check_device(self, device: str, opd: str) -> None:
-        """Raise DeviceOpdError unless ``device`` is one of ``opd``'s (when devices are known)."""
+        """Raise DeviceOpdError when ``device`` is a known device of another OPD than ``opd``.
+
+        A name the inventory does not know (a device since removed) stays allowed: no OPD's
+        map or device page shows it, so it shows the complaint to nobody else.
+        """
         if not device or self._devices is None:
             return
         owner = self._devices.get(device)
-        if owner != opd:
+        if owner is not None and owner != opd:
             raise DeviceOpdError(device, opd, owner)
 
     def _clock(self) -> datetime:
