@@ -10,16 +10,22 @@ answer before every chunk. The server's memory is read from ``/proc/<pid>/status
 
 from __future__ import annotations
 
+import asyncio
 import re
 import select
 import socket
 import textwrap
+import threading
 from pathlib import Path
 from typing import Final
 
 import pytest
 
-from tests.webboard import INVENTORY, served_board_process, set_passwords
+from agent.config.load import load_inventory
+from agent.wiring import build_intake_run, open_store
+from collectors.model import utc_now
+from tests.conftest import wait_for
+from tests.webboard import INVENTORY, free_port, served_board_process, set_passwords
 from ticketing.store import TicketStore
 
 pytestmark = pytest.mark.integration
@@ -104,3 +110,42 @@ def test_200_mib_bodies_are_cut_off_with_bounded_memory(tmp_path, monkeypatch):
     growth = (peak - before) * 1024
     print(f"sigap web: RSS before {before} KiB, peak after {peak} KiB, growth {growth} bytes")
     assert growth < GROWTH_BOUND
+
+
+def test_sigap_intakes_own_webhook_server_cuts_bodies_off_too(tmp_path, monkeypatch):
+    """``sigap intake`` serves the webhook itself (without the board): the same limits."""
+    monkeypatch.setenv("T_WA_VERIFY", "verify-me")
+    monkeypatch.setenv("T_WA_SECRET", "whatsapp-app-secret-for-tests")
+    port = free_port()
+    inventory_path = tmp_path / "inventory.yaml"
+    intake = INTAKE.replace(
+        'phone_number_id: "99"', f'phone_number_id: "99", listen: "127.0.0.1:{port}"'
+    )
+    inventory_path.write_text(textwrap.dedent(INVENTORY) + intake, encoding="utf-8")
+    inventory = load_inventory(inventory_path)
+    store = open_store(inventory, TicketStore.sqlite_url(tmp_path / "intake.db"), migrate=True)
+    loop = asyncio.new_event_loop()
+    stop = asyncio.Event()
+    run = build_intake_run(inventory, store, utc_now, stop, notify=False)
+    runner = threading.Thread(target=loop.run_until_complete, args=(run,), daemon=True)
+    runner.start()
+    try:
+        wait_for("the webhook to listen", lambda: _listening(port), timeout=30)
+        results = [attack(port, "/intake/whatsapp", chunked=c) for c in (False, True)]
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        runner.join(timeout=30)
+        store.close()
+    assert not runner.is_alive()
+    loop.close()
+    for answer, sent in results:
+        assert answer.split(b"\r\n", 1)[0] == b"HTTP/1.1 413 Request Entity Too Large"
+        assert sent < TOTAL  # cut off while reading, not after 200 MiB
+
+
+def _listening(port: int) -> bool | None:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except OSError:
+        return None
+    return True
