@@ -315,6 +315,9 @@ def test_a_complaint_naming_another_opds_device_is_refused(board, tmp_path):
     assert refused.status_code == 400
     assert "milik RSUD Praya" in refused.text
     assert lapor(kasi, perangkat="setda-r1").status_code == 303
+    entry = {"opd": "Sekretariat Daerah", "perangkat": "rsud-sw1", "masalah": "Switch tua",
+             "csrf": csrf_of(kasi.get("/program").text)}  # fmt: skip
+    assert kasi.post("/program/baru", data=entry).status_code == 400
     inventory = write_inventory(tmp_path)
     store = open_store(inventory, board.url)
     try:
@@ -412,6 +415,7 @@ def test_junk_in_every_query_parameter_of_every_get_route_is_never_500(board):
     assert failures == []
 
 
+@pytest.mark.parametrize("board", BACKENDS, indirect=True)
 def test_the_500s_of_the_review_are_400_with_a_message(board):
     client = login(board(), "Baiq Kasi")
     for url in ("/tiket?hal=%C2%B2", "/tiket?hal=99999999999999999999", "/tiket?langkah=%C2%B2",
