@@ -15,7 +15,7 @@ import os
 import secrets
 import sys
 from pathlib import Path
-from typing import Annotated, Final
+from typing import TYPE_CHECKING, Annotated, Final, TypeVar
 
 import typer
 
@@ -24,7 +24,14 @@ from agent.config.listen import parse_listen
 from agent.errors import AgentError
 from agent.web.limits import FORM_LIMIT, WEBHOOK_LIMIT
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from agent.config.model import Inventory
+    from ticketing.accounts import AccountStore
+
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 DEFAULT_LISTEN: Final = "127.0.0.1:8080"
 DEFAULT_SECRET: Final = Path("/var/lib/sigap/web-secret")
@@ -178,6 +185,18 @@ def serve(  # keyword-only: typer passes options by name
     )
 
 
+def _on_accounts(inventory: Inventory, db: str | None, act: Callable[[AccountStore], T]) -> T:
+    """``act`` on the web accounts of the inventory's database (migrated first)."""
+    from agent.wiring import open_store
+    from ticketing.accounts import AccountStore
+
+    store = open_store(inventory, db, migrate=True)
+    try:
+        return act(AccountStore(store))
+    finally:
+        store.close()
+
+
 def _read_password() -> str:
     if sys.stdin.isatty():
         first = getpass.getpass("Kata sandi baru: ")
@@ -195,9 +214,7 @@ def set_password(
 ) -> None:
     """Set a person's web password (read from the terminal or stdin, never from argv)."""
     from agent.web.auth import find_person, hash_password
-    from agent.wiring import open_store
     from collectors.model import utc_now
-    from ticketing.accounts import AccountStore
 
     inventory = load(inventory_path)
     person = find_person(inventory, name)
@@ -208,11 +225,9 @@ def set_password(
         hashed = hash_password(_read_password())
     except ValueError as exc:
         raise AgentError(str(exc)) from exc
-    store = open_store(inventory, db, migrate=True)
-    try:
-        AccountStore(store).set_hash(person.name, hashed, at=utc_now())
-    finally:
-        store.close()
+    _on_accounts(
+        inventory, db, lambda accounts: accounts.set_hash(person.name, hashed, at=utc_now())
+    )
     typer.echo(
         f"kata sandi web {person.name} ({person.role}) disimpan; semua sesi lama akun ini berakhir"
     )
@@ -226,18 +241,12 @@ def disable(
 ) -> None:
     """Nonaktifkan akun web: semua sesinya berakhir, masuk ditolak sampai set-password lagi."""
     from agent.web.auth import find_person
-    from agent.wiring import open_store
     from collectors.model import utc_now
-    from ticketing.accounts import AccountStore
 
     inventory = load(inventory_path)
     person = find_person(inventory, name)
     account = person.name if person is not None else name.strip()
-    store = open_store(inventory, db, migrate=True)
-    try:
-        done = AccountStore(store).disable(account, at=utc_now())
-    finally:
-        store.close()
+    done = _on_accounts(inventory, db, lambda accounts: accounts.disable(account, at=utc_now()))
     if not done:
         raise AgentError(f"{name!r} tidak punya akun web (lihat: sigap web pengguna list)")
     logger.info("web account disabled: %s", account)
@@ -250,16 +259,10 @@ def disable(
 @pengguna_app.command("list")
 def list_accounts(inventory_path: InventoryOpt = DEFAULT_INVENTORY, db: DbOpt = None) -> None:
     """Daftar orang dan akun webnya (ada, belum, nonaktif)."""
-    from agent.wiring import open_store
-    from ticketing.accounts import AccountStore
-
     inventory = load(inventory_path)
-    store = open_store(inventory, db, migrate=True)
-    try:
-        accounts = AccountStore(store)
-        names, off = set(accounts.names()), set(accounts.disabled_names())
-    finally:
-        store.close()
+    names, off = _on_accounts(
+        inventory, db, lambda accounts: (set(accounts.names()), set(accounts.disabled_names()))
+    )
     for p in inventory.people:
         mark = "nonaktif" if p.name in off else "ada" if p.name in names else "belum"
         typer.echo(f"{p.name:30} {p.role:8} {p.opd[:30]:30} sandi: {mark}")
