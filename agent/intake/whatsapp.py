@@ -25,7 +25,7 @@ from starlette.routing import Route
 
 from agent.intake.handler import WaMessage
 from agent.intake.mail import Rejection
-from agent.web.limits import WEBHOOK_LIMIT
+from agent.web.limits import WEBHOOK_LIMIT, BodyTooLargeError
 from collectors.model import utc_now
 
 if TYPE_CHECKING:
@@ -110,7 +110,11 @@ def routes(
         return PlainTextResponse("forbidden", status_code=403)
 
     async def receive(request: Request) -> Response:
-        body = await request.body()
+        try:
+            body = await request.body()
+        except BodyTooLargeError:  # BodyLimit answers 413; counted here
+            handler.stats.count("wa", Rejection.OVERSIZED.value)
+            raise
         if len(body) > MAX_BODY:
             handler.stats.count("wa", Rejection.OVERSIZED.value)
             return PlainTextResponse("too large", status_code=413)

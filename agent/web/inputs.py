@@ -15,6 +15,7 @@ to ``str.isdigit`` but not to ``int``), and no value holds NUL or another contro
 
 from __future__ import annotations
 
+import unicodedata
 from typing import TYPE_CHECKING, Final
 
 from starlette.exceptions import HTTPException
@@ -68,14 +69,25 @@ def bad(what: str, key: str, reason: str) -> HTTPException:
     return HTTPException(400, f"{what} '{key}' {reason}.")
 
 
+def refused(ch: str, *, lines: bool) -> bool:
+    """Whether ``ch`` may not be in a value: a control or hidden character.
+
+    A form's text (``lines``) keeps line breaks and format characters a paste from a phone
+    brings (bidi marks, zero-width joiners: pages show them escaped); it refuses C0/C1
+    controls (NUL first) and lone surrogates. A query or path value refuses every hidden one.
+    """
+    if lines:
+        return ch not in MULTI_LINE and unicodedata.category(ch) in {"Cc", "Cs"}
+    return hidden(ch)
+
+
 def clean(value: str, key: str, *, what: str, lines: bool = False) -> str:
     """``value`` stripped; 400 when too long for its column or holding control characters."""
     text = value.strip()
     limit = FIELD_LIMITS.get(key, MAX_TEXT if lines else MAX_QUERY)
     if len(text) > limit:
         raise bad(what, key, f"terlalu panjang (maks. {limit} karakter)")
-    keep = MULTI_LINE if lines else frozenset()
-    if not text.isprintable() and any(ch not in keep and hidden(ch) for ch in text):
+    if not text.isprintable() and any(refused(ch, lines=lines) for ch in text):
         raise bad(what, key, "berisi karakter kendali")
     return text
 

@@ -86,6 +86,17 @@ def attack(port: int, path: str, *, chunked: bool) -> tuple[bytes, int]:
     return answer, sent
 
 
+def huge_head(port: int) -> bytes:
+    """The answer to a request head that grows to 12 KiB and never ends (bound: 8 KiB)."""
+    request = f"GET /masuk HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Pad: {'a' * 12 * 1024}"
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        try:
+            sock.sendall(request.encode())
+            return sock.recv(4096)
+        except (BrokenPipeError, ConnectionResetError):
+            return b""
+
+
 def test_200_mib_bodies_are_cut_off_with_bounded_memory(tmp_path, monkeypatch):
     monkeypatch.setenv("T_WA_VERIFY", "verify-me")
     monkeypatch.setenv("T_WA_SECRET", "whatsapp-app-secret-for-tests")
@@ -102,7 +113,9 @@ def test_200_mib_bodies_are_cut_off_with_bounded_memory(tmp_path, monkeypatch):
                 answer, sent = attack(port, path, chunked=chunked)
                 results[path, chunked] = (answer.split(b"\r\n", 1)[0], sent)
         peak = memory_kib(proc.pid, "VmHWM")
+        head = huge_head(port)
         assert proc.poll() is None  # still serving
+    assert head.startswith(b"HTTP/1.1 400"), head[:80]  # not kept waiting for the rest
     for (path, chunked), (status_line, sent) in results.items():
         assert status_line == b"HTTP/1.1 413 Request Entity Too Large", (path, chunked)
         assert sent < TOTAL, (path, chunked)  # answered before the client was done

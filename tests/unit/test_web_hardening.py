@@ -13,6 +13,7 @@ import io
 import json
 import re
 import sys
+import unicodedata
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,6 +25,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from agent import cli
+from agent.intake.stats import STATS
 from agent.intake.whatsapp import signature
 from agent.web.auth import PROXY_SECRET_HEADER, AuthSettings
 from agent.web.limits import BodyLimit
@@ -457,3 +459,38 @@ def test_hostile_text_never_acts_in_the_boards_pages_and_json(board, tmp_path):
     nodes = kasi.get("/peta/data.json").json()["nodes"]
     summaries = [b["summary"] for n in nodes for b in n["tickets"]]
     assert any("\\u202egnp.exe" in s for s in summaries)  # escaped, readable
+
+
+@pytest.mark.parametrize("board", BACKENDS, indirect=True)
+def test_hostile_form_text_is_kept_and_shown_or_refused_with_a_message(board):
+    """Every corpus entry (NUL included, on PostgreSQL too) in the complaint form's fields."""
+    kasi = login(board(), "Baiq Kasi")
+    kept = []
+    for h in CORPUS:
+        reply = lapor(kasi, uraian=h.text[:4000], pelapor=h.text[:200])
+        if reply.status_code == 400:
+            assert "berisi karakter kendali" in reply.text or "terlalu panjang" in reply.text
+            assert any(
+                unicodedata.category(c) in {"Cc", "Cs"} for c in h.text[:4000] + h.text[:200]
+            )
+            continue
+        assert reply.status_code == 303, h.marker
+        page = kasi.get(reply.headers["location"]).text
+        assert unsafe(page) == []
+        assert h.marker[:20] in page
+        kept.append(h.marker)
+    assert "gnp.exe" in kept  # bidi and zero-width characters: kept, shown escaped
+    assert len(kept) >= len(CORPUS) // 2
+
+
+def test_an_oversized_webhook_post_is_counted(webhook_office):  # noqa: F811
+    tmp_path, url = webhook_office
+    before = STATS.get("wa", "oversized")
+
+    def chunks():
+        for _ in range(5 * 1024):  # 5 MiB, streamed without a Content-Length
+            yield b"z" * 1024
+
+    with client_of(tmp_path, url) as client:
+        assert client.post(PATH, content=chunks()).status_code == 413
+    assert STATS.get("wa", "oversized") == before + 1
