@@ -29,6 +29,7 @@ from agent.intake.stats import STATS
 from agent.intake.whatsapp import signature
 from agent.web.auth import PROXY_SECRET_HEADER, AuthSettings
 from agent.web.limits import BodyLimit
+from agent.web.throttle import Limits
 from agent.wiring import build_web_app, open_store, ticket_service
 from tests.hostile_text import CORPUS, NO_NUL, assert_shown, unsafe
 from tests.unit.test_web_webhook import APP_SECRET, PATH, client_of, payload
@@ -494,3 +495,22 @@ def test_an_oversized_webhook_post_is_counted(webhook_office):  # noqa: F811
     with client_of(tmp_path, url) as client:
         assert client.post(PATH, content=chunks()).status_code == 413
     assert STATS.get("wa", "oversized") == before + 1
+
+
+def test_forwarded_for_needs_the_shared_secret_too(board):
+    """Without the secret a local process cannot dodge the address limit with X-Forwarded-For."""
+    secret = "rahasia-proxy-0123456789"  # noqa: S105 - a test value
+    limits = Limits(per_account=50, per_address=3)
+    client = board(AuthSettings(trusted_proxies=frozenset({"testclient"}), proxy_secret=secret,
+                                login_limits=limits))  # fmt: skip
+
+    def fail(n: int, **headers: str) -> int:
+        token = csrf_of(client.get("/masuk").text)
+        data = {"nama": f"Tebakan {n}", "sandi": "x" * 12, "csrf": token}
+        return client.post("/masuk", data=data, headers=headers).status_code
+
+    for n in range(3):  # each from a "new" address, but without the secret: one address
+        assert fail(n, **{"X-Forwarded-For": f"192.0.2.{n}"}) == 401
+    assert fail(9, **{"X-Forwarded-For": "192.0.2.99"}) == 429
+    through = {"X-Forwarded-For": "10.0.0.5", PROXY_SECRET_HEADER: secret}
+    assert fail(10, **through) == 401  # the proxy's own forwarded address is believed
