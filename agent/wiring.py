@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from agent.topology.scan import Walker
     from agent.topology.watcher import TopologyWatcher
     from agent.web.auth import AuthSettings
+    from agent.web.limits import ServerLimits
     from collectors.base import GeneralPath, Prober, SnmpPoller
     from collectors.snmp import SnmpCollector
     from ticketing.service import TicketService
@@ -108,6 +109,7 @@ def ticket_service(
         calendar=office_calendar(inventory),
         now=now,
         config=workflow_config(inventory),
+        devices={d.name: d.opd for d in inventory.devices.values()},
     )
 
 
@@ -181,15 +183,21 @@ def build_web_app(
     secret_key: str | None = None,
     auth: AuthSettings | None = None,
     webhook: bool = True,
+    limits: ServerLimits | None = None,
 ) -> Starlette:
     """The web board over ``store`` (closed when the app stops), with the map (issue 11).
 
-    ``webhook``: also serve the WhatsApp webhook of ``intake.whatsapp`` (if configured).
+    ``webhook``: also serve the WhatsApp webhook of ``intake.whatsapp`` (if configured), its
+    path with the webhook's body limit.
     """
     from agent.topology import web as peta  # starlette only when serving
+    from agent.web import limits as web_limits
     from agent.web.app import create_app
 
+    bounds = limits or web_limits.ServerLimits()
     extra = webhook_routes(inventory, store, now) if webhook else []
+    whatsapp = inventory.intake.whatsapp if inventory.intake is not None else None
+    paths = {whatsapp.path: bounds.webhook_bytes} if extra and whatsapp is not None else {}
     return create_app(
         inventory,
         store,
@@ -200,6 +208,8 @@ def build_web_app(
         routes=[*extra, *peta.ROUTES],
         nav=[peta.NAV],
         template_dirs=[peta.TEMPLATES],
+        limits=bounds,
+        body_paths=paths,
     )
 
 

@@ -106,6 +106,16 @@ def served_board(inventory: Path, db_url: str, workdir: Path) -> Iterator[str]:
 
     The server's output goes to ``workdir/web.log`` (printed when it does not come up).
     """
+    with served_board_process(inventory, db_url, workdir) as (base, _proc):
+        yield base
+
+
+@contextlib.contextmanager
+def served_board_process(
+    inventory: Path, db_url: str, workdir: Path, *extra: str
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """:func:`served_board` yielding the process too (its memory is read in /proc); ``extra``
+    arguments are added to ``sigap web``'s."""
     port = free_port()
     log_path = workdir / "web.log"
     argv = [
@@ -115,6 +125,7 @@ def served_board(inventory: Path, db_url: str, workdir: Path) -> Iterator[str]:
         "--secret-file", str(workdir / "web-secret"),
         "--inventory", str(inventory),
         "--db", db_url,
+        *extra,
     ]  # fmt: skip
     with log_path.open("wb") as log:
         proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -131,7 +142,7 @@ def served_board(inventory: Path, db_url: str, workdir: Path) -> Iterator[str]:
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"sigap web did not start:\n{log_path.read_text()}")
             time.sleep(0.1)
-        yield base
+        yield base, proc
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGTERM)

@@ -86,3 +86,14 @@ class SopError(TicketingError):
 
 class CalendarError(TicketingError):
     """Raised when an office calendar file or setting is invalid."""
+
+
+class DeviceOpdError(TicketingError, ValueError):
+    """Raised when a complaint or entry names a device that is not one of its OPD's."""
+
+    def __init__(self, device: str, opd: str, owner: str) -> None:
+        """Keep the device, the OPD named with it and the device's own OPD."""
+        super().__init__(f"perangkat {device!r} milik {owner}, bukan perangkat OPD {opd!r}")
+        self.device = device
+        self.opd = opd
+        self.owner = owner

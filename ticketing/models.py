@@ -350,6 +350,9 @@ class WebAccount(Base):
     name: Mapped[str] = mapped_column(String(200), primary_key=True)
     password_hash: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # migration 0009: raised to end every session of the account; set while it may not log in
+    session_epoch: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class IntakeMessage(Base):

@@ -17,10 +17,12 @@ from typing import TYPE_CHECKING
 
 import uvicorn
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 
 from agent.config.listen import parse_listen
 from agent.intake.imap import ImapWatcher
 from agent.intake.whatsapp import routes
+from agent.web.limits import BodyLimit, ServerLimits, server_options
 
 if TYPE_CHECKING:
     from agent.intake.handler import IntakeHandler
@@ -45,6 +47,7 @@ async def run_intake(
     *,
     notifier: Notifier | None = None,
     webhook: bool = True,
+    limits: ServerLimits | None = None,
 ) -> None:
     """Run every configured intake channel (and ``notifier``, if given) until ``stop`` is set.
 
@@ -61,7 +64,8 @@ async def run_intake(
             mailbox = watcher(settings, handler, halt)
             group.create_task(asyncio.to_thread(mailbox.run_blocking), name="intake:imap")
         if serve_wa:
-            group.create_task(_serve_webhook(settings, handler, stop), name="intake:whatsapp")
+            webhook_task = _serve_webhook(settings, handler, stop, limits or ServerLimits())
+            group.create_task(webhook_task, name="intake:whatsapp")
         if notifier is not None:
             group.create_task(notifier.run(stop), name="intake:notify")
         await stop.wait()
@@ -69,15 +73,19 @@ async def run_intake(
 
 
 async def _serve_webhook(
-    settings: IntakeSettings, handler: IntakeHandler, stop: asyncio.Event
+    settings: IntakeSettings, handler: IntakeHandler, stop: asyncio.Event, limits: ServerLimits
 ) -> None:
     assert settings.whatsapp is not None  # noqa: S101 - caller checks
     listen = parse_listen(settings.whatsapp.listen)
     host, port = listen.host, listen.port
-    app = Starlette(routes=routes(settings.whatsapp, handler))
-    server = uvicorn.Server(
-        uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
+    app = Starlette(
+        routes=routes(settings.whatsapp, handler),
+        middleware=[Middleware(BodyLimit, limit=limits.webhook_bytes)],
     )
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="warning", lifespan="off", **server_options(limits)
+    )
+    server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(), name="intake:uvicorn")
     logger.info("WhatsApp webhook on http://%s:%d%s", host, port, settings.whatsapp.path)
     await stop.wait()

@@ -4,7 +4,9 @@
 is ``hub.challenge``). ``POST``: ``X-Hub-Signature-256`` must be ``sha256=`` + the HMAC-SHA256
 of the raw body keyed by the app secret (compared in constant time) or the answer is 401 and
 nothing is read; then every ``entry[].changes[].value.messages[]`` is handed to the handler
-(in a thread: it writes the database). The API retries a POST that is not answered 200, and
+(in a thread: it writes the database). The body never exceeds the webhook's limit: the
+app serving these routes cuts it off while reading (``agent.web.limits.BodyLimit``, 413).
+The API retries a POST that is not answered 200, and
 the ledger drops the copy by its ``wamid``.
 """
 
@@ -23,6 +25,7 @@ from starlette.routing import Route
 
 from agent.intake.handler import WaMessage
 from agent.intake.mail import Rejection
+from agent.web.limits import WEBHOOK_LIMIT, BodyTooLargeError
 from collectors.model import utc_now
 
 if TYPE_CHECKING:
@@ -35,7 +38,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-MAX_BODY: Final = 1024 * 1024
+MAX_BODY: Final = WEBHOOK_LIMIT  # a second guard; BodyLimit has cut the body off already
 SIGNATURE_PREFIX: Final = "sha256="
 
 
@@ -45,10 +48,10 @@ def signature(secret: str, body: bytes) -> str:
 
 
 def signature_ok(secret: str, body: bytes, header: str | None) -> bool:
-    """Constant-time check of the header against the body."""
-    if not secret or not header:
+    """Constant-time check of the header against the body (any non-ASCII header: False)."""
+    if not secret or not header or not header.isascii():
         return False
-    return hmac.compare_digest(signature(secret, body), header.strip())
+    return hmac.compare_digest(signature(secret, body).encode(), header.strip().encode())
 
 
 def messages(payload: Any) -> Iterator[WaMessage]:
@@ -107,7 +110,11 @@ def routes(
         return PlainTextResponse("forbidden", status_code=403)
 
     async def receive(request: Request) -> Response:
-        body = await request.body()
+        try:
+            body = await request.body()
+        except BodyTooLargeError:  # BodyLimit answers 413; counted here
+            handler.stats.count("wa", Rejection.OVERSIZED.value)
+            raise
         if len(body) > MAX_BODY:
             handler.stats.count("wa", Rejection.OVERSIZED.value)
             return PlainTextResponse("too large", status_code=413)
@@ -117,7 +124,7 @@ def routes(
             return PlainTextResponse("bad signature", status_code=401)
         try:
             payload = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nesting deeper than the stack
             handler.stats.count("wa", Rejection.MALFORMED.value)
             return PlainTextResponse("bad json", status_code=400)
         results = [await blocking(handler.whatsapp_blocking, m) for m in messages(payload)]

@@ -39,6 +39,17 @@ def escape(text: str) -> str:
     return _html_escape(shown(text))
 
 
+def shown_data(value: Any) -> Any:
+    """A JSON document with every string (keys too) through ``shown``: safe for a script."""
+    if isinstance(value, str):
+        return shown(value)
+    if isinstance(value, dict):
+        return {shown_data(k): shown_data(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [shown_data(v) for v in value]
+    return value
+
+
 def _svg(data: Mapping[str, Any]) -> str:
     pos = {n["id"]: n for n in data["nodes"]}
     out = [
@@ -105,7 +116,7 @@ def map_fragment(data: Mapping[str, Any]) -> str:
 
     The data rides along as a JSON script element (not executed; CSP-safe) for ``map.js``.
     """
-    embedded = json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")
+    embedded = json.dumps(shown_data(data), ensure_ascii=False).replace("<", "\\u003c")
     legend = "".join(
         f'<span class="st-{s}">{escape(label)}</span>' for s, label in STATE_LABEL.items()
     )

@@ -4,7 +4,7 @@ The page is the board's layout around the same server-drawn SVG as ``sigap peta 
 the script and style come from URLs of their own (the proxy's CSP forbids inline ones) and
 the page polls ``/peta/data.json`` every 10 s. Links are the ones the daemon stored
 (``network_links``; the inventory's parent edges before its first discovery); colours come
-from the open tickets. An OPD contact sees the devices of their OPD only.
+from the open tickets. An OPD contact sees the devices and tickets of their OPD only.
 
 ``agent.wiring.build_web_app`` mounts ``ROUTES`` with the menu entry ``NAV`` and the
 ``TEMPLATES`` folder. The handlers are plain ``def`` (they read the database and files):
@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from agent.topology.mapdata import MapDevice, map_json
-from agent.topology.maphtml import map_css, map_fragment, map_script, summary_html
+from agent.topology.maphtml import map_css, map_fragment, map_script, shown_data, summary_html
 from agent.topology.model import Link
 from agent.web.board import board_of
 from ticketing.topology import TopologyStore
@@ -52,9 +52,11 @@ def map_data(board: Board, user: User) -> dict[str, Any]:
     rows = [r for r in stored if {r.a, r.b} <= names]
     links = [Link(r.a, r.a_port, r.b, r.b_port, r.protocols) for r in rows]
     title = f"Peta jaringan {inventory.office_short or inventory.office_name}".strip()
+    # a complaint of another OPD may name one of these devices: its summary is not theirs
+    tickets = [t for t in board.store.active() if user.sees(t.opd)]
     return map_json(
         devices,
-        board.store.active(),
+        tickets,
         links=links if stored else None,
         lost={r.key for r in rows if r.lost_at is not None},
         title=title,
@@ -85,7 +87,8 @@ def peta_json(request: Request) -> Response:
     """The map document for live updates (the page polls it)."""
     board = board_of(request)
     user = board.require(request)
-    return JSONResponse(map_data(board, user), headers=NO_CACHE)
+    # strings from devices (LLDP ports) and complaints (summaries): nothing acts in the page
+    return JSONResponse(shown_data(map_data(board, user)), headers=NO_CACHE)
 
 
 def peta_script(_request: Request) -> Response:

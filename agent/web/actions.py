@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from agent.web.auth import check_csrf, find_person, sign_in, sign_out, verify
+from agent.web.auth import check_csrf, find_person, from_proxy, sign_in, sign_out, verify
 from agent.web.board import board_of, posted
 from agent.web.forms import may_report
 from agent.web.inputs import SEE_OTHER, acting, form_int, form_text
@@ -197,7 +197,7 @@ def login(request: Request, form: FormData) -> Response:
     board = board_of(request)
     check_csrf(request, form.get("csrf"))
     name = form_text(form, "nama")
-    address = client_address(request, board.auth.trusted_proxies)
+    address = client_address(request, via_proxy=from_proxy(request, board.auth))
     wait = board.throttle.retry_after(name, address)
     if wait:  # the password is not even checked: a guess during the lockout tells nothing
         logger.warning("web: login for %r from %s refused for %d s", name[:64], address, wait)
@@ -212,16 +212,24 @@ def login(request: Request, form: FormData) -> Response:
     person = find_person(board.inventory, name)
     password = form.get("sandi", "")
     if not isinstance(password, str) or not verify(board.accounts, person, password):
-        board.throttle.failed(name, address)
+        guessed = board.throttle.failed(name, address)
         logger.warning("web: failed login for %r from %s", name[:64], address)
+        if guessed:
+            logger.warning(
+                "web: many failed logins for %r from several addresses (not locked: a "
+                "stranger must not lock an account; each address is limited)",
+                name[:64],
+            )
         context = {
             "lanjut": form_text(form, "lanjut") or "/",
             "error": "Nama atau kata sandi salah.",
         }
         return board.render(request, "login.html", context, status=401)
+    state = board.accounts.state(person.name) if person is not None else None
     assert person is not None  # noqa: S101 - verify() is False for unknown people
-    board.throttle.succeeded(name)
-    sign_in(request, person)
+    assert state is not None  # noqa: S101 - verify() is False without an account
+    board.throttle.succeeded(name, address)
+    sign_in(request, person, state.epoch)
     target = form_text(form, "lanjut")
     # only paths of this site: no open redirect to another host
     safe = target if target.startswith("/") and not target.startswith("//") else "/"
@@ -232,7 +240,7 @@ def login(request: Request, form: FormData) -> Response:
 def logout(request: Request, form: FormData) -> Response:
     """End the session."""
     check_csrf(request, form.get("csrf"))
-    sign_out(request)
+    sign_out(request, board_of(request).accounts)
     return RedirectResponse("/masuk", status_code=SEE_OTHER)
 
 

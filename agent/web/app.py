@@ -40,13 +40,14 @@ from starlette.staticfiles import StaticFiles
 from agent.web import actions, pages, program
 from agent.web.auth import AuthSettings
 from agent.web.board import HERE, NAV, Board, board_of, environment
+from agent.web.limits import BodyLimit, ServerLimits
 from agent.web.throttle import LoginThrottle
 from collectors.model import utc_now
 from ticketing.accounts import AccountStore
 from ticketing.migrate import migrate as upgrade_schema
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable, Sequence
+    from collections.abc import AsyncIterator, Callable, Mapping, Sequence
     from contextlib import AbstractAsyncContextManager
     from datetime import datetime
     from pathlib import Path
@@ -73,6 +74,8 @@ def create_app(
     nav: Sequence[tuple[str, str]] = (),
     template_dirs: Sequence[Path] = (),
     migrate: bool = True,
+    limits: ServerLimits | None = None,
+    body_paths: Mapping[str, int] | None = None,
 ) -> Starlette:
     """The board's ASGI app over ``store`` (opened by the caller; closed when the app stops).
 
@@ -80,6 +83,8 @@ def create_app(
     signs the session cookies (None: a random one, so sessions end with the process).
     ``routes`` are mounted before the board's own (the map, the WhatsApp webhook); ``nav``
     adds menu entries; ``template_dirs`` are searched before the board's templates.
+    Request bodies are cut off at ``limits.form_bytes`` (``body_paths``: path -> own limit,
+    e.g. the webhook's) while they are read (``agent.web.limits.BodyLimit``).
     """
     if migrate:
         upgrade_schema(store)
@@ -95,7 +100,9 @@ def create_app(
         nav=(*NAV, *nav),
         throttle=LoginThrottle(settings.login_limits),
     )
+    bounds = limits or ServerLimits()
     middleware = [
+        Middleware(BodyLimit, limit=bounds.form_bytes, paths=body_paths),
         Middleware(
             SessionMiddleware,
             secret_key=secret_key or secrets.token_urlsafe(32),
@@ -103,7 +110,7 @@ def create_app(
             max_age=settings.idle,
             same_site="strict",
             https_only=settings.https_only,
-        )
+        ),
     ]
     app = Starlette(
         routes=[
@@ -140,9 +147,8 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     if exc.status_code in {301, 302, 303, 307} and exc.headers:
         return RedirectResponse(exc.headers["Location"], status_code=exc.status_code)
     board = board_of(request)
-    return board.render(
-        request, "error.html", {"status": exc.status_code, "detail": exc.detail}, exc.status_code
-    )
+    context = {"status": exc.status_code, "detail": exc.detail}
+    return board.render(request, "error.html", context, exc.status_code, lookup=False)
 
 
 __all__ = ["COOKIE", "create_app"]

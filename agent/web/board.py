@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.responses import HTMLResponse
@@ -25,6 +26,7 @@ from agent.present.labels import EVENT_LABEL, KIND_LABEL, STATUS_LABEL
 from agent.present.render import local_suffix
 from agent.web.auth import AuthSettings, User, csrf_token, current_user
 from agent.web.throttle import LoginThrottle
+from ticketing.display import shown
 from ticketing.people import ROLE_TITLES
 from ticketing.reports.render import duration_text, rupiah
 
@@ -43,6 +45,7 @@ if TYPE_CHECKING:
     from ticketing.store import TicketStore
 
 HERE: Final = Path(__file__).parent
+UNKNOWN: Final = object()  # request.state.user before the lookup
 NAV: Final = (
     ("/", "Dasbor"),
     ("/tiket", "Tiket"),
@@ -71,8 +74,18 @@ class Board:
         return self.inventory.tz
 
     def user(self, request: Request) -> User | None:
-        """The signed-in person, or None."""
-        return current_user(request, self.inventory, self.auth)
+        """The signed-in person, or None (looked up once a request: it reads the database)."""
+        found = getattr(request.state, "user", UNKNOWN)
+        if found is UNKNOWN:
+            found = current_user(request, self.inventory, self.auth, self.accounts)
+            request.state.user = found
+        assert found is None or isinstance(found, User)  # noqa: S101 - set just above
+        return found
+
+    def known_user(self, request: Request) -> User | None:
+        """The person looked up earlier in this request, or None (no database: event loop)."""
+        found: User | None = getattr(request.state, "user", None)
+        return found
 
     def require(self, request: Request) -> User:
         """The signed-in person; otherwise a redirect to the login page (303)."""
@@ -83,12 +96,21 @@ class Board:
         return user
 
     def render(
-        self, request: Request, name: str, context: dict[str, Any], status: int = 200
+        self,
+        request: Request,
+        name: str,
+        context: dict[str, Any],
+        status: int = 200,
+        *,
+        lookup: bool = True,
     ) -> HTMLResponse:
-        """Render template ``name`` with the common context (user, menu, CSRF token)."""
+        """Render template ``name`` with the common context (user, menu, CSRF token).
+
+        ``lookup=False`` (on the event loop): the person only if already looked up.
+        """
         base = {
             "request": request,
-            "user": self.user(request),
+            "user": self.user(request) if lookup else self.known_user(request),
             "nav": self.nav,
             "csrf": csrf_token(request),
             "office": self.inventory.office_name,
@@ -105,6 +127,18 @@ def board_of(request: Request) -> Board:
     return board
 
 
+def visible(value: object) -> object:
+    """What a template prints: text through ``shown`` (control and bidi characters escaped).
+
+    The environment's ``finalize``: every ``{{ ... }}`` of every page passes here before it
+    is HTML-escaped, so no text from a mail, a message or a device acts in a browser.
+    Markup (the map's SVG, built escaped and shown by ``agent.topology.maphtml``) is kept.
+    """
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return shown(value)
+    return value
+
+
 def environment(tz: ZoneInfo, extra: Sequence[Path]) -> Environment:
     """The board's Jinja environment: ``extra`` folders first, then the board's templates."""
     loader = ChoiceLoader([FileSystemLoader([*map(str, extra), str(HERE / "templates")])])
@@ -113,6 +147,7 @@ def environment(tz: ZoneInfo, extra: Sequence[Path]) -> Environment:
         autoescape=select_autoescape(["html"], default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=visible,
     )
 
     def when(at: datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
@@ -144,4 +179,4 @@ def posted(
     return endpoint
 
 
-__all__ = ["NAV", "Board", "board_of", "environment", "posted"]
+__all__ = ["NAV", "Board", "board_of", "environment", "posted", "visible"]

@@ -18,7 +18,12 @@ from starlette.routing import Route
 
 from agent.web.board import board_of, posted
 from agent.web.inputs import SEE_OTHER, acting, form_int, form_text
-from ticketing.errors import StepStateError, TicketNotFoundError, UnknownPersonError
+from ticketing.errors import (
+    DeviceOpdError,
+    StepStateError,
+    TicketNotFoundError,
+    UnknownPersonError,
+)
 from ticketing.models import ProgramStatus
 from ticketing.people import Role
 from ticketing.service import MANAGERS, ProgramDraft
@@ -85,6 +90,8 @@ def add(request: Request, form: FormData) -> Response:
         entry = board.svc.add_program(
             draft, by=user.name, opd=opd, device=form_text(form, "perangkat")
         )
+    except DeviceOpdError as exc:
+        raise HTTPException(400, str(exc)) from exc
     except (StepStateError, UnknownPersonError) as exc:
         logger.warning("web: %s may not add to Program Kegiatan: %s", user.name, exc)
         raise HTTPException(403, str(exc)) from exc

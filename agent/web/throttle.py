@@ -1,10 +1,14 @@
-"""A limit on failed logins, per account and per client address (in memory).
+"""A limit on failed logins, per account and address pair and per address (in memory).
 
-Five failures for one name within five minutes lock that name for the rest of the five
-minutes; twenty failures from one address lock the address the same way (higher, because an
-office behind one NAT shares it, and a password sprayer tries many names from one place).
+Five failures for one name from one address within five minutes lock that pair for the rest
+of the five minutes; twenty failures from one address lock the address the same way (higher,
+because an office behind one NAT shares it, and a password sprayer tries many names from one
+place). A name alone is never locked: a stranger failing five times with the Kadis's name
+must not lock the Kadis out. Failures for one name from anywhere are counted too, and past
+``account_warning`` within the window each further one is logged as a warning (someone is
+guessing that account's password; ``Limits.per_account`` still holds per address).
 While locked, the login form answers 429 without checking the password at all, so a guess
-made during the lockout tells nothing. A successful login clears its name's failures.
+made during the lockout tells nothing. A successful login clears its pair's failures.
 
 In memory on purpose: ``sigap web`` is one process, a restart clears the counts (an attacker
 cannot restart it), and the database stays free of per-request writes. Keys are bounded
@@ -12,7 +16,8 @@ cannot restart it), and the database stays free of per-request writes. Keys are 
 
 Behind the TLS proxy every peer is 127.0.0.1: the address is then the last
 ``X-Forwarded-For`` entry, the one the trusted proxy itself appended (a client can put
-anything before it, not after it).
+anything before it, not after it), when ``agent.web.auth.from_proxy`` says the request came
+through the proxy.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Collection
+    from collections.abc import Callable
 
     from starlette.requests import Request
 
@@ -36,13 +41,14 @@ MAX_KEYS: Final = 10_000
 class Limits:
     """How many failures lock what, for how long (seconds)."""
 
-    per_account: int = 5
+    per_account: int = 5  # one name from one address
     per_address: int = 20
     window: float = 300.0
+    account_warning: int = 20  # one name from anywhere: logged, never locked
 
 
 class LoginThrottle:
-    """Failed-login counters per ``name:`` and ``addr:`` key over a sliding window."""
+    """Failed-login counters per ``pair:``, ``addr:`` and ``name:`` key over a sliding window."""
 
     def __init__(
         self, limits: Limits | None = None, *, now: Callable[[], float] | None = None
@@ -54,16 +60,17 @@ class LoginThrottle:
         self._failures: dict[str, deque[float]] = {}
 
     @staticmethod
-    def _keys(name: str, address: str) -> tuple[str, str]:
-        return "name:" + name.strip().casefold()[:64], "addr:" + address
+    def _keys(name: str, address: str) -> tuple[str, str, str]:
+        who = name.strip().casefold()[:64]
+        return f"pair:{who}\x00{address}", "addr:" + address, "name:" + who
 
     def retry_after(self, name: str, address: str) -> int:
         """Seconds until a login for ``name`` from ``address`` may be tried; 0: now."""
-        account, addr = self._keys(name, address)
+        pair, addr, _name = self._keys(name, address)
         with self._lock:
             now = self.now()
             waits = (
-                self._wait(account, self.limits.per_account, now),
+                self._wait(pair, self.limits.per_account, now),
                 self._wait(addr, self.limits.per_address, now),
             )
         return max(waits)
@@ -83,28 +90,30 @@ class LoginThrottle:
             self._failures.pop(key, None)
         return times
 
-    def failed(self, name: str, address: str) -> None:
-        """Count a failed login for both keys."""
+    def failed(self, name: str, address: str) -> bool:
+        """Count a failed login; True when the name alone is past ``account_warning``."""
+        keep = max(self.limits.per_account, self.limits.per_address, self.limits.account_warning)
         with self._lock:
             now = self.now()
             for key in self._keys(name, address):
                 self._recent(key, now)
-                keep = max(self.limits.per_account, self.limits.per_address)
                 self._failures.setdefault(key, deque(maxlen=keep)).append(now)
             while len(self._failures) > MAX_KEYS:
                 stalest = min(self._failures, key=lambda k: self._failures[k][-1])
                 del self._failures[stalest]
+            named = self._failures.get(self._keys(name, address)[2], ())
+            return len(named) >= self.limits.account_warning
 
-    def succeeded(self, name: str) -> None:
-        """Forget the name's failures (the address keeps its count)."""
+    def succeeded(self, name: str, address: str) -> None:
+        """Forget the pair's failures (the address and the name keep their counts)."""
         with self._lock:
-            self._failures.pop(self._keys(name, "")[0], None)
+            self._failures.pop(self._keys(name, address)[0], None)
 
 
-def client_address(request: Request, trusted_proxies: Collection[str]) -> str:
-    """The client's address: the peer, or from a trusted proxy its last X-Forwarded-For."""
+def client_address(request: Request, *, via_proxy: bool) -> str:
+    """The client's address: the peer, or through the trusted proxy its last X-Forwarded-For."""
     peer = request.client.host if request.client else ""
-    if peer in trusted_proxies:
+    if via_proxy:
         last = request.headers.get("x-forwarded-for", "").rsplit(",", 1)[-1].strip()
         if last:
             return last[:64]

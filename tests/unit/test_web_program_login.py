@@ -254,9 +254,35 @@ def test_throttle_window_and_bounded_keys():
     throttle.failed("a", "1.1.1.1")
     ticks.at += 30
     throttle.failed("A ", "1.1.1.1")
-    assert throttle.retry_after("a", "2.2.2.2") == 30  # the first failure leaves in 30 s
+    assert throttle.retry_after("a", "1.1.1.1") == 30  # the first failure leaves in 30 s
+    assert throttle.retry_after("a", "2.2.2.2") == 0  # the name alone is never locked
     ticks.at += 30
-    assert throttle.retry_after("a", "2.2.2.2") == 0
+    assert throttle.retry_after("a", "1.1.1.1") == 0
     for n in range(10_050):
         throttle.failed(f"name-{n}", "3.3.3.3")
     assert len(throttle._failures) <= 10_000
+
+
+def test_a_stranger_cannot_lock_a_named_account(make_client, caplog):
+    """Issue 17 finding 8: failures from one address lock that pair, not the account."""
+    limits = Limits(per_account=5, per_address=100, account_warning=8)
+    proxied = AuthSettings(trusted_proxies=frozenset({"testclient"}), login_limits=limits)
+    client = make_client(proxied)
+    stranger = {"X-Forwarded-For": "203.0.113.9"}
+    for _ in range(5):
+        assert try_login(client, "Lalu Kadis", "salah-sekali-123", **stranger).status_code == 401
+    assert try_login(client, "Lalu Kadis", "salah-sekali-123", **stranger).status_code == 429
+    office = {"X-Forwarded-For": "10.0.0.7"}
+    assert try_login(client, "Lalu Kadis", password_of("Lalu Kadis"), **office).status_code == 303
+
+
+def test_many_failures_for_one_account_are_logged_not_locked(make_client, caplog):
+    limits = Limits(per_account=5, per_address=100, account_warning=6)
+    proxied = AuthSettings(trusted_proxies=frozenset({"testclient"}), login_limits=limits)
+    client = make_client(proxied)
+    for n in range(6):
+        spread = {"X-Forwarded-For": f"198.51.100.{n}"}
+        assert try_login(client, "Hj Kabid", "salah-sekali-123", **spread).status_code == 401
+    assert "many failed logins for 'Hj Kabid'" in caplog.text
+    office = {"X-Forwarded-For": "10.0.0.8"}
+    assert try_login(client, "Hj Kabid", password_of("Hj Kabid"), **office).status_code == 303

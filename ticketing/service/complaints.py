@@ -38,6 +38,7 @@ class Complaints(StepEngine):
         """Record a complaint (``sigap tiket lapor``) and start its SOP.
 
         The intake step starts at ``received_at`` (default now) and is completed by ``by``.
+        A ``device`` must be one of ``opd``'s (DeviceOpdError), when the service knows devices.
         """
         with self._store.transaction() as session:
             ticket = self.open_complaint(
@@ -76,6 +77,7 @@ class Complaints(StepEngine):
         src = Source(source)
         if src is Source.AGENT:
             raise ValueError("complaints come from surat, email or wa; agent faults use start()")
+        self._check_device(device, opd)  # a device of another OPD would show it this complaint
         person = self._people.get(by) if by is not None else None
         actor = Actor(person.name, person) if person is not None else SYSTEM_ACTOR
         now = self._clock()

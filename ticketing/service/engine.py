@@ -22,6 +22,7 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from ticketing.errors import (
     ConcurrentUpdateError,
+    DeviceOpdError,
     InvalidTransitionError,
     StepStateError,
     TicketNotFoundError,
@@ -72,9 +73,15 @@ class StepEngine:
         now: Callable[[], datetime],
         sops: SopRegistry | None = None,
         config: WorkflowConfig | None = None,
+        devices: Mapping[str, str] | None = None,
     ) -> None:
-        """Wrap ``store``; ``now`` returns tz-aware UTC and is the only clock used."""
+        """Wrap ``store``; ``now`` returns tz-aware UTC and is the only clock used.
+
+        ``devices`` (device name -> its OPD): with it, a complaint or entry naming a device of
+        another OPD is refused (:meth:`_check_device`).
+        """
         self._store = store
+        self._devices = dict(devices) if devices is not None else None
         self._people = Directory(people)
         self._calendar = calendar
         self._now = now
@@ -85,6 +92,18 @@ class StepEngine:
     def sops(self) -> SopRegistry:
         """The SOP registry in use."""
         return self._sops
+
+    def _check_device(self, device: str, opd: str) -> None:
+        """Raise DeviceOpdError when ``device`` is a known device of another OPD than ``opd``.
+
+        A name the inventory does not know (a device since removed) stays allowed: no OPD's
+        map or device page shows it, so it shows the complaint to nobody else.
+        """
+        if not device or self._devices is None:
+            return
+        owner = self._devices.get(device)
+        if owner is not None and owner != opd:
+            raise DeviceOpdError(device, opd, owner)
 
     def _clock(self) -> datetime:
         at = self._now()

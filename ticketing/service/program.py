@@ -97,6 +97,7 @@ class ProgramRegister(StepEngine):
         person = self._people.get(by)
         if person.role not in MANAGERS:
             raise StepStateError("-", f"{person.name} ({person.role.value}) tidak boleh menambah")
+        self._check_device(device, opd)
         with self._store.transaction() as session:
             at, zone = self._clock(), self._calendar.zone
             row = add_entry(
