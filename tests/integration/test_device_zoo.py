@@ -12,11 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -27,57 +23,20 @@ from collectors.model import SnmpAuth, SnmpTarget, SnmpVersion
 from collectors.platform import COLUMNS, Platform, detect
 from collectors.snmp import SnmpCollector
 from labnet import zoo
-from labnet.lab import Lab
 from labnet.netns import entered
 from tests.conftest import require_lab_capabilities, unavailable
 from tests.recordings import DEVICES, need
 from tests.zoo_expect import ZOO
+from tests.zoo_lab import LAB, RESPONDER, RIGHT, V3, WRONG, host, running, sigap
 
 if TYPE_CHECKING:
     import socket
     from collections.abc import Iterator
+    from pathlib import Path
 
     from collectors.model import SnmpPoll
 
 pytestmark = pytest.mark.integration
-
-LAB = Lab(f"z{os.getpid() % 100000}")
-PREFIX = "10.67.0.0/16"
-NOC = "10.67.255.254"
-SIGAP = [sys.executable, "-m", "agent"]
-V3 = zoo.ZooV3("routeros_rb760igs")
-WRONG = "vrp_5720"  # written as cisco_ios in the inventory: the mismatch is reported
-RIGHT = "ios_2960x"  # written as cisco_ios: agrees
-RESPONDER = Path(sys.executable).with_name("snmpsim-command-responder")
-
-
-def host(recording: str) -> str:
-    """The inventory name of a recording's device (its community: a valid host name)."""
-    return zoo.community(recording)
-
-
-def _inventory(devices: list[zoo.ZooDevice]) -> str:
-    lines = [
-        "office: {name: Kebun Binatang Perangkat}",
-        f"lab: {{prefixes: [{PREFIX}], noc_address: {NOC}}}",
-        "defaults:",
-        "  role: router",
-        "  opd: Diskominfo",
-        '  snmp: {version: "2c", timeout: 2s, retries: 1}',
-        "hosts:",
-    ]
-    for d in devices:
-        lines += [f"  {d.community}:", f"    address: {d.address}"]
-        if d.recording == V3.recording:
-            lines.append(
-                '    snmp: {version: "3", user: zoo, auth_protocol: sha, auth_key_file: '
-                "v3-auth, priv_protocol: aes128, priv_key_file: v3-priv}"
-            )
-        else:
-            lines.append(f"    snmp: {{community_file: secrets/{d.community}}}")
-        if d.recording in (WRONG, RIGHT):
-            lines.append("    platform: cisco_ios")
-    return "\n".join(lines) + "\n"
 
 
 @pytest.fixture(scope="module")
@@ -87,29 +46,8 @@ def zoo_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, li
     require_lab_capabilities()
     if not RESPONDER.exists():
         unavailable(f"{RESPONDER} missing: pip install -e '.[dev]' (snmpsim, pysmi)")
-    work = tmp_path_factory.mktemp("zoo")
-    spec, devices = zoo.plan(sorted(ZOO), PREFIX, NOC)
-    folder = work / "inventory"
-    (folder / "secrets").mkdir(parents=True)
-    for d in devices:
-        (folder / "secrets" / d.community).write_text(d.community + "\n")
-    (folder / "v3-auth").write_text(V3.auth_key + "\n")
-    (folder / "v3-priv").write_text(V3.priv_key + "\n")
-    inventory = folder / "inventory.yaml"
-    inventory.write_text(_inventory(devices))
-    try:
-        LAB.up(spec)
-        zoo.serve(LAB, devices, DEVICES, work / "snmpsim", V3)
-        yield inventory, devices
-    finally:
-        LAB.down()
-
-
-def sigap(*args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
-    """Run the sigap CLI inside the zoo's NOC namespace."""
-    return subprocess.run(
-        LAB.noc_argv([*SIGAP, *args]), capture_output=True, text=True, timeout=timeout, check=False
-    )
+    with running(tmp_path_factory.mktemp("zoo")) as env:
+        yield env
 
 
 def _target(device: zoo.ZooDevice) -> SnmpTarget:
