@@ -98,7 +98,7 @@ def _cell(text: str) -> str:
 def table(inventory: Path) -> str:
     """Markdown: recording -> vendor, model, OS, interfaces as ``sigap poll-once`` shows them."""
     out = [
-        "| recording | sigap host | vendor | model | OS | interfaces (count: first names) |",
+        "| recording | sigap host | vendor | model | OS | interfaces (count: ifIndex `name`) |",
         "|---|---|---|---|---|---|",
     ]
     for recording in sorted(ZOO):
@@ -106,12 +106,14 @@ def table(inventory: Path) -> str:
         data = json.loads(done.stdout)
         p = data.get("platform") or {}
         rows = (data.get("snmp") or {}).get("interfaces") or []
-        names = ", ".join(f"{r['index']} {r['name'] or r['descr']}" for r in rows[:4])
-        more = ", ..." if len(rows) > 4 else ""
+        notable = [r for r in rows if r["index"] in ZOO[recording]["names"]] or rows[:3]
+        names = ", ".join(f"{r['index']} `{r['name'] or r['descr']}`" for r in notable)
+        more = ", ..." if len(rows) > len(notable) else ""
         system = " ".join(x for x in (p.get("os", ""), p.get("version", "")) if x)
         note = f" (inventory: {p['inventory']}, {p['status']})" if p.get("inventory") else ""
-        cells = (recording, host(recording), p.get("vendor", ""), p.get("model", ""))
-        cells += (system + note, f"{len(rows)}: {names}{more}")
+        vendor, model = str(p.get("vendor", "")), str(p.get("model", ""))
+        cells = (recording, host(recording), vendor, model, system + note)
+        cells += (f"{len(rows)}: {names}{more}",)
         out.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     return "\n".join(out)
 
