@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from agent.cli.topology import _console as discover_console
+from agent.cli.topology import _print as print_discovery
 from agent.config import schema
 from agent.topology import apply
 from agent.topology.graph import Known, discover
@@ -15,6 +17,7 @@ from collectors.platform import FAMILIES, Platform
 from labnet import plan, zoo
 from labnet.errors import LabError, LabSpecError
 from labnet.topology import LabDevice, LabSpec
+from tests.hostile_text import CORPUS, unsafe
 from tests.zoo_expect import ZOO
 
 if TYPE_CHECKING:
@@ -153,3 +156,16 @@ def test_apply_writes_a_platform_after_the_address_and_never_overwrites() -> Non
     )
     with pytest.raises(Exception, match="already has a platform"):
         apply.with_keys(after, "platform", {"a": "cisco_ios"})
+
+
+def test_discover_shows_hostile_platform_text_as_text(capsys: pytest.CaptureFixture[str]) -> None:
+    known = {f"d{i}": Known(f"d{i}", f"10.0.0.{i}", None) for i in range(len(CORPUS))}
+    scans = [
+        DeviceScan(f"d{i}", {}, (), platform=Platform(h.text, h.text, "RouterOS", h.text, "linux"))
+        for i, h in enumerate(CORPUS)
+    ]
+    print_discovery(discover(scans, known), discover_console())
+    out = capsys.readouterr().out
+    assert "Platform (vendor, model, OS):" in out
+    assert unsafe(out) == []
+    assert [h.marker for h in CORPUS if h.marker not in out] == []
