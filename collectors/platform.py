@@ -159,10 +159,12 @@ FAMILIES: Final = (
         "Cisco",
         "IOS",
         "cisco_ios",
-        object_ids=("1.3.6.1.4.1.9.1",),
-        descr=_re(r"Cisco IOS Software|Cisco Internetwork Operating System"),
+        descr=_re(r"Cisco IOS Software|Cisco Internetwork Operating System|\bIOS \("),
         model=_CISCO_MODEL,
         version=(_CISCO_VERSION,),
+    ),
+    Family(  # ASA, WLC, ...: a Cisco, but no CLI sigap knows
+        "Cisco", "", "", object_ids=("1.3.6.1.4.1.9.",), model=_CISCO_MODEL
     ),
     Family(
         "Huawei",

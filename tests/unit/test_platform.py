@@ -148,3 +148,10 @@ def test_hostile_text_is_one_line_and_bounded(hostile: Hostile) -> None:
         assert "\n" not in value
         assert "\r" not in value
         assert len(value) <= MAX_TEXT
+
+
+def test_a_cisco_that_runs_no_ios_is_cisco_without_a_device_type() -> None:
+    descr = b"Cisco Adaptive Security Appliance Version 9.16(4)"
+    found = detect(_sys(descr, (1, 3, 6, 1, 4, 1, 9, 1, 2113), {ENT_MODEL: {(1,): b"ASA5506"}}))
+    assert found == Platform("Cisco", "ASA5506", "", "", "")
+    assert not found.known
