@@ -297,7 +297,7 @@ def assemble_daemon(
         from agent.remediation.runner import for_daemon  # netmiko when used
 
         sop = service or ticket_service(inventory, store, now)
-        remediator = for_daemon(inventory, runtime, sop)
+        remediator = for_daemon(inventory, runtime, sop, walker)
         repairs = Repairs(remediator, runtime, metrics)
     writer = TicketWriter(
         runtime, service, metrics=metrics, on_opened=repairs.dispatch if repairs else None

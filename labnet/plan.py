@@ -259,9 +259,15 @@ def downlink_routes(spec: LabSpec, device: str, *, noc_src: bool = False) -> lis
         f"neigh replace {addr[device]} lladdr {child_mac(index[device])} dev {link} nud permanent",
         f"route replace {addr[device]}/32 dev {link}{src}",
     ]
+    aliases = {d.name: d.aliases for d in spec.devices}
+    below = descendants(children, device)
     lines += [
-        f"route replace {addr[d]}/32 via {addr[device]} dev {link} onlink{src}"
-        for d in descendants(children, device)
+        f"route replace {addr[d]}/32 via {addr[device]} dev {link} onlink{src}" for d in below
+    ]
+    lines += [
+        f"route replace {alias}/32 via {addr[device]} dev {link} onlink{src}"
+        for d in (device, *below)
+        for alias in aliases[d]
     ]
     return lines
 
@@ -304,6 +310,7 @@ def device_batch(spec: LabSpec, device: str) -> list[str]:
     children = children_map(spec)
     up = uplink_name(dev.platform)
     lines = ["link set lo up", f"addr add {dev.address}/32 dev lo", f"link set {up} up"]
+    lines += [f"addr add {alias}/32 dev lo" for alias in dev.aliases]
     kids = children.get(device, [])
     lines += [f"link set {child_link(index[k])} up" for k in kids]
     for kid in kids:

@@ -138,7 +138,8 @@ class LabDevice:
     real net-snmp ``snmpd`` on ``address``:161; off by default so that big labs stay
     light. ``role`` ``switch`` gets more LAN ports. ``ssh=True`` (platforms in
     ``SSH_PLATFORMS``) gives it LAN ports too and an SSH endpoint on ``address``:22 (see
-    labnet.ssh).
+    labnet.ssh). ``aliases``: more /32 addresses on its ``lo``, routed like ``address``
+    (the device zoo serves one recording on each, see labnet.zoo).
     """
 
     name: str
@@ -148,6 +149,7 @@ class LabDevice:
     role: str = ""
     snmp: bool = False
     ssh: bool = False
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +212,7 @@ class LabSpec:
                     "role": d.role,
                     "snmp": d.snmp,
                     "ssh": d.ssh,
+                    "aliases": list(d.aliases),
                 }
                 for d in self.devices
             ],
@@ -232,6 +235,7 @@ class LabSpec:
                     role=str(d.get("role", "")),
                     snmp=bool(d.get("snmp", False)),
                     ssh=bool(d.get("ssh", False)),
+                    aliases=tuple(str(a) for a in d.get("aliases", ())),
                 )
                 for d in data["devices"]
             )
@@ -302,15 +306,18 @@ def _check_addresses(spec: LabSpec) -> None:
         )
     owner: dict[ipaddress.IPv4Address, str] = {noc: "the NOC"}
     for dev in spec.devices:
-        addr = _parse_ip(dev.address, f"device {dev.name!r} address")
-        if not any(addr in net for net in nets):
-            raise LabSpecError(
-                f"device {dev.name!r} address {addr} is not inside the lab prefixes "
-                f"{', '.join(spec.prefixes)}"
-            )
-        if addr in owner:
-            raise LabSpecError(f"duplicate address {addr}: device {dev.name!r} and {owner[addr]}")
-        owner[addr] = f"device {dev.name!r}"
+        for text in (dev.address, *dev.aliases):
+            addr = _parse_ip(text, f"device {dev.name!r} address")
+            if not any(addr in net for net in nets):
+                raise LabSpecError(
+                    f"device {dev.name!r} address {addr} is not inside the lab prefixes "
+                    f"{', '.join(spec.prefixes)}"
+                )
+            if addr in owner:
+                raise LabSpecError(
+                    f"duplicate address {addr}: device {dev.name!r} and {owner[addr]}"
+                )
+            owner[addr] = f"device {dev.name!r}"
 
 
 def _check_parents(devices: Sequence[LabDevice]) -> None:

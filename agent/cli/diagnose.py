@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from agent.config.model import Device, Inventory
     from agent.diagnose.report import Diagnosis, TicketsReport
     from agent.diagnose.runner import Options, SshCollect
+    from agent.topology.scan import Walker
     from ticketing.store import TicketStore
 
 USAGE: Final = 3
@@ -266,16 +267,19 @@ def poll_once(
         err_console.print(f"error: {exc}", markup=False)
         raise typer.Exit(USAGE) from exc
     try:
-        ping, snmp = asyncio.run(_poll_once(inventory.devices[device]))
+        ping, snmp, platform = asyncio.run(_poll_once(inventory.devices[device]))
     except CollectorError as exc:
         err_console.print(f"error: {exc}", markup=False)
         raise typer.Exit(USAGE) from exc
     if as_json:
-        console.print_json(json.dumps({"ping": ping, "snmp": snmp}, default=_json_default))
+        data = {"ping": ping, "snmp": snmp, "platform": platform}
+        console.print_json(json.dumps(data, default=_json_default))
     else:
         _print_raw("ping", ping)
         if snmp is not None:
             _print_raw("snmp", snmp)
+        if platform is not None:
+            _print_platform(platform)
     code = 0 if ping["status"] == "ok" else 2
     if code == 0 and snmp is not None and snmp["status"] != "ok":
         code = 1
@@ -289,7 +293,9 @@ def _known_device(inventory: Inventory, device: str) -> None:
         raise UsageError(f"perangkat {device!r} tidak ada di {inventory.path}{hint}")
 
 
-async def _poll_once(device: Device) -> tuple[dict[str, Any], dict[str, Any] | None]:
+async def _poll_once(
+    device: Device,
+) -> tuple[dict[str, Any], dict[str, Any] | None, dict[str, Any] | None]:
     import asyncio
 
     from agent.wiring import snmp_collector
@@ -298,12 +304,46 @@ async def _poll_once(device: Device) -> tuple[dict[str, Any], dict[str, Any] | N
     async with PingCollector() as pinger:
         target = device.snmp_target()
         if target is None:
-            return asdict(await pinger.probe(device.ping_target())), None
+            return asdict(await pinger.probe(device.ping_target())), None, None
         async with snmp_collector() as poller:
             ping, snmp = await asyncio.gather(
                 pinger.probe(device.ping_target()), poller.poll(target)
             )
-    return asdict(ping), asdict(snmp)
+            platform = await _platform(device, poller) if snmp.status == "ok" else None
+    return asdict(ping), asdict(snmp), platform
+
+
+async def _platform(device: Device, walker: Walker) -> dict[str, Any]:
+    """What the device says it is (issue 18), against the inventory's ``platform``."""
+    from agent.topology.model import platform_status
+    from agent.topology.scan import read_platform
+
+    target = device.snmp_target()
+    assert target is not None  # noqa: S101 - only called for SNMP devices
+    found = await read_platform(walker, target)
+    if isinstance(found, str):
+        return {"error": found, "inventory": device.platform}
+    status = platform_status(device.platform, found)
+    return {**asdict(found), "inventory": device.platform, "status": status}
+
+
+def _print_platform(data: dict[str, Any]) -> None:
+    """``platform: vendor=... model=... os=... version=... device_type=...`` and a mismatch."""
+    console.print(f"platform: {_pairs(data)}", markup=False, soft_wrap=True)
+    if data.get("status") == "conflict":
+        console.print(
+            f"  peringatan: inventory menulis platform {data['inventory']}, perangkat "
+            f"melaporkan {data['device_type']} (platform inventory tetap dipakai)",
+            markup=False,
+            soft_wrap=True,
+        )
+    elif data.get("status") == "new":
+        console.print(
+            f"  platform belum ditulis di inventory: terdeteksi {data['device_type']} "
+            "(`sigap discover --apply` menuliskannya)",
+            markup=False,
+            soft_wrap=True,
+        )
 
 
 def _json_default(value: object) -> str:

@@ -105,7 +105,7 @@ def remediasi_jalankan(
 async def _run(
     inventory: Inventory, db: str | None, number: str, actor: str, *, dry_run: bool
 ) -> Outcome:
-    from agent.remediation.interfaces import SnmpInterfaces
+    from agent.remediation.interfaces import SnmpInterfaces, SnmpPlatforms
     from agent.remediation.playbooks import load_playbooks
     from agent.remediation.runner import Remediator
     from agent.wiring import open_store, snmp_collector, ticket_service
@@ -123,6 +123,7 @@ async def _run(
             ticket_service(inventory, store, utc_now),
             SnmpInterfaces(snmp),
             now=utc_now,
+            platforms=SnmpPlatforms(snmp),  # a platform the inventory omits (issue 18)
         )
         try:
             return await remediator.consider(ticket, actor=actor, dry_run=dry_run or None)

@@ -71,6 +71,25 @@ def _print(found: Discovery, out: SafeConsole) -> None:
             out.print(f"  {u.name}{addr} port {u.remote_port or '?'}, {seen}")
     for device, why in sorted(found.silent.items()):
         out.print(f"Tidak terbaca: {device}: {why}")
+    _print_platforms(found, out)
+
+
+PLATFORM_LABEL: Final = {
+    "same": "sesuai",
+    "new": "BARU (belum ditulis di inventory)",
+    "conflict": "BEDA (platform tulisan tangan dipakai)",
+    "unknown": "tidak dikenali",
+}
+
+
+def _print_platforms(found: Discovery, out: SafeConsole) -> None:
+    """One line per scanned device: vendor, model, OS and version; and the inventory's."""
+    if not found.platforms:
+        return
+    out.print("Platform (vendor, model, OS):")
+    for p in found.platforms:
+        written = f"inventory: {p.current}" if p.current else "inventory: -"
+        out.print(f"  {p.device}: {p.found.summary()}  {written}  {PLATFORM_LABEL[p.status]}")
 
 
 def discover_cmd(
@@ -96,18 +115,20 @@ def discover_cmd(
         _print(found, out)
     if not do_apply:
         return
-    changes = found.changes()
-    if not changes:
-        out.print("Tidak ada induk baru untuk ditulis.")
+    changes, platforms = found.changes(), found.platform_changes()
+    if not changes and not platforms:
+        out.print("Tidak ada induk atau platform baru untuk ditulis.")
         return
     before = inventory_path.read_text()
-    after = inv_apply.with_parents(before, changes, path=str(inventory_path))
+    after = inv_apply.with_keys(before, "parent", changes, path=str(inventory_path))
+    after = inv_apply.with_keys(after, "platform", platforms, path=str(inventory_path))
     out.print(inv_apply.unified_diff(before, after, inventory_path.name), markup=False)
-    if not yes and not typer.confirm(f"Tulis {len(changes)} induk ke {inventory_path}?"):
+    what = f"{len(changes)} induk dan {len(platforms)} platform"
+    if not yes and not typer.confirm(f"Tulis {what} ke {inventory_path}?"):
         out.print("Dibatalkan; inventory tidak diubah.")
         raise typer.Exit(1)
     inv_apply.write_atomically(inventory_path, after)
-    out.print(f"{inventory_path}: {len(changes)} induk ditulis.")
+    out.print(f"{inventory_path}: {what} ditulis.")
 
 
 def _map_devices(inventory: Inventory) -> list[MapDevice]:

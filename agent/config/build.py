@@ -76,8 +76,12 @@ def build_inventory(
 
 
 def _unset(device: Device, line: int | None) -> list[Problem]:
-    """Report platform/role that no level of the precedence chain sets."""
-    allowed = {"platform": schema.PLATFORMS, "role": schema.ROLES}
+    """Report a role that no level of the precedence chain sets.
+
+    ``platform`` may be omitted: ``sigap discover`` detects it over SNMP and ``--apply``
+    writes it (issue 18).
+    """
+    allowed = {"role": schema.ROLES}
     return [
         Problem(
             f"hosts.{device.name}.{key}",

@@ -26,6 +26,10 @@ Platform = Literal[
     "ruijie_os",
     "hp_procurve",
     "linux",
+    "tplink_jetstream",
+    "fortinet",
+    "ubiquiti_edgerouter",
+    "ubiquiti_edgeswitch",
 ]
 Role = Literal["router", "switch", "ap", "server", "firewall"]
 PersonRole = Literal["kadis", "kabid", "kasi", "teknisi", "pj_opd"]

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
+from collectors import platform
+
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
 
     from agent.config.model import Device
     from collectors.model import InterfaceRow, SnmpPoll, SnmpTarget
+    from collectors.snmp import TableColumns
 
 
 class InterfaceReader(Protocol):
@@ -52,3 +55,35 @@ class NoInterfaces:
     async def interfaces(self, device: Device) -> Mapping[str, InterfaceRow] | None:
         """Always None."""
         return None
+
+
+class PlatformReader(Protocol):
+    """Detects the platform (netmiko device type) of a device the inventory writes none for."""
+
+    async def platform(self, device: Device) -> str:
+        """Return the detected device type, empty when it cannot be told."""
+        ...
+
+
+class ColumnWalker(Protocol):
+    """What platform detection needs of the SNMP collector."""
+
+    async def walk_columns(self, target: SnmpTarget, oids: Sequence[str]) -> TableColumns | str:
+        """Walk table columns of one device; a failure comes back as its reason."""
+        ...
+
+
+class SnmpPlatforms:
+    """PlatformReader over the daemon's SNMP collector: one walk of the platform columns."""
+
+    def __init__(self, walker: ColumnWalker) -> None:
+        """Use ``walker`` (already started)."""
+        self._walker = walker
+
+    async def platform(self, device: Device) -> str:
+        """Walk sysObjectID, sysDescr, entPhysical and vendor columns; detect (issue 18)."""
+        target = device.snmp_target()
+        if target is None:
+            return ""
+        columns = await self._walker.walk_columns(target, platform.COLUMNS)
+        return "" if isinstance(columns, str) else platform.detect(columns).device_type

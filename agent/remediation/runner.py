@@ -19,12 +19,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from agent.remediation.attempt import run_session, verify_snmp
-from agent.remediation.interfaces import NoInterfaces, SnmpInterfaces
+from agent.remediation.interfaces import NoInterfaces, SnmpInterfaces, SnmpPlatforms
 from agent.remediation.playbooks import (
     PlaybookBook,
     RefusedError,
@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from agent.config.model import Device, Inventory
-    from agent.remediation.interfaces import InterfaceReader
+    from agent.remediation.interfaces import ColumnWalker, InterfaceReader, PlatformReader
     from agent.remediation.playbooks import Plan, Playbook
     from agent.runtime.parts import Runtime
     from ticketing.service import TicketService
@@ -78,8 +78,13 @@ class Remediator:
         *,
         call: Callable[[Callable[[], _T]], Awaitable[_T]] | None = None,
         now: Callable[[], datetime],
+        platforms: PlatformReader | None = None,
     ) -> None:
-        """``call`` runs a blocking database function (default: a thread of its own)."""
+        """``call`` runs a blocking database function (default: a thread of its own).
+
+        ``platforms`` detects the platform of devices the inventory writes none for (issue
+        18); without it such a device has no playbook.
+        """
         self.inventory = inventory
         self.book = book
         self.log = log
@@ -90,6 +95,8 @@ class Remediator:
         settings = inventory.remediation
         self._sem = asyncio.Semaphore(settings.max_concurrent)
         self._locks: dict[str, asyncio.Lock] = {}
+        self._platforms = platforms
+        self._detected: dict[str, str] = {}  # device -> detected platform (none written)
         self._pool = ThreadPoolExecutor(
             max_workers=settings.max_concurrent, thread_name_prefix="sigap-ssh"
         )
@@ -113,7 +120,31 @@ class Remediator:
         if ticket.fault_key is None or device is None or not device.remediation.enabled:
             return False
         _, kind, subject = split_key(ticket.fault_key)
-        return self.book.select(device, kind, subject) is not None
+        if self._undetected(device):
+            return True  # the platform is detected first, in consider (one SNMP walk)
+        return self.book.select(self._with_detected(device), kind, subject) is not None
+
+    def _undetected(self, device: Device) -> bool:
+        """True when the inventory writes no platform and none was detected yet."""
+        return (
+            not device.platform
+            and self._platforms is not None
+            and (device.name not in self._detected)
+        )
+
+    def _with_detected(self, device: Device) -> Device:
+        """``device`` with its detected platform when the inventory writes none."""
+        found = self._detected.get(device.name, "")
+        return replace(device, platform=found) if not device.platform and found else device
+
+    async def _detect(self, device: Device) -> Device:
+        """Detect the platform of a device the inventory writes none for (once, if told)."""
+        if self._platforms is not None and self._undetected(device):
+            found = await self._platforms.platform(device)
+            if found:
+                logger.info("remediation: %s detected as %s", device.name, found)
+                self._detected[device.name] = found
+        return self._with_detected(device)
 
     async def consider(
         self, ticket: TicketView, *, actor: str = SYSTEM, dry_run: bool | None = None
@@ -122,6 +153,7 @@ class Remediator:
         device = self.inventory.devices.get(ticket.device)
         if ticket.fault_key is None or device is None:
             return Outcome(None, "bukan gangguan perangkat yang dipantau agen")
+        device = await self._detect(device)
         _, kind, interface = split_key(ticket.fault_key)
         playbook = self.book.select(device, kind, interface)
         if playbook is None:
@@ -284,10 +316,16 @@ class Remediator:
         )
 
 
-def for_daemon(inventory: Inventory, runtime: Runtime, service: TicketService) -> Remediator:
+def for_daemon(
+    inventory: Inventory,
+    runtime: Runtime,
+    service: TicketService,
+    walker: ColumnWalker | None = None,
+) -> Remediator:
     """Build the daemon's remediator; playbooks load now (a bad one stops start-up).
 
-    The daemon's SNMP poller reads interfaces and its store thread does the database work.
+    The daemon's SNMP poller reads interfaces and its store thread does the database work;
+    ``walker`` (the same collector) detects platforms the inventory does not write.
     """
     book = load_playbooks(inventory.remediation.playbooks_dir)
     reader: InterfaceReader = (
@@ -301,4 +339,5 @@ def for_daemon(inventory: Inventory, runtime: Runtime, service: TicketService) -
         reader,
         call=runtime.call,
         now=runtime.now,
+        platforms=SnmpPlatforms(walker) if walker is not None else None,
     )

@@ -31,22 +31,33 @@ def _yaml() -> YAML:
 
 def with_parents(text: str, parents: Mapping[str, str], *, path: str = "inventory.yaml") -> str:
     """Return ``text`` with ``hosts.<device>.parent`` set for each of ``parents``."""
+    return with_keys(text, "parent", parents, path=path)
+
+
+def with_keys(
+    text: str, key: str, values: Mapping[str, str], *, path: str = "inventory.yaml"
+) -> str:
+    """Return ``text`` with ``hosts.<device>.<key>`` set for each of ``values``.
+
+    ``key`` is ``parent`` or ``platform``; a key the host already has is never overwritten
+    (hand-written wins).
+    """
     yaml = _yaml()
     doc = yaml.load(text)
     hosts = doc.get("hosts") if isinstance(doc, CommentedMap) else None
     if not isinstance(hosts, CommentedMap):
-        raise AgentError(f"{path}: no `hosts:` mapping to write parents into")
-    for device, parent in sorted(parents.items()):
+        raise AgentError(f"{path}: no `hosts:` mapping to write {key}s into")
+    for device, value in sorted(values.items()):
         host = hosts.get(device)
         if host is None:
             raise AgentError(f"{path}: host {device!r} not found")
         if not isinstance(host, CommentedMap):
             raise AgentError(f"{path}: hosts.{device} is not a mapping")
-        if host.get("parent") is not None:
-            raise AgentError(f"{path}: hosts.{device} already has a parent (hand-written wins)")
+        if host.get(key) is not None:
+            raise AgentError(f"{path}: hosts.{device} already has a {key} (hand-written wins)")
         keys = list(host.keys())
         at = keys.index("address") + 1 if "address" in keys else len(keys)
-        host.insert(at, "parent", parent)
+        host.insert(at, key, value)
     out = io.StringIO()
     yaml.dump(doc, out)
     return out.getvalue()

@@ -20,7 +20,9 @@ from agent.topology.model import (
     Link,
     Neighbour,
     ParentProposal,
+    PlatformProposal,
     UnknownNeighbour,
+    platform_status,
 )
 
 if TYPE_CHECKING:
@@ -37,6 +39,7 @@ class Known:
     address: str
     parent: str | None
     core: bool = False  # tagged ``core``: a root of the hierarchy when it has no parent
+    platform: str = ""  # the inventory's (empty: not written)
 
 
 def _resolver(known: Mapping[str, Known]) -> tuple[dict[str, str], dict[str, str]]:
@@ -179,4 +182,17 @@ def discover(
         unknown=tuple(unknown),
         silent={s.device: s.error for s in scans if not s.ok},
         roots=tuple(top),
+        platforms=tuple(platforms(scans, known)),
     )
+
+
+def platforms(scans: Sequence[DeviceScan], known: Mapping[str, Known]) -> list[PlatformProposal]:
+    """The detected platform of every scanned inventory device against the inventory's."""
+    out = []
+    for scan in scans:
+        if scan.platform is None or scan.device not in known:
+            continue
+        current = known[scan.device].platform
+        status = platform_status(current, scan.platform)
+        out.append(PlatformProposal(scan.device, current, scan.platform, status))
+    return out

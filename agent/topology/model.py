@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any, Final
+
+if TYPE_CHECKING:
+    from collectors.platform import Platform
+
+# netmiko device types that drive the same CLI: detecting one where the other is written
+# is no mismatch (an ISR on IOS-XE written as cisco_ios works with either)
+SAME_CLI: Final = (frozenset({"cisco_ios", "cisco_xe"}),)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +39,7 @@ class DeviceScan:
     neighbours: tuple[Neighbour, ...]
     error: str = ""
     if_descrs: dict[int, str] = field(default_factory=dict)
+    platform: Platform | None = None  # what the device says it is (None: not read)
 
     @property
     def ok(self) -> bool:
@@ -147,6 +155,41 @@ class ParentProposal:
         }
 
 
+def platform_status(current: str, found: Platform) -> str:
+    """Compare the inventory's ``platform`` with the detected one.
+
+    ``same``; ``new`` (none written: ``--apply`` writes the detected one); ``conflict`` (a
+    written platform differs: it still wins, reported only); ``unknown`` (not recognised).
+    """
+    if not found.device_type:
+        return "unknown"
+    if not current:
+        return "new"
+    same = current == found.device_type or any(
+        {current, found.device_type} <= family for family in SAME_CLI
+    )
+    return "same" if same else "conflict"
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformProposal:
+    """The platform detected on ``device`` and how it compares with the inventory's."""
+
+    device: str
+    current: str
+    found: Platform
+    status: str
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the JSON form."""
+        return {
+            "device": self.device,
+            "current": self.current,
+            "status": self.status,
+            **asdict(self.found),
+        }
+
+
 @dataclass(frozen=True, slots=True)
 class Discovery:
     """The whole result: links, proposals, unknown neighbours, devices that did not answer."""
@@ -156,6 +199,7 @@ class Discovery:
     unknown: tuple[UnknownNeighbour, ...]
     silent: dict[str, str]  # device -> why it was not scanned
     roots: tuple[str, ...]
+    platforms: tuple[PlatformProposal, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """Return the JSON form (``sigap discover --json``)."""
@@ -165,8 +209,13 @@ class Discovery:
             "parents": [p.to_json() for p in self.parents],
             "unknown_neighbours": [u.to_json() for u in self.unknown],
             "silent": dict(sorted(self.silent.items())),
+            "platforms": [p.to_json() for p in self.platforms],
         }
 
     def changes(self) -> dict[str, str]:
         """Return device -> proposed parent for the proposals ``--apply`` writes."""
         return {p.device: p.proposed for p in self.parents if p.status == "new" and p.proposed}
+
+    def platform_changes(self) -> dict[str, str]:
+        """Return device -> detected platform for the hosts that have none written."""
+        return {p.device: p.found.device_type for p in self.platforms if p.status == "new"}

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Protocol
 from agent.topology import mibs
 from agent.topology.graph import Known
 from agent.topology.model import DeviceScan
+from collectors import platform
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 
 CORE_TAG = "core"
 MAX_IN_FLIGHT = 32
+COLUMNS = (*mibs.COLUMNS, *platform.COLUMNS)  # neighbours, names and what the device is
 
 
 class Walker(Protocol):
@@ -35,7 +37,7 @@ class Walker(Protocol):
 def known_devices(inventory: Inventory) -> dict[str, Known]:
     """Return the inventory devices as discovery sees them."""
     return {
-        d.name: Known(d.name, d.address, d.parent, core=CORE_TAG in d.tags)
+        d.name: Known(d.name, d.address, d.parent, core=CORE_TAG in d.tags, platform=d.platform)
         for d in inventory.devices.values()
     }
 
@@ -45,7 +47,7 @@ async def scan_device(collector: Walker, device: Device) -> DeviceScan:
     target = device.snmp_target()
     if target is None:
         return DeviceScan(device.name, {}, (), error="no snmp in the inventory")
-    columns = await collector.walk_columns(target, mibs.COLUMNS)
+    columns = await collector.walk_columns(target, COLUMNS)
     if isinstance(columns, str):
         return DeviceScan(device.name, {}, (), error=columns)
     return DeviceScan(
@@ -53,7 +55,14 @@ async def scan_device(collector: Walker, device: Device) -> DeviceScan:
         mibs.if_names(columns),
         tuple(mibs.neighbours(columns)),
         if_descrs=mibs.if_descrs(columns),
+        platform=platform.detect(columns),
     )
+
+
+async def read_platform(collector: Walker, target: SnmpTarget) -> platform.Platform | str:
+    """What the device says it is (one walk of the platform columns), or why it did not say."""
+    columns = await collector.walk_columns(target, platform.COLUMNS)
+    return columns if isinstance(columns, str) else platform.detect(columns)
 
 
 async def scan(

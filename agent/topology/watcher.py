@@ -65,6 +65,7 @@ class TopologyWatcher:
         self.runtime = runtime
         self.watch = _watch(inventory)
         self._walks = asyncio.Semaphore(MAX_WALKS)
+        self._platform_reported: dict[str, tuple[str, str]] = {}  # device -> (written, found)
 
     def reconfigure(self, inventory: Inventory) -> None:
         """After SIGHUP: a new baseline when devices, addresses or parents changed.
@@ -114,12 +115,26 @@ class TopologyWatcher:
                 "new unknown neighbour %s (%s) seen by %s port %s [%s]",
                 u.name, u.address or "-", u.seen_by, u.port, u.protocol,
             )  # fmt: skip
+        self._report_platforms(found)
         logger.debug(
             "topology: %d links, %d unknown neighbours, %d devices silent",
             len(found.links), len(found.unknown), len(found.silent),
         )  # fmt: skip
         await self._store(found, at)
         return events
+
+    def _report_platforms(self, found: Discovery) -> None:
+        """Log once per device a written platform that differs from the detected one."""
+        for p in found.platforms:
+            seen = (p.current, p.found.device_type)
+            if p.status != "conflict" or self._platform_reported.get(p.device) == seen:
+                continue
+            self._platform_reported[p.device] = seen
+            logger.warning(
+                "platform of %s: inventory says %s, the device reports %s (%s); the inventory's "
+                "is used",
+                p.device, p.current, p.found.device_type, p.found.summary(),
+            )  # fmt: skip
 
     async def _scan(self, device: Device) -> DeviceScan:
         async with self._walks, self.runtime.slots:

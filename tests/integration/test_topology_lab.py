@@ -143,7 +143,7 @@ def test_apply_restores_a_removed_parent(lab_env: Path, tmp_path: Path) -> None:
     assert "+    parent: opd1" in out.stdout  # the reviewed diff is shown
     assert inventory.read_text() == original  # comments and order kept
     again = discover(inventory, "--apply", "--yes")
-    assert "Tidak ada induk baru" in again.stdout
+    assert "Tidak ada induk atau platform baru" in again.stdout
 
 
 def test_discovery_refuses_the_lab_inventory_outside_the_lab(lab_env: Path) -> None:

@@ -257,9 +257,9 @@ def test_group_cycle_and_unknown_nested_group(tmp_path: Path) -> None:
     assert {p.path for p in cycles} <= {"groups.x.groups", "groups.y.groups"}
 
 
-def test_platform_and_role_unset_everywhere(tmp_path: Path) -> None:
+def test_role_unset_everywhere_platform_may_be_omitted(tmp_path: Path) -> None:
     problems = problems_of(tmp_path, "office: {name: T}\nhosts:\n  a: {address: 10.0.0.1}\n")
-    assert where(problems) == {("hosts.a.platform", 3), ("hosts.a.role", 3)}
+    assert where(problems) == {("hosts.a.role", 3)}  # platform: detected (issue 18)
     assert all("not set on the host, its groups or defaults" in p.message for p in problems)
 
 

@@ -1,0 +1,212 @@
+"""The device zoo (issue 18): every real-device recording served by snmpsim in a lab of its own.
+
+One lab device namespace answers on one address per recording in ``../shared/devices``
+(labnet.zoo); everything sigap sends goes from the lab's NOC namespace. Each recording is
+polled by the real ``SnmpCollector`` (v2c, and v3 SHA/AES for the RB760iGS), then by
+``sigap poll-once``, ``sigap discover`` (with ``--apply``) and ``sigap diagnose``; what they
+must show is ``tests/zoo_expect.py``, written by reading the files. Skips only when the
+recordings are absent; fails under CI=true when the lab or snmpsim cannot run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from agent.config.load import load_inventory
+from collectors._snmp.transport import open_udp_socket
+from collectors.model import SnmpAuth, SnmpTarget, SnmpVersion
+from collectors.platform import COLUMNS, Platform, detect
+from collectors.snmp import SnmpCollector
+from labnet import zoo
+from labnet.netns import entered
+from tests.conftest import require_lab_capabilities, unavailable
+from tests.recordings import DEVICES, need
+from tests.zoo_expect import ZOO
+from tests.zoo_lab import LAB, RESPONDER, RIGHT, V3, WRONG, host, running, sigap
+
+if TYPE_CHECKING:
+    import socket
+    from collections.abc import Iterator
+    from pathlib import Path
+
+    from collectors.model import SnmpPoll
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def zoo_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, list[zoo.ZooDevice]]]:
+    """The zoo lab up with snmpsim answering; yields the inventory and the devices."""
+    need(DEVICES)
+    require_lab_capabilities()
+    if not RESPONDER.exists():
+        unavailable(f"{RESPONDER} missing: pip install -e '.[dev]' (snmpsim, pysmi)")
+    with running(tmp_path_factory.mktemp("zoo")) as env:
+        yield env
+
+
+def _target(device: zoo.ZooDevice) -> SnmpTarget:
+    if device.recording == V3.recording:
+        auth = SnmpAuth(
+            SnmpVersion.V3,
+            user=V3.user,
+            auth_protocol="sha",
+            auth_key=V3.auth_key,
+            priv_protocol="aes128",
+            priv_key=V3.priv_key,
+        )
+    else:
+        auth = SnmpAuth(SnmpVersion.V2C, community=device.community)
+    return SnmpTarget(host(device.recording), device.address, auth, timeout=2.0, retries=1)
+
+
+def _noc_socket(rcvbuf: int) -> socket.socket:
+    with entered(LAB.noc_netns):
+        return open_udp_socket(rcvbuf)
+
+
+async def _poll_all(devices: list[zoo.ZooDevice]) -> dict[str, tuple[SnmpPoll, Platform | str]]:
+    async with SnmpCollector(socket_factory=_noc_socket) as collector:
+
+        async def one(device: zoo.ZooDevice) -> tuple[SnmpPoll, Platform | str]:
+            target = _target(device)
+            poll = await collector.poll(target)
+            columns = await collector.walk_columns(target, COLUMNS)
+            return poll, columns if isinstance(columns, str) else detect(columns)
+
+        results = await asyncio.gather(*(one(d) for d in devices))
+    return {d.recording: r for d, r in zip(devices, results, strict=True)}
+
+
+def _shown_name(row: Any) -> str:
+    """ifName, or ifDescr where the agent has no ifXTable (airOS)."""
+    name = row["name"] if isinstance(row, dict) else row.name
+    descr = row["descr"] if isinstance(row, dict) else row.descr
+    return str(name or descr)
+
+
+def test_collector_polls_every_recording(zoo_env: tuple[Path, list[zoo.ZooDevice]]) -> None:
+    _, devices = zoo_env
+    results = asyncio.run(_poll_all(devices))
+    wrong = {}
+    for recording, (poll, found) in results.items():
+        expect = ZOO[recording]
+        rows = {r.index: r for r in poll.interfaces}
+        got = {
+            "status": poll.status.value,
+            "interfaces": len(rows),
+            "names": {i: _shown_name(rows[i]) for i in expect["names"] if i in rows},
+            "platform": found if isinstance(found, str) else tuple(vars_of(found)),
+            "sys_name": poll.system.name if poll.system else None,
+        }
+        want = {
+            "status": "ok",
+            "interfaces": expect["interfaces"],
+            "names": expect["names"],
+            "platform": expect["platform"],
+            "sys_name": expect["sys_name"],
+        }
+        if got != want:
+            wrong[recording] = (got, want, poll.detail)
+    assert wrong == {}
+
+
+def vars_of(found: Platform) -> tuple[str, str, str, str, str]:
+    """The platform as the expectation table writes it."""
+    return (found.vendor, found.model, found.os, found.version, found.device_type)
+
+
+def test_v3_is_answered_by_its_recording(zoo_env: tuple[Path, list[zoo.ZooDevice]]) -> None:
+    _, devices = zoo_env
+    (device,) = [d for d in devices if d.recording == V3.recording]
+    poll, found = asyncio.run(_poll_all([device]))[V3.recording]
+    assert poll.status.value == "ok", poll.detail
+    assert isinstance(found, Platform)
+    assert found.model == "RB760iGS"
+    bad = zoo.ZooDevice(V3.recording, device.address, device.community)
+    target = _target(bad)
+    wrong_key = SnmpTarget(
+        target.name,
+        target.address,
+        SnmpAuth(SnmpVersion.V3, user="zoo", auth_protocol="sha", auth_key="wrong-key-123"),
+        timeout=1.0,
+        retries=0,
+    )
+
+    async def poll_wrong() -> SnmpPoll:
+        async with SnmpCollector(socket_factory=_noc_socket) as collector:
+            return await collector.poll(wrong_key)
+
+    assert asyncio.run(poll_wrong()).status.value != "ok"  # a wrong key is refused
+
+
+@pytest.mark.parametrize("recording", sorted(ZOO))
+def test_poll_once_shows_platform_and_interfaces(
+    zoo_env: tuple[Path, list[zoo.ZooDevice]], recording: str
+) -> None:
+    inventory, _ = zoo_env
+    out = sigap("poll-once", host(recording), "-i", str(inventory), "--json")
+    assert out.returncode in (0, 1, 2), out.stderr
+    assert "Traceback" not in out.stderr
+    data = json.loads(out.stdout)
+    expect = ZOO[recording]
+    assert data["snmp"]["status"] == "ok", data["snmp"]
+    rows = {r["index"]: r for r in data["snmp"]["interfaces"]}
+    assert len(rows) == expect["interfaces"]
+    assert {i: _shown_name(rows[i]) for i in expect["names"]} == expect["names"]
+    platform = data["platform"]
+    got = tuple(platform[k] for k in ("vendor", "model", "os", "version", "device_type"))
+    assert got == expect["platform"]
+    status = {WRONG: "conflict", RIGHT: "same"}.get(recording, "new")
+    assert platform["status"] == status
+    text = sigap("poll-once", host(recording), "-i", str(inventory))
+    assert f"vendor={json.dumps(expect['platform'][0])}" in text.stdout
+    if recording == WRONG:
+        assert "peringatan: inventory menulis platform cisco_ios" in text.stdout
+
+
+def test_discover_shows_and_applies_platforms(
+    zoo_env: tuple[Path, list[zoo.ZooDevice]], tmp_path: Path
+) -> None:
+    inventory, devices = zoo_env
+    out = sigap("discover", "-i", str(inventory), "--json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["silent"] == {}
+    found = {p["device"]: p for p in data["platforms"]}
+    for d in devices:
+        p = found[d.community]
+        got = tuple(p[k] for k in ("vendor", "model", "os", "version", "device_type"))
+        assert got == ZOO[d.recording]["platform"], d.recording
+    assert found[host(WRONG)]["status"] == "conflict"
+    assert found[host(RIGHT)]["status"] == "same"
+    text = sigap("discover", "-i", str(inventory))
+    assert "Platform (vendor, model, OS):" in text.stdout
+    assert "BEDA (platform tulisan tangan dipakai)" in text.stdout
+    copy = tmp_path / "inventory.yaml"
+    shutil.copytree(inventory.parent, tmp_path, dirs_exist_ok=True)
+    applied = sigap("discover", "-i", str(copy), "--apply", "--yes")
+    assert applied.returncode == 0, applied.stderr
+    written = load_inventory(copy).devices
+    assert {n: d.platform for n, d in written.items()} == {
+        host(r): "cisco_ios" if r in (WRONG, RIGHT) else e["platform"][4] for r, e in ZOO.items()
+    }
+    again = sigap("discover", "-i", str(copy), "--apply", "--yes")
+    assert "Tidak ada induk atau platform baru" in again.stdout
+
+
+@pytest.mark.parametrize("recording", sorted(ZOO))
+def test_diagnose_every_recording(
+    zoo_env: tuple[Path, list[zoo.ZooDevice]], recording: str
+) -> None:
+    inventory, _ = zoo_env
+    out = sigap("diagnose", host(recording), "-i", str(inventory), "-c", "1", "--json")
+    assert out.returncode in (0, 1, 2), out.stderr
+    assert "Traceback" not in out.stderr
+    data = json.loads(out.stdout)
+    assert data["target"] == host(recording)
