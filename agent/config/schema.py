@@ -270,6 +270,30 @@ class DetectionBlock(Strict):
     error_for: Duration = timedelta(minutes=5)
 
 
+class HealthBlock(Strict):
+    """Device health and radio polling (issue 18): interval, thresholds, how long they hold.
+
+    Defaults and where they come from are in README ("Health and radio").
+    """
+
+    enabled: bool = True
+    interval: Duration = timedelta(minutes=2)
+    cpu_pct: Annotated[float, Field(gt=0, le=100)] = 90.0
+    cpu_for: Duration = timedelta(minutes=5)
+    temperature_c: Annotated[float, Field(gt=0, le=150)] = 70.0
+    temperature_for: Duration = timedelta(minutes=5)
+    voltage_min: Annotated[float, Field(ge=0, le=400)] = 10.0
+    voltage_max: Annotated[float, Field(gt=0, le=400)] = 57.0
+    voltage_for: Duration = timedelta(minutes=2)
+    psu_confirm_polls: Annotated[int, Field(ge=1, le=10)] = 2
+    radio_signal_dbm: Annotated[float, Field(ge=-120, le=0)] = -75.0
+    radio_ccq_pct: Annotated[float, Field(ge=0, le=100)] = 60.0
+    radio_for: Duration = timedelta(minutes=10)
+    radio_trend: Duration = timedelta(days=3)
+    pppoe_flaps: Annotated[int, Field(ge=2, le=100)] = 3  # PPPoE drops within pppoe_window
+    pppoe_window: Duration = timedelta(minutes=30)
+
+
 class TicketsBlock(Strict):
     """Ticket numbering and lifecycle timing."""
 
@@ -406,6 +430,7 @@ class InventoryFile(Strict):
     hosts: dict[Name, HostBlock]
     people: list[PersonBlock] = Field(default_factory=list)
     detection: DetectionBlock = DetectionBlock()
+    health: HealthBlock = HealthBlock()
     tickets: TicketsBlock = TicketsBlock()
     daemon: DaemonBlock = DaemonBlock()
     topology: TopologyBlock = TopologyBlock()

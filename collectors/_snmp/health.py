@@ -277,12 +277,12 @@ def _entity_sensors(cols: Columns, out: Health) -> None:
 # ---------------------------------------------------------------------- MikroTik
 def _mikrotik_health(rows: Mapping[tuple[int, ...], Value], out: Health) -> None:
     gauge = {idx[2:]: v for idx, v in rows.items() if idx[:2] == (100, 1) and len(idx) > 2}  # noqa: PLR2004
-    names = {i[1:]: v for i, v in gauge.items() if i[0] == 2}  # noqa: PLR2004
-    if names:
+    labels = {i[1:]: v for i, v in gauge.items() if i[0] == 2}  # noqa: PLR2004
+    if labels:
         values = {i[1:]: v for i, v in gauge.items() if i[0] == 3}  # noqa: PLR2004
         units = {i[1:]: v for i, v in gauge.items() if i[0] == 4}  # noqa: PLR2004
-        for idx, name in sorted(names.items()):
-            _gauge(_text(name) or f"gauge{idx}", values.get(idx), units.get(idx), out)
+        for idx, label in sorted(labels.items()):
+            _gauge(_text(label) or f"gauge{idx}", values.get(idx), units.get(idx), out)
         return
     for arc, (kind, name, scale) in MT_SCALARS.items():
         _add(out, kind, name, rows.get((arc, 0)), scale)
