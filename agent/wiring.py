@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from agent.topology.scan import Walker
     from agent.topology.watcher import TopologyWatcher
     from agent.web.auth import AuthSettings
-    from collectors.base import GeneralPath, Prober, SnmpPoller
+    from collectors.base import GeneralPath, HealthPoller, Prober, SnmpPoller
     from collectors.snmp import SnmpCollector
     from ticketing.service import TicketService
 
@@ -231,6 +231,7 @@ def build_daemon(
         store,
         PingCollector(),
         snmp=snmp,
+        health=snmp,
         service=ticket_service(inventory, store, utc_now),
         metrics=Metrics(CollectorRegistry()),
         remediation=any(d.remediation.enabled for d in devices),
@@ -247,6 +248,7 @@ def assemble_daemon(
     prober: Prober,
     *,
     snmp: SnmpPoller | None = None,
+    health: HealthPoller | None = None,
     service: TicketService | None = None,
     metrics: Metrics | None = None,
     remediation: bool = False,
@@ -277,6 +279,7 @@ def assemble_daemon(
         asyncio.Semaphore(inventory.max_concurrent_probes),
         detector.states,
         snmp=snmp,
+        health=health,
         now=now,
     )
     scheduler = Scheduler(

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from agent.detect.ping import Detector, Event
     from agent.runtime.metrics import Metrics
     from agent.runtime.parts import Runtime
-    from collectors.base import Prober, SnmpPoller
+    from collectors.base import HealthPoller, Prober, SnmpPoller
     from ticketing.views import TicketView
 
 logger = logging.getLogger(__name__)
@@ -108,7 +108,7 @@ class Scheduler:
         changed = [d for n, d in new.devices.items() if old.devices.get(n) != d]
         removed = [n for n in old.devices if n not in new.devices]
         for name in [*removed, *(d.name for d in changed)]:
-            for key in (f"poll:{name}", f"snmp:{name}"):
+            for key in (f"poll:{name}", f"snmp:{name}", f"health:{name}"):
                 task = self._loops.pop(key, None)
                 if task is not None:
                     task.cancel()
@@ -133,6 +133,11 @@ class Scheduler:
         if self.snmp is not None and device.snmp is not None:
             self._loops[f"snmp:{device.name}"] = group.create_task(
                 self._snmp_poll(self.snmp, device), name=f"snmp:{device.name}"
+            )
+        health = self.runtime.health
+        if health is not None and device.snmp is not None and self.inventory.health.enabled:
+            self._loops[f"health:{device.name}"] = group.create_task(
+                self._health_poll(health, device), name=f"health:{device.name}"
             )
 
     async def _poll(self, device: Device) -> None:
@@ -180,6 +185,28 @@ class Scheduler:
                 state = self.detector.state(device.name)
                 self._handle(self.snmp_detector.observe(result, state))
             await asyncio.sleep(settings.interval)
+
+    async def _health_poll(self, health: HealthPoller, device: Device) -> None:
+        """Poll one device's health every ``health.interval`` (slower than its interfaces)."""
+        target = device.snmp_target()
+        if target is None:
+            return
+        interval = self.inventory.health.interval
+        await asyncio.sleep(self._rng.uniform(0, interval))
+        loop = asyncio.get_running_loop()
+        while True:
+            started = loop.time()
+            try:
+                async with self.runtime.slots:
+                    result = await health.poll_health(target)
+            except Exception:  # a bug polling one device must not stop the others
+                logger.exception("health poll of %s failed; retrying next interval", device.name)
+            else:
+                if self.metrics is not None:
+                    self.metrics.observe_health(result)
+                    self.metrics.poll_finished("health", loop.time() - started, interval)
+                self._handle(self.snmp_detector.observe_health(result))
+            await asyncio.sleep(self.inventory.health.interval)
 
     async def _tick(self) -> None:
         while True:
