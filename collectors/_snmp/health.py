@@ -1,14 +1,15 @@
 """Device health and radio links from walked columns: CPU, memory, sensors, radio peers.
 
 Which columns are walked depends on the enterprise arc of sysObjectID (MikroTik 14988,
-Cisco 9, Huawei 2011, Ubiquiti 41112); HOST-RESOURCES (hrProcessorLoad, hrStorage RAM)
+Cisco 9, Huawei 2011, Ubiquiti 41112, airOS 10002); HOST-RESOURCES (hrProcessorLoad, hrStorage RAM)
 and ENTITY-SENSOR-MIB are asked of every device as the generic fallback. Parsing is pure:
 column OID -> index arcs -> value in, a :class:`Health` out. A value of the wrong type, out of
 any physical range, or missing becomes a note (a reason), never an exception.
 
 Units (MikroTik "System Health" manual, MIKROTIK-MIB): legacy ``mtxrHealth`` scalars give
 temperature and voltage in tenths; the gauge table (``mtxrGaugeTable``) gives celsius(1) in
-whole degrees, dV(3), dA(4), dW(5) in tenths, rpm(2), and status(6) where 0 is ok.
+whole degrees, dV(3), dA(4), dW(5) in tenths, rpm(2), and status(6) where 0 is ok. A CCQ
+of 0 is taken as not measured: RouterOS reports 0 on a link that carried no traffic.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ MIKROTIK: Final = 14988
 CISCO: Final = 9
 HUAWEI: Final = 2011
 UBIQUITI: Final = 41112
+AIROS: Final = 10002  # airOS answers sysObjectID 1.3.6.1.4.1.10002.1 (net-snmp's Frogfoot arc)
 
 # HOST-RESOURCES-MIB and ENTITY-SENSOR-MIB (every device)
 HR_LOAD: Final = "1.3.6.1.2.1.25.3.3.1.2"
@@ -91,6 +93,7 @@ VENDOR_COLUMNS: Final[Mapping[int, tuple[str, ...]]] = {
     ),
     HUAWEI: (HW_CPU, HW_MEM, HW_TEMP),
     UBIQUITI: tuple(f"{UBNT_STAT}.{c}" for c in (5, 7, 8, 9, 10)),
+    AIROS: tuple(f"{UBNT_STAT}.{c}" for c in (5, 7, 8, 9, 10)),
 }
 # physical ranges: a value outside is a broken sensor or a misread, not a reading
 RANGES: Final[Mapping[str, tuple[float, float]]] = {
@@ -214,6 +217,10 @@ def _mac(arcs: Sequence[int]) -> str:
     return ":".join(f"{a:02x}" for a in arcs) if all(0 <= a < 256 for a in arcs) else ""  # noqa: PLR2004
 
 
+def _dotted(index: tuple[int, ...]) -> str:
+    return ".".join(map(str, index))
+
+
 def _one(index: tuple[int, ...]) -> int | None:
     return index[0] if len(index) == 1 else None
 
@@ -238,9 +245,9 @@ def _host_resources(cols: Columns, out: Health) -> None:
         for idx, raw in sorted(cols.get(HR_LOAD, {}).items())
         if (
             v := _ranged(
-                _number(raw, f"hrProcessorLoad.{idx}", out.notes),
+                _number(raw, f"hrProcessorLoad.{_dotted(idx)}", out.notes),
                 "percent",
-                f"hrProcessorLoad.{idx}",
+                f"hrProcessorLoad.{_dotted(idx)}",
                 out.notes,
             )
         )
@@ -252,7 +259,7 @@ def _host_resources(cols: Columns, out: Health) -> None:
         if kind != HR_RAM or not isinstance(size, int) or not isinstance(taken, int):
             continue
         if size <= 0 or taken < 0 or taken > size:
-            out.notes.append(f"hrStorage.{idx}: used {taken} of {size}, ignored")
+            out.notes.append(f"hrStorage.{_dotted(idx)}: used {taken} of {size}, ignored")
             continue
         out.memory_pct = round(100.0 * taken / size, 1)
         break
@@ -268,10 +275,12 @@ def _entity_sensors(cols: Columns, out: Health) -> None:
         if kind is None or not isinstance(scale, int) or not isinstance(precision, int):
             continue
         if not (1 <= scale <= 17 and -8 <= precision <= 9):  # noqa: PLR2004 - the MIB's ranges
-            out.notes.append(f"entPhySensor.{idx}: scale {scale} precision {precision}, ignored")
+            out.notes.append(
+                f"entPhySensor.{_dotted(idx)}: scale {scale} precision {precision}, ignored"
+            )
             continue
         factor = 10.0 ** (3 * (scale - ENT_UNITS_SCALE) - precision)
-        _add(out, kind, f"sensor{'.'.join(map(str, idx))}", raw, factor)
+        _add(out, kind, f"sensor{_dotted(idx)}", raw, factor)
 
 
 # ---------------------------------------------------------------------- MikroTik
@@ -282,7 +291,7 @@ def _mikrotik_health(rows: Mapping[tuple[int, ...], Value], out: Health) -> None
         values = {i[1:]: v for i, v in gauge.items() if i[0] == 3}  # noqa: PLR2004
         units = {i[1:]: v for i, v in gauge.items() if i[0] == 4}  # noqa: PLR2004
         for idx, label in sorted(labels.items()):
-            _gauge(_text(label) or f"gauge{idx}", values.get(idx), units.get(idx), out)
+            _gauge(_text(label) or f"gauge{_dotted(idx)}", values.get(idx), units.get(idx), out)
         return
     for arc, (kind, name, scale) in MT_SCALARS.items():
         _add(out, kind, name, rows.get((arc, 0)), scale)
@@ -325,6 +334,11 @@ def _pct(raw: Value, what: str, out: Health) -> float | None:
     return _ranged(_number(raw, what, out.notes), "percent", what, out.notes)
 
 
+def _ccq(raw: Value, what: str, out: Health) -> float | None:
+    """A CCQ percentage; 0 means not measured (RouterOS shows 0 on a link without traffic)."""
+    return _pct(raw, what, out) or None
+
+
 def _rate(raw: Value) -> int | None:
     return raw if isinstance(raw, int) and raw >= 0 else None
 
@@ -340,8 +354,8 @@ def _mikrotik_station(cols: Columns, names: Mapping[int, str], out: Health) -> N
             RadioLink(
                 name,
                 signal_dbm=_signal(raw, f"{name} signal", out),
-                tx_ccq_pct=_pct(col[9].get(idx), f"{name} tx-ccq", out),
-                rx_ccq_pct=_pct(col[10].get(idx), f"{name} rx-ccq", out),
+                tx_ccq_pct=_ccq(col[9].get(idx), f"{name} tx-ccq", out),
+                rx_ccq_pct=_ccq(col[10].get(idx), f"{name} rx-ccq", out),
                 tx_rate_bps=_rate(col[2].get(idx)),
                 rx_rate_bps=_rate(col[3].get(idx)),
             )
@@ -357,7 +371,7 @@ def _mikrotik_peers(cols: Columns, names: Mapping[int, str], out: Health) -> Non
             by_iface.setdefault(idx[6], []).append(idx)
     for index, peers in sorted(by_iface.items()):
         name = _iface(names, index)
-        tx_ccq = _pct(ccq.get((index,)), f"{name} overall-tx-ccq", out)
+        tx_ccq = _ccq(ccq.get((index,)), f"{name} overall-tx-ccq", out)
         for idx in sorted(peers):
             snr = _ranged(
                 _number(col[12].get(idx), f"{name} snr", out.notes), "db", f"{name} snr", out.notes
@@ -399,7 +413,7 @@ def _cisco(cols: Columns, out: Health) -> None:
     loads = [
         v
         for idx, raw in sorted(cols.get(CISCO_CPU5, {}).items())
-        if (v := _pct(raw, f"cpmCPUTotal5minRev.{idx}", out)) is not None
+        if (v := _pct(raw, f"cpmCPUTotal5minRev.{_dotted(idx)}", out)) is not None
     ]
     if loads:
         out.cpu_pct = round(max(loads), 1)  # the busiest CPU (a stack has one per member)
@@ -408,10 +422,10 @@ def _cisco(cols: Columns, out: Health) -> None:
     if isinstance(taken, int) and isinstance(left, int) and taken >= 0 and left >= 0 < taken + left:
         out.memory_pct = round(100.0 * taken / (taken + left), 1)
     for idx, raw in sorted(cols.get(CISCO_TEMP, {}).items()):
-        name = _text(cols.get(CISCO_TEMP_DESCR, {}).get(idx)) or f"temperature{idx}"
+        name = _text(cols.get(CISCO_TEMP_DESCR, {}).get(idx)) or f"temperature{_dotted(idx)}"
         _add(out, SensorKind.TEMPERATURE, name, raw, 1.0)
     for idx, raw in sorted(cols.get(CISCO_VOLT, {}).items()):
-        name = _text(cols.get(CISCO_VOLT_DESCR, {}).get(idx)) or f"voltage{idx}"
+        name = _text(cols.get(CISCO_VOLT_DESCR, {}).get(idx)) or f"voltage{_dotted(idx)}"
         _add(out, SensorKind.VOLTAGE, name, raw, 0.001)
     for state_col, descr_col, kind in (
         (CISCO_FAN, CISCO_FAN_DESCR, SensorKind.FAN),
@@ -420,7 +434,7 @@ def _cisco(cols: Columns, out: Health) -> None:
         for idx, state in sorted(cols.get(state_col, {}).items()):
             if not isinstance(state, int) or state == CISCO_NOT_PRESENT:
                 continue
-            name = _text(cols.get(descr_col, {}).get(idx)) or f"{kind.value}{idx}"
+            name = _text(cols.get(descr_col, {}).get(idx)) or f"{kind.value}{_dotted(idx)}"
             out.sensors.append(Sensor(kind, name, float(state), ok=state not in CISCO_BAD_STATES))
 
 
@@ -434,7 +448,7 @@ def _huawei(cols: Columns, out: Health) -> None:
         out.memory_pct = max(mem.values())
     for idx, raw in sorted(cols.get(HW_TEMP, {}).items()):
         if raw != 0:  # 0: the board has no sensor
-            _add(out, SensorKind.TEMPERATURE, f"entity{'.'.join(map(str, idx))}", raw, 1.0)
+            _add(out, SensorKind.TEMPERATURE, f"entity{_dotted(idx)}", raw, 1.0)
 
 
 def _positive(
@@ -443,7 +457,7 @@ def _positive(
     """Per-entity percentages; entities answering 0 have no CPU/memory of their own."""
     found = {}
     for idx, raw in rows.items():
-        value = _pct(raw, f"{what}.{'.'.join(map(str, idx))}", out)
+        value = _pct(raw, f"{what}.{_dotted(idx)}", out)
         if value:
             found[idx] = value
     return found
@@ -465,7 +479,7 @@ def _ubiquiti(cols: Columns, names: Mapping[int, str], out: Health) -> None:
                 name,
                 signal_dbm=signal,
                 snr_db=None if signal is None or noise is None else signal - noise,
-                tx_ccq_pct=_pct(col[7].get(idx), f"{name} ccq", out),
+                tx_ccq_pct=_ccq(col[7].get(idx), f"{name} ccq", out),
                 tx_rate_bps=_rate(col[9].get(idx)),
                 rx_rate_bps=_rate(col[10].get(idx)),
             )
