@@ -12,7 +12,15 @@ from datetime import time, timedelta
 from ipaddress import IPv4Address, IPv4Network
 from typing import Annotated, Literal, get_args
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    model_validator,
+)
 
 from agent.config.listen import DEFAULT_LISTEN, parse_listen
 
@@ -292,6 +300,15 @@ class HealthBlock(Strict):
     radio_trend: Duration = timedelta(days=3)
     pppoe_flaps: Annotated[int, Field(ge=2, le=100)] = 3  # PPPoE drops within pppoe_window
     pppoe_window: Duration = timedelta(minutes=30)
+
+    @model_validator(mode="after")
+    def _voltage_range(self) -> HealthBlock:
+        if self.voltage_min >= self.voltage_max:
+            raise ValueError(
+                f"voltage_min ({self.voltage_min}) harus lebih kecil dari "
+                f"voltage_max ({self.voltage_max})"
+            )
+        return self
 
 
 class TicketsBlock(Strict):
