@@ -204,6 +204,7 @@ async def _run(
             poller,
             df_pinger=df,
             history=_history(inventory, store) if store is not None else None,
+            health=poller,
             ssh=_read_only_ssh() if options.ssh else None,
             options=options,
             progress=progress.update,

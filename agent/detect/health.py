@@ -27,10 +27,11 @@ from collectors.model import RadioLink, SensorKind
 from ticketing.faults import Fault, FaultKind
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from datetime import datetime
 
     from agent.config.model import Device, HealthSettings
-    from collectors.model import HealthPoll
+    from collectors.model import HealthPoll, Sensor
 
 CPU_BAND: Final = 10.0
 TEMPERATURE_BAND: Final = 5.0
@@ -95,7 +96,7 @@ def conditions(
     return found
 
 
-def ptp_links(radios: tuple[RadioLink, ...]) -> list[RadioLink]:
+def ptp_links(radios: Sequence[RadioLink]) -> list[RadioLink]:
     """The links that are one office-to-office link each: station side or a single peer."""
     return [r for r in radios if r.peers == 1]
 
@@ -106,18 +107,18 @@ def worst_ccq(link: RadioLink) -> float | None:
     return min(known) if known else None
 
 
-def hottest(poll: HealthPoll) -> tuple[str, float] | None:
+def hottest(sensors: Sequence[Sensor]) -> tuple[str, float] | None:
     """The hottest temperature sensor (name, degrees), None without one."""
-    temps = [(x.name, x.value) for x in poll.sensors if x.kind is SensorKind.TEMPERATURE]
+    temps = [(x.name, x.value) for x in sensors if x.kind is SensorKind.TEMPERATURE]
     known = [(n, v) for n, v in temps if v is not None]
     return max(known, key=lambda t: t[1]) if known else None
 
 
-def bad_voltages(poll: HealthPoll, s: HealthSettings) -> list[tuple[str, float]]:
+def bad_voltages(sensors: Sequence[Sensor], s: HealthSettings) -> list[tuple[str, float]]:
     """Voltage inputs in use (above 0 V) outside the allowed range."""
     return [
         (x.name, x.value)
-        for x in poll.sensors
+        for x in sensors
         if x.kind is SensorKind.VOLTAGE
         and x.value is not None
         and x.value > 0
@@ -143,7 +144,7 @@ def _cpu(device: Device, poll: HealthPoll, s: HealthSettings) -> list[Condition]
 
 
 def _temperature(device: Device, poll: HealthPoll, s: HealthSettings) -> list[Condition]:
-    hot = hottest(poll)
+    hot = hottest(poll.sensors)
     if hot is None:
         return []
     name, value = hot
@@ -160,7 +161,7 @@ def _voltage(device: Device, poll: HealthPoll, s: HealthSettings) -> list[Condit
     volts = [x for x in poll.sensors if x.kind is SensorKind.VOLTAGE and x.value is not None]
     if not volts:
         return []
-    bad = bad_voltages(poll, s)
+    bad = bad_voltages(poll.sensors, s)
     text = ", ".join(f"{n} {v:.1f} V" for n, v in bad)
     summary = (
         f"Tegangan {_where(device)} tidak normal: {text} "
