@@ -20,12 +20,13 @@ import select
 import signal
 import socket
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from labnet import lldp, plan
+from labnet import lldp, mtxr, plan
 from labnet.errors import LabCommandError
 from labnet.netns import entered
 
@@ -114,6 +115,19 @@ def conf(lab: str, spec: LabSpec, device: str) -> str:
         f"interface {port} {IF_TYPE_ETHERNET} {plan.LINK_SPEED_BPS}" for port in plan.lan_ports(dev)
     ]
     return "\n".join(lines) + "\n"
+
+
+def health_file(agent_dir: Path) -> Path:
+    """Return the values file of the agent's MIKROTIK-MIB helper (``labnet.mtxr``)."""
+    return agent_dir / "health.json"
+
+
+def mtxr_lines(platform: str, agent_dir: Path) -> list[str]:
+    """Return the ``pass_persist`` line serving MIKROTIK-MIB health/radio on RouterOS devices."""
+    if not platform.startswith("mikrotik"):
+        return []
+    program = f"{sys.executable} -m labnet.mtxr {health_file(agent_dir)}"
+    return [f"pass_persist .{'.'.join(map(str, mtxr.BASE))} {program}"]
 
 
 def pid_file(agent_dir: Path) -> Path:
