@@ -1,7 +1,7 @@
 """MIKROTIK-MIB health and radio values for the lab's net-snmp, as a ``pass_persist`` helper.
 
-snmpd (``pass_persist .1.3.6.1.4.1.14988.1.1 PYTHON -m labnet.mtxr FILE``) hands this process
-GET/GETNEXT requests under MIKROTIK-MIB's ``mtxrWireless``/``mtxrHealth`` on stdin, one
+snmpd (``pass_persist .1.3.6.1.4.1.14988.1.1 PYTHON -I .../labnet/mtxr.py FILE``; stdlib
+only) hands this process GET/GETNEXT requests under MIKROTIK-MIB's ``mtxrWireless``/``mtxrHealth`` on stdin, one
 request per two lines, and reads one answer per three lines (``PING`` -> ``PONG``). The values
 come from ``FILE`` (JSON, re-read when it changes), which the lab's fault verb
 ``health`` writes: the gauge table (``cpu-temperature`` in C, ``voltage`` in dV, ``psu1-state``)

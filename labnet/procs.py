@@ -160,7 +160,8 @@ def own_pids(paths: LabPaths) -> set[int]:
     pids.append(ssh.sim_pid(paths.sim_dir))
     pids += [ssh.sshd_pid(paths.ssh_dir(d.name)) for d in state.spec.ssh_devices]
     lldpds = {p for d in snmp_devices for p in lldp.pids(paths.snmp_dir(d.name))}
-    return {p for p in pids if p is not None} | lldpds
+    helpers = {p for d in snmp_devices for p in snmpd.helper_pids(paths.snmp_dir(d.name))}
+    return {p for p in pids if p is not None} | lldpds | helpers
 
 
 def kill_processes(paths: LabPaths, names: Iterable[str]) -> None:

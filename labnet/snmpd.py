@@ -126,7 +126,7 @@ def mtxr_lines(platform: str, agent_dir: Path) -> list[str]:
     """Return the ``pass_persist`` line serving MIKROTIK-MIB health/radio on RouterOS devices."""
     if not platform.startswith("mikrotik"):
         return []
-    program = f"{sys.executable} -m labnet.mtxr {health_file(agent_dir)}"
+    program = f"{sys.executable} -I {mtxr.__file__} {health_file(agent_dir)}"  # stdlib only
     return [f"pass_persist .{'.'.join(map(str, mtxr.BASE))} {program}"]
 
 
@@ -245,6 +245,18 @@ def read_pid(agent_dir: Path) -> int | None:
     except OSError:
         return None
     return pid if comm == "snmpd" and state != "Z" else None
+
+
+def helper_pids(agent_dir: Path) -> set[int]:
+    """Return the pids of the running snmpd's children (its ``pass_persist`` helper)."""
+    pid = read_pid(agent_dir)
+    if pid is None:
+        return set()
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return set()
+    return {int(x) for x in text.split() if x.isdigit()}
 
 
 def stop(agent_dir: Path) -> None:

@@ -95,5 +95,5 @@ def test_fault_values_keep_their_types(tmp_path: Path) -> None:
 def test_only_routeros_agents_get_the_helper(tmp_path: Path) -> None:
     (line,) = snmpd.mtxr_lines("mikrotik_routeros", tmp_path)
     assert line.startswith(f"pass_persist {B} ")
-    assert line.endswith(f"-m labnet.mtxr {tmp_path / 'health.json'}")
+    assert line.endswith(f"-I {mtxr.__file__} {tmp_path / 'health.json'}")
     assert snmpd.mtxr_lines("cisco_ios", tmp_path) == []
