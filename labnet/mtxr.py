@@ -1,13 +1,13 @@
 """MIKROTIK-MIB health and radio values for the lab's net-snmp, as a ``pass_persist`` helper.
 
 snmpd (``pass_persist .1.3.6.1.4.1.14988.1.1 PYTHON -I .../labnet/mtxr.py FILE``; stdlib
-only) hands this process GET/GETNEXT requests under MIKROTIK-MIB's ``mtxrWireless``/``mtxrHealth`` on stdin, one
-request per two lines, and reads one answer per three lines (``PING`` -> ``PONG``). The values
-come from ``FILE`` (JSON, re-read when it changes), which the lab's fault verb
-``health`` writes: the gauge table (``cpu-temperature`` in C, ``voltage`` in dV, ``psu1-state``)
-and one station row of ``mtxrWlStatTable`` on the uplink (signal, tx/rx CCQ, rates), the
-uplink standing for the office's radio link to its parent. Shapes follow the real
-recordings (``routeros_ccr2004``'s gauge table, ``routeros_station``'s station row).
+only) hands this process GET/GETNEXT requests under ``mtxrWireless``/``mtxrHealth`` on stdin,
+one request per two lines, and reads one answer per three lines (``PING`` -> ``PONG``). The
+values come from ``FILE`` (JSON, re-read when it changes), which the lab's fault verb
+``health`` writes: the gauge table (``cpu-temperature`` in C, ``voltage`` in dV,
+``psu1-state``) and one station row of ``mtxrWlStatTable`` on the uplink (signal, tx/rx CCQ,
+rates), the uplink standing for the office's radio link to its parent. Shapes follow the
+real recordings (``routeros_ccr2004``'s gauge table, ``routeros_station``'s station row).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""labnet.mtxr: the lab's MIKROTIK-MIB pass_persist helper (protocol, values file, hostile input)."""
+"""labnet.mtxr: the lab's MIKROTIK-MIB pass_persist helper (protocol, values, hostile input)."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def test_a_walk_of_the_subtree_visits_every_row_in_order(tmp_path: Path) -> None
     mtxr.write(path, mtxr.Values(radio_ifindex=3))
     oid, seen = B, []
     for _ in range(100):
-        (answer, *rest) = talk(path, f"getnext\n{oid}\n")
+        (answer, *_rest) = talk(path, f"getnext\n{oid}\n")
         if answer == "NONE":
             break
         seen.append(answer)
