@@ -14,7 +14,7 @@ and ``devices_ok=N rows=R varbinds=V`` (varbinds: values present in the nine col
 With ``health`` every cycle also polls each device's health columns
 (``SnmpCollector.poll_health``, issue 18) after its interfaces, inside the timed cycle, and
 stdout gets ``health NAME CPU MEMORY SENSORS`` per device and ``health_ok=N`` (devices whose
-CPU and memory came back).
+memory use came back: the lab's net-snmp serves no hrProcessorTable).
 Imports only ``collectors.snmp`` and ``collectors.model`` (plus the standard library).
 """
 
@@ -123,7 +123,7 @@ def main() -> None:
     print("\n".join(lines))
     print(f"devices_ok={ok} rows={rows} varbinds={varbinds}")
     if health:
-        good = sum(1 for h in healths if h.cpu_pct is not None and h.memory_pct is not None)
+        good = sum(1 for h in healths if h.memory_pct is not None)
         print(f"health_ok={good}")
 
 
