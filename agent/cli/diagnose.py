@@ -271,12 +271,16 @@ def poll_once(
     except CollectorError as exc:
         err_console.print(f"error: {exc}", markup=False)
         raise typer.Exit(USAGE) from exc
+    health = _health_once(inventory.devices[device]) if snmp is not None else None
     if as_json:
-        console.print_json(json.dumps({"ping": ping, "snmp": snmp}, default=_json_default))
+        both = {"ping": ping, "snmp": snmp} | ({"health": health} if health else {})
+        console.print_json(json.dumps(both, default=_json_default))
     else:
         _print_raw("ping", ping)
         if snmp is not None:
             _print_raw("snmp", snmp)
+        if health is not None:
+            _print_health(health)
     code = 0 if ping["status"] == "ok" else 2
     if code == 0 and snmp is not None and snmp["status"] != "ok":
         code = 1
@@ -305,6 +309,37 @@ async def _poll_once(device: Device) -> tuple[dict[str, Any], dict[str, Any] | N
                 pinger.probe(device.ping_target()), poller.poll(target)
             )
     return asdict(ping), asdict(snmp)
+
+
+def _health_once(device: Device) -> dict[str, Any] | None:
+    """One health poll (issue 18) on its own collector, as the daemon records it."""
+    import asyncio
+
+    from agent.wiring import snmp_collector
+
+    async def poll() -> dict[str, Any] | None:
+        target = device.snmp_target()
+        if target is None:
+            return None
+        async with snmp_collector() as poller:
+            return asdict(await poller.poll_health(target))
+
+    try:
+        return asyncio.run(poll())
+    except CollectorError as exc:
+        err_console.print(f"error: {exc}", markup=False)
+        return None
+
+
+def _print_health(data: dict[str, Any]) -> None:
+    """``health: key=value ...`` then one line per sensor, radio link and note."""
+    sensors, radios, notes = data.pop("sensors", ()), data.pop("radios", ()), data.pop("notes", ())
+    lines = [f"health: {_pairs(data)}"]
+    lines += [f"  sensor: {_pairs(x)}" for x in sensors]
+    lines += [f"  radio: {_pairs(x)}" for x in radios]
+    lines += [f"  note: {json.dumps(n)}" for n in notes]
+    for line in lines:
+        console.print(line, markup=False, soft_wrap=True)
 
 
 def _json_default(value: object) -> str:
