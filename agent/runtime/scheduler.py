@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from agent.detect.ping import DeviceState, StateChanged
 from agent.detect.snmp import SnmpDetector
@@ -22,7 +22,7 @@ from ticketing.faults import FaultKind
 from ticketing.states import TicketState
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Awaitable, Callable, Sequence
     from datetime import datetime
     from pathlib import Path
 
@@ -31,11 +31,13 @@ if TYPE_CHECKING:
     from agent.runtime.metrics import Metrics
     from agent.runtime.parts import Runtime
     from collectors.base import HealthPoller, Prober, SnmpPoller
+    from collectors.model import HealthPoll, SnmpPoll
     from ticketing.views import TicketView
 
 logger = logging.getLogger(__name__)
 
 TICK_SECONDS = 1.0
+_R = TypeVar("_R")
 
 
 class Scheduler:
@@ -165,48 +167,55 @@ class Scheduler:
             await _sleep(wake, interval)
 
     async def _snmp_poll(self, snmp: SnmpPoller, device: Device) -> None:
-        target = device.snmp_target()
-        settings = device.snmp
+        target, settings = device.snmp_target(), device.snmp
         if target is None or settings is None:
             return
-        await asyncio.sleep(self._rng.uniform(0, settings.interval))
-        loop = asyncio.get_running_loop()
-        while True:
-            started = loop.time()
-            try:
-                async with self.runtime.slots:
-                    result = await snmp.poll(target)
-            except Exception:  # a bug polling one device must not stop the others
-                logger.exception("SNMP poll of %s failed; retrying next interval", device.name)
-            else:
-                if self.metrics is not None:
-                    self.metrics.observe_snmp(result)
-                    self.metrics.poll_finished("snmp", loop.time() - started, settings.interval)
-                state = self.detector.state(device.name)
-                self._handle(self.snmp_detector.observe(result, state))
-            await asyncio.sleep(settings.interval)
+
+        def seen(result: SnmpPoll) -> None:
+            if self.metrics is not None:
+                self.metrics.observe_snmp(result)
+            state = self.detector.state(device.name)
+            self._handle(self.snmp_detector.observe(result, state))
+
+        await self._every("snmp", device.name, settings.interval, lambda: snmp.poll(target), seen)
 
     async def _health_poll(self, health: HealthPoller, device: Device) -> None:
         """Poll one device's health every ``health.interval`` (slower than its interfaces)."""
         target = device.snmp_target()
         if target is None:
             return
+
+        def seen(result: HealthPoll) -> None:
+            if self.metrics is not None:
+                self.metrics.observe_health(result)
+            self._handle(self.snmp_detector.observe_health(result))
+
         interval = self.inventory.health.interval
+        await self._every("health", device.name, interval, lambda: health.poll_health(target), seen)
+
+    async def _every(
+        self,
+        probe: str,
+        device: str,
+        interval: float,
+        poll: Callable[[], Awaitable[_R]],
+        seen: Callable[[_R], None],
+    ) -> None:
+        """Run ``poll`` every ``interval`` (first at a random offset) in a probe slot."""
         await asyncio.sleep(self._rng.uniform(0, interval))
         loop = asyncio.get_running_loop()
         while True:
             started = loop.time()
             try:
                 async with self.runtime.slots:
-                    result = await health.poll_health(target)
+                    result = await poll()
             except Exception:  # a bug polling one device must not stop the others
-                logger.exception("health poll of %s failed; retrying next interval", device.name)
+                logger.exception("%s poll of %s failed; retrying next interval", probe, device)
             else:
                 if self.metrics is not None:
-                    self.metrics.observe_health(result)
-                    self.metrics.poll_finished("health", loop.time() - started, interval)
-                self._handle(self.snmp_detector.observe_health(result))
-            await asyncio.sleep(self.inventory.health.interval)
+                    self.metrics.poll_finished(probe, loop.time() - started, interval)
+                seen(result)
+            await asyncio.sleep(interval)
 
     async def _tick(self) -> None:
         while True:

@@ -13,6 +13,7 @@ from collectors._snmp import health
 from collectors._snmp.ber import Pdu, encode_oid_content, parse_oid
 from collectors._snmp.walk import walk_table
 from collectors.model import SensorKind
+from tests import recordings
 from tests.recordings import DEVICES, need
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ class RecordingAgent:
         rows = []
         for line in need(DEVICES / f"{name}.snmprec").read_text().splitlines():
             oid, tag, text = line.split("|", 2)
-            rows.append((parse_oid(oid), TAGS[tag], _decode(tag, text)))
+            rows.append((parse_oid(oid), TAGS[tag], recordings.value_of(tag, text)))
         rows.sort(key=lambda r: r[0])
         self.keys = [r[0] for r in rows]
         self.rows = rows
@@ -68,18 +69,6 @@ class RecordingAgent:
             out.extend(row)
             cursor = [_ber.decode_oid(o) for o, _t, _v in row]
         return Pdu(_ber.RESPONSE, 1, 0, 0, out)
-
-
-def _decode(tag: str, text: str) -> Value:
-    if tag in ("2", "65", "66", "67", "70"):
-        return int(text)
-    if tag == "4x":
-        return bytes.fromhex(text)
-    if tag == "6":
-        return tuple(int(x) for x in text.split("."))
-    if tag == "64":
-        return bytes(int(x) for x in text.split("."))
-    return text.encode()
 
 
 async def poll(name: str) -> health.Health:
