@@ -12,7 +12,8 @@ from collectors._snmp import ber as _ber
 from collectors._snmp import health
 from collectors._snmp.ber import Pdu, encode_oid_content, parse_oid
 from collectors._snmp.walk import walk_table
-from collectors.model import SensorKind
+from collectors.model import SensorKind, SnmpAuth, SnmpTarget, SnmpVersion
+from collectors.snmp import SnmpCollector
 from tests import recordings
 from tests.recordings import DEVICES, need
 
@@ -257,3 +258,30 @@ async def test_litebeam_airos_link() -> None:
 @pytest.mark.parametrize("name", ["routeros_rb433gl", "routeros_ltap-mini", "routeros_rb750gr3"])
 async def test_access_points_without_peers_have_no_links(name: str) -> None:
     assert (await poll(name)).radios == []
+
+
+def _collector_on(bulk: object) -> tuple[SnmpCollector, SnmpTarget]:
+    """A real SnmpCollector whose GetBulk goes to ``bulk`` (no socket)."""
+    collector = SnmpCollector()
+
+    async def bulk_fn(_target: SnmpTarget, _device: object) -> object:
+        return bulk
+
+    collector._bulk_fn = bulk_fn  # type: ignore[method-assign]
+    return collector, SnmpTarget("dev", "192.0.2.1", SnmpAuth(SnmpVersion.V2C, "c"))
+
+
+async def test_collector_poll_health_walks_names_first_then_the_vendor_columns() -> None:
+    agent = RecordingAgent("routeros_crs317")
+    collector, target = _collector_on(agent.bulk)
+    found = await collector.poll_health(target)
+    assert found.ok, found.reason
+    assert (found.device, found.cpu_pct, found.memory_pct) == ("dev", 16.5, 4.6)
+    assert [s.name for s in found.sensors if s.ok is False] == ["psu2-state"]
+
+
+async def test_collector_poll_health_failure_is_a_reason() -> None:
+    collector, target = _collector_on("timeout")
+    found = await collector.poll_health(target)
+    assert (found.ok, found.status.value, found.reason) == (False, "timeout", "timeout")
+    assert (found.sensors, found.radios) == ((), ())
