@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from agent.topology.watcher import TopologyWatcher
     from agent.web.auth import AuthSettings
     from agent.web.limits import ServerLimits
-    from collectors.base import GeneralPath, Prober, SnmpPoller
+    from collectors.base import GeneralPath, HealthPoller, Prober, SnmpPoller
     from collectors.snmp import SnmpCollector
     from ticketing.service import TicketService
 
@@ -241,6 +241,7 @@ def build_daemon(
         store,
         PingCollector(),
         snmp=snmp,
+        health=snmp,
         service=ticket_service(inventory, store, utc_now),
         metrics=Metrics(CollectorRegistry()),
         remediation=any(d.remediation.enabled for d in devices),
@@ -257,6 +258,7 @@ def assemble_daemon(
     prober: Prober,
     *,
     snmp: SnmpPoller | None = None,
+    health: HealthPoller | None = None,
     service: TicketService | None = None,
     metrics: Metrics | None = None,
     remediation: bool = False,
@@ -287,6 +289,7 @@ def assemble_daemon(
         asyncio.Semaphore(inventory.max_concurrent_probes),
         detector.states,
         snmp=snmp,
+        health=health,
         now=now,
     )
     scheduler = Scheduler(

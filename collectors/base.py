@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from collectors._snmp.ber import Pdu
-    from collectors.model import Observation, PingTarget, SnmpPoll, SnmpTarget
+    from collectors.model import HealthPoll, Observation, PingTarget, SnmpPoll, SnmpTarget
 
 
 class Prober(Protocol):
@@ -43,6 +43,14 @@ class SnmpPoller(Protocol):
 
     async def poll(self, target: SnmpTarget) -> SnmpPoll:
         """Poll one device; failures come back as a SnmpPoll with a reason."""
+        ...
+
+
+class HealthPoller(Protocol):
+    """Polls device health and radio links (the SNMP collector, or a fake)."""
+
+    async def poll_health(self, target: SnmpTarget) -> HealthPoll:
+        """Poll CPU, memory, sensors and radios; failures come back as a HealthPoll."""
         ...
 
 

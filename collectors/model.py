@@ -143,6 +143,7 @@ class InterfaceRow:
     out_errors: int | None = None
     in_discards: int | None = None
     out_discards: int | None = None
+    if_type: int | None = None  # IANAifType (6 ethernetCsmacd, 23 ppp, 71 ieee80211...)
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,4 +163,64 @@ class SnmpPoll:
     @property
     def ok(self) -> bool:
         """True when the device answered with usable data."""
+        return self.status is ProbeStatus.OK
+
+
+class SensorKind(StrEnum):
+    """What a health sensor measures; a bounded label value for metrics."""
+
+    TEMPERATURE = "temperature"  # degrees Celsius
+    VOLTAGE = "voltage"  # volts
+    FAN = "fan"  # rpm, or a state
+    PSU = "psu"  # a power supply's state
+    POWER = "power"  # watts
+    CURRENT = "current"  # amperes
+
+
+@dataclass(frozen=True, slots=True)
+class Sensor:
+    """One health reading: a value in the kind's unit, or a state (``ok`` False = failed)."""
+
+    kind: SensorKind
+    name: str
+    value: float | None = None
+    ok: bool | None = None  # for state sensors (fan/PSU): True working, False failed
+
+
+@dataclass(frozen=True, slots=True)
+class RadioLink:
+    """One radio link as the device reports it: its own station stats or one registered peer."""
+
+    interface: str
+    peer: str = ""  # the peer's MAC (aa:bb:..) or name; "" when the device does not say
+    signal_dbm: float | None = None
+    snr_db: float | None = None
+    tx_ccq_pct: float | None = None
+    rx_ccq_pct: float | None = None
+    tx_rate_bps: int | None = None
+    rx_rate_bps: int | None = None
+    peers: int = 1  # registered peers on the interface (an access point serving several)
+
+
+@dataclass(frozen=True, slots=True)
+class HealthPoll:
+    """One health poll of one device: CPU, memory, sensors and radio links, or why not.
+
+    ``notes`` says why values were left out (absurd, wrong type, missing): data, never a crash.
+    """
+
+    device: str
+    at: datetime
+    status: ProbeStatus
+    reason: str = ""
+    cpu_pct: float | None = None
+    memory_pct: float | None = None
+    sensors: tuple[Sensor, ...] = ()
+    radios: tuple[RadioLink, ...] = ()
+    notes: tuple[str, ...] = ()
+    duration: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """True when the device answered."""
         return self.status is ProbeStatus.OK

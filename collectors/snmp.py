@@ -25,6 +25,7 @@ import socket
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final, Self
 
+from collectors._snmp import health
 from collectors._snmp.ber import (
     GET_BULK_REQUEST,
     Value,
@@ -54,7 +55,14 @@ from collectors._snmp.walk import (
     walk,
     walk_table,
 )
-from collectors.model import ProbeStatus, SnmpPoll, SnmpTarget, SnmpVersion, utc_now
+from collectors.model import (
+    HealthPoll,
+    ProbeStatus,
+    SnmpPoll,
+    SnmpTarget,
+    SnmpVersion,
+    utc_now,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -195,6 +203,37 @@ class SnmpCollector:
             return result
         values, device.budget = result
         return dict(zip(oids, values, strict=True))
+
+    async def poll_health(self, target: SnmpTarget) -> HealthPoll:
+        """Poll CPU, memory, sensors and radio links (columns chosen by sysObjectID's vendor)."""
+        started = asyncio.get_running_loop().time()
+        device = self._device(target)
+        if device.names is None:  # the vendor and interface names come from the names walk
+            first = await self.poll(target)
+            if not first.ok:
+                return self._health_failed(target, first.reason, started)
+        assert device.names is not None  # noqa: S101 - set by the poll above
+        wanted = health.columns_for(health.enterprise_of(device.names.info[2]))
+        walked = await self.walk_columns(target, wanted)
+        if isinstance(walked, str):
+            return self._health_failed(target, walked, started)
+        found = health.parse(walked, {i: row[0] or row[2] for i, row in device.names.rows.items()})
+        return HealthPoll(
+            target.name,
+            self._now(),
+            ProbeStatus.OK,
+            cpu_pct=found.cpu_pct,
+            memory_pct=found.memory_pct,
+            sensors=tuple(found.sensors),
+            radios=tuple(found.radios),
+            notes=tuple(found.notes),
+            duration=asyncio.get_running_loop().time() - started,
+        )
+
+    def _health_failed(self, target: SnmpTarget, reason: str, started: float) -> HealthPoll:
+        status = ProbeStatus.TIMEOUT if "timeout" in reason else ProbeStatus.ERROR
+        elapsed = asyncio.get_running_loop().time() - started
+        return HealthPoll(target.name, self._now(), status, reason, duration=elapsed)
 
     def _device(self, target: SnmpTarget) -> _Device:
         """What the collector remembers of ``target``, new on its first poll or walk."""

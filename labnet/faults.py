@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from labnet import plan, procs, snmpd, ssh
+from labnet import mtxr, plan, procs, snmpd, ssh
 from labnet.commands import ip_batch, nft
 from labnet.errors import LabError
 from labnet.state import (
@@ -135,6 +135,17 @@ def rotate_host_key(paths: LabPaths, device: str) -> None:
         ssh.reload_sim_keys(paths.sim_dir)
 
 
+def health(paths: LabPaths, device: str, **changes: float | bool) -> mtxr.Values:
+    """Change what ``device`` reports in MIKROTIK-MIB (temperature_c, signal_dbm, ...)."""
+    state = require_snmp_device(paths, device)
+    if not state.spec.device(device).platform.startswith("mikrotik"):
+        raise LabError(f"device {device!r} is not a RouterOS device: no MIKROTIK-MIB health")
+    path = snmpd.health_file(paths.snmp_dir(device))
+    values = replace(mtxr.read(path), **changes)  # type: ignore[arg-type]
+    mtxr.write(path, values)
+    return values
+
+
 def restore(paths: LabPaths, device: str) -> None:
     """Undo every fault on ``device`` (idempotent): fail, link_down, loss, ports, snmp."""
     state = require_device(paths, device)
@@ -155,6 +166,9 @@ def restore(paths: LabPaths, device: str) -> None:
         )
     if current.ssh_hung:
         ssh.hang_flag(paths.ssh_dir(device)).unlink(missing_ok=True)
+    values = snmpd.health_file(paths.snmp_dir(device))
+    if values.exists():
+        mtxr.write(values, mtxr.Values(radio_ifindex=mtxr.read(values).radio_ifindex))
     state.faults.pop(device, None)
     if current.snmp_stopped and snmpd.read_pid(paths.snmp_dir(device)) is None:
         procs.start_agents(paths, state, [device])

@@ -224,6 +224,11 @@ class Lab:
         with self._exclusive():
             faults.rotate_host_key(self._paths, device)
 
+    def health(self, device: str, **changes: float | bool) -> None:
+        """Change the MIKROTIK-MIB health/radio values ``device`` reports (see labnet.mtxr)."""
+        with self._exclusive():
+            faults.health(self._paths, device, **changes)
+
     def restore(self, device: str) -> None:
         """Undo every fault on ``device`` (idempotent): fail, link_down, loss, ports, snmp."""
         with self._exclusive():

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from labnet import lldp, plan, snmpd, ssh
+from labnet import lldp, mtxr, plan, snmpd, ssh
 from labnet.commands import pool_size
 from labnet.errors import LabError
 from labnet.netns import NETNS_RUN_DIR
@@ -47,10 +47,17 @@ def start_agents(paths: LabPaths, state: LabState, devices: Sequence[str]) -> No
 
     def launch(device: str) -> tuple[str, int]:
         agent_dir = paths.snmp_dir(device)
-        snmpd.write_conf(agent_dir, snmpd.conf(paths.name, spec, device))
+        platform = spec.device(device).platform
+        text = snmpd.conf(paths.name, spec, device)
+        extra = snmpd.mtxr_lines(platform, agent_dir)
+        snmpd.write_conf(agent_dir, text + "".join(f"{line}\n" for line in extra))
         descrs = plan.if_descrs(spec.device(device))
         ifindex = snmpd.start(paths.device_netns(device), agent_dir, descrs)
-        return device, ifindex[plan.uplink_name(spec.device(device).platform)]
+        uplink = ifindex[plan.uplink_name(platform)]
+        values = snmpd.health_file(agent_dir)
+        if extra and not values.exists():  # the uplink is the office's radio link
+            mtxr.write(values, mtxr.Values(radio_ifindex=uplink))
+        return device, uplink
 
     with ThreadPoolExecutor(max_workers=pool_size(), thread_name_prefix="labnet-snmp") as pool:
         uplinks = dict(pool.map(launch, devices))
@@ -153,7 +160,8 @@ def own_pids(paths: LabPaths) -> set[int]:
     pids.append(ssh.sim_pid(paths.sim_dir))
     pids += [ssh.sshd_pid(paths.ssh_dir(d.name)) for d in state.spec.ssh_devices]
     lldpds = {p for d in snmp_devices for p in lldp.pids(paths.snmp_dir(d.name))}
-    return {p for p in pids if p is not None} | lldpds
+    helpers = {p for d in snmp_devices for p in snmpd.helper_pids(paths.snmp_dir(d.name))}
+    return {p for p in pids if p is not None} | lldpds | helpers
 
 
 def kill_processes(paths: LabPaths, names: Iterable[str]) -> None:

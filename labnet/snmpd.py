@@ -20,12 +20,13 @@ import select
 import signal
 import socket
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from labnet import lldp, plan
+from labnet import lldp, mtxr, plan
 from labnet.errors import LabCommandError
 from labnet.netns import entered
 
@@ -114,6 +115,19 @@ def conf(lab: str, spec: LabSpec, device: str) -> str:
         f"interface {port} {IF_TYPE_ETHERNET} {plan.LINK_SPEED_BPS}" for port in plan.lan_ports(dev)
     ]
     return "\n".join(lines) + "\n"
+
+
+def health_file(agent_dir: Path) -> Path:
+    """Return the values file of the agent's MIKROTIK-MIB helper (``labnet.mtxr``)."""
+    return agent_dir / "health.json"
+
+
+def mtxr_lines(platform: str, agent_dir: Path) -> list[str]:
+    """Return the ``pass_persist`` line serving MIKROTIK-MIB health/radio on RouterOS devices."""
+    if not platform.startswith("mikrotik"):
+        return []
+    program = f"{sys.executable} -I {mtxr.__file__} {health_file(agent_dir)}"  # stdlib only
+    return [f"pass_persist .{'.'.join(map(str, mtxr.BASE))} {program}"]
 
 
 def pid_file(agent_dir: Path) -> Path:
@@ -231,6 +245,18 @@ def read_pid(agent_dir: Path) -> int | None:
     except OSError:
         return None
     return pid if comm == "snmpd" and state != "Z" else None
+
+
+def helper_pids(agent_dir: Path) -> set[int]:
+    """Return the pids of the running snmpd's children (its ``pass_persist`` helper)."""
+    pid = read_pid(agent_dir)
+    if pid is None:
+        return set()
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return set()
+    return {int(x) for x in text.split() if x.isdigit()}
 
 
 def stop(agent_dir: Path) -> None:

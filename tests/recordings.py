@@ -33,7 +33,7 @@ def need(path: Path) -> Path:
     return path
 
 
-def _value(tag: str, text: str) -> SnmpValue:
+def value_of(tag: str, text: str) -> SnmpValue:
     """Decode one snmprec value as the collector hands it over (bytes, int, OID arcs)."""
     if tag in _INTEGER_TAGS:
         return int(text)
@@ -55,7 +55,7 @@ def snmprec(name: str, columns: Iterable[str]) -> TableColumns:
         column = next((c for c in wanted if oid.startswith(c + ".")), None)
         if column is not None:
             index = tuple(int(x) for x in oid[len(column) + 1 :].split("."))
-            out[column][index] = _value(tag, text)
+            out[column][index] = value_of(tag, text)
     return out
 
 

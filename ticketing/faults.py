@@ -18,6 +18,12 @@ class FaultKind(StrEnum):
     INTERFACE_ERRORS = "interface_errors"  # error/discard rate above threshold, sustained
     SNMP_UNREACHABLE = "snmp_unreachable"  # ping answers, SNMP is silent (low severity)
     LINK_LOST = "link_lost"  # a discovered link vanished while both ends answer (issue 11)
+    CPU_HIGH = "cpu_high"  # CPU load above threshold, sustained (issue 18)
+    DEVICE_OVERHEAT = "device_overheat"  # a temperature sensor above threshold, sustained
+    VOLTAGE_ABNORMAL = "voltage_abnormal"  # a supply voltage outside its range, sustained
+    PSU_FAILED = "psu_failed"  # a power supply (or its input) reports failure
+    RADIO_DEGRADED = "radio_degraded"  # radio signal or CCQ below its floor, sustained
+    PPPOE_DOWN = "pppoe_down"  # a PPPoE client (WAN, usually the ISP) down or flapping
 
 
 INFORMATIONAL: frozenset[FaultKind] = frozenset({FaultKind.DEVICE_REBOOTED})

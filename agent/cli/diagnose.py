@@ -205,6 +205,7 @@ async def _run(
             poller,
             df_pinger=df,
             history=_history(inventory, store) if store is not None else None,
+            health=poller,
             ssh=_read_only_ssh() if options.ssh else None,
             options=options,
             progress=progress.update,
@@ -267,12 +268,13 @@ def poll_once(
         err_console.print(f"error: {exc}", markup=False)
         raise typer.Exit(USAGE) from exc
     try:
-        ping, snmp, platform = asyncio.run(_poll_once(inventory.devices[device]))
+        ping, snmp, platform, health = asyncio.run(_poll_once(inventory.devices[device]))
     except CollectorError as exc:
         err_console.print(f"error: {exc}", markup=False)
         raise typer.Exit(USAGE) from exc
     if as_json:
         data = {"ping": ping, "snmp": snmp, "platform": platform}
+        data |= {"health": health} if health else {}
         console.print_json(json.dumps(data, default=_json_default))
     else:
         _print_raw("ping", ping)
@@ -280,6 +282,8 @@ def poll_once(
             _print_raw("snmp", snmp)
         if platform is not None:
             _print_platform(platform)
+        if health is not None:
+            _print_health(health)
     code = 0 if ping["status"] == "ok" else 2
     if code == 0 and snmp is not None and snmp["status"] != "ok":
         code = 1
@@ -295,7 +299,8 @@ def _known_device(inventory: Inventory, device: str) -> None:
 
 async def _poll_once(
     device: Device,
-) -> tuple[dict[str, Any], dict[str, Any] | None, dict[str, Any] | None]:
+) -> tuple[dict[str, Any], dict[str, Any] | None, dict[str, Any] | None, dict[str, Any] | None]:
+    """Ping, SNMP, and when SNMP answers the platform and one health poll (issue 18)."""
     import asyncio
 
     from agent.wiring import snmp_collector
@@ -304,13 +309,16 @@ async def _poll_once(
     async with PingCollector() as pinger:
         target = device.snmp_target()
         if target is None:
-            return asdict(await pinger.probe(device.ping_target())), None, None
+            return asdict(await pinger.probe(device.ping_target())), None, None, None
         async with snmp_collector() as poller:
             ping, snmp = await asyncio.gather(
                 pinger.probe(device.ping_target()), poller.poll(target)
             )
-            platform = await _platform(device, poller) if snmp.status == "ok" else None
-    return asdict(ping), asdict(snmp), platform
+            if snmp.status != "ok":
+                return asdict(ping), asdict(snmp), None, None
+            platform = await _platform(device, poller)
+            health = asdict(await poller.poll_health(target))
+    return asdict(ping), asdict(snmp), platform, health
 
 
 async def _platform(device: Device, walker: Walker) -> dict[str, Any]:
@@ -344,6 +352,17 @@ def _print_platform(data: dict[str, Any]) -> None:
             markup=False,
             soft_wrap=True,
         )
+
+
+def _print_health(data: dict[str, Any]) -> None:
+    """``health: key=value ...`` then one line per sensor, radio link and note."""
+    sensors, radios, notes = data.pop("sensors", ()), data.pop("radios", ()), data.pop("notes", ())
+    lines = [f"health: {_pairs(data)}"]
+    lines += [f"  sensor: {_pairs(x)}" for x in sensors]
+    lines += [f"  radio: {_pairs(x)}" for x in radios]
+    lines += [f"  note: {json.dumps(n)}" for n in notes]
+    for line in lines:
+        console.print(line, markup=False, soft_wrap=True)
 
 
 def _json_default(value: object) -> str:

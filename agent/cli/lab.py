@@ -156,6 +156,29 @@ def lab_snmp_restart(device: str) -> None:
     console.print(f"{device}: snmpd restarted")
 
 
+@lab_app.command("health")
+def lab_health(
+    device: str,
+    *,
+    temperature: Annotated[int | None, typer.Option(help="cpu-temperature in C.")] = None,
+    voltage: Annotated[float | None, typer.Option(help="Supply voltage in V.")] = None,
+    signal: Annotated[int | None, typer.Option(help="Radio signal in dBm.")] = None,
+    ccq: Annotated[int | None, typer.Option(min=0, max=100, help="Radio CCQ in %.")] = None,
+    psu_ok: Annotated[bool | None, typer.Option("--psu-ok/--psu-fail")] = None,
+) -> None:
+    """Change what RouterOS DEVICE reports in MIKROTIK-MIB (health and its radio uplink)."""
+    wanted = {
+        "temperature_c": temperature,
+        "voltage_v": voltage,
+        "signal_dbm": signal,
+        "ccq_pct": ccq,
+        "psu_ok": psu_ok,
+    }
+    changes = {k: v for k, v in wanted.items() if v is not None}
+    _lab().health(device, **changes)
+    console.print(f"{device}: " + ", ".join(f"{k}={v}" for k, v in changes.items()))
+
+
 @lab_app.command(
     "exec", context_settings={"allow_extra_args": True, "ignore_unknown_options": True}
 )

@@ -48,7 +48,8 @@ def remediasi_list(inventory_path: InventoryOpt = DEFAULT_INVENTORY) -> None:
     out = _console()
     table = Table("playbook", "gangguan", "platform", "uraian", title="Playbook")
     for p in book:
-        table.add_row(p.name, p.fault.value, ", ".join(sorted(p.platforms)), p.title)
+        kinds = ", ".join([p.fault.value, *sorted(p.also)])
+        table.add_row(p.name, kinds, ", ".join(sorted(p.platforms)), p.title)
     out.print(table)
     groups: dict[tuple[tuple[str, ...], bool], list[str]] = {}
     for d in inventory.devices.values():

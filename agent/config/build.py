@@ -15,6 +15,7 @@ from agent.config.model import (
     WEEKDAY_INDEX,
     DetectionSettings,
     Device,
+    HealthSettings,
     Inventory,
     LabSettings,
     MaintenanceWindow,
@@ -219,6 +220,7 @@ def _inventory(
             flap_threshold=det.flap_threshold,
             flap_quiet=det.flap_quiet.total_seconds(),
         ),
+        health=_health_settings(model.health),
         tickets=TicketSettings(tick.number_prefix, tick.hold_down, tick.reopen_window),
         max_concurrent_probes=model.daemon.max_concurrent_probes,
         sop=_sop_settings(model, file.parent),
@@ -233,6 +235,28 @@ def _inventory(
             else None
         ),
         _children={k: tuple(v) for k, v in children.items()},
+    )
+
+
+def _health_settings(b: schema.HealthBlock) -> HealthSettings:
+    """The health block with durations in seconds."""
+    return HealthSettings(
+        enabled=b.enabled,
+        interval=b.interval.total_seconds(),
+        cpu_pct=b.cpu_pct,
+        cpu_for=b.cpu_for.total_seconds(),
+        temperature_c=b.temperature_c,
+        temperature_for=b.temperature_for.total_seconds(),
+        voltage_min=b.voltage_min,
+        voltage_max=b.voltage_max,
+        voltage_for=b.voltage_for.total_seconds(),
+        psu_confirm_polls=b.psu_confirm_polls,
+        radio_signal_dbm=b.radio_signal_dbm,
+        radio_ccq_pct=b.radio_ccq_pct,
+        radio_for=b.radio_for.total_seconds(),
+        radio_trend=b.radio_trend.total_seconds(),
+        pppoe_flaps=b.pppoe_flaps,
+        pppoe_window=b.pppoe_window.total_seconds(),
     )
 
 

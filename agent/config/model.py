@@ -227,6 +227,28 @@ class DetectionSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class HealthSettings:
+    """Health and radio polling and fault thresholds (seconds, %, degrees C, volts, dBm)."""
+
+    enabled: bool = True
+    interval: float = 120.0
+    cpu_pct: float = 90.0
+    cpu_for: float = 300.0
+    temperature_c: float = 70.0
+    temperature_for: float = 300.0
+    voltage_min: float = 10.0
+    voltage_max: float = 57.0
+    voltage_for: float = 120.0
+    psu_confirm_polls: int = 2
+    radio_signal_dbm: float = -75.0
+    radio_ccq_pct: float = 60.0
+    radio_for: float = 600.0
+    radio_trend: float = 3 * 86400.0
+    pppoe_flaps: int = 3
+    pppoe_window: float = 1800.0
+
+
+@dataclass(frozen=True, slots=True)
 class TicketSettings:
     """Ticket numbering and lifecycle timing."""
 
@@ -286,6 +308,7 @@ class Inventory:
     devices: Mapping[str, Device]
     people: tuple[Person, ...] = ()
     detection: DetectionSettings = DetectionSettings()
+    health: HealthSettings = HealthSettings()
     tickets: TicketSettings = TicketSettings()
     max_concurrent_probes: int = 1000
     database: str = ""

@@ -12,7 +12,15 @@ from datetime import time, timedelta
 from ipaddress import IPv4Address, IPv4Network
 from typing import Annotated, Literal, get_args
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    model_validator,
+)
 
 from agent.config.listen import DEFAULT_LISTEN, parse_listen
 
@@ -274,6 +282,39 @@ class DetectionBlock(Strict):
     error_for: Duration = timedelta(minutes=5)
 
 
+class HealthBlock(Strict):
+    """Device health and radio polling (issue 18): interval, thresholds, how long they hold.
+
+    Defaults and where they come from are in README ("Health and radio").
+    """
+
+    enabled: bool = True
+    interval: Duration = timedelta(minutes=2)
+    cpu_pct: Annotated[float, Field(gt=0, le=100)] = 90.0
+    cpu_for: Duration = timedelta(minutes=5)
+    temperature_c: Annotated[float, Field(gt=0, le=150)] = 70.0
+    temperature_for: Duration = timedelta(minutes=5)
+    voltage_min: Annotated[float, Field(ge=0, le=400)] = 10.0
+    voltage_max: Annotated[float, Field(gt=0, le=400)] = 57.0
+    voltage_for: Duration = timedelta(minutes=2)
+    psu_confirm_polls: Annotated[int, Field(ge=1, le=10)] = 2
+    radio_signal_dbm: Annotated[float, Field(ge=-120, le=0)] = -75.0
+    radio_ccq_pct: Annotated[float, Field(ge=0, le=100)] = 60.0
+    radio_for: Duration = timedelta(minutes=10)
+    radio_trend: Duration = timedelta(days=3)
+    pppoe_flaps: Annotated[int, Field(ge=2, le=100)] = 3  # PPPoE drops within pppoe_window
+    pppoe_window: Duration = timedelta(minutes=30)
+
+    @model_validator(mode="after")
+    def _voltage_range(self) -> HealthBlock:
+        if self.voltage_min >= self.voltage_max:
+            raise ValueError(
+                f"voltage_min ({self.voltage_min}) harus lebih kecil dari "
+                f"voltage_max ({self.voltage_max})"
+            )
+        return self
+
+
 class TicketsBlock(Strict):
     """Ticket numbering and lifecycle timing."""
 
@@ -410,6 +451,7 @@ class InventoryFile(Strict):
     hosts: dict[Name, HostBlock]
     people: list[PersonBlock] = Field(default_factory=list)
     detection: DetectionBlock = DetectionBlock()
+    health: HealthBlock = HealthBlock()
     tickets: TicketsBlock = TicketsBlock()
     daemon: DaemonBlock = DaemonBlock()
     topology: TopologyBlock = TopologyBlock()

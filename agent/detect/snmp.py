@@ -15,6 +15,12 @@ Rules (issue 4):
   ``saturation_for`` (clears 5 points below); ``interface_errors`` when errors + discards per
   second stay at or above ``error_rate`` for ``error_for`` (clears below half). Rates come from
   :mod:`collectors.counters`: counter wraps are handled, resets give no rate, not a spike.
+* ``pppoe_down`` instead of ``interface_down`` for a PPPoE client (ifType ppp(23) or a name
+  ``pppoe-out*``): the WAN, usually the ISP's side. It also opens when the client dropped
+  ``pppoe_flaps`` times within ``pppoe_window`` (flapping), and clears once it is up with
+  fewer drops than that in the window.
+* Health (``observe_health``): the conditions of :mod:`agent.detect.health`, opened and
+  cleared with the same sustain and hysteresis rules.
 * ``snmp_unreachable`` after ``snmp_confirm_polls`` failed polls while ping says the device is
   UP: never confused with a dead device (while ping says DOWN, SNMP failures don't count).
 """
@@ -24,8 +30,9 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from agent.detect import health
 from agent.detect.ping import DeviceState, Event, FaultCleared, FaultOpened
 from collectors import counters
 from ticketing.faults import Fault, FaultKind, fault_key
@@ -35,12 +42,13 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from agent.config.model import Device, Inventory
-    from collectors.model import InterfaceRow, SnmpPoll, SystemInfo
+    from collectors.model import HealthPoll, InterfaceRow, SnmpPoll, SystemInfo
 
 logger = logging.getLogger(__name__)
 
 HYSTERESIS_PCT = 5.0  # a saturated link clears below threshold - 5 points
 ERROR_COUNTER_BITS = 32  # ifIn/OutErrors and Discards are Counter32
+IF_TYPE_PPP = 23
 
 
 @dataclass(slots=True)
@@ -53,6 +61,7 @@ class _Port:
     row: InterfaceRow | None = None  # the previous sample (counters)
     at: datetime | None = None
     over: dict[FaultKind, datetime] = field(default_factory=dict)  # sustained-condition starts
+    drops: list[datetime] = field(default_factory=list)  # PPPoE up -> down times in the window
 
 
 @dataclass(slots=True)
@@ -64,6 +73,8 @@ class _Box:
     at: datetime | None = None
     ports: dict[int, _Port] = field(default_factory=dict)
     open: set[str] = field(default_factory=set)  # fault keys this detector opened
+    health_over: dict[str, datetime] = field(default_factory=dict)  # fault key -> since
+    trends: dict[str, health.RadioTrend] = field(default_factory=dict)  # radio interface ->
 
 
 class SnmpDetector:
@@ -116,6 +127,27 @@ class SnmpDetector:
                 events += self._interface(device, box, port, row, poll.at)
                 events += self._traffic(device, box, port, row, poll.at, reset=reset)
                 port.row, port.at = row, poll.at
+        return events
+
+    def observe_health(self, poll: HealthPoll) -> list[Event]:
+        """Feed one health poll; return fault events (a failed poll is no news)."""
+        box = self._boxes.get(poll.device)
+        if box is None or not poll.ok:
+            return []
+        device = self.inventory.devices[poll.device]
+        events: list[Event] = []
+        for c in health.conditions(device, poll, self.inventory.health, box.trends):
+            events += self._sustained(
+                device,
+                box,
+                box.health_over,
+                c.fault,
+                poll.at,
+                over=c.over,
+                below=c.below,
+                hold=c.hold,
+                slot=c.fault.key,
+            )
         return events
 
     # ------------------------------------------------------------------ SNMP reachability
@@ -174,6 +206,10 @@ class SnmpDetector:
     ) -> list[Event]:
         port.name = row.name or port.name
         events = self._disabled(device, box, row, at)
+        if _is_pppoe(row):
+            events += self._pppoe(device, box, port, row, at)
+            port.admin_up, port.oper_up = row.admin_up, row.oper_up
+            return events
         down_key = fault_key(device.name, FaultKind.INTERFACE_DOWN, port.name)
         if row.admin_up is False:
             events += self._clear(box, down_key, at, "admin down (sengaja)")
@@ -187,6 +223,31 @@ class SnmpDetector:
             )
         port.admin_up, port.oper_up = row.admin_up, row.oper_up
         return events
+
+    def _pppoe(
+        self, device: Device, box: _Box, port: _Port, row: InterfaceRow, at: datetime
+    ) -> list[Event]:
+        """A PPPoE client: down, or dropped ``pppoe_flaps`` times within the window."""
+        s = self.inventory.health
+        if port.oper_up is True and row.oper_up is False:
+            port.drops.append(at)
+        port.drops = [t for t in port.drops if (at - t).total_seconds() <= s.pppoe_window]
+        key = fault_key(device.name, FaultKind.PPPOE_DOWN, port.name)
+        flapping = len(port.drops) >= s.pppoe_flaps
+        if row.admin_up is False or (row.oper_up is True and not flapping):
+            return self._clear(box, key, at, "up")
+        if not flapping and not (row.oper_up is False and port.drops):
+            return []  # down since before sigap looked: no transition seen, as interface_down
+        state = (
+            f"naik-turun {len(port.drops)} kali dalam {s.pppoe_window / 60:.0f} menit"
+            if flapping
+            else "putus"
+        )
+        summary = (
+            f"PPPoE/WAN {_label(row)} di {device.name} ({device.opd}) {state}; "
+            "kemungkinan gangguan dari sisi ISP"
+        )
+        return self._open(device, box, _fault(device, FaultKind.PPPOE_DOWN, port.name, summary), at)
 
     def _disabled(self, device: Device, box: _Box, row: InterfaceRow, at: datetime) -> list[Event]:
         mark = device.ports.get(row.name)
@@ -235,7 +296,7 @@ class SnmpDetector:
             events += self._sustained(
                 device,
                 box,
-                port,
+                port.over,
                 _fault(device, FaultKind.LINK_SATURATED, port.name, summary),
                 at,
                 over=pct >= s.saturation_pct,
@@ -250,7 +311,7 @@ class SnmpDetector:
             events += self._sustained(
                 device,
                 box,
-                port,
+                port.over,
                 _fault(device, FaultKind.INTERFACE_ERRORS, port.name, summary),
                 at,
                 over=errors >= s.error_rate,
@@ -263,21 +324,26 @@ class SnmpDetector:
         self,
         device: Device,
         box: _Box,
-        port: _Port,
+        starts: dict[Any, datetime],
         fault: Fault,
         at: datetime,
         *,
         over: bool,
         below: bool,
         hold: float,
+        slot: object = None,
     ) -> list[Event]:
-        """Open after ``over`` held for ``hold`` seconds; clear once clearly ``below``."""
+        """Open after ``over`` held for ``hold`` seconds; clear once clearly ``below``.
+
+        ``starts`` remembers since when each condition (``slot``, default the kind) holds.
+        """
+        slot = fault.kind if slot is None else slot
         if over:
-            since = port.over.setdefault(fault.kind, at)
+            since = starts.setdefault(slot, at)
             if (at - since).total_seconds() >= hold:
                 return self._open(device, box, fault, at)
             return []
-        port.over.pop(fault.kind, None)
+        starts.pop(slot, None)
         return self._clear(box, fault.key, at, "normal") if below else []
 
     # ------------------------------------------------------------------ faults
@@ -331,6 +397,11 @@ def _error_rate(prev: InterfaceRow, row: InterfaceRow, dt: float, *, reset: bool
     if not rates or any(r is None for r in rates):
         return None
     return sum(r for r in rates if r is not None)
+
+
+def _is_pppoe(row: InterfaceRow) -> bool:
+    """A PPPoE client interface: ifType ppp(23) or RouterOS's default name ``pppoe-out*``."""
+    return row.if_type == IF_TYPE_PPP or row.name.startswith("pppoe-out")
 
 
 def _label(row: InterfaceRow) -> str:

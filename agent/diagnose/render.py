@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from agent.diagnose.report import HEALTH_LABEL, Health, Severity
-from agent.present.labels import KIND_LABEL, STATUS_LABEL
+from agent.present.labels import KIND_LABEL, SENSOR_LABEL, STATUS_LABEL
 from agent.present.render import local
 from agent.present.terminal import data
 
@@ -26,12 +26,14 @@ if TYPE_CHECKING:
     from agent.diagnose.report import (
         DeviceReport,
         Diagnosis,
+        HardwareReport,
         InterfaceReport,
         PingStats,
         SnmpReport,
         SshReport,
         TicketsReport,
     )
+    from collectors.model import RadioLink
 
 HEALTH_STYLE: Final = {
     Health.HEALTHY: "bold green",
@@ -75,6 +77,8 @@ def device(report: DeviceReport, tz: ZoneInfo) -> RenderableType:
         parts.append(Text(f"MTU   {mtu} byte (ping DF)" if mtu else "MTU   tidak terukur"))
     if report.snmp is not None:
         parts.append(_snmp(report.snmp))
+    if report.hardware is not None:
+        parts.append(_hardware(report.hardware))
     if report.ssh is not None:
         parts.append(_ssh(report.ssh))
     if report.tickets is not None:
@@ -183,6 +187,63 @@ def _snmp(snmp: SnmpReport) -> RenderableType:
     for row in snmp.interfaces:
         table.add_row(*_interface_row(row))
     return Group(head, table)
+
+
+SENSOR_UNIT: Final = {
+    "temperature": "°C",
+    "voltage": "V",
+    "fan": "rpm",
+    "power": "W",
+    "current": "A",
+}
+
+
+def _hardware(hw: HardwareReport) -> RenderableType:
+    """Health figures on one line, then one line per radio interface."""
+    if not hw.ok:
+        return data(f"KESEHATAN  tidak terbaca: {hw.reason}", style="yellow")
+    figures = []
+    if hw.cpu_pct is not None:
+        figures.append(f"CPU {hw.cpu_pct:.0f}%")
+    if hw.memory_pct is not None:
+        figures.append(f"memori {hw.memory_pct:.0f}%")
+    for s in hw.sensors:
+        label = SENSOR_LABEL[s.kind]
+        if s.ok is not None:
+            figures.append(f"{label} {s.name} {'normal' if s.ok else 'GAGAL'}")
+        elif s.value is not None:
+            figures.append(f"{label} {s.name} {s.value:g} {SENSOR_UNIT.get(s.kind.value, '')}")
+    parts: list[RenderableType] = [
+        data("KESEHATAN  " + (" · ".join(figures) if figures else "perangkat tidak melaporkan"))
+    ]
+    by_iface: dict[str, list[RadioLink]] = {}
+    for link in hw.radios:
+        by_iface.setdefault(link.interface, []).append(link)
+    for name, links in by_iface.items():
+        parts.append(data(f"RADIO  {name}: {_radio_line(links)}"))
+    return Group(*parts)
+
+
+def _radio_line(links: list[RadioLink]) -> str:
+    signals = [x.signal_dbm for x in links if x.signal_dbm is not None]
+    ccqs = [c for x in links for c in (x.tx_ccq_pct, x.rx_ccq_pct) if c is not None]
+    bits = []
+    if len(links) > 1 or links[0].peers > 1:
+        bits.append(f"{len(links)} klien")
+        if signals:
+            bits.append(f"sinyal {min(signals):.0f}..{max(signals):.0f} dBm")
+    elif signals:
+        bits.append(f"sinyal {signals[0]:.0f} dBm")
+    snr = [x.snr_db for x in links if x.snr_db is not None]
+    if snr and len(links) == 1:
+        bits.append(f"SNR {snr[0]:.0f} dB")
+    if ccqs:
+        bits.append(f"CCQ {min(ccqs):.0f}%")
+    one = links[0]
+    if len(links) == 1 and one.tx_rate_bps is not None:
+        rx = f"/{one.rx_rate_bps / 1e6:.0f}" if one.rx_rate_bps is not None else ""
+        bits.append(f"laju {one.tx_rate_bps / 1e6:.0f}{rx} Mbps")
+    return ", ".join(bits) or "tanpa angka"
 
 
 def _ssh(ssh: SshReport) -> RenderableType:

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any, Final
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from collectors.model import RadioLink, Sensor
+
 SCHEMA_ID: Final = "sigap.diagnose/1"
 
 
@@ -207,6 +209,47 @@ class SnmpReport:
 
 
 @dataclass(frozen=True, slots=True)
+class HardwareReport:
+    """Health and radio figures (one health poll), or why the device gave none."""
+
+    ok: bool
+    reason: str = ""
+    cpu_pct: float | None = None
+    memory_pct: float | None = None
+    sensors: tuple[Sensor, ...] = ()
+    radios: tuple[RadioLink, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form."""
+        return {
+            "ok": self.ok,
+            "reason": self.reason,
+            "cpu_pct": self.cpu_pct,
+            "memory_pct": self.memory_pct,
+            "sensors": [
+                {"kind": s.kind.value, "name": s.name, "value": s.value, "ok": s.ok}
+                for s in self.sensors
+            ],
+            "radios": [
+                {
+                    "interface": r.interface,
+                    "peer": r.peer,
+                    "signal_dbm": r.signal_dbm,
+                    "snr_db": r.snr_db,
+                    "tx_ccq_pct": r.tx_ccq_pct,
+                    "rx_ccq_pct": r.rx_ccq_pct,
+                    "tx_rate_bps": r.tx_rate_bps,
+                    "rx_rate_bps": r.rx_rate_bps,
+                    "peers": r.peers,
+                }
+                for r in self.radios
+            ],
+            "notes": list(self.notes),
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class CommandOutput:
     """One read-only command and what the device printed (redacted, maybe tail only)."""
 
@@ -297,6 +340,7 @@ class DeviceReport:
     snmp: SnmpReport | None = None
     ssh: SshReport | None = None
     tickets: TicketsReport | None = None
+    hardware: HardwareReport | None = None
 
     def to_json(self) -> dict[str, Any]:
         """JSON form."""
@@ -321,6 +365,7 @@ class DeviceReport:
             "snmp": self.snmp.to_json() if self.snmp else None,
             "ssh": self.ssh.to_json() if self.ssh else None,
             "tickets": self.tickets.to_json() if self.tickets else None,
+            "hardware": self.hardware.to_json() if self.hardware else None,
         }
 
 

@@ -17,11 +17,12 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Final, Protocol, TypeVar
 
 from agent.config.model import Device, PingSettings
-from agent.diagnose import verdict
+from agent.diagnose import hardware, verdict
 from agent.diagnose.report import (
     DeviceReport,
     Diagnosis,
     Finding,
+    HardwareReport,
     Hop,
     MtuProbe,
     MtuReport,
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
     from collections.abc import Coroutine, Sequence
 
     from agent.config.model import Inventory, RemediationSettings
-    from collectors.model import PingTarget, SnmpPoll, SnmpTarget
+    from collectors.model import HealthPoll, PingTarget, SnmpPoll, SnmpTarget
     from collectors.ping import RoundResult
 
 # IP packet sizes tried with DF set, largest first (Ethernet, PPPoE, PPPoE+VLAN, IPsec-ish,
@@ -64,6 +65,14 @@ class Poller(Protocol):
 
     async def poll(self, target: SnmpTarget) -> SnmpPoll:
         """One poll."""
+        ...
+
+
+class HealthPoller(Protocol):
+    """What the runner needs for the health and radio section (the same collector)."""
+
+    async def poll_health(self, target: SnmpTarget) -> HealthPoll:
+        """One health poll."""
         ...
 
 
@@ -102,6 +111,7 @@ class Runner:
         *,
         df_pinger: Pinger | None = None,
         history: Callable[[str], TicketsReport] | None = None,
+        health: HealthPoller | None = None,
         ssh: SshCollect | None = None,
         options: Options = Options(),
         progress: Progress = _quiet,
@@ -116,6 +126,7 @@ class Runner:
         self.poller = poller
         self.df_pinger = df_pinger
         self.history = history
+        self.health = health
         self.ssh = ssh
         self.options = options
         self.progress = progress
@@ -141,9 +152,13 @@ class Runner:
             mtu = group.create_task(self._step(device, "mtu", self._mtu(device)))
             ssh = group.create_task(self._step(device, "ssh", self._ssh(device)))
             tickets = group.create_task(self._step(device, "tiket", self._tickets(device)))
+            hw = group.create_task(self._step(device, "kesehatan", self._hardware(device)))
         answers = await asyncio.gather(*path)
         hops = tuple(Hop(a.name, a.address, p) for a, p in zip(ancestors, answers, strict=True))
         extra = self._extra(device, known, mtu.result(), ssh.result(), tickets.result())
+        figures = hw.result()
+        if figures is not None:
+            extra += hardware.findings(figures, self.inventory.health)
         health, text, findings = verdict.judge(device, ping.result(), hops, snmp.result(), extra)
         broken = verdict.broken_hop(hops) if not ping.result().answered else None
         return DeviceReport(
@@ -163,6 +178,7 @@ class Runner:
             snmp=snmp.result(),
             ssh=ssh.result(),
             tickets=tickets.result(),
+            hardware=figures,
         )
 
     async def _step(self, device: Device, step: str, work: Coroutine[None, None, T]) -> T:
@@ -196,6 +212,12 @@ class Runner:
             await asyncio.sleep(self.options.sample)
             second = await self.poller.poll(target)
         return verdict.snmp_report(device, first, second, self.inventory.detection)
+
+    async def _hardware(self, device: Device) -> HardwareReport | None:
+        target = device.snmp_target()
+        if target is None or self.health is None:
+            return None
+        return hardware.report(await self.health.poll_health(target))
 
     async def _mtu(self, device: Device) -> MtuReport | None:
         if not self.options.mtu or self.df_pinger is None:

@@ -118,12 +118,60 @@ _TICKETS: Final = _obj(
         "items": {"type": "array", "items": _TICKET},
     }
 )
+_HARDWARE: Final = _obj(
+    {
+        "ok": {"type": "boolean"},
+        "reason": {"type": "string"},
+        "cpu_pct": _NUM_OR_NULL,
+        "memory_pct": _NUM_OR_NULL,
+        "sensors": {
+            "type": "array",
+            "items": _obj(
+                {
+                    "kind": {"enum": ["temperature", "voltage", "fan", "psu", "power", "current"]},
+                    "name": {"type": "string"},
+                    "value": _NUM_OR_NULL,
+                    "ok": {"type": ["boolean", "null"]},
+                }
+            ),
+        },
+        "radios": {
+            "type": "array",
+            "items": _obj(
+                {
+                    "interface": {"type": "string"},
+                    "peer": {"type": "string"},
+                    "signal_dbm": _NUM_OR_NULL,
+                    "snr_db": _NUM_OR_NULL,
+                    "tx_ccq_pct": _NUM_OR_NULL,
+                    "rx_ccq_pct": _NUM_OR_NULL,
+                    "tx_rate_bps": {"type": ["integer", "null"]},
+                    "rx_rate_bps": {"type": ["integer", "null"]},
+                    "peers": {"type": "integer", "minimum": 1},
+                }
+            ),
+        },
+        "notes": {"type": "array", "items": {"type": "string"}},
+    }
+)
 _FINDING: Final = {
     "type": "object",
     "required": ["severity", "section", "text"],
     "properties": {
         "severity": {"enum": ["masalah", "catatan"]},
-        "section": {"enum": ["icmp", "path", "mtu", "snmp", "interface", "ssh", "tickets"]},
+        "section": {
+            "enum": [
+                "icmp",
+                "path",
+                "mtu",
+                "snmp",
+                "interface",
+                "ssh",
+                "tickets",
+                "hardware",
+                "radio",
+            ]
+        },
         "text": {"type": "string"},
         "interface": {"type": "string"},
     },
@@ -153,6 +201,7 @@ _DEVICE: Final = _obj(
         "snmp": _nullable(_SNMP),
         "ssh": _nullable(_SSH),
         "tickets": _nullable(_TICKETS),
+        "hardware": _nullable(_HARDWARE),
     }
 )
 SCHEMA: Final[dict[str, Any]] = {

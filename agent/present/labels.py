@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
+from collectors.model import SensorKind
 from ticketing.faults import FaultKind
 from ticketing.states import EventKind, TicketState
 
@@ -42,6 +43,12 @@ KIND_LABEL: Final[Mapping[str, str]] = {
     FaultKind.INTERFACE_ERRORS: "error interface",
     FaultKind.SNMP_UNREACHABLE: "SNMP tidak menjawab",
     FaultKind.LINK_LOST: "link hilang",
+    FaultKind.CPU_HIGH: "CPU tinggi",
+    FaultKind.DEVICE_OVERHEAT: "suhu perangkat tinggi",
+    FaultKind.VOLTAGE_ABNORMAL: "tegangan tidak normal",
+    FaultKind.PSU_FAILED: "catu daya (PSU) gagal",
+    FaultKind.RADIO_DEGRADED: "sinyal radio lemah",
+    FaultKind.PPPOE_DOWN: "PPPoE/WAN ISP putus",
 }
 # narrow table columns
 KIND_SHORT: Final[Mapping[str, str]] = {
@@ -54,6 +61,21 @@ KIND_SHORT: Final[Mapping[str, str]] = {
     FaultKind.INTERFACE_ERRORS: "if error",
     FaultKind.SNMP_UNREACHABLE: "snmp diam",
     FaultKind.LINK_LOST: "link hilang",
+    FaultKind.CPU_HIGH: "CPU tinggi",
+    FaultKind.DEVICE_OVERHEAT: "panas",
+    FaultKind.VOLTAGE_ABNORMAL: "tegangan",
+    FaultKind.PSU_FAILED: "PSU gagal",
+    FaultKind.RADIO_DEGRADED: "radio lemah",
+    FaultKind.PPPOE_DOWN: "PPPoE putus",
+}
+# what a health sensor measures (collectors.model.SensorKind), for diagnose and the board
+SENSOR_LABEL: Final[Mapping[str, str]] = {
+    SensorKind.TEMPERATURE: "suhu",
+    SensorKind.VOLTAGE: "tegangan",
+    SensorKind.FAN: "kipas",
+    SensorKind.PSU: "catu daya",
+    SensorKind.POWER: "daya",
+    SensorKind.CURRENT: "arus",
 }
 EVENT_LABEL: Final[Mapping[str, str]] = {
     EventKind.OPENED: "dibuka",

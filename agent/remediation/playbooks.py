@@ -22,7 +22,7 @@ import re
 import string
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -118,7 +118,8 @@ class PlaybookFile(_Strict):
 
     name: Name
     title: str = Field(min_length=1)
-    fault: FaultKind
+    # several: e.g. interface_down and pppoe_down (issue 18)
+    fault: FaultKind | Annotated[list[FaultKind], Field(min_length=1, max_length=8)]
     probe: ProbeKind
     applies_to: AppliesBlock | None = None
     rollback_on_failure: bool = False
@@ -181,6 +182,11 @@ class Playbook:
     uplink: bool
     rollback_on_failure: bool
     path: Path
+    also: frozenset[FaultKind] = frozenset()  # further kinds it repairs (``fault: [a, b]``)
+
+    def handles(self, kind: str) -> bool:
+        """True when the playbook is written for fault ``kind``."""
+        return kind == self.fault.value or kind in self.also
 
     def applies(self, device: Device, interface: str) -> bool:
         """Return True when this playbook is meant for ``interface`` of ``device``."""
@@ -275,7 +281,7 @@ class PlaybookBook:
             if (
                 book is not None
                 and device.remediation.enabled
-                and book.fault.value == kind
+                and book.handles(kind)
                 and device.platform in book.platforms
                 and book.applies(device, interface)
             ):
@@ -284,7 +290,7 @@ class PlaybookBook:
 
     def candidates(self, device: Device, kind: str) -> list[Playbook]:
         """Every playbook (allowed or not) written for this fault and the device's platform."""
-        return [p for p in self if p.fault.value == kind and device.platform in p.platforms]
+        return [p for p in self if p.handles(kind) and device.platform in p.platforms]
 
 
 def _placeholders(text: str) -> set[str]:
@@ -370,10 +376,12 @@ def load_playbook(path: Path) -> Playbook:
     if problems:
         raise PlaybookError(str(path), problems)
     applies = model.applies_to or AppliesBlock()
+    kinds = model.fault if isinstance(model.fault, list) else [model.fault]
     return Playbook(
         name=model.name,
         title=model.title,
-        fault=model.fault,
+        fault=kinds[0],
+        also=frozenset(kinds[1:]),
         probe=model.probe,
         platforms={str(k): v for k, v in model.platforms.items()},
         interface_pattern=re.compile(applies.interface) if applies.interface else None,

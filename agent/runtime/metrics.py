@@ -30,6 +30,14 @@ metric                                                 set by
 ``sigap_snmp_polls_total{status}``                     :meth:`Metrics.observe_snmp`
 ``sigap_interface_oper_up{device,interface}``          :meth:`Metrics.observe_snmp`
 ``sigap_interface_admin_up{device,interface}``         :meth:`Metrics.observe_snmp`
+``sigap_health_poll_success{device}``                  :meth:`Metrics.observe_health`
+``sigap_device_cpu_percent{device}``                   :meth:`Metrics.observe_health`
+``sigap_device_memory_percent{device}``                :meth:`Metrics.observe_health`
+``sigap_device_sensor{device,kind,stat}`` (min/max)    :meth:`Metrics.observe_health`
+``sigap_device_sensors_failed{device,kind}``           :meth:`Metrics.observe_health`
+``sigap_radio_signal_dbm{device,interface}`` (weakest) :meth:`Metrics.observe_health`
+``sigap_radio_ccq_percent{device,interface}`` (worst)  :meth:`Metrics.observe_health`
+``sigap_radio_peers{device,interface}``                :meth:`Metrics.observe_health`
 ``sigap_poll_duration_seconds{probe}`` (histogram)     :meth:`Metrics.poll_finished`
 ``sigap_poll_overruns_total{probe}``                   :meth:`Metrics.poll_finished`
 ``sigap_scheduler_lag_seconds``                        :func:`watch_loop_lag`
@@ -64,6 +72,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from agent.detect.ping import DeviceState
 from agent.intake import stats as intake_stats
 from agent.intake.mail import Rejection
+from collectors.model import SensorKind
 from ticketing.gauges import TicketGauges, ticket_gauges
 from ticketing.intake import Outcome
 from ticketing.models import RunStatus
@@ -76,13 +85,13 @@ if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
     from prometheus_client.metrics import MetricWrapperBase
 
-    from collectors.model import InterfaceRow, Observation, SnmpPoll
+    from collectors.model import HealthPoll, InterfaceRow, Observation, RadioLink, SnmpPoll
     from ticketing.store import TicketStore
 
 logger = logging.getLogger(__name__)
 
 NAMESPACE: Final = "sigap"
-PROBES: Final = ("ping", "snmp")
+PROBES: Final = ("ping", "snmp", "health")
 # one round of one device: ping is ~count x spacing + timeout, SNMP a few GETBULKs
 POLL_BUCKETS: Final = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 NOTIFY_RESULTS: Final = frozenset({"sent", "failed", "skipped"})
@@ -208,11 +217,13 @@ class Metrics:
         self._lock = threading.Lock()
         self._opd: dict[str, str] = {}
         self._interfaces: dict[str, set[str]] = {}
+        self._radios: dict[str, set[str]] = {}
         self._outbox: dict[str, int] = {}
         self.database_up: bool | None = None  # None until the first ticket refresh
         self.scheduler_lag = 0.0
         self._define_devices(registry)
         self._define_polls(registry)
+        self._define_health(registry)
         self._define_tickets(registry)
         self._define_actions(registry)
         registry.register(_IntakeCollector(intake))
@@ -264,6 +275,35 @@ class Metrics:
             ["device", "interface"],
             namespace=ns,
             registry=registry,
+        )
+
+    def _define_health(self, registry: CollectorRegistry) -> None:
+        ns = NAMESPACE
+
+        def gauge(name: str, doc: str, labels: list[str]) -> Gauge:
+            return Gauge(name, doc, labels, namespace=ns, registry=registry)
+
+        self.health_success = gauge(
+            "health_poll_success", "1 when the last health poll answered", ["device"]
+        )
+        self.cpu_percent = gauge("device_cpu_percent", "CPU load (%)", ["device"])
+        self.memory_percent = gauge("device_memory_percent", "Memory in use (%)", ["device"])
+        self.sensor = gauge(
+            "device_sensor",
+            "Lowest/highest sensor reading of a kind (C, V, rpm, W, A)",
+            ["device", "kind", "stat"],
+        )
+        self.sensors_failed = gauge(
+            "device_sensors_failed", "Fans/PSUs reporting failure", ["device", "kind"]
+        )
+        self.radio_signal = gauge(
+            "radio_signal_dbm", "Weakest signal on a radio interface", ["device", "interface"]
+        )
+        self.radio_ccq = gauge(
+            "radio_ccq_percent", "Worst CCQ on a radio interface", ["device", "interface"]
+        )
+        self.radio_peers = gauge(
+            "radio_peers", "Registered peers on a radio interface", ["device", "interface"]
         )
 
     def _define_polls(self, registry: CollectorRegistry) -> None:
@@ -389,6 +429,18 @@ class Metrics:
         for interface in self._interfaces.pop(name, set()):
             _discard(self.interface_oper_up, name, interface)
             _discard(self.interface_admin_up, name, interface)
+        self._forget_health(name)
+
+    def _forget_health(self, name: str) -> None:
+        for metric in (self.health_success, self.cpu_percent, self.memory_percent):
+            _discard(metric, name)
+        for kind in SensorKind:
+            _discard(self.sensors_failed, name, kind.value)
+            for stat in ("min", "max"):
+                _discard(self.sensor, name, kind.value, stat)
+        for interface in self._radios.pop(name, set()):
+            for metric in (self.radio_signal, self.radio_ccq, self.radio_peers):
+                _discard(metric, name, interface)
 
     def device_state(self, device: str, state: DeviceState) -> None:
         """Record the detector's state of ``device`` (call on every StateChanged)."""
@@ -431,6 +483,51 @@ class Metrics:
         for name in gone:
             _discard(self.interface_oper_up, poll.device, name)
             _discard(self.interface_admin_up, poll.device, name)
+
+    def observe_health(self, poll: HealthPoll) -> None:
+        """Record one health poll: CPU, memory, sensors by kind, radios by interface."""
+        self.health_success.labels(poll.device).set(int(poll.ok))
+        if not poll.ok:
+            return
+        for metric, value in (
+            (self.cpu_percent, poll.cpu_pct),
+            (self.memory_percent, poll.memory_pct),
+        ):
+            if value is not None:
+                metric.labels(poll.device).set(value)
+        for kind in SensorKind:
+            values = [  # readings; state sensors (fan/PSU ok or failed) are counted below
+                s.value
+                for s in poll.sensors
+                if s.kind is kind and s.value is not None and s.ok is None
+            ]
+            if values:
+                self.sensor.labels(poll.device, kind.value, "min").set(min(values))
+                self.sensor.labels(poll.device, kind.value, "max").set(max(values))
+            states = [s for s in poll.sensors if s.kind is kind and s.ok is not None]
+            if states:
+                failed = sum(1 for s in states if s.ok is False)
+                self.sensors_failed.labels(poll.device, kind.value).set(failed)
+        self._observe_radios(poll)
+
+    def _observe_radios(self, poll: HealthPoll) -> None:
+        by_iface: dict[str, list[RadioLink]] = {}
+        for link in poll.radios:
+            by_iface.setdefault(link.interface, []).append(link)
+        for name, links in by_iface.items():
+            signals = [x.signal_dbm for x in links if x.signal_dbm is not None]
+            ccqs = [c for x in links for c in (x.tx_ccq_pct, x.rx_ccq_pct) if c is not None]
+            if signals:
+                self.radio_signal.labels(poll.device, name).set(min(signals))
+            if ccqs:
+                self.radio_ccq.labels(poll.device, name).set(min(ccqs))
+            self.radio_peers.labels(poll.device, name).set(max(x.peers for x in links))
+        with self._lock:
+            gone = self._radios.get(poll.device, set()) - by_iface.keys()
+            self._radios[poll.device] = set(by_iface)
+        for name in gone:
+            for metric in (self.radio_signal, self.radio_ccq, self.radio_peers):
+                _discard(metric, poll.device, name)
 
     # -- scheduling ---------------------------------------------------------------------
 

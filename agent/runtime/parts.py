@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
     from agent.config.model import Inventory
     from agent.detect.ping import Event
-    from collectors.base import SnmpPoller
+    from collectors.base import HealthPoller, SnmpPoller
     from ticketing.models import RunStatus
     from ticketing.store import TicketStore
     from ticketing.views import TicketView
@@ -68,6 +68,7 @@ class Runtime:
     slots: asyncio.Semaphore
     states: Callable[[], Mapping[str, DeviceState]]
     snmp: SnmpPoller | None = None
+    health: HealthPoller | None = None  # started and closed with ``snmp`` (the same collector)
     now: Callable[[], datetime] = utc_now
     thread: StoreThread = field(default_factory=StoreThread)
     tickets: asyncio.Queue[TicketItem] = field(default_factory=asyncio.Queue)

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from agent.detect.ping import DeviceState, StateChanged
 from agent.detect.snmp import SnmpDetector
@@ -22,7 +22,7 @@ from ticketing.faults import FaultKind
 from ticketing.states import TicketState
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Awaitable, Callable, Sequence
     from datetime import datetime
     from pathlib import Path
 
@@ -30,12 +30,14 @@ if TYPE_CHECKING:
     from agent.detect.ping import Detector, Event
     from agent.runtime.metrics import Metrics
     from agent.runtime.parts import Runtime
-    from collectors.base import Prober, SnmpPoller
+    from collectors.base import HealthPoller, Prober, SnmpPoller
+    from collectors.model import HealthPoll, SnmpPoll
     from ticketing.views import TicketView
 
 logger = logging.getLogger(__name__)
 
 TICK_SECONDS = 1.0
+_R = TypeVar("_R")
 
 
 class Scheduler:
@@ -108,7 +110,7 @@ class Scheduler:
         changed = [d for n, d in new.devices.items() if old.devices.get(n) != d]
         removed = [n for n in old.devices if n not in new.devices]
         for name in [*removed, *(d.name for d in changed)]:
-            for key in (f"poll:{name}", f"snmp:{name}"):
+            for key in (f"poll:{name}", f"snmp:{name}", f"health:{name}"):
                 task = self._loops.pop(key, None)
                 if task is not None:
                     task.cancel()
@@ -133,6 +135,11 @@ class Scheduler:
         if self.snmp is not None and device.snmp is not None:
             self._loops[f"snmp:{device.name}"] = group.create_task(
                 self._snmp_poll(self.snmp, device), name=f"snmp:{device.name}"
+            )
+        health = self.runtime.health
+        if health is not None and device.snmp is not None and self.inventory.health.enabled:
+            self._loops[f"health:{device.name}"] = group.create_task(
+                self._health_poll(health, device), name=f"health:{device.name}"
             )
 
     async def _poll(self, device: Device) -> None:
@@ -160,26 +167,55 @@ class Scheduler:
             await _sleep(wake, interval)
 
     async def _snmp_poll(self, snmp: SnmpPoller, device: Device) -> None:
-        target = device.snmp_target()
-        settings = device.snmp
+        target, settings = device.snmp_target(), device.snmp
         if target is None or settings is None:
             return
-        await asyncio.sleep(self._rng.uniform(0, settings.interval))
+
+        def seen(result: SnmpPoll) -> None:
+            if self.metrics is not None:
+                self.metrics.observe_snmp(result)
+            state = self.detector.state(device.name)
+            self._handle(self.snmp_detector.observe(result, state))
+
+        await self._every("snmp", device.name, settings.interval, lambda: snmp.poll(target), seen)
+
+    async def _health_poll(self, health: HealthPoller, device: Device) -> None:
+        """Poll one device's health every ``health.interval`` (slower than its interfaces)."""
+        target = device.snmp_target()
+        if target is None:
+            return
+
+        def seen(result: HealthPoll) -> None:
+            if self.metrics is not None:
+                self.metrics.observe_health(result)
+            self._handle(self.snmp_detector.observe_health(result))
+
+        interval = self.inventory.health.interval
+        await self._every("health", device.name, interval, lambda: health.poll_health(target), seen)
+
+    async def _every(
+        self,
+        probe: str,
+        device: str,
+        interval: float,
+        poll: Callable[[], Awaitable[_R]],
+        seen: Callable[[_R], None],
+    ) -> None:
+        """Run ``poll`` every ``interval`` (first at a random offset) in a probe slot."""
+        await asyncio.sleep(self._rng.uniform(0, interval))
         loop = asyncio.get_running_loop()
         while True:
             started = loop.time()
             try:
                 async with self.runtime.slots:
-                    result = await snmp.poll(target)
+                    result = await poll()
             except Exception:  # a bug polling one device must not stop the others
-                logger.exception("SNMP poll of %s failed; retrying next interval", device.name)
+                logger.exception("%s poll of %s failed; retrying next interval", probe, device)
             else:
                 if self.metrics is not None:
-                    self.metrics.observe_snmp(result)
-                    self.metrics.poll_finished("snmp", loop.time() - started, settings.interval)
-                state = self.detector.state(device.name)
-                self._handle(self.snmp_detector.observe(result, state))
-            await asyncio.sleep(settings.interval)
+                    self.metrics.poll_finished(probe, loop.time() - started, interval)
+                seen(result)
+            await asyncio.sleep(interval)
 
     async def _tick(self) -> None:
         while True:

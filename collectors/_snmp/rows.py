@@ -7,7 +7,7 @@ only when :func:`names_stale` says they may no longer describe the interfaces po
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
 from collectors.model import InterfaceRow, SystemInfo
@@ -27,6 +27,7 @@ class Names:
     info: tuple[str, str, str]  # sysName, sysDescr, sysObjectID (dotted)
     if_number: Value
     last_change: Value
+    types: dict[int, int] = field(default_factory=dict)  # ifIndex -> ifType (23 = ppp)
 
 
 def as_int(value: Value) -> int | None:
@@ -62,6 +63,7 @@ def names_of(names: WalkResult, hot: WalkResult) -> Names:
         ),
         if_number=hot.scalars.get("if_number"),
         last_change=hot.scalars.get("if_table_last_change"),
+        types={i: t for i, t in table.get("if_type", {}).items() if isinstance(t, int)},
     )
 
 
@@ -121,6 +123,7 @@ def interface_rows(hot: WalkResult, names: Names, *, bits: int) -> tuple[Interfa
                 out_errors=as_int(table["out_errors"].get(i)),
                 in_discards=as_int(table["in_discards"].get(i)),
                 out_discards=as_int(table["out_discards"].get(i)),
+                if_type=names.types.get(i),
             )
         )
     return tuple(rows)

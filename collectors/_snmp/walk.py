@@ -87,6 +87,7 @@ NAME_COLUMNS: Final = (
     Column("name", _oid(_IFX + "1")),
     Column("alias", _oid(_IFX + "18")),
     Column("descr", _oid(_IF + "2")),
+    Column("if_type", _oid(_IF + "3")),
 )
 
 

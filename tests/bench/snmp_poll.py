@@ -1,6 +1,6 @@
 """sigap SNMP poll cycles as a whole process, for the benchmark (run it in the NOC netns).
 
-Usage: python tests/bench/snmp_poll.py TARGETS AUTH_JSON [CYCLES] [AGENT_PIDS]
+Usage: python tests/bench/snmp_poll.py TARGETS AUTH_JSON [CYCLES] [AGENT_PIDS] [health]
 
 TARGETS has one ``name address`` per line; AUTH_JSON holds the ``SnmpAuth`` fields
 (``version`` "2c" or "3", community or user/keys). Every cycle polls all targets at once
@@ -11,6 +11,10 @@ agents_cpu_s=`` (CPU: this process, ``time.process_time``; agents: the snmpd pid
 AGENT_PIDS, from /proc). stdout gets, for the last cycle, one ``dev NAME ROWS VARBINDS
 IFNUMBER`` line per device that answered, ``fail NAME REASON`` per device that did not,
 and ``devices_ok=N rows=R varbinds=V`` (varbinds: values present in the nine columns).
+With ``health`` every cycle also polls each device's health columns
+(``SnmpCollector.poll_health``, issue 18) after its interfaces, inside the timed cycle, and
+stdout gets ``health NAME CPU MEMORY SENSORS`` per device and ``health_ok=N`` (devices whose
+memory use came back: the lab's net-snmp serves no hrProcessorTable).
 Imports only ``collectors.snmp`` and ``collectors.model`` (plus the standard library).
 """
 
@@ -23,7 +27,14 @@ import sys
 import time
 
 from agent.wiring import snmp_collector
-from collectors.model import InterfaceRow, SnmpAuth, SnmpPoll, SnmpTarget, SnmpVersion
+from collectors.model import (
+    HealthPoll,
+    InterfaceRow,
+    SnmpAuth,
+    SnmpPoll,
+    SnmpTarget,
+    SnmpVersion,
+)
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -57,12 +68,17 @@ def agents_cpu(pids: list[int]) -> float:
     return total / TICK
 
 
-async def cycles(targets: list[SnmpTarget], count: int, pids: list[int]) -> list[SnmpPoll]:
+async def cycles(
+    targets: list[SnmpTarget], count: int, pids: list[int], *, health: bool = False
+) -> tuple[list[SnmpPoll], list[HealthPoll]]:
     polls: list[SnmpPoll] = []
+    healths: list[HealthPoll] = []
     async with snmp_collector() as collector:
         for k in range(1, count + 1):
             a0, c0, t0 = agents_cpu(pids), time.process_time(), time.perf_counter()
             polls = await asyncio.gather(*(collector.poll(t) for t in targets))
+            if health:
+                healths = await asyncio.gather(*(collector.poll_health(t) for t in targets))
             wall, cpu = time.perf_counter() - t0, time.process_time() - c0
             print(
                 f"cycle={k} wall_s={wall:.4f} cpu_s={cpu:.4f} "
@@ -70,7 +86,7 @@ async def cycles(targets: list[SnmpTarget], count: int, pids: list[int]) -> list
                 file=sys.stderr,
                 flush=True,
             )
-    return polls
+    return polls, healths
 
 
 def main() -> None:
@@ -89,7 +105,8 @@ def main() -> None:
         SnmpTarget(name, address, auth, timeout=5.0, retries=3, max_repetitions=25)
         for name, address in pairs
     ]
-    polls = asyncio.run(cycles(targets, count, pids))
+    health = len(sys.argv) > 5 and sys.argv[5] == "health"
+    polls, healths = asyncio.run(cycles(targets, count, pids, health=health))
     ok = rows = varbinds = 0
     lines = []
     for p in polls:
@@ -100,8 +117,14 @@ def main() -> None:
         if_number = p.system.if_number if p.system is not None else None
         lines.append(f"dev {p.device} {len(p.interfaces)} {n} {if_number}")
         ok, rows, varbinds = ok + 1, rows + len(p.interfaces), varbinds + n
+    lines += [
+        f"health {h.device} {h.cpu_pct} {h.memory_pct} {len(h.sensors)} {h.reason}" for h in healths
+    ]
     print("\n".join(lines))
     print(f"devices_ok={ok} rows={rows} varbinds={varbinds}")
+    if health:
+        good = sum(1 for h in healths if h.memory_pct is not None)
+        print(f"health_ok={good}")
 
 
 if __name__ == "__main__":

@@ -22,10 +22,13 @@ from agent.runtime.scheduler import Scheduler
 from agent.runtime.writer import TicketWriter
 from agent.wiring import assemble_daemon
 from collectors.model import (
+    HealthPoll,
     InterfaceRow,
     Observation,
     PingTarget,
     ProbeStatus,
+    Sensor,
+    SensorKind,
     SnmpPoll,
     SnmpTarget,
     SystemInfo,
@@ -42,7 +45,7 @@ if TYPE_CHECKING:
 
     from agent.config.model import Inventory
     from agent.runtime.parts import Repairer
-    from collectors.base import Prober, SnmpPoller
+    from collectors.base import HealthPoller, Prober, SnmpPoller
 
 pytestmark = pytest.mark.unit
 
@@ -499,6 +502,60 @@ async def test_snmp_interface_down_opens_one_ticket_and_clears(
         assert ticket.fault_key == "rtr/interface_down/ether2"
         assert "ether2 (LAN OPD)" in ticket.summary
         snmp.ether2_up = True
+        await wait_for(
+            lambda: store.active()[0].status is TicketState.RECOVERING, "the ticket to clear"
+        )
+    assert len(tickets(store)) == 1
+
+
+class FakeHealth:
+    """Satisfies :class:`collectors.base.HealthPoller`: one temperature sensor, set by the test."""
+
+    def __init__(self) -> None:
+        self.celsius = 40.0
+        self.polls: Counter[str] = Counter()
+
+    async def poll_health(self, target: SnmpTarget) -> HealthPoll:
+        self.polls[target.name] += 1
+        sensor = Sensor(SensorKind.TEMPERATURE, "cpu-temperature", self.celsius)
+        return HealthPoll(target.name, datetime.now(UTC), ProbeStatus.OK, sensors=(sensor,))
+
+
+def _is_a_health_poller(fake: FakeHealth) -> HealthPoller:
+    return fake
+
+
+async def test_overheating_router_opens_one_ticket_and_clears(
+    tmp_path: Path, store: TicketStore
+) -> None:
+    path = tmp_path / "health.yaml"
+    path.write_text(
+        "office: {name: T}\n"
+        "defaults: {platform: mikrotik_routeros, role: router, ping: {interval: 0.05s},\n"
+        "           snmp: {community_env: C, interval: 0.05s}}\n"
+        "health: {interval: 0.05s, temperature_for: 0.2s}\n"
+        "hosts:\n  rtr: {address: 10.52.0.1}\n"
+    )
+    inventory = load_inventory(path, env={"C": "c"})
+    health = FakeHealth()
+    daemon = assemble_daemon(
+        inventory,
+        store,
+        _is_a_prober(FakeProber()),
+        snmp=_is_a_poller(FakeSnmp()),
+        health=_is_a_health_poller(health),
+        rng=random.Random(3),
+    )
+    async with running(daemon):
+        await wait_for(lambda: health.polls["rtr"] >= 2, "two health polls")
+        health.celsius = 82.0
+        await wait_for(lambda: len(store.active()) == 1, "a device_overheat ticket")
+        polls = health.polls["rtr"]
+        await wait_for(lambda: health.polls["rtr"] >= polls + 5, "five more hot polls")
+        (ticket,) = store.active()
+        assert ticket.fault_key == "rtr/device_overheat"
+        assert "cpu-temperature 82 °C" in ticket.summary
+        health.celsius = 50.0
         await wait_for(
             lambda: store.active()[0].status is TicketState.RECOVERING, "the ticket to clear"
         )

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from agent.present.labels import EVENT_LABEL, KIND_LABEL, KIND_SHORT, STATUS_LABEL, STATUS_SENTENCE
+from agent.present.labels import (
+    EVENT_LABEL,
+    KIND_LABEL,
+    KIND_SHORT,
+    SENSOR_LABEL,
+    STATUS_LABEL,
+    STATUS_SENTENCE,
+)
+from collectors.model import SensorKind
 from ticketing.faults import FaultKind
 from ticketing.states import EventKind, TicketState
 
@@ -19,6 +27,7 @@ pytestmark = pytest.mark.unit
         (KIND_LABEL, FaultKind),
         (KIND_SHORT, FaultKind),
         (EVENT_LABEL, EventKind),
+        (SENSOR_LABEL, SensorKind),
     ],
 )
 def test_every_member_has_a_label(table: dict[str, str], enum: type) -> None:

@@ -14,7 +14,16 @@ from prometheus_client import CollectorRegistry, generate_latest
 
 from agent.detect.ping import DeviceState
 from agent.runtime.metrics import Metrics, watch_loop_lag
-from collectors.model import InterfaceRow, Observation, ProbeStatus, SnmpPoll
+from collectors.model import (
+    HealthPoll,
+    InterfaceRow,
+    Observation,
+    ProbeStatus,
+    RadioLink,
+    Sensor,
+    SensorKind,
+    SnmpPoll,
+)
 from ticketing.calendar import OfficeCalendar
 from ticketing.faults import Fault, FaultKind
 from ticketing.gauges import ticket_gauges
@@ -117,6 +126,51 @@ def test_snmp_poll_and_interfaces(registry, metrics):
 
     metrics.observe_snmp(_poll(ProbeStatus.OK, InterfaceRow(1, name="ether1", oper_up=True)))
     assert value(registry, "sigap_interface_oper_up", device="rtr-a", interface="ether2") is None
+
+
+def test_health_gauges_bounded_by_device_kind_and_interface(registry, metrics):
+    sensors = (
+        Sensor(SensorKind.TEMPERATURE, "cpu-temperature", 61.0),
+        Sensor(SensorKind.TEMPERATURE, "board-temperature1", 40.0),
+        Sensor(SensorKind.VOLTAGE, "jack-voltage", 24.1),
+        Sensor(SensorKind.PSU, "psu1-state", 0.0, ok=True),
+        Sensor(SensorKind.PSU, "psu2-state", 1.0, ok=False),
+    )
+    radios = tuple(
+        RadioLink("wlan1", f"00:00:00:00:00:{k:02x}", -60.0 - k, tx_ccq_pct=80.0 - k, peers=3)
+        for k in range(3)
+    )
+    poll = HealthPoll(
+        "rtr-a",
+        AT,
+        ProbeStatus.OK,
+        cpu_pct=12.5,
+        memory_pct=40.0,
+        sensors=sensors,
+        radios=radios,
+    )
+    metrics.observe_health(poll)
+    dev = {"device": "rtr-a"}
+    assert value(registry, "sigap_health_poll_success", **dev) == 1
+    assert value(registry, "sigap_device_cpu_percent", **dev) == 12.5
+    assert value(registry, "sigap_device_memory_percent", **dev) == 40
+    assert value(registry, "sigap_device_sensor", kind="temperature", stat="max", **dev) == 61
+    assert value(registry, "sigap_device_sensor", kind="temperature", stat="min", **dev) == 40
+    assert value(registry, "sigap_device_sensor", kind="voltage", stat="min", **dev) == 24.1
+    assert value(registry, "sigap_device_sensor", kind="psu", stat="max", **dev) is None
+    assert value(registry, "sigap_device_sensors_failed", kind="psu", **dev) == 1
+    wlan = {"device": "rtr-a", "interface": "wlan1"}
+    assert value(registry, "sigap_radio_signal_dbm", **wlan) == -62
+    assert value(registry, "sigap_radio_ccq_percent", **wlan) == 78
+    assert value(registry, "sigap_radio_peers", **wlan) == 3
+    text = generate_latest(registry).decode()
+    assert "00:00:00" not in text  # no label per client MAC
+    metrics.observe_health(HealthPoll("rtr-a", AT, ProbeStatus.TIMEOUT, "timeout"))
+    assert value(registry, "sigap_health_poll_success", **dev) == 0
+    metrics.observe_health(HealthPoll("rtr-a", AT, ProbeStatus.OK))
+    assert value(registry, "sigap_radio_signal_dbm", **wlan) is None  # the radio went away
+    metrics.set_devices({"sw-b": "RSUD Praya"})
+    assert 'device="rtr-a"' not in generate_latest(registry).decode()
 
 
 def test_removed_device_loses_its_series(registry, metrics):

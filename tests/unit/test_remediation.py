@@ -94,6 +94,33 @@ def test_unknown_or_unreadable_interfaces_are_refused() -> None:
     assert check_interface("Gi0/1", {"Gi0/1"}) == "Gi0/1"
 
 
+def test_pulihkan_wan_repairs_interface_down_and_pppoe_down() -> None:
+    plan = BOOK.get("pulihkan-wan")
+    assert plan is not None
+    assert plan.handles("interface_down")
+    assert plan.handles("pppoe_down")  # PPPoE clients have their own kind (issue 18)
+    assert not plan.handles("link_saturated")
+    aktifkan = BOOK.get("aktifkan-port")
+    assert aktifkan is not None
+    assert not aktifkan.handles("pppoe_down")
+
+
+@pytest.mark.parametrize(
+    "kinds", ["[]", "[interface_down, nonsense]", "{a: 1}", "[[interface_down]]"]
+)
+def test_a_playbook_fault_list_is_checked(tmp_path: Path, kinds: str) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "name: buruk\ntitle: contoh\n"
+        f"fault: {kinds}\n"
+        "probe: admin_up\nplatforms:\n  linux:\n    commands: ['ip link set {interface} up']\n"
+        "    verify: {command: 'ip -br link show dev {interface}', expect: 'UP'}\n"
+    )
+    with pytest.raises(PlaybookError) as info:
+        load_playbook(bad)
+    assert any(p.path.startswith("fault") for p in info.value.problems), info.value.problems
+
+
 def test_a_bad_playbook_lists_every_problem_with_its_line(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text(
