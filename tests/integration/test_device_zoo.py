@@ -170,6 +170,41 @@ def test_poll_once_shows_platform_and_interfaces(
         assert "peringatan: inventory menulis platform cisco_ios" in text.stdout
 
 
+# What each recording's health section must show through snmpsim and `sigap poll-once`
+# (values read from the .snmprec files; docs/health-radio.md has the whole table)
+HEALTH = {
+    "routeros_crs317": {"cpu_pct": 16.5, "memory_pct": 4.6, "failed": {"psu2-state"}},
+    "ios_2960x": {"cpu_pct": 53.0},
+    "vrp_ar169sfp": {"cpu_pct": 24.0, "memory_pct": 58.0},
+    "routeros_station": {"signal_dbm": -47.0},
+    "airos_airos8": {"signal_dbm": -70.0, "tx_ccq_pct": 33.0},
+    "routeros_wifi": {"signal_dbm": -54.0},
+}
+
+
+@pytest.mark.parametrize("recording", sorted(HEALTH))
+def test_poll_once_shows_health_and_radio(
+    zoo_env: tuple[Path, list[zoo.ZooDevice]], recording: str
+) -> None:
+    inventory, _ = zoo_env
+    out = sigap("poll-once", host(recording), "-i", str(inventory), "--json")
+    assert "Traceback" not in out.stderr
+    health = json.loads(out.stdout)["health"]
+    assert health["status"] == "ok", health
+    want = HEALTH[recording]
+    for key in ("cpu_pct", "memory_pct"):
+        if key in want:
+            assert health[key] == pytest.approx(want[key], abs=0.05), key
+    failed = {s["name"] for s in health["sensors"] if s["ok"] is False}
+    assert failed == want.get("failed", set())
+    if "signal_dbm" in want:
+        [radio] = [r for r in health["radios"] if r["signal_dbm"] == want["signal_dbm"]]
+        if "tx_ccq_pct" in want:
+            assert radio["tx_ccq_pct"] == want["tx_ccq_pct"]
+    text = sigap("poll-once", host(recording), "-i", str(inventory)).stdout
+    assert "health: " in text
+
+
 def test_discover_shows_and_applies_platforms(
     zoo_env: tuple[Path, list[zoo.ZooDevice]], tmp_path: Path
 ) -> None:
