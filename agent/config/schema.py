@@ -371,6 +371,9 @@ class ImapBlock(Strict):
     allowed_domains: list[str] = Field(default_factory=list)  # senders outside people accepted
     reply_url_env: str | None = None  # Apprise mailto URL (a secret) for replies to reporters
     reply_domain: str = "sigap.local"  # Message-ID domain of acknowledgements
+    # take mail only when the office's server (authserv_id) says SPF, DKIM or DMARC passed
+    require_authenticated: bool = False
+    authserv_id: str | None = None  # the authserv-id in that server's Authentication-Results
 
 
 class WhatsAppBlock(Strict):

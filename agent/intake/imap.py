@@ -4,7 +4,11 @@ Runs in one thread (``run_blocking``) until ``stop`` is set. Each round searches
 for messages without the ``$SigapDone`` keyword, checks each one's size before downloading
 it, hands the bytes to the handler (which commits the ticket and its ledger row) and only
 then adds ``$SigapDone`` (and the Seen flag); rejected mail also gets ``$SigapRejected``. Mail is
-never deleted or moved. A crash after the download and before the commit leaves the mail
+never deleted or moved. The handler never raises for a message's sake (it quarantines it);
+if it raises anyway (the database is away) the round ends, the mail stays unflagged and the
+watcher retries with backoff. The watcher itself never ends before ``stop``.
+
+A crash after the download and before the commit leaves the mail
 unflagged and the database without it: the next round takes it again. A crash after the
 commit and before the flag: the ledger answers "duplicate" and the mail is just flagged.
 
@@ -55,6 +59,7 @@ class ImapWatcher:
         self.max_bytes = max_bytes
         self.stop = stop
         self.idle_used: bool | None = None  # known after the first login
+        self.backoff = 1.0
 
     def connect_blocking(self) -> IMAPClient:
         """Log in and select the folder (TLS per settings)."""
@@ -75,28 +80,28 @@ class ImapWatcher:
         return client
 
     def run_blocking(self) -> None:
-        """Watch until ``stop``; reconnect with backoff after any error."""
-        backoff = 1.0
+        """Watch until ``stop``; after any error reconnect with backoff (never returns early)."""
+        self.backoff = 1.0
         while not self.stop.is_set():
             try:
                 client = self.connect_blocking()
-            except (OSError, IMAPClient.Error) as exc:
-                logger.warning(
-                    "IMAP %s: cannot connect (%s); retry in %.0f s",
-                    self.settings.host,
-                    exc,
-                    backoff,
-                )
-                self.stop.wait(backoff)
-                backoff = min(backoff * 2, BACKOFF_MAX)
+            except Exception as exc:  # noqa: BLE001 - every failure is retried
+                self._pause(f"cannot connect ({exc})")
                 continue
-            backoff = 1.0
             try:
                 self._watch(client)
             except (OSError, IMAPClient.Error) as exc:
-                logger.warning("IMAP %s: connection lost (%s)", self.settings.host, exc)
+                self._pause(f"connection lost ({exc})")
+            except Exception as exc:  # the database away, a server oddity
+                logger.exception("IMAP %s: round failed", self.settings.host)
+                self._pause(f"round failed ({type(exc).__name__})")
             finally:
                 _logout(client)
+
+    def _pause(self, why: str) -> None:
+        logger.warning("IMAP %s: %s; retry in %.0f s", self.settings.host, why, self.backoff)
+        self.stop.wait(self.backoff)
+        self.backoff = min(self.backoff * 2, BACKOFF_MAX)
 
     def _watch(self, client: IMAPClient) -> None:
         self.idle_used = b"IDLE" in client.capabilities()
@@ -108,6 +113,7 @@ class ImapWatcher:
         )
         while not self.stop.is_set():
             self.process_blocking(client)
+            self.backoff = 1.0  # a whole round went through
             if self.idle_used:
                 self._idle(client)
             else:
@@ -141,9 +147,9 @@ class ImapWatcher:
         size = int(meta.get(b"RFC822.SIZE", 0))
         received = _aware(meta.get(b"INTERNALDATE"))
         if size > self.max_bytes:  # never download it; the handler only needs the headers
-            raw = client.fetch([uid], ["BODY.PEEK[HEADER]"])[uid].get(b"BODY[HEADER]", b"")
+            raw = client.fetch([uid], ["BODY.PEEK[HEADER]"]).get(uid, {}).get(b"BODY[HEADER]", b"")
         else:
-            raw = client.fetch([uid], ["BODY.PEEK[]"])[uid].get(b"BODY[]", b"")
+            raw = client.fetch([uid], ["BODY.PEEK[]"]).get(uid, {}).get(b"BODY[]", b"")
         result = self.handle(raw, received, size)
         flags = [DONE, b"\\Seen"] if result in OUTCOMES_OK else [DONE, REJECTED, b"\\Seen"]
         client.add_flags([uid], flags)

@@ -13,7 +13,9 @@ import asyncio
 import contextlib
 import logging
 import threading
-from typing import TYPE_CHECKING
+import time
+from functools import partial
+from typing import TYPE_CHECKING, Final
 
 import uvicorn
 from starlette.applications import Starlette
@@ -23,11 +25,15 @@ from agent.intake.imap import ImapWatcher
 from agent.intake.whatsapp import routes
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
     from agent.intake.handler import IntakeHandler
     from agent.intake.settings import IntakeSettings
     from agent.notify.worker import Notifier
 
 logger = logging.getLogger(__name__)
+
+RESTART_MAX: Final = 60.0
 
 
 def watcher(settings: IntakeSettings, handler: IntakeHandler, stop: threading.Event) -> ImapWatcher:
@@ -49,7 +55,8 @@ async def run_intake(
     """Run every configured intake channel (and ``notifier``, if given) until ``stop`` is set.
 
     ``webhook=False``: the WhatsApp webhook is left to ``sigap web`` (it mounts the same
-    routes), so that only one of them listens.
+    routes), so that only one of them listens. Each part is :func:`supervised`: one that fails
+    is logged and restarted with backoff while the others keep running.
     """
     serve_wa = webhook and settings.whatsapp is not None
     if settings.imap is None and not serve_wa:
@@ -59,13 +66,40 @@ async def run_intake(
     async with asyncio.TaskGroup() as group:
         if settings.imap is not None:
             mailbox = watcher(settings, handler, halt)
-            group.create_task(asyncio.to_thread(mailbox.run_blocking), name="intake:imap")
+            imap = partial(asyncio.to_thread, mailbox.run_blocking)
+            group.create_task(supervised("intake:imap", imap, stop), name="intake:imap")
         if serve_wa:
-            group.create_task(_serve_webhook(settings, handler, stop), name="intake:whatsapp")
+            wa = partial(_serve_webhook, settings, handler, stop)
+            group.create_task(supervised("intake:whatsapp", wa, stop), name="intake:whatsapp")
         if notifier is not None:
-            group.create_task(notifier.run(stop), name="intake:notify")
+            notify = partial(notifier.run, stop)
+            group.create_task(supervised("intake:notify", notify, stop), name="intake:notify")
         await stop.wait()
         halt.set()
+
+
+async def supervised(name: str, start: Callable[[], Awaitable[None]], stop: asyncio.Event) -> None:
+    """Run ``start()`` until ``stop``; when it fails or ends early, log and start it again.
+
+    The wait between starts doubles from 1 s to :data:`RESTART_MAX` (reset after a run that
+    lasted longer than that); a part failing never cancels the others.
+    """
+    backoff = 1.0
+    while not stop.is_set():
+        began = time.monotonic()
+        try:
+            await start()
+        except (Exception, SystemExit):  # uvicorn exits when it cannot bind
+            logger.exception("%s failed; restart in %.0f s", name, backoff)
+        else:
+            if stop.is_set():
+                return
+            logger.warning("%s ended before stop; restart in %.0f s", name, backoff)
+        if time.monotonic() - began > RESTART_MAX:
+            backoff = 1.0
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), backoff)
+        backoff = min(backoff * 2, RESTART_MAX)
 
 
 async def _serve_webhook(
@@ -86,4 +120,4 @@ async def _serve_webhook(
         await task
 
 
-__all__ = ["run_intake", "watcher"]
+__all__ = ["run_intake", "supervised", "watcher"]

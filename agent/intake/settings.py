@@ -21,6 +21,8 @@ class ImapSettings:
     allowed_domains: tuple[str, ...] = ()
     reply_url: str = field(default="", repr=False)  # Apprise mailto URL for replies
     reply_domain: str = "sigap.local"
+    require_authenticated: bool = False
+    authserv_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
