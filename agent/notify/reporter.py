@@ -151,6 +151,8 @@ class ReporterRoutes:
         channel = self.channel_for(facts.source)
         if facts.kind not in REPORTER_KINDS or not contact or channel is None:
             return []
+        if channel != WA_CHANNEL and mailbox(contact) is None:
+            return []  # never more than one recipient: see the module docstring
         key = reporter_key(channel, contact)
         return [Planned(f"{REPORTER_PREFIX}{contact}", channel, key, facts.at)]
 

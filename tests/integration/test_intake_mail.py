@@ -21,8 +21,7 @@ from agent.wiring import build_intake_handler
 from tests.conftest import wait_for
 from tests.integration import dovecot_server
 from ticketing.faults import Fault, FaultKind
-from ticketing.intake import IntakeLedger
-from ticketing.mailids import ack_message_id
+from ticketing.intake import IntakeLedger, ack_message_id
 from ticketing.migrate import migrate
 from ticketing.store import TicketStore
 
@@ -128,7 +127,7 @@ def test_mail_from_known_opd_becomes_ticket_within_5s_and_reply_joins(running, d
             "budi@dinkes.test",
             f"Re: [sigap] Pengaduan {ticket.number} diterima",
             "Masih mati.",
-            In_Reply_To=ack_message_id(ticket.number, "sigap.local"),
+            In_Reply_To=ack_message_id(store, ticket.number, domain="sigap.local", now=_now),
         )
     )
     wait_for("the reply", lambda: handler.stats.get("email", "joined") or None, 5, 0.05)
