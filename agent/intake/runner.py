@@ -78,13 +78,15 @@ async def run_intake(
         halt.set()
 
 
-async def supervised(name: str, start: Callable[[], Awaitable[None]], stop: asyncio.Event) -> None:
+async def supervised(
+    name: str, start: Callable[[], Awaitable[None]], stop: asyncio.Event, *, first: float = 1.0
+) -> None:
     """Run ``start()`` until ``stop``; when it fails or ends early, log and start it again.
 
-    The wait between starts doubles from 1 s to :data:`RESTART_MAX` (reset after a run that
-    lasted longer than that); a part failing never cancels the others.
+    The wait between starts doubles from ``first`` to :data:`RESTART_MAX` (reset after a run
+    that lasted longer than that); a part failing never cancels the others.
     """
-    backoff = 1.0
+    backoff = first
     while not stop.is_set():
         began = time.monotonic()
         try:
@@ -96,7 +98,7 @@ async def supervised(name: str, start: Callable[[], Awaitable[None]], stop: asyn
                 return
             logger.warning("%s ended before stop; restart in %.0f s", name, backoff)
         if time.monotonic() - began > RESTART_MAX:
-            backoff = 1.0
+            backoff = first
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), backoff)
         backoff = min(backoff * 2, RESTART_MAX)
