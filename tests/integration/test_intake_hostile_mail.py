@@ -110,7 +110,9 @@ def test_hostile_corpus_never_stops_sigap_intake(tmp_path, dovecot, db_url):
     ]
     proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
-        state = wait_for("every message flagged", lambda: settled(dovecot, len(corpus)), 600, 2)
+        state = wait_for(
+            "every message flagged", lambda: settled(dovecot, len(corpus)), 600, 2
+        )  # 600 s: hang guard
         assert proc.poll() is None, (tmp_path / "intake.log").read_text()[-3000:]
         store = TicketStore(db_url, tz="Asia/Makassar")
         ledger = IntakeLedger(store, None, now=lambda: datetime.now(UTC))  # type: ignore[arg-type]
