@@ -52,6 +52,16 @@ def nested(depth: int) -> bytes:
     )  # fmt: skip
 
 
+def many_parts(count: int, disposition: str = "attachment") -> bytes:
+    """``count`` small text parts, each with a Content-Disposition."""
+    part = f"--p\r\nContent-Type: text/plain\r\nContent-Disposition: {disposition}\r\n\r\nx\r\n"
+    return message(
+        [*_base("<parts@dinkes.test>"), ("MIME-Version", "1.0"),
+         ("Content-Type", "multipart/mixed; boundary=p")],
+        part * count + "--p--\r\n",
+    )  # fmt: skip
+
+
 def _plus(mid: str, name: str, value: str, body: str = "isi") -> bytes:
     return message([*_base(mid), (name, value)], body + "\r\n")
 
@@ -73,6 +83,7 @@ EXAMPLES: Final = (
     ("quoted local", _with("From", QUOTED_LOCAL, "<ex-q@x.test>")),
     ("group", _with("From", "undisclosed: a@outside.example, budi@dinkes.test;", "<ex-g@x.test>")),
     ("nested 1000", nested(1000)),
+    ("nested 250", nested(250)),
     ("nul body", message(_base("<ex-nul-body@dinkes.test>"), "mati\x00total\r\n")),
     ("nul subject", message(_base("<ex-nul-subj@dinkes.test>", subject="mati\x00total"))),
     ("long message-id", _with("Message-ID", "<" + "m" * 300 + "@dinkes.test>", "")),
@@ -83,6 +94,9 @@ EXAMPLES: Final = (
     ("bad base64", _plus("<ex-b64@x>", "Content-Transfer-Encoding", "base64", "!!!*")),
     ("encoded word", _with("Subject", "=?utf-8?b?AAAA?= =?x-bad?q?=00?=", "<ex-ew@dinkes.test>")),
     ("huge references", _plus("<ex-refs@x>", "References", MANY_REFERENCES)),
+    ("quotes in content-type", _with("Content-Type", '"' * 20000, "<ex-ctq@dinkes.test>")),
+    ("backslashes in from", _with("From", "\\" * 20000, "<ex-fbs@dinkes.test>")),
+    ("200 parts", many_parts(200)),
     ("empty", b""),
     ("garbage", bytes(range(256)) * 4),
 )  # fmt: skip

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
@@ -26,8 +27,7 @@ from agent.intake.mail import (
     raw_header,
     read,
     screen,
-    sender_of,
-    subject_of,
+    shape_problem,
 )
 from agent.intake.stats import STATS, IntakeStats
 from ticketing.intake import Inbound, Quarantined, digest_of
@@ -35,7 +35,6 @@ from ticketing.workflow import Source
 
 if TYPE_CHECKING:
     from datetime import datetime
-    from email.message import EmailMessage
 
     from agent.intake.recognise import Directory
     from ticketing.intake import IntakeLedger
@@ -107,6 +106,9 @@ class IntakeHandler:
             return self._quarantine(_mail_quarantine(raw, received_at, _detail(exc)))
 
     def _mail(self, raw: bytes, received_at: datetime, size: int | None) -> str:
+        problem = shape_problem(raw)
+        if problem is not None:
+            return self._quarantine(_mail_quarantine(raw, received_at, problem))
         msg = read(raw)
         why = screen(msg, size if size is not None else len(raw), self.limits)
         if why is not None:
@@ -114,7 +116,7 @@ class IntakeHandler:
         mail = parse(msg, raw, self.limits)
         if mail is None:
             detail = "From is not exactly one plain mailbox"
-            return self._quarantine(_mail_quarantine(raw, received_at, detail, msg))
+            return self._quarantine(_mail_quarantine(raw, received_at, detail))
         if self.trust.require_authenticated and not authenticated(
             msg, mail.sender, self.trust.authserv_id
         ):
@@ -188,20 +190,19 @@ def _detail(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:DETAIL_MAX]
 
 
-def _mail_quarantine(
-    raw: bytes, received_at: datetime, detail: str, msg: EmailMessage | None = None
-) -> Quarantined:
-    """What can still be told of a message that failed (each part best effort)."""
-    mid = sender = subject = ""
-    try:
-        msg = msg if msg is not None else read(raw)
-        mid = raw_header(msg, "Message-ID")
-        subject = subject_of(msg)
-        found = sender_of(msg)
-        sender = found[1] if found else raw_header(msg, "From")
-    except Exception:
-        logger.debug("quarantined mail: headers unreadable", exc_info=True)
+def _mail_quarantine(raw: bytes, received_at: datetime, detail: str) -> Quarantined:
+    """What can still be told of a message that failed, from its raw header lines (linear)."""
+    data = raw if isinstance(raw, bytes) else b""
+    head = re.split(rb"\r?\n\r?\n", data, maxsplit=1)[0]
+    mid, sender, subject = (_raw_line(head, name) for name in (b"message-id", b"from", b"subject"))
     reason = Rejection.REJECTED_MALFORMED.value
     return Quarantined(
-        Source.EMAIL, digest_of(raw), reason, detail, received_at, mid, sender, subject
+        Source.EMAIL, digest_of(data), reason, detail, received_at, mid, sender, subject
     )
+
+
+def _raw_line(head: bytes, name: bytes) -> str:
+    match = re.search(
+        rb"^" + name + rb"[ \t]*:[ \t]*(.{0,998})", head, re.IGNORECASE | re.MULTILINE
+    )
+    return match.group(1).decode("utf-8", "replace").strip() if match else ""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from urllib.parse import quote
 
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
@@ -23,7 +24,15 @@ from agent.intake.runner import supervised
 from agent.intake.stats import IntakeStats
 from agent.runtime.metrics import Metrics
 from agent.wiring import build_intake_handler
-from tests.hostile_mail import EXAMPLES, OUTCOMES, fuzz, inventory_text, legit, message
+from tests.hostile_mail import (
+    EXAMPLES,
+    OUTCOMES,
+    fuzz,
+    inventory_text,
+    legit,
+    many_parts,
+    message,
+)
 from tests.hostile_text import CORPUS
 from ticketing import storable
 from ticketing.intake import ack_message_id
@@ -154,14 +163,16 @@ def test_review_examples_are_each_handled_and_good_mail_after_them_becomes_ticke
     handler, store = intake
     results = {name: handler.mail_blocking(raw, AT) for name, raw in EXAMPLES}
     assert set(results.values()) <= OUTCOMES
-    for name in ("from quote", "from <", "quoted local", "group", "nested 1000", "long address"):
+    for name in ("from quote", "from <", "quoted local", "group", "nested 1000", "long address",
+                 "quotes in content-type", "backslashes in from", "200 parts"):  # fmt: skip
         assert results[name] == "rejected_malformed", name
-    for name in ("message-id <", "message-id <@>", "nul body", "nul subject", "long message-id"):
+    for name in ("message-id <", "message-id <@>", "nul body", "nul subject", "long message-id",
+                 "nested 250"):  # fmt: skip
         assert results[name] == "created", name  # processed: derived id, text normalised
     quarantined = handler.ledger.rejections(Source.EMAIL)
     assert len(quarantined) == handler.stats.get("email", "rejected_malformed")
     details = " ".join(d for _m, _r, d in quarantined)
-    assert "RecursionError" in details
+    assert "more than 300 MIME headers" in details  # 1,000 nested multiparts, never parsed
     assert "From is not exactly one plain mailbox" in details
     assert {r for _m, r, _d in quarantined} == {"rejected_malformed"}
     assert [handler.mail_blocking(legit(n), AT) for n in range(3)] == ["created"] * 3
@@ -169,6 +180,34 @@ def test_review_examples_are_each_handled_and_good_mail_after_them_becomes_ticke
     # the same bad message again: counted again, recorded once
     assert handler.mail_blocking(EXAMPLES[2][1], AT) == "rejected_malformed"
     assert len(handler.ledger.rejections(Source.EMAIL)) == len(quarantined)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: mail("<q1@x>", "budi@dinkes.test", "x", Content_Type='a/b; c="' + '"' * 20000),
+        lambda: mail("<q2@x>", "\\" * 2_000_000, "x"),
+        lambda: mail("<q3@x>", "budi@dinkes.test", "=;" * 600),
+        lambda: many_parts(200),
+    ],
+    ids=["quotes-content-type", "4-MB-from", "subject-over-a-line", "200-parts"],
+)
+def test_mail_too_costly_to_parse_is_quarantined_before_parsing(intake, monkeypatch, make):
+    handler, _store = intake
+    raw = make()
+    monkeypatch.setattr("agent.intake.handler.read", lambda _raw: pytest.fail("parsed"))
+    assert handler.mail_blocking(raw, AT) == "rejected_malformed"
+    ((_mid, _reason, detail),) = handler.ledger.rejections(Source.EMAIL)
+    assert "longer than" in detail or "more than" in detail
+
+
+def test_a_normal_mail_with_ten_attachments_and_long_names_is_taken(intake):
+    handler, store = intake
+    name = "laporan-gangguan-jaringan-dinas-kesehatan-" + "é" * 60 + ".pdf"
+    disposition = f"attachment; filename*=utf-8''{quote(name)}"
+    assert handler.mail_blocking(many_parts(10, disposition), AT) == "created"
+    (ticket,) = store.list(limit=10)
+    assert ticket.opd == "Dinas Kesehatan"
 
 
 def test_two_messages_with_the_same_broken_message_id_are_two_tickets(intake):
@@ -189,6 +228,20 @@ def test_a_fuzz_corpus_never_raises_and_the_next_good_mail_is_a_ticket(intake):
             IntakeRejection.__table__.select().with_only_columns(IntakeRejection.reason)
         )
         assert set(rows) == {"rejected_malformed"}
+
+
+@pytest.mark.parametrize("error", [RecursionError, IndexError, AttributeError, TypeError])
+def test_any_error_while_reading_a_mail_quarantines_it(intake, monkeypatch, error):
+    handler, _store = intake
+
+    def trip(*_args):
+        raise error("deep")
+
+    monkeypatch.setattr("agent.intake.handler.parse", trip)
+    assert handler.mail_blocking(legit(7), AT) == "rejected_malformed"
+    ((mid, _reason, detail),) = handler.ledger.rejections(Source.EMAIL)
+    assert mid == "<legit-7@dinkes.test>"
+    assert detail == f"{error.__name__}: deep"
 
 
 def test_a_value_the_database_refuses_quarantines_the_message(intake, monkeypatch):
