@@ -43,6 +43,7 @@ REJECTED: Final = b"$SigapRejected"
 OUTCOMES_OK: Final = frozenset({"created", "joined", "duplicate"})
 CONNECT_TIMEOUT: Final = 15.0
 IDLE_SLICE: Final = 1.0  # seconds between checks of ``stop`` while idling
+BACKOFF_FIRST: Final = 1.0
 BACKOFF_MAX: Final = 60.0
 BATCH: Final = 50
 
@@ -59,7 +60,8 @@ class ImapWatcher:
         self.max_bytes = max_bytes
         self.stop = stop
         self.idle_used: bool | None = None  # known after the first login
-        self.backoff = 1.0
+        self.backoff_first = BACKOFF_FIRST
+        self.backoff = self.backoff_first
 
     def connect_blocking(self) -> IMAPClient:
         """Log in and select the folder (TLS per settings)."""
@@ -81,7 +83,7 @@ class ImapWatcher:
 
     def run_blocking(self) -> None:
         """Watch until ``stop``; after any error reconnect with backoff (never returns early)."""
-        self.backoff = 1.0
+        self.backoff = self.backoff_first
         while not self.stop.is_set():
             try:
                 client = self.connect_blocking()
@@ -113,7 +115,7 @@ class ImapWatcher:
         )
         while not self.stop.is_set():
             self.process_blocking(client)
-            self.backoff = 1.0  # a whole round went through
+            self.backoff = self.backoff_first  # a whole round went through
             if self.idle_used:
                 self._idle(client)
             else:

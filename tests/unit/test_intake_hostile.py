@@ -9,6 +9,7 @@ office server's Authentication-Results are honoured; intake parts fail independe
 from __future__ import annotations
 
 import asyncio
+import threading
 from datetime import UTC, datetime
 from urllib.parse import quote
 
@@ -19,8 +20,10 @@ from sqlalchemy.exc import DataError, OperationalError
 from agent.config.load import load_inventory
 from agent.intake.config import intake_problems
 from agent.intake.handler import WaMessage
+from agent.intake.imap import ImapWatcher
 from agent.intake.mail import authenticated, read
 from agent.intake.runner import supervised
+from agent.intake.settings import ImapSettings
 from agent.intake.stats import IntakeStats
 from agent.runtime.metrics import Metrics
 from agent.wiring import build_intake_handler
@@ -425,3 +428,60 @@ async def test_a_failing_part_restarts_and_the_others_keep_running():
         assert len(ticks) > before  # still running while the other failed and restarted
         stop.set()
     assert len(starts) == 3
+
+
+# -- the watcher never stops before it is told to ------------------------------------------
+
+
+class FakeImap:
+    """Enough of IMAPClient for the watcher: polling (no IDLE), messages by uid, flags."""
+
+    def __init__(self, messages: dict[int, bytes]) -> None:
+        self.messages = messages
+        self.flags: dict[int, set[bytes]] = {uid: set() for uid in messages}
+
+    def capabilities(self) -> tuple[bytes, ...]:
+        return (b"IMAP4rev1",)
+
+    def search(self, _criteria):
+        return [uid for uid, flags in self.flags.items() if b"$SigapDone" not in flags]
+
+    def fetch(self, uids, what):
+        if "RFC822.SIZE" in what:
+            return {u: {b"RFC822.SIZE": len(self.messages[u]), b"INTERNALDATE": AT} for u in uids}
+        return {u: {b"BODY[]": self.messages[u]} for u in uids if u in self.messages}
+
+    def add_flags(self, uids, flags) -> None:
+        for uid in uids:
+            self.flags[uid] |= set(flags)
+
+    def logout(self) -> None:
+        """Nothing to close."""
+
+
+def test_the_watcher_outlives_a_database_outage_and_flags_every_message(intake):
+    handler, store = intake
+    stop = threading.Event()
+    fake = FakeImap({1: EXAMPLES[2][1], 2: legit(1), 3: legit(2)})
+    calls = {"outage": 3, "done": 0}
+
+    def flaky(raw, received, size=None):
+        if calls["outage"]:
+            calls["outage"] -= 1
+            raise OperationalError("INSERT", {}, Exception("server closed the connection"))
+        calls["done"] += 1
+        if calls["done"] == len(fake.messages):
+            stop.set()  # the last one: its flags are still added, then the watcher ends
+        return handler.mail_blocking(raw, received, size)
+
+    settings = ImapSettings("127.0.0.1", 143, "none", "pengaduan")
+    watcher = ImapWatcher(settings, flaky, max_bytes=10**7, stop=stop)
+    watcher.backoff_first = 0.01
+    watcher.connect_blocking = lambda: fake  # type: ignore[method-assign]
+    thread = threading.Thread(target=watcher.run_blocking, daemon=True)
+    thread.start()
+    thread.join(timeout=60)
+    assert not thread.is_alive()
+    assert fake.flags[1] == {b"$SigapDone", b"$SigapRejected", b"\\Seen"}
+    assert fake.flags[2] == fake.flags[3] == {b"$SigapDone", b"\\Seen"}
+    assert {"<legit-1@dinkes.test>", "<legit-2@dinkes.test>"} <= accepted(store)
