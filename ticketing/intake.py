@@ -448,6 +448,31 @@ def last_inbound(store: TicketStore, channel: Source, sender: str) -> datetime |
         return session.scalars(stmt).first()
 
 
+@dataclass(frozen=True, slots=True)
+class QuarantineRow:
+    """One quarantined message as recorded (see :meth:`IntakeLedger.reject`)."""
+
+    channel: str
+    message_id: str
+    sender: str
+    subject: str
+    reason: str
+    detail: str
+    received_at: datetime
+
+
+def quarantined(store: TicketStore, limit: int = 100) -> list[QuarantineRow]:
+    """The newest ``limit`` quarantined messages, newest first."""
+    with store.transaction(write=False) as session:
+        stmt = select(IntakeRejection).order_by(IntakeRejection.id.desc()).limit(limit)
+        return [
+            QuarantineRow(
+                r.channel, r.message_id, r.sender, r.subject, r.reason, r.detail, r.received_at
+            )
+            for r in session.scalars(stmt)
+        ]
+
+
 def first_message_id(store: TicketStore, number: str) -> str | None:
     """The message id that opened complaint ``number`` (e-mail threading of the replies)."""
     with store.transaction(write=False) as session:

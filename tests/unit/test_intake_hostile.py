@@ -485,3 +485,27 @@ def test_the_watcher_outlives_a_database_outage_and_flags_every_message(intake):
     assert fake.flags[1] == {b"$SigapDone", b"$SigapRejected", b"\\Seen"}
     assert fake.flags[2] == fake.flags[3] == {b"$SigapDone", b"\\Seen"}
     assert {"<legit-1@dinkes.test>", "<legit-2@dinkes.test>"} <= accepted(store)
+
+
+def test_sigap_intake_karantina_lists_quarantined_mail_shown_not_obeyed(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from agent.cli import app
+
+    handler, store = make_handler(tmp_path, monkeypatch)
+    url = str(store.engine.url)
+    args = ["intake", "karantina", "-i", str(tmp_path / "inventory.yaml"), "--db", url]
+    runner = CliRunner()
+    empty = runner.invoke(app, args, env={"COLUMNS": "200"})
+    assert empty.exit_code == 0, empty.output
+    assert "Tidak ada pesan yang dikarantina." in empty.output
+    hostile = mail("<h1@x>", '"\x1b]0;judul\x07', "\x1b[2J layar-bersih")
+    assert handler.mail_blocking(hostile, AT) == "rejected_malformed"
+    store.close()
+    shown = runner.invoke(app, args, env={"COLUMNS": "200"})
+    assert shown.exit_code == 0, shown.output
+    assert "Pesan dikarantina (1)" in shown.output
+    assert "layar-bersih" in shown.output
+    assert "rejected_malformed" in shown.output
+    assert "\x1b" not in shown.output
+    assert "\x07" not in shown.output
