@@ -491,7 +491,9 @@ def test_sigap_intake_karantina_lists_quarantined_mail_shown_not_obeyed(tmp_path
     from typer.testing import CliRunner
 
     from agent.cli import app
+    from agent.cli.options import console
 
+    monkeypatch.setattr(console, "width", 200)  # the shared console may exist already
     handler, store = make_handler(tmp_path, monkeypatch)
     url = str(store.engine.url)
     args = ["intake", "karantina", "-i", str(tmp_path / "inventory.yaml"), "--db", url]
