@@ -172,7 +172,20 @@ def build_intake_run(
         raise ValueError("inventory has no intake: block")
     handler = build_intake_handler(inventory, store, now)
     notifier = build_notifier(inventory, store) if notify else None
-    return run_intake(settings, handler, stop, notifier=notifier, webhook=webhook)
+    extra = []
+    if settings.metrics_listen:
+        extra.append(("intake:metrics", partial(_intake_metrics, settings.metrics_listen, stop)))
+    return run_intake(settings, handler, stop, notifier=notifier, webhook=webhook, extra=extra)
+
+
+async def _intake_metrics(listen: str, stop: asyncio.Event) -> None:
+    """``sigap intake``'s /metrics (the intake counters) and /healthz until ``stop``."""
+    from agent.runtime.httpd import HealthChecks, MetricsServer  # only when configured
+    from agent.runtime.metrics import intake_registry
+
+    health = HealthChecks(database=lambda: None, scheduler_lag=float, outbox_depth=int)
+    async with MetricsServer(intake_registry(), health, listen):
+        await stop.wait()
 
 
 def build_web_app(

@@ -196,9 +196,14 @@ intake:
          allowed_domains: [pemda.test]{imap_extra}}}
   whatsapp: {{verify_token_env: SIGAP_TEST_IMAP, app_secret_env: SIGAP_TEST_IMAP,
              phone_number_id: "1234"}}
-"""
+{intake_extra}"""
 
 
-def inventory_text(port: int = 143, imap_extra: str = "") -> str:
-    """:data:`INVENTORY` for an IMAP server on 127.0.0.1:``port`` (extra ``intake.imap`` keys)."""
-    return INVENTORY.format(port=port, imap_extra=f", {imap_extra}" if imap_extra else "")
+def inventory_text(port: int = 143, imap_extra: str = "", intake_extra: str = "") -> str:
+    """:data:`INVENTORY` for an IMAP server on 127.0.0.1:``port`` (extra ``intake.imap`` keys,
+    extra ``intake`` lines)."""
+    return INVENTORY.format(
+        port=port,
+        imap_extra=f", {imap_extra}" if imap_extra else "",
+        intake_extra=f"{intake_extra}\n" if intake_extra else "",
+    )

@@ -398,6 +398,8 @@ class IntakeBlock(Strict):
     max_message_bytes: Annotated[int, Field(ge=1024)] = 10 * 1024 * 1024
     max_attachment_bytes: Annotated[int, Field(ge=0)] = 2 * 1024 * 1024
     max_attachments: Annotated[int, Field(ge=0, le=100)] = 10
+    # /metrics and /healthz of ``sigap intake`` (its counters live in that process); "" = off
+    metrics_listen: Annotated[str, AfterValidator(_metrics_listen)] = ""
 
 
 class InventoryFile(Strict):

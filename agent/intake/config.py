@@ -129,4 +129,5 @@ def intake_settings(
         max_message_bytes=block.max_message_bytes,
         max_attachment_bytes=block.max_attachment_bytes,
         max_attachments=block.max_attachments,
+        metrics_listen=block.metrics_listen,
     )

@@ -25,7 +25,7 @@ from agent.intake.imap import ImapWatcher
 from agent.intake.whatsapp import routes
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
+    from collections.abc import Awaitable, Callable, Sequence
 
     from agent.intake.handler import IntakeHandler
     from agent.intake.settings import IntakeSettings
@@ -51,11 +51,13 @@ async def run_intake(
     *,
     notifier: Notifier | None = None,
     webhook: bool = True,
+    extra: Sequence[tuple[str, Callable[[], Awaitable[None]]]] = (),
 ) -> None:
     """Run every configured intake channel (and ``notifier``, if given) until ``stop`` is set.
 
     ``webhook=False``: the WhatsApp webhook is left to ``sigap web`` (it mounts the same
-    routes), so that only one of them listens. Each part is :func:`supervised`: one that fails
+    routes), so that only one of them listens. ``extra``: more (name, part) pairs to run
+    until ``stop`` (the metrics endpoint). Each part is :func:`supervised`: one that fails
     is logged and restarted with backoff while the others keep running.
     """
     serve_wa = webhook and settings.whatsapp is not None
@@ -74,6 +76,8 @@ async def run_intake(
         if notifier is not None:
             notify = partial(notifier.run, stop)
             group.create_task(supervised("intake:notify", notify, stop), name="intake:notify")
+        for name, part in extra:
+            group.create_task(supervised(name, part, stop), name=name)
         await stop.wait()
         halt.set()
 

@@ -49,3 +49,4 @@ class IntakeSettings:
     max_message_bytes: int = 10 * 1024 * 1024
     max_attachment_bytes: int = 2 * 1024 * 1024
     max_attachments: int = 10
+    metrics_listen: str = ""  # /metrics of ``sigap intake``; "" = none

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import os
 import pwd
+import re
 import signal
 import subprocess
 import sys
+import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -80,6 +82,14 @@ def mailbox_state(server: dovecot_server.Dovecot) -> tuple[int, int, int]:
         return len(every), len(pending), len(rejected)
 
 
+def intake_counts(port: int) -> dict[str, float]:
+    """``sigap_intake_messages_total`` of the e-mail channel, from sigap intake's /metrics."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+        text = response.read().decode()
+    pattern = r'^sigap_intake_messages_total\{channel="email",result="(\w+)"\} (\S+)$'
+    return {m[1]: float(m[2]) for m in re.finditer(pattern, text, re.MULTILINE)}
+
+
 def settled(server: dovecot_server.Dovecot, total: int) -> tuple[int, int, int] | None:
     """The mailbox state once all ``total`` messages are there and flagged, else None."""
     state = mailbox_state(server)
@@ -88,7 +98,9 @@ def settled(server: dovecot_server.Dovecot, total: int) -> tuple[int, int, int] 
 
 def test_hostile_corpus_never_stops_sigap_intake(tmp_path, dovecot, db_url):
     inventory = tmp_path / "inventory.yaml"
-    inventory.write_text(inventory_text(dovecot.port))
+    metrics_port = dovecot_server.free_port()
+    listen = f"  metrics_listen: 127.0.0.1:{metrics_port}"
+    inventory.write_text(inventory_text(dovecot.port, intake_extra=listen))
     corpus = [raw for _name, raw in EXAMPLES] + [legit(0)]
     for n, raw in enumerate(fuzz(FUZZ, seed=1717), start=1):
         corpus.append(raw)
@@ -122,6 +134,9 @@ def test_hostile_corpus_never_stops_sigap_intake(tmp_path, dovecot, db_url):
         assert any("more than 300 MIME headers" in d for _m, _r, d in quarantined)
         assert any("IndexError" in d for _m, _r, d in quarantined)  # the parser tripped
         assert 0 < len(quarantined) <= state[2]  # every record flagged; screened mail too
+        counted = intake_counts(metrics_port)
+        assert counted["rejected_malformed"] >= len(quarantined)  # identical fuzz: one record
+        assert counted["created"] >= len(good)
         # still taking mail: one more good complaint after the corpus becomes a ticket
         drop(dovecot, [legit(FUZZ + 1, "ani@dinkes.test")])
         late = f"<legit-{FUZZ + 1}@dinkes.test>"
