@@ -41,21 +41,6 @@ LEGIT_EVERY = 500
 SIGAP = Path(sys.executable).with_name("sigap")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path):
-    if request.param == "sqlite":
-        return TicketStore.sqlite_url(tmp_path / "intake.db")
-    return request.getfixturevalue("pg_url")
-
-
-@pytest.fixture
-def dovecot(request):
-    server = dovecot_server.start()
-    yield server
-    request.node.add_report_section("call", "dovecot", server.log()[-4000:])
-    server.stop()
-
-
 def drop(server: dovecot_server.Dovecot, messages: list[bytes]) -> None:
     """Write the messages straight into the Maildir (tmp/ then new/), owned by the mail uid."""
     nobody = pwd.getpwnam("nobody")

@@ -54,21 +54,6 @@ def mail(mid: str, sender: str, subject: str, body: str, **headers: str) -> byte
 
 
 @pytest.fixture
-def dovecot(request):
-    server = dovecot_server.start()
-    yield server
-    request.node.add_report_section("call", "dovecot", server.log()[-4000:])
-    server.stop()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path):
-    if request.param == "sqlite":
-        return TicketStore.sqlite_url(tmp_path / "intake.db")
-    return request.getfixturevalue("pg_url")
-
-
-@pytest.fixture
 def setup(tmp_path, dovecot, db_url, monkeypatch):
     monkeypatch.setenv("SIGAP_TEST_IMAP", dovecot_server.PASSWORD)
     path = tmp_path / "inventory.yaml"
