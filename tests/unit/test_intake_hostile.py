@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from urllib.parse import quote
 
 import pytest
@@ -511,3 +512,29 @@ def test_sigap_intake_karantina_lists_quarantined_mail_shown_not_obeyed(tmp_path
     assert "rejected_malformed" in shown.output
     assert "\x1b" not in shown.output
     assert "\x07" not in shown.output
+
+
+async def test_sigap_intake_keeps_its_mailbox_watcher_when_the_notifier_dies(caplog):
+    from agent.intake.runner import run_intake
+    from agent.intake.settings import IntakeSettings
+
+    stop = asyncio.Event()
+    runs: list[int] = []
+
+    class DyingNotifier:
+        async def run(self, _stop: asyncio.Event) -> None:
+            runs.append(1)
+            if len(runs) == 2:
+                stop.set()  # restarted once: enough
+            raise RuntimeError("outbox exploded")
+
+    # nothing listens on port 1 of 127.0.0.1: the watcher keeps retrying, never ends
+    settings = IntakeSettings(imap=ImapSettings("127.0.0.1", 1, "none", "pengaduan"))
+    handler = SimpleNamespace(mail_blocking=lambda *_a: "created")
+    caplog.set_level("WARNING")
+    async with asyncio.timeout(60):
+        await run_intake(settings, handler, stop, notifier=DyingNotifier(), webhook=False)  # type: ignore[arg-type]
+    assert len(runs) == 2
+    assert "intake:notify failed" in caplog.text
+    assert "cannot connect" in caplog.text  # the watcher ran on beside it
+    assert "intake:imap failed" not in caplog.text
