@@ -105,6 +105,10 @@ class IntakeHandler:
         except Exception as exc:  # noqa: BLE001 - any failure of one message quarantines it
             return self._quarantine(_mail_quarantine(raw, received_at, _detail(exc)))
 
+    def quarantine_blocking(self, raw: bytes, received_at: datetime, detail: str) -> str:
+        """Quarantine an e-mail the watcher gave up on (it kept failing while others passed)."""
+        return self._quarantine(_mail_quarantine(raw, received_at, detail))
+
     def _mail(self, raw: bytes, received_at: datetime, size: int | None) -> str:
         problem = shape_problem(raw)
         if problem is not None:

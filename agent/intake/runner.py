@@ -40,7 +40,11 @@ def watcher(settings: IntakeSettings, handler: IntakeHandler, stop: threading.Ev
     """The mailbox watcher (settings.imap must be set)."""
     assert settings.imap is not None  # noqa: S101 - callers check
     return ImapWatcher(
-        settings.imap, handler.mail_blocking, max_bytes=settings.max_message_bytes, stop=stop
+        settings.imap,
+        handler.mail_blocking,
+        max_bytes=settings.max_message_bytes,
+        stop=stop,
+        give_up=handler.quarantine_blocking,
     )
 
 

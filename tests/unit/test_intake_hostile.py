@@ -530,7 +530,7 @@ async def test_sigap_intake_keeps_its_mailbox_watcher_when_the_notifier_dies(cap
 
     # nothing listens on port 1 of 127.0.0.1: the watcher keeps retrying, never ends
     settings = IntakeSettings(imap=ImapSettings("127.0.0.1", 1, "none", "pengaduan"))
-    handler = SimpleNamespace(mail_blocking=lambda *_a: "created")
+    handler = SimpleNamespace(mail_blocking=lambda *_a: "created", quarantine_blocking=None)
     caplog.set_level("WARNING")
     async with asyncio.timeout(60):
         await run_intake(settings, handler, stop, notifier=DyingNotifier(), webhook=False)  # type: ignore[arg-type]
@@ -538,3 +538,34 @@ async def test_sigap_intake_keeps_its_mailbox_watcher_when_the_notifier_dies(cap
     assert "intake:notify failed" in caplog.text
     assert "cannot connect" in caplog.text  # the watcher ran on beside it
     assert "intake:imap failed" not in caplog.text
+
+
+def test_a_mail_that_keeps_failing_while_others_pass_is_quarantined_not_retried_forever(intake):
+    handler, store = intake
+    stop = threading.Event()
+    poison = legit(9)
+    fake = FakeImap({1: poison, 2: legit(1), 3: legit(2)})
+
+    def handle(raw, received, size=None):
+        if raw == poison:  # e.g. a value this database version refuses with an OperationalError
+            raise OperationalError("INSERT", {}, Exception("index row size exceeds maximum"))
+        return handler.mail_blocking(raw, received, size)
+
+    def give_up(raw, received, detail):
+        stop.set()
+        return handler.quarantine_blocking(raw, received, detail)
+
+    settings = ImapSettings("127.0.0.1", 143, "none", "pengaduan")
+    watcher = ImapWatcher(settings, handle, max_bytes=10**7, stop=stop, give_up=give_up)
+    watcher.backoff_first = 0.01
+    watcher.connect_blocking = lambda: fake  # type: ignore[method-assign]
+    thread = threading.Thread(target=watcher.run_blocking, daemon=True)
+    thread.start()
+    thread.join(timeout=60)
+    assert not thread.is_alive()
+    assert fake.flags[1] == {b"$SigapDone", b"$SigapRejected", b"\\Seen"}
+    assert fake.flags[2] == fake.flags[3] == {b"$SigapDone", b"\\Seen"}  # not blocked by it
+    ((mid, reason, detail),) = handler.ledger.rejections(Source.EMAIL)
+    assert (mid, reason) == ("<legit-9@dinkes.test>", "rejected_malformed")
+    assert detail.startswith("OperationalError 3 times")
+    assert "<legit-9@dinkes.test>" not in accepted(store)
