@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from email import policy
 from email.parser import BytesParser
 from enum import StrEnum
-from html.parser import HTMLParser
+from html import unescape
 from typing import TYPE_CHECKING, Any, Final
 
 from ticketing.intake import BODY_MAX_CHARS, Attachment
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 BLOCK_TAGS: Final = frozenset({"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "table"})
 SKIP_TAGS: Final = frozenset({"script", "style", "head", "title"})
+TAG_NAME_RE: Final = re.compile(r"\s*(/?)\s*([A-Za-z][A-Za-z0-9]*)")
 BOUNCE_SENDERS: Final = ("mailer-daemon", "postmaster")
 BULK_PRECEDENCE: Final = frozenset({"bulk", "junk", "list", "auto_reply"})
 KEPT_HEADERS: Final = ("From", "To", "Date", "Message-ID", "In-Reply-To", "Subject")
@@ -263,34 +264,47 @@ def attachments(msg: EmailMessage, limits: Limits) -> tuple[Attachment, ...]:
     return tuple(out)
 
 
-class _Text(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._skip = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in SKIP_TAGS:
-            self._skip += 1
-        elif tag in BLOCK_TAGS:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in SKIP_TAGS:
-            self._skip = max(self._skip - 1, 0)
-        elif tag in BLOCK_TAGS:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self._skip:
-            self.parts.append(data)
-
-
 def html_to_text(html: str) -> str:
-    """Visible text of an HTML body, one line per block, blank runs squeezed."""
-    parser = _Text()
-    parser.feed(html)
-    parser.close()
-    lines = [" ".join(line.split()) for line in "".join(parser.parts).splitlines()]
-    text = "\n".join(lines)
-    return re.sub(r"\n{3,}", "\n\n", text).strip()
+    """Visible text of an HTML body, one line per block, blank runs squeezed; linear time.
+
+    A scan with ``str.find``, not ``html.parser``: the stdlib parser is superlinear on
+    hostile markup (``"<a " * 10_000``, 30 KB: 7 s; 120 KB: 137 s). Comments, ``script``,
+    ``style``, ``head`` and ``title`` are dropped, block tags end lines, an unterminated tag
+    is text, entities are decoded last.
+    """
+    parts: list[str] = []
+    skipping, pos = "", 0  # skipping: the element whose content is dropped until its end tag
+    while pos < len(html):
+        lt = html.find("<", pos)
+        lt = len(html) if lt < 0 else lt
+        if not skipping:
+            parts.append(html[pos:lt])
+        pos, skipping, piece = _markup(html, lt, skipping)
+        parts.append(piece)
+    lines = [" ".join(line.split()) for line in unescape("".join(parts)).splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def _markup(html: str, lt: int, skipping: str) -> tuple[int, str, str]:
+    """Past the markup at ``lt``: (next position, element being skipped, text it adds)."""
+    end = len(html)
+    if lt >= end:
+        return end, skipping, ""
+    if html.startswith("<!--", lt):
+        close = html.find("-->", lt + 4)
+        return (end if close < 0 else close + 3), skipping, ""
+    gt = html.find(">", lt + 1)
+    if gt < 0:  # no tag after all: the rest is text
+        return end, skipping, "" if skipping else html[lt:]
+    closing, name = _tag(html[lt + 1 : gt])
+    if name in SKIP_TAGS and not closing and not skipping:
+        return gt + 1, name, ""
+    if closing and name == skipping:
+        return gt + 1, "", ""
+    return gt + 1, skipping, "\n" if name in BLOCK_TAGS and not skipping else ""
+
+
+def _tag(inside: str) -> tuple[bool, str]:
+    """(end tag?, lowercased name) of the text between ``<`` and ``>``."""
+    match = TAG_NAME_RE.match(inside)
+    return (bool(match.group(1)), match.group(2).casefold()) if match else (False, "")

@@ -22,7 +22,7 @@ from agent.config.load import load_inventory
 from agent.intake.config import intake_problems
 from agent.intake.handler import WaMessage
 from agent.intake.imap import ImapWatcher
-from agent.intake.mail import authenticated, read
+from agent.intake.mail import authenticated, html_to_text, read
 from agent.intake.runner import supervised
 from agent.intake.settings import ImapSettings
 from agent.intake.stats import IntakeStats
@@ -569,3 +569,37 @@ def test_a_mail_that_keeps_failing_while_others_pass_is_quarantined_not_retried_
     assert (mid, reason) == ("<legit-9@dinkes.test>", "rejected_malformed")
     assert detail.startswith("OperationalError 3 times")
     assert "<legit-9@dinkes.test>" not in accepted(store)
+
+
+# -- HTML bodies -----------------------------------------------------------------------------
+
+
+def test_html_body_becomes_lines_of_visible_text():
+    doc = (
+        "<html><head><title>T</title><style>p{}</style></head><body><p>Internet&nbsp;mati "
+        "sejak <b>pagi</b></p><div>Lantai 2 &amp; 3</div><script>alert(1)</script><!-- x -->"
+        "<ul><li>satu</li><li>dua</li></ul><p>a &lt;b&gt; c</p><p>tag <tidak ditutup"
+    )
+    assert html_to_text(doc) == (
+        "Internet mati sejak pagi\n\nLantai 2 & 3\n\nsatu\n\ndua\n\na <b> c\n\ntag <tidak ditutup"
+    )
+
+
+@pytest.mark.parametrize(
+    "markup", ["<a ", "</", "<a", "<!--", "<script>", "<>", "<", "<!", '<a b="'], ids=repr
+)
+def test_hostile_html_bodies_are_read_without_stalling_intake(intake, markup):
+    """The stdlib HTML parser took 137 s for 120 KB of ``<a `` (a hang guard, not a timing)."""
+    handler, _store = intake
+    raw = message(
+        [("From", "budi@dinkes.test"), ("Subject", "html"), ("Message-ID", f"<h{len(markup)}@x>"),
+         ("MIME-Version", "1.0"), ("Content-Type", "text/html; charset=utf-8")],
+        markup * 300_000 + " akhir",
+    )  # fmt: skip
+    results: list[str] = []
+    worker = threading.Thread(
+        target=lambda: results.append(handler.mail_blocking(raw, AT)), daemon=True
+    )
+    worker.start()
+    worker.join(timeout=120)
+    assert results == ["created"]
