@@ -121,7 +121,7 @@ def build_intake_handler(
 ) -> IntakeHandler:
     """The intake handler over ``store`` for this inventory's people, devices and caps."""
     from agent.intake.handler import IntakeHandler  # only where intake runs
-    from agent.intake.mail import Limits
+    from agent.intake.mail import Limits, Trust
     from agent.intake.recognise import Directory
     from ticketing.intake import IntakeLedger
 
@@ -133,7 +133,9 @@ def build_intake_handler(
     limits = Limits(
         settings.max_message_bytes, settings.max_attachment_bytes, settings.max_attachments
     )
-    return IntakeHandler(ledger, Directory(inventory, domains), limits)
+    imap = settings.imap
+    trust = Trust(imap.require_authenticated, imap.authserv_id) if imap else Trust()
+    return IntakeHandler(ledger, Directory(inventory, domains), limits, trust=trust)
 
 
 def webhook_routes(
@@ -172,7 +174,20 @@ def build_intake_run(
         raise ValueError("inventory has no intake: block")
     handler = build_intake_handler(inventory, store, now)
     notifier = build_notifier(inventory, store) if notify else None
-    return run_intake(settings, handler, stop, notifier=notifier, webhook=webhook)
+    extra = []
+    if settings.metrics_listen:
+        extra.append(("intake:metrics", partial(_intake_metrics, settings.metrics_listen, stop)))
+    return run_intake(settings, handler, stop, notifier=notifier, webhook=webhook, extra=extra)
+
+
+async def _intake_metrics(listen: str, stop: asyncio.Event) -> None:
+    """``sigap intake``'s /metrics (the intake counters) and /healthz until ``stop``."""
+    from agent.runtime.httpd import HealthChecks, MetricsServer  # only when configured
+    from agent.runtime.metrics import intake_registry
+
+    health = HealthChecks(database=lambda: None, scheduler_lag=float, outbox_depth=int)
+    async with MetricsServer(intake_registry(), health, listen):
+        await stop.wait()
 
 
 def build_web_app(
@@ -338,10 +353,14 @@ def router_for(inventory: Inventory, store: TicketStore | None = None) -> Invent
     """
     from agent.notify.reporter import ReporterRoutes  # routing only when used
     from agent.notify.routing import InventoryRouter, Recipients
-    from ticketing.intake import first_message_id
+    from ticketing.intake import ack_message_id, first_message_id
 
     first = partial(first_message_id, store) if store is not None else None
-    reporters = ReporterRoutes(inventory.intake, first_message=first)
+    imap = inventory.intake.imap if inventory.intake else None
+    ack = None
+    if store is not None and imap is not None:
+        ack = partial(ack_message_id, store, domain=imap.reply_domain, now=utc_now)
+    reporters = ReporterRoutes(inventory.intake, first_message=first, ack_id=ack)
     return InventoryRouter(
         Recipients(inventory.people), inventory.notifications, inventory.tz, reporters=reporters
     )

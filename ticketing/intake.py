@@ -14,8 +14,9 @@ anywhere before the commit leaves nothing, so the message is simply taken again.
 
 from __future__ import annotations
 
+import hashlib
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Final
@@ -23,14 +24,23 @@ from typing import TYPE_CHECKING, Final
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from ticketing.mailids import number_of_ack, ticket_number_in
-from ticketing.models import IntakeAttachment, IntakeMessage, Ticket, TicketEvent, TicketLink
+from ticketing import storable
+from ticketing.mailids import new_ack_message_id, ticket_number_in
+from ticketing.models import (
+    IntakeAttachment,
+    IntakeMessage,
+    IntakeRejection,
+    MailThreadId,
+    Ticket,
+    TicketEvent,
+    TicketLink,
+)
 from ticketing.people import SYSTEM
 from ticketing.states import ACTIVE_STATES, EventKind
 from ticketing.workflow import AGENT_SOURCE, COMPLAINT_KIND, Source
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Iterator, Sequence
 
     from sqlalchemy.orm import Session
 
@@ -42,6 +52,9 @@ logger = logging.getLogger(__name__)
 UNKNOWN_OPD: Final = "OPD tidak dikenal"
 LINK_DETECTED: Final = "detected"
 NOTE_MAX_CHARS: Final = 2000
+BODY_MAX_CHARS: Final = 20000
+SUBJECT_MAX_CHARS: Final = 1000
+REPLIES_MAX: Final = 20
 WA_THREAD: Final = timedelta(hours=24)  # a WhatsApp message joins the sender's open complaint
 
 
@@ -79,6 +92,67 @@ class Inbound:
     devices: tuple[str, ...] = ()  # the OPD's devices (correlation with monitoring tickets)
     attachments: tuple[Attachment, ...] = ()
     headers: dict[str, str] = field(default_factory=dict)
+    sender_opd: str = ""  # the OPD the inventory gives the sender: it may join that OPD's tickets
+
+
+@dataclass(frozen=True, slots=True)
+class Quarantined:
+    """A message that cannot be processed, and why (see :meth:`IntakeLedger.reject`)."""
+
+    channel: Source
+    digest: str  # sha256 hex of the raw message (or of the channel's id)
+    reason: str  # a bounded slug (the agent's ``Rejection`` value)
+    detail: str  # what went wrong, for the operator
+    received_at: datetime
+    message_id: str = ""
+    sender: str = ""
+    subject: str = ""
+
+
+def digest_of(raw: bytes) -> str:
+    """The quarantine key of a raw message."""
+    return hashlib.sha256(raw).hexdigest()
+
+
+def _column(attr: object) -> int | None:
+    return storable.length_of(attr)  # type: ignore[arg-type]
+
+
+def normalised(msg: Inbound) -> Inbound:
+    """``msg`` with every text storable: no control characters, no value over its column."""
+    contact = min(n for n in (_column(IntakeMessage.sender), _column(Ticket.reporter_contact)) if n)
+    id_max = _column(IntakeMessage.message_id)
+    return replace(
+        msg,
+        message_id=storable.key(msg.message_id, id_max),
+        sender=storable.line(msg.sender, contact),
+        reporter=storable.line(msg.reporter, _column(Ticket.reporter)),
+        opd=storable.line(msg.opd, _column(Ticket.opd)),
+        sender_opd=storable.line(msg.sender_opd, _column(Ticket.opd)),
+        subject=storable.line(msg.subject, SUBJECT_MAX_CHARS),
+        body=storable.body(msg.body, BODY_MAX_CHARS),
+        replies_to=tuple(storable.key(r, id_max) for r in msg.replies_to[:REPLIES_MAX]),
+        devices=tuple(storable.line(d) for d in msg.devices),
+        attachments=tuple(
+            replace(
+                a,
+                filename=storable.line(a.filename, _column(IntakeAttachment.filename)),
+                content_type=storable.line(a.content_type, _column(IntakeAttachment.content_type)),
+            )
+            for a in msg.attachments
+        ),
+        headers=storable.document(msg.headers),
+    )
+
+
+def may_join(ticket: Ticket, msg: Inbound) -> bool:
+    """A sender joins only a complaint they reported or one of their own OPD."""
+    if ticket.kind != COMPLAINT_KIND:
+        return False
+    if ticket.reporter_contact and ticket.reporter_contact.casefold() == msg.sender.casefold():
+        return True
+    own = msg.sender_opd.strip()
+    return bool(own) and own != UNKNOWN_OPD and ticket.opd.casefold() == own.casefold()
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,11 +192,42 @@ class IntakeLedger:
         Two takers of one message (two intake processes): the loser's insert hits the unique
         (channel, message_id), its transaction rolls back, and the retry reads the winner's.
         """
+        msg = normalised(msg)
         try:
             return self._accept_once(msg)
         except IntegrityError:
             logger.info("%s message %s raced with another taker", msg.channel, msg.message_id)
         return self._accept_once(msg)
+
+    def reject(self, q: Quarantined) -> bool:
+        """Record a quarantined message once (keyed by channel and digest); False if known."""
+        row = IntakeRejection(
+            channel=q.channel.value,
+            digest=storable.line(q.digest, _column(IntakeRejection.digest)),
+            message_id=storable.key(q.message_id, _column(IntakeRejection.message_id)),
+            sender=storable.line(q.sender, _column(IntakeRejection.sender)),
+            subject=storable.line(q.subject, SUBJECT_MAX_CHARS),
+            reason=storable.line(q.reason, _column(IntakeRejection.reason)),
+            detail=storable.body(q.detail, NOTE_MAX_CHARS),
+            received_at=q.received_at,
+            recorded_at=self._now(),
+        )
+        try:
+            with self._store.transaction() as session:
+                session.add(row)
+        except IntegrityError:
+            return False
+        return True
+
+    def rejections(self, channel: Source) -> list[tuple[str, str, str]]:
+        """(message id, reason, detail) of every quarantined message of ``channel``."""
+        with self._store.transaction(write=False) as session:
+            stmt = (
+                select(IntakeRejection)
+                .where(IntakeRejection.channel == channel.value)
+                .order_by(IntakeRejection.id)
+            )
+            return [(r.message_id, r.reason, r.detail) for r in session.scalars(stmt)]
 
     def _accept_once(self, msg: Inbound) -> Accepted:
         with self._store.transaction() as session:
@@ -156,33 +261,37 @@ class IntakeLedger:
     # -- threading ---------------------------------------------------------------------
 
     def _thread(self, session: Session, msg: Inbound) -> Ticket | None:
-        """The complaint ``msg`` continues, or None for a new one."""
+        """The complaint ``msg`` continues, or None for a new one.
+
+        Every path (acknowledgement id, a message it replies to, the number in the subject,
+        WhatsApp's open complaint) joins only a ticket the sender may join (:func:`may_join`).
+        """
+        for ticket in self._candidates(session, msg):
+            if ticket is not None and may_join(ticket, msg):
+                return ticket
+        return None
+
+    def _candidates(self, session: Session, msg: Inbound) -> Iterator[Ticket | None]:
         ids = [m for m in msg.replies_to if m]
-        for mid in ids:
-            number = number_of_ack(mid)
-            if number is not None:
-                ticket = _complaint(session, number)
-                if ticket is not None:
-                    return ticket
         if ids:
-            stmt = (
+            acked = (
+                select(Ticket)
+                .join(MailThreadId, MailThreadId.ticket_id == Ticket.id)
+                .where(MailThreadId.message_id.in_(ids))
+            )
+            yield from session.scalars(acked)
+            replied = (
                 select(Ticket)
                 .join(IntakeMessage, IntakeMessage.ticket_id == Ticket.id)
                 .where(IntakeMessage.message_id.in_(ids))
                 .order_by(IntakeMessage.id.desc())
-                .limit(1)
             )
-            ticket = session.scalars(stmt).first()
-            if ticket is not None:
-                return ticket
+            yield from session.scalars(replied)
         number = ticket_number_in(msg.subject)
         if number is not None:
-            ticket = _complaint(session, number)
-            if ticket is not None and ticket.reporter_contact.casefold() == msg.sender.casefold():
-                return ticket
+            yield _complaint(session, number)
         if msg.channel is Source.WA:
-            return self._open_of_sender(session, msg)
-        return None
+            yield self._open_of_sender(session, msg)
 
     @staticmethod
     def _open_of_sender(session: Session, msg: Inbound) -> Ticket | None:
@@ -207,7 +316,7 @@ class IntakeLedger:
                 ticket_id=ticket.id,
                 at=at,
                 kind=EventKind.NOTE,
-                actor=msg.reporter[:64] or SYSTEM,
+                actor=msg.reporter[: _column(TicketEvent.actor)] or SYSTEM,
                 detail=f"Pesan lanjutan dari {msg.reporter} lewat {msg.channel.value}: {text}",
                 data={"intake": msg.channel.value, "message_id": msg.message_id},
             )
@@ -275,7 +384,7 @@ class IntakeLedger:
             ticket_id=ticket.id,
             outcome=outcome.value,
             sender=msg.sender,
-            subject=msg.subject[:1000],
+            subject=msg.subject,
             received_at=msg.received_at,
             recorded_at=at,
             data={"headers": msg.headers, "attachments": kept} if kept or msg.headers else None,
@@ -285,8 +394,8 @@ class IntakeLedger:
         session.add_all(
             IntakeAttachment(
                 message_id=row.id,
-                filename=a.filename[:255],
-                content_type=a.content_type[:128],
+                filename=a.filename,
+                content_type=a.content_type,
                 size=a.size,
                 content=a.content,
             )
@@ -339,6 +448,31 @@ def last_inbound(store: TicketStore, channel: Source, sender: str) -> datetime |
         return session.scalars(stmt).first()
 
 
+@dataclass(frozen=True, slots=True)
+class QuarantineRow:
+    """One quarantined message as recorded (see :meth:`IntakeLedger.reject`)."""
+
+    channel: str
+    message_id: str
+    sender: str
+    subject: str
+    reason: str
+    detail: str
+    received_at: datetime
+
+
+def quarantined(store: TicketStore, limit: int = 100) -> list[QuarantineRow]:
+    """The newest ``limit`` quarantined messages, newest first."""
+    with store.transaction(write=False) as session:
+        stmt = select(IntakeRejection).order_by(IntakeRejection.id.desc()).limit(limit)
+        return [
+            QuarantineRow(
+                r.channel, r.message_id, r.sender, r.subject, r.reason, r.detail, r.received_at
+            )
+            for r in session.scalars(stmt)
+        ]
+
+
 def first_message_id(store: TicketStore, number: str) -> str | None:
     """The message id that opened complaint ``number`` (e-mail threading of the replies)."""
     with store.transaction(write=False) as session:
@@ -350,6 +484,33 @@ def first_message_id(store: TicketStore, number: str) -> str | None:
             .limit(1)
         )
         return session.scalars(stmt).first()
+
+
+def ack_message_id(
+    store: TicketStore, number: str, *, domain: str, now: Callable[[], datetime]
+) -> str | None:
+    """The acknowledgement Message-ID of ticket ``number``: made (random) once, then stored.
+
+    None when there is no such ticket. Two senders at once: the loser's insert hits the
+    unique ticket_id and reads the winner's.
+    """
+    for _attempt in range(2):
+        try:
+            with store.transaction() as session:
+                ticket = session.scalars(select(Ticket).where(Ticket.number == number)).first()
+                if ticket is None:
+                    return None
+                known = session.scalars(
+                    select(MailThreadId.message_id).where(MailThreadId.ticket_id == ticket.id)
+                ).first()
+                if known is not None:
+                    return known
+                mid = new_ack_message_id(domain)
+                session.add(MailThreadId(ticket_id=ticket.id, message_id=mid, created_at=now()))
+                return mid
+        except IntegrityError:
+            logger.info("acknowledgement id of %s raced with another sender", number)
+    return None
 
 
 def _complaint(session: Session, number: str) -> Ticket | None:

@@ -399,6 +399,46 @@ class IntakeAttachment(Base):
     content: Mapped[bytes | None] = mapped_column(LargeBinary)  # None: over the cap, not kept
 
 
+class IntakeRejection(Base):
+    """A message quarantined by intake: why it made no ticket (migration 0008).
+
+    ``digest`` (sha256 of the raw message, or of the channel's id) is the key, so a message
+    taken again after a crash between this commit and flagging it at the source is one row.
+    """
+
+    __tablename__ = "intake_rejections"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    digest: Mapped[str] = mapped_column(String(64))
+    message_id: Mapped[str] = mapped_column(String(255), server_default="")
+    sender: Mapped[str] = mapped_column(String(200), server_default="")
+    subject: Mapped[str] = mapped_column(Text, server_default="")
+    reason: Mapped[str] = mapped_column(String(32))  # ``Rejection`` slug, e.g. rejected_malformed
+    detail: Mapped[str] = mapped_column(Text, server_default="")  # the error, for the operator
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (UniqueConstraint("channel", "digest"),)
+
+
+class MailThreadId(Base):
+    """The random Message-ID of a ticket's acknowledgement mail (migration 0008).
+
+    Replies name it in In-Reply-To/References; the ledger finds the ticket by it. Random, so
+    that nobody can write a reply into a ticket by guessing its number.
+    """
+
+    __tablename__ = "mail_thread_ids"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(
+        ForeignKey("tickets.id", ondelete="RESTRICT"), unique=True
+    )
+    message_id: Mapped[str] = mapped_column(String(255), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class TicketLink(Base):
     """Two tickets about one problem (migration 0005).
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from agent.cli.options import DEFAULT_INVENTORY, DbOpt, InventoryOpt, load
+from agent.cli.options import DEFAULT_INVENTORY, DbOpt, InventoryOpt, console, load
 from agent.errors import AgentError
 
 intake_app = typer.Typer(
@@ -22,6 +22,7 @@ def register(app: typer.Typer) -> None:
 
 @intake_app.callback()
 def intake(
+    ctx: typer.Context,
     inventory_path: InventoryOpt = DEFAULT_INVENTORY,
     db: DbOpt = None,
     notify: Annotated[
@@ -36,6 +37,8 @@ def intake(
     ] = True,
 ) -> None:
     """Jalankan penerimaan pengaduan (IMAP, webhook WhatsApp di 127.0.0.1)."""
+    if ctx.invoked_subcommand is not None:
+        return
     import asyncio
 
     from agent.wiring import build_intake_run, open_store
@@ -57,3 +60,38 @@ def intake(
         asyncio.run(main())
     finally:
         store.close()
+
+
+@intake_app.command("karantina")
+def karantina(
+    inventory_path: InventoryOpt = DEFAULT_INVENTORY,
+    db: DbOpt = None,
+    limit: Annotated[int, typer.Option(help="Paling banyak sekian baris.")] = 50,
+) -> None:
+    """Pesan yang dikarantina (tidak bisa diproses) / quarantined messages, newest first."""
+    from rich.table import Table
+
+    from agent.present.render import local
+    from agent.present.terminal import data
+    from agent.wiring import open_store
+    from ticketing.intake import quarantined
+
+    inventory = load(inventory_path)
+    with open_store(inventory, db, migrate=True) as store:
+        rows = quarantined(store, limit)
+    if not rows:
+        console.print("Tidak ada pesan yang dikarantina.")
+        return
+    table = Table(title=f"Pesan dikarantina ({len(rows)})")
+    for column in ("Diterima", "Saluran", "Pengirim", "Subjek", "Alasan", "Rincian"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            local(row.received_at, inventory.tz),
+            row.channel,
+            data(row.sender[:60]),
+            data(row.subject[:60]),
+            row.reason,
+            data(row.detail[:120]),
+        )
+    console.print(table)

@@ -416,6 +416,9 @@ class ImapBlock(Strict):
     allowed_domains: list[str] = Field(default_factory=list)  # senders outside people accepted
     reply_url_env: str | None = None  # Apprise mailto URL (a secret) for replies to reporters
     reply_domain: str = "sigap.local"  # Message-ID domain of acknowledgements
+    # take mail only when the office's server (authserv_id) says SPF, DKIM or DMARC passed
+    require_authenticated: bool = False
+    authserv_id: str | None = None  # the authserv-id in that server's Authentication-Results
 
 
 class WhatsAppBlock(Strict):
@@ -440,6 +443,8 @@ class IntakeBlock(Strict):
     max_message_bytes: Annotated[int, Field(ge=1024)] = 10 * 1024 * 1024
     max_attachment_bytes: Annotated[int, Field(ge=0)] = 2 * 1024 * 1024
     max_attachments: Annotated[int, Field(ge=0, le=100)] = 10
+    # /metrics and /healthz of ``sigap intake`` (its counters live in that process); "" = off
+    metrics_listen: Annotated[str, AfterValidator(_metrics_listen)] = ""
 
 
 class InventoryFile(Strict):

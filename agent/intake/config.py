@@ -67,6 +67,12 @@ def _imap_problems(
     reply = imap.get("reply_url_env")
     if isinstance(reply, str) and reply and reply not in env:
         yield ("imap", "reply_url_env"), f"environment variable {reply} is not set"
+    authserv = imap.get("authserv_id")
+    if imap.get("require_authenticated") is True and not (
+        isinstance(authserv, str) and authserv.strip()
+    ):
+        message = "require_authenticated needs authserv_id (the office mail server's name)"
+        yield ("imap", "authserv_id"), message
     host = imap.get("host")
     if imap.get("tls") == "none" and isinstance(host, str) and not is_loopback(host):
         message = f"plain IMAP only to localhost (got {host!r}); use tls or starttls"
@@ -100,6 +106,8 @@ def intake_settings(
             allowed_domains=tuple(d.casefold().lstrip("@") for d in b.allowed_domains),
             reply_url=env.get(b.reply_url_env, "") if b.reply_url_env else "",
             reply_domain=b.reply_domain,
+            require_authenticated=b.require_authenticated,
+            authserv_id=(b.authserv_id or "").strip(),
         )
     wa = None
     if block.whatsapp is not None:
@@ -121,4 +129,5 @@ def intake_settings(
         max_message_bytes=block.max_message_bytes,
         max_attachment_bytes=block.max_attachment_bytes,
         max_attachments=block.max_attachments,
+        metrics_listen=block.metrics_listen,
     )

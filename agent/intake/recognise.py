@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ticketing.intake import UNKNOWN_OPD
+from ticketing.mailids import domain_of
 
 if TYPE_CHECKING:
     from agent.config.model import Inventory, Person
@@ -32,6 +33,7 @@ class Sender:
     opd: str
     devices: tuple[str, ...]
     person: str | None  # the inventory person, if any
+    own_opd: str = ""  # the inventory person's own OPD (never guessed from the text)
 
 
 class Directory:
@@ -54,8 +56,8 @@ class Directory:
         person = self._by_email.get(address)
         if person is not None:
             return self._sender(person.name, person, text)
-        domain = address.rsplit("@", 1)[-1]
-        if any(domain == d or domain.endswith("." + d) for d in self._domains):
+        domain = domain_of(address)
+        if domain and any(domain == d or domain.endswith("." + d) for d in self._domains):
             return self._sender(address, None, text)
         return None
 
@@ -69,7 +71,9 @@ class Directory:
         if person is not None and person.opd and person.opd.casefold() != self._office:
             opd = person.opd
         opd = opd or self.opd_in(text) or UNKNOWN_OPD
-        return Sender(name, opd, self._devices.get(opd, ()), person.name if person else None)
+        own = person.opd if person is not None and person.opd else ""
+        devices = self._devices.get(opd, ())
+        return Sender(name, opd, devices, person.name if person else None, own)
 
     def opd_in(self, text: str) -> str:
         """The first OPD (longest name first) named in ``text``, or ''."""

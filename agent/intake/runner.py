@@ -13,7 +13,9 @@ import asyncio
 import contextlib
 import logging
 import threading
-from typing import TYPE_CHECKING
+import time
+from functools import partial
+from typing import TYPE_CHECKING, Final
 
 import uvicorn
 from starlette.applications import Starlette
@@ -25,18 +27,26 @@ from agent.intake.whatsapp import routes
 from agent.web.limits import BodyLimit, ServerLimits, server_options
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Sequence
+
     from agent.intake.handler import IntakeHandler
     from agent.intake.settings import IntakeSettings
     from agent.notify.worker import Notifier
 
 logger = logging.getLogger(__name__)
 
+RESTART_MAX: Final = 60.0
+
 
 def watcher(settings: IntakeSettings, handler: IntakeHandler, stop: threading.Event) -> ImapWatcher:
     """The mailbox watcher (settings.imap must be set)."""
     assert settings.imap is not None  # noqa: S101 - callers check
     return ImapWatcher(
-        settings.imap, handler.mail_blocking, max_bytes=settings.max_message_bytes, stop=stop
+        settings.imap,
+        handler.mail_blocking,
+        max_bytes=settings.max_message_bytes,
+        stop=stop,
+        give_up=handler.quarantine_blocking,
     )
 
 
@@ -48,11 +58,14 @@ async def run_intake(
     notifier: Notifier | None = None,
     webhook: bool = True,
     limits: ServerLimits | None = None,
+    extra: Sequence[tuple[str, Callable[[], Awaitable[None]]]] = (),
 ) -> None:
     """Run every configured intake channel (and ``notifier``, if given) until ``stop`` is set.
 
     ``webhook=False``: the WhatsApp webhook is left to ``sigap web`` (it mounts the same
-    routes), so that only one of them listens.
+    routes), so that only one of them listens. ``extra``: more (name, part) pairs to run
+    until ``stop`` (the metrics endpoint). Each part is :func:`supervised`: one that fails
+    is logged and restarted with backoff while the others keep running.
     """
     serve_wa = webhook and settings.whatsapp is not None
     if settings.imap is None and not serve_wa:
@@ -62,14 +75,44 @@ async def run_intake(
     async with asyncio.TaskGroup() as group:
         if settings.imap is not None:
             mailbox = watcher(settings, handler, halt)
-            group.create_task(asyncio.to_thread(mailbox.run_blocking), name="intake:imap")
+            imap = partial(asyncio.to_thread, mailbox.run_blocking)
+            group.create_task(supervised("intake:imap", imap, stop), name="intake:imap")
         if serve_wa:
-            webhook_task = _serve_webhook(settings, handler, stop, limits or ServerLimits())
-            group.create_task(webhook_task, name="intake:whatsapp")
+            wa = partial(_serve_webhook, settings, handler, stop, limits or ServerLimits())
+            group.create_task(supervised("intake:whatsapp", wa, stop), name="intake:whatsapp")
         if notifier is not None:
-            group.create_task(notifier.run(stop), name="intake:notify")
+            notify = partial(notifier.run, stop)
+            group.create_task(supervised("intake:notify", notify, stop), name="intake:notify")
+        for name, part in extra:
+            group.create_task(supervised(name, part, stop), name=name)
         await stop.wait()
         halt.set()
+
+
+async def supervised(
+    name: str, start: Callable[[], Awaitable[None]], stop: asyncio.Event, *, first: float = 1.0
+) -> None:
+    """Run ``start()`` until ``stop``; when it fails or ends early, log and start it again.
+
+    The wait between starts doubles from ``first`` to :data:`RESTART_MAX` (reset after a run
+    that lasted longer than that); a part failing never cancels the others.
+    """
+    backoff = first
+    while not stop.is_set():
+        began = time.monotonic()
+        try:
+            await start()
+        except (Exception, SystemExit):  # uvicorn exits when it cannot bind
+            logger.exception("%s failed; restart in %.0f s", name, backoff)
+        else:
+            if stop.is_set():
+                return
+            logger.warning("%s ended before stop; restart in %.0f s", name, backoff)
+        if time.monotonic() - began > RESTART_MAX:
+            backoff = first
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), backoff)
+        backoff = min(backoff * 2, RESTART_MAX)
 
 
 async def _serve_webhook(
@@ -94,4 +137,4 @@ async def _serve_webhook(
         await task
 
 
-__all__ = ["run_intake", "watcher"]
+__all__ = ["run_intake", "supervised", "watcher"]

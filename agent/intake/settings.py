@@ -21,6 +21,8 @@ class ImapSettings:
     allowed_domains: tuple[str, ...] = ()
     reply_url: str = field(default="", repr=False)  # Apprise mailto URL for replies
     reply_domain: str = "sigap.local"
+    require_authenticated: bool = False
+    authserv_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,3 +49,4 @@ class IntakeSettings:
     max_message_bytes: int = 10 * 1024 * 1024
     max_attachment_bytes: int = 2 * 1024 * 1024
     max_attachments: int = 10
+    metrics_listen: str = ""  # /metrics of ``sigap intake``; "" = none

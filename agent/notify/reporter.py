@@ -11,11 +11,17 @@ just wrote. The text is ``pelapor_<kind>`` (see :mod:`agent.notify.templates`).
 E-mail threading. Apprise gives every mail a Message-ID of its own (a custom ``Message-ID``
 header would be a second one), so sigap names its acknowledgement in the headers the
 reporter's client copies into a reply: ``References`` carries the reporter's complaint and
-:func:`ticketing.mailids.ack_message_id`; the "selesai" mail is ``In-Reply-To`` that id. A
-reply's References therefore name the acknowledgement, and the ledger joins it to the ticket
-(the ticket number in the subject is the fallback). Both mails carry ``Auto-Submitted:
-auto-replied`` (RFC 3834): vacation responders stay silent, and our own mail coming back into
-the intake mailbox is screened out as an auto-reply, so nothing loops.
+the ticket's acknowledgement id (random, stored once: :func:`ticketing.intake.ack_message_id`,
+so nobody can guess it from the ticket number); the "selesai" mail is ``In-Reply-To`` that
+id. A reply's References therefore name the acknowledgement, and the ledger joins it to the
+ticket (the ticket number in the subject is the fallback; every path checks the sender).
+
+Both mails carry ``Auto-Submitted: auto-replied`` (RFC 3834): vacation responders stay
+silent, and our own mail coming back into the intake mailbox is screened out as an
+auto-reply, so nothing loops.
+
+One recipient, always: the contact must be one plain mailbox (``ticketing.mailids.mailbox``:
+no quoted local part, no comma or space), or no mail is sent at all.
 
 WhatsApp goes through :class:`agent.notify.whatsapp.WhatsAppSender` (the URL here is a
 ``sigap-wa:<number>`` marker, never a secret).
@@ -30,7 +36,7 @@ from typing import TYPE_CHECKING, Final
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from agent.config.model import Person
-from ticketing.mailids import ack_message_id
+from ticketing.mailids import mailbox, new_ack_message_id
 from ticketing.outbox.types import EventFacts, Planned
 
 if TYPE_CHECKING:
@@ -47,6 +53,7 @@ DROPPED_PARAMS: Final = frozenset({"to", "cc", "bcc"})
 AUTO_SUBMITTED: Final = "auto-replied"
 
 FirstMessage = Callable[[str], str | None]  # ticket number -> the complaint's Message-ID
+AckId = Callable[[str], str | None]  # ticket number -> its acknowledgement's stored Message-ID
 
 
 def is_reporter(recipient: str) -> bool:
@@ -65,7 +72,10 @@ def reply_url(base: str, to: str, headers: dict[str, str]) -> str:
 
     Recipients in the base URL's query (``to``, ``cc``, ``bcc``) are dropped, its other
     arguments kept as written; headers become Apprise's ``+Name=value`` arguments (``%2B``).
+    ``to`` must be one plain mailbox (:func:`ticketing.mailids.mailbox`): ValueError if not.
     """
+    if mailbox(to) is None:
+        raise ValueError(f"not one plain mailbox: {to!r}")
     parts = urlsplit(base)
     kept = [
         item
@@ -77,9 +87,8 @@ def reply_url(base: str, to: str, headers: dict[str, str]) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, "&".join(kept), parts.fragment))
 
 
-def mail_headers(kind: str, number: str, domain: str, first: str | None) -> dict[str, str]:
+def mail_headers(kind: str, ack: str, first: str | None) -> dict[str, str]:
     """Threading headers of the acknowledgement (``opened``) or the ``resolved`` mail."""
-    ack = ack_message_id(number, domain)
     references = f"{first} {ack}" if first else ack
     headers = {"References": references, "Auto-Submitted": AUTO_SUBMITTED}
     if kind == "opened":
@@ -109,15 +118,24 @@ class ReporterRoutes:
     """Plans and addresses messages to complaint reporters over the intake channels."""
 
     def __init__(
-        self, intake: IntakeSettings | None, *, first_message: FirstMessage | None = None
+        self,
+        intake: IntakeSettings | None,
+        *,
+        first_message: FirstMessage | None = None,
+        ack_id: AckId | None = None,
     ) -> None:
-        """Answer on the channels ``intake`` can reply on; ``first_message`` threads e-mail."""
+        """Answer on the channels ``intake`` can reply on; ``first_message`` threads e-mail.
+
+        ``ack_id`` gives a ticket's stored acknowledgement id; without it every mail gets a
+        fresh random one (replies then thread by the ticket number in the subject).
+        """
         imap = intake.imap if intake else None
         wa = intake.whatsapp if intake else None
         self._mail_base = imap.reply_url if imap else ""
         self._domain = imap.reply_domain if imap else "sigap.local"
         self._wa = bool(wa and wa.access_token and wa.phone_number_id)
         self.first_message = first_message
+        self.ack_id = ack_id
 
     def channel_for(self, source: str) -> str | None:
         """The outbox channel replies to a complaint from ``source`` use (None: no reply)."""
@@ -133,6 +151,8 @@ class ReporterRoutes:
         channel = self.channel_for(facts.source)
         if facts.kind not in REPORTER_KINDS or not contact or channel is None:
             return []
+        if channel != WA_CHANNEL and mailbox(contact) is None:
+            return []  # never more than one recipient: see the module docstring
         key = reporter_key(channel, contact)
         return [Planned(f"{REPORTER_PREFIX}{contact}", channel, key, facts.at)]
 
@@ -144,9 +164,11 @@ class ReporterRoutes:
             if not self._wa or d.address_key != reporter_key(WA_CHANNEL, contact):
                 return None
             return ReporterAddress(person, f"{WA_SCHEME}{contact}", WA_CHANNEL, d.address_key)
-        if not self._mail_base or d.ticket is None:
+        to = mailbox(contact)
+        if not self._mail_base or d.ticket is None or to is None:
             return None
         first = self.first_message(d.ticket) if self.first_message else None
-        headers = mail_headers(d.kind, d.ticket, self._domain, first)
-        url = reply_url(self._mail_base, contact, headers)
+        ack = self.ack_id(d.ticket) if self.ack_id else None
+        headers = mail_headers(d.kind, ack or new_ack_message_id(self._domain), first)
+        url = reply_url(self._mail_base, to, headers)
         return ReporterAddress(person, url, d.channel, d.address_key)

@@ -65,7 +65,7 @@ import threading
 from importlib import metadata
 from typing import TYPE_CHECKING, Final
 
-from prometheus_client import Counter, Gauge, Histogram, Info
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -82,7 +82,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Mapping
     from datetime import datetime
 
-    from prometheus_client import CollectorRegistry
     from prometheus_client.metrics import MetricWrapperBase
 
     from collectors.model import HealthPoll, InterfaceRow, Observation, RadioLink, SnmpPoll
@@ -197,6 +196,15 @@ class _IntakeCollector:
             "Complaint messages taken in (created, joined, duplicate) or rejected, by channel",
             labels=["channel", "result"],
         )
+
+
+def intake_registry(
+    intake: Callable[[], Mapping[tuple[str, str], int]] = intake_stats.stats,
+) -> CollectorRegistry:
+    """A registry of the intake counters alone (``sigap intake``'s own /metrics)."""
+    registry = CollectorRegistry()
+    registry.register(_IntakeCollector(intake))
+    return registry
 
 
 class Metrics:

@@ -1,5 +1,6 @@
 """Fixtures shared by the agent's lab tests: each module provides ``lab_env`` (its lab and
-inventory); these give a clean lab per test, both ticket databases and the agent process."""
+inventory); these give a clean lab per test, both ticket databases, the agent process and a
+private dovecot for the mail intake tests."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.integration import dovecot_server
 from tests.labagent import Agent
 from ticketing.store import TicketStore
 
@@ -65,3 +67,12 @@ def agent(
         handle.close()
         if handle.log.exists():
             request.node.add_report_section("call", "agent log", handle.log.read_text()[-20000:])
+
+
+@pytest.fixture
+def dovecot(request: pytest.FixtureRequest) -> Iterator[dovecot_server.Dovecot]:
+    """A private dovecot IMAP server on 127.0.0.1; its log tail is added to the report."""
+    server = dovecot_server.start()
+    yield server
+    request.node.add_report_section("call", "dovecot", server.log()[-4000:])
+    server.stop()

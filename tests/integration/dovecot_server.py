@@ -57,7 +57,7 @@ class Dovecot:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -81,7 +81,7 @@ def start() -> Dovecot:
     for path in (home, home / "Maildir"):
         os.chown(path, nobody.pw_uid, nobody.pw_gid)
     (root / "passwd").write_text(f"{USER}:{{PLAIN}}{PASSWORD}::::::\n")
-    port = _free_port()
+    port = free_port()
     (root / "dovecot.conf").write_text(
         f"""protocols = imap
 listen = 127.0.0.1

@@ -21,8 +21,7 @@ from agent.wiring import build_intake_handler
 from tests.conftest import wait_for
 from tests.integration import dovecot_server
 from ticketing.faults import Fault, FaultKind
-from ticketing.intake import IntakeLedger
-from ticketing.mailids import ack_message_id
+from ticketing.intake import IntakeLedger, ack_message_id
 from ticketing.migrate import migrate
 from ticketing.store import TicketStore
 
@@ -52,21 +51,6 @@ def mail(mid: str, sender: str, subject: str, body: str, **headers: str) -> byte
         f"Message-ID: {mid}\r\nDate: Thu, 26 Nov 2026 09:00:00 +0800\r\n{extra}"
         f"Content-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n"
     ).encode()
-
-
-@pytest.fixture
-def dovecot(request):
-    server = dovecot_server.start()
-    yield server
-    request.node.add_report_section("call", "dovecot", server.log()[-4000:])
-    server.stop()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path):
-    if request.param == "sqlite":
-        return TicketStore.sqlite_url(tmp_path / "intake.db")
-    return request.getfixturevalue("pg_url")
 
 
 @pytest.fixture
@@ -128,7 +112,7 @@ def test_mail_from_known_opd_becomes_ticket_within_5s_and_reply_joins(running, d
             "budi@dinkes.test",
             f"Re: [sigap] Pengaduan {ticket.number} diterima",
             "Masih mati.",
-            In_Reply_To=ack_message_id(ticket.number, "sigap.local"),
+            In_Reply_To=ack_message_id(store, ticket.number, domain="sigap.local", now=_now),
         )
     )
     wait_for("the reply", lambda: handler.stats.get("email", "joined") or None, 5, 0.05)

@@ -228,7 +228,7 @@ def test_prometheus_loads_and_evaluates_the_alert_rules(prometheus):
                                       for r in rules) else None  # fmt: skip
 
     rules = wait_for("rules evaluated", evaluated, timeout=30)
-    assert len(rules) == 9
+    assert len(rules) == 10
     for rule in rules:
         assert rule["health"] == "ok", (rule["name"], rule.get("lastError"))
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -20,7 +21,7 @@ from agent.config.load import load_inventory
 from agent.intake.handler import WaMessage
 from agent.wiring import build_intake_handler, build_notifier, ticket_service
 from tests.conftest import unavailable
-from ticketing.mailids import ack_message_id
+from ticketing.intake import ack_message_id
 from ticketing.migrate import migrate
 from ticketing.models import DeliveryStatus, Notification
 from ticketing.outbox.enqueue import uninstall
@@ -204,18 +205,20 @@ async def test_email_reporter_gets_ack_then_resolved_and_a_reply_joins_without_l
     flat = " ".join(ack.body.split())
     assert "paling lama 10 menit sejak masuk" in flat  # the SOP's step-1 standard
     assert "penanganan oleh teknisi paling lama 1 hari" in flat
-    ack_id = ack_message_id(number, "sigap.test")
+    ack_id = ack_message_id(store, number, domain="sigap.test", now=lambda: clock[0])
+    assert re.fullmatch(r"<sigap\.[0-9a-f]{32}@sigap\.test>", ack_id or "")  # stored, random
     assert ack.header("In-Reply-To") == "<c1@dinkes.test>"
     assert ack.header("References") == f"<c1@dinkes.test> {ack_id}"
     assert ack.header("Auto-Submitted") == "auto-replied"
 
     # our own acknowledgement arriving in the intake mailbox: screened out, no ticket, no reply
     assert handler.mail_blocking(ack.raw, clock[0]) == "auto_reply"
-    # the reporter answers it: the reply joins the ticket and sends nothing back
+    # the reporter answers it: the reply joins the ticket by References alone (no number in
+    # the subject) and sends nothing back
     reply = mail(
         "<c2@dinkes.test>",
         "budi@dinkes.test",
-        f"Re: {ack.subject}",
+        "Re: pengaduan saya",
         "Masih mati.",
         In_Reply_To=ack.header("Message-ID"),
         References=f"{ack.header('References')} {ack.header('Message-ID')}",

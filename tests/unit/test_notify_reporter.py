@@ -33,6 +33,7 @@ INTAKE = IntakeSettings(
         api_base="http://127.0.0.1:9",
     ),
 )
+ACK = "<sigap.5f0c2a9e@sigap.test>"  # the ticket's stored acknowledgement id
 KASI = Person("Baiq Kasi", "kasi", apprise=("json://h/kasi",))
 
 
@@ -53,7 +54,9 @@ def router(intake: IntakeSettings | None = INTAKE, **settings: object) -> Invent
         Recipients((KASI,)),
         NotifySettings(**settings),  # type: ignore[arg-type]
         WITA,
-        reporters=ReporterRoutes(intake, first_message=lambda _n: "<c1@dinkes.test>"),
+        reporters=ReporterRoutes(
+            intake, first_message=lambda _n: "<c1@dinkes.test>", ack_id=lambda _n: ACK
+        ),
     )
 
 
@@ -99,22 +102,81 @@ def test_reply_url_sends_to_the_reporter_only_with_threading_headers():
     assert ("to", "budi@dinkes.test") in args
     assert ("to", "someone@x") not in args  # the base URL's own recipient is dropped
     assert ("+In-Reply-To", "<c1@dinkes.test>") in args
-    assert ("+References", "<c1@dinkes.test> <sigap.GJ.2026.0007@sigap.test>") in args
+    assert ("+References", f"<c1@dinkes.test> {ACK}") in args
     assert ("+Auto-Submitted", "auto-replied") in args
     resolved = r.address_of(delivery(plan, "resolved"))
     assert resolved is not None
-    assert ("+In-Reply-To", "<sigap.GJ.2026.0007@sigap.test>") in query(resolved.url)
+    assert ("+In-Reply-To", ACK) in query(resolved.url)
+
+
+def test_acknowledgement_ids_without_a_store_are_random_and_never_name_the_ticket():
+    r = InventoryRouter(
+        Recipients((KASI,)), NotifySettings(), WITA, reporters=ReporterRoutes(INTAKE)
+    )
+    plan = r.plan(facts("opened", "email", "budi@dinkes.test"))[-1]
+    refs = set()
+    for _ in range(2):
+        address = r.address_of(delivery(plan))
+        assert address is not None
+        refs.add(dict(query(address.url))["+References"])
+    assert len(refs) == 2
+    assert not any("2026" in ref or "0007" in ref for ref in refs)
+
+
+HOSTILE_CONTACTS = [
+    '"a@outside.example,b@outside.example"@dinkes.test',
+    "a@outside.example,b@dinkes.test",
+    "a@outside.example b@dinkes.test",
+    "a@outside.example;b@dinkes.test",
+    "o'neil@dinkes.test",  # Apprise reads o as a name and mails neil@...
+    "budi@dinkes.test\r\nBcc: x@outside.example",
+    "budi@dinkes.test\x00",
+    "<budi@dinkes.test>",
+    "Budi <budi@dinkes.test>",
+    "budi@[127.0.0.1]",
+    "budi@localhost",
+    "budi@-dinkes.test",
+    "x" * 65 + "@dinkes.test",
+    "budi@" + "a" * 250 + ".test",
+    "@dinkes.test",
+    "budi@",
+    "budi..x@dinkes.test",
+    "",
+]
+
+
+@pytest.mark.parametrize("contact", HOSTILE_CONTACTS)
+def test_a_contact_that_is_not_one_plain_mailbox_gets_no_mail(contact):
+    r = router()
+    assert [p.recipient for p in r.plan(facts("opened", "email", contact))] == ["Baiq Kasi"]
+    key = reporter_key("mailtos", contact)  # a row planned before this rule is refused too
+    forged = Delivery(1, "sigap-1", "opened", f"pelapor:{contact}", "mailtos", key, 1, "t", "b",
+                      "GJ/2026/0007")  # fmt: skip
+    assert r.address_of(forged) is None
+    with pytest.raises(ValueError, match="not one plain mailbox"):
+        reply_url(BASE, contact, {})
+
+
+@pytest.mark.filterwarnings("ignore:'imghdr' is deprecated:DeprecationWarning")
+@pytest.mark.parametrize(
+    "contact", ["budi@dinkes.test", "a+tag@dinkes.test", "a/b=c?d#e%f&g{h}|i~j^k*l!m$n@x.go.id"]
+)
+def test_apprise_sends_a_plain_mailbox_to_exactly_that_one_recipient(contact):
+    import apprise
+
+    plugin = apprise.Apprise.instantiate(reply_url(BASE, contact, {}))
+    assert plugin.targets == [(False, contact)]
 
 
 @pytest.mark.filterwarnings("ignore:'imghdr' is deprecated:DeprecationWarning")
 def test_apprise_reads_the_reply_url():
     import apprise
 
-    url = reply_url(BASE, "budi@dinkes.test", mail_headers("opened", "GJ/2026/0007", "d", "<a@b>"))
+    url = reply_url(BASE, "budi@dinkes.test", mail_headers("opened", "<sigap.f00@d>", "<a@b>"))
     plugin = apprise.Apprise.instantiate(url)
     assert plugin.targets == [(False, "budi@dinkes.test")]
     assert plugin.headers == {
-        "References": "<a@b> <sigap.GJ.2026.0007@d>",
+        "References": "<a@b> <sigap.f00@d>",
         "Auto-Submitted": "auto-replied",
         "In-Reply-To": "<a@b>",
     }
