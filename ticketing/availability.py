@@ -160,7 +160,7 @@ class Scope:
 
 @dataclass(frozen=True, slots=True)
 class AvailabilityReport:
-    """Availability per OPD (best first), per ISP link and per device over one period."""
+    """Availability per OPD and device (best first) and ISP link (most downtime first)."""
 
     start: datetime
     end: datetime  # the period's end, or ``as_of`` when earlier
@@ -214,8 +214,9 @@ def availability(
         for d in uplinks
         if d in scope.devices
     ]
+    worst_links = sorted(links, key=lambda f: (-f.downtime, f.opd, f.name))
     return AvailabilityReport(
-        start, end, scope.target, ranked(opds), ranked(links), ranked(devices)
+        start, end, scope.target, ranked(opds), tuple(worst_links), ranked(devices)
     )
 
 

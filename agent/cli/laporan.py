@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+import math
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -99,3 +101,52 @@ def laporan_bulanan(
     )
     for path in paths:
         out.print(f"  {path}")
+
+
+@laporan_app.command("ketersediaan")
+def laporan_ketersediaan(  # keyword-only: typer passes options by name
+    *,
+    dari: Annotated[str, typer.Option(help="Tanggal awal, mis. 2026-11-01 (WITA).")],
+    sampai: Annotated[str, typer.Option(help="Tanggal akhir, ikut dihitung, mis. 2026-11-30.")],
+    opd: Annotated[str | None, typer.Option(help="Hanya OPD ini (nama di inventory).")] = None,
+    target: Annotated[float, typer.Option(help="Target ketersediaan, persen.")] = 99.5,
+    csv_path: Annotated[Path | None, typer.Option("--csv", help="Tulis tabel ke CSV.")] = None,
+    xlsx_path: Annotated[Path | None, typer.Option("--xlsx", help="Tulis ke XLSX.")] = None,
+    inventory_path: InventoryOpt = DEFAULT_INVENTORY,
+    db: DbOpt = None,
+) -> None:
+    """Ketersediaan per OPD, link ISP dan perangkat untuk satu periode / availability report."""
+    from agent.history.availability import period, report
+    from agent.history.view import availability_view
+    from collectors.model import utc_now
+    from ticketing.reports.availability import write_tables_csv, write_xlsx  # on use
+
+    if not (math.isfinite(target) and 0 <= target <= 100):  # noqa: PLR2004 - percent
+        raise typer.BadParameter(f"{target} bukan persen 0-100", param_hint="--target")
+    with session(inventory_path, db, write=False) as s:
+        inventory = s.inventory
+        try:
+            start, end = period(dari, sampai, inventory.tz)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from exc
+        if opd is not None and opd not in inventory.opds():
+            raise typer.BadParameter(unknown_opd(opd, inventory.opds()), param_hint="--opd")
+        result = report(
+            s.store, inventory, start=start, end=end, as_of=utc_now(), opd=opd, target=target
+        )
+    for renderable in availability_view(result, tz=inventory.tz, devices=opd is not None):
+        console.print(renderable)
+    title = f"Ketersediaan jaringan {dari} s.d. {sampai}"
+    written = write_tables_csv(result, csv_path) if csv_path is not None else []
+    if xlsx_path is not None:
+        written.append(write_xlsx(result, xlsx_path, title=title))
+    for path in written:
+        console.print(f"ditulis ke {path}")
+
+
+def unknown_opd(name: str, known: list[str]) -> str:
+    """``OPD 'X' tidak ada di inventory; mungkin: A, B``."""
+    close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
+    close += [k for k in known if name.casefold() in k.casefold() and k not in close]
+    names = ", ".join(close or known)
+    return f"OPD {name!r} tidak ada di inventory; {'mungkin' if close else 'yang dikenal'}: {names}"

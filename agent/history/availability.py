@@ -12,18 +12,32 @@ inventory becomes a :class:`ticketing.availability.Scope`:
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+import re
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Final
 
-from ticketing.availability import DEFAULT_TARGET, Scope, Span, Spans, clip, union
+from ticketing.availability import (
+    DEFAULT_TARGET,
+    AvailabilityReport,
+    Scope,
+    Span,
+    Spans,
+    availability,
+    clip,
+    union,
+)
+from ticketing.display import shown
+from ticketing.reports.outages import read_outages
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from zoneinfo import ZoneInfo
 
     from agent.config.model import Inventory, MaintenanceWindow
+    from ticketing.store import TicketStore
 
-DAY = timedelta(days=1)
+DAY: Final = timedelta(days=1)
+MIN_YEAR: Final = 2000
 
 
 def uplinks(inventory: Inventory) -> dict[str, tuple[str, ...]]:
@@ -82,3 +96,55 @@ def scope(
     }
     links = {o: names for o, names in uplinks(inventory).items() if opd is None or o == opd}
     return Scope(devices, links, maintenance, target)
+
+
+MAX_DAYS: Final = 3700  # about ten years: a longer period is a typo, not a question
+DAY_TEXT: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+SAMPLE_CHARS: Final = 40
+
+
+def parse_day(text: str, option: str) -> date:
+    """``YYYY-MM-DD`` as a date; ValueError in Indonesian naming the option otherwise."""
+    problem = f"{option}: tanggal {shown(text[:SAMPLE_CHARS])!r} tidak terbaca (contoh: 2026-11-01)"
+    if DAY_TEXT.match(text.strip()) is None:
+        raise ValueError(problem)
+    try:
+        day = date.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise ValueError(problem) from exc
+    if day.year < MIN_YEAR:
+        raise ValueError(f"{option}: tahun {day.year} terlalu awal (sejak {MIN_YEAR})")
+    return day
+
+
+def period(dari: str, sampai: str, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """Local midnight of ``dari`` and of the day after ``sampai`` (both days included)."""
+    first, last = parse_day(dari, "--dari"), parse_day(sampai, "--sampai")
+    if last < first:
+        raise ValueError(f"--sampai {last} sebelum --dari {first}")
+    if (last - first).days >= MAX_DAYS:
+        raise ValueError(
+            f"periode {first} s.d. {last} terlalu panjang (paling lama {MAX_DAYS} hari)"
+        )
+    if last == date.max:
+        raise ValueError(f"--sampai {last}: tanggal terlalu jauh")
+    return (
+        datetime.combine(first, time(), tzinfo=tz),
+        datetime.combine(last + DAY, time(), tzinfo=tz),
+    )
+
+
+def report(
+    store: TicketStore,
+    inventory: Inventory,
+    *,
+    start: datetime,
+    end: datetime,
+    as_of: datetime,
+    opd: str | None = None,
+    target: float = DEFAULT_TARGET,
+) -> AvailabilityReport:
+    """Availability of the inventory's devices (of ``opd``) over ``[start, end)``."""
+    judged = scope(inventory, start, end, opd=opd, target=target)
+    records = read_outages(store, start=start, end=end, as_of=as_of, devices=judged.devices)
+    return availability(records, judged, start=start, end=end, as_of=as_of)

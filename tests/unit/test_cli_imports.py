@@ -95,6 +95,7 @@ HELP = [
     ["remediasi", "--help"],
     ["program-kegiatan", "--help"],
     ["laporan", "bulanan", "--help"],
+    ["laporan", "ketersediaan", "--help"],
 ]
 
 

@@ -88,7 +88,7 @@ def opd_rows(report: AvailabilityReport) -> list[tuple[str, ...]]:
 
 
 def link_rows(report: AvailabilityReport) -> list[tuple[str, ...]]:
-    """ISP links, best first."""
+    """ISP links, most downtime first (what an ISP claim starts from)."""
     return [
         (f.opd, f.name, pct_text(f.percent), minutes(f.downtime), str(f.outages),
          duration_text(f.longest) if f.outages else "-")
@@ -143,9 +143,9 @@ def write_tables_csv(report: AvailabilityReport, path: Path) -> list[Path]:
     """``path`` (OPD) and ``<stem>-link.csv``, ``<stem>-perangkat.csv`` beside it."""
     parts = _sheets(report)
     written = []
-    for suffix, (headers, rows) in zip(("", "-link", "-perangkat"), parts.values(), strict=True):
+    for suffix, rows in zip(("", "-link", "-perangkat"), parts.values(), strict=True):
         target = path.with_name(f"{path.stem}{suffix}{path.suffix or '.csv'}")
-        write_csv(target, headers, rows)
+        write_csv(target, SHEET_HEADERS, rows)
         written.append(target)
     return written
 
@@ -156,12 +156,12 @@ def write_xlsx(report: AvailabilityReport, path: Path, *, title: str = "") -> Pa
     first = book.active
     if first is not None:
         book.remove(first)
-    for name, (headers, rows) in _sheets(report).items():
+    for name, rows in _sheets(report).items():
         sheet = book.create_sheet(name)
         if title:
             sheet_row(sheet, [title])
             sheet.cell(row=1, column=1).font = Font(bold=True)
-        sheet_row(sheet, headers)
+        sheet_row(sheet, SHEET_HEADERS)
         for cell in sheet[sheet.max_row]:
             cell.font = Font(bold=True)
         for row in rows:
@@ -170,11 +170,41 @@ def write_xlsx(report: AvailabilityReport, path: Path, *, title: str = "") -> Pa
     return path
 
 
-def _sheets(report: AvailabilityReport) -> dict[str, tuple[Sequence[str], list[tuple[str, ...]]]]:
+SHEET_HEADERS: Final = (
+    "peringkat", "opd", "perangkat", "ketersediaan_persen", "memenuhi_target", "gangguan_menit",
+    "jumlah_gangguan", "gangguan_terlama_menit", "mtbf_jam",
+)  # fmt: skip
+HOUR_MINUTES: Final = 60
+
+
+def sheet_rows(
+    report: AvailabilityReport, figures: Sequence[Figures], *, opd_level: bool = False
+) -> list[tuple[str | int | float, ...]]:
+    """Numbers as numbers (for a spreadsheet): one row per OPD, link or device."""
+    rows: list[tuple[str | int | float, ...]] = []
+    for i, f in enumerate(figures, 1):
+        pct, mtbf = f.percent, f.mtbf
+        rows.append(
+            (
+                i,
+                f.name if opd_level else f.opd,
+                "" if opd_level else f.name,
+                "" if pct is None else round(math.floor(pct * 10_000) / 10_000, 4),
+                "ya" if f.meets(report.target) else "tidak",
+                round(f.downtime.total_seconds() / MINUTE, 1),
+                f.outages,
+                round(f.longest.total_seconds() / MINUTE, 1),
+                "" if mtbf is None else round(mtbf.total_seconds() / MINUTE / HOUR_MINUTES, 2),
+            )
+        )
+    return rows
+
+
+def _sheets(report: AvailabilityReport) -> dict[str, list[tuple[str | int | float, ...]]]:
     return {
-        "OPD": (OPD_HEADERS, opd_rows(report)),
-        "Link ISP": (LINK_HEADERS, link_rows(report)),
-        "Perangkat": (DEVICE_HEADERS, device_rows(report)),
+        "OPD": sheet_rows(report, report.opds, opd_level=True),
+        "Link ISP": sheet_rows(report, report.links),
+        "Perangkat": sheet_rows(report, report.devices),
     }
 
 
