@@ -72,7 +72,8 @@ def laporan_bulanan(
     inventory_path: InventoryOpt = DEFAULT_INVENTORY,
     db: DbOpt = None,
 ) -> None:
-    """Rekap bulanan: tiket per OPD, MTTA/MTTR, kepatuhan SOP, Program Kegiatan (+CSV, SVG)."""
+    """Rekap bulanan: tiket per OPD, MTTA/MTTR, kepatuhan SOP, ketersediaan (+CSV, SVG)."""
+    from agent.history.availability import month_scope
     from collectors.model import utc_now
     from ticketing.reports.documents import write_monthly  # on use
     from ticketing.reports.monthly import parse_month
@@ -88,6 +89,7 @@ def laporan_bulanan(
         report = month_report(
             s.store, s.svc.sops, s.svc.program(),
             year=year, month=month, tz=inventory.tz, as_of=utc_now(),
+            scope=month_scope(inventory, year, month),
         )  # fmt: skip
     paths = write_monthly(
         report, output, fmt=fmt.value, tz=inventory.tz, office=inventory.office_name

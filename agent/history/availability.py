@@ -27,6 +27,7 @@ from ticketing.availability import (
     union,
 )
 from ticketing.display import shown
+from ticketing.reports.monthly import month_bounds
 from ticketing.reports.outages import read_outages
 
 if TYPE_CHECKING:
@@ -148,3 +149,11 @@ def report(
     judged = scope(inventory, start, end, opd=opd, target=target)
     records = read_outages(store, start=start, end=end, as_of=as_of, devices=judged.devices)
     return availability(records, judged, start=start, end=end, as_of=as_of)
+
+
+def month_scope(
+    inventory: Inventory, year: int, month: int, *, target: float = DEFAULT_TARGET
+) -> Scope:
+    """The scope of a calendar month in the office zone (the monthly recap)."""
+    start, end = month_bounds(year, month, inventory.tz)
+    return scope(inventory, start, end, target=target)

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from agent.notify.monthly import summary_text
 from ticketing.availability import (
     OutageRecords,
     Scope,
@@ -26,7 +28,11 @@ from ticketing.availability import (
 )
 from ticketing.faults import Fault, FaultKind
 from ticketing.migrate import migrate
+from ticketing.reports.documents import monthly_doc, write_monthly
 from ticketing.reports.outages import read_outages, walk
+from ticketing.reports.query import month_report
+from ticketing.reports.render import render
+from ticketing.sop import SopRegistry
 from ticketing.states import EventKind
 from ticketing.store import TicketStore
 
@@ -266,3 +272,34 @@ def test_outages_outside_the_period_are_not_read(store):
     records = read_outages(store, start=at(0), end=at(1440), as_of=at(2000))
     assert records.own == {}
     assert records.attached == {}
+
+
+# -- in the monthly recap -------------------------------------------------------------------------
+
+
+def test_monthly_recap_carries_availability_with_its_target_line_and_files(store, tmp_path):
+    wita = ZoneInfo("Asia/Makassar")
+    rtr = down("rtr-a")
+    store.open_fault(rtr, at=datetime(2026, 11, 3, 9, tzinfo=wita))
+    store.clear_fault(rtr.key, at=datetime(2026, 11, 3, 13, 36, tzinfo=wita))  # 276 min: 99.36%
+    scope = Scope(SCOPE.devices, SCOPE.uplinks, target=99.5)
+    as_of = datetime(2026, 12, 2, tzinfo=wita)
+    report = month_report(store, SopRegistry.from_dir(), [], year=2026, month=11, tz=wita,
+                          as_of=as_of, scope=scope)  # fmt: skip
+    assert report.availability is not None
+    found = by_name(report.availability.opds)
+    assert found["Dinas A"].downtime == 276 * MIN
+    assert [f.name for f in report.availability.below_target()] == ["Dinas A"]
+    text = render(monthly_doc(report, tz=wita), "md")
+    assert "## Ketersediaan per OPD" in text
+    assert text.index("--- target 99.5% ---") < text.index("| Dinas A |")  # under the line
+    assert "| Dinas A | rtr-a | 99.36% | 276.0 | 1 | 4 jam 36 menit |" in text
+    assert "| OPD di bawah target ketersediaan 99.5% | 1 dari 3 |" in text
+    assert "Ketersediaan: 1 dari 3 OPD di bawah 99.5%: Dinas A 99.36%" in summary_text(report)
+    paths = {p.name for p in write_monthly(report, tmp_path, fmt="md", tz=wita)}
+    assert {"laporan-bulanan-2026-11-ketersediaan.svg",
+            "laporan-bulanan-2026-11-ketersediaan-link.csv"} <= paths  # fmt: skip
+    plain = month_report(store, SopRegistry.from_dir(), [], year=2026, month=11, tz=wita,
+                         as_of=as_of)  # fmt: skip
+    assert plain.availability is None
+    assert "Ketersediaan" not in render(monthly_doc(plain, tz=wita), "md")

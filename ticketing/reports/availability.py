@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from ticketing.availability import AvailabilityReport, Figures
 
 CHART_WIDTH: Final = 640
-LABEL_W: Final = 220
+LABEL_W: Final = 240
 ROW_H: Final = 22
 TOP: Final = 34
 LABEL_CHARS: Final = 30
@@ -115,13 +115,23 @@ def opd_table(report: AvailabilityReport) -> Table:
     return Table(OPD_HEADERS, tuple(rows), caption=f"Target ketersediaan {report.target:g}%")
 
 
-def add_sections(doc: Doc, report: AvailabilityReport, *, chart_href: str) -> None:
-    """The OPD table, its chart and the ISP links, as sections of ``doc``."""
+def add_sections(
+    doc: Doc, report: AvailabilityReport, *, chart_href: str, all_links: bool = True
+) -> None:
+    """The OPD table, its chart and the ISP links (``all_links``: also those without outage)."""
     doc.heading("Ketersediaan per OPD")
     doc.add(opd_table(report) if report.opds else "Tidak ada OPD di inventory.")
     doc.add(Chart(chart_svg(report), chart_href, "Ketersediaan per OPD"))
     doc.heading("Link ISP (uplink OPD)")
-    doc.add(Table(LINK_HEADERS, tuple(link_rows(report))) if report.links else "Tidak ada.")
+    rows = link_rows(report)
+    shown_rows = (
+        rows if all_links else [r for r, f in zip(rows, report.links, strict=True) if f.outages]
+    )
+    if shown_rows:
+        doc.add(Table(LINK_HEADERS, tuple(shown_rows)))
+    quiet = len(rows) - len(shown_rows)
+    if quiet or not rows:
+        doc.add(f"{quiet} link ISP lain tanpa gangguan." if rows else "Tidak ada link ISP.")
 
 
 def availability_doc(
@@ -252,7 +262,7 @@ def percent_chart_svg(title: str, items: Sequence[tuple[str, float]], target: fl
     bottom = TOP + ROW_H * max(len(items), 1)
     out += [
         f'<line x1="{x(target)}" y1="{TOP - 4}" x2="{x(target)}" y2="{bottom}" '
-        'stroke="#c53030" stroke-dasharray="4 3"/>',
+        'stroke="#c53030" stroke-width="2" stroke-dasharray="5 3"/>',
         f'<text x="{x(target)}" y="{bottom + 16}" text-anchor="middle" fill="#c53030">'
         f"target {target:g}%</text>",
         f'<text x="{LABEL_W}" y="{bottom + 16}" fill="#555">{floor:g}%</text>',
