@@ -139,7 +139,9 @@ def _ports(levels: list[schema.NodeBlock]) -> dict[str, PortMark]:
     marks: dict[str, PortMark] = {}
     for level in reversed(levels):
         for name, mark in level.interfaces.items():
-            marks[name] = PortMark(name, mark.required_up, mark.uplink, mark.description)
+            marks[name] = PortMark(
+                name, mark.required_up, mark.uplink, mark.description, mark.bandwidth
+            )
     return marks
 
 

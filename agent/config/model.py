@@ -44,6 +44,7 @@ class SnmpSettings:
     retries: int = 1
     max_repetitions: int = 25
     interfaces: str = "all"  # "all", "marked" or a regular expression on ifName
+    traffic: str = "marked"  # ports whose rates are exported: "marked", "all" or a regex
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +55,7 @@ class PortMark:
     required_up: bool = False
     uplink: bool = False
     description: str = ""
+    bandwidth_mbps: float | None = None  # contracted rate: the utilisation base (not ifHighSpeed)
 
 
 @dataclass(frozen=True, slots=True)

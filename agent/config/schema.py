@@ -74,6 +74,37 @@ def _check_name(value: str) -> str:
 Duration = Annotated[timedelta, BeforeValidator(_parse_duration), AfterValidator(_positive)]
 
 
+_BANDWIDTH_RE = re.compile(r"\A\s*([0-9]+(?:\.[0-9]+)?)\s*([kmg])?(?:bps|bit/s|b)?\s*\Z", re.I)
+_UNIT_MBPS = {"k": 0.001, "m": 1.0, "g": 1000.0, None: 1.0}
+MAX_MBPS = 1_000_000.0  # 1 Tbit/s
+
+
+def _parse_bandwidth(value: object) -> object:
+    """Accept ``20`` (Mbit/s), ``"20M"``, ``"20 Mbps"``, ``"1G"``, ``"512k"`` as Mbit/s."""
+    if isinstance(value, bool):
+        raise ValueError(  # noqa: TRY004 - pydantic turns ValueError into a located problem
+            "expected a bandwidth such as 20M, 512k or 1G, not true/false"
+        )
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        match = _BANDWIDTH_RE.match(value)
+        if match is None:
+            raise ValueError("expected a bandwidth such as 20M, 512k or 1G")
+        unit = match.group(2).lower() if match.group(2) else None
+        return float(match.group(1)) * _UNIT_MBPS[unit]
+    return value
+
+
+def _sane_bandwidth(value: float) -> float:
+    if not 0 < value <= MAX_MBPS:  # NaN fails too
+        raise ValueError(f"must be above 0 and at most {MAX_MBPS:.0f} Mbit/s (1T)")
+    return value
+
+
+Bandwidth = Annotated[float, BeforeValidator(_parse_bandwidth), AfterValidator(_sane_bandwidth)]
+
+
 def _one_or_many(value: object) -> object:
     """``NAME`` is ``[NAME]``."""
     return [value] if isinstance(value, str) else value
@@ -182,6 +213,7 @@ class SnmpBlock(Strict):
     priv_key_env: str | None = None
     priv_key_file: str | None = None
     interfaces: str | None = None  # "all" (default), "marked", or a regular expression on ifName
+    traffic: str | None = None  # rates exported: "marked" (default), "all", or a regex on ifName
 
 
 class PortBlock(Strict):
@@ -190,6 +222,7 @@ class PortBlock(Strict):
     required_up: bool = False  # admin-down here is a fault (interface_disabled), not a choice
     uplink: bool = False
     description: str = ""
+    bandwidth: Bandwidth | None = None  # e.g. 20M: the ISP contract, utilisation's base
 
 
 class NodeBlock(Strict):

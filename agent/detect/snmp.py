@@ -35,12 +35,13 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from agent.config.model import Device, Inventory
+    from collectors.counters import PortRates
     from collectors.model import InterfaceRow, SnmpPoll, SystemInfo
 
 logger = logging.getLogger(__name__)
 
 HYSTERESIS_PCT = 5.0  # a saturated link clears below threshold - 5 points
-ERROR_COUNTER_BITS = 32  # ifIn/OutErrors and Discards are Counter32
+SELECTORS = ("all", "marked")  # else a regular expression on ifName
 
 
 @dataclass(slots=True)
@@ -53,6 +54,8 @@ class _Port:
     row: InterfaceRow | None = None  # the previous sample (counters)
     at: datetime | None = None
     over: dict[FaultKind, datetime] = field(default_factory=dict)  # sustained-condition starts
+    rates: PortRates | None = None  # the last interval's rates (None until two samples)
+    exported: bool = False  # its rates go to Prometheus (``snmp.traffic``)
 
 
 @dataclass(slots=True)
@@ -77,13 +80,19 @@ class SnmpDetector:
         self._patterns = {
             n: re.compile(d.snmp.interfaces)
             for n, d in inventory.devices.items()
-            if d.snmp is not None and d.snmp.interfaces not in ("all", "marked")
+            if d.snmp is not None and d.snmp.interfaces not in SELECTORS
+        }
+        self._traffic_patterns = {
+            n: re.compile(d.snmp.traffic)
+            for n, d in inventory.devices.items()
+            if d.snmp is not None and d.snmp.traffic not in SELECTORS
         }
 
     def reconfigure(self, inventory: Inventory) -> None:
         """Take a reloaded inventory: devices kept keep their history, new ones start fresh."""
         fresh = SnmpDetector(inventory)
         self.inventory, self.settings, self._patterns = inventory, fresh.settings, fresh._patterns
+        self._traffic_patterns = fresh._traffic_patterns
         self._boxes = {name: self._boxes.get(name) or box for name, box in fresh._boxes.items()}
 
     def restore(self, open_keys: Iterable[str]) -> None:
@@ -111,12 +120,24 @@ class SnmpDetector:
             events += self._uptime(device, box, poll.system, poll.at)
             box.system, box.at = poll.system, poll.at
         for row in poll.interfaces:
-            if self._watched(device, row.name):
-                port = box.ports.setdefault(row.index, _Port(row.name))
+            watched = self._watched(device, row.name)
+            exported = self._selected(device, row.name, device.snmp.traffic if device.snmp else "")
+            if not (watched or exported):
+                continue
+            port = box.ports.setdefault(row.index, _Port(row.name))
+            port.rates, port.exported = self._rates(device, port, row, poll.at, reset), exported
+            if watched:
                 events += self._interface(device, box, port, row, poll.at)
-                events += self._traffic(device, box, port, row, poll.at, reset=reset)
-                port.row, port.at = row, poll.at
+                events += self._traffic(device, box, port, row, poll.at)
+            port.row, port.at = row, poll.at
         return events
+
+    def traffic(self, device: str) -> dict[str, PortRates]:
+        """The last rates of ``device``'s exported ports by interface name (``snmp.traffic``)."""
+        box = self._boxes.get(device)
+        if box is None:
+            return {}
+        return {p.name: p.rates for p in box.ports.values() if p.exported and p.rates is not None}
 
     # ------------------------------------------------------------------ SNMP reachability
     def _silent(self, device: Device, box: _Box, poll: SnmpPoll, ping: DeviceState) -> list[Event]:
@@ -163,11 +184,18 @@ class SnmpDetector:
     # ------------------------------------------------------------------ interfaces
     def _watched(self, device: Device, name: str) -> bool:
         mode = device.snmp.interfaces if device.snmp is not None else "all"
+        if mode in SELECTORS:
+            return self._selected(device, name, mode)
+        return bool(self._patterns[device.name].search(name))
+
+    def _selected(self, device: Device, name: str, mode: str) -> bool:
+        """Whether ``name`` is one of the ports ``mode`` ("all", "marked", regex) names."""
         if mode == "all":
             return True
         if mode == "marked":
             return name in device.ports
-        return bool(self._patterns[device.name].search(name))
+        pattern = self._traffic_patterns.get(device.name)
+        return pattern is not None and bool(pattern.search(name))
 
     def _interface(
         self, device: Device, box: _Box, port: _Port, row: InterfaceRow, at: datetime
@@ -206,31 +234,35 @@ class SnmpDetector:
         return self._clear(box, key, at, "admin up")
 
     # ------------------------------------------------------------------ rates
-    def _traffic(
-        self,
-        device: Device,
-        box: _Box,
-        port: _Port,
-        row: InterfaceRow,
-        at: datetime,
-        *,
-        reset: bool,
-    ) -> list[Event]:
-        """Sustained saturation and error rates, from this sample and the previous one."""
+    @staticmethod
+    def _rates(
+        device: Device, port: _Port, row: InterfaceRow, at: datetime, reset: bool
+    ) -> PortRates | None:
+        """Rates since the previous sample of this port (None for the first one)."""
         prev, then = port.row, port.at
         if prev is None or then is None:
-            return []
+            return None
+        mark = device.ports.get(row.name or port.name)
+        bandwidth = mark.bandwidth_mbps if mark is not None else None
         dt = (at - then).total_seconds()
-        util = _utilisation(prev, row, dt, reset=reset)
-        errors = _error_rate(prev, row, dt, reset=reset)
+        return counters.port_rates(prev, row, dt, reset=reset, bandwidth_mbps=bandwidth)
+
+    def _traffic(
+        self, device: Device, box: _Box, port: _Port, row: InterfaceRow, at: datetime
+    ) -> list[Event]:
+        """Sustained saturation and error rates, from this sample and the previous one."""
+        if port.rates is None:
+            return []
+        util, errors = port.rates.utilisation, port.rates.error_rate
         s = self.settings
         label = _label(row)
         events: list[Event] = []
         if util is not None:
             pct = util * 100
+            base = (port.rates.bandwidth_bps or 0) / counters.MEGA
             summary = (
                 f"Link {label} di {device.name} ({device.opd}) penuh: {pct:.0f}% dari "
-                f"{row.high_speed_mbps} Mbps selama {s.saturation_for / 60:.0f} menit"
+                f"{base:g} Mbps selama {s.saturation_for / 60:.0f} menit"
             )
             events += self._sustained(
                 device,
@@ -301,36 +333,6 @@ class SnmpDetector:
 
 def _fault(device: Device, kind: FaultKind, subject: str, summary: str) -> Fault:
     return Fault(device.name, kind, summary, device.opd, device.address, subject)
-
-
-def _utilisation(prev: InterfaceRow, row: InterfaceRow, dt: float, *, reset: bool) -> float | None:
-    """The higher of in/out utilisation between two samples, or None when unknown."""
-    ceiling = counters.octets_ceiling(row.high_speed_mbps)
-    rates = [
-        counters.rate(a, b, dt, row.counter_bits, ceiling=ceiling, reset=reset)
-        for a, b in ((prev.in_octets, row.in_octets), (prev.out_octets, row.out_octets))
-        if a is not None and b is not None
-    ]
-    known = [r for r in rates if r is not None]
-    return counters.utilisation(max(known), row.high_speed_mbps) if known else None
-
-
-def _error_rate(prev: InterfaceRow, row: InterfaceRow, dt: float, *, reset: bool) -> float | None:
-    """Errors plus discards per second, in and out (32-bit counters), or None when unknown."""
-    pairs = [
-        (a, b)
-        for a, b in (
-            (prev.in_errors, row.in_errors),
-            (prev.out_errors, row.out_errors),
-            (prev.in_discards, row.in_discards),
-            (prev.out_discards, row.out_discards),
-        )
-        if a is not None and b is not None
-    ]
-    rates = [counters.rate(a, b, dt, ERROR_COUNTER_BITS, reset=reset) for a, b in pairs]
-    if not rates or any(r is None for r in rates):
-        return None
-    return sum(r for r in rates if r is not None)
 
 
 def _label(row: InterfaceRow) -> str:

@@ -179,6 +179,10 @@ class Scheduler:
                     self.metrics.poll_finished("snmp", loop.time() - started, settings.interval)
                 state = self.detector.state(device.name)
                 self._handle(self.snmp_detector.observe(result, state))
+                if self.metrics is not None and result.ok:
+                    self.metrics.observe_traffic(
+                        device.name, self.snmp_detector.traffic(device.name)
+                    )
             await asyncio.sleep(settings.interval)
 
     async def _tick(self) -> None:
