@@ -265,6 +265,7 @@ def assemble_daemon(
     import asyncio  # the daemon's parts only for `sigap run`
 
     from agent.detect.ping import Detector
+    from agent.history.recorder import TrafficHistory
     from agent.runtime.daemon import Daemon
     from agent.runtime.parts import Runtime
     from agent.runtime.repairs import Repairs
@@ -279,9 +280,11 @@ def assemble_daemon(
         snmp=snmp,
         now=now,
     )
+    history = TrafficHistory(runtime) if snmp is not None else None
     scheduler = Scheduler(
-        inventory, runtime, prober, detector, metrics=metrics, rng=rng, ready_file=ready_file
-    )
+        inventory, runtime, prober, detector,
+        metrics=metrics, rng=rng, ready_file=ready_file, history=history,
+    )  # fmt: skip
     repairs = None
     if remediation:
         from agent.remediation.runner import for_daemon  # netmiko when used

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 from agent.detect.ping import DeviceState, Event, FaultCleared, FaultOpened
 from collectors import counters
 from ticketing.faults import Fault, FaultKind, fault_key
+from ticketing.rollups import Sample
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -42,6 +43,7 @@ logger = logging.getLogger(__name__)
 
 HYSTERESIS_PCT = 5.0  # a saturated link clears below threshold - 5 points
 SELECTORS = ("all", "marked")  # else a regular expression on ifName
+WAN_NAME = re.compile(r"(pppoe|wan|lte)", re.IGNORECASE)  # kept in history unmarked too
 
 
 @dataclass(slots=True)
@@ -55,6 +57,7 @@ class _Port:
     at: datetime | None = None
     over: dict[FaultKind, datetime] = field(default_factory=dict)  # sustained-condition starts
     rates: PortRates | None = None  # the last interval's rates (None until two samples)
+    since: datetime | None = None  # start of the interval ``rates`` cover (ends at ``at``)
     exported: bool = False  # its rates go to Prometheus (``snmp.traffic``)
 
 
@@ -67,6 +70,7 @@ class _Box:
     at: datetime | None = None
     ports: dict[int, _Port] = field(default_factory=dict)
     open: set[str] = field(default_factory=set)  # fault keys this detector opened
+    answered: datetime | None = None  # time of the last poll that returned data
 
 
 class SnmpDetector:
@@ -112,6 +116,7 @@ class SnmpDetector:
         if not poll.ok:
             return self._silent(device, box, poll, ping)
         events = self._answered(device, box, poll.at)
+        box.answered = poll.at
         reset = False
         if poll.system is not None:
             if box.system is not None and box.at is not None:
@@ -125,12 +130,26 @@ class SnmpDetector:
             if not (watched or exported):
                 continue
             port = box.ports.setdefault(row.index, _Port(row.name))
+            port.since = port.at
             port.rates, port.exported = self._rates(device, port, row, poll.at, reset), exported
             if watched:
                 events += self._interface(device, box, port, row, poll.at)
                 events += self._traffic(device, box, port, row, poll.at)
             port.row, port.at = row, poll.at
         return events
+
+    def rollup_samples(self, device: str) -> list[Sample]:
+        """The last interval of the ports kept in history: marked ones and WAN/PPPoE links."""
+        box, spec = self._boxes.get(device), self.inventory.devices.get(device)
+        if box is None or spec is None:
+            return []
+        return [
+            Sample(device, p.name, p.since, p.at, r.in_bps, r.out_bps, r.utilisation, r.error_rate)
+            for p in box.ports.values()
+            if (r := p.rates) is not None and p.since is not None and p.at is not None
+            and p.at == box.answered  # in the last poll: never the same interval twice
+            and (p.name in spec.ports or WAN_NAME.match(p.name) is not None)
+        ]  # fmt: skip
 
     def traffic(self, device: str) -> dict[str, PortRates]:
         """The last rates of ``device``'s exported ports by interface name (``snmp.traffic``)."""

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
     from agent.config.model import Device, Inventory
     from agent.detect.ping import Detector, Event
+    from agent.history.recorder import TrafficHistory
     from agent.runtime.metrics import Metrics
     from agent.runtime.parts import Runtime
     from collectors.base import Prober, SnmpPoller
@@ -51,8 +52,12 @@ class Scheduler:
         metrics: Metrics | None = None,
         rng: random.Random | None = None,
         ready_file: Path | None = None,
+        history: TrafficHistory | None = None,
     ) -> None:
-        """Probe with ``prober`` (and ``runtime.snmp``); ``detector`` backs ``runtime.states``."""
+        """Probe with ``prober`` (and ``runtime.snmp``); ``detector`` backs ``runtime.states``.
+
+        ``history`` keeps traffic rollups of the ports that matter (issue 19).
+        """
         self.inventory = inventory
         self.runtime = runtime
         self.prober = prober
@@ -60,6 +65,7 @@ class Scheduler:
         self.detector = detector
         self.snmp_detector = SnmpDetector(inventory)
         self.metrics = metrics
+        self.history = history
         self.ready_file = ready_file
         self.devices = [d for d in inventory.devices.values() if d.ping.enabled]
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
@@ -93,6 +99,8 @@ class Scheduler:
         for device in self.inventory.devices.values():
             self._start_loops(device)
         self._ticker = group.create_task(self._tick(), name="ticker")
+        if self.history is not None:
+            self._loops["history"] = group.create_task(self.history.run(), name="history")
 
     def tasks(self) -> list[asyncio.Task[None]]:
         """The poll loops and the ticker (the daemon cancels them first at shutdown)."""
@@ -179,11 +187,16 @@ class Scheduler:
                     self.metrics.poll_finished("snmp", loop.time() - started, settings.interval)
                 state = self.detector.state(device.name)
                 self._handle(self.snmp_detector.observe(result, state))
-                if self.metrics is not None and result.ok:
-                    self.metrics.observe_traffic(
-                        device.name, self.snmp_detector.traffic(device.name)
-                    )
+                if result.ok:
+                    self._traffic(device.name)
             await asyncio.sleep(settings.interval)
+
+    def _traffic(self, name: str) -> None:
+        """Rates of the last poll to Prometheus and to the traffic history."""
+        if self.metrics is not None:
+            self.metrics.observe_traffic(name, self.snmp_detector.traffic(name))
+        if self.history is not None:
+            self.history.observe(self.snmp_detector.rollup_samples(name))
 
     async def _tick(self) -> None:
         while True:

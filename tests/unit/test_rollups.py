@@ -167,3 +167,51 @@ def test_write_read_merge_and_prune(store):
     )
     assert removed == 12
     assert read(store, "rtr", "ether1", step=HOURLY, start=T0, end=FAR) != []
+
+
+# -- the daemon's recorder ------------------------------------------------------------------------
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.at = T0
+
+    def __call__(self) -> datetime:
+        return self.at
+
+
+async def test_recorder_writes_closed_buckets_keeps_them_while_the_database_is_down(
+    tmp_path, monkeypatch
+):
+    import asyncio
+
+    from sqlalchemy.exc import OperationalError
+
+    from agent.history.recorder import TrafficHistory
+    from agent.runtime.parts import Runtime
+
+    clock = Clock()
+    with TicketStore(TicketStore.sqlite_url(tmp_path / "h.db")) as store:
+        migrate(store)
+        runtime = Runtime(store, asyncio.Semaphore(1), dict, now=clock)
+        history = TrafficHistory(runtime, keep={FINE: timedelta(days=1), HOURLY: timedelta(days=9)})
+        history.observe([sample(i * 30, (i + 1) * 30, 1e6) for i in range(20)])  # 10 minutes
+        assert len(history.pending) == 1  # the first 5 minutes closed by a later sample
+
+        def broken(*_args, **_kwargs):
+            raise OperationalError("x", {}, Exception("database down"))
+
+        with monkeypatch.context() as patch:
+            patch.setattr(store, "transaction", broken)
+            assert await history.flush() == 0
+        assert len(history.pending) == 1  # kept for the next try
+        clock.at = T0 + timedelta(hours=2)
+        assert await history.flush() == 3  # two 5-minute buckets and their hour
+        assert history.pending == []
+        got = read(store, "rtr", "ether1", step=FINE, start=T0, end=FAR)
+        assert [r.in_avg for r in got] == [1e6, 1e6]
+        clock.at = T0 + timedelta(days=3)
+        await history.flush()
+        assert read(store, "rtr", "ether1", step=FINE, start=T0, end=FAR) == []
+        assert len(read(store, "rtr", "ether1", step=HOURLY, start=T0, end=FAR)) == 1
+        runtime.thread.close()

@@ -257,3 +257,18 @@ def test_bad_traffic_regex_is_a_located_problem(tmp_path):
     with pytest.raises(ConfigError) as info:
         load(tmp_path, "", ", traffic: '(unclosed'")
     assert any("traffic" in str(p.path) for p in info.value.problems)
+
+
+def test_history_takes_marked_and_wan_ports_once_per_poll(det):
+    names = ("ether1", "ether2", "pppoe-out1")
+    feed(det, "rtr", names, 3, MBIT_10S)
+    samples = det.rollup_samples("rtr")
+    assert {s.interface for s in samples} == {"ether1", "pppoe-out1"}
+    first = samples[0]
+    assert first.end - first.start == timedelta(seconds=30)
+    assert first.in_bps == pytest.approx(MBIT_10S * 8 / 30)
+    system = SystemInfo(sys_uptime=200_000, name="rtr")
+    only_ether2 = SnmpPoll("rtr", T0 + timedelta(minutes=6), ProbeStatus.OK, system=system,
+                           interfaces=rows(5 * MBIT_10S, "ether2"))  # fmt: skip
+    det.observe(only_ether2, DeviceState.UP)
+    assert det.rollup_samples("rtr") == []  # ports missing from the poll give no stale sample
