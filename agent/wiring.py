@@ -271,6 +271,7 @@ def assemble_daemon(
     from agent.runtime.repairs import Repairs
     from agent.runtime.scheduler import Scheduler
     from agent.runtime.writer import TicketWriter
+    from ticketing.rollups import FINE, HOURLY
 
     detector = Detector(inventory)
     runtime = Runtime(
@@ -280,7 +281,12 @@ def assemble_daemon(
         snmp=snmp,
         now=now,
     )
-    history = TrafficHistory(runtime) if snmp is not None else None
+    kept = inventory.history
+    history = (
+        TrafficHistory(runtime, keep={FINE: kept.fine, HOURLY: kept.hourly})
+        if snmp is not None and kept.enabled
+        else None
+    )
     scheduler = Scheduler(
         inventory, runtime, prober, detector,
         metrics=metrics, rng=rng, ready_file=ready_file, history=history,

@@ -111,7 +111,9 @@ def laporan_ketersediaan(  # keyword-only: typer passes options by name
     dari: Annotated[str, typer.Option(help="Tanggal awal, mis. 2026-11-01 (WITA).")],
     sampai: Annotated[str, typer.Option(help="Tanggal akhir, ikut dihitung, mis. 2026-11-30.")],
     opd: Annotated[str | None, typer.Option(help="Hanya OPD ini (nama di inventory).")] = None,
-    target: Annotated[float, typer.Option(help="Target ketersediaan, persen.")] = 99.5,
+    target: Annotated[
+        float | None, typer.Option(help="Target ketersediaan, persen (default: history.target).")
+    ] = None,
     csv_path: Annotated[Path | None, typer.Option("--csv", help="Tulis tabel ke CSV.")] = None,
     xlsx_path: Annotated[Path | None, typer.Option("--xlsx", help="Tulis ke XLSX.")] = None,
     inventory_path: InventoryOpt = DEFAULT_INVENTORY,
@@ -123,10 +125,11 @@ def laporan_ketersediaan(  # keyword-only: typer passes options by name
     from collectors.model import utc_now
     from ticketing.reports.availability import write_tables_csv, write_xlsx  # on use
 
-    if not (math.isfinite(target) and 0 <= target <= 100):  # noqa: PLR2004 - percent
+    if target is not None and not (math.isfinite(target) and 0 <= target <= 100):  # noqa: PLR2004
         raise typer.BadParameter(f"{target} bukan persen 0-100", param_hint="--target")
     with session(inventory_path, db, write=False) as s:
         inventory = s.inventory
+        target = inventory.history.target if target is None else target
         try:
             start, end = period(dari, sampai, inventory.tz)
         except ValueError as exc:

@@ -15,6 +15,7 @@ from agent.config.model import (
     WEEKDAY_INDEX,
     DetectionSettings,
     Device,
+    HistorySettings,
     Inventory,
     LabSettings,
     MaintenanceWindow,
@@ -225,6 +226,7 @@ def _inventory(
         database=model.daemon.database,
         metrics_listen=model.daemon.metrics_listen,
         topology=TopologySettings(model.topology.enabled, model.topology.interval.total_seconds()),
+        history=HistorySettings(**model.history.model_dump()),
         lab=(
             LabSettings(tuple(str(p) for p in model.lab.prefixes), str(model.lab.noc_address))
             if model.lab

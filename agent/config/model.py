@@ -270,6 +270,16 @@ class TopologySettings:
 
 
 @dataclass(frozen=True, slots=True)
+class HistorySettings:
+    """Traffic rollups kept by the daemon and the availability target (issue 19)."""
+
+    enabled: bool = True
+    fine: timedelta = timedelta(days=35)
+    hourly: timedelta = timedelta(days=400)
+    target: float = 99.5
+
+
+@dataclass(frozen=True, slots=True)
 class LabSettings:
     """Addressing of the simulated network."""
 
@@ -293,6 +303,7 @@ class Inventory:
     database: str = ""
     metrics_listen: str = DEFAULT_LISTEN  # "" = no metrics endpoint
     topology: TopologySettings = TopologySettings()
+    history: HistorySettings = HistorySettings()
     sop: SopSettings = SopSettings()
     notifications: NotifySettings = NotifySettings()
     remediation: RemediationSettings = RemediationSettings()

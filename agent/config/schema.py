@@ -334,6 +334,15 @@ class TopologyBlock(Strict):
     interval: Duration = timedelta(minutes=15)
 
 
+class HistoryBlock(Strict):
+    """Network history (issue 19): traffic rollups kept, and the availability target."""
+
+    enabled: bool = True
+    fine: Duration = timedelta(days=35)  # 5-minute buckets kept this long
+    hourly: Duration = timedelta(days=400)  # hourly buckets kept this long
+    target: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)] = 99.5  # percent
+
+
 class StandingBlock(Strict):
     """Disposisi tetap: the standing order under which agent tickets skip paper dispositions."""
 
@@ -442,6 +451,7 @@ class InventoryFile(Strict):
     tickets: TicketsBlock = TicketsBlock()
     daemon: DaemonBlock = DaemonBlock()
     topology: TopologyBlock = TopologyBlock()
+    history: HistoryBlock = HistoryBlock()
     sop: SopSettingsBlock = SopSettingsBlock()
     calendar: CalendarBlock = CalendarBlock()
     notifications: NotificationsBlock = NotificationsBlock()

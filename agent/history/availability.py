@@ -151,9 +151,7 @@ def report(
     return availability(records, judged, start=start, end=end, as_of=as_of)
 
 
-def month_scope(
-    inventory: Inventory, year: int, month: int, *, target: float = DEFAULT_TARGET
-) -> Scope:
-    """The scope of a calendar month in the office zone (the monthly recap)."""
+def month_scope(inventory: Inventory, year: int, month: int) -> Scope:
+    """The scope of a calendar month in the office zone (the monthly recap, its target)."""
     start, end = month_bounds(year, month, inventory.tz)
-    return scope(inventory, start, end, target=target)
+    return scope(inventory, start, end, target=inventory.history.target)

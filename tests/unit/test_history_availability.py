@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from agent import cli
 from agent.config.load import load_inventory
 from agent.config.model import MaintenanceWindow
+from agent.errors import ConfigError
 from agent.history.availability import parse_day, period, uplinks, window_spans
 from tests.hostile_text import CORPUS, unsafe
 from ticketing.faults import Fault, FaultKind
@@ -200,3 +201,29 @@ def test_ketersediaan_refuses_bad_options_with_exit_2(sigap, args, message):
     code, _out, err = sigap("laporan", "ketersediaan", *args)
     assert code == 2
     assert message in err
+
+
+def test_history_settings_from_the_inventory(tmp_path):
+    path = tmp_path / "h.yaml"
+    base = "office: {name: T}\ndefaults: {platform: mikrotik_routeros, role: router}\n"
+    hosts = "hosts:\n  a: {address: 10.52.0.1, opd: X}\n"
+    path.write_text(base + "history: {fine: 10d, hourly: 90d, target: 99.9}\n" + hosts)
+    history = load_inventory(path).history
+    assert (history.fine, history.hourly, history.target) == (
+        timedelta(days=10), timedelta(days=90), 99.9
+    )  # fmt: skip
+    for bad in ("{target: 150}", "{target: .nan}", "{fine: 0s}", "{hourly: sebentar}"):
+        path.write_text(base + f"history: {bad}\n" + hosts)
+        with pytest.raises(ConfigError) as info:
+            load_inventory(path)
+        assert any("history" in str(p.path) for p in info.value.problems), bad
+
+
+def test_ketersediaan_takes_the_inventory_target(sigap, tmp_path):
+    inventory = tmp_path / "inventory.yaml"
+    inventory.write_text(inventory.read_text() + "history: {target: 99.99}\n")
+    code, out, err = sigap("laporan", "ketersediaan", "--dari", "2026-11-01", "--sampai",
+                           "2026-11-30")  # fmt: skip
+    assert code == 0, err
+    assert "di bawah target 99.99%" in out
+    assert "--- target 99.99% ---" in out  # RSUD's 101 minutes put it under the line
