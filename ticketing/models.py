@@ -479,4 +479,8 @@ class TrafficRollup(Base):
     util_max: Mapped[float | None] = mapped_column(Float)  # 0..1 of the bandwidth
     errors: Mapped[float | None] = mapped_column(Float)  # errors + discards in the bucket
 
-    __table_args__ = (Index("ix_traffic_rollups_step_start", "step", "start"),)
+    __table_args__ = (
+        # retention deletes by age; rows arrive in time order, so PostgreSQL's BRIN is tiny
+        Index("ix_traffic_rollups_step_start", "step", "start", postgresql_using="brin"),
+        {"sqlite_with_rowid": False},  # clustered by the key: no second copy of it
+    )

@@ -124,14 +124,6 @@ def _discard(metric: MetricWrapperBase, *labels: str) -> None:
         metric.remove(*labels)
 
 
-def _put(metric: Gauge, labels: tuple[str, ...], value: float | None) -> None:
-    """Set one labelled child, or remove it when the value is unknown."""
-    if value is None:
-        _discard(metric, *labels)
-    else:
-        metric.labels(*labels).set(value)
-
-
 def interface_name(row: InterfaceRow) -> str:
     """The label of an interface: ifName, else ifDescr, else its ifIndex."""
     return row.name or row.descr or f"ifIndex{row.index}"
@@ -227,6 +219,8 @@ class Metrics:
         self._opd: dict[str, str] = {}
         self._interfaces: dict[str, set[str]] = {}
         self._traffic_ports: dict[str, set[str]] = {}
+        # labelled children of the traffic gauges: labels() costs ~14 us, a dict lookup 0.1
+        self._children: dict[tuple[int, tuple[str, ...]], Gauge] = {}
         self._outbox: dict[str, int] = {}
         self.database_up: bool | None = None  # None until the first ticket refresh
         self.scheduler_lag = 0.0
@@ -487,13 +481,13 @@ class Metrics:
         opd = self._opd.get(device, "")
         for interface, r in rates.items():
             labels = (device, opd, interface)
-            _put(self.traffic_bandwidth, labels, r.bandwidth_bps)
+            self._put(self.traffic_bandwidth, labels, r.bandwidth_bps)
             for direction, values in (
                 ("in", (r.in_bps, r.in_utilisation, r.in_errors, r.in_discards)),
                 ("out", (r.out_bps, r.out_utilisation, r.out_errors, r.out_discards)),
             ):
                 for metric, value in zip(self._per_direction(), values, strict=True):
-                    _put(metric, (*labels, direction), value)
+                    self._put(metric, (*labels, direction), value)
         with self._lock:
             gone = self._traffic_ports.get(device, set()) - set(rates)
             self._traffic_ports[device] = set(rates)
@@ -504,10 +498,22 @@ class Metrics:
         return (self.traffic_bps, self.traffic_util, self.traffic_errors, self.traffic_discards)
 
     def _forget_port(self, device: str, opd: str, interface: str) -> None:
-        _discard(self.traffic_bandwidth, device, opd, interface)
+        self._put(self.traffic_bandwidth, (device, opd, interface), None)
         for metric in self._per_direction():
             for direction in DIRECTIONS:
-                _discard(metric, device, opd, interface, direction)
+                self._put(metric, (device, opd, interface, direction), None)
+
+    def _put(self, metric: Gauge, labels: tuple[str, ...], value: float | None) -> None:
+        """Set one labelled child (cached), or remove it when the value is unknown."""
+        key = (id(metric), labels)
+        if value is None:
+            if self._children.pop(key, None) is not None:
+                _discard(metric, *labels)
+            return
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*labels)
+        child.set(value)
 
     # -- scheduling ---------------------------------------------------------------------
 
