@@ -69,12 +69,12 @@ class TrafficHistory:
         """Close due buckets, write what is pending, expire old rows when due; rows written."""
         now = self.runtime.now()
         self._queue(self.rollups.close_due(now))
-        batch, store = self.pending, self.runtime.store
+        batch, self.pending, store = self.pending, [], self.runtime.store
         written = 0
         try:
             if batch:
                 written = await self.runtime.call(lambda: write(store, batch))
-                self.pending = self.pending[len(batch) :]
+                batch = []
             if self._pruned_at is None or now - self._pruned_at >= self.prune_every:
                 removed = await self.runtime.call(lambda: prune(store, now, self.keep))
                 self._pruned_at = now
@@ -82,6 +82,10 @@ class TrafficHistory:
                     logger.info("traffic history: %d old buckets deleted", removed)
         except SQLAlchemyError as exc:
             logger.warning("traffic history not written (%s); kept for the next try", exc)
+        finally:
+            if batch:  # not written: back in front of what arrived meanwhile
+                pending, self.pending = self.pending, []
+                self._queue(batch + pending)
         return written
 
     async def run(self) -> None:
