@@ -325,3 +325,11 @@ def prune(store: TicketStore, now: datetime, keep: Mapping[int, timedelta]) -> i
             result = session.execute(delete(t).where(t.step == step, t.start < now - age))
             removed += int(getattr(result, "rowcount", 0) or 0)
     return removed
+
+
+def stored_ports(store: TicketStore, device: str) -> list[str]:
+    """The interfaces of ``device`` that have buckets, by name."""
+    t = TrafficRollup
+    stmt = select(t.interface).where(t.device == device).distinct().order_by(t.interface)
+    with store.transaction(write=False) as session:
+        return list(session.scalars(stmt))

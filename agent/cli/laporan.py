@@ -155,3 +155,67 @@ def unknown_opd(name: str, known: list[str]) -> str:
     close += [k for k in known if name.casefold() in k.casefold() and k not in close]
     names = ", ".join(close or known)
     return f"OPD {name!r} tidak ada di inventory; {'mungkin' if close else 'yang dikenal'}: {names}"
+
+
+@laporan_app.command("trafik")
+def laporan_trafik(  # keyword-only: typer passes options by name
+    *,
+    perangkat: Annotated[str, typer.Option(help="Nama perangkat di inventory.")],
+    port: Annotated[
+        str | None, typer.Option(help="Interface (default: uplink, else semua yang tercatat).")
+    ] = None,
+    dari: Annotated[str | None, typer.Option(help="Tanggal awal (default: 6 hari lalu).")] = None,
+    sampai: Annotated[str | None, typer.Option(help="Tanggal akhir (default: hari ini).")] = None,
+    csv_path: Annotated[Path | None, typer.Option("--csv", help="Tulis tabel ke CSV.")] = None,
+    inventory_path: InventoryOpt = DEFAULT_INVENTORY,
+    db: DbOpt = None,
+) -> None:
+    """Riwayat trafik port per hari: rata-rata, p95, utilisasi puncak, error / traffic history."""
+    from agent.history.availability import default_days, period
+    from agent.history.view import rich_table
+    from collectors.model import utc_now
+    from ticketing.display import write_csv
+    from ticketing.reports.render import Table
+    from ticketing.reports.traffic import HEADERS, days, rows
+    from ticketing.rollups import FINE, HOURLY, read, stored_ports
+
+    with session(inventory_path, db, write=False) as s:
+        inventory = s.inventory
+        device = inventory.devices.get(perangkat)
+        if device is None:
+            raise typer.BadParameter(
+                unknown_opd(perangkat, list(inventory.devices)).replace("OPD", "perangkat", 1),
+                param_hint="--perangkat",
+            )
+        first, last = default_days(utc_now(), inventory.tz)
+        try:
+            start, end = period(dari or first, sampai or last, inventory.tz)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from exc
+        stored = stored_ports(s.store, perangkat)
+        uplinks = [n for n, m in device.ports.items() if m.uplink and n in stored]
+        ports = [port] if port is not None else (uplinks or stored)
+        found = {
+            p: days(
+                read(s.store, perangkat, p, step=FINE, start=start, end=end)
+                + read(s.store, perangkat, p, step=HOURLY, start=start, end=end),
+                inventory.tz,
+            )
+            for p in ports
+        }
+    if not ports:
+        console.print(f"Belum ada riwayat trafik untuk {perangkat}.")
+    csv_rows = []
+    for name, found_days in found.items():
+        mark = device.ports.get(name)
+        contract = (
+            f", bandwidth {mark.bandwidth_mbps:g} Mbps" if mark and mark.bandwidth_mbps else ""
+        )
+        table = Table(HEADERS, tuple(rows(found_days)))
+        console.print(rich_table(table, f"{perangkat} {name}{contract}"))
+        if not found_days:
+            console.print("  (tidak ada data pada periode ini)")
+        csv_rows += [(perangkat, name, *row) for row in table.rows]
+    if csv_path is not None:
+        write_csv(csv_path, ("Perangkat", "Port", *HEADERS), csv_rows)
+        console.print(f"ditulis ke {csv_path}")

@@ -155,3 +155,9 @@ def month_scope(inventory: Inventory, year: int, month: int) -> Scope:
     """The scope of a calendar month in the office zone (the monthly recap, its target)."""
     start, end = month_bounds(year, month, inventory.tz)
     return scope(inventory, start, end, target=inventory.history.target)
+
+
+def default_days(now: datetime, tz: ZoneInfo, days: int = 7) -> tuple[str, str]:
+    """``--dari``/``--sampai`` of the last ``days`` local days, today included."""
+    today = now.astimezone(tz).date()
+    return (today - (days - 1) * DAY).isoformat(), today.isoformat()

@@ -96,6 +96,7 @@ HELP = [
     ["program-kegiatan", "--help"],
     ["laporan", "bulanan", "--help"],
     ["laporan", "ketersediaan", "--help"],
+    ["laporan", "trafik", "--help"],
 ]
 
 

@@ -121,7 +121,11 @@ defaults:
   platform: mikrotik_routeros
 hosts:
   core-r1: {address: 10.0.0.1, opd: Diskominfo}
-  rsud-r1: {address: 10.0.1.1, opd: RSUD Praya, parent: core-r1}
+  rsud-r1:
+    address: 10.0.1.1
+    opd: RSUD Praya
+    parent: core-r1
+    interfaces: {ether1: {uplink: true, bandwidth: 20M}}
   rsud-sw: {address: 10.0.1.2, opd: RSUD Praya, parent: rsud-r1}
 """
 
@@ -227,3 +231,30 @@ def test_ketersediaan_takes_the_inventory_target(sigap, tmp_path):
     assert code == 0, err
     assert "di bawah target 99.99%" in out
     assert "--- target 99.99% ---" in out  # RSUD's 101 minutes put it under the line
+
+
+def test_trafik_shows_a_port_day_by_day_from_the_rollups(sigap, tmp_path):
+    from ticketing.rollups import Rollups, Sample, write
+
+    start = local(3, 8).astimezone(UTC)
+    samples = [
+        Sample("rsud-r1", "ether1", start + timedelta(seconds=30 * i),
+               start + timedelta(seconds=30 * (i + 1)), 8e6, 2e6, 0.4, 0.0)
+        for i in range(240)  # two hours at 8 Mbit/s in, 2 out
+    ]  # fmt: skip
+    roll = Rollups()
+    closed = roll.add(samples) + roll.close_due(start + timedelta(days=1))
+    with TicketStore(f"sqlite:///{tmp_path / 'sigap.db'}") as store:
+        write(store, closed)
+    code, out, err = sigap("laporan", "trafik", "--perangkat", "rsud-r1", "--dari", "2026-11-03",
+                           "--sampai", "2026-11-04", "--csv", "t.csv")  # fmt: skip
+    assert code == 0, err
+    assert "rsud-r1 ether1, bandwidth 20 Mbps" in out
+    (row,) = read_csv(tmp_path / "t.csv")
+    assert row["Tanggal"] == "2026-11-03"  # WITA day
+    assert (row["Rata-rata masuk (Mbps)"], row["p95 keluar (Mbps)"]) == ("8.00", "2.00")
+    assert row["Utilisasi puncak"] == "40%"
+    assert row["Data"] == "8%"  # two hours of the day
+    code, _out, err = sigap("laporan", "trafik", "--perangkat", "rsud-r2")
+    assert code == 2
+    assert "mungkin: rsud-r1" in err
