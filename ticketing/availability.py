@@ -156,6 +156,8 @@ class Scope:
     uplinks: Mapping[str, tuple[str, ...]]  # OPD -> its uplink devices (the ISP links)
     maintenance: Mapping[str, Spans] = field(default_factory=dict)  # device -> windows
     target: float = DEFAULT_TARGET
+    # (device, interface) of each uplink port -> (OPD, contracted bandwidth bit/s or None)
+    uplink_ports: Mapping[tuple[str, str], tuple[str, float | None]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Final
 
-from sqlalchemy import delete, select, tuple_
+from sqlalchemy import delete, func, select, tuple_
 
 from ticketing.models import TrafficRollup
 
@@ -333,3 +333,101 @@ def stored_ports(store: TicketStore, device: str) -> list[str]:
     stmt = select(t.interface).where(t.device == device).distinct().order_by(t.interface)
     with store.transaction(write=False) as session:
         return list(session.scalars(stmt))
+
+
+# -- busiest links of a period ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Busy:
+    """The 95th percentile of one port's 5-minute averages over a period, against its contract."""
+
+    device: str
+    interface: str
+    opd: str
+    bandwidth_bps: float | None
+    in_p95: float | None
+    out_p95: float | None
+    exact: bool  # False: 5-minute buckets expired, the hourly p95s stood in
+
+    @property
+    def utilisation(self) -> float | None:
+        """The higher p95 over the bandwidth (None when either is unknown)."""
+        known = [v for v in (self.in_p95, self.out_p95) if v is not None]
+        if not known or not self.bandwidth_bps:
+            return None
+        return max(known) / self.bandwidth_bps
+
+
+def busiest(
+    store: TicketStore,
+    ports: Mapping[tuple[str, str], tuple[str, float | None]],
+    *,
+    start: datetime,
+    end: datetime,
+    limit: int = 10,
+) -> list[Busy]:
+    """The ``limit`` busiest of ``ports`` ((device, interface) -> (OPD, bandwidth bit/s)).
+
+    A month holds 8,640 five-minute averages per port, so the exact p95 is computed only for
+    candidates: one GROUP BY over the hourly buckets ranks every port by its busiest hour
+    (highest hourly p95 against the bandwidth), and the top ``2 x limit`` get their nearest-rank
+    p95 over the period's 5-minute averages (a port whose 5-minute buckets expired keeps the
+    p95 of its hourly p95s, marked not exact).
+    """
+    if not ports or limit <= 0:
+        return []
+    with store.transaction(write=False) as session:
+        peaks = _hourly_peaks(session, list(ports), start, end)
+
+        def load(port: tuple[str, str]) -> float:
+            bandwidth = ports[port][1]
+            return max(peaks[port]) / bandwidth if bandwidth else max(peaks[port]) / 1e12
+
+        candidates = sorted(peaks, key=lambda p: (-load(p), p))[: 2 * limit]
+        out = [_busy(session, port, ports[port], start, end) for port in candidates]
+    ranked = sorted(
+        (b for b in out if b is not None),
+        key=lambda b: (-(b.utilisation or 0.0), -max(b.in_p95 or 0, b.out_p95 or 0), b.device),
+    )
+    return ranked[:limit]
+
+
+def _hourly_peaks(
+    session: Session, ports: Sequence[tuple[str, str]], start: datetime, end: datetime
+) -> dict[tuple[str, str], tuple[float, float]]:
+    t = TrafficRollup
+    stmt = (
+        select(t.device, t.interface, func.max(t.in_p95), func.max(t.out_p95))
+        .where(t.step == HOURLY, t.start >= start, t.start < end)
+        .group_by(t.device, t.interface)
+    )
+    wanted = set(ports)
+    return {
+        (d, i): (float(a or 0.0), float(b or 0.0))
+        for d, i, a, b in session.execute(stmt)
+        if (d, i) in wanted
+    }
+
+
+def _busy(
+    session: Session,
+    port: tuple[str, str],
+    meta: tuple[str, float | None],
+    start: datetime,
+    end: datetime,
+) -> Busy | None:
+    """Exact p95 of one port from its 5-minute averages, else from its hourly p95s."""
+    t = TrafficRollup
+    for step, columns, exact in ((FINE, (t.in_avg, t.out_avg), True),
+                                 (HOURLY, (t.in_p95, t.out_p95), False)):  # fmt: skip
+        stmt = select(*columns).where(
+            t.device == port[0], t.interface == port[1], t.step == step,
+            t.start >= start, t.start < end,
+        )  # fmt: skip
+        found = list(session.execute(stmt))
+        if found:
+            ins = [float(a) for a, _ in found if a is not None]
+            outs = [float(b) for _, b in found if b is not None]
+            return Busy(*port, *meta, p95(ins), p95(outs), exact=exact)
+    return None

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
 DAY: Final = timedelta(days=1)
 MIN_YEAR: Final = 2000
+MEGA: Final = 1_000_000
 
 
 def uplinks(inventory: Inventory) -> dict[str, tuple[str, ...]]:
@@ -96,7 +97,14 @@ def scope(
         for name in devices
     }
     links = {o: names for o, names in uplinks(inventory).items() if opd is None or o == opd}
-    return Scope(devices, links, maintenance, target)
+    ports = {
+        (name, port): (device.opd, mark.bandwidth_mbps * MEGA if mark.bandwidth_mbps else None)
+        for name in devices
+        for device in (inventory.devices[name],)
+        for port, mark in device.ports.items()
+        if mark.uplink
+    }
+    return Scope(devices, links, maintenance, target, ports)
 
 
 MAX_DAYS: Final = 3700  # about ten years: a longer period is a typo, not a question

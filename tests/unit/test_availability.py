@@ -32,6 +32,8 @@ from ticketing.reports.documents import monthly_doc, write_monthly
 from ticketing.reports.outages import read_outages, walk
 from ticketing.reports.query import month_report
 from ticketing.reports.render import render
+from ticketing.rollups import Rollups, Sample
+from ticketing.rollups import write as write_rollups
 from ticketing.sop import SopRegistry
 from ticketing.states import EventKind
 from ticketing.store import TicketStore
@@ -282,8 +284,15 @@ def test_monthly_recap_carries_availability_with_its_target_line_and_files(store
     rtr = down("rtr-a")
     store.open_fault(rtr, at=datetime(2026, 11, 3, 9, tzinfo=wita))
     store.clear_fault(rtr.key, at=datetime(2026, 11, 3, 13, 36, tzinfo=wita))  # 276 min: 99.36%
-    scope = Scope(SCOPE.devices, SCOPE.uplinks, target=99.5)
+    scope = Scope(SCOPE.devices, SCOPE.uplinks, target=99.5,
+                  uplink_ports={("rtr-a", "ether1"): ("Dinas A", 20e6)})  # fmt: skip
     as_of = datetime(2026, 12, 2, tzinfo=wita)
+    start = datetime(2026, 11, 4, 8, tzinfo=wita)
+    step = timedelta(seconds=30)
+    traffic = [Sample("rtr-a", "ether1", start + i * step, start + (i + 1) * step, 15e6, 4e6)
+               for i in range(120)]  # fmt: skip
+    roll = Rollups()
+    write_rollups(store, roll.add(traffic) + roll.close_due(as_of))
     report = month_report(store, SopRegistry.from_dir(), [], year=2026, month=11, tz=wita,
                           as_of=as_of, scope=scope)  # fmt: skip
     assert report.availability is not None
@@ -296,6 +305,8 @@ def test_monthly_recap_carries_availability_with_its_target_line_and_files(store
     assert "| Dinas A | rtr-a | 99.36% | 276.0 | 1 | 4 jam 36 menit |" in text
     assert "| OPD di bawah target ketersediaan 99.5% | 1 dari 3 |" in text
     assert "Ketersediaan: 1 dari 3 OPD di bawah 99.5%: Dinas A 99.36%" in summary_text(report)
+    assert "## Uplink tersibuk" in text
+    assert "| Dinas A | rtr-a | ether1 | 15.00 | 4.00 | 20.00 | 75% |" in text
     paths = {p.name for p in write_monthly(report, tmp_path, fmt="md", tz=wita)}
     assert {"laporan-bulanan-2026-11-ketersediaan.svg",
             "laporan-bulanan-2026-11-ketersediaan-link.csv"} <= paths  # fmt: skip
@@ -303,3 +314,4 @@ def test_monthly_recap_carries_availability_with_its_target_line_and_files(store
                          as_of=as_of)  # fmt: skip
     assert plain.availability is None
     assert "Ketersediaan" not in render(monthly_doc(plain, tz=wita), "md")
+    assert plain.busiest == ()

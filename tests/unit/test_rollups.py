@@ -19,6 +19,7 @@ from ticketing.rollups import (
     Rollups,
     Sample,
     bucket_start,
+    busiest,
     p95,
     prune,
     read,
@@ -215,3 +216,22 @@ async def test_recorder_writes_closed_buckets_keeps_them_while_the_database_is_d
         assert read(store, "rtr", "ether1", step=FINE, start=T0, end=FAR) == []
         assert len(read(store, "rtr", "ether1", step=HOURLY, start=T0, end=FAR)) == 1
         runtime.thread.close()
+
+
+def test_busiest_links_p95_of_five_minute_averages_against_the_contract(store):
+    # 20 five-minute buckets: 19 at 1 Mbit/s, one spike at 50: the p95 (19th of 20) is 1 Mbit/s
+    quiet = [sample(i * 300, (i + 1) * 300, 1e6) for i in range(19)]
+    spike = [sample(19 * 300, 20 * 300, 50e6)]
+    busy = [Sample("rtr-b", "ether1", s.start, s.end, 9e6, 1e6) for s in quiet]
+    write(store, closed(quiet + spike) + closed(busy))
+    ports = {("rtr", "ether1"): ("Dinas A", 20e6), ("rtr-b", "ether1"): ("Dinas B", 10e6),
+             ("rtr-c", "ether1"): ("Dinas C", None)}  # fmt: skip
+    found = busiest(store, ports, start=T0, end=FAR)
+    assert [(b.device, b.in_p95, b.exact) for b in found] == [
+        ("rtr-b", 9e6, True), ("rtr", 1e6, True)
+    ]  # fmt: skip
+    assert found[0].utilisation == pytest.approx(0.9)
+    # 5-minute buckets expired: the hourly p95s stand in, marked not exact
+    prune(store, FAR + timedelta(days=40), {FINE: timedelta(days=35)})
+    (first, *_rest) = busiest(store, ports, start=T0, end=FAR)
+    assert not first.exact

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
     from ticketing.availability import AvailabilityReport, Figures
+    from ticketing.rollups import Busy
 
 CHART_WIDTH: Final = 640
 LABEL_W: Final = 240
@@ -32,6 +33,7 @@ ROW_H: Final = 22
 TOP: Final = 34
 LABEL_CHARS: Final = 30
 FULL: Final = 100.0
+MEGA: Final = 1_000_000
 
 OPD_HEADERS: Final = (
     "No", "OPD", "Ketersediaan", "Memenuhi target", "Gangguan (menit)", "Jumlah gangguan",
@@ -113,6 +115,27 @@ def opd_table(report: AvailabilityReport) -> Table:
     if rows and cut < len(rows):
         rows.insert(cut, line)
     return Table(OPD_HEADERS, tuple(rows), caption=f"Target ketersediaan {report.target:g}%")
+
+
+BUSY_HEADERS: Final = (
+    "OPD", "Perangkat", "Port", "p95 masuk (Mbps)", "p95 keluar (Mbps)", "Bandwidth (Mbps)",
+    "p95 / bandwidth",
+)  # fmt: skip
+
+
+def busiest_table(links: Sequence[Busy]) -> Table:
+    """Busiest uplinks; an hourly estimate (5-minute buckets expired) is marked."""
+
+    def mbps(v: float | None) -> str:
+        return "-" if v is None else f"{v / MEGA:.2f}"
+
+    rows = tuple(
+        (b.opd, b.device, b.interface + ("" if b.exact else " (perkiraan per jam)"),
+         mbps(b.in_p95), mbps(b.out_p95), mbps(b.bandwidth_bps),
+         "-" if b.utilisation is None else f"{b.utilisation * 100:.0f}%")
+        for b in links
+    )  # fmt: skip
+    return Table(BUSY_HEADERS, rows)
 
 
 def add_sections(

@@ -234,6 +234,8 @@ def monthly_doc(report: MonthlyReport, *, tz: ZoneInfo, office: str = "") -> Doc
     if report.availability is not None:
         href = chart_name(report, AVAILABILITY)
         avail.add_sections(doc, report.availability, chart_href=href, all_links=False)
+        doc.heading("Uplink tersibuk (p95 trafik 5 menit terhadap bandwidth kontrak)")
+        doc.add(avail.busiest_table(report.busiest) if report.busiest else NO_TRAFFIC)
     doc.heading("Tiket per OPD")
     doc.add(Table(("OPD", "Jumlah"), tuple((o, str(n)) for o, n in report.by_opd)))
     doc.add(chart(report, "opd"))
@@ -261,6 +263,7 @@ def monthly_doc(report: MonthlyReport, *, tz: ZoneInfo, office: str = "") -> Doc
 
 
 AVAILABILITY: Final = "ketersediaan"
+NO_TRAFFIC: Final = "Belum ada riwayat trafik uplink untuk bulan ini (SNMP, port bertanda uplink)."
 
 
 def _availability_summary(report: MonthlyReport) -> tuple[tuple[str, str], ...]:

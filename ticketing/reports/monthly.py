@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
     from ticketing.availability import AvailabilityReport
+    from ticketing.rollups import Busy
     from ticketing.views import ProgramEntry
 
 ACK_POSITION: Final = 2  # first step after intake (see module docstring)
@@ -114,6 +115,7 @@ class MonthlyReport:
     remediation: tuple[tuple[str, int], ...]  # empty: belum ada
     program: tuple[ProgramEntry, ...]  # entries created in the month
     availability: AvailabilityReport | None = None  # when the caller passed the inventory's scope
+    busiest: tuple[Busy, ...] = ()  # uplinks by p95 against their contract (with the scope)
 
     @property
     def label(self) -> str:

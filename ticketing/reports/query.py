@@ -40,6 +40,7 @@ from ticketing.reports.monthly import (
     summarise,
 )
 from ticketing.reports.outages import read_outages
+from ticketing.rollups import busiest
 from ticketing.states import EventKind
 
 if TYPE_CHECKING:
@@ -55,6 +56,7 @@ if TYPE_CHECKING:
     from ticketing.views import ProgramEntry
 
 NO_SOP: Final = "-"
+TOP_LINKS: Final = 10  # busiest uplinks in the recap
 REMEDIATION_KINDS: Final = tuple(k for k in EventKind if k.value.startswith(REMEDIATION_PREFIX))
 
 
@@ -87,7 +89,8 @@ def month_report(
         return report
     records = read_outages(store, start=start, end=end, as_of=as_of, devices=scope.devices)
     found = availability(records, scope, start=start, end=end, as_of=as_of)
-    return replace(report, availability=found)
+    busy = busiest(store, scope.uplink_ports, start=start, end=min(end, as_of), limit=TOP_LINKS)
+    return replace(report, availability=found, busiest=tuple(busy))
 
 
 def _cohort(session: Session, in_month: Any) -> list[CohortTicket]:
