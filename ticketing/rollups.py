@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Final
 
-from sqlalchemy import delete, func, select, tuple_
+from sqlalchemy import delete, func, inspect, select, tuple_
 
 from ticketing.models import TrafficRollup
 
@@ -332,7 +332,16 @@ def stored_ports(store: TicketStore, device: str) -> list[str]:
     t = TrafficRollup
     stmt = select(t.interface).where(t.device == device).distinct().order_by(t.interface)
     with store.transaction(write=False) as session:
-        return list(session.scalars(stmt))
+        return list(session.scalars(stmt)) if _migrated(session) else []
+
+
+def _migrated(session: Session) -> bool:
+    """Whether the database has the rollup table yet (migration 0010).
+
+    A read-only command does not migrate: the monthly report, run before the upgraded daemon
+    first started, must still come out (without traffic).
+    """
+    return inspect(session.connection()).has_table(TrafficRollup.__tablename__)
 
 
 # -- busiest links of a period ------------------------------------------------------------------
@@ -378,6 +387,8 @@ def busiest(
     if not ports or limit <= 0:
         return []
     with store.transaction(write=False) as session:
+        if not _migrated(session):
+            return []
         peaks = _hourly_peaks(session, list(ports), start, end)
 
         def load(port: tuple[str, str]) -> float:

@@ -315,3 +315,15 @@ def test_monthly_recap_carries_availability_with_its_target_line_and_files(store
     assert plain.availability is None
     assert "Ketersediaan" not in render(monthly_doc(plain, tz=wita), "md")
     assert plain.busiest == ()
+
+
+def test_monthly_recap_before_the_rollup_migration_has_no_traffic_but_comes_out(store):
+    from sqlalchemy import text
+
+    with store.transaction() as session:  # as a database the upgraded daemon has not migrated
+        session.execute(text("DROP TABLE traffic_rollups"))
+    scope = Scope(SCOPE.devices, SCOPE.uplinks, uplink_ports={("rtr-a", "ether1"): ("A", None)})
+    report = month_report(store, SopRegistry.from_dir(), [], year=2026, month=11, tz=UTC,
+                          as_of=datetime(2026, 12, 2, tzinfo=UTC), scope=scope)  # fmt: skip
+    assert report.availability is not None
+    assert report.busiest == ()
