@@ -397,8 +397,9 @@ def main() -> None:
     lines += [
         "",
         "Busiest uplinks (top 10 of the month): exact p95 over 5-minute averages for the 20 "
-        "candidates, measured, plus the hourly GROUP BY that ranks every uplink, measured per "
-        f"port on {args.devices_stored * 4} ports and scaled to {args.devices} uplinks.",
+        "candidates, measured, plus the ranking (a primary-key range over each uplink's hourly "
+        f"buckets), measured per port on {args.devices_stored * 4} ports and scaled to "
+        f"{args.devices} uplinks.",
         "",
         f"Monthly report: {args.devices} devices, a year of bulk-generated device_down tickets "
         "(2 per device and month, 1 in 5 reopened, each OPD switch attached to its router's "
