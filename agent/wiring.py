@@ -292,11 +292,13 @@ def assemble_daemon(
     import asyncio  # the daemon's parts only for `sigap run`
 
     from agent.detect.ping import Detector
+    from agent.history.recorder import TrafficHistory
     from agent.runtime.daemon import Daemon
     from agent.runtime.parts import Runtime
     from agent.runtime.repairs import Repairs
     from agent.runtime.scheduler import Scheduler
     from agent.runtime.writer import TicketWriter
+    from ticketing.rollups import FINE, HOURLY
 
     detector = Detector(inventory)
     runtime = Runtime(
@@ -307,9 +309,16 @@ def assemble_daemon(
         health=health,
         now=now,
     )
-    scheduler = Scheduler(
-        inventory, runtime, prober, detector, metrics=metrics, rng=rng, ready_file=ready_file
+    kept = inventory.history
+    history = (
+        TrafficHistory(runtime, keep={FINE: kept.fine, HOURLY: kept.hourly})
+        if snmp is not None and kept.enabled
+        else None
     )
+    scheduler = Scheduler(
+        inventory, runtime, prober, detector,
+        metrics=metrics, rng=rng, ready_file=ready_file, history=history,
+    )  # fmt: skip
     repairs = None
     if remediation:
         from agent.remediation.runner import for_daemon  # netmiko when used

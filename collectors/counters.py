@@ -10,14 +10,20 @@ A rate is only as good as the two samples behind it. The rules, worked through:
   prev=4_000_000_000, cur=5 on a 10 Mbit/s port it would be 29 Mo/s: a reset, None.
 * When the device says it restarted (``uptime_reset``), every counter may have restarted
   from zero: no rate for that interval rather than a spike.
+* :func:`port_rates` (traffic history, issue 19) also refuses a rate above the line's
+  ceiling when the counter did not wrap, and any rate above :data:`ABSURD_BPS` when the line
+  speed is unknown: a device that reports garbage gives no rate, never a 10 Pbit/s spike.
+  Errors and discards cannot outnumber the packets the line can carry (64-byte frames): a
+  32-bit error counter that went back is a reset, not 429 million errors per second.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
-    from collectors.model import SystemInfo
+    from collectors.model import InterfaceRow, SystemInfo
 
 TICKS_PER_SECOND: Final = 100
 TIMETICKS_MODULUS: Final = 2**32
@@ -26,6 +32,11 @@ TIMETICKS_MODULUS: Final = 2**32
 CEILING_SLACK: Final = 1.5
 # How far (seconds) an uptime may lag the wall clock before it counts as gone backwards.
 UPTIME_TOLERANCE: Final = 5.0
+ABSURD_BPS: Final = 1e12  # 1 Tbit/s: no port sigap polls carries more
+BITS_PER_OCTET: Final = 8
+MEGA: Final = 1_000_000
+ERROR_COUNTER_BITS: Final = 32  # ifIn/OutErrors and Discards are Counter32
+MIN_FRAME_BITS: Final = 84 * 8  # 64-byte frame + preamble + gap: the most packets a line carries
 
 
 def counter_delta(prev: int, cur: int, bits: int) -> tuple[int, bool]:
@@ -110,3 +121,95 @@ def uptime_reset(prev: SystemInfo, cur: SystemInfo, elapsed: float) -> bool:
         if prev.engine_time is not None and cur.engine_time is not None:
             return cur.engine_time + UPTIME_TOLERANCE < prev.engine_time
     return False
+
+
+@dataclass(frozen=True, slots=True)
+class PortRates:
+    """Rates of one interface between two polls; None where unknown or not believable."""
+
+    in_bps: float | None = None
+    out_bps: float | None = None
+    bandwidth_bps: float | None = None  # what utilisation is measured against
+    in_errors: float | None = None  # per second
+    out_errors: float | None = None
+    in_discards: float | None = None
+    out_discards: float | None = None
+    error_rate: float | None = None  # errors + discards per second, in and out (see below)
+
+    @property
+    def in_utilisation(self) -> float | None:
+        """Inbound share of the bandwidth (0.0-1.0, a little above with jitter)."""
+        return _share(self.in_bps, self.bandwidth_bps)
+
+    @property
+    def out_utilisation(self) -> float | None:
+        """Outbound share of the bandwidth."""
+        return _share(self.out_bps, self.bandwidth_bps)
+
+    @property
+    def utilisation(self) -> float | None:
+        """The higher of in/out utilisation (None when neither is known)."""
+        known = [u for u in (self.in_utilisation, self.out_utilisation) if u is not None]
+        return max(known) if known else None
+
+
+def _share(bps: float | None, bandwidth_bps: float | None) -> float | None:
+    if bps is None or not bandwidth_bps or bandwidth_bps <= 0:
+        return None
+    return bps / bandwidth_bps
+
+
+def port_rates(
+    prev: InterfaceRow,
+    row: InterfaceRow,
+    dt: float,
+    *,
+    reset: bool = False,
+    bandwidth_mbps: float | None = None,
+) -> PortRates:
+    """Bit rates, utilisation base and error/discard rates between two samples of one port.
+
+    ``bandwidth_mbps`` (the inventory's ``bandwidth:``, e.g. a 20 Mbit/s ISP contract on a
+    100 Mbit/s port) replaces ifHighSpeed as the utilisation base; the believable ceiling
+    stays the port's own speed.
+    """
+    ceiling = octets_ceiling(row.high_speed_mbps)
+    limit = ceiling if ceiling is not None else ABSURD_BPS / BITS_PER_OCTET
+
+    def octets(a: int | None, b: int | None) -> float | None:
+        if a is None or b is None:
+            return None
+        value = rate(a, b, dt, row.counter_bits, ceiling=ceiling, reset=reset)
+        return None if value is None or value > limit else value * BITS_PER_OCTET
+
+    line_bps = row.high_speed_mbps * MEGA if row.high_speed_mbps else ABSURD_BPS
+    packets = line_bps / MIN_FRAME_BITS * CEILING_SLACK
+
+    def errors(a: int | None, b: int | None) -> float | None:
+        if a is None or b is None:
+            return None
+        value = rate(a, b, dt, ERROR_COUNTER_BITS, ceiling=packets, reset=reset)
+        return None if value is None or value > packets else value
+
+    pairs = (
+        (prev.in_errors, row.in_errors),
+        (prev.out_errors, row.out_errors),
+        (prev.in_discards, row.in_discards),
+        (prev.out_discards, row.out_discards),
+    )
+    each = [errors(a, b) for a, b in pairs]
+    known = [e for (a, b), e in zip(pairs, each, strict=True) if a is not None and b is not None]
+    # a counter the device lacks is left out; one that reset makes the sum unknown
+    total = None if not known or None in known else sum(e for e in known if e is not None)
+    speed = bandwidth_mbps or row.high_speed_mbps
+    in_errors, out_errors, in_discards, out_discards = each
+    return PortRates(
+        in_bps=octets(prev.in_octets, row.in_octets),
+        out_bps=octets(prev.out_octets, row.out_octets),
+        bandwidth_bps=speed * MEGA if speed and speed > 0 else None,
+        in_errors=in_errors,
+        out_errors=out_errors,
+        in_discards=in_discards,
+        out_discards=out_discards,
+        error_rate=total,
+    )

@@ -71,7 +71,9 @@ def sheet_text(text: str) -> str:
     return FORMULA_QUOTE + safe if formula_like(safe) else safe
 
 
-def write_csv(path: Path, headers: Sequence[str], rows: Iterable[Sequence[str | int]]) -> int:
+def write_csv(
+    path: Path, headers: Sequence[str], rows: Iterable[Sequence[str | int | float]]
+) -> int:
     """Write a CSV for Excel (UTF-8 with BOM), text cells through :func:`sheet_text`; count rows."""
     count = 0
     with path.open("w", encoding="utf-8-sig", newline="") as fh:

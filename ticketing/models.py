@@ -24,6 +24,7 @@ from sqlalchemy import (
     DateTime,
     Dialect,
     Enum,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -43,7 +44,7 @@ from ticketing.states import DeliveryStatus, EventKind, ProgramStatus, RunStatus
 __all__ = [  # the status enums live in ticketing.states (no SQLAlchemy); re-exported here
     "Base", "DeliveryStatus", "DeviceRole", "IntakeAttachment", "IntakeMessage", "NetworkLink",
     "Notification", "ProgramKegiatan", "ProgramStatus", "RemediationRun", "RunStatus", "Ticket",
-    "TicketCounter", "TicketDevice", "TicketEvent", "TicketLink", "TicketStep",
+    "TicketCounter", "TicketDevice", "TicketEvent", "TicketLink", "TicketStep", "TrafficRollup",
     "UTCDateTime", "UnknownNeighbourRow", "WebAccount",
 ]  # fmt: skip
 
@@ -502,3 +503,27 @@ class UnknownNeighbourRow(Base):
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime)
 
     __table_args__ = (UniqueConstraint("seen_by", "port", "name", "address"),)
+
+
+class TrafficRollup(Base):
+    """Traffic of one port over one bucket (5 min or 1 h): averages, p95, peak, errors (0010)."""
+
+    __tablename__ = "traffic_rollups"
+
+    device: Mapped[str] = mapped_column(String(128), primary_key=True)
+    interface: Mapped[str] = mapped_column(String(128), primary_key=True)
+    step: Mapped[int] = mapped_column(Integer, primary_key=True)  # bucket length, seconds
+    start: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    covered_s: Mapped[float] = mapped_column(Float)  # seconds of the bucket with data
+    in_avg: Mapped[float | None] = mapped_column(Float)  # bit/s, time-weighted
+    out_avg: Mapped[float | None] = mapped_column(Float)
+    in_p95: Mapped[float | None] = mapped_column(Float)
+    out_p95: Mapped[float | None] = mapped_column(Float)
+    util_max: Mapped[float | None] = mapped_column(Float)  # 0..1 of the bandwidth
+    errors: Mapped[float | None] = mapped_column(Float)  # errors + discards in the bucket
+
+    __table_args__ = (
+        # retention deletes by age; rows arrive in time order, so PostgreSQL's BRIN is tiny
+        Index("ix_traffic_rollups_step_start", "step", "start", postgresql_using="brin"),
+        {"sqlite_with_rowid": False},  # clustered by the key: no second copy of it
+    )

@@ -65,7 +65,7 @@ def export_csv(entries: Iterable[ProgramEntry], path: Path, *, zone: ZoneInfo = 
     return write_csv(path, HEADERS, rows(entries, zone))
 
 
-def _append(sheet: Worksheet, values: Iterable[str | int]) -> None:
+def sheet_row(sheet: Worksheet, values: Iterable[str | int | float]) -> None:
     """One row; text cells shown and typed as text, so no value is ever read as a formula."""
     sheet.append([shown(v) if isinstance(v, str) else v for v in values])
     for cell in sheet[sheet.max_row]:
@@ -84,14 +84,14 @@ def export_xlsx(
     assert sheet is not None  # noqa: S101 - a new workbook always has one sheet
     sheet.title = "Program Kegiatan"
     if title:
-        _append(sheet, [title])
+        sheet_row(sheet, [title])
         sheet.cell(row=1, column=1).font = Font(bold=True, size=12)
-    _append(sheet, HEADERS)
+    sheet_row(sheet, HEADERS)
     header_row = sheet.max_row
     for cell in sheet[header_row]:
         cell.font = Font(bold=True)
     for row in table:
-        _append(sheet, row)
+        sheet_row(sheet, row)
         sheet.cell(row=sheet.max_row, column=7).number_format = RUPIAH_FORMAT
     total_row = sheet.max_row + 1
     sheet.cell(row=total_row, column=6, value="Jumlah").font = Font(bold=True)

@@ -237,6 +237,7 @@ def laporan_bulanan(
     db: DbOpt = None,
 ) -> None:
     """Antrikan laporan bulanan ke Kabid dan Kadis (sekali per bulan) / queue the monthly report."""
+    from agent.history.availability import month_scope
     from agent.notify.monthly import build_report, queue_monthly_blocking, report_data
     from agent.wiring import open_store, router_for, ticket_service
     from ticketing.reports.monthly import parse_month
@@ -250,7 +251,8 @@ def laporan_bulanan(
         raise typer.BadParameter(str(exc), param_hint="--bulan") from exc
     with open_store(inventory, db, migrate=True) as store:
         svc = ticket_service(inventory, store, utc_now)
-        report = build_report(store, svc, year, month, tz=inventory.tz, now=now)
+        scope = month_scope(inventory, year, month)
+        report = build_report(store, svc, year, month, tz=inventory.tz, now=now, scope=scope)
         data = report_data(report, tz=inventory.tz, office=inventory.office_name)
         queued = queue_monthly_blocking(store, router_for(inventory), report, data=data, now=now)
     _print_queued(queued, inventory, data["rekap"])

@@ -16,6 +16,7 @@ from agent.config.model import (
     DetectionSettings,
     Device,
     HealthSettings,
+    HistorySettings,
     Inventory,
     LabSettings,
     MaintenanceWindow,
@@ -144,7 +145,9 @@ def _ports(levels: list[schema.NodeBlock]) -> dict[str, PortMark]:
     marks: dict[str, PortMark] = {}
     for level in reversed(levels):
         for name, mark in level.interfaces.items():
-            marks[name] = PortMark(name, mark.required_up, mark.uplink, mark.description)
+            marks[name] = PortMark(
+                name, mark.required_up, mark.uplink, mark.description, mark.bandwidth
+            )
     return marks
 
 
@@ -229,6 +232,7 @@ def _inventory(
         database=model.daemon.database,
         metrics_listen=model.daemon.metrics_listen,
         topology=TopologySettings(model.topology.enabled, model.topology.interval.total_seconds()),
+        history=HistorySettings(**model.history.model_dump()),
         lab=(
             LabSettings(tuple(str(p) for p in model.lab.prefixes), str(model.lab.noc_address))
             if model.lab

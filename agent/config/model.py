@@ -44,6 +44,7 @@ class SnmpSettings:
     retries: int = 1
     max_repetitions: int = 25
     interfaces: str = "all"  # "all", "marked" or a regular expression on ifName
+    traffic: str = "marked"  # ports whose rates are exported: "marked", "all" or a regex
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +55,7 @@ class PortMark:
     required_up: bool = False
     uplink: bool = False
     description: str = ""
+    bandwidth_mbps: float | None = None  # contracted rate: the utilisation base (not ifHighSpeed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,6 +292,16 @@ class TopologySettings:
 
 
 @dataclass(frozen=True, slots=True)
+class HistorySettings:
+    """Traffic rollups kept by the daemon and the availability target (issue 19)."""
+
+    enabled: bool = True
+    fine: timedelta = timedelta(days=35)
+    hourly: timedelta = timedelta(days=400)
+    target: float = 99.5
+
+
+@dataclass(frozen=True, slots=True)
 class LabSettings:
     """Addressing of the simulated network."""
 
@@ -314,6 +326,7 @@ class Inventory:
     database: str = ""
     metrics_listen: str = DEFAULT_LISTEN  # "" = no metrics endpoint
     topology: TopologySettings = TopologySettings()
+    history: HistorySettings = HistorySettings()
     sop: SopSettings = SopSettings()
     notifications: NotifySettings = NotifySettings()
     remediation: RemediationSettings = RemediationSettings()

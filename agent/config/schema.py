@@ -86,6 +86,37 @@ def _check_name(value: str) -> str:
 Duration = Annotated[timedelta, BeforeValidator(_parse_duration), AfterValidator(_positive)]
 
 
+_BANDWIDTH_RE = re.compile(r"\A\s*([0-9]+(?:\.[0-9]+)?)\s*([kmg])?(?:bps|bit/s|b)?\s*\Z", re.I)
+_UNIT_MBPS = {"k": 0.001, "m": 1.0, "g": 1000.0, None: 1.0}
+MAX_MBPS = 1_000_000.0  # 1 Tbit/s
+
+
+def _parse_bandwidth(value: object) -> object:
+    """Accept ``20`` (Mbit/s), ``"20M"``, ``"20 Mbps"``, ``"1G"``, ``"512k"`` as Mbit/s."""
+    if isinstance(value, bool):
+        raise ValueError(  # noqa: TRY004 - pydantic turns ValueError into a located problem
+            "expected a bandwidth such as 20M, 512k or 1G, not true/false"
+        )
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        match = _BANDWIDTH_RE.match(value)
+        if match is None:
+            raise ValueError("expected a bandwidth such as 20M, 512k or 1G")
+        unit = match.group(2).lower() if match.group(2) else None
+        return float(match.group(1)) * _UNIT_MBPS[unit]
+    return value
+
+
+def _sane_bandwidth(value: float) -> float:
+    if not 0 < value <= MAX_MBPS:  # NaN fails too
+        raise ValueError(f"must be above 0 and at most {MAX_MBPS:.0f} Mbit/s (1T)")
+    return value
+
+
+Bandwidth = Annotated[float, BeforeValidator(_parse_bandwidth), AfterValidator(_sane_bandwidth)]
+
+
 def _one_or_many(value: object) -> object:
     """``NAME`` is ``[NAME]``."""
     return [value] if isinstance(value, str) else value
@@ -194,6 +225,7 @@ class SnmpBlock(Strict):
     priv_key_env: str | None = None
     priv_key_file: str | None = None
     interfaces: str | None = None  # "all" (default), "marked", or a regular expression on ifName
+    traffic: str | None = None  # rates exported: "marked" (default), "all", or a regex on ifName
 
 
 class PortBlock(Strict):
@@ -202,6 +234,7 @@ class PortBlock(Strict):
     required_up: bool = False  # admin-down here is a fault (interface_disabled), not a choice
     uplink: bool = False
     description: str = ""
+    bandwidth: Bandwidth | None = None  # e.g. 20M: the ISP contract, utilisation's base
 
 
 class NodeBlock(Strict):
@@ -346,6 +379,15 @@ class TopologyBlock(Strict):
     interval: Duration = timedelta(minutes=15)
 
 
+class HistoryBlock(Strict):
+    """Network history (issue 19): traffic rollups kept, and the availability target."""
+
+    enabled: bool = True
+    fine: Duration = timedelta(days=35)  # 5-minute buckets kept this long
+    hourly: Duration = timedelta(days=400)  # hourly buckets kept this long
+    target: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)] = 99.5  # percent
+
+
 class StandingBlock(Strict):
     """Disposisi tetap: the standing order under which agent tickets skip paper dispositions."""
 
@@ -460,6 +502,7 @@ class InventoryFile(Strict):
     tickets: TicketsBlock = TicketsBlock()
     daemon: DaemonBlock = DaemonBlock()
     topology: TopologyBlock = TopologyBlock()
+    history: HistoryBlock = HistoryBlock()
     sop: SopSettingsBlock = SopSettingsBlock()
     calendar: CalendarBlock = CalendarBlock()
     notifications: NotificationsBlock = NotificationsBlock()

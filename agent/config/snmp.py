@@ -62,12 +62,13 @@ def _snmp_mistakes(merged: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
         for proto, key in (("auth_protocol", "auth_key"), ("priv_protocol", "priv_key")):
             if merged.get(proto) and not has[key]:
                 yield proto, f"{proto} needs {key}_env or {key}_file"
-    pattern = merged.get("interfaces")
-    if isinstance(pattern, str) and pattern not in ("all", "marked"):
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            yield "interfaces", f"not 'all', 'marked' or a valid regular expression ({exc})"
+    for key in ("interfaces", "traffic"):
+        pattern = merged.get(key)
+        if isinstance(pattern, str) and pattern not in ("all", "marked"):
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                yield key, f"not 'all', 'marked' or a valid regular expression ({exc})"
 
 
 _SECRETS: Final = ("community", "auth_key", "priv_key")
@@ -107,4 +108,5 @@ def resolve_snmp(
         retries=values.get("retries", d.retries),
         max_repetitions=values.get("max_repetitions", d.max_repetitions),
         interfaces=values.get("interfaces", d.interfaces),
+        traffic=values.get("traffic", d.traffic),
     )

@@ -36,19 +36,22 @@ from agent.detect import health
 from agent.detect.ping import DeviceState, Event, FaultCleared, FaultOpened
 from collectors import counters
 from ticketing.faults import Fault, FaultKind, fault_key
+from ticketing.rollups import Sample
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
     from datetime import datetime
 
     from agent.config.model import Device, Inventory
+    from collectors.counters import PortRates
     from collectors.model import HealthPoll, InterfaceRow, SnmpPoll, SystemInfo
 
 logger = logging.getLogger(__name__)
 
 HYSTERESIS_PCT = 5.0  # a saturated link clears below threshold - 5 points
-ERROR_COUNTER_BITS = 32  # ifIn/OutErrors and Discards are Counter32
 IF_TYPE_PPP = 23
+SELECTORS = ("all", "marked")  # else a regular expression on ifName
+WAN_NAME = re.compile(r"(pppoe|wan|lte)", re.IGNORECASE)  # kept in history unmarked too
 
 
 @dataclass(slots=True)
@@ -62,6 +65,9 @@ class _Port:
     at: datetime | None = None
     over: dict[FaultKind, datetime] = field(default_factory=dict)  # sustained-condition starts
     drops: list[datetime] = field(default_factory=list)  # PPPoE up -> down times in the window
+    rates: PortRates | None = None  # the last interval's rates (None until two samples)
+    since: datetime | None = None  # start of the interval ``rates`` cover (ends at ``at``)
+    exported: bool = False  # its rates go to Prometheus (``snmp.traffic``)
 
 
 @dataclass(slots=True)
@@ -75,6 +81,7 @@ class _Box:
     open: set[str] = field(default_factory=set)  # fault keys this detector opened
     health_over: dict[str, datetime] = field(default_factory=dict)  # fault key -> since
     trends: dict[str, health.RadioTrend] = field(default_factory=dict)  # radio interface ->
+    answered: datetime | None = None  # time of the last poll that returned data
 
 
 class SnmpDetector:
@@ -88,13 +95,19 @@ class SnmpDetector:
         self._patterns = {
             n: re.compile(d.snmp.interfaces)
             for n, d in inventory.devices.items()
-            if d.snmp is not None and d.snmp.interfaces not in ("all", "marked")
+            if d.snmp is not None and d.snmp.interfaces not in SELECTORS
+        }
+        self._traffic_patterns = {
+            n: re.compile(d.snmp.traffic)
+            for n, d in inventory.devices.items()
+            if d.snmp is not None and d.snmp.traffic not in SELECTORS
         }
 
     def reconfigure(self, inventory: Inventory) -> None:
         """Take a reloaded inventory: devices kept keep their history, new ones start fresh."""
         fresh = SnmpDetector(inventory)
         self.inventory, self.settings, self._patterns = inventory, fresh.settings, fresh._patterns
+        self._traffic_patterns = fresh._traffic_patterns
         self._boxes = {name: self._boxes.get(name) or box for name, box in fresh._boxes.items()}
 
     def restore(self, open_keys: Iterable[str]) -> None:
@@ -114,6 +127,7 @@ class SnmpDetector:
         if not poll.ok:
             return self._silent(device, box, poll, ping)
         events = self._answered(device, box, poll.at)
+        box.answered = poll.at
         reset = False
         if poll.system is not None:
             if box.system is not None and box.at is not None:
@@ -122,11 +136,17 @@ class SnmpDetector:
             events += self._uptime(device, box, poll.system, poll.at)
             box.system, box.at = poll.system, poll.at
         for row in poll.interfaces:
-            if self._watched(device, row.name):
-                port = box.ports.setdefault(row.index, _Port(row.name))
+            watched = self._watched(device, row.name)
+            exported = self._selected(device, row.name, device.snmp.traffic if device.snmp else "")
+            if not (watched or exported):
+                continue
+            port = box.ports.setdefault(row.index, _Port(row.name))
+            port.since = port.at
+            port.rates, port.exported = self._rates(device, port, row, poll.at, reset), exported
+            if watched:
                 events += self._interface(device, box, port, row, poll.at)
-                events += self._traffic(device, box, port, row, poll.at, reset=reset)
-                port.row, port.at = row, poll.at
+                events += self._traffic(device, box, port, row, poll.at)
+            port.row, port.at = row, poll.at
         return events
 
     def observe_health(self, poll: HealthPoll) -> list[Event]:
@@ -149,6 +169,26 @@ class SnmpDetector:
                 slot=c.fault.key,
             )
         return events
+
+    def rollup_samples(self, device: str) -> list[Sample]:
+        """The last interval of the ports kept in history: marked ones and WAN/PPPoE links."""
+        box, spec = self._boxes.get(device), self.inventory.devices.get(device)
+        if box is None or spec is None:
+            return []
+        return [
+            Sample(device, p.name, p.since, p.at, r.in_bps, r.out_bps, r.utilisation, r.error_rate)
+            for p in box.ports.values()
+            if (r := p.rates) is not None and p.since is not None and p.at is not None
+            and p.at == box.answered  # in the last poll: never the same interval twice
+            and (p.name in spec.ports or WAN_NAME.match(p.name) is not None)
+        ]  # fmt: skip
+
+    def traffic(self, device: str) -> dict[str, PortRates]:
+        """The last rates of ``device``'s exported ports by interface name (``snmp.traffic``)."""
+        box = self._boxes.get(device)
+        if box is None:
+            return {}
+        return {p.name: p.rates for p in box.ports.values() if p.exported and p.rates is not None}
 
     # ------------------------------------------------------------------ SNMP reachability
     def _silent(self, device: Device, box: _Box, poll: SnmpPoll, ping: DeviceState) -> list[Event]:
@@ -195,11 +235,18 @@ class SnmpDetector:
     # ------------------------------------------------------------------ interfaces
     def _watched(self, device: Device, name: str) -> bool:
         mode = device.snmp.interfaces if device.snmp is not None else "all"
+        if mode in SELECTORS:
+            return self._selected(device, name, mode)
+        return bool(self._patterns[device.name].search(name))
+
+    def _selected(self, device: Device, name: str, mode: str) -> bool:
+        """Whether ``name`` is one of the ports ``mode`` ("all", "marked", regex) names."""
         if mode == "all":
             return True
         if mode == "marked":
             return name in device.ports
-        return bool(self._patterns[device.name].search(name))
+        pattern = self._traffic_patterns.get(device.name)
+        return pattern is not None and bool(pattern.search(name))
 
     def _interface(
         self, device: Device, box: _Box, port: _Port, row: InterfaceRow, at: datetime
@@ -267,31 +314,35 @@ class SnmpDetector:
         return self._clear(box, key, at, "admin up")
 
     # ------------------------------------------------------------------ rates
-    def _traffic(
-        self,
-        device: Device,
-        box: _Box,
-        port: _Port,
-        row: InterfaceRow,
-        at: datetime,
-        *,
-        reset: bool,
-    ) -> list[Event]:
-        """Sustained saturation and error rates, from this sample and the previous one."""
+    @staticmethod
+    def _rates(
+        device: Device, port: _Port, row: InterfaceRow, at: datetime, reset: bool
+    ) -> PortRates | None:
+        """Rates since the previous sample of this port (None for the first one)."""
         prev, then = port.row, port.at
         if prev is None or then is None:
-            return []
+            return None
+        mark = device.ports.get(row.name or port.name)
+        bandwidth = mark.bandwidth_mbps if mark is not None else None
         dt = (at - then).total_seconds()
-        util = _utilisation(prev, row, dt, reset=reset)
-        errors = _error_rate(prev, row, dt, reset=reset)
+        return counters.port_rates(prev, row, dt, reset=reset, bandwidth_mbps=bandwidth)
+
+    def _traffic(
+        self, device: Device, box: _Box, port: _Port, row: InterfaceRow, at: datetime
+    ) -> list[Event]:
+        """Sustained saturation and error rates, from this sample and the previous one."""
+        if port.rates is None:
+            return []
+        util, errors = port.rates.utilisation, port.rates.error_rate
         s = self.settings
         label = _label(row)
         events: list[Event] = []
         if util is not None:
             pct = util * 100
+            base = (port.rates.bandwidth_bps or 0) / counters.MEGA
             summary = (
                 f"Link {label} di {device.name} ({device.opd}) penuh: {pct:.0f}% dari "
-                f"{row.high_speed_mbps} Mbps selama {s.saturation_for / 60:.0f} menit"
+                f"{base:g} Mbps selama {s.saturation_for / 60:.0f} menit"
             )
             events += self._sustained(
                 device,
@@ -367,36 +418,6 @@ class SnmpDetector:
 
 def _fault(device: Device, kind: FaultKind, subject: str, summary: str) -> Fault:
     return Fault(device.name, kind, summary, device.opd, device.address, subject)
-
-
-def _utilisation(prev: InterfaceRow, row: InterfaceRow, dt: float, *, reset: bool) -> float | None:
-    """The higher of in/out utilisation between two samples, or None when unknown."""
-    ceiling = counters.octets_ceiling(row.high_speed_mbps)
-    rates = [
-        counters.rate(a, b, dt, row.counter_bits, ceiling=ceiling, reset=reset)
-        for a, b in ((prev.in_octets, row.in_octets), (prev.out_octets, row.out_octets))
-        if a is not None and b is not None
-    ]
-    known = [r for r in rates if r is not None]
-    return counters.utilisation(max(known), row.high_speed_mbps) if known else None
-
-
-def _error_rate(prev: InterfaceRow, row: InterfaceRow, dt: float, *, reset: bool) -> float | None:
-    """Errors plus discards per second, in and out (32-bit counters), or None when unknown."""
-    pairs = [
-        (a, b)
-        for a, b in (
-            (prev.in_errors, row.in_errors),
-            (prev.out_errors, row.out_errors),
-            (prev.in_discards, row.in_discards),
-            (prev.out_discards, row.out_discards),
-        )
-        if a is not None and b is not None
-    ]
-    rates = [counters.rate(a, b, dt, ERROR_COUNTER_BITS, reset=reset) for a, b in pairs]
-    if not rates or any(r is None for r in rates):
-        return None
-    return sum(r for r in rates if r is not None)
 
 
 def _is_pppoe(row: InterfaceRow) -> bool:

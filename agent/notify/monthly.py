@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Final
 
 from ticketing.outbox.queue import Outbox
 from ticketing.outbox.types import MONTHLY_REPORT, EventFacts
+from ticketing.reports.availability import pct_text
 from ticketing.reports.documents import monthly_doc
 from ticketing.reports.query import month_report
 from ticketing.reports.render import duration_text, month_title, percent, rupiah, to_markdown
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
+    from ticketing.availability import AvailabilityReport, Scope
     from ticketing.outbox.types import Planned, Router
     from ticketing.reports.monthly import MonthlyReport
     from ticketing.service import TicketService
@@ -41,10 +43,20 @@ class Queued:
 
 
 def build_report(
-    store: TicketStore, svc: TicketService, year: int, month: int, *, tz: ZoneInfo, now: datetime
+    store: TicketStore,
+    svc: TicketService,
+    year: int,
+    month: int,
+    *,
+    tz: ZoneInfo,
+    now: datetime,
+    scope: Scope | None = None,
 ) -> MonthlyReport:
     """The recap of ``year``-``month`` as of ``now`` (as ``sigap laporan bulanan``)."""
-    return month_report(store, svc.sops, svc.program(), year=year, month=month, tz=tz, as_of=now)
+    program = svc.program()
+    return month_report(
+        store, svc.sops, program, year=year, month=month, tz=tz, as_of=now, scope=scope
+    )
 
 
 def summary_text(report: MonthlyReport) -> str:
@@ -57,10 +69,20 @@ def summary_text(report: MonthlyReport) -> str:
     if report.by_opd:
         top = ", ".join(f"{opd} ({n})" for opd, n in report.by_opd[:TOP_OPD])
         lines.append(f"OPD terbanyak: {top}")
+    if report.availability is not None:
+        lines.append(availability_line(report.availability))
     if report.program:
         cost = rupiah(report.program_cost)
         lines.append(f"Program Kegiatan baru {len(report.program)} ({cost})")
     return "\n".join(f"- {line}" for line in lines)
+
+
+def availability_line(found: AvailabilityReport) -> str:
+    """``Ketersediaan: 2 dari 36 OPD di bawah 99.5%: Inspektorat 99.10%, ...``."""
+    below = found.below_target()
+    head = f"Ketersediaan: {len(below)} dari {len(found.opds)} OPD di bawah {found.target:g}%"
+    worst = ", ".join(f"{f.name} {pct_text(f.percent)}" for f in below[:TOP_OPD])
+    return f"{head}: {worst}" if worst else head
 
 
 def report_data(report: MonthlyReport, *, tz: ZoneInfo, office: str) -> dict[str, str]:

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
     from agent.config.model import Device, Inventory
     from agent.detect.ping import Detector, Event
+    from agent.history.recorder import TrafficHistory
     from agent.runtime.metrics import Metrics
     from agent.runtime.parts import Runtime
     from collectors.base import HealthPoller, Prober, SnmpPoller
@@ -53,8 +54,12 @@ class Scheduler:
         metrics: Metrics | None = None,
         rng: random.Random | None = None,
         ready_file: Path | None = None,
+        history: TrafficHistory | None = None,
     ) -> None:
-        """Probe with ``prober`` (and ``runtime.snmp``); ``detector`` backs ``runtime.states``."""
+        """Probe with ``prober`` (and ``runtime.snmp``); ``detector`` backs ``runtime.states``.
+
+        ``history`` keeps traffic rollups of the ports that matter (issue 19).
+        """
         self.inventory = inventory
         self.runtime = runtime
         self.prober = prober
@@ -62,6 +67,7 @@ class Scheduler:
         self.detector = detector
         self.snmp_detector = SnmpDetector(inventory)
         self.metrics = metrics
+        self.history = history
         self.ready_file = ready_file
         self.devices = [d for d in inventory.devices.values() if d.ping.enabled]
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
@@ -95,6 +101,8 @@ class Scheduler:
         for device in self.inventory.devices.values():
             self._start_loops(device)
         self._ticker = group.create_task(self._tick(), name="ticker")
+        if self.history is not None:
+            self._loops["history"] = group.create_task(self.history.run(), name="history")
 
     def tasks(self) -> list[asyncio.Task[None]]:
         """The poll loops and the ticker (the daemon cancels them first at shutdown)."""
@@ -176,6 +184,8 @@ class Scheduler:
                 self.metrics.observe_snmp(result)
             state = self.detector.state(device.name)
             self._handle(self.snmp_detector.observe(result, state))
+            if result.ok:
+                self._traffic(device.name)
 
         await self._every("snmp", device.name, settings.interval, lambda: snmp.poll(target), seen)
 
@@ -216,6 +226,13 @@ class Scheduler:
                     self.metrics.poll_finished(probe, loop.time() - started, interval)
                 seen(result)
             await asyncio.sleep(interval)
+
+    def _traffic(self, name: str) -> None:
+        """Rates of the last poll to Prometheus and to the traffic history."""
+        if self.metrics is not None:
+            self.metrics.observe_traffic(name, self.snmp_detector.traffic(name))
+        if self.history is not None:
+            self.history.observe(self.snmp_detector.rollup_samples(name))
 
     async def _tick(self) -> None:
         while True:

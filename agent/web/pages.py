@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.routing import Route
 
+from agent.history.availability import month_scope
 from agent.web.board import board_of
 from agent.web.forms import forms_for, may_report
 from agent.web.inputs import path_text, query_int, query_month, query_text
@@ -221,6 +222,7 @@ def report_page(request: Request) -> Response:
     report = month_report(
         board.store, board.svc.sops, board.svc.program(),
         year=year, month=month, tz=board.tz, as_of=now,
+        scope=month_scope(board.inventory, year, month),
     )  # fmt: skip
     doc = monthly_doc(report, tz=board.tz, office=board.inventory.office_name)
     blocks = [_block(b) for b in doc.blocks]

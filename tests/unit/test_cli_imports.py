@@ -95,6 +95,8 @@ HELP = [
     ["remediasi", "--help"],
     ["program-kegiatan", "--help"],
     ["laporan", "bulanan", "--help"],
+    ["laporan", "ketersediaan", "--help"],
+    ["laporan", "trafik", "--help"],
 ]
 
 

@@ -7,7 +7,7 @@ import random
 import signal
 from collections import Counter, deque
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -687,3 +687,50 @@ def test_no_repair_starts_after_the_stop_request(tmp_path: Path, store: TicketSt
     repairs.reconfigure(inventory)
     assert repairer.inventory is inventory
     runtime.thread.close()
+
+
+class CountingSnmp(FakeSnmp):
+    """FakeSnmp whose ports carry 64-bit octet counters: 1 Mbit/s per second of poll time."""
+
+    async def poll(self, target: SnmpTarget) -> SnmpPoll:
+        result = await super().poll(target)
+        octets = int(result.at.timestamp() * 125_000)  # grows 125,000 octets/s = 1 Mbit/s
+        rows = tuple(
+            replace(r, high_speed_mbps=100, in_octets=octets, out_octets=octets // 2)
+            for r in result.interfaces
+        )
+        return replace(result, interfaces=rows)
+
+
+async def test_traffic_of_the_marked_port_reaches_prometheus(
+    tmp_path: Path, store: TicketStore
+) -> None:
+    from prometheus_client import CollectorRegistry
+
+    from agent.runtime.metrics import Metrics
+
+    path = tmp_path / "traffic.yaml"
+    path.write_text(
+        "office: {name: T}\n"
+        "defaults: {platform: mikrotik_routeros, role: router, ping: {interval: 0.05s},\n"
+        "           snmp: {community_env: C, interval: 0.05s}}\n"
+        "hosts:\n  rtr: {address: 10.52.0.1, opd: Dinas A,\n"
+        "    interfaces: {ether1: {uplink: true, bandwidth: 10M}}}\n"
+    )
+    registry = CollectorRegistry()
+    snmp = CountingSnmp()
+    daemon = assemble_daemon(
+        load_inventory(path, env={"C": "c"}), store, _is_a_prober(FakeProber()),
+        snmp=_is_a_poller(snmp), metrics=Metrics(registry, version="t", intake=dict),
+        rng=random.Random(3),
+    )  # fmt: skip
+
+    def sample(name: str, interface: str = "ether1") -> float | None:
+        labels = {"device": "rtr", "opd": "Dinas A", "interface": interface, "direction": "in"}
+        return registry.get_sample_value(f"sigap_interface_{name}", labels)
+
+    async with running(daemon):
+        await wait_for(lambda: sample("bits_per_second") is not None, "a traffic sample")
+    assert sample("bits_per_second") == pytest.approx(1e6, rel=0.05)
+    assert sample("utilisation_ratio") == pytest.approx(0.1, rel=0.05)  # of the 10M contract
+    assert sample("bits_per_second", "ether2") is None  # not marked: not exported

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Final
 
 from ticketing.display import write_csv
+from ticketing.reports import availability as avail
 from ticketing.reports.render import (
     DOC_LABEL,
     MINUTE,
@@ -226,9 +227,15 @@ def monthly_doc(report: MonthlyReport, *, tz: ZoneInfo, office: str = "") -> Doc
                 ("MTTR (waktu sampai selesai)", _dur(report.mttr)),
                 ("Kepatuhan SOP", percent(report.compliance_percent)),
                 ("Program Kegiatan baru", f"{len(report.program)} ({rupiah(report.program_cost)})"),
+                *_availability_summary(report),
             ),
         )
     )
+    if report.availability is not None:
+        href = chart_name(report, AVAILABILITY)
+        avail.add_sections(doc, report.availability, chart_href=href, all_links=False)
+        doc.heading("Uplink tersibuk (p95 trafik 5 menit terhadap bandwidth kontrak)")
+        doc.add(avail.busiest_table(report.busiest) if report.busiest else NO_TRAFFIC)
     doc.heading("Tiket per OPD")
     doc.add(Table(("OPD", "Jumlah"), tuple((o, str(n)) for o, n in report.by_opd)))
     doc.add(chart(report, "opd"))
@@ -250,7 +257,23 @@ def monthly_doc(report: MonthlyReport, *, tz: ZoneInfo, office: str = "") -> Doc
     doc.add(_program_table(report.program) if report.program else "Belum ada.")
     doc.heading("Definisi")
     doc.add(*DEFINITIONS)
+    if report.availability is not None:
+        doc.add(*avail.DEFINITIONS)
     return doc
+
+
+AVAILABILITY: Final = "ketersediaan"
+NO_TRAFFIC: Final = "Belum ada riwayat trafik uplink untuk bulan ini (SNMP, port bertanda uplink)."
+
+
+def _availability_summary(report: MonthlyReport) -> tuple[tuple[str, str], ...]:
+    found = report.availability
+    if found is None:
+        return ()
+    below = len(found.below_target())
+    return (
+        (f"OPD di bawah target ketersediaan {found.target:g}%", f"{below} dari {len(found.opds)}"),
+    )
 
 
 DEFINITIONS: Final = (
@@ -292,6 +315,13 @@ def write_monthly(
         path = directory / chart_name(report, what)
         path.write_text(chart(report, what).svg, encoding="utf-8")
         written.append(path)
+    if report.availability is not None:
+        path = directory / chart_name(report, AVAILABILITY)
+        path.write_text(avail.chart_svg(report.availability), encoding="utf-8")
+        written.append(path)
+        written += avail.write_tables_csv(
+            report.availability, directory / f"{base}-{AVAILABILITY}.csv"
+        )
     tables: dict[str, tuple[Sequence[str], Sequence[Sequence[str]]]] = {
         "ringkasan": (("ukuran", "keterangan", "nilai"), summary_rows(report)),
         "opd": (("opd", "jumlah"), [(o, str(n)) for o, n in report.by_opd]),

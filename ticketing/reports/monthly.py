@@ -27,6 +27,8 @@ Definitions (all times are instants; months and weeks are cut in the office zone
   (completed at or before its due time), *terlambat* (completed after it), *lewat* (still
   running at ``as_of`` and past due) and *berjalan* (running, not yet due). Compliance =
   tepat / (tepat + terlambat + lewat); steps not started are ignored.
+* **Availability** (when the caller passes the inventory's ``ticketing.availability.Scope``):
+  per OPD and ISP link over the month up to ``as_of``, as ``ticketing.availability`` defines.
 * **Remediation outcomes**: events of the month's tickets whose kind starts with
   ``remediation`` (one per finished automatic remediation run, ``ticketing.remediation``),
   counted per kind; none: "belum ada".
@@ -48,6 +50,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
     from zoneinfo import ZoneInfo
 
+    from ticketing.availability import AvailabilityReport
+    from ticketing.rollups import Busy
     from ticketing.views import ProgramEntry
 
 ACK_POSITION: Final = 2  # first step after intake (see module docstring)
@@ -110,6 +114,8 @@ class MonthlyReport:
     compliance: tuple[StepCompliance, ...]  # by SOP code, then position
     remediation: tuple[tuple[str, int], ...]  # empty: belum ada
     program: tuple[ProgramEntry, ...]  # entries created in the month
+    availability: AvailabilityReport | None = None  # when the caller passed the inventory's scope
+    busiest: tuple[Busy, ...] = ()  # uplinks by p95 against their contract (with the scope)
 
     @property
     def label(self) -> str:

@@ -20,12 +20,14 @@ with the clock, so even an unchanged month would expire. The aggregate is always
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import aliased
 
+from ticketing.availability import availability
 from ticketing.models import Ticket, TicketEvent, TicketStep
 from ticketing.reports.monthly import (
     ACK_POSITION,
@@ -37,6 +39,8 @@ from ticketing.reports.monthly import (
     ranked,
     summarise,
 )
+from ticketing.reports.outages import read_outages
+from ticketing.rollups import busiest
 from ticketing.states import EventKind
 
 if TYPE_CHECKING:
@@ -46,11 +50,13 @@ if TYPE_CHECKING:
 
     from sqlalchemy.orm import Session
 
+    from ticketing.availability import Scope
     from ticketing.sop import SopRegistry
     from ticketing.store import TicketStore
     from ticketing.views import ProgramEntry
 
 NO_SOP: Final = "-"
+TOP_LINKS: Final = 10  # busiest uplinks in the recap
 REMEDIATION_KINDS: Final = tuple(k for k in EventKind if k.value.startswith(REMEDIATION_PREFIX))
 
 
@@ -63,17 +69,28 @@ def month_report(
     month: int,
     tz: ZoneInfo,
     as_of: datetime,
+    scope: Scope | None = None,
 ) -> MonthlyReport:
-    """The recap of ``year``-``month`` as of ``as_of``, in three queries (see above)."""
+    """The recap of ``year``-``month`` as of ``as_of``, in three queries (see above).
+
+    With the inventory's ``scope`` it carries the month's availability too (two more queries,
+    ``ticketing.reports.outages``).
+    """
     start, end = month_bounds(year, month, tz)
     in_month = and_(Ticket.opened_at >= start, Ticket.opened_at < end)
     with store.transaction(write=False) as session:
         cohort = _cohort(session, in_month)
         compliance = _compliance(session, in_month, sops, as_of)
         remediation = _remediation(session, in_month)
-    return summarise(
+    report = summarise(
         cohort, compliance, remediation, program, year=year, month=month, tz=tz, as_of=as_of
     )
+    if scope is None:
+        return report
+    records = read_outages(store, start=start, end=end, as_of=as_of, devices=scope.devices)
+    found = availability(records, scope, start=start, end=end, as_of=as_of)
+    busy = busiest(store, scope.uplink_ports, start=start, end=min(end, as_of), limit=TOP_LINKS)
+    return replace(report, availability=found, busiest=tuple(busy))
 
 
 def _cohort(session: Session, in_month: Any) -> list[CohortTicket]:

@@ -144,7 +144,7 @@ def _md_cell(text: str) -> str:
     return "".join(f"\\{ch}" if ch in MARKDOWN_ACTIVE else ch for ch in safe)
 
 
-def _e(text: str) -> str:
+def html_text(text: str) -> str:
     """HTML (and SVG) text: shown, then entity-escaped."""
     return html.escape(shown(text))
 
@@ -184,7 +184,7 @@ th { background: #eee; } caption { text-align: left; font-weight: bold; padding:
 
 def to_html(doc: Doc) -> str:
     """The document as one printable HTML page (charts inlined)."""
-    e = _e
+    e = html_text
     out = [
         "<!DOCTYPE html>",
         '<html lang="id"><head><meta charset="utf-8">',
@@ -207,7 +207,7 @@ def to_html(doc: Doc) -> str:
 
 
 def _html_table(table: Table) -> str:
-    e = _e
+    e = html_text
     cap = f"<caption>{e(table.caption)}</caption>" if table.caption else ""
     head = "".join(f"<th>{e(h)}</th>" for h in table.headers)
     body = "".join(
@@ -230,7 +230,7 @@ def render(doc: Doc, fmt: str) -> str:
 
 def bar_chart_svg(title: str, items: Sequence[tuple[str, int]]) -> str:
     """A horizontal bar chart as a standalone SVG document (one bar per item, value at its end)."""
-    e = _e
+    e = html_text
     top = max((v for _, v in items), default=0) or 1
     bar_w = CHART_WIDTH - CHART_LABEL_W - 50
     height = CHART_TOP + CHART_ROW_H * max(len(items), 1) + 10

@@ -1,0 +1,95 @@
+"""The daemon's traffic history: rollups of each SNMP poll, written and expired on a timer.
+
+The scheduler hands :meth:`TrafficHistory.observe` the last interval of the ports kept in
+history (``SnmpDetector.rollup_samples``); closed buckets wait in memory and
+:meth:`TrafficHistory.run` writes them every ``flush_every`` on the store thread, and once an
+hour deletes buckets past their retention. A database that is down keeps the buckets queued
+(bounded: the oldest are dropped past ``max_pending``, logged); buckets still open when the
+daemon stops are lost (at most 5 minutes, and the hour's partial sum is merged on restart).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+from typing import TYPE_CHECKING, Final
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from ticketing.rollups import FINE, HOURLY, Rollup, Rollups, prune, write
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+    from datetime import datetime
+
+    from agent.runtime.parts import Runtime
+    from ticketing.rollups import Sample
+
+logger = logging.getLogger(__name__)
+
+RETENTION: Final = {FINE: timedelta(days=35), HOURLY: timedelta(days=400)}
+MAX_PENDING: Final = 200_000  # about 8 h of 5-minute buckets for 4,000 ports
+
+
+class TrafficHistory:
+    """Rollups in memory, written by one task on the daemon's store thread."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        keep: Mapping[int, timedelta] = RETENTION,
+        flush_every: float = 60.0,
+        prune_every: timedelta = timedelta(hours=1),
+        max_pending: int = MAX_PENDING,
+    ) -> None:
+        """Write through ``runtime`` (its store and thread); keep buckets for ``keep``."""
+        self.runtime = runtime
+        self.keep = dict(keep)
+        self.flush_every = flush_every
+        self.prune_every = prune_every
+        self.max_pending = max_pending
+        self.rollups = Rollups()
+        self.pending: list[Rollup] = []
+        self._pruned_at: datetime | None = None
+
+    def observe(self, samples: Iterable[Sample]) -> None:
+        """Take one poll's samples (closing the buckets they finish)."""
+        self._queue(self.rollups.add(samples))
+
+    def _queue(self, closed: list[Rollup]) -> None:
+        self.pending += closed
+        excess = len(self.pending) - self.max_pending
+        if excess > 0:
+            logger.warning("traffic history: %d buckets dropped (database unreachable)", excess)
+            del self.pending[:excess]
+
+    async def flush(self) -> int:
+        """Close due buckets, write what is pending, expire old rows when due; rows written."""
+        now = self.runtime.now()
+        self._queue(self.rollups.close_due(now))
+        batch, self.pending, store = self.pending, [], self.runtime.store
+        written = 0
+        try:
+            if batch:
+                written = await self.runtime.call(lambda: write(store, batch))
+                batch = []
+            if self._pruned_at is None or now - self._pruned_at >= self.prune_every:
+                removed = await self.runtime.call(lambda: prune(store, now, self.keep))
+                self._pruned_at = now
+                if removed:
+                    logger.info("traffic history: %d old buckets deleted", removed)
+        except SQLAlchemyError as exc:
+            logger.warning("traffic history not written (%s); kept for the next try", exc)
+        finally:
+            if batch:  # not written: back in front of what arrived meanwhile
+                pending, self.pending = self.pending, []
+                self._queue(batch + pending)
+        return written
+
+    async def run(self) -> None:
+        """Flush every ``flush_every`` seconds until cancelled."""
+        while True:
+            await asyncio.sleep(self.flush_every)
+            await self.flush()
