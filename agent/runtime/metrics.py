@@ -70,6 +70,7 @@ import contextlib
 import logging
 import platform
 import threading
+from functools import partial
 from importlib import metadata
 from typing import TYPE_CHECKING, Final
 
@@ -124,6 +125,11 @@ def _version() -> str:
 def _bounded(value: str, allowed: frozenset[str]) -> str:
     """Return ``value`` when it is one of ``allowed``, else ``other`` (labels stay bounded)."""
     return value if value in allowed else OTHER
+
+
+def _gauge(registry: CollectorRegistry, name: str, doc: str, labels: list[str]) -> Gauge:
+    """A sigap gauge (``sigap_`` + ``name``) on ``registry``."""
+    return Gauge(name, doc, labels, namespace=NAMESPACE, registry=registry)
 
 
 def _discard(metric: MetricWrapperBase, *labels: str) -> None:
@@ -300,11 +306,7 @@ class Metrics:
         )
 
     def _define_health(self, registry: CollectorRegistry) -> None:
-        ns = NAMESPACE
-
-        def gauge(name: str, doc: str, labels: list[str]) -> Gauge:
-            return Gauge(name, doc, labels, namespace=ns, registry=registry)
-
+        gauge = partial(_gauge, registry)
         self.health_success = gauge(
             "health_poll_success", "1 when the last health poll answered", ["device"]
         )
@@ -329,11 +331,7 @@ class Metrics:
         )
 
     def _define_traffic(self, registry: CollectorRegistry) -> None:
-        ns, port = NAMESPACE, ["device", "opd", "interface"]
-
-        def gauge(name: str, doc: str, labels: list[str]) -> Gauge:
-            return Gauge(name, doc, labels, namespace=ns, registry=registry)
-
+        gauge, port = partial(_gauge, registry), ["device", "opd", "interface"]
         self.traffic_bps = gauge(
             "interface_bits_per_second", "Traffic over the last poll interval", [*port, "direction"]
         )
