@@ -7,6 +7,7 @@ One concept: the inventory file's blocks, one model each (hence the module's len
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import time, timedelta
 from ipaddress import IPv4Address, IPv4Network
@@ -50,6 +51,14 @@ WEEKDAYS: tuple[str, ...] = get_args(Weekday)
 _NAME_RE = re.compile(r"\A[a-z0-9][a-z0-9-]{0,47}\Z")
 _DURATION_RE = re.compile(r"\A\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*\Z")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
+_LONGEST_S = 3650 * 86400.0  # ten years: anything longer is a typo (and overflows timedelta)
+
+
+def _seconds(value: float) -> timedelta:
+    """``value`` seconds, refused when not finite or longer than ten years."""
+    if not math.isfinite(value) or abs(value) > _LONGEST_S:
+        raise ValueError("must be a finite duration of at most 3650d")
+    return timedelta(seconds=value)
 
 
 def _parse_duration(value: object) -> object:
@@ -59,12 +68,12 @@ def _parse_duration(value: object) -> object:
             "expected a duration such as 5s, 250ms, 2m, 1h or 1d, not true/false"
         )
     if isinstance(value, int | float):
-        return timedelta(seconds=float(value))
+        return _seconds(float(value))
     if isinstance(value, str):
         match = _DURATION_RE.match(value)
         if match is None:
             raise ValueError("expected a duration such as 5s, 250ms, 2m, 1h or 1d")
-        return timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+        return _seconds(float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
     return value
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any, Final
 
+from ticketing.display import shown
+
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
     from pathlib import Path
@@ -37,8 +39,30 @@ def secret_problems(
             yield (*path, env_key), f"give {env_key} or {file_key}, not both"
         if isinstance(env_name, str) and env_name and env_name not in env:
             yield (*path, env_key), f"environment variable {env_name} is not set"
-        if isinstance(file_name, str) and file_name and not os.access(base / file_name, os.R_OK):
-            yield (*path, file_key), f"cannot read secret file {base / file_name}"
+        if isinstance(file_name, str) and file_name:
+            problem = _file_problem(base / file_name)
+            if problem:
+                yield (*path, file_key), problem
+
+
+def _file_problem(path: Path) -> str:
+    """Why the secret file at ``path`` cannot give a secret ('' when it can)."""
+    where = shown(str(path))
+    if not readable(path):
+        return f"cannot read secret file {where}"
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return f"cannot read secret file {where} as UTF-8 text"
+    return "" if lines and lines[0].strip() else f"secret file {where} is empty"
+
+
+def readable(path: Path) -> bool:
+    """Whether ``path`` names a file this process can read (a NUL in the name: no)."""
+    try:
+        return os.access(path, os.R_OK)
+    except ValueError:  # embedded null byte
+        return False
 
 
 def read_secret(
@@ -48,5 +72,6 @@ def read_secret(
     if env_name:
         return env.get(env_name, "")
     if file_name:
-        return (base / file_name).read_text(encoding="utf-8").splitlines()[0].strip()
+        lines = (base / file_name).read_text(encoding="utf-8").splitlines()
+        return lines[0].strip() if lines else ""
     return ""

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import ipaddress
-import os
 from typing import TYPE_CHECKING, Any, Final
 
+from agent.config.secrets import readable
 from agent.intake.settings import ImapSettings, IntakeSettings, WhatsAppSettings
+from ticketing.display import shown
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
@@ -62,8 +63,8 @@ def _imap_problems(
         yield ("imap", "password_env"), "give password_env or password_file, not both"
     if isinstance(env_name, str) and env_name and env_name not in env:
         yield ("imap", "password_env"), f"environment variable {env_name} is not set"
-    if isinstance(file_name, str) and file_name and not os.access(base / file_name, os.R_OK):
-        yield ("imap", "password_file"), f"cannot read secret file {base / file_name}"
+    if isinstance(file_name, str) and file_name and not readable(base / file_name):
+        yield ("imap", "password_file"), f"cannot read secret file {shown(str(base / file_name))}"
     reply = imap.get("reply_url_env")
     if isinstance(reply, str) and reply and reply not in env:
         yield ("imap", "reply_url_env"), f"environment variable {reply} is not set"

@@ -9,12 +9,13 @@ about them. No message here ever contains a URL.
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING, Any, Final
 
 from agent.config.model import NotifySettings
+from agent.config.secrets import readable
 from agent.notify.routing import ROLE_TAGS, SPECIAL_TAGS
 from agent.notify.templates import TemplateError, load_templates
+from ticketing.display import shown
 from ticketing.outbox.types import MONTHLY_REPORT, REMINDER
 from ticketing.states import EventKind
 
@@ -55,8 +56,8 @@ def apprise_problems(
         for n, name in enumerate(_names(person.get("apprise_file"))):
             where = (index, "apprise_file", n)
             path = base / name
-            if not os.access(path, os.R_OK):
-                out.append((where, f"cannot read secret file {path}"))
+            if not readable(path):
+                out.append((where, f"cannot read secret file {shown(str(path))}"))
             elif not _all_urls(path.read_text(encoding="utf-8", errors="replace")):
                 out.append((where, f"file {path} does not hold Apprise URLs (scheme://...)"))
     return out

@@ -206,3 +206,59 @@ def test_hostile_yaml_text_is_a_listed_problem(tmp_path: Path, text: str) -> Non
     file = tmp_path / "inventory.yaml"
     file.write_text(text, encoding="utf-8")
     assert _check(file) is not None
+
+
+@pytest.mark.parametrize(
+    "value", ["146873183373440.0", "-146891973855360.0", "99999999999d", ".inf", ".nan", "1e300"]
+)
+def test_an_absurd_duration_is_a_listed_problem(tmp_path: Path, value: str) -> None:
+    """Found by the fuzz: a huge interval overflowed timedelta (OverflowError, a traceback)."""
+    file = tmp_path / "inventory.yaml"
+    file.write_text(
+        "office: {name: Uji}\n"
+        f"defaults: {{ping: {{interval: {value}}}}}\n"
+        "hosts:\n  a: {address: 10.1.0.1, platform: linux, role: server, opd: Uji}\n",
+        encoding="utf-8",
+    )
+    error = _check(file)
+    assert error is not None
+    assert any(p.path == "defaults.ping.interval" for p in error.problems), error.problems
+
+
+@pytest.mark.parametrize("name", ["\\0", "a\\0b", "x/\\0"])
+def test_a_secret_file_name_with_nul_is_a_listed_problem(tmp_path: Path, name: str) -> None:
+    """Found by the fuzz: os.access raised ValueError (embedded null byte) in three checks."""
+    file = tmp_path / "inventory.yaml"
+    file.write_text(
+        "office: {name: Uji}\n"
+        f'defaults: {{snmp: {{version: "2c", community_file: "{name}"}}}}\n'
+        "people:\n"
+        f'  - {{name: Kasi, role: kasi, apprise_file: ["{name}"]}}\n'
+        "hosts:\n  a: {address: 10.1.0.1, platform: linux, role: server, opd: Uji}\n",
+        encoding="utf-8",
+    )
+    error = _check(file)
+    assert error is not None
+    paths = {p.path for p in error.problems}
+    assert {"defaults.snmp.community_file", "people[0].apprise_file[0]"} <= paths, paths
+
+
+@pytest.mark.parametrize(
+    ("content", "says"), [(b"", "is empty"), (b"\n\n", "is empty"), (b"\xff\xfe", "UTF-8")]
+)
+def test_an_empty_or_binary_secret_file_is_a_listed_problem(
+    tmp_path: Path, content: bytes, says: str
+) -> None:
+    (tmp_path / "community").write_bytes(content)
+    file = tmp_path / "inventory.yaml"
+    file.write_text(
+        "office: {name: Uji}\n"
+        'defaults: {snmp: {version: "2c", community_file: community}}\n'
+        "hosts:\n  a: {address: 10.1.0.1, platform: linux, role: server, opd: Uji}\n",
+        encoding="utf-8",
+    )
+    error = _check(file)
+    assert error is not None
+    [problem] = error.problems
+    assert problem.path == "defaults.snmp.community_file"
+    assert says in problem.message
