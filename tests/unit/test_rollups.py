@@ -131,24 +131,6 @@ def test_wita_day_boundary_is_an_hour_boundary():
 # -- the table ------------------------------------------------------------------------------------
 
 
-@pytest.fixture(
-    params=[
-        pytest.param("sqlite", marks=pytest.mark.unit),
-        pytest.param("postgresql", marks=[pytest.mark.postgres, pytest.mark.integration]),
-    ]
-)
-def store(request, tmp_path):
-    url = (
-        TicketStore.sqlite_url(tmp_path / "r.db")
-        if request.param == "sqlite"
-        else request.getfixturevalue("pg_url")
-    )
-    s = TicketStore(url)
-    migrate(s)
-    yield s
-    s.close()
-
-
 def test_write_read_merge_and_prune(store):
     first = closed([sample(0, 1800, 2e6, util=0.2, errors=1.0)])
     assert write(store, first) == 7  # six 5-minute buckets and their (half) hour

@@ -19,11 +19,9 @@ from ticketing.errors import (
     UnknownPersonError,
 )
 from ticketing.faults import Fault, FaultKind
-from ticketing.migrate import migrate
 from ticketing.models import ProgramStatus
 from ticketing.service import ProgramDraft, TicketService
 from ticketing.states import EventKind, TicketState
-from ticketing.store import TicketStore
 from ticketing.workflow import Complexity, Sifat, StandingDisposition, WorkflowConfig
 
 PG_URL = os.environ.get("SIGAP_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -62,24 +60,6 @@ class Clock:
 
     def set(self, *args: int) -> None:
         self.at = local(*args)
-
-
-@pytest.fixture(
-    params=[
-        pytest.param("sqlite", marks=pytest.mark.unit),
-        pytest.param("postgresql", marks=[pytest.mark.postgres, pytest.mark.integration]),
-    ]
-)
-def store(request, tmp_path):
-    url = (
-        TicketStore.sqlite_url(tmp_path / "t.db")
-        if request.param == "sqlite"
-        else request.getfixturevalue("pg_url")
-    )
-    s = TicketStore(url)
-    migrate(s)
-    yield s
-    s.close()
 
 
 @pytest.fixture
