@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 from typing import TYPE_CHECKING, Any, Final
 
-from agent.config.secrets import readable
+from agent.config.secrets import read_secret, readable
 from agent.intake.settings import ImapSettings, IntakeSettings, WhatsAppSettings
 from ticketing.display import shown
 
@@ -80,14 +80,6 @@ def _imap_problems(
         yield ("imap", "tls"), message
 
 
-def _secret(env_name: str | None, file_name: str | None, env: Mapping[str, str], base: Path) -> str:
-    if env_name:
-        return env.get(env_name, "")
-    if file_name:
-        return (base / file_name).read_text(encoding="utf-8").strip()
-    return ""
-
-
 def intake_settings(
     block: schema.IntakeBlock, env: Mapping[str, str], base: Path
 ) -> IntakeSettings:
@@ -100,7 +92,7 @@ def intake_settings(
             port=b.port or DEFAULT_PORTS[b.tls],
             tls=b.tls,
             user=b.user,
-            password=_secret(b.password_env, b.password_file, env, base),
+            password=read_secret(b.password_env, b.password_file, env, base),
             folder=b.folder,
             poll_interval=b.poll_interval,
             idle_timeout=b.idle_timeout,
