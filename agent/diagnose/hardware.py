@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from agent.detect.health import bad_voltages, hottest, ptp_links, worst_ccq
-from agent.diagnose.report import Finding, HardwareReport, Severity
+from agent.diagnose.report import Finding, Severity
 from collectors.model import SensorKind
 
 if TYPE_CHECKING:
@@ -19,21 +19,7 @@ if TYPE_CHECKING:
     from collectors.model import HealthPoll, RadioLink
 
 
-def report(poll: HealthPoll) -> HardwareReport:
-    """The report's view of one health poll."""
-    if not poll.ok:
-        return HardwareReport(False, poll.reason)
-    return HardwareReport(
-        True,
-        cpu_pct=poll.cpu_pct,
-        memory_pct=poll.memory_pct,
-        sensors=poll.sensors,
-        radios=poll.radios,
-        notes=poll.notes,
-    )
-
-
-def findings(hw: HardwareReport, s: HealthSettings) -> list[Finding]:
+def findings(hw: HealthPoll, s: HealthSettings) -> list[Finding]:
     """What looks wrong in the figures, worst first."""
     if not hw.ok:
         return [
@@ -47,7 +33,7 @@ def findings(hw: HardwareReport, s: HealthSettings) -> list[Finding]:
     return out
 
 
-def _device_findings(hw: HardwareReport, s: HealthSettings) -> list[Finding]:
+def _device_findings(hw: HealthPoll, s: HealthSettings) -> list[Finding]:
     out: list[Finding] = []
     problem = Severity.PROBLEM
     if hw.cpu_pct is not None and hw.cpu_pct >= s.cpu_pct:

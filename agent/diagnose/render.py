@@ -26,14 +26,13 @@ if TYPE_CHECKING:
     from agent.diagnose.report import (
         DeviceReport,
         Diagnosis,
-        HardwareReport,
         InterfaceReport,
         PingStats,
         SnmpReport,
         SshReport,
         TicketsReport,
     )
-    from collectors.model import RadioLink
+    from collectors.model import HealthPoll, RadioLink
 
 HEALTH_STYLE: Final = {
     Health.HEALTHY: "bold green",
@@ -198,7 +197,7 @@ SENSOR_UNIT: Final = {
 }
 
 
-def _hardware(hw: HardwareReport) -> RenderableType:
+def _hardware(hw: HealthPoll) -> RenderableType:
     """Health figures on one line, then one line per radio interface."""
     if not hw.ok:
         return data(f"KESEHATAN  tidak terbaca: {hw.reason}", style="yellow")

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Final
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from collectors.model import RadioLink, Sensor
+    from collectors.model import HealthPoll
 
 SCHEMA_ID: Final = "sigap.diagnose/1"
 
@@ -208,45 +208,33 @@ class SnmpReport:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class HardwareReport:
-    """Health and radio figures (one health poll), or why the device gave none."""
-
-    ok: bool
-    reason: str = ""
-    cpu_pct: float | None = None
-    memory_pct: float | None = None
-    sensors: tuple[Sensor, ...] = ()
-    radios: tuple[RadioLink, ...] = ()
-    notes: tuple[str, ...] = ()
-
-    def to_json(self) -> dict[str, Any]:
-        """JSON form."""
-        return {
-            "ok": self.ok,
-            "reason": self.reason,
-            "cpu_pct": self.cpu_pct,
-            "memory_pct": self.memory_pct,
-            "sensors": [
-                {"kind": s.kind.value, "name": s.name, "value": s.value, "ok": s.ok}
-                for s in self.sensors
-            ],
-            "radios": [
-                {
-                    "interface": r.interface,
-                    "peer": r.peer,
-                    "signal_dbm": r.signal_dbm,
-                    "snr_db": r.snr_db,
-                    "tx_ccq_pct": r.tx_ccq_pct,
-                    "rx_ccq_pct": r.rx_ccq_pct,
-                    "tx_rate_bps": r.tx_rate_bps,
-                    "rx_rate_bps": r.rx_rate_bps,
-                    "peers": r.peers,
-                }
-                for r in self.radios
-            ],
-            "notes": list(self.notes),
-        }
+def hardware_json(poll: HealthPoll) -> dict[str, Any]:
+    """JSON form of the health poll a diagnosis made (figures, or why the device gave none)."""
+    return {
+        "ok": poll.ok,
+        "reason": poll.reason,
+        "cpu_pct": poll.cpu_pct,
+        "memory_pct": poll.memory_pct,
+        "sensors": [
+            {"kind": s.kind.value, "name": s.name, "value": s.value, "ok": s.ok}
+            for s in poll.sensors
+        ],
+        "radios": [
+            {
+                "interface": r.interface,
+                "peer": r.peer,
+                "signal_dbm": r.signal_dbm,
+                "snr_db": r.snr_db,
+                "tx_ccq_pct": r.tx_ccq_pct,
+                "rx_ccq_pct": r.rx_ccq_pct,
+                "tx_rate_bps": r.tx_rate_bps,
+                "rx_rate_bps": r.rx_rate_bps,
+                "peers": r.peers,
+            }
+            for r in poll.radios
+        ],
+        "notes": list(poll.notes),
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,7 +328,7 @@ class DeviceReport:
     snmp: SnmpReport | None = None
     ssh: SshReport | None = None
     tickets: TicketsReport | None = None
-    hardware: HardwareReport | None = None
+    hardware: HealthPoll | None = None  # the health section's one poll, as polled
 
     def to_json(self) -> dict[str, Any]:
         """JSON form."""
@@ -365,7 +353,7 @@ class DeviceReport:
             "snmp": self.snmp.to_json() if self.snmp else None,
             "ssh": self.ssh.to_json() if self.ssh else None,
             "tickets": self.tickets.to_json() if self.tickets else None,
-            "hardware": self.hardware.to_json() if self.hardware else None,
+            "hardware": hardware_json(self.hardware) if self.hardware else None,
         }
 
 

@@ -22,7 +22,6 @@ from agent.diagnose.report import (
     DeviceReport,
     Diagnosis,
     Finding,
-    HardwareReport,
     Hop,
     MtuProbe,
     MtuReport,
@@ -213,11 +212,11 @@ class Runner:
             second = await self.poller.poll(target)
         return verdict.snmp_report(device, first, second, self.inventory.detection)
 
-    async def _hardware(self, device: Device) -> HardwareReport | None:
+    async def _hardware(self, device: Device) -> HealthPoll | None:
         target = device.snmp_target()
         if target is None or self.health is None:
             return None
-        return hardware.report(await self.health.poll_health(target))
+        return await self.health.poll_health(target)
 
     async def _mtu(self, device: Device) -> MtuReport | None:
         if not self.options.mtu or self.df_pinger is None:

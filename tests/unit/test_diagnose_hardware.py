@@ -48,7 +48,7 @@ def texts(found) -> list[tuple[str, str]]:
 
 
 def test_findings_name_each_problem_in_indonesian() -> None:
-    found = hardware.findings(hardware.report(SICK), S)
+    found = hardware.findings(SICK, S)
     assert texts(found) == [
         ("masalah", "CPU tinggi: 97% (batas 90%)"),
         ("masalah", "suhu tinggi: cpu-temperature 78 °C (batas 70 °C)"),
@@ -62,9 +62,9 @@ def test_findings_name_each_problem_in_indonesian() -> None:
 
 def test_healthy_figures_give_no_findings_and_a_failed_poll_a_note() -> None:
     fine = poll(cpu_pct=5.0, sensors=(Sensor(SensorKind.TEMPERATURE, "t", -10.0),))
-    assert hardware.findings(hardware.report(fine), S) == []
+    assert hardware.findings(fine, S) == []
     failed = HealthPoll("ptp", T0, ProbeStatus.TIMEOUT, "timeout")
-    (note,) = hardware.findings(hardware.report(failed), S)
+    (note,) = hardware.findings(failed, S)
     assert (note.severity, note.text) == (
         Severity.NOTE,
         "kesehatan perangkat tidak terbaca: timeout",
@@ -72,7 +72,7 @@ def test_healthy_figures_give_no_findings_and_a_failed_poll_a_note() -> None:
 
 
 def report_of(p: HealthPoll) -> DeviceReport:
-    hw = hardware.report(p)
+    hw = p
     health, text, findings = verdict.judge(DEV, UP, (), None, hardware.findings(hw, S))
     return DeviceReport(
         "ptp",
