@@ -1,5 +1,7 @@
 """SSH CLI simulators of RouterOS and Cisco IOS devices for netmiko: the command parsers.
 
+One concept: the simulated CLIs (the command parsers of two dialects and their output).
+
 The parsers (``RouterOSCli``, ``IosCli``) are pure: they get a snapshot of the netns'
 interfaces and return the output plus the port changes to apply; labnet.sshserver (the
 asyncssh process serving every simulated device of a lab) applies them to the REAL

@@ -1,5 +1,8 @@
 """Complaint intake ledger: a message taken in by e-mail or WhatsApp becomes or joins a ticket.
 
+One concept: the intake ledger (accepting a message, and the reads of what it recorded:
+quarantine, acknowledgement and thread ids).
+
 :meth:`IntakeLedger.accept` is one transaction that (1) returns at once when the message's
 (channel, message id) is already in ``intake_messages`` (a redelivery, or a restart after a
 crash between the commit and marking the mail processed); (2) finds the thread the message

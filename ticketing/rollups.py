@@ -1,5 +1,7 @@
 """Traffic rollups: raw poll rates -> 5-minute buckets -> hourly buckets (pure), and their table.
 
+One concept: the traffic rollup (its arithmetic, then its table: write and prune).
+
 The daemon hands each poll's rates of the ports that matter (:class:`Sample`: the interval
 the rates cover and the rates) to :class:`Rollups`; it returns the buckets that closed, which
 :func:`write` stores and :func:`prune` expires. Rules, worked through:

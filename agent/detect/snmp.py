@@ -1,5 +1,7 @@
 """SNMP polls -> interface and device faults. Pure: time comes from the polls.
 
+One concept: the SNMP fault rules listed below, applied by one detector.
+
 Rules (issue 4):
 
 * ``interface_down`` only on an up -> down transition of an admin-up interface; it clears

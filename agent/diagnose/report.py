@@ -1,4 +1,7 @@
-"""What a diagnosis saw, per device and overall, as frozen values with a JSON form."""
+"""What a diagnosis saw, per device and overall, as frozen values with a JSON form.
+
+One concept: the diagnosis report, one frozen value type per section and its JSON form.
+"""
 
 from __future__ import annotations
 

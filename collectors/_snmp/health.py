@@ -1,5 +1,8 @@
 """Device health and radio links from walked columns: CPU, memory, sensors, radio peers.
 
+One concept: parsing the health walk; the OID and unit tables are its data, then one small
+parser per MIB.
+
 Which columns are walked depends on the enterprise arc of sysObjectID (MikroTik 14988,
 Cisco 9, Huawei 2011, Ubiquiti 41112, airOS 10002); HOST-RESOURCES (hrProcessorLoad, hrStorage RAM)
 and ENTITY-SENSOR-MIB are asked of every device as the generic fallback. Parsing is pure:
