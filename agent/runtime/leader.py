@@ -1,0 +1,265 @@
+"""Active/standby (issue 23): one ``sigap run`` leads, the others wait, by a PostgreSQL lock.
+
+Any number of daemons may run on one PostgreSQL database; the one holding the session-level
+advisory lock of its cluster (:func:`lock_key`) is the leader and runs everything (polls,
+ticket writes, the SOP ticker, notifications, remediation, topology, retention). The others
+are standbys: they serve
+``/healthz`` and ``/metrics`` (role ``standby``, the leader's name) and try the lock every
+third of the lease. No protocol of sigap's own: PostgreSQL decides, and it frees the lock
+the moment the leader's session ends.
+
+The lock lives on a connection of its own (not the store's pool) with TCP keepalives and
+``idle_session_timeout`` = the lease. The leader proves it is alive every third of the lease by
+asking PostgreSQL whether its session still holds the lock:
+
+* killed (``kill -9``, a crash, the machine gone): the kernel closes the socket and PostgreSQL
+  frees the lock at once; a standby takes it at its next try (<= lease / 3).
+* frozen (``SIGSTOP``, a VM paused, a swap storm): its session goes idle and PostgreSQL ends it
+  after the lease; a standby takes over. When the old leader wakes it must not write: every
+  store call goes through :meth:`Leadership.fence`, which refuses once more than two thirds of
+  the lease passed since the last confirmed renewal (the server's clock of the same interval
+  starts later, so the leader always gives up first), and the renewal then finds the session
+  gone. The daemon stops with :class:`LeadershipLostError`; systemd starts it again as a standby.
+* PostgreSQL unreachable: the renewal fails and the leader steps down the same way; nothing is
+  written anyway, and whoever reaches the database first afterwards leads.
+
+SQLite has no such lock: HA is refused there by ``sigap check`` (single node, the demo).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import zlib
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, Final
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from agent.errors import AgentError
+from ticketing.db import READ_ONLY_OPTION
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from sqlalchemy.engine import Connection, Engine
+
+logger = logging.getLogger(__name__)
+
+SIGAP_KEY: Final = 0x51_6A_50  # pg_try_advisory_lock(int4, int4): (sigap, the cluster's key)
+APP_PREFIX: Final = "sigap/"  # application_name of the lock session names the node
+LEADER: Final = "leader"
+STANDBY: Final = "standby"
+HOLDER_SQL: Final = """
+SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+WHERE l.locktype = 'advisory' AND l.classid = %s AND l.objid = %s AND l.objsubid = 2
+  AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+"""
+MINE_SQL: Final = HOLDER_SQL + " AND l.pid = pg_backend_pid()"
+LEADS_SQL: Final = HOLDER_SQL + " AND a.application_name = %s"
+
+
+class LeadershipLostError(AgentError):
+    """The leader could not confirm its lock within its lease: it must stop writing now."""
+
+
+def conninfo(url: str) -> str:
+    """The libpq URI of a SQLAlchemy PostgreSQL URL (``postgresql+psycopg://`` -> libpq)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        msg = f"active/standby needs PostgreSQL, not {parsed.get_backend_name()}"
+        raise AgentError(msg)
+    return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def lock_key(cluster: str) -> tuple[int, int]:
+    """The advisory lock of one cluster (daemons sharing a database but not a cluster differ)."""
+    return SIGAP_KEY, zlib.crc32(cluster.encode()) & 0x7FFF_FFFF
+
+
+def fence_key(cluster: str) -> tuple[int, int]:
+    """The cluster's fence lock: write transactions hold it shared, a new leader once exclusive."""
+    return SIGAP_KEY + 1, lock_key(cluster)[1]
+
+
+def session_options(node: str, lease: float, options: str = "") -> dict[str, Any]:
+    """The lock session's libpq settings: named after the node, ended by the server when idle.
+
+    ``options`` are the URL's own (e.g. a search_path); the timeouts are added to them.
+    """
+    ms = max(1000, int(lease * 1000))
+    return dict(
+        autocommit=True,
+        application_name=f"{APP_PREFIX}{node}"[:63],
+        connect_timeout=max(2, int(lease / 3)),
+        keepalives=1,
+        keepalives_idle=max(1, int(lease / 3)),
+        keepalives_interval=1,
+        keepalives_count=3,
+        tcp_user_timeout=ms,
+        options=f"{options} -c idle_session_timeout={ms} -c statement_timeout={ms}".strip(),
+    )
+
+
+class Leadership:
+    """Who leads: take the lock (standby until then), renew it, fence every store call."""
+
+    def __init__(
+        self,
+        url: str,
+        node: str,
+        connect: Callable[..., Any],
+        lease: float = 15.0,
+        *,
+        cluster: str = "sigap",
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """``url`` is the ticket database; ``node`` names this process to the others.
+
+        ``connect`` is ``psycopg.connect`` (handed in: the driver is loaded only with HA on).
+        """
+        self.info = conninfo(url)
+        self.options = str(make_url(url).query.get("options", ""))
+        self.connect = connect
+        self.key = lock_key(cluster)
+        self.fence_key = fence_key(cluster)
+        self.node = node
+        self.lease = lease
+        self.every = lease / 3  # tries and renewals
+        self.valid_for = lease * 2 / 3  # the fence: below the server's idle timeout
+        self.clock = clock
+        self.role = STANDBY
+        self.leader = ""  # the node holding the lock, as last seen
+        self.renewed: float | None = None  # clock() when the last confirmed renewal started
+        self._conn: Any = None
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sigap-leader")
+
+    # -- what the daemon asks -----------------------------------------------------------
+
+    def fence(self) -> None:
+        """Raise :class:`LeadershipLostError` unless the lock was confirmed within the fence."""
+        renewed = self.renewed
+        if self.role != LEADER or renewed is None:
+            msg = f"{self.node} is not the leader"
+            raise LeadershipLostError(msg)
+        age = self.clock() - renewed
+        if age > self.valid_for:
+            msg = f"{self.node}: lock not confirmed for {age:.1f} s (lease {self.lease:g} s)"
+            raise LeadershipLostError(msg)
+
+    def lease_age(self) -> float | None:
+        """Seconds since the leader last confirmed its lock (None on a standby)."""
+        if self.role != LEADER or self.renewed is None:
+            return None
+        return max(0.0, self.clock() - self.renewed)
+
+    async def acquire(self, stopping: asyncio.Event) -> bool:
+        """Wait as a standby until this process holds the lock; False when stopped first."""
+        seen = None
+        while not stopping.is_set():
+            started = self.clock()
+            try:
+                got, holder = await self._call(self._try)
+            except Exception as exc:  # noqa: BLE001 - the database is down: stay standby, retry
+                self._drop()
+                got, holder = False, f"? ({exc.__class__.__name__})"
+            if got:
+                await self._call(self._barrier)  # the old leader's writes in flight end first
+                self.role, self.leader, self.renewed = LEADER, self.node, started
+                logger.info("leader: %s holds the sigap lock (lease %g s)", self.node, self.lease)
+                return True
+            self.leader = holder
+            if holder != seen:
+                logger.info("standby: %s waits; leader is %s", self.node, holder or "nobody")
+                seen = holder
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), self.every)
+        return False
+
+    async def hold(self) -> None:
+        """Renew every third of the lease, forever; raise LeadershipLostError when it fails."""
+        while True:
+            await asyncio.sleep(self.every)
+            started = self.clock()
+            try:
+                mine = await self._call(self._mine)
+            except Exception as exc:
+                self._lose(f"lock session failed: {exc.__class__.__name__}: {exc}")
+                raise LeadershipLostError(self.node) from exc
+            if not mine:
+                self._lose("the lock is no longer held by this session")
+                raise LeadershipLostError(self.node)
+            self.renewed = started
+
+    async def close(self) -> None:
+        """Release the lock (closing its session) and the thread."""
+        with contextlib.suppress(Exception):
+            await self._call(self._drop)
+        self._pool.shutdown(wait=False)
+
+    # -- the lock session (its own thread) ----------------------------------------------
+
+    async def _call(self, fn: Callable[[], Any]) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self._pool, fn)
+
+    def _try(self) -> tuple[bool, str]:
+        if self._conn is None or self._conn.closed:
+            self._conn = self.connect(
+                self.info, **session_options(self.node, self.lease, self.options)
+            )
+        row = self._conn.execute("SELECT pg_try_advisory_lock(%s, %s)", self.key).fetchone()
+        if row is not None and row[0]:
+            return True, self.node
+        holder = self._conn.execute(HOLDER_SQL, self.key).fetchone()
+        return False, _node_of(holder[0]) if holder else ""
+
+    def _barrier(self) -> None:
+        self._conn.execute("SELECT pg_advisory_lock(%s, %s)", self.fence_key)
+        self._conn.execute("SELECT pg_advisory_unlock(%s, %s)", self.fence_key)
+
+    def _mine(self) -> bool:
+        if self._conn is None or self._conn.closed:
+            return False
+        return self._conn.execute(MINE_SQL, self.key).fetchone() is not None
+
+    def _drop(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                conn.close()
+
+    def _lose(self, why: str) -> None:
+        logger.error("leadership lost (%s): %s stops without writing", why, self.node)
+        self.role, self.renewed = STANDBY, None
+
+
+def _node_of(application_name: str) -> str:
+    return application_name.removeprefix(APP_PREFIX) if application_name else ""
+
+
+def install_fence(engine: Engine, leadership: Leadership) -> None:
+    """Make every write transaction on ``engine`` prove, in the database, that we still lead.
+
+    Read transactions (the store's read-only engine) are not fenced: a standby may read.
+    """
+    app = f"{APP_PREFIX}{leadership.node}"[:63]
+    idle = f"{max(1000, int(leadership.lease * 1000))}ms"
+
+    @event.listens_for(Session, "after_begin")
+    def _fenced(_session: Session, _tx: object, connection: Connection) -> None:
+        if connection.engine is not engine or connection.get_execution_options().get(
+            READ_ONLY_OPTION
+        ):
+            return
+        leadership.fence()
+        raw = connection.exec_driver_sql
+        raw("SELECT pg_advisory_xact_lock_shared(%s, %s)", leadership.fence_key)
+        raw(f"SET LOCAL idle_in_transaction_session_timeout = '{idle}'")
+        if raw(LEADS_SQL, (*leadership.key, app)).first() is None:
+            leadership.role, leadership.renewed = STANDBY, None
+            msg = f"{leadership.node} no longer holds the leader lock (seen in the database)"
+            raise LeadershipLostError(msg)
