@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from agent.notify.templates import Renderer
     from agent.notify.worker import Notifier, Sender
     from agent.runtime.daemon import Daemon
+    from agent.runtime.leader import Leadership
     from agent.runtime.metrics import Metrics
     from agent.runtime.parts import Runtime
     from agent.topology.scan import Walker
@@ -264,7 +265,23 @@ def build_daemon(
         walker=snmp,  # issue 11: the topology walks go through the daemon's SNMP collector
         ready_file=ready_file,
         reload=reload,
+        leadership=leadership(inventory, store),
     )
+
+
+def leadership(inventory: Inventory, store: TicketStore) -> Leadership | None:
+    """Active/standby (issue 23) when ``daemon.ha`` is set: the lock, and the write fence."""
+    if inventory.ha is None:
+        return None
+    import psycopg  # the lock session's driver, only with HA
+
+    from agent.runtime.leader import Leadership, install_fence
+
+    ha = inventory.ha
+    url = store.engine.url.render_as_string(hide_password=False)
+    lead = Leadership(url, ha.node, psycopg.connect, ha.lease, cluster=ha.cluster)
+    install_fence(store.engine, lead)
+    return lead
 
 
 def assemble_daemon(
@@ -283,6 +300,7 @@ def assemble_daemon(
     rng: random.Random | None = None,
     ready_file: Path | None = None,
     reload: Callable[[], Inventory] | None = None,
+    leadership: Leadership | None = None,
 ) -> Daemon:
     """Build the shared :class:`Runtime`, then every part from it, then the daemon.
 
@@ -343,6 +361,7 @@ def assemble_daemon(
         topology=_topology(inventory, walker, runtime) if walker is not None else None,
         metrics=metrics,
         reload=reload,
+        leadership=leadership,
     )
 
 

@@ -17,10 +17,8 @@ import psycopg
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from agent.runtime.leader import Leadership, LeadershipLostError, install_fence
+from agent.runtime.leader import LOST_EXIT, Leadership, LeadershipLostError, install_fence
 from ticketing.store import TicketStore
-
-LOST_EXIT = 75
 
 
 def _write(store: TicketStore, node: str) -> None:

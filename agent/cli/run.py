@@ -50,6 +50,7 @@ def run(
     import asyncio
 
     from agent.lab.control import refuse_lab_inventory_outside_lab
+    from agent.runtime.leader import LOST_EXIT, LeadershipLostError
     from agent.wiring import build_daemon, open_store  # the daemon's stack
 
     inventory = load(inventory_path)
@@ -64,5 +65,9 @@ def run(
     daemon = build_daemon(inventory, store, ready_file=ready_file, reload=reload)
     try:
         asyncio.run(daemon.run())
+    except* LeadershipLostError as lost:
+        # another daemon of the cluster leads now; systemd starts this one again as a standby
+        console.print(f"leadership lost: {lost.exceptions[0]}; stopping", markup=False)
+        raise typer.Exit(LOST_EXIT) from None
     finally:
         store.close()

@@ -6,6 +6,7 @@ once. The precedence rules are in :mod:`agent.config.precedence`.
 
 from __future__ import annotations
 
+import socket
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -15,6 +16,7 @@ from agent.config.model import (
     WEEKDAY_INDEX,
     DetectionSettings,
     Device,
+    HaSettings,
     HealthSettings,
     HistorySettings,
     Inventory,
@@ -231,6 +233,7 @@ def _inventory(
         remediation=_remediation_settings(model.remediation, file.parent),
         database=model.daemon.database,
         metrics_listen=model.daemon.metrics_listen,
+        ha=_ha_settings(model.daemon.ha),
         topology=TopologySettings(model.topology.enabled, model.topology.interval.total_seconds()),
         history=HistorySettings(**model.history.model_dump()),
         lab=(
@@ -240,6 +243,13 @@ def _inventory(
         ),
         _children={k: tuple(v) for k, v in children.items()},
     )
+
+
+def _ha_settings(b: schema.HaBlock | None) -> HaSettings | None:
+    """The ha block; the node defaults to this machine's host name."""
+    if b is None or not b.enabled:
+        return None
+    return HaSettings(b.node or socket.gethostname(), b.cluster, b.lease.total_seconds())
 
 
 def _health_settings(b: schema.HealthBlock) -> HealthSettings:

@@ -284,6 +284,15 @@ class SopSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class HaSettings:
+    """Active/standby: this daemon's name, its cluster (one leader each), the lease (seconds)."""
+
+    node: str
+    cluster: str = "sigap"
+    lease: float = 15.0
+
+
+@dataclass(frozen=True, slots=True)
 class TopologySettings:
     """Re-discovery by the daemon: on or off, and how often (seconds)."""
 
@@ -325,6 +334,7 @@ class Inventory:
     max_concurrent_probes: int = 1000
     database: str = ""
     metrics_listen: str = DEFAULT_LISTEN  # "" = no metrics endpoint
+    ha: HaSettings | None = None  # active/standby on PostgreSQL; None = this daemon alone
     topology: TopologySettings = TopologySettings()
     history: HistorySettings = HistorySettings()
     sop: SopSettings = SopSettings()

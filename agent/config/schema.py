@@ -372,6 +372,22 @@ def _metrics_listen(value: str) -> str:
     return value
 
 
+class HaBlock(Strict):
+    """Active/standby on PostgreSQL (issue 23): the daemons of one cluster elect one leader."""
+
+    enabled: bool = True
+    # how this daemon names itself to the others; default: the host name (must differ per node)
+    node: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,47}$")] | None = None
+    cluster: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,47}$")] = "sigap"
+    lease: Duration = timedelta(seconds=15)
+
+    @model_validator(mode="after")
+    def _lease_range(self) -> HaBlock:
+        if not timedelta(seconds=3) <= self.lease <= timedelta(minutes=2):
+            raise ValueError(f"lease {self.lease.total_seconds():g}s is outside 3s..2m")
+        return self
+
+
 class DaemonBlock(Strict):
     """Process-wide limits of the daemon."""
 
@@ -379,6 +395,13 @@ class DaemonBlock(Strict):
     database: str = ""
     # /metrics and /healthz; "" turns the endpoint off; a wildcard must be written out
     metrics_listen: Annotated[str, AfterValidator(_metrics_listen)] = DEFAULT_LISTEN
+    ha: HaBlock | None = None  # several daemons on one PostgreSQL, one of them leading
+
+    @model_validator(mode="after")
+    def _ha_needs_postgresql(self) -> DaemonBlock:
+        if self.ha is not None and self.ha.enabled and self.database.startswith("sqlite"):
+            raise ValueError("ha needs PostgreSQL in database (SQLite is single-node)")
+        return self
 
 
 class TopologyBlock(Strict):

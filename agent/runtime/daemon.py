@@ -7,6 +7,11 @@ watchdog, the loop-lag gauge, the reloader and the parts it was handed (topology
 notifier; remediation tasks are started by the writer through :mod:`agent.runtime.repairs`).
 SIGTERM/SIGINT stop the pollers first, then the writer drains the queue, so no write in
 flight is lost. Every part is built by ``agent.wiring`` and handed in.
+
+With ``leadership`` (issue 23, :mod:`agent.runtime.leader`) the daemon first waits as a
+standby (``/healthz`` and the watchdog served, nothing polled or written) until it holds the
+cluster's lock; a lost lock ends ``run`` with ``LeadershipLostError`` at once, without
+draining the queue (the new leader polls again and finds what was in it).
 """
 
 from __future__ import annotations
@@ -14,12 +19,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING, Self
 
 from agent.errors import ConfigError
 from agent.runtime import systemd
 from agent.runtime.httpd import HealthChecks, MetricsServer
+from agent.runtime.leader import LEADER
 from agent.runtime.metrics import watch_loop_lag
 from ticketing.migrate import migrate
 
@@ -29,6 +36,7 @@ if TYPE_CHECKING:
 
     from agent.config.model import Inventory
     from agent.detect.ping import Detector
+    from agent.runtime.leader import Leadership
     from agent.runtime.metrics import Metrics
     from agent.runtime.parts import Deliverer, Runtime, Watcher
     from agent.runtime.repairs import Repairs
@@ -55,6 +63,7 @@ class Daemon:
         topology: Watcher | None = None,
         metrics: Metrics | None = None,
         reload: Callable[[], Inventory] | None = None,
+        leadership: Leadership | None = None,
     ) -> None:
         """Hold the parts; nothing starts until :meth:`run`.
 
@@ -72,6 +81,7 @@ class Daemon:
         self.topology = topology
         self.metrics = metrics
         self._reload = reload
+        self.leadership = leadership
         self._hup = asyncio.Event()
 
     @property
@@ -98,16 +108,18 @@ class Daemon:
 
     async def run(self) -> None:
         """Run until :meth:`stop` or SIGTERM/SIGINT; pending ticket writes are finished first."""
-        await self.runtime.call(partial(migrate, self.runtime.store))
-        await self._restore()
-        await self.scheduler.open()
-        server = await self._serve_metrics()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stop)
         loop.add_signal_handler(signal.SIGHUP, self._hup.set)
-        logger.info("sigap started: %d devices", len(self.scheduler.devices))
+        server = await self._serve_metrics()
         try:
+            if not await self._lead():
+                return
+            await self.runtime.call(partial(migrate, self.runtime.store))
+            await self._restore()
+            await self.scheduler.open()
+            logger.info("sigap started: %d devices", len(self.scheduler.devices))
             await self._supervise()
         finally:
             for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
@@ -118,8 +130,22 @@ class Daemon:
             if self.repairs is not None:
                 self.repairs.close()
             self.runtime.thread.close()
+            if self.leadership is not None:
+                await self.leadership.close()
             systemd.notify("STOPPING=1")
             logger.info("sigap stopped")
+
+    async def _lead(self) -> bool:
+        """Wait as a standby until this daemon leads (at once without HA); False if stopped."""
+        if self.leadership is None:
+            return True
+        systemd.notify("READY=1\nSTATUS=standby: waiting for the leader lock")
+        dog = asyncio.create_task(systemd.watchdog(), name="watchdog")
+        try:
+            return await self.leadership.acquire(self.runtime.stopping)
+        finally:
+            dog.cancel()
+            await asyncio.gather(dog, return_exceptions=True)
 
     async def _serve_metrics(self) -> MetricsServer | None:
         metrics = self.metrics
@@ -128,9 +154,12 @@ class Daemon:
         metrics.set_devices({d.name: d.opd for d in self.inventory.devices.values()})
         if not self.inventory.metrics_listen:
             return None
-        server = MetricsServer(
-            metrics.registry, HealthChecks.from_metrics(metrics), self.inventory.metrics_listen
-        )
+        checks = HealthChecks.from_metrics(metrics)
+        if self.leadership is not None:
+            lead = self.leadership
+            checks = replace(checks, cluster=lead.status)
+            metrics.watch_leadership(lead.node, lambda: lead.role == LEADER, lead.lease_age)
+        server = MetricsServer(metrics.registry, checks, self.inventory.metrics_listen)
         await server.start()
         return server
 
@@ -145,6 +174,8 @@ class Daemon:
                 helpers.append(group.create_task(self._reloader(), name="reload"))
             if self.topology is not None:
                 helpers.append(group.create_task(self.topology.run(), name="topology"))
+            if self.leadership is not None:  # raises LeadershipLostError: the group stops at once
+                helpers.append(group.create_task(self.leadership.hold(), name="leadership"))
             notify = (
                 group.create_task(self.notifier.run(self.runtime.stopping), name="notifier")
                 if self.notifier is not None

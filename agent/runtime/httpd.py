@@ -66,6 +66,7 @@ class HealthChecks:
     scheduler_lag: Callable[[], float]
     outbox_depth: Callable[[], int]
     max_lag: float = 5.0  # seconds of scheduler lag still called healthy
+    cluster: Callable[[], dict[str, object]] | None = None  # active/standby: role, leader, lease
 
     @classmethod
     def from_metrics(cls, metrics: Metrics, *, max_lag: float = 5.0) -> Self:
@@ -81,12 +82,15 @@ class HealthChecks:
         """Return (healthy, JSON document); unhealthy: database down or the loop lagging."""
         database, lag, depth = self.database(), self.scheduler_lag(), self.outbox_depth()
         healthy = database is not False and lag <= self.max_lag
-        return healthy, {
+        report: dict[str, object] = {
             "status": "ok" if healthy else "fail",
             "database": {"reachable": database},
             "scheduler_lag_seconds": round(lag, 6),
             "outbox_depth": depth,
         }
+        if self.cluster is not None:
+            report["ha"] = self.cluster()
+        return healthy, report
 
 
 @dataclass(frozen=True, slots=True)

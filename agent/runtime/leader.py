@@ -52,6 +52,7 @@ logger = logging.getLogger(__name__)
 
 SIGAP_KEY: Final = 0x51_6A_50  # pg_try_advisory_lock(int4, int4): (sigap, the cluster's key)
 APP_PREFIX: Final = "sigap/"  # application_name of the lock session names the node
+LOST_EXIT: Final = 75  # EX_TEMPFAIL: `sigap run` after losing the lock (systemd restarts it)
 LEADER: Final = "leader"
 STANDBY: Final = "standby"
 HOLDER_SQL: Final = """
@@ -156,6 +157,16 @@ class Leadership:
         if self.role != LEADER or self.renewed is None:
             return None
         return max(0.0, self.clock() - self.renewed)
+
+    def status(self) -> dict[str, object]:
+        """Role, this node, the leader as last seen, lease age (for /healthz and the logs)."""
+        age = self.lease_age()
+        return {
+            "role": self.role,
+            "node": self.node,
+            "leader": self.leader,
+            "lease_age_seconds": None if age is None else round(age, 3),
+        }
 
     async def acquire(self, stopping: asyncio.Event) -> bool:
         """Wait as a standby until this process holds the lock; False when stopped first."""

@@ -5,8 +5,9 @@ registry), with one typed method per thing the daemon reports. The place is this
 table below is the catalogue, and each group of it is one module (``devices``: device state,
 ping, SNMP polls, interface states and the poll scheduler; ``health``: CPU, memory, sensors,
 radios; ``traffic``: per-port rates; ``tickets``: tickets, database, intake, remediation,
-notifications, queues). :class:`Metrics` joins the groups on one registry. At 700 lines and with
-more groups coming (device events, configuration backup), one file stopped being readable.
+notifications, queues; ``cluster``: active/standby). :class:`Metrics` joins the groups on one
+registry. At 700 lines and with more groups coming (device events, configuration backup), one
+file stopped being readable.
 Nothing here imports ``agent.runtime`` outside this package.
 
 Production builds one ``Metrics(CollectorRegistry())`` and serves that registry (see
@@ -62,6 +63,8 @@ metric                                                 set by
 ``sigap_outbox_depth{queue}``                          :meth:`Metrics.set_outbox`
 ``sigap_outbox_oldest_age_seconds{queue}``             :meth:`Metrics.set_outbox`
 ``sigap_intake_messages_total{channel,result}``        read on scrape from ``agent.intake.stats``
+``sigap_ha_leader{node}``                              :meth:`Metrics.watch_leadership`
+``sigap_ha_lease_age_seconds{node}`` (leader only)     :meth:`Metrics.watch_leadership`
 =====================================================  ========================================
 """
 
@@ -75,6 +78,7 @@ from prometheus_client import Info
 
 from agent.intake import stats as intake_stats
 from agent.runtime.metrics._base import NAMESPACE
+from agent.runtime.metrics.cluster import ClusterMetrics
 from agent.runtime.metrics.devices import DeviceMetrics, watch_loop_lag
 from agent.runtime.metrics.health import HealthMetrics
 from agent.runtime.metrics.tickets import IntakeCollector, TicketMetrics, intake_registry
@@ -95,7 +99,7 @@ def _version() -> str:
         return "unknown"
 
 
-class Metrics(DeviceMetrics, HealthMetrics, TrafficMetrics, TicketMetrics):
+class Metrics(DeviceMetrics, HealthMetrics, TrafficMetrics, TicketMetrics, ClusterMetrics):
     """sigap's metrics on one registry, with one typed method per thing the daemon reports."""
 
     def __init__(
