@@ -87,6 +87,6 @@ def scan_cmd(
     backup = yamlout.apply(inventory_path, found.before, found.text, at=utc_now())
     out.print(
         f"{inventory_path}: {len(found.hosts)} perangkat ditulis (cadangan: {backup.name}); "
-        "`sigap check` bersih.",
+        "`sigap check` bersih. Muat ulang daemon: systemctl reload sigap",
         markup=False,
     )

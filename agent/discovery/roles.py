@@ -18,7 +18,9 @@ _SWITCH: Final = re.compile(
     r"s6\d\d\d|t\d{4}g|tl-sg|sg\d{3,4}|edgeswitch|switch)",
     re.IGNORECASE,
 )
-_AP: Final = re.compile(r"\b(?:cap|wap|uap|u6|nanostation|litebeam|powerbeam|dynadish)", re.I)
+_AP: Final = re.compile(  # RouterOS boards carry an RB prefix: RBDynaDishG-5HacD, RBLHGG-60ad
+    r"\b(?:rb)?(?:cap|wap|uap|u6|nanostation|litebeam|powerbeam|dynadish|lhg|sxt|disc)", re.I
+)
 LAYER_ROUTING: Final = 4
 LAYER_BRIDGE: Final = 2
 LAYER_HOST: Final = 8 | 64

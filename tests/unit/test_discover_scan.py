@@ -22,6 +22,8 @@ from collectors import platform
 from collectors.model import Observation, ProbeStatus, SnmpTarget, SnmpVersion
 from collectors.platform import Platform
 from tests.hostile_text import CORPUS
+from tests.recordings import snmprec
+from tests.zoo_expect import ZOO
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -317,7 +319,10 @@ def lab_answers() -> dict[str, TableColumns]:
     return {
         "10.9.10.1": {
             **system(ROUTEROS, b"RouterOS RB4011iGS+", b"dist", b"POP", 6),
-            **lldp([(3, b"OPD-Dinkes", b"ether1", b"")], {1: b"ether1", 3: b"ether3"}),
+            **lldp(
+                [(3, b"OPD-Dinkes", b"ether1", b""), (4, b"Printer-LT2", b"eth0", b"10.9.12.9")],
+                {1: b"ether1", 3: b"ether3", 4: b"ether4"},
+            ),
         },
         "10.9.12.1": {
             **system(ROUTEROS, b"RouterOS RB4011iGS+", b"OPD-Dinkes", b"Dinas Kesehatan", 6),
@@ -364,7 +369,7 @@ def test_the_scan_proposes_new_devices_with_parents_platforms_and_opd(
     alive = {"10.9.10.1", "10.9.12.1", "10.9.12.2", "10.9.12.3", "10.9.12.9"}
     found, _, walker = run_scan(inventory_file, alive)
     by = {h.name: h for h in found.hosts}
-    assert set(by) == {"opd-dinkes", "sw-dinkes", "rtr-setda-2", "perangkat-10-9-12-9"}
+    assert set(by) == {"opd-dinkes", "sw-dinkes", "rtr-setda-2", "printer-lt2"}
     router, switch = by["opd-dinkes"], by["sw-dinkes"]
     assert (router.address, router.platform, router.role, router.parent) == (
         "10.9.12.1", "mikrotik_routeros", "router", "dist",
@@ -374,8 +379,8 @@ def test_the_scan_proposes_new_devices_with_parents_platforms_and_opd(
     assert router.opd is not None
     assert (router.opd.opd, router.opd.confidence) == ("Dinas Kesehatan", "tinggi")
     assert any("sudah dipakai" in m for m in by["rtr-setda-2"].markers)
-    ping_only = by["perangkat-10-9-12-9"]
-    assert not ping_only.snmp
+    ping_only = by["printer-lt2"]  # named and placed by dist's LLDP table
+    assert (ping_only.snmp, ping_only.parent) == (False, "dist")
     assert any("hanya menjawab ping" in m for m in ping_only.markers)
     assert "10.9.10.1" not in {h.address for h in found.hosts}  # known: not proposed again
     assert found.known_seen == ("dist",)
@@ -395,7 +400,7 @@ def test_the_proposal_text_passes_check_and_keeps_comments(inventory_file: Path)
     data = YAML(typ="safe").load(found.text)
     sw = data["hosts"]["sw-dinkes"]
     assert sw["site"] == "Dinas Kesehatan [2J #lt: 2"  # one clean line, quoted as needed
-    assert data["hosts"]["perangkat-10-9-12-9"]["snmp"] == {"enabled": False}
+    assert data["hosts"]["printer-lt2"]["snmp"] == {"enabled": False}
 
 
 def test_apply_writes_atomically_with_a_backup_and_check_is_clean(inventory_file: Path) -> None:
@@ -474,3 +479,40 @@ def test_hostile_sysname_and_syslocation_never_break_the_yaml(
     assert entry.get("site", "") == host.site  # the cleaned text, read back exactly
     assert names.NAME_RE.match(host.name)
     assert "core" in data["hosts"]
+
+
+# --- the device zoo: recordings of real devices as a scan would read them ------------------
+
+ZOO_ROLES = {
+    "airos_airos8": "ap",
+    "fortigate_60f": "firewall",
+    "ios_2960x": "switch",
+    "ios_c3560": "switch",
+    "iosxe_isr4321": "router",
+    "jetstream_sg2218p": "switch",
+    "routeros_ccr2004-7.24": "router",
+    "routeros_crs317": "switch",
+    "routeros_rb5009upr+s+": "router",
+    "routeros_station": "ap",
+    "routeros_wifi": "ap",
+    "ruijie": "switch",
+    "tplink_sg2008": "switch",
+    "unifi_nanohd": "ap",
+    "vrp_5720": "switch",
+    "vrp_ar169sfp": "router",
+}
+
+
+@pytest.mark.parametrize("name", sorted(ZOO))
+def test_every_recorded_device_is_proposed_with_its_platform(
+    inventory_file: Path, name: str
+) -> None:
+    columns = snmprec(name, probe.COLUMNS)
+    credential = credentials(load_inventory(inventory_file))[0]
+    answer = probe.answer("10.9.12.50", credential, columns)
+    (host,) = propose(context(load_inventory(inventory_file)), [answer], [])
+    assert host.platform == ZOO[name]["platform"][4]
+    assert host.role == ZOO_ROLES.get(name, host.role)
+    assert names.NAME_RE.match(host.name)
+    text = yamlout.with_hosts(INVENTORY, [host], title=f"zoo {name}")
+    assert yamlout.problems_of(inventory_file, text) == ""
