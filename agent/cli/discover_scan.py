@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from agent.cli.options import load
+from agent.cli.options import err_console, load
 from agent.present.terminal import SafeConsole, safe_console
 
 if TYPE_CHECKING:
@@ -21,19 +21,29 @@ if TYPE_CHECKING:
     from agent.discovery.model import Proposal
 
 
-def _propose(inventory: Inventory, ranges: str, *, force: bool) -> Proposal:
+def _propose(inventory: Inventory, ranges: str, *, force: bool, rate: int) -> Proposal:
     import asyncio
 
+    from agent.discovery.probe import Limits
     from agent.discovery.service import scan  # the scan stack on use
+    from agent.discovery.targets import parse_ranges
     from agent.wiring import snmp_collector
     from collectors.model import utc_now
     from collectors.ping import PingCollector
 
+    count = sum(n.num_addresses for n in parse_ranges(ranges, force=force))
+    err_console.print(
+        f"Memindai {count} alamat, {rate} per detik (sekitar {count // rate + 2} detik)...",
+        markup=False,
+    )
+    limits = Limits(rate=rate)
+
     async def run() -> Proposal:
         async with PingCollector() as pinger, snmp_collector() as walker:
             return await scan(
-                inventory, ranges, pinger=pinger, walker=walker, at=utc_now(), force=force
-            )
+                inventory, ranges, pinger=pinger, walker=walker, at=utc_now(), force=force,
+                limits=limits,
+            )  # fmt: skip
 
     return asyncio.run(run())
 
@@ -60,14 +70,21 @@ def _show(found: Proposal, out: SafeConsole) -> None:
 
 
 def scan_cmd(
-    inventory_path: Path, ranges: str, *, force: bool, do_apply: bool, yes: bool, as_json: bool
+    inventory_path: Path,
+    ranges: str,
+    *,
+    force: bool,
+    rate: int,
+    do_apply: bool,
+    yes: bool,
+    as_json: bool,
 ) -> None:
     """Scan, show the proposal and its diff, and write it when asked."""
     from agent.discovery import yamlout
     from collectors.model import utc_now
 
     inventory = load(inventory_path)
-    found = _propose(inventory, ranges, force=force)
+    found = _propose(inventory, ranges, force=force, rate=rate)
     out = safe_console(soft_wrap=True)
     if as_json:
         out.print_json(json.dumps(found.to_json()))

@@ -115,12 +115,19 @@ def discover_cmd(
     paksa: Annotated[
         bool, typer.Option("--paksa", help="Allow --scan ranges larger than /16.")
     ] = False,
+    laju: Annotated[
+        int,
+        typer.Option("--laju", min=1, max=2000, help="--scan: addresses pinged per second."),
+    ] = 256,
 ) -> None:
     """Temukan tautan, induk dan perangkat baru / discover links, parents and new devices."""
     if scan is not None:
         from agent.cli.discover_scan import scan_cmd
 
-        scan_cmd(inventory_path, scan, force=paksa, do_apply=do_apply, yes=yes, as_json=as_json)
+        scan_cmd(
+            inventory_path, scan, force=paksa, rate=laju, do_apply=do_apply, yes=yes,
+            as_json=as_json,
+        )  # fmt: skip
         return
     from agent.topology import apply as inv_apply  # ruamel round trip on use
 

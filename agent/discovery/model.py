@@ -106,6 +106,7 @@ class Proposal:
     diff: str = ""
     text: str = ""  # the inventory text with the hosts added (what --apply writes)
     before: str = ""  # the inventory text the proposal was made on (--apply checks it)
+    title: str = ""  # the comment line above the new hosts
 
     def to_json(self) -> dict[str, Any]:
         """Return the JSON form (``sigap discover --scan ... --json``)."""

@@ -8,6 +8,7 @@ namespace and only inside the lab's prefixes.
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from agent.discovery import probe, propose, targets, yamlout
@@ -17,7 +18,7 @@ from agent.lab.control import refuse_lab_inventory_outside_lab
 from agent.topology.scan import scan as scan_known
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Collection, Mapping
     from datetime import datetime
 
     from agent.config.model import Device, Inventory
@@ -70,4 +71,22 @@ async def scan(
         diff=yamlout.unified_diff(before, after, inventory.path.name),
         text=after,
         before=before,
+        title=title,
     )
+
+
+def accepted(proposal: Proposal, chosen: Collection[str], *, path: str = "inventory.yaml") -> str:
+    """The inventory text with only the ``chosen`` hosts (the board accepts line by line).
+
+    A chosen host whose proposed parent was not chosen loses that parent and is marked.
+    """
+    names = set(chosen)
+    dropped = {h.name for h in proposal.hosts} - names
+    hosts = [
+        h
+        if h.parent not in dropped
+        else replace(h, parent=None, markers=(*h.markers, f"induk {h.parent} tidak diterima"))
+        for h in proposal.hosts
+        if h.name in names
+    ]
+    return yamlout.with_hosts(proposal.before, hosts, title=proposal.title, path=path)

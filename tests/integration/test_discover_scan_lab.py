@@ -10,7 +10,6 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -18,10 +17,11 @@ import pytest
 from agent.config.load import load_inventory
 from agent.lab import control as labctl
 from labnet.lab import Lab
-from tests.conftest import require_lab_capabilities, unavailable, wait_for
+from tests.conftest import require_binaries, require_lab_capabilities, wait_for
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from pathlib import Path
 
 pytestmark = pytest.mark.integration
 
@@ -82,9 +82,7 @@ RANGES = "10.73.10.0/24,10.73.11.0/24,10.73.12.0/24"
 def lab_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The lab has every device; the inventory of the scan lacks three and its community."""
     require_lab_capabilities()
-    for binary in ("/usr/sbin/snmpd", "/usr/sbin/lldpd"):
-        if not Path(binary).exists():
-            unavailable(f"{binary} is needed (deploy/bootstrap.sh installs it)")
+    require_binaries("/usr/sbin/snmpd", "/usr/sbin/lldpd")
     folder = tmp_path_factory.mktemp("scaninv")
     (folder / "community").write_text("scan-lab-73\n")
     (folder / "community-lama").write_text("komunitas-lama-73\n")  # what the lab does not serve

@@ -15,7 +15,7 @@ from agent.config.load import load_inventory
 from agent.discovery import names, opd, probe, roles, targets, yamlout
 from agent.discovery.credentials import credentials
 from agent.discovery.propose import context, propose
-from agent.discovery.service import scan
+from agent.discovery.service import accepted, scan
 from agent.errors import AgentError
 from agent.topology import mibs
 from collectors import platform
@@ -516,3 +516,26 @@ def test_every_recorded_device_is_proposed_with_its_platform(
     assert names.NAME_RE.match(host.name)
     text = yamlout.with_hosts(INVENTORY, [host], title=f"zoo {name}")
     assert yamlout.problems_of(inventory_file, text) == ""
+
+
+def test_accepting_line_by_line_drops_a_parent_not_accepted(inventory_file: Path) -> None:
+    found, _, _ = run_scan(inventory_file, {"10.9.12.1", "10.9.12.2"})
+    text = accepted(found, ["sw-dinkes"], path=str(inventory_file))
+    data = YAML(typ="safe").load(text)
+    assert "opd-dinkes" not in data["hosts"]
+    assert "parent" not in data["hosts"]["sw-dinkes"]  # its parent was not accepted
+    assert "induk opd-dinkes tidak diterima" in text
+    assert yamlout.problems_of(inventory_file, text) == ""
+    both = accepted(found, ["sw-dinkes", "opd-dinkes"], path=str(inventory_file))
+    assert both == found.text
+
+
+def test_two_new_devices_calling_themselves_the_same_get_two_names(
+    inventory_file: Path,
+) -> None:
+    inventory = load_inventory(inventory_file)
+    credential = credentials(inventory)[1]
+    same = system(ROUTEROS, b"RouterOS hAP", b"MikroTik", b"", 6)
+    answers = [probe.answer(a, credential, same) for a in ("10.9.12.5", "10.9.12.6")]
+    got = [h.name for h in propose(context(inventory), answers, [])]
+    assert got == ["mikrotik", "mikrotik-2"]
