@@ -102,7 +102,7 @@ def scan_cmd(
         out.print("Dibatalkan; inventory tidak diubah.", markup=False)
         raise typer.Exit(1)
     backup = yamlout.apply(inventory_path, found.before, found.text, at=utc_now())
-    out.print(
+    (err_console if as_json else out).print(
         f"{inventory_path}: {len(found.hosts)} perangkat ditulis (cadangan: {backup.name}); "
         "`sigap check` bersih. Muat ulang daemon: systemctl reload sigap",
         markup=False,

@@ -58,11 +58,14 @@ def _names(
 ) -> dict[str, tuple[str, str]]:
     """Map address -> (name, collision note); ``told`` are names neighbours gave an address."""
     out: dict[str, tuple[str, str]] = {}
+    inventory = set(taken)
     for a in answers:
         said = a.sys_name or told.get(a.address, "")
         base = names.normalise(said, a.address)
         name = names.unique(base, taken)
         note = "" if name == base else f"nama {base!r} sudah dipakai; diberi {name!r}"
+        if base in inventory:
+            note += f" (perangkat {base} di alamat lain? bila sama, jangan diterima)"
         taken.add(name)
         out[a.address] = (name, note)
     return out

@@ -378,7 +378,7 @@ def test_the_scan_proposes_new_devices_with_parents_platforms_and_opd(
     assert (switch.platform, switch.role, switch.parent) == ("cisco_ios", "switch", "opd-dinkes")
     assert router.opd is not None
     assert (router.opd.opd, router.opd.confidence) == ("Dinas Kesehatan", "tinggi")
-    assert any("sudah dipakai" in m for m in by["rtr-setda-2"].markers)
+    assert any("sudah dipakai" in m and "alamat lain" in m for m in by["rtr-setda-2"].markers)
     ping_only = by["printer-lt2"]  # named and placed by dist's LLDP table
     assert (ping_only.snmp, ping_only.parent) == (False, "dist")
     assert any("hanya menjawab ping" in m for m in ping_only.markers)
