@@ -7,6 +7,7 @@ namespace and only inside the lab's prefixes.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -54,9 +55,11 @@ async def scan(
     todo = list(targets.addresses(networks, {d.address for d in devices}))
     tried = credentials(inventory, env)
     alive = await probe.sweep(pinger, todo, limits)
-    answers = await probe.ask_all(walker, alive, tried, limits)
     nearby = [d for d in devices if _inside(d, networks)]
-    known_scans = await scan_known(walker, nearby, max_in_flight=limits.snmp_in_flight)
+    answers, known_scans = await asyncio.gather(  # the new devices and the known ones at once
+        probe.ask_all(walker, alive, tried, limits),
+        scan_known(walker, nearby, max_in_flight=limits.snmp_in_flight),
+    )
     hosts = propose.propose(propose.context(inventory), answers, known_scans)
     title = (
         f"--- sigap discover --scan {', '.join(map(str, networks))} ({at:%Y-%m-%d %H:%M} UTC): "

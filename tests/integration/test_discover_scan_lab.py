@@ -18,6 +18,7 @@ from agent.config.load import load_inventory
 from agent.lab import control as labctl
 from labnet.lab import Lab
 from tests.conftest import require_binaries, require_lab_capabilities, wait_for
+from tests.discover_lab import RANGES, write_files
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -27,55 +28,6 @@ pytestmark = pytest.mark.integration
 
 LAB = Lab(f"v{os.getpid() % 100000}")
 SIGAP = [sys.executable, "-m", "agent"]
-HEAD = """\
-# trimmed inventory of the scan test: this comment must survive --apply
-office: {name: Diskominfo Uji}
-lab: {prefixes: [10.73.0.0/16], noc_address: 10.73.255.254}
-groups:
-  snmpv3:
-    snmp: {version: "3", user: noc-scan, auth_protocol: sha256, auth_key_file: auth,
-           priv_protocol: aes256, priv_key_file: priv}
-  core: {groups: [snmpv3], tags: [core]}
-defaults:
-  platform: mikrotik_routeros
-  role: router
-  snmp: {version: "2c", community_file: COMMUNITY, timeout: 1s, retries: 1}
-hosts:
-  core:
-    address: 10.73.0.1
-    groups: [core]
-    opd: Dinas Komunikasi dan Informatika
-  dist:
-    address: 10.73.10.1
-    groups: [snmpv3]
-    parent: core
-    opd: Dinas Komunikasi dan Informatika
-  rtr-pupr:
-    address: 10.73.12.1
-    groups: [snmpv3]
-    parent: dist
-    opd: Dinas PUPR
-"""
-REMOVED = """\
-  rtr-dinkes:
-    address: 10.73.11.1
-    groups: [snmpv3]
-    parent: dist
-    opd: Dinas Kesehatan
-  sw-dinkes:
-    address: 10.73.11.2
-    groups: [snmpv3]
-    parent: rtr-dinkes
-    role: switch
-    platform: cisco_ios
-    opd: Dinas Kesehatan
-  printer-pupr:
-    address: 10.73.12.9
-    parent: rtr-pupr
-    snmp: {enabled: false}
-    opd: Dinas PUPR
-"""
-RANGES = "10.73.10.0/24,10.73.11.0/24,10.73.12.0/24"
 
 
 @pytest.fixture(scope="module")
@@ -83,13 +35,7 @@ def lab_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The lab has every device; the inventory of the scan lacks three and its community."""
     require_lab_capabilities()
     require_binaries("/usr/sbin/snmpd", "/usr/sbin/lldpd")
-    folder = tmp_path_factory.mktemp("scaninv")
-    (folder / "community").write_text("scan-lab-73\n")
-    (folder / "community-lama").write_text("komunitas-lama-73\n")  # what the lab does not serve
-    (folder / "auth").write_text("scan-auth-key-73\n")
-    (folder / "priv").write_text("scan-priv-key-73\n")
-    (folder / "lab.yaml").write_text(HEAD.replace("COMMUNITY", "community") + REMOVED)
-    (folder / "inventory.yaml").write_text(HEAD.replace("COMMUNITY", "community-lama"))
+    folder = write_files(tmp_path_factory.mktemp("scaninv"))
     try:
         labctl.up(load_inventory(folder / "lab.yaml"), LAB)
         yield folder / "inventory.yaml"
