@@ -18,6 +18,7 @@ from agent.discovery.propose import context, propose
 from agent.discovery.service import accepted, scan
 from agent.errors import AgentError
 from agent.topology import mibs
+from agent.topology.model import DeviceScan
 from collectors import platform
 from collectors.model import Observation, ProbeStatus, SnmpTarget, SnmpVersion
 from collectors.platform import Platform
@@ -539,3 +540,26 @@ def test_two_new_devices_calling_themselves_the_same_get_two_names(
     answers = [probe.answer(a, credential, same) for a in ("10.9.12.5", "10.9.12.6")]
     got = [h.name for h in propose(context(inventory), answers, [])]
     assert got == ["mikrotik", "mikrotik-2"]
+
+
+def test_hostile_neighbour_ports_stay_inside_one_comment_line(inventory_file: Path) -> None:
+    inventory = load_inventory(inventory_file)
+    credential = credentials(inventory)[1]
+    evil = b"ether1\n  dist:\n    address: 10.9.9.9\n# \x1b[2J"
+    device = {
+        **system(ROUTEROS, b"RouterOS RB4011iGS+", b"opd-x", b"", 6),
+        **lldp([(1, b"dist", evil, b"10.9.10.1")], {1: evil}),
+    }
+    dist = {
+        **system(ROUTEROS, b"RouterOS RB4011iGS+", b"dist", b"", 6),
+        **lldp([(3, b"opd-x", evil, b"")], {3: evil}),
+    }
+    known = DeviceScan("dist", mibs.if_names(dist), tuple(mibs.neighbours(dist)))
+    answer = probe.answer("10.9.12.60", credential, device)
+    (host,) = propose(context(inventory), [answer], [known])
+    assert host.parent == "dist"
+    text = yamlout.with_hosts(INVENTORY, [host], title="t")
+    assert yamlout.problems_of(inventory_file, text) == ""
+    data = YAML(typ="safe").load(text)
+    assert data["hosts"]["dist"]["address"] == "10.9.10.1"  # not overwritten by the port text
+    assert set(data["hosts"]) == {"core", "dist", "rtr-setda", "ap-dinkes", "opd-x"}
