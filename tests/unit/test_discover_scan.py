@@ -563,3 +563,27 @@ def test_hostile_neighbour_ports_stay_inside_one_comment_line(inventory_file: Pa
     data = YAML(typ="safe").load(text)
     assert data["hosts"]["dist"]["address"] == "10.9.10.1"  # not overwritten by the port text
     assert set(data["hosts"]) == {"core", "dist", "rtr-setda", "ap-dinkes", "opd-x"}
+
+
+@pytest.mark.parametrize(
+    "hosts_text",
+    [
+        "hosts: {core: {groups: [core], address: 10.9.0.1}}\n",  # flow style: round trip
+        "hosts:\n  core:\n    groups: [core]\n    address: 10.9.0.1",  # no newline at the end
+        "hosts:\n  core:\n    groups: [core]\n    address: 10.9.0.1\n  # trailing note\n\n"
+        "# people come next\n",
+    ],
+)
+def test_new_hosts_land_inside_hosts_whatever_its_shape(
+    inventory_file: Path, hosts_text: str
+) -> None:
+    head = INVENTORY.split("hosts:", maxsplit=1)[0]
+    inventory_file.write_text(head + hosts_text)
+    found, _, _ = run_scan(inventory_file, {"10.9.12.1"})
+    (host,) = found.hosts
+    assert host.parent is None  # dist is not in this inventory: no path to the core
+    data = YAML(typ="safe").load(found.text)
+    assert list(data["hosts"]) == ["core", host.name]
+    assert yamlout.problems_of(inventory_file, found.text) == ""
+    if "# people" in hosts_text:
+        assert found.text.endswith("\n\n# people come next\n")
