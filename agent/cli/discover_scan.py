@@ -14,6 +14,8 @@ import typer
 from agent.cli.options import err_console, load
 from agent.present.terminal import SafeConsole, safe_console
 
+PROGRESS_EVERY_S = 15
+
 if TYPE_CHECKING:
     from pathlib import Path
 
@@ -37,12 +39,17 @@ def _propose(inventory: Inventory, ranges: str, *, force: bool, rate: int) -> Pr
         markup=False,
     )
     limits = Limits(rate=rate)
+    every = rate * PROGRESS_EVERY_S
+
+    def progress(sent: int) -> None:
+        if sent % every < rate and sent >= every:  # about every PROGRESS_EVERY_S seconds
+            err_console.print(f"  {sent} alamat sudah di-ping...", markup=False)
 
     async def run() -> Proposal:
         async with PingCollector() as pinger, snmp_collector() as walker:
             return await scan(
                 inventory, ranges, pinger=pinger, walker=walker, at=utc_now(), force=force,
-                limits=limits,
+                limits=limits, progress=progress,
             )  # fmt: skip
 
     return asyncio.run(run())

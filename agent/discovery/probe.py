@@ -61,8 +61,11 @@ async def sweep(
     *,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     clock: Callable[[], float] = time.monotonic,
+    progress: Callable[[int], None] | None = None,
 ) -> dict[str, float | None]:
     """Ping ``addresses``, ``limits.rate`` new ones a second; those that answered -> RTT.
+
+    ``progress`` is told how many addresses have been sent to so far, once a batch.
 
     Batches overlap: a batch starts every second while the previous ones still wait for
     their timeouts (the collector bounds the echoes in flight), so a /16 at 256 a second
@@ -75,11 +78,15 @@ async def sweep(
         return [PingTarget(a, a, limits.ping_count, 0.2, limits.ping_timeout) for a in batch]
 
     tasks: list[asyncio.Task[list[Observation]]] = []
+    sent = 0
     async with asyncio.TaskGroup() as group:
         batch = take()
         while batch:  # bounded by the addresses, which targets.parse_ranges bounds
             started = clock()
             tasks.append(group.create_task(pinger.sweep(batch), name=f"sweep:{len(tasks)}"))
+            sent += len(batch)
+            if progress is not None:
+                progress(sent)
             batch = take()
             spare = 1.0 - (clock() - started)
             if batch and spare > 0:

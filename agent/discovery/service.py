@@ -19,7 +19,7 @@ from agent.lab.control import refuse_lab_inventory_outside_lab
 from agent.topology.scan import scan as scan_known
 
 if TYPE_CHECKING:
-    from collections.abc import Collection, Mapping
+    from collections.abc import Callable, Collection, Mapping
     from datetime import datetime
 
     from agent.config.model import Device, Inventory
@@ -44,6 +44,7 @@ async def scan(
     force: bool = False,
     limits: probe.Limits = probe.DEFAULT_LIMITS,
     env: Mapping[str, str] | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> Proposal:
     """Sweep ``ranges``, ask SNMP, and propose the devices the inventory does not have."""
     networks = targets.parse_ranges(ranges, force=force)
@@ -54,7 +55,7 @@ async def scan(
     devices = list(inventory.devices.values())
     todo = list(targets.addresses(networks, {d.address for d in devices}))
     tried = credentials(inventory, env)
-    alive = await probe.sweep(pinger, todo, limits)
+    alive = await probe.sweep(pinger, todo, limits, progress=progress)
     nearby = [d for d in devices if _inside(d, networks)]
     answers, known_scans = await asyncio.gather(  # the new devices and the known ones at once
         probe.ask_all(walker, alive, tried, limits),

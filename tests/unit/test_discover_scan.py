@@ -441,8 +441,12 @@ def test_the_sweep_is_rate_limited_in_batches() -> None:
 
     addresses = [f"10.9.{i // 256}.{i % 256}" for i in range(600)]
     limits = probe.Limits(rate=256)
-    alive = asyncio.run(probe.sweep(pinger, addresses, limits, sleep=sleep, clock=lambda: 0.0))
+    told: list[int] = []
+    alive = asyncio.run(
+        probe.sweep(pinger, addresses, limits, sleep=sleep, clock=lambda: 0.0, progress=told.append)
+    )
     assert alive == {"10.9.0.5": 0.001}
+    assert told == [256, 512, 600]
     assert pinger.batches == [256, 256, 88]
     assert slept == [1.0, 1.0]  # a new batch each second, none after the last
 
