@@ -6,6 +6,7 @@ import os
 import shutil
 import time
 import uuid
+from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 import pytest
@@ -31,6 +32,13 @@ def require_lab_capabilities() -> None:
     for tool in ("ip", "nft", "fping"):
         if shutil.which(tool) is None:
             unavailable(f"`{tool}` is not installed")
+
+
+def require_binaries(*paths: str) -> None:
+    """Programs a lab test runs inside its namespaces (snmpd, lldpd, ...) must be installed."""
+    for binary in paths:
+        if not Path(binary).exists():
+            unavailable(f"{binary} is needed (deploy/bootstrap.sh installs it)")
 
 
 def wait_for(what: str, probe: Callable[[], T | None], timeout: float, interval: float = 0.2) -> T:

@@ -93,6 +93,7 @@ def _print_platforms(found: Discovery, out: SafeConsole) -> None:
 
 
 def discover_cmd(
+    *,  # typer passes options by name
     inventory_path: InventoryOpt = DEFAULT_INVENTORY,
     as_json: Annotated[bool, typer.Option("--json", help="JSON output for scripts.")] = False,
     do_apply: Annotated[
@@ -102,8 +103,32 @@ def discover_cmd(
     root: Annotated[
         list[str] | None, typer.Option("--root", help="Core device (default: tag `core`).")
     ] = None,
+    scan: Annotated[
+        str | None,
+        typer.Option(
+            "--scan",
+            metavar="CIDR[,CIDR...]",
+            help="Find new devices in these ranges (ping + SNMP + neighbours) and propose "
+            "host entries.",
+        ),
+    ] = None,
+    paksa: Annotated[
+        bool, typer.Option("--paksa", help="Allow --scan ranges larger than /16.")
+    ] = False,
+    laju: Annotated[
+        int,
+        typer.Option("--laju", min=1, max=2000, help="--scan: addresses pinged per second."),
+    ] = 256,
 ) -> None:
-    """Temukan tautan dan induk lewat LLDP/MNDP/CDP / discover links and parents over SNMP."""
+    """Temukan tautan, induk dan perangkat baru / discover links, parents and new devices."""
+    if scan is not None:
+        from agent.cli.discover_scan import scan_cmd
+
+        scan_cmd(
+            inventory_path, scan, force=paksa, rate=laju, do_apply=do_apply, yes=yes,
+            as_json=as_json,
+        )  # fmt: skip
+        return
     from agent.topology import apply as inv_apply  # ruamel round trip on use
 
     inventory = load(inventory_path)

@@ -22,7 +22,8 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 
-def _yaml() -> YAML:
+def round_trip_yaml() -> YAML:
+    """The round-trip YAML writer sigap edits the inventory with (comments and order kept)."""
     yaml = YAML()  # round trip
     yaml.preserve_quotes = True
     yaml.width = 4096  # never re-wrap long lines
@@ -42,7 +43,7 @@ def with_keys(
     ``key`` is ``parent`` or ``platform``; a key the host already has is never overwritten
     (hand-written wins).
     """
-    yaml = _yaml()
+    yaml = round_trip_yaml()
     doc = yaml.load(text)
     hosts = doc.get("hosts") if isinstance(doc, CommentedMap) else None
     if not isinstance(hosts, CommentedMap):

@@ -10,7 +10,6 @@ import shutil
 import subprocess
 import sys
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -18,13 +17,14 @@ import pytest
 from agent.config.load import load_inventory
 from agent.lab import control as labctl
 from labnet.lab import Lab
-from tests.conftest import require_lab_capabilities, unavailable, wait_for
+from tests.conftest import require_binaries, require_lab_capabilities, wait_for
 from ticketing.faults import Fault, FaultKind
 from ticketing.migrate import migrate
 from ticketing.store import TicketStore
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from pathlib import Path
 
 pytestmark = pytest.mark.integration
 
@@ -75,9 +75,7 @@ PARENTS = {"dist": "core", "opd1": "dist", "sw1": "opd1", "opd2": "dist"}
 def lab_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The lab has `stranger`; the agent's inventory does not."""
     require_lab_capabilities()
-    for binary in ("/usr/sbin/snmpd", "/usr/sbin/lldpd"):
-        if not Path(binary).exists():
-            unavailable(f"{binary} is needed (deploy/bootstrap.sh installs it)")
+    require_binaries("/usr/sbin/snmpd", "/usr/sbin/lldpd")
     folder = tmp_path_factory.mktemp("topoinv")
     (folder / "community").write_text("topo-lab-65\n")
     (folder / "lab.yaml").write_text(HEAD + HOSTS + STRANGER)
