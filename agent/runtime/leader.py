@@ -5,21 +5,26 @@ advisory lock of its cluster (:func:`lock_key`) is the leader and runs everythin
 ticket writes, the SOP ticker, notifications, remediation, topology, retention). The others
 are standbys: they serve
 ``/healthz`` and ``/metrics`` (role ``standby``, the leader's name) and try the lock every
-third of the lease. No protocol of sigap's own: PostgreSQL decides, and it frees the lock
+quarter of the lease. No protocol of sigap's own: PostgreSQL decides, and it frees the lock
 the moment the leader's session ends.
 
 The lock lives on a connection of its own (not the store's pool) with TCP keepalives and
-``idle_session_timeout`` = the lease. The leader proves it is alive every third of the lease by
-asking PostgreSQL whether its session still holds the lock:
+``idle_session_timeout`` = the lease. The leader proves it is alive by asking PostgreSQL,
+every quarter of the lease, whether its session still holds the lock:
 
 * killed (``kill -9``, a crash, the machine gone): the kernel closes the socket and PostgreSQL
-  frees the lock at once; a standby takes it at its next try (<= lease / 3).
+  frees the lock at once; a standby takes it at its next try (<= lease / 4).
 * frozen (``SIGSTOP``, a VM paused, a swap storm): its session goes idle and PostgreSQL ends it
-  after the lease; a standby takes over. When the old leader wakes it must not write: every
-  store call goes through :meth:`Leadership.fence`, which refuses once more than two thirds of
-  the lease passed since the last confirmed renewal (the server's clock of the same interval
-  starts later, so the leader always gives up first), and the renewal then finds the session
-  gone. The daemon stops with :class:`LeadershipLostError`; systemd starts it again as a standby.
+  after the lease; a standby takes over. When the old leader wakes it must not write. Two
+  fences: every write transaction first checks :meth:`Leadership.fence` (refused once two
+  thirds of the lease passed since the last confirmed renewal; the server's clock of the same
+  interval starts later, so the leader gives up first), then takes the cluster's *fence lock*
+  shared and checks, in the database, that this node's lock session still holds the leader
+  lock (:func:`install_fence`). A new leader takes the fence lock exclusively once before it
+  starts (:meth:`Leadership.acquire`): it waits for the old leader's transactions in flight to
+  end (committed, or ended by the server after the lease idle in transaction), and every later
+  one finds it no longer leads and rolls back. The daemon stops with
+  :class:`LeadershipLostError`; systemd starts it again as a standby.
 * PostgreSQL unreachable: the renewal fails and the leader steps down the same way; nothing is
   written anyway, and whoever reaches the database first afterwards leads.
 
@@ -130,7 +135,7 @@ class Leadership:
         self.fence_key = fence_key(cluster)
         self.node = node
         self.lease = lease
-        self.every = lease / 3  # tries and renewals
+        self.every = lease / 4  # tries and renewals: two may fail inside the fence
         self.valid_for = lease * 2 / 3  # the fence: below the server's idle timeout
         self.clock = clock
         self.role = STANDBY
@@ -192,7 +197,7 @@ class Leadership:
         return False
 
     async def hold(self) -> None:
-        """Renew every third of the lease, forever; raise LeadershipLostError when it fails."""
+        """Renew every quarter of the lease, forever; raise LeadershipLostError when it fails."""
         while True:
             await asyncio.sleep(self.every)
             started = self.clock()

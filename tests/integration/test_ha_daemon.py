@@ -39,7 +39,7 @@ hosts:
 daemon:
   database: "{url}"
   metrics_listen: "127.0.0.1:{port}"
-  ha: {{node: {node}, cluster: {cluster}, lease: 3s}}
+  ha: {{node: {node}, cluster: {cluster}, lease: 5s}}
 """
 
 
