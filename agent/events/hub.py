@@ -27,7 +27,7 @@ from collectors._snmp.ber import BerDecodeError
 from collectors._snmp.trap import V3Receiver, decode_community, inform_response
 from collectors._snmp.usm import UsmError, fast_user
 from collectors._snmp.usm_message import is_v3
-from collectors.model import SnmpVersion, utc_now
+from collectors.model import utc_now
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -87,11 +87,18 @@ class EventHub:
         self._buckets: dict[str, _Bucket] = {}
         self._warned: dict[tuple[str, str], float] = {}
         self._by_address: dict[str, Device] = {}
+        self._communities: set[str] = set()
         self.reconfigure(inventory)
 
     def reconfigure(self, inventory: Inventory) -> None:
         """Take a reloaded inventory (new devices are heard, removed ones dropped)."""
         self._by_address = {d.address: d for d in inventory.devices.values()}
+        # v2c traps: the configured trap communities and every read community of the inventory
+        self._communities = set(self.settings.trap_communities) | {
+            d.snmp.auth.community
+            for d in inventory.devices.values()
+            if d.snmp is not None and d.snmp.auth.community
+        }
         self._buckets = {a: b for a, b in self._buckets.items() if a in self._by_address}
 
     def known(self, address: str) -> bool:
@@ -201,10 +208,7 @@ class EventHub:
             user = fast_user(snmp.auth) if snmp is not None else None
             return self.v3.decode(data, user)
         note = decode_community(data)
-        allowed = set(self.settings.trap_communities)
-        if snmp is not None and snmp.auth.version is not SnmpVersion.V3 and snmp.auth.community:
-            allowed.add(snmp.auth.community)
-        if note.principal.decode("utf-8", "replace") not in allowed:
+        if note.principal.decode("utf-8", "replace") not in self._communities:
             self._refuse("trap", "wrong_community", device.address, "community not accepted")
             return None
         return note
