@@ -2,16 +2,17 @@
 
 One task consumes the hub's queue in batches (up to :data:`BATCH` at a time):
 
-* ``repoll``: the device's ping and SNMP loops wake now (the poll confirms; a trap never
-  opens a ticket on its own word);
+* ``repoll``: the device's ping and SNMP loops wake now, at most once a second per device
+  (the poll confirms; a trap never opens a ticket on its own word);
 * ``login_failure``: failures are counted per device and source address in a sliding
   window; ``login_count`` within ``login_window`` opens one ``login_failures`` ticket naming
   the address (informational: it clears at once and resolves after the hold-down; the window
   starts again, so a continuing attack reopens it);
 * ``config_changed``: one ``config_changed`` ticket per device and user per
   :data:`CONFIG_QUIET` (a change session writes many lines);
-* ``attach``: a note on the device's open ticket(s), at most :data:`NOTES_PER_MINUTE` per
-  device per minute (everything stays searchable in the log and the ticket context anyway);
+* ``attach`` (and ``repoll``, ``config_changed``): a note on the device's open ticket(s), at
+  most :data:`NOTES_PER_MINUTE` per device per minute (everything stays searchable in the
+  log and the ticket context anyway);
 * every message is written to ``device_messages`` (one transaction per batch, on the store
   thread); messages older than ``events.retention`` are deleted every :data:`PRUNE_EVERY`.
 """
@@ -42,6 +43,7 @@ BATCH: Final = 500
 CONFIG_QUIET: Final = 600.0  # seconds: one config_changed ticket per device and user
 NOTES_PER_MINUTE: Final = 20
 PRUNE_EVERY: Final = 3600.0
+REPOLL_GAP: Final = 1.0  # seconds between two trap/syslog re-polls of one device
 MAX_TRACKED: Final = 10000  # (device, address) windows kept at most
 
 
@@ -64,6 +66,7 @@ class EventActions:
         self._failures: dict[tuple[str, str], deque[datetime]] = {}
         self._changes: dict[tuple[str, str], datetime] = {}
         self._notes: dict[str, deque[datetime]] = {}
+        self._repolled: dict[str, datetime] = {}
 
     def reconfigure(self, inventory: Inventory) -> None:
         """Take a reloaded inventory."""
@@ -94,16 +97,22 @@ class EventActions:
                 continue
             self.hub.metrics.matched.labels(item.channel, item.action).inc()
             if item.action == "repoll":
-                self.repoll(item.device)
-                notes.append(item)
+                self._repoll(item)
             elif item.action == "login_failure":
                 self._login_failure(item)
             elif item.action == "config_changed":
                 self._config_changed(item)
-                notes.append(item)
-            elif self._may_note(item):
+            if item.action != "login_failure" and self._may_note(item):
                 notes.append(item)
         return notes
+
+    def _repoll(self, item: Received) -> None:
+        """Wake the device's polls, at most once per :data:`REPOLL_GAP` (a flood polls once)."""
+        last = self._repolled.get(item.device)
+        if last is not None and (item.at - last).total_seconds() < REPOLL_GAP:
+            return
+        self._repolled[item.device] = item.at
+        self.repoll(item.device)
 
     def _may_note(self, item: Received) -> bool:
         recent = self._notes.setdefault(item.device, deque())
