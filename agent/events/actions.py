@@ -172,12 +172,7 @@ class EventActions:
         logger.warning("%s: %s", kind.value, summary)
 
     async def _store(self, batch: list[Received], notes: list[Received]) -> None:
-        lines = [
-            device_log.LogLine(
-                i.device, i.at, i.channel, i.source, i.text, i.severity, i.app, i.rule
-            )
-            for i in batch
-        ]
+        lines = [item.line for item in batch]
         store = self.runtime.store
         try:
             await self.runtime.call(partial(device_log.write, store, lines))

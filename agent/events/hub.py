@@ -28,6 +28,7 @@ from collectors._snmp.trap import V3Receiver, decode_community, inform_response
 from collectors._snmp.usm import UsmError, fast_user
 from collectors._snmp.usm_message import is_v3
 from collectors.model import utc_now
+from ticketing.device_log import LogLine
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -45,18 +46,40 @@ UNKNOWN: Final = "unknown"
 
 @dataclass(frozen=True, slots=True)
 class Received:
-    """One accepted message, ready for the store and the actions."""
+    """One accepted message (as it will be stored), the action its rule names and the groups.
 
-    device: str
-    at: datetime
-    channel: str  # "syslog" or "trap"
-    source: str
-    text: str
-    severity: int | None = None
-    app: str = ""
-    rule: str = ""
-    action: str = ""  # "", attach, repoll, login_failure, config_changed
+    ``action``: "", attach, repoll, login_failure or config_changed; ``groups`` what the
+    rule's named groups caught (address, user, interface).
+    """
+
+    line: LogLine
+    action: str = ""
     groups: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def device(self) -> str:
+        """The device that sent it."""
+        return self.line.device
+
+    @property
+    def at(self) -> datetime:
+        """When it was received."""
+        return self.line.at
+
+    @property
+    def channel(self) -> str:
+        """``syslog`` or ``trap``."""
+        return self.line.channel
+
+    @property
+    def source(self) -> str:
+        """The sender's address."""
+        return self.line.source
+
+    @property
+    def text(self) -> str:
+        """The message text."""
+        return self.line.text
 
 
 @dataclass(slots=True)
@@ -124,20 +147,11 @@ class EventHub:
         if rule is not None:
             match = rule.pattern.search(line.text)
             groups = {k: v for k, v in (match.groupdict() if match else {}).items() if v}
-        self._queue(
-            Received(
-                device.name,
-                self.now(),
-                "syslog",
-                address,
-                line.text,
-                line.severity,
-                line.app[:64],
-                rule.name if rule else "",
-                rule.action if rule else "",
-                groups,
-            )
-        )
+        stored = LogLine(
+            device.name, self.now(), "syslog", address, line.text, line.severity,
+            line.app[:64], rule.name if rule else "",
+        )  # fmt: skip
+        self._queue(Received(stored, rule.action if rule else "", groups))
 
     def trap(self, data: bytes, address: str) -> bytes | None:
         """One trap datagram from ``address``; returns the Response to send for an INFORM."""
@@ -155,20 +169,10 @@ class EventHub:
         if note is None:
             return None
         action, text, groups = traps.describe(note)
-        self._queue(
-            Received(
-                device.name,
-                self.now(),
-                "trap",
-                address,
-                text,
-                None,
-                traps.name_of(note.trap_oid),
-                "trap",
-                action,
-                groups,
-            )
+        stored = LogLine(
+            device.name, self.now(), "trap", address, text, None, traps.name_of(note.trap_oid)
         )
+        self._queue(Received(stored, action, groups))
         if note.inform:
             return inform_response(data)
         return None

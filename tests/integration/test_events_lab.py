@@ -52,7 +52,6 @@ defaults:
 events:
   syslog_listen: [{NOC}:{SYSLOG_PORT}]
   trap_listen: [{NOC}:{TRAP_PORT}]
-  trap_communities: [lab-community]
   login_failures: {{count: 20, window: 5m}}
 hosts:
   core:
@@ -106,6 +105,18 @@ def syslog(lab: Lab, device: str, tag: str, text: str, count: int = 1) -> None:
             "--rfc3164", "-t", tag, "-p", "user.err", text,
         )  # fmt: skip
         assert done.returncode == 0, done.stderr
+
+
+LINK_DOWN, AUTH_FAILURE = ".1.3.6.1.6.3.1.1.5.3", ".1.3.6.1.6.3.1.1.5.5"
+
+
+def v3_trap(lab: Lab, auth_key: str, trap_oid: str) -> subprocess.CompletedProcess[bytes]:
+    """An authPriv v3 trap from core (the v3 device) with ``auth_key``."""
+    return in_device(
+        lab, "core", "snmptrap", "-v", "3", "-e", "0x80001f8880c0ffee01", "-u", "sigap-noc",
+        "-l", "authPriv", "-a", "SHA", "-A", auth_key, "-x", "AES", "-X", SECRETS["priv-key"],
+        f"{NOC}:{TRAP_PORT}", "", trap_oid,
+    )  # fmt: skip
 
 
 def metric(lab: Lab, name: str) -> float:
@@ -205,18 +216,8 @@ def test_unknown_source_and_wrong_v3_key_dropped_with_reasons(
         check=False, capture_output=True, timeout=20,
     )  # fmt: skip
     assert stranger.returncode == 0, stranger.stderr
-    wrong = in_device(
-        lab, "core", "snmptrap", "-v", "3", "-e", "0x80001f8880c0ffee01", "-u", "sigap-noc",
-        "-l", "authPriv", "-a", "SHA", "-A", "not-the-key-1", "-x", "AES", "-X", "lab-priv-key-1",
-        f"{NOC}:{TRAP_PORT}", "", ".1.3.6.1.6.3.1.1.5.3",
-    )  # fmt: skip
-    assert wrong.returncode == 0, wrong.stderr
-    right = in_device(
-        lab, "core", "snmptrap", "-v", "3", "-e", "0x80001f8880c0ffee01", "-u", "sigap-noc",
-        "-l", "authPriv", "-a", "SHA", "-A", "lab-auth-key-1", "-x", "AES", "-X", "lab-priv-key-1",
-        f"{NOC}:{TRAP_PORT}", "", ".1.3.6.1.6.3.1.1.5.5",
-    )  # fmt: skip
-    assert right.returncode == 0, right.stderr
+    assert v3_trap(lab, "not-the-key-1", LINK_DOWN).returncode == 0
+    assert v3_trap(lab, SECRETS["auth-key"], AUTH_FAILURE).returncode == 0
     wait_for(
         "the good v3 trap stored",
         lambda: [m for m in device_log.read(store, "core") if m.channel == "trap"] or None,

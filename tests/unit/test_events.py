@@ -11,6 +11,7 @@ import asyncio
 import random
 import socket
 import subprocess
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -27,6 +28,7 @@ from ticketing import device_log
 from ticketing.faults import FaultKind
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
     from pathlib import Path
 
     from agent.config.model import Inventory
@@ -54,7 +56,7 @@ def free_port() -> int:
 
 
 def events_inventory(
-    tmp_path: Path, extra: str = "", *, rate: float = 1000, queue: int = 20000
+    tmp_path: Path, extra: str = "", *, rate: float = 1000, queue: float = 20000
 ) -> Inventory:
     syslog, trap = free_port(), free_port()
     text = f"""
@@ -67,7 +69,7 @@ events:
   trap_communities: [rahasia]
   rate: {rate}
   burst: 200
-  queue: {queue}
+  queue: {queue:.0f}
   max_line: 8192
   login_failures: {{count: 20, window: 5m}}
 {extra}
@@ -129,6 +131,19 @@ def stored(store: TicketStore, device: str, search: str = "") -> list[device_log
     return device_log.read(store, device, search=search)
 
 
+@asynccontextmanager
+async def receiving(
+    tmp_path: Path, store: TicketStore, **limits: float
+) -> AsyncIterator[tuple[Daemon, int, int]]:
+    """The daemon with receivers on free ports, running and bound: (daemon, syslog, trap)."""
+    inventory = events_inventory(tmp_path, **limits)
+    syslog, trap = ports(inventory)
+    daemon = daemon_for(inventory, store)
+    async with running(daemon):
+        await started(daemon)
+        yield daemon, syslog, trap
+
+
 async def started(daemon: Daemon) -> None:
     events = daemon.events
     assert isinstance(events, EventReceivers)
@@ -138,11 +153,7 @@ async def started(daemon: Daemon) -> None:
 async def test_syslog_udp_and_tcp_stored_per_device_and_searchable(
     tmp_path: Path, store: TicketStore
 ) -> None:
-    inventory = events_inventory(tmp_path)
-    syslog, _trap = ports(inventory)
-    daemon = daemon_for(inventory, store)
-    async with running(daemon):
-        await started(daemon)
+    async with receiving(tmp_path, store) as (_daemon, syslog, _trap):
         send_udp(ROUTER, syslog, b"<30>Dec  3 14:00:01 MikroTik system,info ether5 link down")
         await send_tcp(SWITCH, syslog, b"<189>12: *Mar  1 00:01:02: %SYS-5-RESTART: pesan-satu\n")
         framed = b"<189>1 - sw1 app - - - pesan-dua-oktet"
@@ -159,11 +170,7 @@ async def test_syslog_udp_and_tcp_stored_per_device_and_searchable(
 
 
 async def test_unknown_source_dropped_and_counted(tmp_path: Path, store: TicketStore) -> None:
-    inventory = events_inventory(tmp_path)
-    syslog, trap = ports(inventory)
-    daemon = daemon_for(inventory, store)
-    async with running(daemon):
-        await started(daemon)
+    async with receiving(tmp_path, store) as (daemon, syslog, trap):
         send_udp(STRANGER, syslog, b"<30>orang asing")
         send_udp(STRANGER, trap, b"\x30\x00")
         send_udp(ROUTER, syslog, b"<30>sesudahnya")
@@ -186,11 +193,7 @@ async def test_unknown_source_dropped_and_counted(tmp_path: Path, store: TicketS
 async def test_twenty_failed_logins_open_one_ticket_naming_the_address(
     tmp_path: Path, store: TicketStore
 ) -> None:
-    inventory = events_inventory(tmp_path)
-    syslog, _trap = ports(inventory)
-    daemon = daemon_for(inventory, store)
-    async with running(daemon):
-        await started(daemon)
+    async with receiving(tmp_path, store) as (_daemon, syslog, _trap):
         send_udp(ROUTER, syslog, *[LOGIN_FAIL.encode()] * 19)
         await wait_for(lambda: len(stored(store, "r1")) == 19, "19 lines")
         assert [t for t in store.list(limit=100) if t.kind == FaultKind.LOGIN_FAILURES] == []
@@ -212,12 +215,8 @@ async def test_twenty_failed_logins_open_one_ticket_naming_the_address(
 async def test_config_change_opens_a_ticket_naming_the_user(
     tmp_path: Path, store: TicketStore
 ) -> None:
-    inventory = events_inventory(tmp_path)
-    syslog, _trap = ports(inventory)
-    daemon = daemon_for(inventory, store)
     line = b"<189>55: *Mar  1 00:01:02: %SYS-5-CONFIG_I: Configured from vty0 by budi on vty0"
-    async with running(daemon):
-        await started(daemon)
+    async with receiving(tmp_path, store) as (_daemon, syslog, _trap):
         send_udp(SWITCH, syslog, line, line)
         await wait_for(
             lambda: any(t.kind == FaultKind.CONFIG_CHANGED for t in store.list(limit=100)),
@@ -232,13 +231,9 @@ async def test_config_change_opens_a_ticket_naming_the_user(
 async def test_trap_wakes_the_device_poll_and_bad_pdus_do_not_block_good_ones(
     tmp_path: Path, store: TicketStore
 ) -> None:
-    inventory = events_inventory(tmp_path)
-    _syslog, trap = ports(inventory)
-    daemon = daemon_for(inventory, store)
-    prober = daemon.scheduler.prober
-    assert isinstance(prober, FakeProber)
-    async with running(daemon):
-        await started(daemon)
+    async with receiving(tmp_path, store) as (daemon, _syslog, trap):
+        prober = daemon.scheduler.prober
+        assert isinstance(prober, FakeProber)
         before = prober.calls["r1"]
         assert before == 0  # first poll only after 60 s (LatestJitter)
         send_udp(ROUTER, trap, b"\x30\x82\xff\xff", b"garbage", b"\x30\x03\x02\x01\x01")
@@ -253,20 +248,14 @@ async def test_trap_wakes_the_device_poll_and_bad_pdus_do_not_block_good_ones(
         await wait_for(lambda: len(stored(store, "r1")) == 1, "the good trap stored", 10)
         # interval 60 s: only the trap can explain a second poll this soon
         await wait_for(lambda: prober.calls["r1"] > before, "re-poll after the trap")
-        assert (
-            counter(daemon, "sigap_events_dropped_total", channel="trap", reason="malformed") == 3
-        )
+        assert counter(daemon, DROPPED, channel="trap", reason="malformed") == 3
     line = stored(store, "r1")[0]
     assert (line.channel, line.app) == ("trap", "linkDown")
     assert "ifName.5=ether5" in line.text
 
 
 async def test_wrong_community_dropped_with_reason(tmp_path: Path, store: TicketStore) -> None:
-    inventory = events_inventory(tmp_path)
-    _syslog, trap = ports(inventory)
-    daemon = daemon_for(inventory, store)
-    async with running(daemon):
-        await started(daemon)
+    async with receiving(tmp_path, store) as (daemon, _syslog, trap):
         await asyncio.to_thread(
             subprocess.run,
             ["snmptrap", "-v", "2c", "-c", "salah", "--clientaddr=" + ROUTER,
@@ -274,12 +263,7 @@ async def test_wrong_community_dropped_with_reason(tmp_path: Path, store: Ticket
             check=True, capture_output=True, timeout=10,
         )  # fmt: skip
         await wait_for(
-            lambda: (
-                counter(
-                    daemon, "sigap_events_dropped_total", channel="trap", reason="wrong_community"
-                )
-                == 1
-            ),
+            lambda: counter(daemon, DROPPED, channel="trap", reason="wrong_community") == 1,
             "wrong community counted",
             10,
         )
@@ -289,9 +273,6 @@ async def test_wrong_community_dropped_with_reason(tmp_path: Path, store: Ticket
 async def test_flood_of_10000_is_bounded_counted_and_the_loop_keeps_running(
     tmp_path: Path, store: TicketStore
 ) -> None:
-    inventory = events_inventory(tmp_path, rate=100, queue=500)
-    syslog, _trap = ports(inventory)
-    daemon = daemon_for(inventory, store)
     ticks = 0
 
     async def heartbeat() -> None:
@@ -300,8 +281,7 @@ async def test_flood_of_10000_is_bounded_counted_and_the_loop_keeps_running(
             await asyncio.sleep(0.01)
             ticks += 1
 
-    async with running(daemon):
-        await started(daemon)
+    async with receiving(tmp_path, store, rate=100, queue=500) as (daemon, syslog, _trap):
         beat = asyncio.create_task(heartbeat())
         line = b"<30>Dec  3 14:00:01 MikroTik system,info banjir " + b"x" * 200
         for _ in range(100):
@@ -331,11 +311,7 @@ async def test_flood_of_10000_is_bounded_counted_and_the_loop_keeps_running(
 async def test_64k_line_over_tcp_is_cut_and_the_next_line_kept(
     tmp_path: Path, store: TicketStore
 ) -> None:
-    inventory = events_inventory(tmp_path)
-    syslog, _trap = ports(inventory)
-    daemon = daemon_for(inventory, store)
-    async with running(daemon):
-        await started(daemon)
+    async with receiving(tmp_path, store) as (_daemon, syslog, _trap):
         huge = b"<30>" + b"A" * 65536 + b"\n<30>sesudah baris raksasa\n"
         await send_tcp(ROUTER, syslog, huge)
         await wait_for(lambda: len(stored(store, "r1")) == 2, "both lines")
@@ -349,17 +325,13 @@ async def test_64k_line_over_tcp_is_cut_and_the_next_line_kept(
 async def test_hostile_text_is_stored_without_acting_characters(
     tmp_path: Path, store: TicketStore
 ) -> None:
-    inventory = events_inventory(tmp_path)
-    syslog, _trap = ports(inventory)
-    daemon = daemon_for(inventory, store)
     corpus = [b"<30>" + h.text.encode("utf-8", "surrogatepass") for h in NO_NUL]
     corpus += [
         b"<30>\xff\xfe\xc3\x28 utf8-rusak \xed\xa0\x80",
         b"<999>pri-aneh",
         b"<30>" + b"\x00" * 50,
     ]
-    async with running(daemon):
-        await started(daemon)
+    async with receiving(tmp_path, store) as (_daemon, syslog, _trap):
         send_udp(ROUTER, syslog, *corpus)
         await wait_for(lambda: len(stored(store, "r1")) == len(corpus), "every hostile line")
     texts = [line.text for line in stored(store, "r1")]
@@ -371,11 +343,7 @@ async def test_hostile_text_is_stored_without_acting_characters(
 
 
 async def test_ticket_context_lists_the_device_messages(tmp_path: Path, store: TicketStore) -> None:
-    inventory = events_inventory(tmp_path)
-    syslog, _trap = ports(inventory)
-    daemon = daemon_for(inventory, store)
-    async with running(daemon):
-        await started(daemon)
+    async with receiving(tmp_path, store) as (_daemon, syslog, _trap):
         send_udp(ROUTER, syslog, *[LOGIN_FAIL.encode()] * 20)
         await wait_for(
             lambda: any(t.kind == FaultKind.LOGIN_FAILURES for t in store.list(limit=100)),
