@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
-from sqlalchemy import delete, inspect, select
+from sqlalchemy import delete, insert, inspect, select
 
 from ticketing.models import DeviceMessage, Ticket, TicketEvent
 from ticketing.states import EventKind, TicketState
@@ -48,20 +48,21 @@ def write(store: TicketStore, lines: Sequence[LogLine]) -> int:
     """Store ``lines`` in one transaction; return how many."""
     if not lines:
         return 0
+    rows = [
+        {
+            "device": line.device[:128],
+            "at": line.at,
+            "channel": line.channel[:8],
+            "source": line.source[:64],
+            "severity": line.severity,
+            "app": line.app[:64],
+            "text": line.text[:MAX_TEXT],
+            "rule": line.rule[:48],
+        }
+        for line in lines
+    ]
     with store.transaction() as session:
-        session.add_all(
-            DeviceMessage(
-                device=line.device[:128],
-                at=line.at,
-                channel=line.channel[:8],
-                source=line.source[:64],
-                severity=line.severity,
-                app=line.app[:64],
-                text=line.text[:MAX_TEXT],
-                rule=line.rule[:48],
-            )
-            for line in lines
-        )
+        session.execute(insert(DeviceMessage), rows)  # one executemany, no ORM unit of work
     return len(lines)
 
 

@@ -95,7 +95,7 @@ class EventActions:
         for item in batch:
             if not item.action:
                 continue
-            self.hub.metrics.matched.labels(item.channel, item.action).inc()
+            self.hub.metrics.match(item.channel, item.action)
             if item.action == "repoll":
                 self._repoll(item)
             elif item.action == "login_failure":

@@ -182,12 +182,12 @@ class EventHub:
         """Known source and within its rate: the device; else counted and None."""
         device = self._by_address.get(address)
         source_class = device.role if device is not None else UNKNOWN
-        self.metrics.received.labels(channel, source_class).inc()
+        self.metrics.receive(channel, source_class)
         if device is None:
             self._refuse(channel, "unknown_source", address, "not a device of the inventory")
             return None
         if not self._take(address):
-            self.metrics.rate_limited.labels(channel, source_class).inc()
+            self.metrics.limit(channel, source_class)
             return None
         return device
 
@@ -223,7 +223,6 @@ class EventHub:
         except asyncio.QueueFull:
             self.metrics.drop(item.channel, "queue_full")
             self._warn(item.source, "queue_full", "event queue full: message dropped")
-        self.metrics.depth.set(self.queue.qsize())
 
     def _refuse(self, channel: str, reason: str, address: str, detail: str) -> None:
         self.metrics.drop(channel, reason)
