@@ -1,6 +1,8 @@
 """What the daemon does with the messages it accepted: act first, then store, then prune.
 
-One task consumes the hub's queue in batches (up to :data:`BATCH` at a time):
+One task consumes the hub's queue: each message's action runs as it arrives; messages are
+stored in batches (up to :data:`BATCH`, or :data:`FLUSH_SECONDS` after the first), one
+transaction each:
 
 * ``repoll``: the device's ping and SNMP loops wake now, at most once a second per device
   (the poll confirms; a trap never opens a ticket on its own word);
@@ -40,6 +42,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 BATCH: Final = 500
+FLUSH_SECONDS: Final = 0.25  # a batch is stored when full or this long after its first message
 CONFIG_QUIET: Final = 600.0  # seconds: one config_changed ticket per device and user
 NOTES_PER_MINUTE: Final = 20
 PRUNE_EVERY: Final = 3600.0
@@ -80,10 +83,21 @@ class EventActions:
         queue = self.hub.queue
         while True:
             batch = [await queue.get()]
-            while len(batch) < BATCH and not queue.empty():
-                batch.append(queue.get_nowait())
+            notes = self.act(batch)  # at once: a re-poll must not wait for the batch
+            flush = loop.time() + FLUSH_SECONDS
+            try:
+                while len(batch) < BATCH:
+                    try:
+                        async with asyncio.timeout_at(flush):
+                            item = await queue.get()
+                    except TimeoutError:
+                        break
+                    batch.append(item)
+                    notes += self.act([item])
+            except asyncio.CancelledError:  # stopping: what was heard is still stored
+                await self._store(batch, notes)
+                raise
             self.hub.metrics.depth.set(queue.qsize())
-            notes = self.act(batch)
             await self._store(batch, notes)
             if loop.time() - pruned >= PRUNE_EVERY:
                 pruned = loop.time()

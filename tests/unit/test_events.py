@@ -349,6 +349,7 @@ async def test_ticket_context_lists_the_device_messages(tmp_path: Path, store: T
             lambda: any(t.kind == FaultKind.LOGIN_FAILURES for t in store.list(limit=100)),
             "ticket",
         )
+    # the daemon stopped right after the ticket: the batch it was still collecting is stored
     ticket = next(t for t in store.list(limit=100) if t.kind == FaultKind.LOGIN_FAILURES)
     lines = device_log.context(store, ticket, timedelta(minutes=10), now=datetime.now(UTC))
     assert len(lines) == 20
