@@ -41,7 +41,7 @@ _BSD_STAMP: Final = re.compile(
 )
 _SEQUENCE: Final = re.compile(r"\d{1,10}: ")  # Cisco's "service sequence-numbers"
 _HOST: Final = re.compile(r"([A-Za-z0-9][A-Za-z0-9._-]{0,62}) ")
-_TAG: Final = re.compile(r"([A-Za-z0-9_./-]{1,48})(?:\[\d{1,10}\])?: ")
+_TAG: Final = re.compile(r"([A-Za-z0-9_.,/-]{1,48})(?:\[\d{1,10}\])?: ")
 _ROUTEROS_TOPICS: Final = re.compile(r"[a-z0-9-]+(?:,[a-z0-9-]+)+ ")
 _5424: Final = re.compile(
     r"1 (\S{1,64}) (\S{1,255}) (\S{1,48}) (\S{1,128}) (\S{1,32}) (-|(?:\[(?:[^]\\]|\\.)*\])+) ?"
@@ -89,7 +89,7 @@ def parse(raw: bytes) -> SyslogLine:
     facility, severity = divmod(pri, 8)
     if m5424 := _5424.match(rest):
         stamp, host, app = (g if g != "-" else "" for g in m5424.group(1, 2, 3))
-        body = rest[m5424.end() :].removeprefix("\ufeff")
+        body = rest[m5424.end() :].removeprefix("\ufeff").lstrip()  # the BOM became a space
         return SyslogLine(facility, severity, host, app, body, stamp, truncated)
     return _bsd(facility, severity, rest, truncated)
 

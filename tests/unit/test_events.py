@@ -400,3 +400,43 @@ def test_bundled_rules_load() -> None:
     rules, problems = load_rules(BUNDLED_RULES)
     assert problems == []
     assert {r.action for r in rules} == {"login_failure", "config_changed", "repoll", "attach"}
+
+
+ROS = b"<30>Dec  3 14:00:01 "
+FORMS = [
+    (ROS + b"MikroTik system,error,critical login failure for user a from 1.2.3.4",
+     "MikroTik", "system,error,critical", "login failure for user a from 1.2.3.4", 6),
+    (ROS + b"system,info ether1 link down", "", "system,info", "ether1 link down", 6),
+    (b"<11>Dec  3 15:11:51 noc interface,info: ether1 link up",
+     "noc", "interface,info", "ether1 link up", 3),
+    (b"<189>123: *Mar  1 00:01:02.345 UTC: %LINK-3-UPDOWN: Interface Gi0/1, changed state "
+     b"to down", "", "", "%LINK-3-UPDOWN: Interface Gi0/1, changed state to down", 5),
+    (b"<188>Dec  3 2026 14:00:00 HUAWEI %%01SHELL/5/CMDRECORD(s)[0]:Recorded",
+     "HUAWEI", "", "%%01SHELL/5/CMDRECORD(s)[0]:Recorded", 4),
+    (b"<165>1 2003-10-11T22:14:15.003Z host.example evntslog - ID47 "
+     b"[a@1 b=\"\\]\"] \xef\xbb\xbfpesan", "host.example", "evntslog", "pesan", 5),
+    (b"tanpa PRI sama sekali", "", "", "tanpa PRI sama sekali", 5),
+    (b"<9999>angka PRI terlalu besar", "", "", "<9999>angka PRI terlalu besar", 5),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("raw", "host", "app", "text", "severity"), FORMS)
+def test_syslog_forms_seen_in_the_wild(
+    raw: bytes, host: str, app: str, text: str, severity: int
+) -> None:
+    from agent.events.syslog import parse
+
+    line = parse(raw)
+    assert (line.host, line.app, line.text, line.severity) == (host, app, text, severity)
+
+
+def test_framer_octet_counting_newlines_and_limits() -> None:
+    from agent.events.syslog import Framer, FramingError
+
+    framer = Framer(limit=16)
+    assert framer.feed(b"4 hal") == []
+    assert framer.feed(b"o3 abc\nsatu\r\ndu") == [b"halo", b"abc", b"satu"]
+    assert framer.feed(b"a\n" + b"x" * 40) == [b"dua", b"x" * 16]
+    assert framer.feed(b"yyy\nsesudah\n") == [b"sesudah"]  # the rest of the long line skipped
+    with pytest.raises(FramingError):
+        Framer(limit=16).feed(b"99999 terlalu panjang")
