@@ -440,3 +440,38 @@ def test_framer_octet_counting_newlines_and_limits() -> None:
     assert framer.feed(b"yyy\nsesudah\n") == [b"sesudah"]  # the rest of the long line skipped
     with pytest.raises(FramingError):
         Framer(limit=16).feed(b"99999 terlalu panjang")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "rules: hanya-teks\n",
+        "rules: []\n",
+        "rules:\n  - 123\n",
+        "rules:\n  - {name: a, match: 123, action: attach}\n",
+        "rules:\n  - {name: a, match: x, action: attach, lain: 1}\n",
+        "rules:\n  - {name: 'A B', match: x, action: attach}\n",
+        "rules:\n  - {name: a, match: '" + "x" * 2000 + "', action: attach}\n",
+        "rules:\n  - {name: a, match: x, action: attach}\n"
+        "  - {name: a, match: y, action: attach}\n",
+        "rules: [" * 50 + "]" * 50 + "\n",
+        "rules:\n  - {name: a, match: x, action: attach}\n\x00",
+        "\ufeffrules: {a: b}\n",
+    ],
+)
+def test_hostile_rule_files_are_refused_with_problems(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "aturan.yaml"
+    path.write_text(text, encoding="utf-8")
+    rules, problems = load_rules(path)
+    assert rules == ()
+    assert problems
+    assert all(p.render() for p in problems)
+
+
+def test_rule_file_not_utf8_is_a_problem(tmp_path: Path) -> None:
+    path = tmp_path / "aturan.yaml"
+    path.write_bytes(b"rules:\n  - {name: a, match: '\xff', action: attach}\n")
+    rules, problems = load_rules(path)
+    assert rules == ()
+    assert len(problems) == 1
