@@ -72,7 +72,10 @@ def lab_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Lab, Pat
     lab = Lab(f"t{os.getpid() % 100000}")
     try:
         labctl.up(load_inventory(path), lab)
-        subprocess.run(lab.noc_argv(["nft", DROP]), check=True, capture_output=True, timeout=20)
+        subprocess.run(
+            lab.noc_argv(["nft", "-f", "-"]), input=DROP.encode(), check=True,
+            capture_output=True, timeout=20,
+        )  # fmt: skip
         yield lab, path
     finally:
         lab.down()
