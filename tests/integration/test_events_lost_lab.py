@@ -47,7 +47,7 @@ hosts:
 """
 DROP = (
     "table inet sigap_test { chain input { type filter hook input priority 0; "
-    f"udp dport {TRAP_PORT} counter drop; }} }}"
+    f"udp dport {TRAP_PORT} counter drop; }}; }}"
 )
 
 
