@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from starlette.routing import BaseRoute
 
     from agent.config.model import Inventory
+    from agent.events.service import EventReceivers
     from agent.intake.handler import IntakeHandler
     from agent.notify.apprise_sender import AppriseSender
     from agent.notify.routing import InventoryRouter
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from agent.runtime.leader import Leadership
     from agent.runtime.metrics import Metrics
     from agent.runtime.parts import Runtime
+    from agent.runtime.scheduler import Scheduler
     from agent.topology.scan import Walker
     from agent.topology.watcher import TopologyWatcher
     from agent.web.auth import AuthSettings
@@ -359,10 +361,30 @@ def assemble_daemon(
             else None
         ),
         topology=_topology(inventory, walker, runtime) if walker is not None else None,
+        events=_events(inventory, runtime, scheduler, metrics),
         metrics=metrics,
         reload=reload,
         leadership=leadership,
     )
+
+
+def _events(
+    inventory: Inventory, runtime: Runtime, scheduler: Scheduler, metrics: Metrics | None
+) -> EventReceivers | None:
+    """The trap and syslog receivers (issue 20) when ``events:`` has a listen address."""
+    settings = inventory.events
+    if settings is None or not (settings.syslog_listen or settings.trap_listen):
+        return None
+    from agent.events.actions import EventActions  # only for `sigap run` with events
+    from agent.events.hub import EventHub
+    from agent.events.listeners import Listeners
+    from agent.events.service import EventReceivers
+    from agent.runtime.metrics.events import EventMetrics
+
+    counters = EventMetrics(metrics.registry if metrics is not None else None)
+    hub = EventHub(settings, inventory, counters, now=runtime.now)
+    actions = EventActions(hub, runtime, inventory, scheduler.repoll)
+    return EventReceivers(Listeners(hub), actions)
 
 
 def _topology(inventory: Inventory, walker: Walker, runtime: Runtime) -> TopologyWatcher:

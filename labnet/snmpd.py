@@ -1,5 +1,8 @@
 """Real net-snmp ``snmpd`` agents for lab devices: config, start/stop and readiness.
 
+One concept: a lab device's snmpd (its config, traps included; its life cycle; the minimal
+GET that says it answers).
+
 Each agent runs inside its device netns, bound to the device address only
 (``agentAddress udp:<address>:161``), with its own config file (``-C -c``: the system
 config is never read) and its own persistent directory (``SNMP_PERSISTENT_DIR``: engine
@@ -114,7 +117,39 @@ def conf(lab: str, spec: LabSpec, device: str) -> str:
     lines += [
         f"interface {port} {IF_TYPE_ETHERNET} {plan.LINK_SPEED_BPS}" for port in plan.lan_ports(dev)
     ]
+    lines += trap_lines(spec, dev.address)
     return "\n".join(lines) + "\n"
+
+
+LINK_UP, LINK_DOWN = ".1.3.6.1.6.3.1.1.5.4", ".1.3.6.1.6.3.1.1.5.3"
+IF_COLUMNS = ".1.3.6.1.2.1.2.2.1.1 .1.3.6.1.2.1.2.2.1.2 .1.3.6.1.2.1.2.2.1.7 .1.3.6.1.2.1.2.2.1.8"
+IF_OPER = ".1.3.6.1.2.1.2.2.1.8"
+TRAP_CHECK_S = 1  # DisMan monitor interval: net-snmp's default is 60 s
+INTERNAL_USER = "sigapInternal"  # the DisMan monitor's own queries
+
+
+def trap_lines(spec: LabSpec, address: str) -> list[str]:
+    """linkUp/linkDown traps to ``spec.snmp.trap_sink`` (v2c), checked every second.
+
+    ``linkUpDownNotifications yes`` with the monitor interval of :data:`TRAP_CHECK_S` instead
+    of 60 s (spelled out, numeric OIDs: no MIB files needed); the internal queries run as the
+    internal user (no keys: the queries never leave the agent); traps leave from the device's
+    own address.
+    """
+    sink = spec.snmp.trap_sink
+    if not sink:
+        return []
+    return [
+        f"[snmp] clientaddr {address}",
+        f"trap2sink {sink} {spec.snmp.community}",
+        f"createUser {INTERNAL_USER}",
+        f"rouser {INTERNAL_USER} noauth",
+        f"iquerySecName {INTERNAL_USER}",
+        f"notificationEvent linkUpTrap {LINK_UP} {IF_COLUMNS}",
+        f"notificationEvent linkDownTrap {LINK_DOWN} {IF_COLUMNS}",
+        f'monitor -r {TRAP_CHECK_S} -S -e linkUpTrap "linkUp" {IF_OPER} != 2',
+        f'monitor -r {TRAP_CHECK_S} -S -e linkDownTrap "linkDown" {IF_OPER} == 2',
+    ]
 
 
 def health_file(agent_dir: Path) -> Path:

@@ -62,6 +62,7 @@ class LabSnmp:
 
     community: str = field(default="sigap-lab", repr=False)
     users: tuple[LabSnmpUser, ...] = DEFAULT_SNMP_USERS
+    trap_sink: str = ""  # host:port of the agent's trap receiver (issue 20); "" = no traps
 
     def user(self, name: str) -> LabSnmpUser:
         """Return the v3 user called ``name`` (KeyError if absent)."""
@@ -84,6 +85,7 @@ class LabSnmp:
                 }
                 for u in self.users
             ],
+            "trap_sink": self.trap_sink,
         }
 
     @classmethod
@@ -101,6 +103,7 @@ class LabSnmp:
                 )
                 for u in data["users"]
             ),
+            trap_sink=str(data.get("trap_sink", "")),
         )
 
 

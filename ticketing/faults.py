@@ -24,9 +24,13 @@ class FaultKind(StrEnum):
     PSU_FAILED = "psu_failed"  # a power supply (or its input) reports failure
     RADIO_DEGRADED = "radio_degraded"  # radio signal or CCQ below its floor, sustained
     PPPOE_DOWN = "pppoe_down"  # a PPPoE client (WAN, usually the ISP) down or flapping
+    LOGIN_FAILURES = "login_failures"  # N failed logins from one address within T (syslog)
+    CONFIG_CHANGED = "config_changed"  # the device says its configuration was changed (syslog)
 
 
-INFORMATIONAL: frozenset[FaultKind] = frozenset({FaultKind.DEVICE_REBOOTED})
+INFORMATIONAL: frozenset[FaultKind] = frozenset(
+    {FaultKind.DEVICE_REBOOTED, FaultKind.LOGIN_FAILURES, FaultKind.CONFIG_CHANGED}
+)
 
 
 def fault_key(device: str, kind: FaultKind, subject: str = "") -> str:

@@ -42,10 +42,10 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from ticketing.states import DeliveryStatus, EventKind, ProgramStatus, RunStatus, TicketState
 
 __all__ = [  # the status enums live in ticketing.states (no SQLAlchemy); re-exported here
-    "Base", "DeliveryStatus", "DeviceRole", "IntakeAttachment", "IntakeMessage", "NetworkLink",
-    "Notification", "ProgramKegiatan", "ProgramStatus", "RemediationRun", "RunStatus", "Ticket",
-    "TicketCounter", "TicketDevice", "TicketEvent", "TicketLink", "TicketStep", "TrafficRollup",
-    "UTCDateTime", "UnknownNeighbourRow", "WebAccount",
+    "Base", "DeliveryStatus", "DeviceMessage", "DeviceRole", "IntakeAttachment", "IntakeMessage",
+    "NetworkLink", "Notification", "ProgramKegiatan", "ProgramStatus", "RemediationRun",
+    "RunStatus", "Ticket", "TicketCounter", "TicketDevice", "TicketEvent", "TicketLink",
+    "TicketStep", "TrafficRollup", "UTCDateTime", "UnknownNeighbourRow", "WebAccount",
 ]  # fmt: skip
 
 NAMING_CONVENTION: Final[dict[str, str]] = {
@@ -526,4 +526,28 @@ class TrafficRollup(Base):
         # retention deletes by age; rows arrive in time order, so PostgreSQL's BRIN is tiny
         Index("ix_traffic_rollups_step_start", "step", "start", postgresql_using="brin"),
         {"sqlite_with_rowid": False},  # clustered by the key: no second copy of it
+    )
+
+
+class DeviceMessage(Base):
+    """A trap or syslog line a device sent, kept for ``events.retention`` (0012, issue 20)."""
+
+    __tablename__ = "device_messages"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    device: Mapped[str] = mapped_column(String(128))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)  # received (the sender's clock is not)
+    channel: Mapped[str] = mapped_column(String(8))  # "syslog" or "trap"
+    source: Mapped[str] = mapped_column(String(64))  # sender address
+    severity: Mapped[int | None] = mapped_column(Integer)  # syslog severity 0..7
+    app: Mapped[str] = mapped_column(String(64), server_default="")  # tag / trap name
+    text: Mapped[str] = mapped_column(Text)
+    rule: Mapped[str] = mapped_column(String(48), server_default="")  # the rule that matched
+
+    __table_args__ = (
+        Index("ix_device_messages_device", "device", "at"),
+        # retention deletes by age; rows arrive in time order, so PostgreSQL's BRIN is tiny
+        Index("ix_device_messages_at", "at", postgresql_using="brin"),
     )

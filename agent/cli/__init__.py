@@ -21,6 +21,7 @@ from agent.cli import (
     intake,
     lab,
     laporan,
+    log,
     notifikasi,
     program,
     remediasi,
@@ -45,8 +46,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 # the order of `sigap --help`: commands first, then the groups
-for group in (topology, diagnose, run, demo, tiket, lab, program, laporan, notifikasi, remediasi,
-              intake, web):  # fmt: skip
+for group in (topology, diagnose, run, demo, tiket, log, lab, program, laporan, notifikasi,
+              remediasi, intake, web):  # fmt: skip
     group.register(app)
 
 

@@ -8,7 +8,7 @@ that an unknown person is re-raised with the close names (``options.session``).
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
@@ -29,6 +29,8 @@ from agent.cli.options import (
 from agent.errors import AgentError
 from ticketing.states import TicketState  # noqa: TC001 - typer reads annotations at runtime
 from ticketing.workflow import Complexity, Priority, Sifat
+
+CONTEXT_BEFORE = timedelta(minutes=10)  # device messages shown before the fault (no events:)
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -110,6 +112,7 @@ def show_ticket(
 ) -> None:
     """Body of ``sigap tiket show``: ticket, affected devices, SOP timeline, event log."""
     from agent.cli.remediasi import runs_json, runs_section
+    from agent.present.devicelog import log_json, log_table
     from agent.present.render import (
         sop_header,
         step_table,
@@ -118,6 +121,7 @@ def show_ticket(
         ticket_to_json,
     )
     from collectors.model import utc_now
+    from ticketing import device_log
     from ticketing.remediation import RemediationLog
 
     with session(inventory_path, db, write=False) as s:
@@ -126,6 +130,8 @@ def show_ticket(
         events = s.store.events(number)
         steps = s.svc.steps(number)
         runs = RemediationLog(s.store).runs(number)
+        before = inventory.events.context_before if inventory.events else CONTEXT_BEFORE
+        said = device_log.context(s.store, ticket, before, now=utc_now())
     out = console
     if as_json:
         data = ticket_to_json(ticket)
@@ -142,6 +148,7 @@ def show_ticket(
             steps=steps_to_json(steps),
             remediation=ticket.remediation,
             remediation_runs=runs_json(runs),
+            device_messages=log_json(said),
         )
         out.print_json(json.dumps(data))
         return
@@ -151,6 +158,9 @@ def show_ticket(
         parts.insert(2, step_table(steps, inventory.tz, utc_now()))
     if runs:
         parts.append(runs_section(runs, inventory.tz, transcripts=transcripts))
+    if said:
+        title = f"Pesan perangkat {ticket.device} (trap/syslog) sekitar gangguan: {len(said)}"
+        parts.append(log_table(said, inventory.tz, title=title))
     for part in parts:
         out.print(part)
 

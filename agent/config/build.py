@@ -38,6 +38,7 @@ from agent.config.precedence import group_order, merged
 from agent.config.secrets import read_secret
 from agent.config.snmp import resolve_snmp
 from agent.errors import Problem
+from agent.events.settings import events_settings
 from agent.intake.config import intake_settings
 from agent.notify.config import notify_settings, resolve_apprise
 
@@ -76,6 +77,10 @@ def build_inventory(
     inventory = _inventory(file, model, devices, children, env)
     if model.intake is not None:
         inventory = replace(inventory, intake=intake_settings(model.intake, env, file.parent))
+    if model.events is not None:
+        events, rule_problems = events_settings(model.events, file.parent)
+        inventory = replace(inventory, events=events)
+        problems.extend(rule_problems)
     return inventory, problems
 
 

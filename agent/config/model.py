@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
     from zoneinfo import ZoneInfo
 
+    from agent.events.settings import EventsSettings
     from agent.intake.settings import IntakeSettings
 
 WEEKDAY_INDEX = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
@@ -341,6 +342,7 @@ class Inventory:
     notifications: NotifySettings = NotifySettings()
     remediation: RemediationSettings = RemediationSettings()
     intake: IntakeSettings | None = None  # complaints by e-mail / WhatsApp (agent.intake)
+    events: EventsSettings | None = None  # traps and syslog receivers (agent.events)
     lab: LabSettings | None = None
     warnings: tuple[str, ...] = ()  # rendered like problems; `sigap check` shows them
     _children: Mapping[str, tuple[str, ...]] = field(default_factory=dict, repr=False)

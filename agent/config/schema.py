@@ -521,6 +521,35 @@ class IntakeBlock(Strict):
     metrics_listen: Annotated[str, AfterValidator(_metrics_listen)] = ""
 
 
+class LoginFailuresBlock(Strict):
+    """N failed logins from one address within T open one ``login_failures`` ticket."""
+
+    count: Annotated[int, Field(ge=2, le=10000)] = 10
+    window: Duration = timedelta(minutes=5)
+
+
+Listen = Annotated[str, AfterValidator(_metrics_listen), Field(min_length=1)]
+
+
+class EventsBlock(Strict):
+    """Traps and syslog (issue 20, ``agent.events.settings``): listeners, limits, keeping."""
+
+    syslog_listen: list[Listen] = Field(default_factory=list, max_length=8)
+    syslog_tcp: bool = True
+    trap_listen: list[Listen] = Field(default_factory=list, max_length=8)
+    trap_communities: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        default_factory=list, max_length=16
+    )
+    rate: Annotated[float, Field(gt=0, le=100000, allow_inf_nan=False)] = 50.0  # per source/s
+    burst: Annotated[int, Field(ge=1, le=1000000)] = 200
+    queue: Annotated[int, Field(ge=10, le=1000000)] = 10000
+    max_line: Annotated[int, Field(ge=256, le=1048576)] = 8192
+    retention: Duration = timedelta(days=30)
+    context_before: Duration = timedelta(minutes=10)
+    rules: str | None = None  # rule file relative to the inventory; bundled rules when absent
+    login_failures: LoginFailuresBlock = LoginFailuresBlock()
+
+
 class InventoryFile(Strict):
     """The whole ``inventory.yaml``."""
 
@@ -540,4 +569,5 @@ class InventoryFile(Strict):
     notifications: NotificationsBlock = NotificationsBlock()
     remediation: RemediationSettingsBlock = RemediationSettingsBlock()
     intake: IntakeBlock | None = None
+    events: EventsBlock | None = None
     lab: LabBlock | None = None

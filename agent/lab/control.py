@@ -90,9 +90,11 @@ def lab_snmp(inventory: Inventory) -> LabSnmp | None:
         if users.setdefault(a.user, user) != user:
             raise LabUnavailableError(f"SNMPv3 user {a.user!r} has different keys on two devices")
     default = LabSnmp()
+    events = inventory.events
     return LabSnmp(
         community=next(iter(communities), default.community),
         users=tuple(users.values()) or default.users,
+        trap_sink=events.trap_listen[0] if events is not None and events.trap_listen else "",
     )
 
 

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from agent.detect.ping import Detector
     from agent.runtime.leader import Leadership
     from agent.runtime.metrics import Metrics
-    from agent.runtime.parts import Deliverer, Runtime, Watcher
+    from agent.runtime.parts import Deliverer, Receiver, Runtime, Watcher
     from agent.runtime.repairs import Repairs
     from agent.runtime.scheduler import Scheduler
     from agent.runtime.writer import TicketWriter
@@ -61,6 +61,7 @@ class Daemon:
         repairs: Repairs | None = None,
         notifier: Deliverer | None = None,
         topology: Watcher | None = None,
+        events: Receiver | None = None,
         metrics: Metrics | None = None,
         reload: Callable[[], Inventory] | None = None,
         leadership: Leadership | None = None,
@@ -70,7 +71,8 @@ class Daemon:
         ``repairs`` is the remediation dispatch the ``writer`` reports openings to;
         ``metrics`` is served on ``daemon.metrics_listen``; ``reload`` loads the inventory
         again on SIGHUP (a ConfigError keeps the running one); ``topology`` is the
-        re-discovery (issue 11: ``link_lost``, stored links).
+        re-discovery (issue 11: ``link_lost``, stored links); ``events`` the trap and syslog
+        receivers (issue 20).
         """
         self.inventory = inventory
         self.runtime = runtime
@@ -79,6 +81,7 @@ class Daemon:
         self.repairs = repairs
         self.notifier = notifier
         self.topology = topology
+        self.events = events
         self.metrics = metrics
         self._reload = reload
         self.leadership = leadership
@@ -176,6 +179,8 @@ class Daemon:
                 helpers.append(group.create_task(self.topology.run(), name="topology"))
             if self.leadership is not None:  # raises LeadershipLostError: the group stops at once
                 helpers.append(group.create_task(self.leadership.hold(), name="leadership"))
+            if self.events is not None:
+                helpers.append(group.create_task(self.events.run(), name="events"))
             notify = (
                 group.create_task(self.notifier.run(self.runtime.stopping), name="notifier")
                 if self.notifier is not None
@@ -223,6 +228,8 @@ class Daemon:
             self.repairs.reconfigure(new)
         if self.topology is not None:
             self.topology.reconfigure(new)
+        if self.events is not None:
+            self.events.reconfigure(new)
         if self.metrics is not None:
             self.metrics.set_devices({d.name: d.opd for d in new.devices.values()})
         logger.info(

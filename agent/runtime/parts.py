@@ -3,7 +3,7 @@
 ``agent.wiring`` builds one :class:`Runtime` first, then the remediator, the topology watcher
 and the notifier from it, then the daemon from all of them: no part is handed the daemon, and
 nothing under ``agent.runtime`` imports the packages of those parts. The daemon knows them
-only by the small Protocols below (``Repairer``, ``Watcher``, ``Deliverer``).
+only by the small Protocols below (``Repairer``, ``Watcher``, ``Receiver``, ``Deliverer``).
 """
 
 from __future__ import annotations
@@ -128,6 +128,16 @@ class Watcher(Protocol):
 
     async def run(self) -> None:
         """Discover periodically until cancelled."""
+
+    def reconfigure(self, inventory: Inventory) -> None:
+        """Take a reloaded inventory."""
+
+
+class Receiver(Protocol):
+    """The trap/syslog receivers as the daemon runs them (``agent.events.service``)."""
+
+    async def run(self) -> None:
+        """Listen, act and store until cancelled."""
 
     def reconfigure(self, inventory: Inventory) -> None:
         """Take a reloaded inventory."""

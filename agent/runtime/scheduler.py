@@ -72,6 +72,7 @@ class Scheduler:
         self.devices = [d for d in inventory.devices.values() if d.ping.enabled]
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
         self._wake = {d.name: asyncio.Event() for d in self.devices}
+        self._snmp_wake: dict[str, asyncio.Event] = {}  # SNMP loops woken by a trap/syslog
         self._seen: set[str] = set()
         self._loops: dict[str, asyncio.Task[None]] = {}
         self._ticker: asyncio.Task[None] | None = None
@@ -131,6 +132,15 @@ class Scheduler:
             self._start_loops(device)
         return changed, removed
 
+    def repoll(self, name: str) -> None:
+        """Poll ``name`` now (ping and interfaces): a trap or syslog line said something changed.
+
+        The poll decides (DESIGN 14): a trap alone never opens a ticket.
+        """
+        for wake in (self._wake.get(name), self._snmp_wake.get(name)):
+            if wake is not None:
+                wake.set()
+
     def _start_loops(self, device: Device) -> None:
         """Start the ping (and SNMP) loop of ``device`` in the running task group."""
         group = self._group
@@ -187,7 +197,10 @@ class Scheduler:
             if result.ok:
                 self._traffic(device.name)
 
-        await self._every("snmp", device.name, settings.interval, lambda: snmp.poll(target), seen)
+        wake = self._snmp_wake.setdefault(device.name, asyncio.Event())
+        await self._every(
+            "snmp", device.name, settings.interval, lambda: snmp.poll(target), seen, wake=wake
+        )
 
     async def _health_poll(self, health: HealthPoller, device: Device) -> None:
         """Poll one device's health every ``health.interval`` (slower than its interfaces)."""
@@ -210,9 +223,15 @@ class Scheduler:
         interval: float,
         poll: Callable[[], Awaitable[_R]],
         seen: Callable[[_R], None],
+        *,
+        wake: asyncio.Event | None = None,
     ) -> None:
-        """Run ``poll`` every ``interval`` (first at a random offset) in a probe slot."""
-        await asyncio.sleep(self._rng.uniform(0, interval))
+        """Run ``poll`` every ``interval`` (first at a random offset) in a probe slot.
+
+        ``wake`` set: poll now (a re-poll request), then the interval starts again.
+        """
+        wake = wake or asyncio.Event()
+        await _sleep(wake, self._rng.uniform(0, interval))
         loop = asyncio.get_running_loop()
         while True:
             started = loop.time()
@@ -225,7 +244,7 @@ class Scheduler:
                 if self.metrics is not None:
                     self.metrics.poll_finished(probe, loop.time() - started, interval)
                 seen(result)
-            await asyncio.sleep(interval)
+            await _sleep(wake, interval)
 
     def _traffic(self, name: str) -> None:
         """Rates of the last poll to Prometheus and to the traffic history."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import tempfile
 from collections import defaultdict
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -23,6 +23,7 @@ from agent.web.forms import forms_for, may_report
 from agent.web.inputs import path_text, query_int, query_month, query_text
 from agent.web.program import may_plan, next_status
 from ticketing import board as queries
+from ticketing import device_log
 from ticketing.errors import TicketNotFoundError
 from ticketing.gauges import ticket_gauges
 from ticketing.models import ProgramStatus
@@ -141,6 +142,7 @@ def ticket_page(request: Request) -> Response:
         "steps": steps,
         "events": board.store.events(number),
         "runs": RemediationLog(board.store).runs(number),
+        "said": device_log.context(board.store, ticket, _before(board), now=board.now()),
         "notes": queries.notifications(board.store, number),
         "form": forms_for(board, user, ticket),
         "technicians": [p for p in board.inventory.people if p.role == "teknisi"],
@@ -148,6 +150,12 @@ def ticket_page(request: Request) -> Response:
         "flash": request.session.pop("flash", None),
     }
     return board.render(request, "ticket.html", context)
+
+
+def _before(board: Board) -> timedelta:
+    """How long before a fault the device's messages are shown (``events.context_before``)."""
+    events = board.inventory.events
+    return events.context_before if events is not None else timedelta(minutes=10)
 
 
 def device_page(request: Request) -> Response:
@@ -160,7 +168,9 @@ def device_page(request: Request) -> Response:
         raise HTTPException(404, f"Perangkat {name} tidak ada di inventaris.")
     history = [t for t in queries.device_tickets(board.store, name) if user.sees(t.opd)]
     active = [t for t in history if t.status is not TicketState.RESOLVED]
-    context = {"d": device, "history": history, "active": active}
+    since = board.now() - timedelta(days=1)
+    said = device_log.read(board.store, name, since=since, limit=200)
+    context = {"d": device, "history": history, "active": active, "said": said}
     return board.render(request, "device.html", context)
 
 

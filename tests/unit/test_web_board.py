@@ -575,3 +575,39 @@ def test_serve_refuses_every_interface_unless_asked(sigap, tmp_path):
     code, _, err = sigap("web", "--listen", ":8080")
     assert code == 2
     assert not secret.exists()
+
+
+# ---------------------------------------------------------------- device events (issue 20)
+
+
+def test_ticket_and_device_pages_show_what_the_device_said(office, as_person, clock):
+    from datetime import timedelta
+
+    from ticketing import device_log
+    from ticketing.faults import Fault, FaultKind
+
+    inventory, url = office
+    with open_store(inventory, url, migrate=True) as store:
+        fault = Fault("rsud-r1", FaultKind.LOGIN_FAILURES, "20 kali login gagal", "RSUD Praya",
+                      "10.0.1.1", "203.0.113.45")  # fmt: skip
+        number = store.open_fault(fault, at=NOW).ticket.number
+        device_log.write(
+            store,
+            [
+                device_log.LogLine("rsud-r1", NOW - timedelta(minutes=2), "syslog", "10.0.1.1",
+                                   "login failure from 203.0.113.45 <script>alert(1)</script>"),
+                device_log.LogLine("rsud-r1", NOW - timedelta(hours=2), "trap", "10.0.1.1",
+                                   "linkDown ifName.2=ether2 jauh-sebelumnya", app="linkDown"),
+            ],
+        )  # fmt: skip
+    kasi = as_person("Baiq Kasi")
+    page = kasi.get(f"/tiket/{number}").text
+    assert "Pesan perangkat sekitar gangguan" in page
+    assert "login failure from 203.0.113.45 &lt;script&gt;" in page
+    assert "<script>alert(1)</script>" not in page
+    assert "jauh-sebelumnya" not in page  # before events.context_before (10 min)
+    device = kasi.get("/perangkat/rsud-r1").text
+    assert "Pesan perangkat 24 jam terakhir" in device
+    assert "jauh-sebelumnya" in device
+    clock.at = NOW + timedelta(days=2)
+    assert "Tidak ada pesan" in kasi.get("/perangkat/rsud-r1").text

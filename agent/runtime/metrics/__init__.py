@@ -5,10 +5,11 @@ registry), with one typed method per thing the daemon reports. The place is this
 table below is the catalogue, and each group of it is one module (``devices``: device state,
 ping, SNMP polls, interface states and the poll scheduler; ``health``: CPU, memory, sensors,
 radios; ``traffic``: per-port rates; ``tickets``: tickets, database, intake, remediation,
-notifications, queues; ``cluster``: active/standby). :class:`Metrics` joins the groups on one
-registry. At 700 lines and with more groups coming (device events, configuration backup), one
-file stopped being readable.
-Nothing here imports ``agent.runtime`` outside this package.
+notifications, queues; ``cluster``: active/standby; ``events``: the trap and syslog
+receivers, built beside :class:`Metrics` on its registry, with their own table).
+:class:`Metrics` joins the other groups on one registry. At 700 lines and with more groups
+coming, one file stopped being readable. Nothing here imports ``agent.runtime`` outside
+this package.
 
 Production builds one ``Metrics(CollectorRegistry())`` and serves that registry (see
 :mod:`agent.runtime.httpd`); tests build their own and read it back with
