@@ -1,0 +1,266 @@
+"""Backing up configurations from the event loop: guard, bounds, the night, what changed.
+
+One :class:`BackupService` per process. A backup holds the device in the
+:class:`~agent.remediation.guard.DeviceGuard` it shares with remediation (so a backup and a
+repair never talk to one device at once), takes one of ``max_concurrent`` slots, reads the
+configuration on a worker thread under remediation's hard session bound, redacts it, and
+commits it if it changed. Failures are data: a :class:`BackupResult` with the kind
+(``auth``, ``timeout``, ``host_key`` ...) and an Indonesian reason, kept per device in
+``status.json`` and in the metrics. What to do with a change or a third failed night is the
+``sink``'s business (tickets: :mod:`agent.backup.tracking`).
+
+The night: devices sorted by name are spread evenly over ``night_hours`` from ``night_start``
+(office time zone), so 1,000 devices over 4 hours start one every 14 s, at most
+``max_concurrent`` at a time. The clock and the sleep are injected.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING, Final, Protocol
+
+from agent.backup.fetch import fetch_blocking
+from agent.backup.redact import redact_config
+from agent.backup.repo import ConfigRepo, RepoError
+from agent.backup.status import StatusFile
+from agent.remediation.ssh import Session, SshFailure, SshOptions, SshTarget
+from agent.remediation.transcript import Transcript, secrets_of
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Sequence
+    from pathlib import Path
+    from zoneinfo import ZoneInfo
+
+    from agent.config.model import Device, RemediationSettings
+    from agent.remediation.guard import DeviceGuard
+    from agent.runtime.metrics_backup import BackupMetrics
+
+logger = logging.getLogger(__name__)
+
+SCHEDULE: Final = "jadwal"
+TRANSCRIPT_BYTES: Final = 4096  # a failure's record; the configuration itself is not kept there
+
+
+def by_remediation(number: str) -> str:
+    """The trigger of a backup taken before the remediation run of ticket ``number``."""
+    return f"remediasi {number}"
+
+
+def by_user(name: str) -> str:
+    """The trigger of a backup a person asked for."""
+    return f"pengguna {name}"
+
+
+@dataclass(frozen=True, slots=True)
+class BackupSettings:
+    """Where the history lives and how the night is spread."""
+
+    directory: Path
+    remote: str = ""  # push after each change when set
+    max_concurrent: int = 4
+    night_start: time = time(1, 0)  # office time zone
+    night_hours: float = 4.0
+    failed_nights_ticket: int = 3
+
+
+@dataclass(frozen=True, slots=True)
+class BackupResult:
+    """One backup attempt: worked or why not; the new commit and its diff when it changed."""
+
+    device: str
+    trigger: str
+    kind: str = ""  # "" = it worked
+    reason: str = ""
+    rev: str | None = None
+    diff: str = ""
+    failed_nights: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """True when the configuration was read and saved (changed or not)."""
+        return not self.kind
+
+
+class ChangeSink(Protocol):
+    """Where changes and repeated failures go (tickets, notifications)."""
+
+    async def changed(self, device: Device, result: BackupResult) -> None:
+        """The saved configuration of ``device`` changed."""
+
+    async def failing(self, device: Device, result: BackupResult) -> None:
+        """``device`` failed its scheduled backup ``failed_nights_ticket`` nights in a row."""
+
+
+class BackupService:
+    """Backs up device configurations into a :class:`ConfigRepo`."""
+
+    def __init__(
+        self,
+        settings: BackupSettings,
+        ssh: RemediationSettings,
+        guard: DeviceGuard,
+        *,
+        now: Callable[[], datetime],
+        sink: ChangeSink | None = None,
+        metrics: BackupMetrics | None = None,
+        fetch: Callable[[Device], Awaitable[str]] | None = None,
+    ) -> None:
+        """Nothing is opened until the first backup; ``fetch`` reads one device (SSH)."""
+        self.settings = settings
+        self.ssh = ssh
+        self.guard = guard
+        self.now = now
+        self.sink = sink
+        self.metrics = metrics
+        self.repo = ConfigRepo(settings.directory / "repo")
+        self.status = StatusFile(settings.directory / "status.json")
+        self._sem = asyncio.Semaphore(settings.max_concurrent)
+        self._fetch = fetch or self.read
+
+    async def backup(self, device: Device, trigger: str, *, nightly: bool = False) -> BackupResult:
+        """Hold the device (waiting for any session on it), then back it up."""
+        async with self.guard.hold(device.name, "backup"):
+            return await self.backup_held(device, trigger, nightly=nightly)
+
+    async def backup_held(
+        self, device: Device, trigger: str, *, nightly: bool = False
+    ) -> BackupResult:
+        """Back up ``device``; the caller holds it in the guard (remediation does)."""
+        async with self._sem:
+            result = await self._attempt(device, trigger)
+        at = self.now()
+        state = await asyncio.to_thread(
+            self.status.update_blocking, device.name, result.kind, result.reason, at,
+            nightly=nightly,
+        )  # fmt: skip
+        result = BackupResult(
+            result.device, result.trigger, result.kind, result.reason, result.rev, result.diff,
+            state.failed_nights,
+        )  # fmt: skip
+        if self.metrics is not None:
+            self.metrics.finished(device.name, result.kind, at, state.failed_nights)
+        await self._report(device, result)
+        return result
+
+    async def backup_many(
+        self, devices: Sequence[Device], trigger: str, *, nightly: bool = False
+    ) -> list[BackupResult]:
+        """Back up every device, ``max_concurrent`` at a time; results in the given order."""
+        return list(
+            await asyncio.gather(*(self.backup(d, trigger, nightly=nightly) for d in devices))
+        )
+
+    def night_plan(
+        self, devices: Sequence[Device], after: datetime, tz: ZoneInfo
+    ) -> list[tuple[datetime, Device]]:
+        """When each device is backed up in the first night starting after ``after``."""
+        local = after.astimezone(tz)
+        start = datetime.combine(local.date(), self.settings.night_start, tzinfo=tz)
+        if start <= local:
+            start += timedelta(days=1)
+        ordered = sorted(devices, key=lambda d: d.name)
+        step = timedelta(hours=self.settings.night_hours) / max(1, len(ordered))
+        return [(start + i * step, d) for i, d in enumerate(ordered)]
+
+    async def run_night(
+        self,
+        plan: Sequence[tuple[datetime, Device]],
+        *,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    ) -> list[BackupResult]:
+        """Start each planned backup at its time (``sleep`` waits); wait for them all."""
+        tasks: list[asyncio.Task[BackupResult]] = []
+        async with asyncio.TaskGroup() as group:
+            for when, device in plan:
+                wait = (when - self.now()).total_seconds()
+                if wait > 0:
+                    await sleep(wait)
+                tasks.append(
+                    group.create_task(
+                        self.backup(device, SCHEDULE, nightly=True), name=f"backup:{device.name}"
+                    )
+                )
+        return [t.result() for t in tasks]
+
+    async def nightly(
+        self,
+        devices: Callable[[], Sequence[Device]],
+        tz: ZoneInfo,
+        *,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    ) -> None:
+        """Every night, forever (the daemon's task); ``devices`` read anew each night."""
+        while True:
+            plan = self.night_plan(devices(), self.now(), tz)
+            if not plan:
+                await sleep(timedelta(days=1).total_seconds())
+                continue
+            results = await self.run_night(plan, sleep=sleep)
+            failed = [r.device for r in results if not r.ok]
+            logger.info("config backup night: %d devices, %d failed", len(results), len(failed))
+
+    async def read(self, device: Device) -> str:
+        """Read ``device``'s normalised configuration over SSH; raises SshFailure."""
+        ssh = device.ssh
+        if ssh is None or not ssh.user or not ssh.password:
+            raise SshFailure("refused", "kredensial SSH perangkat tidak dikonfigurasi")
+        secrets = secrets_of(device)
+        session = Session(
+            SshTarget.of(device, ssh),
+            SshOptions.of(self.ssh),
+            Transcript(secrets, TRANSCRIPT_BYTES),
+        )
+        work = asyncio.ensure_future(asyncio.to_thread(fetch_blocking, session))
+        try:
+            return await asyncio.wait_for(asyncio.shield(work), self.ssh.session_timeout)
+        except TimeoutError as exc:
+            session.abort()
+            why = f"perangkat tidak menjawab dalam {self.ssh.session_timeout:.0f} s"
+            raise SshFailure("timeout", why) from exc
+        except asyncio.CancelledError:
+            session.abort()
+            raise
+
+    async def _attempt(self, device: Device, trigger: str) -> BackupResult:
+        secrets = secrets_of(device)
+        try:
+            text = await self._fetch(device)
+        except SshFailure as exc:
+            return BackupResult(device.name, trigger, exc.kind, exc.reason)
+        if not text.strip():
+            return BackupResult(
+                device.name, trigger, "protocol", "perangkat mengirim konfigurasi kosong"
+            )
+        return await asyncio.to_thread(self._save_blocking, device.name, trigger, text, secrets)
+
+    def _save_blocking(
+        self, device: str, trigger: str, text: str, secrets: tuple[str, ...]
+    ) -> BackupResult:
+        try:
+            rev = self.repo.save_blocking(
+                device, redact_config(text, secrets), at=self.now(), trigger=trigger
+            )
+            diff = self.repo.diff_blocking(device) if rev is not None else ""
+            if rev is not None and self.settings.remote:
+                self.repo.push_blocking(self.settings.remote)
+        except RepoError as exc:
+            return BackupResult(device, trigger, "repo", redact_config(str(exc), secrets))
+        return BackupResult(device, trigger, rev=rev, diff=diff)
+
+    async def _report(self, device: Device, result: BackupResult) -> None:
+        if result.ok:
+            if result.rev is not None:
+                logger.info(
+                    "config of %s changed (%s): %s", device.name, result.trigger, result.rev[:10]
+                )
+                if self.metrics is not None:
+                    self.metrics.changed(result.trigger)
+                if self.sink is not None:
+                    await self.sink.changed(device, result)
+            return
+        logger.warning("config backup of %s failed: %s", device.name, result.reason)
+        if self.sink is not None and result.failed_nights == self.settings.failed_nights_ticket:
+            await self.sink.failing(device, result)
