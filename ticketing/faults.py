@@ -24,9 +24,13 @@ class FaultKind(StrEnum):
     PSU_FAILED = "psu_failed"  # a power supply (or its input) reports failure
     RADIO_DEGRADED = "radio_degraded"  # radio signal or CCQ below its floor, sustained
     PPPOE_DOWN = "pppoe_down"  # a PPPoE client (WAN, usually the ISP) down or flapping
+    CONFIG_CHANGED = "config_changed"  # the saved configuration changed (issue 22, low)
+    BACKUP_FAILED = "backup_failed"  # configuration backup failed nights in a row (issue 22)
 
 
-INFORMATIONAL: frozenset[FaultKind] = frozenset({FaultKind.DEVICE_REBOOTED})
+INFORMATIONAL: frozenset[FaultKind] = frozenset(
+    {FaultKind.DEVICE_REBOOTED, FaultKind.CONFIG_CHANGED}
+)
 
 
 def fault_key(device: str, kind: FaultKind, subject: str = "") -> str:

@@ -60,10 +60,23 @@ def allowed(platform: str, command: str) -> bool:
     return command in COMMANDS.get(platform, ()) and FORBIDDEN.search(command) is None
 
 
+_CONTROL: Final = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters and lone surrogates written as escapes (``x00``).
+
+    Device output is outside text: a NUL would make git call the file binary (no diff), an
+    escape sequence would act on the terminal of whoever reads ``riwayat``/``diff``.
+    """
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
 def normalise(platform: str, text: str) -> str:
     """``text`` without volatile lines, with LF endings, no trailing blanks, one final newline."""
     drop = VOLATILE.get(platform, ())
-    lines = [line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    flat = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = [printable(line.rstrip()) for line in flat.split("\n")]
     kept = [line for line in lines if not any(p.match(line) for p in drop)]
     while kept and not kept[0]:
         kept.pop(0)

@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, Final, Protocol
 
 from agent.backup.fetch import fetch_blocking
+from agent.backup.platforms import printable
 from agent.backup.redact import redact_config
 from agent.backup.repo import ConfigRepo, RepoError
 from agent.backup.status import StatusFile
@@ -132,17 +133,19 @@ class BackupService:
         async with self._sem:
             result = await self._attempt(device, trigger)
         at = self.now()
-        state = await asyncio.to_thread(
-            self.status.update_blocking, device.name, result.kind, result.reason, at,
-            nightly=nightly,
-        )  # fmt: skip
-        result = BackupResult(
-            result.device, result.trigger, result.kind, result.reason, result.rev, result.diff,
-            state.failed_nights,
-        )  # fmt: skip
+        try:
+            state = await asyncio.to_thread(
+                self.status.update_blocking, device.name, result.kind, result.reason, at,
+                nightly=nightly,
+            )  # fmt: skip
+            nights = state.failed_nights
+        except OSError:  # a full disk must not stop a repair waiting for this backup
+            logger.exception("config backup state of %s not written", device.name)
+            nights = 0
+        result = replace(result, failed_nights=nights)
         if self.metrics is not None:
-            self.metrics.finished(device.name, result.kind, at, state.failed_nights)
-        await self._report(device, result)
+            self.metrics.finished(device.name, result.kind, at, nights)
+        await self._report(device, result, nightly=nightly)
         return result
 
     async def backup_many(
@@ -241,7 +244,7 @@ class BackupService:
     ) -> BackupResult:
         try:
             rev = self.repo.save_blocking(
-                device, redact_config(text, secrets), at=self.now(), trigger=trigger
+                device, redact_config(printable(text), secrets), at=self.now(), trigger=trigger
             )
             diff = self.repo.diff_blocking(device) if rev is not None else ""
             if rev is not None and self.settings.remote:
@@ -250,7 +253,7 @@ class BackupService:
             return BackupResult(device, trigger, "repo", redact_config(str(exc), secrets))
         return BackupResult(device, trigger, rev=rev, diff=diff)
 
-    async def _report(self, device: Device, result: BackupResult) -> None:
+    async def _report(self, device: Device, result: BackupResult, *, nightly: bool) -> None:
         if result.ok:
             if result.rev is not None:
                 logger.info(
@@ -262,5 +265,6 @@ class BackupService:
                     await self.sink.changed(device, result)
             return
         logger.warning("config backup of %s failed: %s", device.name, result.reason)
-        if self.sink is not None and result.failed_nights == self.settings.failed_nights_ticket:
+        threshold = self.settings.failed_nights_ticket
+        if self.sink is not None and nightly and result.failed_nights == threshold:
             await self.sink.failing(device, result)

@@ -49,6 +49,8 @@ KIND_LABEL: Final[Mapping[str, str]] = {
     FaultKind.PSU_FAILED: "catu daya (PSU) gagal",
     FaultKind.RADIO_DEGRADED: "sinyal radio lemah",
     FaultKind.PPPOE_DOWN: "PPPoE/WAN ISP putus",
+    FaultKind.CONFIG_CHANGED: "konfigurasi berubah",
+    FaultKind.BACKUP_FAILED: "cadangan konfigurasi gagal",
 }
 # narrow table columns
 KIND_SHORT: Final[Mapping[str, str]] = {
@@ -67,6 +69,8 @@ KIND_SHORT: Final[Mapping[str, str]] = {
     FaultKind.PSU_FAILED: "PSU gagal",
     FaultKind.RADIO_DEGRADED: "radio lemah",
     FaultKind.PPPOE_DOWN: "PPPoE putus",
+    FaultKind.CONFIG_CHANGED: "konfig berubah",
+    FaultKind.BACKUP_FAILED: "cadangan gagal",
 }
 # what a health sensor measures (collectors.model.SensorKind), for diagnose and the board
 SENSOR_LABEL: Final[Mapping[str, str]] = {

@@ -82,13 +82,14 @@ class Remediator:
         platforms: PlatformReader | None = None,
         guard: DeviceGuard | None = None,
         before: Callable[[Device, TicketView], Awaitable[object]] | None = None,
+        after: Callable[[Device, TicketView], Awaitable[object]] | None = None,
     ) -> None:
         """``call`` runs a blocking database function (default: a thread of its own).
 
         ``platforms`` detects the platform of devices the inventory writes none for (issue
         18); without it such a device has no playbook. ``guard`` is shared with the
-        configuration backup; ``before`` runs with the device held, before the session
-        (the backup of the configuration as it was, issue 22).
+        configuration backup; ``before`` and ``after`` run with the device held, around the
+        session (backups of the configuration as it was and as the run left it, issue 22).
         """
         self.inventory = inventory
         self.book = book
@@ -101,6 +102,7 @@ class Remediator:
         self._sem = asyncio.Semaphore(settings.max_concurrent)
         self._guard = guard or DeviceGuard()
         self._before = before
+        self._after = after
         self._platforms = platforms
         self._detected: dict[str, str] = {}  # device -> detected platform (none written)
         self._pool = ThreadPoolExecutor(
@@ -196,7 +198,10 @@ class Remediator:
         async with self._guard.hold(device.name, "remediation"), self._sem:
             if self._before is not None:
                 await self._before(device, ticket)
-            return await self._run(ticket, device, plan, actor)
+            outcome = await self._run(ticket, device, plan, actor)
+            if self._after is not None and outcome.status is not RunStatus.REFUSED:
+                await self._after(device, ticket)
+            return outcome
 
     def _why_none(self, device: Device, kind: str) -> str:
         if not device.remediation.enabled:
