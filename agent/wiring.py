@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from starlette.applications import Starlette
     from starlette.routing import BaseRoute
 
+    from agent.backup.service import BackupService, NightlyBackups
     from agent.config.model import Inventory
     from agent.intake.handler import IntakeHandler
     from agent.notify.apprise_sender import AppriseSender
@@ -246,6 +247,7 @@ def build_daemon(
     """
     from prometheus_client import CollectorRegistry  # only `sigap run` serves
 
+    from agent.backup.service import backed_up
     from agent.runtime.metrics import Metrics
     from collectors.ping import PingCollector
 
@@ -260,6 +262,7 @@ def build_daemon(
         service=ticket_service(inventory, store, utc_now),
         metrics=Metrics(CollectorRegistry()),
         remediation=any(d.remediation.enabled for d in devices),
+        backup=inventory.backup.enabled and bool(backed_up(inventory)),
         notifications=True,
         walker=snmp,  # issue 11: the topology walks go through the daemon's SNMP collector
         ready_file=ready_file,
@@ -277,6 +280,7 @@ def assemble_daemon(
     service: TicketService | None = None,
     metrics: Metrics | None = None,
     remediation: bool = False,
+    backup: bool = False,
     notifications: bool = False,
     walker: Walker | None = None,
     now: Callable[[], datetime] = utc_now,
@@ -319,12 +323,18 @@ def assemble_daemon(
         inventory, runtime, prober, detector,
         metrics=metrics, rng=rng, ready_file=ready_file, history=history,
     )  # fmt: skip
+    backups = backup_service(inventory, store, runtime, metrics) if backup else None
     repairs = None
     if remediation:
         from agent.remediation.runner import for_daemon  # netmiko when used
 
         sop = service or ticket_service(inventory, store, now)
-        remediator = for_daemon(inventory, runtime, sop, walker)
+        remediator = for_daemon(
+            inventory, runtime, sop, walker,
+            guard=backups.guard if backups else None,
+            before=backups.before_remediation if backups else None,
+            after=backups.after_remediation if backups else None,
+        )  # fmt: skip
         repairs = Repairs(remediator, runtime, metrics)
     writer = TicketWriter(
         runtime, service, metrics=metrics, on_opened=repairs.dispatch if repairs else None
@@ -343,7 +353,43 @@ def assemble_daemon(
         topology=_topology(inventory, walker, runtime) if walker is not None else None,
         metrics=metrics,
         reload=reload,
+        backups=_nightly(backups, inventory) if backups else None,
     )
+
+
+def backup_service(
+    inventory: Inventory,
+    store: TicketStore,
+    runtime: Runtime | None = None,
+    metrics: Metrics | None = None,
+    *,
+    now: Callable[[], datetime] = utc_now,
+) -> BackupService:
+    """The configuration backup (issue 22).
+
+    Tickets go through the daemon's store thread, else a thread of their own (the CLI);
+    metrics go on the daemon's registry when it has one.
+    """
+    import asyncio
+
+    from agent.backup.service import BackupService
+    from agent.backup.tracking import TicketSink
+    from agent.remediation.guard import DeviceGuard
+    from agent.runtime.metrics_backup import build_backup_metrics
+
+    call = runtime.call if runtime is not None else asyncio.to_thread
+    return BackupService(
+        inventory.backup, inventory.remediation, DeviceGuard(),
+        now=runtime.now if runtime is not None else now,
+        sink=TicketSink(store, call=call, now=now),
+        metrics=build_backup_metrics(metrics.registry) if metrics is not None else None,
+    )  # fmt: skip
+
+
+def _nightly(service: BackupService, inventory: Inventory) -> NightlyBackups:
+    from agent.backup.service import NightlyBackups
+
+    return NightlyBackups(service, inventory)
 
 
 def _topology(inventory: Inventory, walker: Walker, runtime: Runtime) -> TopologyWatcher:

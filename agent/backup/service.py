@@ -19,11 +19,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, replace
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Final, Protocol
 
 from agent.backup.fetch import fetch_blocking
-from agent.backup.platforms import printable
+from agent.backup.platforms import commands_for, printable
 from agent.backup.redact import redact_config
 from agent.backup.repo import ConfigRepo, RepoError
 from agent.backup.status import StatusFile
@@ -32,12 +32,12 @@ from agent.remediation.transcript import Transcript, secrets_of
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Sequence
-    from pathlib import Path
     from zoneinfo import ZoneInfo
 
-    from agent.config.model import Device, RemediationSettings
+    from agent.config.model import BackupSettings, Device, Inventory, RemediationSettings
     from agent.remediation.guard import DeviceGuard
     from agent.runtime.metrics_backup import BackupMetrics
+    from ticketing.views import TicketView
 
 logger = logging.getLogger(__name__)
 
@@ -45,26 +45,14 @@ SCHEDULE: Final = "jadwal"
 TRANSCRIPT_BYTES: Final = 4096  # a failure's record; the configuration itself is not kept there
 
 
-def by_remediation(number: str) -> str:
-    """The trigger of a backup taken before the remediation run of ticket ``number``."""
-    return f"remediasi {number}"
+def by_remediation(number: str, *, after: bool) -> str:
+    """The trigger of a backup taken before or after the remediation run of ticket ``number``."""
+    return f"remediasi {number} ({'sesudah' if after else 'sebelum'})"
 
 
 def by_user(name: str) -> str:
     """The trigger of a backup a person asked for."""
     return f"pengguna {name}"
-
-
-@dataclass(frozen=True, slots=True)
-class BackupSettings:
-    """Where the history lives and how the night is spread."""
-
-    directory: Path
-    remote: str = ""  # push after each change when set
-    max_concurrent: int = 4
-    night_start: time = time(1, 0)  # office time zone
-    night_hours: float = 4.0
-    failed_nights_ticket: int = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +193,14 @@ class BackupService:
             failed = [r.device for r in results if not r.ok]
             logger.info("config backup night: %d devices, %d failed", len(results), len(failed))
 
+    async def before_remediation(self, device: Device, ticket: TicketView) -> BackupResult:
+        """The remediator's ``before`` hook (it holds the device): the configuration as it was."""
+        return await self.backup_held(device, by_remediation(ticket.number, after=False))
+
+    async def after_remediation(self, device: Device, ticket: TicketView) -> BackupResult:
+        """The remediator's ``after`` hook: what the run changed, attributed to it."""
+        return await self.backup_held(device, by_remediation(ticket.number, after=True))
+
     async def read(self, device: Device) -> str:
         """Read ``device``'s normalised configuration over SSH; raises SshFailure."""
         ssh = device.ssh
@@ -268,3 +264,29 @@ class BackupService:
         threshold = self.settings.failed_nights_ticket
         if self.sink is not None and nightly and result.failed_nights == threshold:
             await self.sink.failing(device, result)
+
+
+def backed_up(inventory: Inventory) -> list[Device]:
+    """The devices a backup reads: SSH credentials and a platform with an export command."""
+    return [
+        d
+        for d in inventory.devices.values()
+        if d.ssh is not None and d.ssh.user and d.ssh.password and commands_for(d.platform)
+    ]
+
+
+class NightlyBackups:
+    """The daemon's nightly task over the inventory's devices (taken anew after a reload)."""
+
+    def __init__(self, service: BackupService, inventory: Inventory) -> None:
+        """Nothing runs until :meth:`run`."""
+        self.service = service
+        self.inventory = inventory
+
+    def reconfigure(self, inventory: Inventory) -> None:
+        """Take a reloaded inventory (SIGHUP): the next night backs up its devices."""
+        self.inventory = inventory
+
+    async def run(self) -> None:
+        """Every night until cancelled."""
+        await self.service.nightly(lambda: backed_up(self.inventory), self.inventory.tz)

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from agent.config import schema
 from agent.config.model import (
     WEEKDAY_INDEX,
+    BackupSettings,
     DetectionSettings,
     Device,
     HealthSettings,
@@ -233,6 +234,7 @@ def _inventory(
         metrics_listen=model.daemon.metrics_listen,
         topology=TopologySettings(model.topology.enabled, model.topology.interval.total_seconds()),
         history=HistorySettings(**model.history.model_dump()),
+        backup=_backup_settings(model.backup, file.parent),
         lab=(
             LabSettings(tuple(str(p) for p in model.lab.prefixes), str(model.lab.noc_address))
             if model.lab
@@ -240,6 +242,12 @@ def _inventory(
         ),
         _children={k: tuple(v) for k, v in children.items()},
     )
+
+
+def _backup_settings(block: schema.BackupBlock, base: Path) -> BackupSettings:
+    """The backup block with its directory resolved against the inventory's folder."""
+    values = block.model_dump()
+    return BackupSettings(**{**values, "directory": base / block.directory})
 
 
 def _health_settings(b: schema.HealthBlock) -> HealthSettings:

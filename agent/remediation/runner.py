@@ -333,11 +333,16 @@ def for_daemon(
     runtime: Runtime,
     service: TicketService,
     walker: ColumnWalker | None = None,
+    *,
+    guard: DeviceGuard | None = None,
+    before: Callable[[Device, TicketView], Awaitable[object]] | None = None,
+    after: Callable[[Device, TicketView], Awaitable[object]] | None = None,
 ) -> Remediator:
     """Build the daemon's remediator; playbooks load now (a bad one stops start-up).
 
     The daemon's SNMP poller reads interfaces and its store thread does the database work;
-    ``walker`` (the same collector) detects platforms the inventory does not write.
+    ``walker`` (the same collector) detects platforms the inventory does not write;
+    ``before``/``after`` (configuration backups, with the shared ``guard``) run around it.
     """
     book = load_playbooks(inventory.remediation.playbooks_dir)
     reader: InterfaceReader = (
@@ -352,4 +357,7 @@ def for_daemon(
         call=runtime.call,
         now=runtime.now,
         platforms=SnmpPlatforms(walker) if walker is not None else None,
+        guard=guard,
+        before=before,
+        after=after,
     )

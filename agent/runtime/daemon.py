@@ -55,6 +55,7 @@ class Daemon:
         topology: Watcher | None = None,
         metrics: Metrics | None = None,
         reload: Callable[[], Inventory] | None = None,
+        backups: Watcher | None = None,
     ) -> None:
         """Hold the parts; nothing starts until :meth:`run`.
 
@@ -68,6 +69,7 @@ class Daemon:
         self.scheduler = scheduler
         self.writer = writer
         self.repairs = repairs
+        self.backups = backups  # issue 22: the nightly configuration backup
         self.notifier = notifier
         self.topology = topology
         self.metrics = metrics
@@ -145,6 +147,8 @@ class Daemon:
                 helpers.append(group.create_task(self._reloader(), name="reload"))
             if self.topology is not None:
                 helpers.append(group.create_task(self.topology.run(), name="topology"))
+            if self.backups is not None:
+                helpers.append(group.create_task(self.backups.run(), name="config-backup"))
             notify = (
                 group.create_task(self.notifier.run(self.runtime.stopping), name="notifier")
                 if self.notifier is not None
@@ -192,6 +196,8 @@ class Daemon:
             self.repairs.reconfigure(new)
         if self.topology is not None:
             self.topology.reconfigure(new)
+        if self.backups is not None:
+            self.backups.reconfigure(new)
         if self.metrics is not None:
             self.metrics.set_devices({d.name: d.opd for d in new.devices.values()})
         logger.info(

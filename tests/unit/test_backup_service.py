@@ -18,11 +18,10 @@ from agent.backup.service import (
     SCHEDULE,
     BackupResult,
     BackupService,
-    BackupSettings,
     by_remediation,
     by_user,
 )
-from agent.config.model import Device, PingSettings, RemediationSettings
+from agent.config.model import BackupSettings, Device, PingSettings, RemediationSettings
 from agent.remediation.guard import DeviceGuard
 from agent.remediation.ssh import SshFailure
 from agent.runtime.metrics_backup import build_backup_metrics
@@ -194,7 +193,7 @@ async def test_backup_waits_for_a_remediation_on_the_same_device(tmp_path: Path)
     service, _, _ = build(tmp_path, devices, clock)
     order: list[str] = []
     async with service.guard.hold("ros", "remediation"):
-        task = asyncio.create_task(service.backup(dev("ros"), by_remediation("GJ/2026/0001")))
+        task = asyncio.create_task(service.backup(dev("ros"), by_remediation("GJ/2026/0001", after=False)))
         for _ in range(20):
             await asyncio.sleep(0.001)
         assert not task.done()
