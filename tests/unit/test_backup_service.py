@@ -193,7 +193,9 @@ async def test_backup_waits_for_a_remediation_on_the_same_device(tmp_path: Path)
     service, _, _ = build(tmp_path, devices, clock)
     order: list[str] = []
     async with service.guard.hold("ros", "remediation"):
-        task = asyncio.create_task(service.backup(dev("ros"), by_remediation("GJ/2026/0001", after=False)))
+        task = asyncio.create_task(
+            service.backup(dev("ros"), by_remediation("GJ/2026/0001", after=False))
+        )
         for _ in range(20):
             await asyncio.sleep(0.001)
         assert not task.done()
