@@ -8,6 +8,7 @@ the composition root (store, collectors, web and intake, daemon, notifications),
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
@@ -378,12 +379,30 @@ def backup_service(
     from agent.runtime.metrics_backup import build_backup_metrics
 
     call = runtime.call if runtime is not None else asyncio.to_thread
+    url = store.engine.url.render_as_string(hide_password=True)
+    settings = replace(inventory.backup, directory=backup_directory(inventory, url))
     return BackupService(
-        inventory.backup, inventory.remediation, DeviceGuard(),
+        settings, inventory.remediation, DeviceGuard(),
         now=runtime.now if runtime is not None else now,
         sink=TicketSink(store, call=call, now=now),
         metrics=build_backup_metrics(metrics.registry) if metrics is not None else None,
     )  # fmt: skip
+
+
+def backup_directory(inventory: Inventory, db: str | None = None) -> Path:
+    """Where the configuration history lives.
+
+    ``backup.directory`` if written; else ``konfigurasi`` beside the SQLite database file
+    (``--db``, ``daemon.database`` or the default: the state directory); else, with
+    PostgreSQL, ``konfigurasi`` in the default state directory.
+    """
+    if inventory.backup.directory is not None:
+        return inventory.backup.directory
+    url = database_url(inventory, db)
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and len(url) > len(prefix):
+        return Path(url.removeprefix(prefix).split("?", 1)[0]).parent / "konfigurasi"
+    return DEFAULT_DB.parent / "konfigurasi"
 
 
 def _nightly(service: BackupService, inventory: Inventory) -> NightlyBackups:

@@ -104,6 +104,8 @@ class BackupService:
         self.now = now
         self.sink = sink
         self.metrics = metrics
+        if settings.directory is None:  # agent.wiring.backup_directory resolves it
+            raise ValueError("backup directory not resolved")
         self.repo = ConfigRepo(settings.directory / "repo")
         self.status = StatusFile(settings.directory / "status.json")
         self._sem = asyncio.Semaphore(settings.max_concurrent)

@@ -41,10 +41,11 @@ def _device(inventory: Inventory, name: str) -> Device:
     return device
 
 
-def _repo(inventory: Inventory) -> ConfigRepo:
+def _repo(inventory: Inventory, db: str | None) -> ConfigRepo:
     from agent.backup.repo import ConfigRepo
+    from agent.wiring import backup_directory
 
-    return ConfigRepo(inventory.backup.directory / "repo")
+    return ConfigRepo(backup_directory(inventory, db) / "repo")
 
 
 @konfigurasi_app.command("ambil")
@@ -101,12 +102,12 @@ async def _ambil(
 
 @konfigurasi_app.command("riwayat")
 def konfigurasi_riwayat(
-    device: DeviceArg, inventory_path: InventoryOpt = DEFAULT_INVENTORY
+    device: DeviceArg, inventory_path: InventoryOpt = DEFAULT_INVENTORY, db: DbOpt = None
 ) -> None:
     """Versi konfigurasi tersimpan, terbaru dulu / saved versions, newest first."""
     inventory = load(inventory_path)
     _device(inventory, device)
-    versions = _repo(inventory).history_blocking(device)
+    versions = _repo(inventory, db).history_blocking(device)
     out = safe_console(soft_wrap=True)
     if not versions:
         out.print(f"{device}: belum ada konfigurasi tersimpan")
@@ -125,23 +126,25 @@ def konfigurasi_diff(
     dari: Annotated[str | None, typer.Option("--dari", help="Versi lama (awal hex).")] = None,
     ke: Annotated[str | None, typer.Option("--ke", help="Versi baru (awal hex).")] = None,
     inventory_path: InventoryOpt = DEFAULT_INVENTORY,
+    db: DbOpt = None,
 ) -> None:
     """Beda antara dua versi (bawaan: perubahan terakhir) / unified diff of two versions."""
     inventory = load(inventory_path)
     _device(inventory, device)
-    text = _repo(inventory).diff_blocking(device, dari, ke)
+    text = _repo(inventory, db).diff_blocking(device, dari, ke)
     out = safe_console(soft_wrap=True)
     out.print(data(text.rstrip("\n")) if text else f"{device}: tidak ada perbedaan")
 
 
 @konfigurasi_app.command("status")
-def konfigurasi_status(inventory_path: InventoryOpt = DEFAULT_INVENTORY) -> None:
+def konfigurasi_status(inventory_path: InventoryOpt = DEFAULT_INVENTORY, db: DbOpt = None) -> None:
     """Hasil pencadangan terakhir tiap perangkat / last backup per device."""
     from agent.backup.service import backed_up
     from agent.backup.status import StatusFile
+    from agent.wiring import backup_directory
 
     inventory = load(inventory_path)
-    states = StatusFile(inventory.backup.directory / "status.json").read_blocking()
+    states = StatusFile(backup_directory(inventory, db) / "status.json").read_blocking()
     table = Table("perangkat", "hasil", "malam gagal", "terakhir berhasil", "alasan")
     for d in backed_up(inventory):
         s = states.get(d.name)

@@ -247,7 +247,9 @@ def _inventory(
 def _backup_settings(block: schema.BackupBlock, base: Path) -> BackupSettings:
     """The backup block with its directory resolved against the inventory's folder."""
     values = block.model_dump()
-    return BackupSettings(**{**values, "directory": base / block.directory})
+    return BackupSettings(
+        **{**values, "directory": base / block.directory if block.directory else None}
+    )
 
 
 def _health_settings(b: schema.HealthBlock) -> HealthSettings:

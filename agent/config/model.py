@@ -305,7 +305,7 @@ class HistorySettings:
 class BackupSettings:
     """Configuration backup (issue 22): the history's directory and the night's spread."""
 
-    directory: Path = Path("/var/lib/sigap/konfigurasi")
+    directory: Path | None = None  # None: beside the SQLite database (agent.wiring)
     remote: str = field(default="", repr=False)  # may hold a token
     max_concurrent: int = 4
     night_start: time = time(1, 0)  # office time zone

@@ -401,7 +401,7 @@ class BackupBlock(Strict):
     """Configuration backup (issue 22): where the history lives, when the night runs."""
 
     enabled: bool = True
-    directory: str = "/var/lib/sigap/konfigurasi"  # relative: to the inventory file
+    directory: str = ""  # relative: to the inventory file; "": beside the SQLite database
     remote: str = ""  # git remote the office controls; pushed after each change
     max_concurrent: Annotated[int, Field(ge=1, le=64)] = 4
     night_start: time = time(1, 0)  # office time zone

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, time, timedelta
-from typing import TYPE_CHECKING
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -25,9 +25,6 @@ from agent.config.model import BackupSettings, Device, PingSettings, Remediation
 from agent.remediation.guard import DeviceGuard
 from agent.remediation.ssh import SshFailure
 from agent.runtime.metrics_backup import build_backup_metrics
-
-if TYPE_CHECKING:
-    from pathlib import Path
 
 pytestmark = pytest.mark.unit
 
@@ -225,3 +222,24 @@ async def test_a_night_is_planned_at_its_office_time_even_after_midnight(tmp_pat
     late = datetime(2026, 12, 3, 17, 30, tzinfo=UTC)  # 01:30 WITA: tonight's start has passed
     plan = service.night_plan([dev("a")], late, WITA)
     assert plan[0][0] == datetime(2026, 12, 5, 1, 0, tzinfo=WITA)
+
+
+def test_the_history_lives_beside_the_sqlite_database_unless_written(tmp_path: Path) -> None:
+    from agent.config.load import load_inventory
+    from agent.wiring import backup_directory
+
+    path = tmp_path / "inventory.yaml"
+    path.write_text(
+        "office: {name: Uji}\nhosts:\n  r: {address: 10.0.0.1, role: router, opd: Uji}\n"
+    )
+    inventory = load_inventory(path)
+    db = f"sqlite:///{tmp_path}/state/sigap.db"
+    assert backup_directory(inventory, db) == tmp_path / "state" / "konfigurasi"
+    assert backup_directory(inventory, "postgresql+psycopg://x/y") == Path(
+        "/var/lib/sigap/konfigurasi"
+    )
+    path.write_text(
+        "office: {name: Uji}\nbackup: {directory: cfg}\n"
+        "hosts:\n  r: {address: 10.0.0.1, role: router, opd: Uji}\n"
+    )
+    assert backup_directory(load_inventory(path), db) == tmp_path / "cfg"
