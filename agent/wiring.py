@@ -207,7 +207,8 @@ def build_web_app(
     ``webhook``: also serve the WhatsApp webhook of ``intake.whatsapp`` (if configured), its
     path with the webhook's body limit.
     """
-    from agent.topology import web as peta  # starlette only when serving
+    from agent.backup import web as konfigurasi  # starlette only when serving
+    from agent.topology import web as peta
     from agent.web import limits as web_limits
     from agent.web.app import create_app
 
@@ -222,9 +223,9 @@ def build_web_app(
         now=now,
         secret_key=secret_key,
         auth=auth,
-        routes=[*extra, *peta.ROUTES],
+        routes=[*extra, *peta.ROUTES, *konfigurasi.routes(_backups_of(inventory, store))],
         nav=[peta.NAV],
-        template_dirs=[peta.TEMPLATES],
+        template_dirs=[peta.TEMPLATES, konfigurasi.TEMPLATES],
         limits=bounds,
         body_paths=paths,
     )
@@ -379,8 +380,7 @@ def backup_service(
     from agent.runtime.metrics_backup import build_backup_metrics
 
     call = runtime.call if runtime is not None else asyncio.to_thread
-    url = store.engine.url.render_as_string(hide_password=True)
-    settings = replace(inventory.backup, directory=backup_directory(inventory, url))
+    settings = replace(inventory.backup, directory=_backups_of(inventory, store))
     return BackupService(
         settings, inventory.remediation, DeviceGuard(),
         now=runtime.now if runtime is not None else now,
@@ -403,6 +403,10 @@ def backup_directory(inventory: Inventory, db: str | None = None) -> Path:
     if url.startswith(prefix) and len(url) > len(prefix):
         return Path(url.removeprefix(prefix).split("?", 1)[0]).parent / "konfigurasi"
     return DEFAULT_DB.parent / "konfigurasi"
+
+
+def _backups_of(inventory: Inventory, store: TicketStore) -> Path:
+    return backup_directory(inventory, store.engine.url.render_as_string(hide_password=True))
 
 
 def _nightly(service: BackupService, inventory: Inventory) -> NightlyBackups:
