@@ -10,8 +10,7 @@ import pytest
 
 from agent.backup.repo import ConfigRepo
 from agent.backup.web import line_class
-from agent.wiring import build_web_app, open_store
-from tests.webboard import SECRET, TestClient, csrf_of, password_of, set_passwords, write_inventory
+from tests.webboard import set_passwords, signed_in_clients, write_inventory
 from ticketing.store import TicketStore
 
 pytestmark = pytest.mark.unit
@@ -31,23 +30,8 @@ def client_of(tmp_path):
     for i, tail in enumerate(["", " disabled=yes", f" comment={EVIL}"]):
         repo.save_blocking("rsud-r1", base + tail + "\n", at=AT + timedelta(days=i),
                            trigger="jadwal" if i < 2 else "pengguna Baiq Kasi")  # fmt: skip
-    clients: list[TestClient] = []
-
-    def make(name: str) -> TestClient:
-        app = build_web_app(inventory, open_store(inventory, url), secret_key=SECRET)
-        client = TestClient(app, follow_redirects=False)
-        client.__enter__()
-        clients.append(client)
-        page = client.get("/masuk")
-        reply = client.post(
-            "/masuk", data={"nama": name, "sandi": password_of(name), "csrf": csrf_of(page.text)}
-        )
-        assert reply.status_code == 303, reply.text
-        return client
-
-    yield make, repo
-    for c in clients:
-        c.__exit__(None, None, None)
+    with signed_in_clients(inventory, url) as make:
+        yield make, repo
 
 
 def test_versions_and_the_last_change_escaped(client_of) -> None:
