@@ -27,6 +27,7 @@ from agent.backup.platforms import commands_for, printable
 from agent.backup.redact import redact_config
 from agent.backup.repo import ConfigRepo, RepoError
 from agent.backup.status import StatusFile
+from agent.redaction import redact
 from agent.remediation.ssh import Session, SshFailure, SshOptions, SshTarget
 from agent.remediation.transcript import Transcript, secrets_of
 
@@ -245,11 +246,21 @@ class BackupService:
                 device, redact_config(printable(text), secrets), at=self.now(), trigger=trigger
             )
             diff = self.repo.diff_blocking(device) if rev is not None else ""
-            if rev is not None and self.settings.remote:
-                self.repo.push_blocking(self.settings.remote)
         except RepoError as exc:
-            return BackupResult(device, trigger, "repo", redact_config(str(exc), secrets))
-        return BackupResult(device, trigger, rev=rev, diff=diff)
+            return BackupResult(device, trigger, "repo", self._redacted(exc, secrets))
+        note = ""
+        if rev is not None and self.settings.remote:
+            try:  # a remote that is down costs the push, never the change or its event
+                self.repo.push_blocking(self.settings.remote)
+            except RepoError as exc:
+                note = f"push gagal: {self._redacted(exc, secrets)}"
+                logger.warning("config history of %s not pushed: %s", device, note)
+        return BackupResult(device, trigger, reason=note, rev=rev, diff=diff)
+
+    def _redacted(self, exc: Exception, secrets: tuple[str, ...]) -> str:
+        return redact(
+            str(exc), secrets, urls=(self.settings.remote,) if self.settings.remote else ()
+        )
 
     async def _report(self, device: Device, result: BackupResult, *, nightly: bool) -> None:
         if result.ok:

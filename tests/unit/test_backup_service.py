@@ -243,3 +243,30 @@ def test_the_history_lives_beside_the_sqlite_database_unless_written(tmp_path: P
         "hosts:\n  r: {address: 10.0.0.1, role: router, opd: Uji}\n"
     )
     assert backup_directory(load_inventory(path), db) == tmp_path / "cfg"
+
+
+async def test_each_change_is_pushed_to_the_office_remote(tmp_path: Path) -> None:
+    import subprocess
+
+    bare = tmp_path / "kantor.git"
+    await asyncio.to_thread(subprocess.run, ["git", "init", "-q", "--bare", str(bare)], check=True)
+    devices, clock = Devices(), Clock(T0)
+    service, _, _ = build(tmp_path, devices, clock, remote=str(bare))
+    assert (await service.backup(dev("ros"), SCHEDULE)).rev
+    log = await asyncio.to_thread(
+        subprocess.run, ["git", "-C", str(bare), "log", "--format=%s", "main"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert log.stdout == "ros: konfigurasi (jadwal)\n"
+
+
+async def test_an_unreachable_remote_costs_the_push_not_the_change(tmp_path: Path) -> None:
+    devices, clock = Devices(), Clock(T0)
+    remote = "https://sigap:S3cretTok3n@127.0.0.1:9/kantor.git"
+    service, sink, _ = build(tmp_path, devices, clock, remote=remote)
+    result = await service.backup(dev("ros"), SCHEDULE)
+    assert result.ok
+    assert result.rev
+    assert result.reason.startswith("push gagal")
+    assert "S3cretTok3n" not in result.reason
+    assert [r.device for r in sink.changes] == ["ros"]  # the change still reaches the ticket
