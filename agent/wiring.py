@@ -378,6 +378,7 @@ def backup_service(
     from agent.backup.tracking import TicketSink
     from agent.remediation.guard import DeviceGuard
     from agent.runtime.metrics_backup import build_backup_metrics
+    from ticketing.remediation import RemediationLog
 
     call = runtime.call if runtime is not None else asyncio.to_thread
     settings = replace(inventory.backup, directory=_backups_of(inventory, store))
@@ -386,6 +387,7 @@ def backup_service(
         now=runtime.now if runtime is not None else now,
         sink=TicketSink(store, call=call, now=now),
         metrics=build_backup_metrics(metrics.registry) if metrics is not None else None,
+        busy=RemediationLog(store).running_on,
     )  # fmt: skip
 
 

@@ -97,8 +97,13 @@ class BackupService:
         sink: ChangeSink | None = None,
         metrics: BackupMetrics | None = None,
         fetch: Callable[[Device], Awaitable[str]] | None = None,
+        busy: Callable[[str], bool] | None = None,
     ) -> None:
-        """Nothing is opened until the first backup; ``fetch`` reads one device (SSH)."""
+        """Nothing is opened until the first backup; ``fetch`` reads one device (SSH).
+
+        ``busy(device)`` (blocking, run in a thread) says whether another process has a
+        session on the device (a remediation run recorded as running): the backup is refused.
+        """
         self.settings = settings
         self.ssh = ssh
         self.guard = guard
@@ -111,6 +116,7 @@ class BackupService:
         self.status = StatusFile(settings.directory / "status.json")
         self._sem = asyncio.Semaphore(settings.max_concurrent)
         self._fetch = fetch or self.read
+        self._busy = busy
 
     async def backup(self, device: Device, trigger: str, *, nightly: bool = False) -> BackupResult:
         """Hold the device (waiting for any session on it), then back it up."""
@@ -122,7 +128,11 @@ class BackupService:
     ) -> BackupResult:
         """Back up ``device``; the caller holds it in the guard (remediation does)."""
         async with self._sem:
-            result = await self._attempt(device, trigger)
+            if self._busy is not None and await asyncio.to_thread(self._busy, device.name):
+                why = "perbaikan otomatis sedang berjalan di perangkat ini (proses lain)"
+                result = BackupResult(device.name, trigger, "busy", why)
+            else:
+                result = await self._attempt(device, trigger)
         at = self.now()
         try:
             state = await asyncio.to_thread(

@@ -27,8 +27,9 @@ if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
 
 RESULTS: Final = frozenset(
-    {"ok", "auth", "timeout", "connect", "host_key", "protocol", "refused", "command", "repo"}
-)
+    {"ok", "auth", "timeout", "connect", "host_key", "protocol", "refused", "command", "repo",
+     "busy"}
+)  # fmt: skip
 TRIGGERS: Final = frozenset({"jadwal", "remediasi", "pengguna"})
 
 

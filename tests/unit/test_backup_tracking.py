@@ -94,3 +94,35 @@ async def test_the_third_failed_night_opens_a_ticket(store: TicketStore) -> None
 def test_changed_lines_counts_only_the_body() -> None:
     assert changed_lines(DIFF) == (1, 1)
     assert changed_lines("") == (0, 0)
+
+
+async def test_a_remediation_running_in_another_process_holds_the_backup_off(
+    store: TicketStore, tmp_path
+) -> None:
+    from agent.backup.service import SCHEDULE, BackupService
+    from agent.config.model import BackupSettings, RemediationSettings
+    from agent.remediation.guard import DeviceGuard
+    from ticketing.remediation import RemediationLog
+
+    ticket = store.open_fault(
+        Fault("ros", FaultKind.INTERFACE_DISABLED, "ether2 mati", subject="ether2"), at=T0
+    ).ticket
+    log = RemediationLog(store)
+    fetched: list[str] = []
+
+    async def fetch(device: Device) -> str:
+        fetched.append(device.name)
+        return "/system identity set name=ros\n"
+
+    service = BackupService(
+        BackupSettings(tmp_path / "k"), RemediationSettings(), DeviceGuard(),
+        now=lambda: T0, fetch=fetch, busy=log.running_on,
+    )  # fmt: skip
+    run = log.begin(ticket.number, playbook="aktifkan-port", interface="ether2", actor="x", at=T0)
+    refused = await service.backup(ROS, SCHEDULE)
+    assert (refused.kind, fetched) == ("busy", [])
+    log.abort_stale(T0 + timedelta(hours=1))
+    assert not log.running_on("ros")
+    assert (await service.backup(ROS, SCHEDULE)).ok
+    assert fetched == ["ros"]
+    assert run.id
