@@ -156,6 +156,7 @@ def test_nights_changes_and_the_ticket(lab_env: tuple[Lab, Path], db: str) -> No
     assert ios_ticket.kind == FaultKind.CONFIG_CHANGED.value  # no ticket open: a low one
 
     shown = sigap(lab, inventory, db, "diff", "ros")
+    print("$ sigap konfigurasi diff ros\n" + shown.stdout)
     assert shown.returncode == 0, shown.stderr
     assert "+/interface ethernet set [ find default-name=ether2 ] disabled=yes" in shown.stdout
     listed = sigap(lab, inventory, db, "riwayat", "ros")
@@ -163,10 +164,12 @@ def test_nights_changes_and_the_ticket(lab_env: tuple[Lab, Path], db: str) -> No
     lab.if_up("ros", "ether2")
     lab.if_up("ios", "Gi0-1")
     on_demand = sigap(lab, inventory, db, "ambil", "ros", "--oleh", "Kasi Uji")
+    print("$ sigap konfigurasi ambil ros --oleh 'Kasi Uji'\n" + on_demand.stdout)
     assert on_demand.returncode == 0, on_demand.stdout + on_demand.stderr
     assert "ros: BERUBAH" in on_demand.stdout
     assert history(inventory, "ros") == ["pengguna Kasi Uji", "jadwal", "jadwal"]
     oldest = sigap(lab, inventory, db, "riwayat", "ros").stdout  # restore = diff to any version
+    print("$ sigap konfigurasi riwayat ros\n" + oldest)
     assert "pengguna Kasi Uji" in oldest
 
 
@@ -184,9 +187,11 @@ def test_a_changed_host_key_is_refused_and_reported(lab_env: tuple[Lab, Path], d
     known = lab.known_hosts_path().read_bytes()
     lab.rotate_host_key("ros")
     done = sigap(lab, inventory, db, "ambil", "ros")
+    print("$ sigap konfigurasi ambil ros\n" + done.stdout)
     assert done.returncode == 1
     assert "ros: GAGAL (host_key)" in done.stdout
     assert "BERUBAH" in done.stdout
     assert lab.known_hosts_path().read_bytes() == known  # never replaced
     status = sigap(lab, inventory, db, "status")
+    print("$ sigap konfigurasi status\n" + status.stdout)
     assert "GAGAL (host_key)" in status.stdout
