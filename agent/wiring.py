@@ -21,7 +21,7 @@ from ticketing.store import TicketStore
 if TYPE_CHECKING:
     import asyncio
     import random
-    from collections.abc import Awaitable, Callable, Coroutine
+    from collections.abc import Awaitable, Callable, Coroutine, Sequence
     from datetime import datetime
 
     from starlette.applications import Starlette
@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from collectors.base import GeneralPath, HealthPoller, Prober, SnmpPoller
     from collectors.snmp import SnmpCollector
     from ticketing.service import TicketService
+    from ticketing.views import TicketView
 
 DEFAULT_DB: Final = Path("/var/lib/sigap/sigap.db")
 
@@ -338,9 +339,10 @@ def assemble_daemon(
             after=backups.after_remediation if backups else None,
         )  # fmt: skip
         repairs = Repairs(remediator, runtime, metrics)
-    writer = TicketWriter(
-        runtime, service, metrics=metrics, on_opened=repairs.dispatch if repairs else None
-    )
+    nightly = _nightly(backups, inventory) if backups else None
+    hooks = [h for h in (repairs.dispatch if repairs else None,
+                         nightly.on_ticket if nightly else None) if h is not None]  # fmt: skip
+    writer = TicketWriter(runtime, service, metrics=metrics, on_opened=_each(hooks))
     return Daemon(
         inventory,
         runtime,
@@ -355,7 +357,7 @@ def assemble_daemon(
         topology=_topology(inventory, walker, runtime) if walker is not None else None,
         metrics=metrics,
         reload=reload,
-        backups=_nightly(backups, inventory) if backups else None,
+        backups=nightly,
     )
 
 
@@ -409,6 +411,20 @@ def backup_directory(inventory: Inventory, db: str | None = None) -> Path:
 
 def _backups_of(inventory: Inventory, store: TicketStore) -> Path:
     return backup_directory(inventory, store.engine.url.render_as_string(hide_password=True))
+
+
+def _each(hooks: Sequence[Callable[[TicketView], None]]) -> Callable[[TicketView], None] | None:
+    """One ``on_opened`` hook calling each of ``hooks`` (None when there are none)."""
+    if not hooks:
+        return None
+    if len(hooks) == 1:
+        return hooks[0]
+
+    def each(ticket: TicketView) -> None:
+        for hook in hooks:
+            hook(ticket)
+
+    return each
 
 
 def _nightly(service: BackupService, inventory: Inventory) -> NightlyBackups:

@@ -35,10 +35,15 @@ def note_change(
     detail: str,
     data: Mapping[str, Any],
     opd: str = "",
+    prefer: str | None = None,
 ) -> tuple[str, bool]:
-    """Write the change on the device's active ticket; return (number, opened a new one)."""
+    """Write the change on the device's active ticket; return (number, opened a new one).
+
+    ``prefer``: the ticket whose opening or remediation run took this backup, when it is
+    still active and of this device; else the device's newest active ticket.
+    """
     opened = False
-    number = _active(store, device)
+    number = _active(store, device, prefer)
     if number is None:
         fault = Fault(device, FaultKind.CONFIG_CHANGED, f"konfigurasi {device} berubah", opd=opd)
         number = store.open_fault(fault, at=at).ticket.number
@@ -49,12 +54,12 @@ def note_change(
     return number, opened
 
 
-def _active(store: TicketStore, device: str) -> str | None:
+def _active(store: TicketStore, device: str, prefer: str | None) -> str | None:
     with store.transaction(write=False) as session:
         stmt = (
             select(Ticket.number)
             .where(Ticket.device == device, Ticket.status.in_(list(ACTIVE_STATES)))
             .order_by(Ticket.id.desc())
-            .limit(1)
         )
-        return session.scalars(stmt).first()
+        numbers = list(session.scalars(stmt))
+    return prefer if prefer in numbers else (numbers[0] if numbers else None)

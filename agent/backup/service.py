@@ -43,12 +43,20 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 SCHEDULE: Final = "jadwal"
+# faults that a configuration change makes: their ticket triggers a backup at once, so the
+# changed line is on the ticket while it is open (issue 22: "a port shut by hand")
+ON_TICKET: Final = frozenset({"interface_disabled"})
 TRANSCRIPT_BYTES: Final = 4096  # a failure's record; the configuration itself is not kept there
 
 
 def by_remediation(number: str, *, after: bool) -> str:
     """The trigger of a backup taken before or after the remediation run of ticket ``number``."""
     return f"remediasi {number} ({'sesudah' if after else 'sebelum'})"
+
+
+def by_ticket(number: str) -> str:
+    """The trigger of a backup taken when ticket ``number`` opened (a port shut by hand)."""
+    return f"tiket {number}"
 
 
 def by_user(name: str) -> str:
@@ -299,17 +307,37 @@ def backed_up(inventory: Inventory) -> list[Device]:
 
 
 class NightlyBackups:
-    """The daemon's nightly task over the inventory's devices (taken anew after a reload)."""
+    """The daemon's backup duty: every night, and at once when a ticket says a port was shut."""
 
     def __init__(self, service: BackupService, inventory: Inventory) -> None:
         """Nothing runs until :meth:`run`."""
         self.service = service
         self.inventory = inventory
+        self._tasks: set[asyncio.Task[BackupResult]] = set()
 
     def reconfigure(self, inventory: Inventory) -> None:
         """Take a reloaded inventory (SIGHUP): the next night backs up its devices."""
         self.inventory = inventory
 
+    def on_ticket(self, ticket: TicketView) -> None:
+        """A ticket opened (the writer's hook, on the loop): back up its device if it says so."""
+        device = self.inventory.devices.get(ticket.device)
+        if (
+            ticket.kind not in ON_TICKET
+            or device is None
+            or device not in backed_up(self.inventory)
+        ):
+            return
+        work = self.service.backup(device, by_ticket(ticket.number))
+        task = asyncio.get_running_loop().create_task(work, name=f"backup:{ticket.number}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
     async def run(self) -> None:
-        """Every night until cancelled."""
-        await self.service.nightly(lambda: backed_up(self.inventory), self.inventory.tz)
+        """Every night until cancelled (then the backups a ticket started are cancelled too)."""
+        try:
+            await self.service.nightly(lambda: backed_up(self.inventory), self.inventory.tz)
+        finally:
+            for task in list(self._tasks):
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)

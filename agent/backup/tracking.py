@@ -67,11 +67,14 @@ class TicketSink:
             diff = diff[:MAX_DIFF_CHARS] + f"\n[... dipotong: diff {len(result.diff)} karakter]"
         data = {"rev": result.rev or "", "pemicu": result.trigger, "diff": diff}
         at = self.now()
+        words = result.trigger.split()
+        prefer = words[1] if len(words) > 1 and words[0] in ("tiket", "remediasi") else None
         await self.call(
             lambda: note_change(
-                self.store, device.name, at=at, detail=describe(result), data=data, opd=device.opd
+                self.store, device.name, at=at, detail=describe(result), data=data,
+                opd=device.opd, prefer=prefer,
             )
-        )
+        )  # fmt: skip
 
     async def failing(self, device: Device, result: BackupResult) -> None:
         """Open the ``backup_failed`` ticket of the device."""

@@ -7,7 +7,7 @@ metric                                                     meaning
 ``sigap_config_backup_failed_nights{device}``              scheduled failures in a row
 ``sigap_config_backup_last_success_timestamp_seconds{device}``  time of the last good backup
 ``sigap_config_backups_total{result}``                     ok or the failure kind
-``sigap_config_changes_total{trigger}``                    jadwal, remediasi, pengguna
+``sigap_config_changes_total{trigger}``                    jadwal, remediasi, pengguna, tiket
 =========================================================  =================================
 
 Labels are bounded: device names and fixed slugs (:data:`RESULTS`, :data:`TRIGGERS`); an
@@ -30,7 +30,7 @@ RESULTS: Final = frozenset(
     {"ok", "auth", "timeout", "connect", "host_key", "protocol", "refused", "command", "repo",
      "busy"}
 )  # fmt: skip
-TRIGGERS: Final = frozenset({"jadwal", "remediasi", "pengguna"})
+TRIGGERS: Final = frozenset({"jadwal", "remediasi", "pengguna", "tiket"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -116,3 +116,35 @@ def store_dir(store: TicketStore):
     from pathlib import Path
 
     return Path(store.engine.url.database or "").parent
+
+
+async def test_a_port_shut_by_hand_is_backed_up_when_its_ticket_opens(office) -> None:
+    from agent.backup.service import NightlyBackups
+    from ticketing.faults import Fault, FaultKind
+
+    inventory, store, _ = office
+    service = backup_service(inventory, store)
+    texts = {"rtr": "/interface ethernet set [ find default-name=ether2 ]\n"}
+
+    async def fetch(device):
+        return texts[device.name]
+
+    service._fetch = fetch
+    duty = NightlyBackups(service, inventory)
+    await service.backup(inventory.devices["rtr"], SCHEDULE)  # last night's
+    texts["rtr"] = "/interface ethernet set [ find default-name=ether2 ] disabled=yes\n"
+    at = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
+    opened = store.open_fault(
+        Fault("rtr", FaultKind.INTERFACE_DISABLED, "ether2 mati", subject="ether2"), at=at
+    ).ticket
+    down = store.open_fault(Fault("rtr", FaultKind.DEVICE_DOWN, "rtr mati"), at=at).ticket
+    duty.on_ticket(down)  # not a configuration fault: nothing
+    assert not duty._tasks
+    duty.on_ticket(opened)
+    [task] = duty._tasks
+    result = await task
+    assert result.trigger == f"tiket {opened.number}"
+    assert "+/interface ethernet set [ find default-name=ether2 ] disabled=yes" in result.diff
+    notes = [e.detail for e in store.events(opened.number) if e.kind.value == "note"]
+    want = f"konfigurasi berubah ditemukan saat pencadangan (tiket {opened.number})"
+    assert any(n.startswith(want) for n in notes), notes  # on that ticket, not the newer one
