@@ -19,7 +19,7 @@ from agent.config.load import load_inventory
 from agent.lab import control as labctl
 from labnet.lab import Lab
 from labnet.simconfig import LAB_COMMUNITY
-from tests.conftest import require_lab_capabilities, unavailable
+from tests.conftest import require_lab_capabilities, unavailable, wait_for
 from ticketing.config_changes import CHANGED
 from ticketing.faults import Fault, FaultKind
 from ticketing.migrate import migrate
@@ -28,6 +28,8 @@ from ticketing.store import TicketStore
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+
+    from tests.labagent import Agent
 
 pytestmark = pytest.mark.integration
 
@@ -47,12 +49,17 @@ defaults:
   platform: mikrotik_routeros
   role: router
   opd: Dinas Uji
-  snmp: {{version: "2c", community_file: community, interval: 60s, timeout: 1s, retries: 0}}
+  snmp: {{version: "2c", community_file: community, interval: 2s, timeout: 1s, retries: 0}}
   ssh: {{user: sigap, password_file: ssh-password, secret_file: ssh-secret}}
 hosts:
   core: {{address: 10.67.0.1}}
   ros: {{address: 10.67.1.1, parent: core}}
-  ios: {{address: 10.67.1.2, parent: core, platform: cisco_ios, role: switch}}
+  ios:
+    address: 10.67.1.2
+    parent: core
+    platform: cisco_ios
+    role: switch
+    interfaces: {{Gi0-1: {{required_up: true}}}}
   lin: {{address: 10.67.1.3, parent: core, platform: linux, role: server}}
 """
 SECRETS = {"community": "lab-community-67", "ssh-password": "lab-ssh-pass-67",
@@ -195,3 +202,34 @@ def test_a_changed_host_key_is_refused_and_reported(lab_env: tuple[Lab, Path], d
     status = sigap(lab, inventory, db, "status")
     print("$ sigap konfigurasi status\n" + status.stdout)
     assert "GAGAL (host_key)" in status.stdout
+
+
+def change_notes(store: TicketStore, number: str) -> list[Any]:
+    return [
+        e
+        for e in store.events(number)
+        if e.kind is EventKind.NOTE and (e.data or {}).get("jenis") == CHANGED
+    ]
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_the_daemon_puts_a_port_shut_by_hand_on_its_ticket(
+    lab: Lab, agent: Agent, store: TicketStore
+) -> None:
+    """Done when of issue 22: `sigap run` sees the port admin-down over SNMP, opens the
+    ticket, backs the device up at once and notes the exact changed line on that ticket."""
+    agent.start()
+    lab.if_down("ios", "Gi0-1")
+    key = "ios/interface_disabled/Gi0-1"
+
+    def noted() -> Any:
+        ticket = next((t for t in store.active() if t.fault_key == key), None)
+        return (change_notes(store, ticket.number) or None) if ticket is not None else None
+
+    [note] = wait_for("the configuration change on the ticket", noted, 60)
+    print(f"{key}: {note.detail}\n{note.data['diff']}")
+    assert note.detail.startswith("konfigurasi berubah ditemukan saat pencadangan (tiket ")
+    assert "interface GigabitEthernet0/1" in note.data["diff"]
+    assert "+ shutdown" in note.data["diff"].splitlines()
+    lab.if_up("ios", "Gi0-1")
+    assert agent.stop() == 0
