@@ -7,7 +7,6 @@ history under ``backup.directory`` (no device, no database).
 
 from __future__ import annotations
 
-import getpass
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -58,6 +57,7 @@ def konfigurasi_ambil(
 ) -> None:
     """Ambil konfigurasi sekarang / back up now (DEVICE or --semua)."""
     import asyncio
+    import getpass
 
     from agent.backup.service import backed_up
     from agent.lab.control import refuse_lab_inventory_outside_lab
