@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException
 from starlette.routing import Route
 
 from agent.backup.repo import ConfigRepo, RepoError
+from agent.backup.status import StatusFile
 from agent.web.board import board_of
 from agent.web.inputs import path_text, query_text
 
@@ -41,6 +42,7 @@ def line_class(line: str) -> str:
 def routes(directory: Path) -> list[BaseRoute]:
     """The page, reading the history under ``directory``."""
     repo = ConfigRepo(directory / "repo")
+    status = StatusFile(directory / "status.json")
 
     def config_page(request: Request) -> Response:
         """Versions of one device's configuration and a diff between two of them."""
@@ -61,6 +63,7 @@ def routes(directory: Path) -> list[BaseRoute]:
         cut = len(lines) > MAX_DIFF_LINES
         context = {
             "d": device,
+            "state": status.read_blocking().get(name),  # the last backup: worked, or why not
             "versions": versions,
             "diff": [(line_class(x), x) for x in lines[:MAX_DIFF_LINES]],
             "cut": cut,

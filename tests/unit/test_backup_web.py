@@ -30,6 +30,11 @@ def client_of(tmp_path):
     for i, tail in enumerate(["", " disabled=yes", f" comment={EVIL}"]):
         repo.save_blocking("rsud-r1", base + tail + "\n", at=AT + timedelta(days=i),
                            trigger="jadwal" if i < 2 else "pengguna Baiq Kasi")  # fmt: skip
+    from agent.backup.status import StatusFile
+
+    StatusFile(tmp_path / "state" / "konfigurasi" / "status.json").update_blocking(
+        "rsud-r1", "host_key", "kunci host SSH BERUBAH <b>", AT, nightly=True
+    )
     with signed_in_clients(inventory, url) as make:
         yield make, repo
 
@@ -41,6 +46,8 @@ def test_versions_and_the_last_change_escaped(client_of) -> None:
     text = page.text
     assert text.count("<code>") == 3
     assert "pengguna Baiq Kasi" in text
+    assert "GAGAL (host_key)</span>: kunci host SSH BERUBAH &lt;b&gt;" in text
+    assert "1 malam berturut-turut" in text
     assert "<script>alert" not in text
     assert "&lt;script&gt;alert" in text
     assert "\x1b" not in text
