@@ -8,6 +8,7 @@ the composition root (store, collectors, web and intake, daemon, notifications),
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
@@ -20,12 +21,13 @@ from ticketing.store import TicketStore
 if TYPE_CHECKING:
     import asyncio
     import random
-    from collections.abc import Awaitable, Callable, Coroutine
+    from collections.abc import Awaitable, Callable, Coroutine, Sequence
     from datetime import datetime
 
     from starlette.applications import Starlette
     from starlette.routing import BaseRoute
 
+    from agent.backup.service import BackupService, NightlyBackups
     from agent.config.model import Inventory
     from agent.events.service import EventReceivers
     from agent.intake.handler import IntakeHandler
@@ -45,6 +47,7 @@ if TYPE_CHECKING:
     from collectors.base import GeneralPath, HealthPoller, Prober, SnmpPoller
     from collectors.snmp import SnmpCollector
     from ticketing.service import TicketService
+    from ticketing.views import TicketView
 
 DEFAULT_DB: Final = Path("/var/lib/sigap/sigap.db")
 
@@ -208,7 +211,8 @@ def build_web_app(
     ``webhook``: also serve the WhatsApp webhook of ``intake.whatsapp`` (if configured), its
     path with the webhook's body limit.
     """
-    from agent.topology import web as peta  # starlette only when serving
+    from agent.backup import web as konfigurasi  # starlette only when serving
+    from agent.topology import web as peta
     from agent.web import limits as web_limits
     from agent.web.app import create_app
 
@@ -223,9 +227,9 @@ def build_web_app(
         now=now,
         secret_key=secret_key,
         auth=auth,
-        routes=[*extra, *peta.ROUTES],
+        routes=[*extra, *peta.ROUTES, *konfigurasi.routes(_backups_of(inventory, store))],
         nav=[peta.NAV],
-        template_dirs=[peta.TEMPLATES],
+        template_dirs=[peta.TEMPLATES, konfigurasi.TEMPLATES],
         limits=bounds,
         body_paths=paths,
     )
@@ -249,6 +253,7 @@ def build_daemon(
     """
     from prometheus_client import CollectorRegistry  # only `sigap run` serves
 
+    from agent.backup.service import backed_up
     from agent.runtime.metrics import Metrics
     from collectors.ping import PingCollector
 
@@ -263,6 +268,7 @@ def build_daemon(
         service=ticket_service(inventory, store, utc_now),
         metrics=Metrics(CollectorRegistry()),
         remediation=any(d.remediation.enabled for d in devices),
+        backup=inventory.backup.enabled and bool(backed_up(inventory)),
         notifications=True,
         walker=snmp,  # issue 11: the topology walks go through the daemon's SNMP collector
         ready_file=ready_file,
@@ -296,6 +302,7 @@ def assemble_daemon(
     service: TicketService | None = None,
     metrics: Metrics | None = None,
     remediation: bool = False,
+    backup: bool = False,
     notifications: bool = False,
     walker: Walker | None = None,
     now: Callable[[], datetime] = utc_now,
@@ -339,16 +346,23 @@ def assemble_daemon(
         inventory, runtime, prober, detector,
         metrics=metrics, rng=rng, ready_file=ready_file, history=history,
     )  # fmt: skip
+    backups = backup_service(inventory, store, runtime, metrics) if backup else None
     repairs = None
     if remediation:
         from agent.remediation.runner import for_daemon  # netmiko when used
 
         sop = service or ticket_service(inventory, store, now)
-        remediator = for_daemon(inventory, runtime, sop, walker)
+        remediator = for_daemon(
+            inventory, runtime, sop, walker,
+            guard=backups.guard if backups else None,
+            before=backups.before_remediation if backups else None,
+            after=backups.after_remediation if backups else None,
+        )  # fmt: skip
         repairs = Repairs(remediator, runtime, metrics)
-    writer = TicketWriter(
-        runtime, service, metrics=metrics, on_opened=repairs.dispatch if repairs else None
-    )
+    nightly = _nightly(backups, inventory) if backups else None
+    hooks = [h for h in (repairs.dispatch if repairs else None,
+                         nightly.on_ticket if nightly else None) if h is not None]  # fmt: skip
+    writer = TicketWriter(runtime, service, metrics=metrics, on_opened=_each(hooks))
     return Daemon(
         inventory,
         runtime,
@@ -365,6 +379,7 @@ def assemble_daemon(
         metrics=metrics,
         reload=reload,
         leadership=leadership,
+        backups=nightly,
     )
 
 
@@ -385,6 +400,78 @@ def _events(
     hub = EventHub(settings, inventory, counters, now=runtime.now)
     actions = EventActions(hub, runtime, inventory, scheduler.repoll)
     return EventReceivers(Listeners(hub), actions)
+
+
+def backup_service(
+    inventory: Inventory,
+    store: TicketStore,
+    runtime: Runtime | None = None,
+    metrics: Metrics | None = None,
+    *,
+    now: Callable[[], datetime] = utc_now,
+) -> BackupService:
+    """The configuration backup (issue 22).
+
+    Tickets go through the daemon's store thread, else a thread of their own (the CLI);
+    metrics go on the daemon's registry when it has one.
+    """
+    import asyncio
+
+    from agent.backup.service import BackupService
+    from agent.backup.tracking import TicketSink
+    from agent.remediation.guard import DeviceGuard
+    from agent.runtime.metrics.backup import build_backup_metrics
+    from ticketing.remediation import RemediationLog
+
+    call = runtime.call if runtime is not None else asyncio.to_thread
+    settings = replace(inventory.backup, directory=_backups_of(inventory, store))
+    return BackupService(
+        settings, inventory.remediation, DeviceGuard(),
+        now=runtime.now if runtime is not None else now,
+        sink=TicketSink(store, call=call, now=now),
+        metrics=build_backup_metrics(metrics.registry) if metrics is not None else None,
+        busy=RemediationLog(store).running_on,
+    )  # fmt: skip
+
+
+def backup_directory(inventory: Inventory, db: str | None = None) -> Path:
+    """Where the configuration history lives.
+
+    ``backup.directory`` if written; else ``konfigurasi`` beside the SQLite database file
+    (``--db``, ``daemon.database`` or the default: the state directory); else, with
+    PostgreSQL, ``konfigurasi`` in the default state directory.
+    """
+    if inventory.backup.directory is not None:
+        return inventory.backup.directory
+    url = database_url(inventory, db)
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and len(url) > len(prefix):
+        return Path(url.removeprefix(prefix).split("?", 1)[0]).parent / "konfigurasi"
+    return DEFAULT_DB.parent / "konfigurasi"
+
+
+def _backups_of(inventory: Inventory, store: TicketStore) -> Path:
+    return backup_directory(inventory, store.engine.url.render_as_string(hide_password=True))
+
+
+def _each(hooks: Sequence[Callable[[TicketView], None]]) -> Callable[[TicketView], None] | None:
+    """One ``on_opened`` hook calling each of ``hooks`` (None when there are none)."""
+    if not hooks:
+        return None
+    if len(hooks) == 1:
+        return hooks[0]
+
+    def each(ticket: TicketView) -> None:
+        for hook in hooks:
+            hook(ticket)
+
+    return each
+
+
+def _nightly(service: BackupService, inventory: Inventory) -> NightlyBackups:
+    from agent.backup.service import NightlyBackups
+
+    return NightlyBackups(service, inventory)
 
 
 def _topology(inventory: Inventory, walker: Walker, runtime: Runtime) -> TopologyWatcher:

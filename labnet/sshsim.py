@@ -27,6 +27,7 @@ import time
 from dataclasses import dataclass, field
 
 from labnet.plan import ios_name, uplink_name
+from labnet.simconfig import ios_running_config, routeros_export
 
 LOG_KEEP = 200
 ROUTEROS = "mikrotik_routeros"
@@ -168,7 +169,7 @@ class RouterOSCli:
         """Return the current prompt."""
         return f"[{self.user}@{self.identity}] > "
 
-    def handle(self, line: str, ports: list[Port]) -> Reply:  # noqa: C901, PLR0911
+    def handle(self, line: str, ports: list[Port]) -> Reply:  # noqa: C901, PLR0911, PLR0912
         """Run one command line against the interface snapshot ``ports``."""
         words = line.strip().split()
         if not words:
@@ -191,6 +192,10 @@ class RouterOSCli:
                 return self._set(known, rest[1], up=m.group(1) in ("no", "false"))
         if path == "/ip" and rest == ["address", "print"]:
             return Reply(output=self._address_print(ports))
+        if path == "/export" and set(rest) <= {"terse", "show-sensitive"}:
+            return Reply(
+                output=routeros_export(self.identity, ports, sensitive="show-sensitive" in rest)
+            )
         if path == "/log" and rest == ["print"]:
             return Reply(output=self._log_print())
         if path == "/system" and rest == ["identity", "print"]:
@@ -320,6 +325,10 @@ class IosCli:
             if name is None:
                 return Reply(output=INVALID)
             return Reply(output=self._run_int(_by_name(ports)[name]))
+        if self.mode == "enable" and low in ("show running-config", "sh run"):
+            return Reply(
+                output=ios_running_config(self.hostname, ports, user=self.user, secret=self.secret)
+            )
         if low in ("show logging", "sh log"):
             return Reply(output=self._logging())
         if low in ("show version", "sh ver"):

@@ -30,7 +30,7 @@ with warnings.catch_warnings():
     from starlette.testclient import TestClient
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     from agent.config.model import Inventory
 
@@ -151,3 +151,32 @@ def served_board_process(
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+
+
+@contextlib.contextmanager
+def signed_in_clients(inventory: Inventory, url: str) -> Iterator[Callable[[str], TestClient]]:
+    """``make(name)``: a client of the whole board (``build_web_app``) signed in as ``name``.
+
+    Every client made is closed when the block ends.
+    """
+    from agent.wiring import build_web_app, open_store
+
+    clients: list[TestClient] = []
+
+    def make(name: str) -> TestClient:
+        app = build_web_app(inventory, open_store(inventory, url), secret_key=SECRET)
+        client = TestClient(app, follow_redirects=False)
+        client.__enter__()
+        clients.append(client)
+        page = client.get("/masuk")
+        reply = client.post(
+            "/masuk", data={"nama": name, "sandi": password_of(name), "csrf": csrf_of(page.text)}
+        )
+        assert reply.status_code == 303, reply.text
+        return client
+
+    try:
+        yield make
+    finally:
+        for c in clients:
+            c.__exit__(None, None, None)

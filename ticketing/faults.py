@@ -25,7 +25,9 @@ class FaultKind(StrEnum):
     RADIO_DEGRADED = "radio_degraded"  # radio signal or CCQ below its floor, sustained
     PPPOE_DOWN = "pppoe_down"  # a PPPoE client (WAN, usually the ISP) down or flapping
     LOGIN_FAILURES = "login_failures"  # N failed logins from one address within T (syslog)
-    CONFIG_CHANGED = "config_changed"  # the device says its configuration was changed (syslog)
+    # the configuration changed: the device said so (syslog), or its saved copy differs (backup)
+    CONFIG_CHANGED = "config_changed"
+    BACKUP_FAILED = "backup_failed"  # configuration backup failed nights in a row (issue 22)
 
 
 INFORMATIONAL: frozenset[FaultKind] = frozenset(

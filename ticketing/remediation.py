@@ -165,6 +165,14 @@ class RemediationLog:
             )
             return int(session.scalar(query) or 0)
 
+    def running_on(self, device: str) -> bool:
+        """True when a run on ``device`` is running (in this or another process)."""
+        with self._store.transaction(write=False) as session:
+            stmt = select(RemediationRun.id).where(
+                RemediationRun.device == device, RemediationRun.status == RunStatus.RUNNING
+            )
+            return session.scalars(stmt.limit(1)).first() is not None
+
     def abort_stale(self, at: datetime, older_than: timedelta = timedelta(0)) -> int:
         """Mark ``running`` rows left by a process that ended as ``aborted``; return how many."""
         with self._store.transaction() as session:

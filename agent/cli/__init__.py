@@ -19,6 +19,7 @@ from agent.cli import (
     demo,
     diagnose,
     intake,
+    konfigurasi,
     lab,
     laporan,
     log,
@@ -47,7 +48,7 @@ app = typer.Typer(
 )
 # the order of `sigap --help`: commands first, then the groups
 for group in (topology, diagnose, run, demo, tiket, log, lab, program, laporan, notifikasi,
-              remediasi, intake, web):  # fmt: skip
+              remediasi, konfigurasi, intake, web):  # fmt: skip
     group.register(app)
 
 

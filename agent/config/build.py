@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from agent.config import schema
 from agent.config.model import (
     WEEKDAY_INDEX,
+    BackupSettings,
     DetectionSettings,
     Device,
     HaSettings,
@@ -241,6 +242,7 @@ def _inventory(
         ha=_ha_settings(model.daemon.ha),
         topology=TopologySettings(model.topology.enabled, model.topology.interval.total_seconds()),
         history=HistorySettings(**model.history.model_dump()),
+        backup=_backup_settings(model.backup, file.parent),
         lab=(
             LabSettings(tuple(str(p) for p in model.lab.prefixes), str(model.lab.noc_address))
             if model.lab
@@ -255,6 +257,14 @@ def _ha_settings(b: schema.HaBlock | None) -> HaSettings | None:
     if b is None or not b.enabled:
         return None
     return HaSettings(b.node or socket.gethostname(), b.cluster, b.lease.total_seconds())
+
+
+def _backup_settings(block: schema.BackupBlock, base: Path) -> BackupSettings:
+    """The backup block with its directory resolved against the inventory's folder."""
+    values = block.model_dump()
+    return BackupSettings(
+        **{**values, "directory": base / block.directory if block.directory else None}
+    )
 
 
 def _health_settings(b: schema.HealthBlock) -> HealthSettings:

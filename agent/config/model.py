@@ -312,6 +312,19 @@ class HistorySettings:
 
 
 @dataclass(frozen=True, slots=True)
+class BackupSettings:
+    """Configuration backup (issue 22): the history's directory and the night's spread."""
+
+    directory: Path | None = None  # None: beside the SQLite database (agent.wiring)
+    remote: str = field(default="", repr=False)  # may hold a token
+    max_concurrent: int = 4
+    night_start: time = time(1, 0)  # office time zone
+    night_hours: float = 4.0
+    failed_nights_ticket: int = 3
+    enabled: bool = True
+
+
+@dataclass(frozen=True, slots=True)
 class LabSettings:
     """Addressing of the simulated network."""
 
@@ -338,6 +351,7 @@ class Inventory:
     ha: HaSettings | None = None  # active/standby on PostgreSQL; None = this daemon alone
     topology: TopologySettings = TopologySettings()
     history: HistorySettings = HistorySettings()
+    backup: BackupSettings = BackupSettings()
     sop: SopSettings = SopSettings()
     notifications: NotifySettings = NotifySettings()
     remediation: RemediationSettings = RemediationSettings()

@@ -420,6 +420,18 @@ class HistoryBlock(Strict):
     target: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)] = 99.5  # percent
 
 
+class BackupBlock(Strict):
+    """Configuration backup (issue 22): where the history lives, when the night runs."""
+
+    enabled: bool = True
+    directory: str = ""  # relative: to the inventory file; "": beside the SQLite database
+    remote: str = ""  # git remote the office controls; pushed after each change
+    max_concurrent: Annotated[int, Field(ge=1, le=64)] = 4
+    night_start: time = time(1, 0)  # office time zone
+    night_hours: Annotated[float, Field(gt=0, le=12, allow_inf_nan=False)] = 4.0
+    failed_nights_ticket: Annotated[int, Field(ge=1, le=30)] = 3
+
+
 class StandingBlock(Strict):
     """Disposisi tetap: the standing order under which agent tickets skip paper dispositions."""
 
@@ -564,6 +576,7 @@ class InventoryFile(Strict):
     daemon: DaemonBlock = DaemonBlock()
     topology: TopologyBlock = TopologyBlock()
     history: HistoryBlock = HistoryBlock()
+    backup: BackupBlock = BackupBlock()
     sop: SopSettingsBlock = SopSettingsBlock()
     calendar: CalendarBlock = CalendarBlock()
     notifications: NotificationsBlock = NotificationsBlock()

@@ -50,7 +50,8 @@ KIND_LABEL: Final[Mapping[str, str]] = {
     FaultKind.RADIO_DEGRADED: "sinyal radio lemah",
     FaultKind.PPPOE_DOWN: "PPPoE/WAN ISP putus",
     FaultKind.LOGIN_FAILURES: "percobaan login gagal berulang",
-    FaultKind.CONFIG_CHANGED: "konfigurasi perangkat diubah",
+    FaultKind.CONFIG_CHANGED: "konfigurasi berubah",
+    FaultKind.BACKUP_FAILED: "cadangan konfigurasi gagal",
 }
 # narrow table columns
 KIND_SHORT: Final[Mapping[str, str]] = {
@@ -70,7 +71,8 @@ KIND_SHORT: Final[Mapping[str, str]] = {
     FaultKind.RADIO_DEGRADED: "radio lemah",
     FaultKind.PPPOE_DOWN: "PPPoE putus",
     FaultKind.LOGIN_FAILURES: "login gagal",
-    FaultKind.CONFIG_CHANGED: "konfig diubah",
+    FaultKind.CONFIG_CHANGED: "konfig berubah",
+    FaultKind.BACKUP_FAILED: "cadangan gagal",
 }
 # what a health sensor measures (collectors.model.SensorKind), for diagnose and the board
 SENSOR_LABEL: Final[Mapping[str, str]] = {

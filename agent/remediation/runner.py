@@ -24,6 +24,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from agent.remediation.attempt import run_session, verify_snmp
+from agent.remediation.guard import DeviceGuard
 from agent.remediation.interfaces import NoInterfaces, SnmpInterfaces, SnmpPlatforms
 from agent.remediation.playbooks import (
     PlaybookBook,
@@ -79,11 +80,16 @@ class Remediator:
         call: Callable[[Callable[[], _T]], Awaitable[_T]] | None = None,
         now: Callable[[], datetime],
         platforms: PlatformReader | None = None,
+        guard: DeviceGuard | None = None,
+        before: Callable[[Device, TicketView], Awaitable[object]] | None = None,
+        after: Callable[[Device, TicketView], Awaitable[object]] | None = None,
     ) -> None:
         """``call`` runs a blocking database function (default: a thread of its own).
 
         ``platforms`` detects the platform of devices the inventory writes none for (issue
-        18); without it such a device has no playbook.
+        18); without it such a device has no playbook. ``guard`` is shared with the
+        configuration backup; ``before`` and ``after`` run with the device held, around the
+        session (backups of the configuration as it was and as the run left it, issue 22).
         """
         self.inventory = inventory
         self.book = book
@@ -94,7 +100,9 @@ class Remediator:
         self._call: Callable[[Callable[[], Any]], Awaitable[Any]] = call or asyncio.to_thread
         settings = inventory.remediation
         self._sem = asyncio.Semaphore(settings.max_concurrent)
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._guard = guard or DeviceGuard()
+        self._before = before
+        self._after = after
         self._platforms = platforms
         self._detected: dict[str, str] = {}  # device -> detected platform (none written)
         self._pool = ThreadPoolExecutor(
@@ -179,8 +187,7 @@ class Remediator:
                 )
             )
             return Outcome(RunStatus.DRY_RUN, view.reason, playbook.name, view.id, lines)
-        lock = self._locks.setdefault(device.name, asyncio.Lock())
-        if lock.locked():
+        if self._guard.owner(device.name) == "remediation":
             return await self._record(
                 ticket,
                 playbook.name,
@@ -188,8 +195,13 @@ class Remediator:
                 actor,
                 "sesi lain ke perangkat ini sedang berjalan",
             )
-        async with lock, self._sem:
-            return await self._run(ticket, device, plan, actor)
+        async with self._guard.hold(device.name, "remediation"), self._sem:
+            if self._before is not None:
+                await self._before(device, ticket)
+            outcome = await self._run(ticket, device, plan, actor)
+            if self._after is not None and outcome.status is not RunStatus.REFUSED:
+                await self._after(device, ticket)
+            return outcome
 
     def _why_none(self, device: Device, kind: str) -> str:
         if not device.remediation.enabled:
@@ -321,11 +333,16 @@ def for_daemon(
     runtime: Runtime,
     service: TicketService,
     walker: ColumnWalker | None = None,
+    *,
+    guard: DeviceGuard | None = None,
+    before: Callable[[Device, TicketView], Awaitable[object]] | None = None,
+    after: Callable[[Device, TicketView], Awaitable[object]] | None = None,
 ) -> Remediator:
     """Build the daemon's remediator; playbooks load now (a bad one stops start-up).
 
     The daemon's SNMP poller reads interfaces and its store thread does the database work;
-    ``walker`` (the same collector) detects platforms the inventory does not write.
+    ``walker`` (the same collector) detects platforms the inventory does not write;
+    ``before``/``after`` (configuration backups, with the shared ``guard``) run around it.
     """
     book = load_playbooks(inventory.remediation.playbooks_dir)
     reader: InterfaceReader = (
@@ -340,4 +357,7 @@ def for_daemon(
         call=runtime.call,
         now=runtime.now,
         platforms=SnmpPlatforms(walker) if walker is not None else None,
+        guard=guard,
+        before=before,
+        after=after,
     )

@@ -65,6 +65,7 @@ class Daemon:
         metrics: Metrics | None = None,
         reload: Callable[[], Inventory] | None = None,
         leadership: Leadership | None = None,
+        backups: Watcher | None = None,
     ) -> None:
         """Hold the parts; nothing starts until :meth:`run`.
 
@@ -79,6 +80,7 @@ class Daemon:
         self.scheduler = scheduler
         self.writer = writer
         self.repairs = repairs
+        self.backups = backups  # issue 22: the nightly configuration backup
         self.notifier = notifier
         self.topology = topology
         self.events = events
@@ -181,6 +183,8 @@ class Daemon:
                 helpers.append(group.create_task(self.leadership.hold(), name="leadership"))
             if self.events is not None:
                 helpers.append(group.create_task(self.events.run(), name="events"))
+            if self.backups is not None:
+                helpers.append(group.create_task(self.backups.run(), name="config-backup"))
             notify = (
                 group.create_task(self.notifier.run(self.runtime.stopping), name="notifier")
                 if self.notifier is not None
@@ -230,6 +234,8 @@ class Daemon:
             self.topology.reconfigure(new)
         if self.events is not None:
             self.events.reconfigure(new)
+        if self.backups is not None:
+            self.backups.reconfigure(new)
         if self.metrics is not None:
             self.metrics.set_devices({d.name: d.opd for d in new.devices.values()})
         logger.info(

@@ -124,7 +124,7 @@ class Repairer(Protocol):
 
 
 class Watcher(Protocol):
-    """The topology re-discovery as the daemon runs it (``agent.topology.watcher``)."""
+    """A periodic duty of the daemon: the topology re-discovery, the nightly backup."""
 
     async def run(self) -> None:
         """Discover periodically until cancelled."""

@@ -10,7 +10,13 @@ from datetime import UTC, datetime
 import pytest
 
 from agent.wiring import build_web_app, open_store
-from tests.webboard import SECRET, TestClient, csrf_of, password_of, set_passwords, write_inventory
+from tests.webboard import (
+    SECRET,
+    TestClient,
+    set_passwords,
+    signed_in_clients,
+    write_inventory,
+)
 from ticketing.faults import Fault, FaultKind
 from ticketing.migrate import migrate
 from ticketing.store import TicketStore
@@ -45,24 +51,8 @@ def office(tmp_path):
 @pytest.fixture
 def client_of(office):
     inventory, url = office
-    clients: list[TestClient] = []
-
-    def make(name: str) -> TestClient:
-        app = build_web_app(inventory, open_store(inventory, url), secret_key=SECRET)
-        client = TestClient(app, follow_redirects=False)
-        client.__enter__()
-        clients.append(client)
-        page = client.get("/masuk")
-        reply = client.post(
-            "/masuk",
-            data={"nama": name, "sandi": password_of(name), "csrf": csrf_of(page.text)},
-        )
-        assert reply.status_code == 303, reply.text
-        return client
-
-    yield make
-    for c in clients:
-        c.__exit__(None, None, None)
+    with signed_in_clients(inventory, url) as make:
+        yield make
 
 
 def test_map_needs_a_login(office):
