@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from starlette.applications import Starlette
     from starlette.routing import BaseRoute
 
+    from agent.chat.prompts import Prompter
     from agent.config.model import Inventory
     from agent.intake.handler import IntakeHandler
     from agent.notify.apprise_sender import AppriseSender
@@ -151,7 +152,44 @@ def webhook_routes(
     settings = inventory.intake
     if settings is None or settings.whatsapp is None:
         return []
-    return [*routes(settings.whatsapp, build_intake_handler(inventory, store, now))]
+    handler = build_intake_handler(inventory, store, now)
+    prompter = chat_prompter(inventory, store, now)
+    chat = None
+    if prompter is not None:
+        from agent.chat.actions import ChatActions  # only where the webhook runs
+
+        chat = ChatActions(prompter, store, now=now)
+    return [*routes(settings.whatsapp, handler, chat=chat)]
+
+
+def chat_prompter(
+    inventory: Inventory, store: TicketStore, now: Callable[[], datetime]
+) -> Prompter | None:
+    """The SOP's WhatsApp buttons (issue 24); None without an access token and action secret."""
+    from agent.chat.prompts import Prompter  # only where WhatsApp runs
+    from agent.chat.signing import SECRET_MIN_BYTES
+    from agent.notify.whatsapp import WhatsAppSender
+    from ticketing.intake import last_inbound
+    from ticketing.workflow import Sifat, Source
+
+    wa = inventory.intake.whatsapp if inventory.intake else None
+    if wa is None or not wa.access_token or len(wa.action_secret.encode()) < SECRET_MIN_BYTES:
+        return None
+    sender = WhatsAppSender(wa, last_inbound=partial(last_inbound, store, Source.WA), now=now)
+    standing = workflow_config(inventory).standing
+    return Prompter(
+        ticket_service(inventory, store, now),
+        inventory.people,
+        secret=wa.action_secret,
+        post=sender.post,
+        in_window=sender.in_window,
+        now=now,
+        template_name=wa.action_template,
+        language=wa.template_language,
+        link=inventory.notifications.link,
+        sifat=standing.sifat if standing is not None else Sifat.BIASA,
+        zone=inventory.tz,
+    )
 
 
 def build_intake_run(
@@ -370,8 +408,18 @@ def router_for(inventory: Inventory, store: TicketStore | None = None) -> Invent
     if store is not None and imap is not None:
         ack = partial(ack_message_id, store, domain=imap.reply_domain, now=utc_now)
     reporters = ReporterRoutes(inventory.intake, first_message=first, ack_id=ack)
+    wa = inventory.intake.whatsapp if inventory.intake else None
+    prompts = None
+    if wa is not None and wa.access_token and wa.action_secret:
+        from agent.chat.routes import PromptRoutes  # WhatsApp SOP buttons (issue 24)
+
+        prompts = PromptRoutes(inventory.people, inventory.notifications.group_window)
     return InventoryRouter(
-        Recipients(inventory.people), inventory.notifications, inventory.tz, reporters=reporters
+        Recipients(inventory.people),
+        inventory.notifications,
+        inventory.tz,
+        reporters=reporters,
+        prompts=prompts,
     )
 
 
@@ -426,7 +474,7 @@ def sender_for(
     if wa is None or not wa.access_token:
         return general
     whatsapp = WhatsAppSender(wa, last_inbound=partial(last_inbound, store, Source.WA), now=now)
-    return ReplySender(general, whatsapp)
+    return ReplySender(general, whatsapp, chat_prompter(inventory, store, now))
 
 
 def build_notifier(

@@ -42,10 +42,10 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from ticketing.states import DeliveryStatus, EventKind, ProgramStatus, RunStatus, TicketState
 
 __all__ = [  # the status enums live in ticketing.states (no SQLAlchemy); re-exported here
-    "Base", "DeliveryStatus", "DeviceRole", "IntakeAttachment", "IntakeMessage", "NetworkLink",
-    "Notification", "ProgramKegiatan", "ProgramStatus", "RemediationRun", "RunStatus", "Ticket",
-    "TicketCounter", "TicketDevice", "TicketEvent", "TicketLink", "TicketStep", "TrafficRollup",
-    "UTCDateTime", "UnknownNeighbourRow", "WebAccount",
+    "Base", "ChatDialogue", "DeliveryStatus", "DeviceRole", "IntakeAttachment", "IntakeMessage",
+    "NetworkLink", "Notification", "ProgramKegiatan", "ProgramStatus", "RemediationRun",
+    "RunStatus", "Ticket", "TicketCounter", "TicketDevice", "TicketEvent", "TicketLink",
+    "TicketStep", "TrafficRollup", "UTCDateTime", "UnknownNeighbourRow", "WebAccount",
 ]  # fmt: skip
 
 NAMING_CONVENTION: Final[dict[str, str]] = {
@@ -527,3 +527,27 @@ class TrafficRollup(Base):
         Index("ix_traffic_rollups_step_start", "step", "start", postgresql_using="brin"),
         {"sqlite_with_rowid": False},  # clustered by the key: no second copy of it
     )
+
+
+class ChatDialogue(Base):
+    """A WhatsApp action waiting for the performer's typed answer (migration 0015).
+
+    One row per phone: the signed action it continues (ticket, step, version, action), the
+    question being asked (``stage``: isi, usulan, biaya), the answers so far and when it lapses.
+    """
+
+    __tablename__ = "chat_dialogues"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    phone: Mapped[str] = mapped_column(String(32))
+    person: Mapped[str] = mapped_column(String(200))
+    number: Mapped[str] = mapped_column(String(32))
+    step: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(16))
+    argument: Mapped[str] = mapped_column(String(200), server_default="")
+    stage: Mapped[str] = mapped_column(String(16))
+    answers: Mapped[dict[str, Any] | None] = mapped_column(JSON_DOC)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (UniqueConstraint("phone"),)

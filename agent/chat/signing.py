@@ -6,9 +6,11 @@ built from, until an expiry time::
     sg1.<number>.<step>.<action>.<argument>.<version>.<expires unix s>.<mac>
 
 ``mac`` is HMAC-SHA256 (truncated to 128 bits, base64url) keyed by the server secret over
-every field before it. Fields are percent-free: the ticket number's ``/`` and any ``.`` of
-the argument are escaped, so the split is unambiguous. The whole id stays under WhatsApp's
-limits (button id 256 characters, list row id 200). Pure: no I/O, the clock is an argument.
+every field before it and the number of the person the message was sent to (``holder``, not
+carried in the id): the same button tapped from another phone, forwarded, is forged. Fields
+are percent-free: the ticket number's ``/`` and any ``.`` of the argument are escaped, so the
+split is unambiguous. The whole id stays under WhatsApp's limits (button id 256 characters,
+list row id 200). Pure: no I/O, the clock is an argument.
 """
 
 from __future__ import annotations
@@ -35,7 +37,9 @@ _FIELD: Final = re.compile(r"[A-Za-z0-9%_~-]{0,120}")
 class Action(StrEnum):
     """What a button does (the service call behind it)."""
 
+    MENU = "menu"  # the template's one button: send the step's real buttons (window open now)
     DISPOSISI = "disposisi"  # argument: the sifat (biasa / segera / sangat_segera)
+    ISI = "isi"  # disposition with a typed isi (a short dialogue); argument: the sifat
     TUGASKAN = "tugaskan"  # argument: the technician's name
     SEDERHANA = "sederhana"  # decision step: handled, no program entry
     KOMPLEKS = "kompleks"  # decision step: starts the usulan / biaya dialogue
@@ -80,8 +84,9 @@ def _fields(p: ActionPayload) -> list[str]:
     ]
 
 
-def _mac(secret: bytes, fields: list[str]) -> str:
-    digest = hmac.new(secret, ".".join(fields).encode(), hashlib.sha256).digest()[:MAC_BYTES]
+def _mac(secret: bytes, fields: list[str], holder: str) -> str:
+    signed = ".".join([*fields, _esc(holder)]).encode()
+    digest = hmac.new(secret, signed, hashlib.sha256).digest()[:MAC_BYTES]
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
@@ -92,10 +97,10 @@ def check_secret(secret: bytes) -> bytes:
     return secret
 
 
-def sign(secret: bytes, payload: ActionPayload) -> str:
-    """The button id of ``payload``; ValueError when it would exceed :data:`MAX_ID_CHARS`."""
+def sign(secret: bytes, payload: ActionPayload, holder: str) -> str:
+    """The button id of ``payload`` for the phone ``holder``; ValueError when over the limit."""
     fields = _fields(payload)
-    text = ".".join([*fields, _mac(check_secret(secret), fields)])
+    text = ".".join([*fields, _mac(check_secret(secret), fields, holder)])
     if len(text) > MAX_ID_CHARS:
         raise ValueError(f"action id too long ({len(text)} > {MAX_ID_CHARS})")
     return text
@@ -106,15 +111,15 @@ def is_signed(text: object) -> bool:
     return isinstance(text, str) and text.startswith(PREFIX + ".")
 
 
-def verify(secret: bytes, text: object, now: datetime) -> ActionPayload:
-    """The payload ``text`` carries; PayloadError when malformed, forged or expired at ``now``."""
+def verify(secret: bytes, text: object, now: datetime, holder: str) -> ActionPayload:
+    """The payload ``text`` tapped by ``holder``; PayloadError: malformed, forged, expired."""
     if not isinstance(text, str) or len(text) > MAX_ID_CHARS or not text.isascii():
         raise PayloadError("malformed")
     parts = text.split(".")
     if len(parts) != PARTS or parts[0] != PREFIX or not all(_FIELD.fullmatch(p) for p in parts):
         raise PayloadError("malformed")
     fields, mac = parts[:7], parts[7]
-    if not hmac.compare_digest(_mac(check_secret(secret), fields).encode(), mac.encode()):
+    if not hmac.compare_digest(_mac(check_secret(secret), fields, holder).encode(), mac.encode()):
         raise PayloadError("forged")
     _, number, step, action, argument, version, stamp = fields
     try:

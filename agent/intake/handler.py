@@ -56,6 +56,7 @@ class WaMessage:
     text: str
     received_at: datetime
     kind: str = "text"
+    reply_id: str = ""  # the id of the tapped button / list row / template quick reply
 
 
 class IntakeHandler:

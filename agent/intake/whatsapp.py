@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
     from starlette.requests import Request
 
+    from agent.chat.actions import ChatActions
     from agent.intake.handler import IntakeHandler
     from agent.intake.settings import WhatsAppSettings
 
@@ -71,7 +72,9 @@ def messages(payload: Any) -> Iterator[WaMessage]:
                     continue
                 kind = str(m.get("type", "text"))
                 text = str(_get(m, "text", "body")) if kind == "text" else ""
-                yield WaMessage(wamid, phone, names.get(phone, ""), text, _ts(m), kind)
+                reply, title = _reply(m, kind)
+                name = names.get(phone, "")
+                yield WaMessage(wamid, phone, name, text or title, _ts(m), kind, reply)
 
 
 def _items(obj: Any, key: str) -> list[dict[str, Any]]:
@@ -82,6 +85,21 @@ def _items(obj: Any, key: str) -> list[dict[str, Any]]:
 def _get(obj: dict[str, Any], key: str, sub: str) -> str:
     inner = obj.get(key)
     return str(inner.get(sub, "")) if isinstance(inner, dict) else ""
+
+
+def _reply(message: dict[str, Any], kind: str) -> tuple[str, str]:
+    """(id, title) of a tapped reply button, list row or template quick reply; else ("", "")."""
+    if kind == "button":  # a template's quick-reply button
+        return _get(message, "button", "payload"), _get(message, "button", "text")
+    if kind != "interactive":
+        return "", ""
+    inner = message.get("interactive")
+    if not isinstance(inner, dict):
+        return "", ""
+    for key in ("button_reply", "list_reply"):
+        if inner.get("type") == key:
+            return _get(inner, key, "id"), _get(inner, key, "title")
+    return "", ""
 
 
 def _ts(message: dict[str, Any]) -> datetime:
@@ -96,9 +114,19 @@ def routes(
     handler: IntakeHandler,
     *,
     run_blocking: Callable[..., Any] | None = None,
+    chat: ChatActions | None = None,
 ) -> list[Route]:
-    """The webhook's routes at ``settings.path``, to mount in any Starlette app."""
+    """The webhook's routes at ``settings.path``, to mount in any Starlette app.
+
+    With ``chat``, button replies and dialogue answers are SOP actions
+    (:mod:`agent.chat.actions`); every other message is a complaint for ``handler``.
+    """
     blocking = run_blocking or asyncio.to_thread
+
+    def one(m: WaMessage) -> str:
+        if chat is not None and chat.wants(m):
+            return chat.handle_blocking(m)
+        return handler.whatsapp_blocking(m)
 
     async def verify(request: Request) -> Response:
         q = request.query_params
@@ -127,7 +155,7 @@ def routes(
         except (ValueError, RecursionError):  # RecursionError: nesting deeper than the stack
             handler.stats.count("wa", Rejection.MALFORMED.value)
             return PlainTextResponse("bad json", status_code=400)
-        results = [await blocking(handler.whatsapp_blocking, m) for m in messages(payload)]
+        results = [await blocking(one, m) for m in messages(payload)]
         return JSONResponse({"ok": True, "results": results})
 
     return [

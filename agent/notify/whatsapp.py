@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from agent.notify.worker import Sender
 
 WINDOW: Final = timedelta(hours=24)
+PROMPT_SCHEME: Final = "sigap-wa-aksi:"  # agent.chat.prompts.SCHEME
 TIMEOUT: Final = 15.0
 TEXT_MAX_CHARS: Final = 4096
 PARAM_MAX_CHARS: Final = 1000
@@ -105,6 +106,10 @@ class WhatsAppSender:
             return self._post(template)
         return result
 
+    def post(self, payload: dict[str, Any]) -> SendResult:
+        """Send one Cloud API message as given (interactive, template or text)."""
+        return self._post(payload)
+
     def _post(self, payload: dict[str, Any]) -> SendResult:
         request = urllib.request.Request(  # noqa: S310 - api_base is configuration (https)
             self.endpoint,
@@ -141,15 +146,25 @@ def _api_error(exc: urllib.error.HTTPError) -> str:
 
 
 class ReplySender:
-    """Routes ``sigap-wa:`` addresses to WhatsApp and everything else to ``other`` (Apprise)."""
+    """Routes ``sigap-wa:`` addresses to WhatsApp and everything else to ``other`` (Apprise).
 
-    def __init__(self, other: Sender, whatsapp: WhatsAppSender | None) -> None:
+    ``sigap-wa-aksi:`` addresses (a step's buttons, issue 24) go to ``prompts``.
+    """
+
+    def __init__(
+        self, other: Sender, whatsapp: WhatsAppSender | None, prompts: Sender | None = None
+    ) -> None:
         """Dispatch by address."""
         self.other = other
         self.whatsapp = whatsapp
+        self.prompts = prompts
 
     def send_blocking(self, url: str, title: str, body: str) -> SendResult:
         """Send through the sender of ``url``."""
+        if url.startswith(PROMPT_SCHEME):
+            if self.prompts is None:
+                return SendResult(False, "aksi WhatsApp tidak dikonfigurasi", permanent=True)
+            return self.prompts.send_blocking(url, title, body)
         if url.startswith(WA_SCHEME):
             if self.whatsapp is None:
                 return SendResult(False, "WhatsApp tidak dikonfigurasi", permanent=True)

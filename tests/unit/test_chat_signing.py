@@ -21,6 +21,7 @@ from tests.hostile_text import CORPUS
 pytestmark = pytest.mark.unit
 
 SECRET = b"server-secret-for-tests-0123456789"
+HOLDER = "6281211112222"
 NOW = datetime(2026, 12, 3, 6, 0, tzinfo=UTC)
 
 
@@ -39,10 +40,10 @@ def payload(**kw: object) -> ActionPayload:
 
 def test_round_trip_keeps_every_field():
     p = payload()
-    text = sign(SECRET, p)
+    text = sign(SECRET, p, HOLDER)
     assert is_signed(text)
     assert len(text) <= MAX_ID_CHARS
-    assert verify(SECRET, text, NOW) == p
+    assert verify(SECRET, text, NOW, HOLDER) == p
 
 
 @pytest.mark.parametrize(
@@ -56,28 +57,34 @@ def test_round_trip_keeps_every_field():
     ],
 )
 def test_changing_any_field_of_a_signed_id_is_forged(field, value):
-    good = sign(SECRET, payload())
-    other = sign(SECRET, payload(**{field: value}))
+    good = sign(SECRET, payload(), HOLDER)
+    other = sign(SECRET, payload(**{field: value}), HOLDER)
     forged = ".".join(other.split(".")[:7] + good.split(".")[7:])
     with pytest.raises(PayloadError) as err:
-        verify(SECRET, forged, NOW)
+        verify(SECRET, forged, NOW, HOLDER)
     assert err.value.reason == "forged"
 
 
 def test_longer_expiry_or_other_secret_is_forged():
-    good = sign(SECRET, payload()).split(".")
+    good = sign(SECRET, payload(), HOLDER).split(".")
     good[6] = str(int(good[6]) + 86400)
     with pytest.raises(PayloadError, match="forged"):
-        verify(SECRET, ".".join(good), NOW)
+        verify(SECRET, ".".join(good), NOW, HOLDER)
     with pytest.raises(PayloadError, match="forged"):
-        verify(b"another-secret-of-the-same-size!!", sign(SECRET, payload()), NOW)
+        verify(b"another-secret-of-the-same-size!!", sign(SECRET, payload(), HOLDER), NOW, HOLDER)
+
+
+def test_the_same_id_tapped_from_another_phone_is_forged():
+    text = sign(SECRET, payload(), HOLDER)
+    with pytest.raises(PayloadError, match="forged"):
+        verify(SECRET, text, NOW, "6281299998888")
 
 
 def test_expired_payload_is_refused_at_and_after_expiry():
-    text = sign(SECRET, payload(expires=NOW))
+    text = sign(SECRET, payload(expires=NOW), HOLDER)
     with pytest.raises(PayloadError, match="expired"):
-        verify(SECRET, text, NOW)
-    assert verify(SECRET, text, NOW - timedelta(seconds=1)).number == "GJ/2026/0012"
+        verify(SECRET, text, NOW, HOLDER)
+    assert verify(SECRET, text, NOW - timedelta(seconds=1), HOLDER).number == "GJ/2026/0012"
 
 
 def test_other_step_and_stale_version():
@@ -108,12 +115,12 @@ HOSTILE = [
 @pytest.mark.parametrize("text", HOSTILE, ids=range(len(HOSTILE)))
 def test_hostile_ids_are_malformed_or_forged_never_a_crash(text):
     with pytest.raises(PayloadError) as err:
-        verify(SECRET, text, NOW)
+        verify(SECRET, text, NOW, HOLDER)
     assert err.value.reason in {"malformed", "forged"}
 
 
 def test_weak_secret_and_oversized_id_refused():
     with pytest.raises(ValueError, match="secret"):
-        sign(b"short", payload())
+        sign(b"short", payload(), HOLDER)
     with pytest.raises(ValueError, match="too long"):
-        sign(SECRET, payload(argument="x" * 300))
+        sign(SECRET, payload(argument="x" * 300), HOLDER)

@@ -1,0 +1,48 @@
+"""WhatsApp SOP actions: the short dialogue a button may start (isi, usulan, biaya).
+
+Revision ID: 0015
+Revises: 0010
+Create Date: 2026-12-03
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+revision: str = "0015"
+down_revision: str | Sequence[str] | None = "0010"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+TS = sa.DateTime(timezone=True)
+JSON_DOC = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+
+def upgrade() -> None:
+    op.create_table(
+        "chat_dialogues",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("phone", sa.String(32), nullable=False),
+        sa.Column("person", sa.String(200), nullable=False),
+        sa.Column("number", sa.String(32), nullable=False),
+        sa.Column("step", sa.Integer(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("action", sa.String(16), nullable=False),
+        sa.Column("argument", sa.String(200), server_default="", nullable=False),
+        sa.Column("stage", sa.String(16), nullable=False),
+        sa.Column("answers", JSON_DOC, nullable=True),
+        sa.Column("expires_at", TS, nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_chat_dialogues")),
+        sa.UniqueConstraint("phone", name=op.f("uq_chat_dialogues_phone")),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("chat_dialogues")
