@@ -138,20 +138,14 @@ class ChatActions:
         self, wa: WaMessage, phone: str, person: Person, payload: ActionPayload, a: Active
     ) -> str:
         """The menu, the first question of a dialogue, or the action itself."""
-        if payload.action is Action.MENU:
+        if payload.action is Action.MENU:  # the tap opened the 24-hour window: record it first
+            self._record(wa, phone, payload.number, "menu")
             self.prompter.post(self.prompter.message(a, phone))
             return "menu"
         stage = self._stage_of(payload, a)
         if stage is not None:
             put_dialogue(self.store, _dialogue(phone, person, payload, stage, self.now()))
-            record_action(
-                self.store,
-                wamid=wa.wamid,
-                number=payload.number,
-                phone=phone,
-                at=self.now(),
-                what=f"{payload.action.value}: pertanyaan {stage}",
-            )
+            self._record(wa, phone, payload.number, f"{payload.action.value}: pertanyaan {stage}")
             return self._say(phone, QUESTIONS[stage].format(nomor=payload.number), "asked")
         return self._act(wa, phone, person, payload, {})
 
@@ -181,14 +175,7 @@ class ChatActions:
         answers = {**d.answers, d.stage: text}
         if d.stage == "usulan":
             put_dialogue(self.store, replace(d, stage="biaya", answers=answers))
-            record_action(
-                self.store,
-                wamid=wa.wamid,
-                number=d.number,
-                phone=phone,
-                at=self.now(),
-                what="usulan",
-            )
+            self._record(wa, phone, d.number, "usulan")
             return self._say(phone, QUESTIONS["biaya"].format(nomor=d.number), "asked")
         if d.stage == "biaya" and _rupiah(text) is None:
             return self._say(phone, QUESTIONS["biaya"].format(nomor=d.number), "asked")
@@ -216,9 +203,7 @@ class ChatActions:
             end_dialogue(self.store, phone)
             return self._say(phone, f"Tidak dapat diproses: {exc}", "refused:invalid")
         end_dialogue(self.store, phone)
-        record_action(
-            self.store, wamid=wa.wamid, number=p.number, phone=phone, at=self.now(), what=done
-        )
+        self._record(wa, phone, p.number, done)
         logger.info("WhatsApp: %s did %s on %s step %d", person.name, done, p.number, p.step)
         after = self.prompter.active(p.number)
         nxt = f" Langkah berikut: {after.step.title}." if after else " SOP tiket selesai."
@@ -268,6 +253,11 @@ class ChatActions:
             )
             return "langkah selesai"
         raise ValueError(f"tindakan {p.action.value} tidak dikenal")
+
+    def _record(self, wa: WaMessage, phone: str, number: str, what: str) -> None:
+        record_action(
+            self.store, wamid=wa.wamid, number=number, phone=phone, at=self.now(), what=what
+        )
 
     # -- replies -------------------------------------------------------------------------
 

@@ -59,7 +59,7 @@ def choices(step: SopStep, technicians: Sequence[str], sifat: Sifat) -> list[Cho
         ]
     if step.kind is StepKind.PENUGASAN:
         return [
-            Choice(f"Tugaskan {name}", Action.TUGASKAN, name, "teknisi jaringan")
+            Choice(name, Action.TUGASKAN, name, "Tugaskan teknisi ini")
             for name in technicians[:ROWS_MAX]
         ]
     return [Choice("Selesai", Action.SELESAI, description=step.kegiatan)]
@@ -68,7 +68,8 @@ def choices(step: SopStep, technicians: Sequence[str], sifat: Sifat) -> list[Cho
 def interactive(to: str, body: str, buttons: Sequence[tuple[Choice, str]]) -> dict[str, Any]:
     """Reply buttons (up to 3) or a list (up to 10) with the signed ids given."""
     text = _clip(body, BODY_MAX)
-    if len(buttons) <= BUTTONS_MAX:
+    listed = any(c.action is Action.TUGASKAN for c, _ in buttons)  # names: rows are wider
+    if len(buttons) <= BUTTONS_MAX and not listed:
         action: dict[str, Any] = {
             "buttons": [
                 {"type": "reply", "reply": {"id": bid, "title": _clip(c.title, BUTTON_TITLE_MAX)}}
