@@ -102,9 +102,7 @@ def dialogue(store: TicketStore, phone: str, now: datetime) -> Dialogue | None:
 
 def put_dialogue(store: TicketStore, d: Dialogue) -> None:
     """Start or move on ``d.phone``'s dialogue (replacing any other of that phone)."""
-    answers: dict[str, Any] = {
-        k: storable.body(v, ANSWER_MAX_CHARS) for k, v in d.answers.items()
-    }
+    answers: dict[str, Any] = {k: storable.body(v, ANSWER_MAX_CHARS) for k, v in d.answers.items()}
     with store.transaction() as session:
         session.execute(delete(ChatDialogue).where(ChatDialogue.phone == d.phone))
         session.add(
