@@ -26,7 +26,9 @@ from typing import TYPE_CHECKING, Final
 
 from agent.chat.buttons import text as text_message
 from agent.chat.signing import Action, ActionPayload, PayloadError, is_signed, staleness, verify
+from agent.intake.handler import UNAVAILABLE
 from agent.intake.phones import phone_key
+from ticketing import storable
 from ticketing.chat import Dialogue, acted, dialogue, end_dialogue, put_dialogue, record_action
 from ticketing.errors import (
     ConcurrentUpdateError,
@@ -100,7 +102,20 @@ class ChatActions:
         return dialogue(self.store, phone_key(wa.phone), self.now()) is not None
 
     def handle_blocking(self, wa: WaMessage) -> str:
-        """Act on ``wa`` and answer the sender; the outcome (``done``, ``refused:...``)."""
+        """Act on ``wa`` and answer the sender; the outcome (``done``, ``refused:...``).
+
+        Never raises for the message's sake (the next message of the webhook must still be
+        taken); only a database that cannot be reached propagates (the API retries).
+        """
+        try:
+            return self._handle(wa)
+        except UNAVAILABLE:
+            raise
+        except Exception:  # one bad message must not take the others down with it
+            logger.exception("WhatsApp action %s from %s failed", wa.wamid[:80], wa.phone[:32])
+            return "refused:error"
+
+    def _handle(self, wa: WaMessage) -> str:
         phone = phone_key(wa.phone)
         if acted(self.store, wa.wamid) is not None:
             return "duplicate"
@@ -165,7 +180,7 @@ class ChatActions:
         d = dialogue(self.store, phone, self.now())
         if d is None or d.person != person.name:
             return "ignored"
-        text = " ".join(wa.text.split())[:ANSWER_MAX]
+        text = storable.line(wa.text, ANSWER_MAX)
         if text.casefold() in CANCEL:
             end_dialogue(self.store, phone)
             return self._say(phone, f"Dibatalkan; tiket {d.number} tidak berubah.", "cancelled")

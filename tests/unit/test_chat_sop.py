@@ -421,3 +421,71 @@ async def test_dialogue_can_be_cancelled_and_belongs_to_its_phone(office: Office
     assert await office.say("Pak Kadis", "Segera cek jaringan Dinkes") == "done"
     step = office.svc.steps(number)[1]
     assert (step.document or {})["isi_disposisi"] == "Segera cek jaringan Dinkes"
+
+
+def hostile_messages(phone: str) -> list[Any]:
+    """Messages of every wrong shape, from a registered phone."""
+    deep: Any = {"id": "x"}
+    for _ in range(60):
+        deep = {"button_reply": deep}
+    base = {"from": phone, "timestamp": "1795000000"}
+    return [
+        {**base, "id": "h1", "type": "interactive", "interactive": "button_reply"},
+        {**base, "id": "h2", "type": "interactive", "interactive": {"type": "button_reply",
+                                                                   "button_reply": []}},
+        {**base, "id": "h3", "type": "interactive",
+         "interactive": {"type": "list_reply", "list_reply": {"id": {"a": 1}}}},
+        {**base, "id": "h4", "type": "interactive",
+         "interactive": {"type": "button_reply", "button_reply": {"id": 12345}}},
+        {**base, "id": "h5", "type": "button", "button": {"payload": "sg1." + "A" * 100_000}},
+        {**base, "id": "h6", "type": "button", "button": {"payload": "sg1.\x00\x1b[2J.\u202e"}},
+        {**base, "id": "h7", "type": "interactive", "interactive": deep},
+        {**base, "id": "h8", "type": "button", "button": None},
+        {**base, "id": ["h9"], "type": "interactive"},
+        {**base, "id": "h10", "type": ["interactive"], "interactive": {}},
+        {**base, "id": "h11", "type": "text", "text": {"body": {"nested": True}}},
+        "not a message",
+        None,
+    ]  # fmt: skip
+
+
+async def test_hostile_webhook_bodies_change_nothing_and_lose_no_good_tap(office: Office) -> None:
+    number = await open_complaint(office)
+    kadis = await menu(office, "Pak Kadis")
+    version = office.svc.ticket(number).version
+    phone = PHONES["Pak Kadis"]
+    tapped = {"id": kadis["Setujui (biasa)"], "title": "ok"}
+    good = {"from": phone, "id": "wamid.good", "timestamp": "1795000000", "type": "interactive",
+            "interactive": {"type": "button_reply", "button_reply": tapped}}  # fmt: skip
+    value = {"contacts": [{"wa_id": phone}], "messages": [*hostile_messages(phone)]}
+    body = json.dumps({"entry": [{"changes": [{"value": value}]}]}).encode()
+    r = await office.client.post(
+        "/intake/whatsapp", content=body,
+        headers={"X-Hub-Signature-256": signature(APP_SECRET, body)},
+    )  # fmt: skip
+    assert r.status_code == 200
+    assert all(x not in {"done", "refused:error"} for x in r.json()["results"])
+    assert office.svc.ticket(number).version == version
+    # the same hostile messages with one good tap at the end: the good one acts
+    value["messages"] = [*hostile_messages(phone), good]
+    body = json.dumps({"entry": [{"changes": [{"value": value}]}]}).encode()
+    r = await office.client.post(
+        "/intake/whatsapp", content=body,
+        headers={"X-Hub-Signature-256": signature(APP_SECRET, body)},
+    )  # fmt: skip
+    assert r.json()["results"][-1] == "done"
+    assert office.svc.steps(number)[1].completed_by == "Pak Kadis"
+
+
+async def test_oversized_and_too_deep_bodies_are_refused_before_any_action(office: Office) -> None:
+    number = await open_complaint(office)
+    version = office.svc.ticket(number).version
+    nested = b'{"entry": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    huge = b'{"entry": "' + b"x" * (3 * 1024 * 1024) + b'"}'
+    for body, status in ((nested, 400), (huge, 413)):
+        r = await office.client.post(
+            "/intake/whatsapp", content=body,
+            headers={"X-Hub-Signature-256": signature(APP_SECRET, body)},
+        )  # fmt: skip
+        assert r.status_code == status
+    assert office.svc.ticket(number).version == version
