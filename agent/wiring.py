@@ -157,8 +157,13 @@ def webhook_routes(
     chat = None
     if prompter is not None:
         from agent.chat.actions import ChatActions  # only where the webhook runs
+        from agent.chat.desk import OpdDesk
 
-        chat = ChatActions(prompter, store, now=now)
+        devices: dict[str, list[str]] = {}
+        for d in inventory.devices.values():
+            devices.setdefault(d.opd, []).append(d.name)
+        desk = OpdDesk(store, devices, office=inventory.office_name, zone=inventory.tz)
+        chat = ChatActions(prompter, store, now=now, desk=desk)
     return [*routes(settings.whatsapp, handler, chat=chat)]
 
 

@@ -16,7 +16,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from ticketing import storable
-from ticketing.models import ChatDialogue, IntakeMessage, Ticket
+from ticketing.models import ChatDialogue, IntakeMessage, Ticket, TicketStep
+from ticketing.states import ACTIVE_STATES
 from ticketing.workflow import Source
 
 if TYPE_CHECKING:
@@ -125,3 +126,46 @@ def end_dialogue(store: TicketStore, phone: str) -> None:
     """Forget ``phone``'s dialogue (done, cancelled or refused)."""
     with store.transaction() as session:
         session.execute(delete(ChatDialogue).where(ChatDialogue.phone == phone))
+
+
+@dataclass(frozen=True, slots=True)
+class OpenTicket:
+    """An open ticket of an OPD with its active SOP step (for the "status" reply)."""
+
+    number: str
+    device: str
+    summary: str
+    step: str | None  # the active step's label, e.g. "4" (None: SOP done)
+    role: str  # the role that acts on it (slug)
+    due_at: datetime | None
+
+
+def open_tickets(store: TicketStore, opd: str, limit: int = 20) -> list[OpenTicket]:
+    """The newest ``limit`` open tickets of ``opd`` with their active steps."""
+    with store.transaction(write=False) as session:
+        stmt = (
+            select(Ticket)
+            .where(Ticket.opd == opd, Ticket.status.in_(ACTIVE_STATES))
+            .order_by(Ticket.opened_at.desc(), Ticket.id.desc())
+            .limit(limit)
+        )
+        out = []
+        for t in session.scalars(stmt):
+            row = None
+            if t.sop_step is not None:
+                row = session.scalars(
+                    select(TicketStep).where(
+                        TicketStep.ticket_id == t.id, TicketStep.position == t.sop_step
+                    )
+                ).first()
+            out.append(
+                OpenTicket(
+                    t.number,
+                    t.device,
+                    t.summary,
+                    row.label if row else None,
+                    row.role if row else "",
+                    row.due_at if row else None,
+                )
+            )
+        return out

@@ -25,6 +25,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Final
 
 from agent.chat.buttons import text as text_message
+from agent.chat.desk import command
 from agent.chat.signing import Action, ActionPayload, PayloadError, is_signed, staleness, verify
 from agent.intake.handler import UNAVAILABLE
 from agent.intake.phones import phone_key
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from datetime import datetime
 
+    from agent.chat.desk import OpdDesk
     from agent.chat.prompts import Active, Prompter
     from agent.config.model import Person
     from agent.intake.handler import WaMessage
@@ -80,8 +82,13 @@ class ChatActions:
         store: TicketStore,
         *,
         now: Callable[[], datetime],
+        desk: OpdDesk | None = None,
     ) -> None:
-        """Act through ``prompter.service``; answer through ``prompter.post``."""
+        """Act through ``prompter.service``; answer through ``prompter.post``.
+
+        ``desk`` answers ``status`` (:mod:`agent.chat.desk`).
+        """
+        self.desk = desk
         self.prompter = prompter
         self.service = prompter.service
         self.store = store
@@ -94,11 +101,13 @@ class ChatActions:
         return self.prompter.by_phone.get(phone_key(phone))
 
     def wants(self, wa: WaMessage) -> bool:
-        """True for a button reply, or text from someone with an open dialogue."""
+        """True for a button reply, ``status``, or text from someone with an open dialogue."""
         if wa.reply_id:
             return True
         if not wa.text or self.person(wa.phone) is None:
             return False
+        if self.desk is not None and _verb(wa) == "status":
+            return True
         return dialogue(self.store, phone_key(wa.phone), self.now()) is not None
 
     def handle_blocking(self, wa: WaMessage) -> str:
@@ -124,6 +133,8 @@ class ChatActions:
             return self._refuse(phone, "unknown")
         if wa.reply_id:
             return self._tap(wa, phone, person)
+        if self.desk is not None and _verb(wa) == "status":
+            return self._say(phone, self.desk.status(person), "status")
         return self._answer(wa, phone, person)
 
     # -- a tap ---------------------------------------------------------------------------
@@ -295,6 +306,11 @@ class ChatActions:
         if not result.ok:
             logger.warning("WhatsApp reply to %s not sent: %s", phone, result.error)
         return outcome
+
+
+def _verb(wa: WaMessage) -> str:
+    found = command(wa.text)
+    return found[0] if found else ""
 
 
 def _version(a: Active | None) -> int:

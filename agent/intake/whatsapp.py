@@ -18,11 +18,13 @@ import hmac
 import json
 import logging
 from datetime import UTC, datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any, Final
 
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from agent.chat.desk import as_complaint
 from agent.intake.handler import WaMessage
 from agent.intake.mail import Rejection
 from agent.web.limits import WEBHOOK_LIMIT, BodyTooLargeError
@@ -109,6 +111,15 @@ def _ts(message: dict[str, Any]) -> datetime:
         return utc_now()
 
 
+def dispatch(handler: IntakeHandler, chat: ChatActions | None, m: WaMessage) -> str:
+    """One message to the SOP actions (``chat``) or to intake as a complaint (blocking)."""
+    if chat is not None:
+        m = as_complaint(m)  # "lapor <teks>": the text is the complaint
+        if chat.wants(m):
+            return chat.handle_blocking(m)
+    return handler.whatsapp_blocking(m)
+
+
 def routes(
     settings: WhatsAppSettings,
     handler: IntakeHandler,
@@ -123,10 +134,7 @@ def routes(
     """
     blocking = run_blocking or asyncio.to_thread
 
-    def one(m: WaMessage) -> str:
-        if chat is not None and chat.wants(m):
-            return chat.handle_blocking(m)
-        return handler.whatsapp_blocking(m)
+    one = partial(dispatch, handler, chat)
 
     async def verify(request: Request) -> Response:
         q = request.query_params

@@ -489,3 +489,20 @@ async def test_oversized_and_too_deep_bodies_are_refused_before_any_action(offic
         )  # fmt: skip
         assert r.status_code == status
     assert office.svc.ticket(number).version == version
+
+
+async def test_opd_contact_reports_with_lapor_and_asks_status(office: Office) -> None:
+    assert await office.say("Budi Dinkes", "lapor internet di ruang rapat mati") == "created"
+    (ticket,) = office.store.list()
+    assert ticket.description == "internet di ruang rapat mati"
+    assert ticket.opd == "Dinas Kesehatan"
+    assert await office.say("Budi Dinkes", "STATUS") == "status"
+    reply = last_text(office.api, "Budi Dinkes")
+    assert reply.startswith("Status Dinas Kesehatan:")
+    assert "rtr-dinkes (tidak ada tiket)" in reply
+    assert ticket.number in reply
+    assert f"- {ticket.number}: internet di ruang rapat mati (langkah 2 oleh Kabid" in reply
+    assert "tenggat 03/12 09:10" in reply  # 10 menit after 09:00 WITA
+    # a stranger's "status" is a complaint attempt for intake (unknown sender), not an answer
+    assert await office.say(STRANGER, "status") == "unknown_sender"
+    assert last_text(office.api, STRANGER) == ""
