@@ -157,13 +157,17 @@ def webhook_routes(
     chat = None
     if prompter is not None:
         from agent.chat.actions import ChatActions  # only where the webhook runs
+        from agent.chat.closeout import CloseOut
         from agent.chat.desk import OpdDesk
+        from agent.chat.media import MediaFetcher
 
         devices: dict[str, list[str]] = {}
         for d in inventory.devices.values():
             devices.setdefault(d.opd, []).append(d.name)
         desk = OpdDesk(store, devices, office=inventory.office_name, zone=inventory.tz)
-        chat = ChatActions(prompter, store, now=now, desk=desk)
+        fetch = MediaFetcher(settings.whatsapp, settings.max_attachment_bytes)
+        closeout = CloseOut(prompter, store, now=now, fetch=fetch)
+        chat = ChatActions(prompter, store, now=now, desk=desk, closeout=closeout)
     return [*routes(settings.whatsapp, handler, chat=chat)]
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from ticketing import storable
-from ticketing.models import ChatDialogue, IntakeMessage, Ticket, TicketStep
+from ticketing.models import ChatDialogue, IntakeAttachment, IntakeMessage, Ticket, TicketStep
 from ticketing.states import ACTIVE_STATES
 from ticketing.workflow import Source
 
@@ -57,28 +57,84 @@ def acted(store: TicketStore, wamid: str) -> str | None:
         return session.scalars(stmt).first()
 
 
+@dataclass(frozen=True, slots=True)
+class Photo:
+    """A picture sent with a WhatsApp action (type already checked by its magic bytes)."""
+
+    filename: str
+    content_type: str
+    content: bytes = field(repr=False)
+
+
 def record_action(
-    store: TicketStore, *, wamid: str, number: str, phone: str, at: datetime, what: str
+    store: TicketStore,
+    *,
+    wamid: str,
+    number: str,
+    phone: str,
+    at: datetime,
+    what: str,
+    photo: Photo | None = None,
 ) -> bool:
-    """Write the tap ``wamid`` to the ledger; False when it was there already."""
+    """Write the tap ``wamid`` (and its photo) to the ledger; False when it was there already."""
     try:
         with store.transaction() as session:
             ticket = session.scalars(select(Ticket).where(Ticket.number == number)).one()
-            session.add(
-                IntakeMessage(
-                    channel=Source.WA.value,
-                    message_id=storable.key(wamid, 255),
-                    ticket_id=ticket.id,
-                    outcome=ACTION_OUTCOME,
-                    sender=storable.line(phone, 200),
-                    subject=storable.line(what, 500),
-                    received_at=at,
-                    recorded_at=at,
-                )
+            row = IntakeMessage(
+                channel=Source.WA.value,
+                message_id=storable.key(wamid, 255),
+                ticket_id=ticket.id,
+                outcome=ACTION_OUTCOME,
+                sender=storable.line(phone, 200),
+                subject=storable.line(what, 500),
+                received_at=at,
+                recorded_at=at,
             )
+            session.add(row)
+            session.flush()
+            if photo is not None:
+                session.add(
+                    IntakeAttachment(
+                        message_id=row.id,
+                        filename=storable.line(photo.filename, 255),
+                        content_type=photo.content_type,
+                        size=len(photo.content),
+                        content=photo.content,
+                    )
+                )
     except IntegrityError:
         return False
     return True
+
+
+def step_photo(store: TicketStore, number: str, position: int) -> Photo | None:
+    """The photo a step's document names (``foto.wamid``), if the ledger kept it."""
+    with store.transaction(write=False) as session:
+        ticket = session.scalars(select(Ticket).where(Ticket.number == number)).first()
+        if ticket is None:
+            return None
+        step = session.scalars(
+            select(TicketStep).where(
+                TicketStep.ticket_id == ticket.id, TicketStep.position == position
+            )
+        ).first()
+        foto = (step.document or {}).get("foto") if step is not None else None
+        wamid = foto.get("wamid") if isinstance(foto, dict) else None
+        if not isinstance(wamid, str):
+            return None
+        stmt = (
+            select(IntakeAttachment)
+            .join(IntakeMessage, IntakeMessage.id == IntakeAttachment.message_id)
+            .where(
+                IntakeMessage.channel == Source.WA.value,
+                IntakeMessage.message_id == wamid,
+                IntakeMessage.ticket_id == ticket.id,
+            )
+        )
+        found = session.scalars(stmt).first()
+        if found is None or found.content is None:
+            return None
+        return Photo(found.filename, found.content_type, found.content)
 
 
 def dialogue(store: TicketStore, phone: str, now: datetime) -> Dialogue | None:

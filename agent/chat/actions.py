@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from datetime import datetime
 
+    from agent.chat.closeout import CloseOut
     from agent.chat.desk import OpdDesk
     from agent.chat.prompts import Active, Prompter
     from agent.config.model import Person
@@ -83,12 +84,14 @@ class ChatActions:
         *,
         now: Callable[[], datetime],
         desk: OpdDesk | None = None,
+        closeout: CloseOut | None = None,
     ) -> None:
         """Act through ``prompter.service``; answer through ``prompter.post``.
 
         ``desk`` answers ``status`` (:mod:`agent.chat.desk`).
         """
         self.desk = desk
+        self.closeout = closeout
         self.prompter = prompter
         self.service = prompter.service
         self.store = store
@@ -108,6 +111,9 @@ class ChatActions:
             return False
         if self.desk is not None and _verb(wa) == "status":
             return True
+        person = self.person(wa.phone)
+        if self.closeout is not None and _verb(wa) == "selesai" and person is not None:
+            return person.role == "teknisi"
         return dialogue(self.store, phone_key(wa.phone), self.now()) is not None
 
     def handle_blocking(self, wa: WaMessage) -> str:
@@ -135,6 +141,9 @@ class ChatActions:
             return self._tap(wa, phone, person)
         if self.desk is not None and _verb(wa) == "status":
             return self._say(phone, self.desk.status(person), "status")
+        found = command(wa.text)
+        if self.closeout is not None and found is not None and found[0] == "selesai":
+            return self.closeout.handle(wa, phone, person, found[1], self._say)
         return self._answer(wa, phone, person)
 
     # -- a tap ---------------------------------------------------------------------------

@@ -75,8 +75,12 @@ def messages(payload: Any) -> Iterator[WaMessage]:
                 kind = str(m.get("type", "text"))
                 text = str(_get(m, "text", "body")) if kind == "text" else ""
                 reply, title = _reply(m, kind)
+                if kind == "image":
+                    title, media = _get(m, "image", "caption"), _get(m, "image", "id")
+                else:
+                    media = ""
                 name = names.get(phone, "")
-                yield WaMessage(wamid, phone, name, text or title, _ts(m), kind, reply)
+                yield WaMessage(wamid, phone, name, text or title, _ts(m), kind, reply, media)
 
 
 def _items(obj: Any, key: str) -> list[dict[str, Any]]:

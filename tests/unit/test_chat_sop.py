@@ -72,6 +72,7 @@ intake:
     action_secret_env: T_ACTION
     phone_number_id: "1234"
     api_base: "http://127.0.0.1:{port}"
+  max_attachment_bytes: 4096
 """
 
 
@@ -81,6 +82,7 @@ class CloudApi(ThreadingHTTPServer):
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.sent: list[dict[str, Any]] = []
+        self.media: dict[str, bytes] = {}
         self.lock = threading.Lock()
 
     def to(self, name: str) -> list[dict[str, Any]]:
@@ -108,6 +110,21 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/json")
         self.end_headers()
         self.wfile.write(reply.encode())
+
+    def do_GET(self) -> None:
+        assert self.headers["Authorization"] == "Bearer token-for-tests"
+        media_id = self.path.rsplit("/", 1)[-1]
+        if media_id not in self.server.media:
+            self.send_error(404)
+            return
+        if self.path.startswith("/dl/"):
+            data = self.server.media[media_id]
+        else:
+            port = self.server.server_address[1]
+            data = json.dumps({"url": f"http://127.0.0.1:{port}/dl/{media_id}"}).encode()
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(data)
 
     def log_message(self, *_args: object) -> None:
         pass
@@ -506,3 +523,75 @@ async def test_opd_contact_reports_with_lapor_and_asks_status(office: Office) ->
     # a stranger's "status" is a complaint attempt for intake (unknown sender), not an answer
     assert await office.say(STRANGER, "status") == "unknown_sender"
     assert last_text(office.api, STRANGER) == ""
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 200
+
+
+async def to_technician_steps(office: Office) -> str:
+    """A complaint disposed by the Kadis and assigned by the Kasi, from their phones."""
+    number = await open_complaint(office)
+    kadis = await menu(office, "Pak Kadis")
+    assert await office.tap("Pak Kadis", kadis["Setujui (biasa)"]) == "done"
+    await office.deliver()
+    kasi = await menu(office, "Baiq Kasi")
+    assert await office.pick("Baiq Kasi", kasi["Teknisi Satu"]) == "done"
+    return number
+
+
+async def send_photo(office: Office, name: str, caption: str, media_id: str) -> str:
+    msg = {"id": office.wamid(), "type": "image",
+           "image": {"id": media_id, "mime_type": "image/png", "caption": caption}}  # fmt: skip
+    r = await office.post(msg, PHONES[name])
+    assert r.status_code == 200, r.text
+    return str(r.json()["results"][0])
+
+
+async def test_technician_closes_with_a_photo_served_only_to_signed_in_users(
+    office: Office,
+) -> None:
+    number = await to_technician_steps(office)
+    # the decision step by text: selesai = handled directly (sederhana)
+    assert await office.say("Teknisi Dua", f"selesai {number} bukan saya") == "refused:role"
+    assert await office.say("Teknisi Satu", f"selesai {number} konektor diganti") == "done"
+    assert office.svc.ticket(number).complexity == "sederhana"
+    # the laporan step with photos: a text file, an oversized picture: refused, no change
+    office.api.media |= {"m1": b"bukan gambar sama sekali", "m2": PNG + b"x" * 5000, "m3": PNG}
+    version = office.svc.ticket(number).version
+    for media_id in ("m1", "m2", "nope"):
+        outcome = await send_photo(office, "Teknisi Satu", f"selesai {number} siap", media_id)
+        assert outcome == "refused:photo"
+        assert "Foto ditolak" in last_text(office.api, "Teknisi Satu")
+    assert office.svc.ticket(number).version == version
+    caption = f"selesai {number.lower()} jaringan siap pakai"
+    assert await send_photo(office, "Teknisi Satu", caption, "m3") == "done"
+    assert "Foto tersimpan" in last_text(office.api, "Teknisi Satu")
+    step = office.svc.steps(number)[4]
+    assert step.completed_by == "Teknisi Satu"
+    doc = dict(step.document or {})
+    assert doc["isi"] == "jaringan siap pakai"
+    assert doc["foto"]["jenis"] == "image/png"
+    assert office.svc.ticket(number).status.value == "resolved"
+
+    from agent.wiring import build_web_app
+    from tests.webboard import SECRET, TestClient, csrf_of, password_of, set_passwords
+
+    set_passwords(office.store.engine.url.render_as_string(hide_password=False))
+    app = build_web_app(office.inventory, office.store, now=office.clock, secret_key=SECRET)
+    with TestClient(app, follow_redirects=False) as client:
+        anon = client.get(f"/foto/5/{number}")
+        assert anon.status_code == 303
+        assert anon.headers["location"].startswith("/masuk")
+        page = client.get("/masuk")
+        form = {"nama": "Baiq Kasi", "sandi": password_of("Baiq Kasi"),
+                "csrf": csrf_of(page.text), "lanjut": "/"}  # fmt: skip
+        assert client.post("/masuk", data=form).status_code == 303
+        got = client.get(f"/foto/5/{number}")
+        assert got.status_code == 200
+        assert got.headers["content-type"] == "image/png"
+        assert got.headers["x-content-type-options"] == "nosniff"
+        assert got.content == PNG
+        assert client.get(f"/foto/4/{number}").status_code == 404  # no photo on that step
+        ticket_page = client.get(f"/tiket/{number}")
+        assert f'href="/foto/5/{number}"' in ticket_page.text
+        assert "lewat whatsapp" in ticket_page.text
