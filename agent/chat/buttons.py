@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from agent.chat.signing import Action
 from ticketing.sop import StepKind
+from ticketing.storable import line
 from ticketing.workflow import Sifat
 
 if TYPE_CHECKING:
@@ -101,7 +102,8 @@ def template(
     to: str, name: str, language: str, params: Sequence[str], button_id: str
 ) -> dict[str, Any]:
     """The approved template: body parameters and the payload of its one quick-reply button."""
-    body = [{"type": "text", "text": _clip(" ".join(p.split()), PARAM_MAX)} for p in params]
+    # one line each (the API refuses newlines, tabs and runs of spaces in parameters)
+    body = [{"type": "text", "text": _clip(" ".join(line(p).split()), PARAM_MAX)} for p in params]
     button = {
         "type": "button",
         "sub_type": "quick_reply",

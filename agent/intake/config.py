@@ -39,6 +39,9 @@ def intake_problems(
     return list(_problems(block, env, base))
 
 
+SECRET_MIN: Final = 16  # agent.chat.signing.SECRET_MIN_BYTES
+
+
 def _problems(
     block: Mapping[str, Any], env: Mapping[str, str], base: Path
 ) -> Iterator[tuple[Where, str]]:
@@ -59,6 +62,10 @@ def _problems(
             )
         if wa.get("action_secret_env") and secret_file:
             yield ("whatsapp", "action_secret_env"), "give action_secret_env or _file, not both"
+        name = wa.get("action_secret_env")
+        if isinstance(name, str) and name in env and len(env[name].strip().encode()) < SECRET_MIN:
+            message = f"{name} is shorter than {SECRET_MIN} bytes (buttons would be forgeable)"
+            yield ("whatsapp", "action_secret_env"), message
 
 
 def _imap_problems(
