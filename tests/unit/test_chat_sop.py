@@ -434,9 +434,12 @@ async def test_dialogue_can_be_cancelled_and_belongs_to_its_phone(office: Office
     assert await office.say("Bu Kabid", "isi palsu") != "done"
     assert await office.say("Pak Kadis", "batal") == "cancelled"
     assert office.svc.steps(number)[1].completed_by is None
-    assert await office.tap("Pak Kadis", kadis["Tulis isi disposisi"]) == "asked"
-    assert await office.say("Pak Kadis", "Segera cek jaringan Dinkes") == "done"
+    # the Kabid disposes this time, with a typed isi
+    kabid = await menu(office, "Bu Kabid")
+    assert await office.tap("Bu Kabid", kabid["Tulis isi disposisi"]) == "asked"
+    assert await office.say("Bu Kabid", "Segera cek jaringan Dinkes") == "done"
     step = office.svc.steps(number)[1]
+    assert step.completed_by == "Bu Kabid"
     assert (step.document or {})["isi_disposisi"] == "Segera cek jaringan Dinkes"
 
 
