@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 from agent.chat.signing import Action
+from agent.notify.whatsapp import message, template_message, text_payload
 from ticketing.sop import StepKind
 from ticketing.storable import line
 from ticketing.workflow import Sifat
@@ -89,13 +90,7 @@ def interactive(to: str, body: str, buttons: Sequence[tuple[Choice, str]]) -> di
         ]
         action = {"button": LIST_BUTTON, "sections": [{"title": "Tindakan", "rows": rows}]}
         kind = "list"
-    return {
-        "messaging_product": "whatsapp",
-        "recipient_type": "individual",
-        "to": to,
-        "type": "interactive",
-        "interactive": {"type": kind, "body": {"text": text}, "action": action},
-    }
+    return message(to, "interactive", {"type": kind, "body": {"text": text}, "action": action})
 
 
 def template(
@@ -110,28 +105,12 @@ def template(
         "index": "0",
         "parameters": [{"type": "payload", "payload": button_id}],
     }
-    return {
-        "messaging_product": "whatsapp",
-        "recipient_type": "individual",
-        "to": to,
-        "type": "template",
-        "template": {
-            "name": name,
-            "language": {"code": language},
-            "components": [{"type": "body", "parameters": body}, button],
-        },
-    }
+    return template_message(to, name, language, [{"type": "body", "parameters": body}, button])
 
 
 def text(to: str, body: str) -> dict[str, Any]:
     """A plain reply (inside the window: the person has just written)."""
-    return {
-        "messaging_product": "whatsapp",
-        "recipient_type": "individual",
-        "to": to,
-        "type": "text",
-        "text": {"preview_url": False, "body": _clip(body, 4096)},
-    }
+    return text_payload(to, "", body)
 
 
 def _clip(value: str, limit: int) -> str:

@@ -39,32 +39,36 @@ WINDOW_CLOSED: Final = 131047  # Cloud API: "Re-engagement message" (more than 2
 PERMANENT_STATUS: Final = frozenset({400, 404})
 
 
-def text_payload(to: str, title: str, body: str) -> dict[str, Any]:
-    """A free-text message (inside the 24-hour window)."""
-    text = f"{title}\n\n{body}".strip()[:TEXT_MAX_CHARS]
+def message(to: str, kind: str, content: dict[str, Any]) -> dict[str, Any]:
+    """One Cloud API message of ``kind`` (text, template, interactive) to ``to``."""
     return {
         "messaging_product": "whatsapp",
         "recipient_type": "individual",
         "to": to,
-        "type": "text",
-        "text": {"preview_url": False, "body": text},
+        "type": kind,
+        kind: content,
     }
+
+
+def template_message(
+    to: str, name: str, language: str, components: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The approved template ``name`` with its filled ``components``."""
+    content = {"name": name, "language": {"code": language}, "components": components}
+    return message(to, "template", content)
+
+
+def text_payload(to: str, title: str, body: str) -> dict[str, Any]:
+    """A free-text message (inside the 24-hour window)."""
+    text = f"{title}\n\n{body}".strip()[:TEXT_MAX_CHARS]
+    return message(to, "text", {"preview_url": False, "body": text})
 
 
 def template_payload(to: str, name: str, language: str, title: str) -> dict[str, Any]:
     """The approved template with the title as its one body parameter."""
     param = " ".join(title.split())[:PARAM_MAX_CHARS]  # no newlines in template parameters
-    return {
-        "messaging_product": "whatsapp",
-        "recipient_type": "individual",
-        "to": to,
-        "type": "template",
-        "template": {
-            "name": name,
-            "language": {"code": language},
-            "components": [{"type": "body", "parameters": [{"type": "text", "text": param}]}],
-        },
-    }
+    body = {"type": "body", "parameters": [{"type": "text", "text": param}]}
+    return template_message(to, name, language, [body])
 
 
 class WhatsAppSender:
