@@ -57,6 +57,12 @@ logger = logging.getLogger(__name__)
 VIA: Final = "whatsapp"
 DIALOGUE_TTL: Final = timedelta(minutes=30)
 CANCEL: Final = frozenset({"batal", "cancel"})
+OFFICIALS: Final = frozenset({"kadis", "kabid", "kasi", "teknisi"})
+HELP: Final = (
+    "Perintah sigap lewat WhatsApp: 'status' (tiket terbuka); 'lapor <uraian>' (pengaduan baru); "
+    "'selesai <nomor> <catatan>' (teknisi, boleh dengan foto). Tindakan SOP lewat tombol "
+    "pada pesan tiket."
+)
 ANSWER_MAX: Final = 1000
 COST_MAX: Final = 10**13  # Rupiah
 QUESTIONS: Final = {
@@ -104,16 +110,24 @@ class ChatActions:
         return self.prompter.by_phone.get(phone_key(phone))
 
     def wants(self, wa: WaMessage) -> bool:
-        """True for a button reply, ``status``, or text from someone with an open dialogue."""
+        """True for a button reply, a command, a dialogue answer, or an official's text.
+
+        Officials and technicians (not OPD contacts) write to sigap to act, not to complain:
+        their other text gets the list of commands instead of becoming a complaint (they
+        report one with ``lapor <teks>``, which the webhook hands to intake first).
+        """
         if wa.reply_id:
             return True
-        if not wa.text or self.person(wa.phone) is None:
-            return False
-        if self.desk is not None and _verb(wa) == "status":
-            return True
         person = self.person(wa.phone)
-        if self.closeout is not None and _verb(wa) == "selesai" and person is not None:
-            return person.role == "teknisi"
+        if not wa.text or person is None:
+            return False
+        verb = _verb(wa)
+        if verb == "status":
+            return self.desk is not None
+        if verb == "selesai" and person.role == "teknisi":
+            return self.closeout is not None
+        if person.role in OFFICIALS:
+            return True
         return dialogue(self.store, phone_key(wa.phone), self.now()) is not None
 
     def handle_blocking(self, wa: WaMessage) -> str:
@@ -199,7 +213,7 @@ class ChatActions:
     def _answer(self, wa: WaMessage, phone: str, person: Person) -> str:
         d = dialogue(self.store, phone, self.now())
         if d is None or d.person != person.name:
-            return "ignored"
+            return self._say(phone, HELP, "help")
         text = storable.line(wa.text, ANSWER_MAX)
         if text.casefold() in CANCEL:
             end_dialogue(self.store, phone)

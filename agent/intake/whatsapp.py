@@ -118,7 +118,9 @@ def _ts(message: dict[str, Any]) -> datetime:
 def dispatch(handler: IntakeHandler, chat: ChatActions | None, m: WaMessage) -> str:
     """One message to the SOP actions (``chat``) or to intake as a complaint (blocking)."""
     if chat is not None:
-        m = as_complaint(m)  # "lapor <teks>": the text is the complaint
+        complaint = as_complaint(m)  # "lapor <teks>": the text is the complaint, for intake
+        if complaint is not m:
+            return handler.whatsapp_blocking(complaint)
         if chat.wants(m):
             return chat.handle_blocking(m)
     return handler.whatsapp_blocking(m)

@@ -430,8 +430,8 @@ async def test_dialogue_can_be_cancelled_and_belongs_to_its_phone(office: Office
     number = await open_complaint(office)
     kadis = await menu(office, "Pak Kadis")
     assert await office.tap("Pak Kadis", kadis["Tulis isi disposisi"]) == "asked"
-    # another official's text is not an answer to the Kadis' question (it is intake)
-    assert await office.say("Bu Kabid", "isi palsu") != "done"
+    # another official's text is not an answer to the Kadis' question
+    assert await office.say("Bu Kabid", "isi palsu") == "help"
     assert await office.say("Pak Kadis", "batal") == "cancelled"
     assert office.svc.steps(number)[1].completed_by is None
     # the Kabid disposes this time, with a typed isi
@@ -523,6 +523,12 @@ async def test_opd_contact_reports_with_lapor_and_asks_status(office: Office) ->
     assert ticket.number in reply
     assert f"- {ticket.number}: internet di ruang rapat mati (langkah 2 oleh Kabid" in reply
     assert "tenggat 03/12 09:10" in reply  # 10 menit after 09:00 WITA
+    # an official's chatter is not a complaint; "lapor" is
+    assert await office.say("Baiq Kasi", "ok, terima kasih") == "help"
+    assert "lapor <uraian>" in last_text(office.api, "Baiq Kasi")
+    assert len(office.store.list()) == 1
+    assert await office.say("Baiq Kasi", "lapor: wifi setda putus") == "created"
+    assert len(office.store.list()) == 2
     # a stranger's "status" is a complaint attempt for intake (unknown sender), not an answer
     assert await office.say(STRANGER, "status") == "unknown_sender"
     assert last_text(office.api, STRANGER) == ""
