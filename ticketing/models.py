@@ -236,6 +236,7 @@ class TicketStep(Base):
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_by: Mapped[str | None] = mapped_column(String(200))
+    completed_via: Mapped[str] = mapped_column(String(16), server_default="")  # 0015: whatsapp
     late_by_s: Mapped[int | None] = mapped_column(Integer)
     document_kind: Mapped[str | None] = mapped_column(String(32))
     document: Mapped[dict[str, Any] | None] = mapped_column(JSON_DOC)

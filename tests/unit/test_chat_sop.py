@@ -357,6 +357,7 @@ async def walk_the_rest(office: Office, number: str) -> None:
         "Teknisi Satu",
         "Teknisi Satu",
     ]
+    assert [s.completed_via for s in steps] == ["", *["whatsapp"] * 4]
     assert (steps[1].document or {})["sifat"] == "segera"
     assert (steps[2].document or {})["teknisi"] == "Teknisi Satu"
     assert steps[4].document == {"isi": "Switch diganti, jaringan siap pakai"}

@@ -195,6 +195,7 @@ class StepEngine:
         row = rows[step.position - 1]
         row.completed_at = at
         row.completed_by = actor.name
+        row.completed_via = actor.via
         row.late_by_s = max(0, int((at - row.due_at) / SECONDS)) if row.due_at else 0
         row.notes = notes
         if step.document is not None:

@@ -1,4 +1,8 @@
-"""WhatsApp SOP actions: the short dialogue a button may start (isi, usulan, biaya).
+"""WhatsApp SOP actions: the short dialogue a button may start, and the channel of a step.
+
+``chat_dialogues`` holds a button's question waiting for typed text (isi, usulan, biaya);
+``ticket_steps.completed_via`` names the channel a person completed a step through
+("whatsapp"; "" for the board and the CLI), for the timeline.
 
 Revision ID: 0015
 Revises: 0010
@@ -42,7 +46,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_chat_dialogues")),
         sa.UniqueConstraint("phone", name=op.f("uq_chat_dialogues_phone")),
     )
+    with op.batch_alter_table("ticket_steps") as batch:
+        batch.add_column(
+            sa.Column("completed_via", sa.String(16), server_default="", nullable=False)
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("ticket_steps") as batch:
+        batch.drop_column("completed_via")
     op.drop_table("chat_dialogues")
