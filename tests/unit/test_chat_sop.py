@@ -43,7 +43,7 @@ STRANGER = "6289999999999"
 T0 = datetime(2026, 12, 3, 1, 0, tzinfo=UTC)  # Thursday 09:00 WITA
 
 
-def inventory_text(port: int) -> str:
+def inventory_text(port: int, extra: str = "") -> str:
     people = "\n".join(
         f'  - {{name: {name}, role: {role}, phone: "{PHONES[name]}"{opd}}}'
         for name, role, opd in (
@@ -73,7 +73,7 @@ intake:
     phone_number_id: "1234"
     api_base: "http://127.0.0.1:{port}"
   max_attachment_bytes: 4096
-"""
+{extra}"""
 
 
 class CloudApi(ThreadingHTTPServer):
@@ -146,9 +146,9 @@ class NoApprise:
 class Office:
     """The webhook, the notifier and the fake API around one store."""
 
-    def __init__(self, store: TicketStore, api: CloudApi, tmp_path: Any) -> None:
+    def __init__(self, store: TicketStore, api: CloudApi, tmp_path: Any, extra: str = "") -> None:
         path = tmp_path / "inventory.yaml"
-        path.write_text(inventory_text(api.server_address[1]))
+        path.write_text(inventory_text(api.server_address[1], extra))
         self.inventory = load_inventory(path)
         self.store = store
         self.api = api
@@ -246,6 +246,19 @@ def office(store: TicketStore, api: CloudApi, tmp_path: Any, monkeypatch: Any) -
     monkeypatch.setenv("T_TOKEN", "token-for-tests")
     monkeypatch.setenv("T_ACTION", ACTION_SECRET)
     return Office(store, api, tmp_path)
+
+
+STANDING = """\
+sop:
+  standing_disposition:
+    {signer: Pak Kadis, reference: 800/1/Diskominfo/2026, technician: Teknisi Satu}
+"""
+
+
+@pytest.fixture
+def standing(office: Office, tmp_path: Any) -> Office:
+    """The same office under a standing disposition (monitoring tickets skip the officials)."""
+    return Office(office.store, office.api, tmp_path, STANDING)
 
 
 def buttons(message: dict[str, Any]) -> dict[str, str]:
@@ -605,3 +618,19 @@ async def test_technician_closes_with_a_photo_served_only_to_signed_in_users(
         ticket_page = client.get(f"/tiket/{number}")
         assert f'href="/foto/5/{number}"' in ticket_page.text
         assert "lewat whatsapp" in ticket_page.text
+
+
+async def test_steps_a_standing_order_completes_send_nothing(standing: Office) -> None:
+    from ticketing.faults import Fault, FaultKind
+
+    fault = Fault("rtr-dinkes", FaultKind.DEVICE_DOWN, "rtr-dinkes mati", opd="Dinas Kesehatan")
+    number = standing.store.open_fault(fault, at=standing.clock()).ticket.number
+    standing.svc.start(number)  # intake, disposition and assignment by "sistem"
+    await standing.deliver()
+    for name in ("Pak Kadis", "Bu Kabid", "Baiq Kasi", "Teknisi Dua"):
+        assert standing.api.to(name) == [], name
+    (prompt,) = standing.api.to("Teknisi Satu")  # one message: the step that waits for them
+    assert prompt["type"] == "template"
+    params = prompt["template"]["components"][0]["parameters"]
+    assert params[0]["text"] == number
+    assert "Menganalisa" in params[2]["text"]
