@@ -22,6 +22,7 @@ from agent.chat.buttons import Choice, choices, interactive, template
 from agent.chat.routes import SCHEME
 from agent.chat.signing import Action, ActionPayload, sign
 from agent.intake.phones import phone_key
+from agent.notify.whatsapp import WINDOW_CLOSED
 from agent.notify.worker import SendResult
 from ticketing.errors import TicketingError
 from ticketing.people import Role
@@ -147,10 +148,12 @@ class Prompter:
             (c, self.signed(a, phone, c)) for c in choices(a.step, self.technicians(), self.sifat)
         ]
 
-    def message(self, a: Active, phone: str, body: str = "") -> dict[str, Any]:
+    def message(
+        self, a: Active, phone: str, body: str = "", *, window: bool | None = None
+    ) -> dict[str, Any]:
         """Interactive inside the window, else the template with the menu button."""
         to = phone_key(phone)
-        if self.in_window(to):
+        if self.in_window(to) if window is None else window:
             return interactive(to, body or self.summary(a), self.buttons(a, phone))
         menu = self.signed(a, phone, Choice("Buka tindakan", Action.MENU))
         due = self.summary(a).splitlines()[2].removeprefix("Tenggat: ")
@@ -169,4 +172,7 @@ class Prompter:
         if person is None or a is None or stale or not self.may_act(person, a):
             logger.info("WhatsApp prompt for %s step %d: no longer due, not sent", number, position)
             return SendResult(True)
-        return self.post(self.message(a, phone, body))
+        result = self.post(self.message(a, phone, body))
+        if not result.ok and f"({WINDOW_CLOSED})" in result.error:  # the API knows better
+            return self.post(self.message(a, phone, body, window=False))
+        return result

@@ -83,6 +83,7 @@ class CloudApi(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.sent: list[dict[str, Any]] = []
         self.media: dict[str, bytes] = {}
+        self.window_closed: set[str] = set()  # numbers whose interactive messages get 131047
         self.lock = threading.Lock()
 
     def to(self, name: str) -> list[dict[str, Any]]:
@@ -103,6 +104,12 @@ class _Handler(BaseHTTPRequestHandler):
         body = json.loads(self.rfile.read(size))
         assert self.path == "/1234/messages"
         assert self.headers["Authorization"] == "Bearer token-for-tests"
+        if body.get("type") == "interactive" and body.get("to") in self.server.window_closed:
+            error = {"error": {"message": "Re-engagement message", "code": 131047}}
+            self.send_response(400)
+            self.end_headers()
+            self.wfile.write(json.dumps(error).encode())
+            return
         with self.server.lock:
             self.server.sent.append(body)
         reply = json.dumps({"messages": [{"id": f"wamid.out.{len(self.server.sent)}"}]})
@@ -634,3 +641,14 @@ async def test_steps_a_standing_order_completes_send_nothing(standing: Office) -
     params = prompt["template"]["components"][0]["parameters"]
     assert params[0]["text"] == number
     assert "Menganalisa" in params[2]["text"]
+
+
+async def test_window_the_api_says_is_closed_falls_back_to_the_template(office: Office) -> None:
+    number = await to_technician_steps(office)
+    assert await office.say("Teknisi Satu", f"selesai {number} konektor diganti") == "done"
+    office.api.window_closed.add(PHONES["Teknisi Satu"])  # sigap's ledger says: open
+    await office.deliver()  # the old step-4 prompt (skipped: the step is done)
+    await office.deliver()  # the step-5 prompt
+    last = office.api.to("Teknisi Satu")[-1]
+    assert last["type"] == "template"
+    assert template_button(last).startswith("sg1.")
