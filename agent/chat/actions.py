@@ -65,6 +65,10 @@ HELP: Final = (
 )
 ANSWER_MAX: Final = 1000
 COST_MAX: Final = 10**13  # Rupiah
+STALE: Final = (
+    "Tiket {nomor} berubah sejak pesan ini dikirim; tindakan tidak dilakukan. "
+    "Pilih lagi dari tombol terbaru."
+)
 QUESTIONS: Final = {
     "isi": "Tulis isi disposisi untuk tiket {nomor} (balas 'batal' untuk membatalkan).",
     "usulan": "Kompleks: tulis usulan tindakan untuk tiket {nomor} (balas 'batal').",
@@ -172,7 +176,7 @@ class ChatActions:
             return self._refuse(phone, exc.reason)
         a = self.prompter.active(payload.number)
         late = staleness(payload, step=a.step.position if a else None, version=_version(a))
-        if a is None or late is not None:
+        if a is None or late == "other_step":
             return self._processed(phone, payload)
         if not self.prompter.may_act(person, a):
             return self._say(
@@ -181,6 +185,11 @@ class ChatActions:
                 f"({person.role}); tindakan tidak dilakukan.",
                 "refused:role",
             )
+        if late == "stale" and payload.action is not Action.MENU:
+            # same step, but the ticket changed since this message: fresh buttons, no action
+            self._say(phone, STALE.format(nomor=payload.number), "refused:stale")
+            self.prompter.post(self.prompter.message(a, phone))
+            return "refused:stale"
         return self._start(wa, phone, person, payload, a)
 
     def _start(

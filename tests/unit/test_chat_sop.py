@@ -652,3 +652,22 @@ async def test_window_the_api_says_is_closed_falls_back_to_the_template(office: 
     last = office.api.to("Teknisi Satu")[-1]
     assert last["type"] == "template"
     assert template_button(last).startswith("sg1.")
+
+
+async def test_a_button_of_a_changed_ticket_is_refused_and_fresh_ones_follow(
+    office: Office,
+) -> None:
+    from ticketing.models import Ticket
+
+    number = await open_complaint(office)
+    old = await menu(office, "Pak Kadis")
+    with office.store.transaction() as session:  # the Kasi corrected the OPD meanwhile
+        ticket = session.query(Ticket).filter(Ticket.number == number).one()
+        ticket.description += " (ruang rapat lantai 2)"
+    assert await office.tap("Pak Kadis", old["Setujui (biasa)"]) == "refused:stale"
+    assert office.svc.steps(number)[1].completed_by is None
+    texts = [m for m in office.api.to("Pak Kadis") if m["type"] == "text"]
+    assert "berubah sejak pesan ini" in texts[-1]["text"]["body"]
+    fresh = buttons(office.api.to("Pak Kadis")[-1])
+    assert fresh["Setujui (biasa)"] != old["Setujui (biasa)"]
+    assert await office.tap("Pak Kadis", fresh["Setujui (biasa)"]) == "done"
