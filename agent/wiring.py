@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from starlette.applications import Starlette
     from starlette.routing import BaseRoute
 
+    from agent.chat.actions import ChatActions
     from agent.chat.prompts import Prompter
     from agent.config.model import Inventory
     from agent.intake.handler import IntakeHandler
@@ -153,22 +154,30 @@ def webhook_routes(
     if settings is None or settings.whatsapp is None:
         return []
     handler = build_intake_handler(inventory, store, now)
-    prompter = chat_prompter(inventory, store, now)
-    chat = None
-    if prompter is not None:
-        from agent.chat.actions import ChatActions  # only where the webhook runs
-        from agent.chat.closeout import CloseOut
-        from agent.chat.desk import OpdDesk
-        from agent.chat.media import MediaFetcher
-
-        devices: dict[str, list[str]] = {}
-        for d in inventory.devices.values():
-            devices.setdefault(d.opd, []).append(d.name)
-        desk = OpdDesk(store, devices, office=inventory.office_name, zone=inventory.tz)
-        fetch = MediaFetcher(settings.whatsapp, settings.max_attachment_bytes)
-        closeout = CloseOut(prompter, store, now=now, fetch=fetch)
-        chat = ChatActions(prompter, store, now=now, desk=desk, closeout=closeout)
+    chat = chat_actions(inventory, store, now)
     return [*routes(settings.whatsapp, handler, chat=chat)]
+
+
+def chat_actions(
+    inventory: Inventory, store: TicketStore, now: Callable[[], datetime]
+) -> ChatActions | None:
+    """The SOP actions of the WhatsApp webhook (issue 24); None when not configured."""
+    settings = inventory.intake
+    prompter = chat_prompter(inventory, store, now)
+    if prompter is None or settings is None or settings.whatsapp is None:
+        return None
+    from agent.chat.actions import ChatActions  # only where the webhook runs
+    from agent.chat.closeout import CloseOut
+    from agent.chat.desk import OpdDesk
+    from agent.chat.media import MediaFetcher
+
+    devices: dict[str, list[str]] = {}
+    for d in inventory.devices.values():
+        devices.setdefault(d.opd, []).append(d.name)
+    desk = OpdDesk(store, devices, office=inventory.office_name, zone=inventory.tz)
+    fetch = MediaFetcher(settings.whatsapp, settings.max_attachment_bytes)
+    closeout = CloseOut(prompter, store, now=now, fetch=fetch)
+    return ChatActions(prompter, store, now=now, desk=desk, closeout=closeout)
 
 
 def chat_prompter(
@@ -224,7 +233,10 @@ def build_intake_run(
     extra = []
     if settings.metrics_listen:
         extra.append(("intake:metrics", partial(_intake_metrics, settings.metrics_listen, stop)))
-    return run_intake(settings, handler, stop, notifier=notifier, webhook=webhook, extra=extra)
+    chat = chat_actions(inventory, store, now) if webhook else None
+    return run_intake(
+        settings, handler, stop, notifier=notifier, webhook=webhook, extra=extra, chat=chat
+    )
 
 
 async def _intake_metrics(listen: str, stop: asyncio.Event) -> None:

@@ -113,3 +113,27 @@ def test_a_short_action_secret_is_a_config_problem(tmp_path: Path) -> None:
     assert inventory.intake is not None
     assert inventory.intake.whatsapp is not None
     assert inventory.intake.whatsapp.action_secret == LONG
+
+
+def test_both_webhook_hosts_get_the_actions_only_when_configured(tmp_path: Path) -> None:
+    from agent.chat.actions import ChatActions
+    from agent.wiring import chat_actions
+    from ticketing.store import TicketStore
+
+    path = tmp_path / "inventory.yaml"
+    base = (
+        "office: {name: Diskominfo}\nhosts: {}\npeople: []\nintake:\n  whatsapp:\n"
+        "    {verify_token_env: V, app_secret_env: S, phone_number_id: '1'%s}\n"
+    )
+    store = TicketStore(TicketStore.sqlite_url(tmp_path / "t.db"))
+    env = {"V": "v", "S": "s", "T": "t", "A": LONG}
+    for extra, wanted in (
+        ("", False),  # no token, no secret
+        (", access_token_env: T", False),  # replies, but no buttons
+        (", access_token_env: T, action_secret_env: A", True),
+    ):
+        path.write_text(base % extra)
+        inventory = load_inventory(path, env=env)
+        built = chat_actions(inventory, store, utc_now)
+        assert isinstance(built, ChatActions) is wanted, extra
+    store.close()
