@@ -671,3 +671,17 @@ async def test_a_button_of_a_changed_ticket_is_refused_and_fresh_ones_follow(
     fresh = buttons(office.api.to("Pak Kadis")[-1])
     assert fresh["Setujui (biasa)"] != old["Setujui (biasa)"]
     assert await office.tap("Pak Kadis", fresh["Setujui (biasa)"]) == "done"
+
+
+async def test_hostile_dialogue_answers_are_stored_clean(office: Office) -> None:
+    from tests.hostile_text import CORPUS
+
+    number = await open_complaint(office)
+    kadis = await menu(office, "Pak Kadis")
+    assert await office.tap("Pak Kadis", kadis["Tulis isi disposisi"]) == "asked"
+    hostile = " ".join(h.text for h in CORPUS)  # NUL, escapes, bidi, 10,000 x
+    assert await office.say("Pak Kadis", hostile) == "done"
+    isi = str((office.svc.steps(number)[1].document or {})["isi_disposisi"])
+    assert len(isi) <= 1000
+    assert not any(c in isi for c in "\x00\x1b\x07\r\n\x9b")
+    assert "klik" in isi  # the first entry's marker is still readable
