@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from starlette.routing import BaseRoute
 
     from agent.backup.service import BackupService, NightlyBackups
+    from agent.chat.actions import ChatActions
+    from agent.chat.prompts import Prompter
     from agent.config.model import Inventory
     from agent.events.service import EventReceivers
     from agent.intake.handler import IntakeHandler
@@ -157,7 +159,61 @@ def webhook_routes(
     settings = inventory.intake
     if settings is None or settings.whatsapp is None:
         return []
-    return [*routes(settings.whatsapp, build_intake_handler(inventory, store, now))]
+    handler = build_intake_handler(inventory, store, now)
+    chat = chat_actions(inventory, store, now)
+    return [*routes(settings.whatsapp, handler, chat=chat)]
+
+
+def chat_actions(
+    inventory: Inventory, store: TicketStore, now: Callable[[], datetime]
+) -> ChatActions | None:
+    """The SOP actions of the WhatsApp webhook (issue 24); None when not configured."""
+    settings = inventory.intake
+    prompter = chat_prompter(inventory, store, now)
+    if prompter is None or settings is None or settings.whatsapp is None:
+        return None
+    from agent.chat.actions import ChatActions  # only where the webhook runs
+    from agent.chat.closeout import CloseOut
+    from agent.chat.desk import OpdDesk
+    from agent.chat.media import MediaFetcher
+
+    devices: dict[str, list[str]] = {}
+    for d in inventory.devices.values():
+        devices.setdefault(d.opd, []).append(d.name)
+    desk = OpdDesk(store, devices, office=inventory.office_name, zone=inventory.tz)
+    fetch = MediaFetcher(settings.whatsapp, settings.max_attachment_bytes)
+    closeout = CloseOut(prompter, store, now=now, fetch=fetch)
+    return ChatActions(prompter, store, now=now, desk=desk, closeout=closeout)
+
+
+def chat_prompter(
+    inventory: Inventory, store: TicketStore, now: Callable[[], datetime]
+) -> Prompter | None:
+    """The SOP's WhatsApp buttons (issue 24); None without an access token and action secret."""
+    from agent.chat.prompts import Prompter  # only where WhatsApp runs
+    from agent.chat.signing import SECRET_MIN_BYTES
+    from agent.notify.whatsapp import WhatsAppSender
+    from ticketing.intake import last_inbound
+    from ticketing.workflow import Sifat, Source
+
+    wa = inventory.intake.whatsapp if inventory.intake else None
+    if wa is None or not wa.access_token or len(wa.action_secret.encode()) < SECRET_MIN_BYTES:
+        return None
+    sender = WhatsAppSender(wa, last_inbound=partial(last_inbound, store, Source.WA), now=now)
+    standing = workflow_config(inventory).standing
+    return Prompter(
+        ticket_service(inventory, store, now),
+        inventory.people,
+        secret=wa.action_secret,
+        post=sender.post,
+        in_window=sender.in_window,
+        now=now,
+        template_name=wa.action_template,
+        language=wa.template_language,
+        link=inventory.notifications.link,
+        sifat=standing.sifat if standing is not None else Sifat.BIASA,
+        zone=inventory.tz,
+    )
 
 
 def build_intake_run(
@@ -183,7 +239,10 @@ def build_intake_run(
     extra = []
     if settings.metrics_listen:
         extra.append(("intake:metrics", partial(_intake_metrics, settings.metrics_listen, stop)))
-    return run_intake(settings, handler, stop, notifier=notifier, webhook=webhook, extra=extra)
+    chat = chat_actions(inventory, store, now) if webhook else None
+    return run_intake(
+        settings, handler, stop, notifier=notifier, webhook=webhook, extra=extra, chat=chat
+    )
 
 
 async def _intake_metrics(listen: str, stop: asyncio.Event) -> None:
@@ -498,8 +557,18 @@ def router_for(inventory: Inventory, store: TicketStore | None = None) -> Invent
     if store is not None and imap is not None:
         ack = partial(ack_message_id, store, domain=imap.reply_domain, now=utc_now)
     reporters = ReporterRoutes(inventory.intake, first_message=first, ack_id=ack)
+    wa = inventory.intake.whatsapp if inventory.intake else None
+    prompts = None
+    if wa is not None and wa.access_token and wa.action_secret:
+        from agent.chat.routes import PromptRoutes  # WhatsApp SOP buttons (issue 24)
+
+        prompts = PromptRoutes(inventory.people, inventory.notifications.group_window)
     return InventoryRouter(
-        Recipients(inventory.people), inventory.notifications, inventory.tz, reporters=reporters
+        Recipients(inventory.people),
+        inventory.notifications,
+        inventory.tz,
+        reporters=reporters,
+        prompts=prompts,
     )
 
 
@@ -554,7 +623,7 @@ def sender_for(
     if wa is None or not wa.access_token:
         return general
     whatsapp = WhatsAppSender(wa, last_inbound=partial(last_inbound, store, Source.WA), now=now)
-    return ReplySender(general, whatsapp)
+    return ReplySender(general, whatsapp, chat_prompter(inventory, store, now))
 
 
 def build_notifier(

@@ -42,7 +42,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from ticketing.states import DeliveryStatus, EventKind, ProgramStatus, RunStatus, TicketState
 
 __all__ = [  # the status enums live in ticketing.states (no SQLAlchemy); re-exported here
-    "Base", "DeliveryStatus", "DeviceMessage", "DeviceRole", "IntakeAttachment", "IntakeMessage",
+    "Base", "ChatDialogue", "DeliveryStatus", "DeviceMessage", "DeviceRole", "IntakeAttachment",
+    "IntakeMessage",
     "NetworkLink", "Notification", "ProgramKegiatan", "ProgramStatus", "RemediationRun",
     "RunStatus", "Ticket", "TicketCounter", "TicketDevice", "TicketEvent", "TicketLink",
     "TicketStep", "TrafficRollup", "UTCDateTime", "UnknownNeighbourRow", "WebAccount",
@@ -236,6 +237,7 @@ class TicketStep(Base):
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_by: Mapped[str | None] = mapped_column(String(200))
+    completed_via: Mapped[str] = mapped_column(String(16), server_default="")  # 0015: whatsapp
     late_by_s: Mapped[int | None] = mapped_column(Integer)
     document_kind: Mapped[str | None] = mapped_column(String(32))
     document: Mapped[dict[str, Any] | None] = mapped_column(JSON_DOC)
@@ -551,3 +553,27 @@ class DeviceMessage(Base):
         # retention deletes by age; rows arrive in time order, so PostgreSQL's BRIN is tiny
         Index("ix_device_messages_at", "at", postgresql_using="brin"),
     )
+
+
+class ChatDialogue(Base):
+    """A WhatsApp action waiting for the performer's typed answer (migration 0015).
+
+    One row per phone: the signed action it continues (ticket, step, version, action), the
+    question being asked (``stage``: isi, usulan, biaya), the answers so far and when it lapses.
+    """
+
+    __tablename__ = "chat_dialogues"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    phone: Mapped[str] = mapped_column(String(32))
+    person: Mapped[str] = mapped_column(String(200))
+    number: Mapped[str] = mapped_column(String(32))
+    step: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(16))
+    argument: Mapped[str] = mapped_column(String(200), server_default="")
+    stage: Mapped[str] = mapped_column(String(16))
+    answers: Mapped[dict[str, Any] | None] = mapped_column(JSON_DOC)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (UniqueConstraint("phone"),)

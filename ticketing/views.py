@@ -167,6 +167,7 @@ class StepView:
     document: Mapping[str, Any] | None
     notes: str
     escalation_level: int
+    completed_via: str = ""  # the channel of the person's action ("whatsapp"), "" = board/CLI
 
     @property
     def state(self) -> str:
@@ -202,6 +203,7 @@ def step_view(row: TicketStep, kegiatan: str) -> StepView:
         document=row.document,
         notes=row.notes,
         escalation_level=row.escalation_level,
+        completed_via=row.completed_via or "",
     )
 
 

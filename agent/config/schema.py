@@ -517,6 +517,10 @@ class WhatsAppBlock(Strict):
     api_base: str = "https://graph.facebook.com/v21.0"
     reply_template: str = "sigap_pengaduan"  # approved template, outside the 24-hour window
     template_language: str = "id"
+    # SOP actions from WhatsApp (issue 24): the HMAC key of the buttons; none: no actions
+    action_secret_env: str | None = None
+    action_secret_file: str | None = None
+    action_template: str = "sigap_aksi"  # approved template with one quick-reply button
     listen: Annotated[str, AfterValidator(_metrics_listen)] = "127.0.0.1:8470"
     path: str = Field(default="/intake/whatsapp", pattern=r"^/[A-Za-z0-9/_-]*$")
 

@@ -39,6 +39,9 @@ def intake_problems(
     return list(_problems(block, env, base))
 
 
+SECRET_MIN: Final = 16  # agent.chat.signing.SECRET_MIN_BYTES
+
+
 def _problems(
     block: Mapping[str, Any], env: Mapping[str, str], base: Path
 ) -> Iterator[tuple[Where, str]]:
@@ -47,10 +50,22 @@ def _problems(
         yield from _imap_problems(imap, env, base)
     wa = block.get("whatsapp")
     if isinstance(wa, dict):
-        for key in ("verify_token_env", "app_secret_env", "access_token_env"):
+        for key in ("verify_token_env", "app_secret_env", "access_token_env", "action_secret_env"):
             name = wa.get(key)
             if isinstance(name, str) and name and name not in env:
                 yield ("whatsapp", key), f"environment variable {name} is not set"
+        secret_file = wa.get("action_secret_file")
+        if isinstance(secret_file, str) and secret_file and not readable(base / secret_file):
+            yield (
+                ("whatsapp", "action_secret_file"),
+                "cannot read secret file " + shown(str(base / secret_file)),
+            )
+        if wa.get("action_secret_env") and secret_file:
+            yield ("whatsapp", "action_secret_env"), "give action_secret_env or _file, not both"
+        name = wa.get("action_secret_env")
+        if isinstance(name, str) and name in env and len(env[name].strip().encode()) < SECRET_MIN:
+            message = f"{name} is shorter than {SECRET_MIN} bytes (buttons would be forgeable)"
+            yield ("whatsapp", "action_secret_env"), message
 
 
 def _imap_problems(
@@ -113,6 +128,8 @@ def intake_settings(
             api_base=w.api_base.rstrip("/"),
             reply_template=w.reply_template,
             template_language=w.template_language,
+            action_secret=_action_secret(w, env, base),
+            action_template=w.action_template,
             listen=w.listen,
             path=w.path,
         )
@@ -124,3 +141,9 @@ def intake_settings(
         max_attachments=block.max_attachments,
         metrics_listen=block.metrics_listen,
     )
+
+
+def _action_secret(w: schema.WhatsAppBlock, env: Mapping[str, str], base: Path) -> str:
+    if not w.action_secret_env and not w.action_secret_file:
+        return ""
+    return read_secret(w.action_secret_env, w.action_secret_file, env, base).strip()

@@ -56,6 +56,8 @@ class WaMessage:
     text: str
     received_at: datetime
     kind: str = "text"
+    reply_id: str = ""  # the id of the tapped button / list row / template quick reply
+    media: str = ""  # the media id of an image (its caption is ``text``)
 
 
 class IntakeHandler:

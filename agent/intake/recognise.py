@@ -8,21 +8,15 @@ text (longest name first); otherwise ``OPD tidak dikenal`` for the Kasi to assig
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from agent.intake.phones import phone_key
 from ticketing.intake import UNKNOWN_OPD
 from ticketing.mailids import domain_of
 
 if TYPE_CHECKING:
     from agent.config.model import Inventory, Person
-
-
-def phone_key(number: str) -> str:
-    """Digits in international form: ``0812-3456`` and ``+62 812 3456`` -> ``628123456``."""
-    digits = re.sub(r"\D", "", number)
-    return "62" + digits[1:] if digits.startswith("0") else digits
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,7 @@ from agent.web.limits import BodyLimit, ServerLimits, server_options
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Sequence
 
+    from agent.chat.actions import ChatActions
     from agent.intake.handler import IntakeHandler
     from agent.intake.settings import IntakeSettings
     from agent.notify.worker import Notifier
@@ -59,12 +60,14 @@ async def run_intake(
     webhook: bool = True,
     limits: ServerLimits | None = None,
     extra: Sequence[tuple[str, Callable[[], Awaitable[None]]]] = (),
+    chat: ChatActions | None = None,
 ) -> None:
     """Run every configured intake channel (and ``notifier``, if given) until ``stop`` is set.
 
     ``webhook=False``: the WhatsApp webhook is left to ``sigap web`` (it mounts the same
     routes), so that only one of them listens. ``extra``: more (name, part) pairs to run
-    until ``stop`` (the metrics endpoint). Each part is :func:`supervised`: one that fails
+    until ``stop`` (the metrics endpoint). ``chat``: the SOP's WhatsApp buttons on the
+    webhook (:mod:`agent.chat.actions`). Each part is :func:`supervised`: one that fails
     is logged and restarted with backoff while the others keep running.
     """
     serve_wa = webhook and settings.whatsapp is not None
@@ -78,7 +81,8 @@ async def run_intake(
             imap = partial(asyncio.to_thread, mailbox.run_blocking)
             group.create_task(supervised("intake:imap", imap, stop), name="intake:imap")
         if serve_wa:
-            wa = partial(_serve_webhook, settings, handler, stop, limits or ServerLimits())
+            bounds = limits or ServerLimits()
+            wa = partial(_serve_webhook, settings, handler, stop, bounds, chat)
             group.create_task(supervised("intake:whatsapp", wa, stop), name="intake:whatsapp")
         if notifier is not None:
             notify = partial(notifier.run, stop)
@@ -116,13 +120,17 @@ async def supervised(
 
 
 async def _serve_webhook(
-    settings: IntakeSettings, handler: IntakeHandler, stop: asyncio.Event, limits: ServerLimits
+    settings: IntakeSettings,
+    handler: IntakeHandler,
+    stop: asyncio.Event,
+    limits: ServerLimits,
+    chat: ChatActions | None = None,
 ) -> None:
     assert settings.whatsapp is not None  # noqa: S101 - caller checks
     listen = parse_listen(settings.whatsapp.listen)
     host, port = listen.host, listen.port
     app = Starlette(
-        routes=routes(settings.whatsapp, handler),
+        routes=routes(settings.whatsapp, handler, chat=chat),
         middleware=[Middleware(BodyLimit, limit=limits.webhook_bytes)],
     )
     config = uvicorn.Config(

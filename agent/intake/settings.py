@@ -36,6 +36,8 @@ class WhatsAppSettings:
     api_base: str = "https://graph.facebook.com/v21.0"
     reply_template: str = "sigap_pengaduan"
     template_language: str = "id"
+    action_secret: str = field(default="", repr=False)  # signs SOP buttons; "": no actions
+    action_template: str = "sigap_aksi"
     listen: str = "127.0.0.1:8470"
     path: str = "/intake/whatsapp"
 

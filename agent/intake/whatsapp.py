@@ -18,11 +18,13 @@ import hmac
 import json
 import logging
 from datetime import UTC, datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any, Final
 
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from agent.chat.desk import as_complaint
 from agent.intake.handler import WaMessage
 from agent.intake.mail import Rejection
 from agent.web.limits import WEBHOOK_LIMIT, BodyTooLargeError
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
 
     from starlette.requests import Request
 
+    from agent.chat.actions import ChatActions
     from agent.intake.handler import IntakeHandler
     from agent.intake.settings import WhatsAppSettings
 
@@ -71,7 +74,13 @@ def messages(payload: Any) -> Iterator[WaMessage]:
                     continue
                 kind = str(m.get("type", "text"))
                 text = str(_get(m, "text", "body")) if kind == "text" else ""
-                yield WaMessage(wamid, phone, names.get(phone, ""), text, _ts(m), kind)
+                reply, title = _reply(m, kind)
+                if kind == "image":
+                    title, media = _get(m, "image", "caption"), _get(m, "image", "id")
+                else:
+                    media = ""
+                name = names.get(phone, "")
+                yield WaMessage(wamid, phone, name, text or title, _ts(m), kind, reply, media)
 
 
 def _items(obj: Any, key: str) -> list[dict[str, Any]]:
@@ -84,6 +93,21 @@ def _get(obj: dict[str, Any], key: str, sub: str) -> str:
     return str(inner.get(sub, "")) if isinstance(inner, dict) else ""
 
 
+def _reply(message: dict[str, Any], kind: str) -> tuple[str, str]:
+    """(id, title) of a tapped reply button, list row or template quick reply; else ("", "")."""
+    if kind == "button":  # a template's quick-reply button
+        return _get(message, "button", "payload"), _get(message, "button", "text")
+    if kind != "interactive":
+        return "", ""
+    inner = message.get("interactive")
+    if not isinstance(inner, dict):
+        return "", ""
+    for key in ("button_reply", "list_reply"):
+        if inner.get("type") == key:
+            return _get(inner, key, "id"), _get(inner, key, "title")
+    return "", ""
+
+
 def _ts(message: dict[str, Any]) -> datetime:
     try:
         return datetime.fromtimestamp(int(message.get("timestamp", "")), UTC)
@@ -91,14 +115,32 @@ def _ts(message: dict[str, Any]) -> datetime:
         return utc_now()
 
 
+def dispatch(handler: IntakeHandler, chat: ChatActions | None, m: WaMessage) -> str:
+    """One message to the SOP actions (``chat``) or to intake as a complaint (blocking)."""
+    if chat is not None:
+        complaint = as_complaint(m)  # "lapor <teks>": the text is the complaint, for intake
+        if complaint is not m:
+            return handler.whatsapp_blocking(complaint)
+        if chat.wants(m):
+            return chat.handle_blocking(m)
+    return handler.whatsapp_blocking(m)
+
+
 def routes(
     settings: WhatsAppSettings,
     handler: IntakeHandler,
     *,
     run_blocking: Callable[..., Any] | None = None,
+    chat: ChatActions | None = None,
 ) -> list[Route]:
-    """The webhook's routes at ``settings.path``, to mount in any Starlette app."""
+    """The webhook's routes at ``settings.path``, to mount in any Starlette app.
+
+    With ``chat``, button replies and dialogue answers are SOP actions
+    (:mod:`agent.chat.actions`); every other message is a complaint for ``handler``.
+    """
     blocking = run_blocking or asyncio.to_thread
+
+    one = partial(dispatch, handler, chat)
 
     async def verify(request: Request) -> Response:
         q = request.query_params
@@ -127,7 +169,7 @@ def routes(
         except (ValueError, RecursionError):  # RecursionError: nesting deeper than the stack
             handler.stats.count("wa", Rejection.MALFORMED.value)
             return PlainTextResponse("bad json", status_code=400)
-        results = [await blocking(handler.whatsapp_blocking, m) for m in messages(payload)]
+        results = [await blocking(one, m) for m in messages(payload)]
         return JSONResponse({"ok": True, "results": results})
 
     return [

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Final
 
+from agent.chat.routes import PromptAddress, PromptRoutes, is_prompt
 from agent.notify.reporter import REPORTER_TAG, ReporterAddress, ReporterRoutes, is_reporter
 from ticketing.outbox.types import Delivery, EventFacts, Planned
 
@@ -162,13 +163,18 @@ class InventoryRouter:
         tz: ZoneInfo,
         *,
         reporters: ReporterRoutes | None = None,
+        prompts: PromptRoutes | None = None,
     ) -> None:
-        """Route with ``settings.routes`` over the defaults; times in office zone ``tz``."""
+        """Route with ``settings.routes`` over the defaults; times in office zone ``tz``.
+
+        ``prompts``: the WhatsApp messages of a step that became active (issue 24).
+        """
         self.recipients = recipients
         self.settings = settings
         self.tz = tz
         self.routes = routes_of(settings)
         self.reporters = reporters
+        self.prompts = prompts
 
     def people_for(self, facts: EventFacts) -> list[Person]:
         """Everyone the route of ``facts.kind`` names, each once, in route order."""
@@ -193,13 +199,17 @@ class InventoryRouter:
             )
         if self.reporters is not None and REPORTER_TAG in self.routes.get(facts.kind, ()):
             out.extend(self.reporters.plan(facts))
+        if self.prompts is not None:
+            out.extend(self.prompts.plan(facts))
         return out
 
-    def address_of(self, d: Delivery) -> Address | ReporterAddress | None:
+    def address_of(self, d: Delivery) -> Address | ReporterAddress | PromptAddress | None:
         """Where a claimed row goes now; None if the inventory no longer has the address.
 
         Blocking (a reporter's e-mail address reads the ledger for threading headers).
         """
         if is_reporter(d.recipient):
             return self.reporters.address(d) if self.reporters is not None else None
+        if is_prompt(d.recipient):
+            return self.prompts.address(d) if self.prompts is not None else None
         return self.recipients.address(d.recipient, d.address_key)

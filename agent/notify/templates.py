@@ -7,7 +7,9 @@ line, then the body. Placeholders are ``$nama`` or ``${nama}`` (Python ``string.
 bundled folder, edit it and point ``notifications.templates_dir`` at it: files there replace
 the bundled file of the same name, the rest stay bundled. Kinds without a template of their
 own use ``umum`` (generic); ``reopened`` uses ``opened``. Messages to the reporter of a
-complaint (recipient ``pelapor:...``, :mod:`agent.notify.reporter`) use ``pelapor_<kind>``.
+complaint (recipient ``pelapor:...``, :mod:`agent.notify.reporter`) use ``pelapor_<kind>``;
+the WhatsApp message of a step that became active (recipient ``aksi:...``,
+:mod:`agent.chat.routes`) uses ``aksi_langkah``, its buttons added by :mod:`agent.chat`.
 
 Placeholder values carry outside text (complaint subjects and senders, SNMP names, device
 output): each is :func:`ticketing.display.shown` before it is filled in, and the title is one
@@ -50,8 +52,10 @@ REQUIRED: Final = (
     "pelapor_opened",
     "pelapor_resolved",
     "laporan_bulanan",
+    "aksi_langkah",
 )
 REPORTER_PREFIX: Final = "pelapor:"
+PROMPT_PREFIX: Final = "aksi:"  # a step's WhatsApp buttons (agent.chat.routes)
 ALIASES: Final[Mapping[str, str]] = {"reopened": "opened", "recurred": "opened"}
 TITLE_PREFIX: Final = "Judul:"
 CHAT_LIST_MAX: Final = 10
@@ -223,6 +227,8 @@ class Renderer:
         """Fill the template of ``ctx.kind`` (``pelapor_<kind>`` for a complaint's reporter)."""
         values = {k: shown(v) for k, v in self.values(ctx, email=email).items()}
         kind = f"pelapor_{ctx.kind}" if ctx.recipient.startswith(REPORTER_PREFIX) else ctx.kind
+        if ctx.recipient.startswith(PROMPT_PREFIX):
+            kind = "aksi_langkah"
         tpl = self.template(kind, email=email)
         title = " ".join(tpl.title.substitute(values).split())  # one line: a subject
         body = tpl.body.substitute(values)
@@ -261,7 +267,7 @@ class Renderer:
             "pengingat_ke": str(data.get("nth", "-")),
             "perintah": command,
             "tautan": link,
-            "penerima": ctx.recipient,
+            "penerima": _recipient(ctx.recipient),
             "kantor": self.office,
             "ref": ctx.ref,
             "pelapor": ctx.reporter or "Bapak/Ibu",
@@ -330,3 +336,10 @@ def _role_title(slug: str) -> str:
         return ROLE_TITLES[Role(slug)]
     except ValueError:
         return slug or "-"
+
+
+def _recipient(recipient: str) -> str:
+    """The person's name (``aksi:<step>:<name>`` -> ``<name>``)."""
+    if recipient.startswith(PROMPT_PREFIX):
+        return recipient.removeprefix(PROMPT_PREFIX).partition(":")[2]
+    return recipient

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from agent.notify.worker import Sender
 
 WINDOW: Final = timedelta(hours=24)
+PROMPT_SCHEME: Final = "sigap-wa-aksi:"  # agent.chat.prompts.SCHEME
 TIMEOUT: Final = 15.0
 TEXT_MAX_CHARS: Final = 4096
 PARAM_MAX_CHARS: Final = 1000
@@ -38,32 +39,36 @@ WINDOW_CLOSED: Final = 131047  # Cloud API: "Re-engagement message" (more than 2
 PERMANENT_STATUS: Final = frozenset({400, 404})
 
 
-def text_payload(to: str, title: str, body: str) -> dict[str, Any]:
-    """A free-text message (inside the 24-hour window)."""
-    text = f"{title}\n\n{body}".strip()[:TEXT_MAX_CHARS]
+def message(to: str, kind: str, content: dict[str, Any]) -> dict[str, Any]:
+    """One Cloud API message of ``kind`` (text, template, interactive) to ``to``."""
     return {
         "messaging_product": "whatsapp",
         "recipient_type": "individual",
         "to": to,
-        "type": "text",
-        "text": {"preview_url": False, "body": text},
+        "type": kind,
+        kind: content,
     }
+
+
+def template_message(
+    to: str, name: str, language: str, components: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The approved template ``name`` with its filled ``components``."""
+    content = {"name": name, "language": {"code": language}, "components": components}
+    return message(to, "template", content)
+
+
+def text_payload(to: str, title: str, body: str) -> dict[str, Any]:
+    """A free-text message (inside the 24-hour window)."""
+    text = f"{title}\n\n{body}".strip()[:TEXT_MAX_CHARS]
+    return message(to, "text", {"preview_url": False, "body": text})
 
 
 def template_payload(to: str, name: str, language: str, title: str) -> dict[str, Any]:
     """The approved template with the title as its one body parameter."""
     param = " ".join(title.split())[:PARAM_MAX_CHARS]  # no newlines in template parameters
-    return {
-        "messaging_product": "whatsapp",
-        "recipient_type": "individual",
-        "to": to,
-        "type": "template",
-        "template": {
-            "name": name,
-            "language": {"code": language},
-            "components": [{"type": "body", "parameters": [{"type": "text", "text": param}]}],
-        },
-    }
+    body = {"type": "body", "parameters": [{"type": "text", "text": param}]}
+    return template_message(to, name, language, [body])
 
 
 class WhatsAppSender:
@@ -105,6 +110,10 @@ class WhatsAppSender:
             return self._post(template)
         return result
 
+    def post(self, payload: dict[str, Any]) -> SendResult:
+        """Send one Cloud API message as given (interactive, template or text)."""
+        return self._post(payload)
+
     def _post(self, payload: dict[str, Any]) -> SendResult:
         request = urllib.request.Request(  # noqa: S310 - api_base is configuration (https)
             self.endpoint,
@@ -141,15 +150,25 @@ def _api_error(exc: urllib.error.HTTPError) -> str:
 
 
 class ReplySender:
-    """Routes ``sigap-wa:`` addresses to WhatsApp and everything else to ``other`` (Apprise)."""
+    """Routes ``sigap-wa:`` addresses to WhatsApp and everything else to ``other`` (Apprise).
 
-    def __init__(self, other: Sender, whatsapp: WhatsAppSender | None) -> None:
+    ``sigap-wa-aksi:`` addresses (a step's buttons, issue 24) go to ``prompts``.
+    """
+
+    def __init__(
+        self, other: Sender, whatsapp: WhatsAppSender | None, prompts: Sender | None = None
+    ) -> None:
         """Dispatch by address."""
         self.other = other
         self.whatsapp = whatsapp
+        self.prompts = prompts
 
     def send_blocking(self, url: str, title: str, body: str) -> SendResult:
         """Send through the sender of ``url``."""
+        if url.startswith(PROMPT_SCHEME):
+            if self.prompts is None:
+                return SendResult(False, "aksi WhatsApp tidak dikonfigurasi", permanent=True)
+            return self.prompts.send_blocking(url, title, body)
         if url.startswith(WA_SCHEME):
             if self.whatsapp is None:
                 return SendResult(False, "WhatsApp tidak dikonfigurasi", permanent=True)

@@ -196,7 +196,7 @@ def step_table(steps: Sequence[StepView], tz: ZoneInfo, now: datetime, title: st
             _short(s.started_at, tz, seconds=False),
             _short(s.due_at, tz, seconds=False),
             _short(s.completed_at, tz, seconds=False),
-            data(s.completed_by),
+            data(f"{s.completed_by} ({s.completed_via})" if s.completed_via else s.completed_by),
             _late_cell(s, now),
             data(DOC_LABEL.get(s.document_kind, s.document_kind) if s.document_kind else ""),
         )
@@ -225,6 +225,7 @@ def steps_to_json(steps: Sequence[StepView]) -> list[dict[str, Any]]:
             "due_at": iso(s.due_at),
             "completed_at": iso(s.completed_at),
             "completed_by": s.completed_by,
+            "completed_via": s.completed_via or None,
             "late_by_s": int(s.late_by.total_seconds()) if s.late_by is not None else None,
             "document_kind": s.document_kind,
             "document": dict(s.document) if s.document else None,

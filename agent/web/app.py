@@ -37,7 +37,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
-from agent.web import actions, pages, program
+from agent.web import actions, pages, photos, program
 from agent.web.auth import AuthSettings
 from agent.web.board import HERE, NAV, Board, board_of, environment
 from agent.web.limits import BodyLimit, ServerLimits
@@ -118,6 +118,7 @@ def create_app(
             *pages.ROUTES,
             *actions.ROUTES,
             *program.ROUTES,
+            *photos.ROUTES,
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ],
         middleware=middleware,

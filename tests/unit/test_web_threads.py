@@ -152,6 +152,8 @@ def every_step(number: str) -> list[Step]:
         Step("GET", "/tiket", "/tiket?status=open"),
         Step("GET", "/tiket/{number:path}", f"/tiket/{number}"),
         Step("GET", "/perangkat/{name}", "/perangkat/rsud-r1"),
+        Step("GET", "/perangkat/{name}/konfigurasi", "/perangkat/rsud-r1/konfigurasi"),
+        Step("GET", "/foto/{step}/{number:path}", f"/foto/1/{number}"),
         Step("GET", "/lapor", "/lapor", db=False),
         Step(
             "POST",

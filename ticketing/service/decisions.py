@@ -66,6 +66,7 @@ class Decisions(StepEngine):
         program: ProgramDraft | None = None,
         notes: str = "",
         expected_version: int | None = None,
+        via: str = "",
     ) -> StepView:
         """Complete the decision step: sederhana or kompleks (``sigap tiket tangani``).
 
@@ -96,7 +97,14 @@ class Decisions(StepEngine):
                 draft = program or ProgramDraft()
                 add_entry(session, ticket, draft, now, person.name, zone=self._calendar.zone)
             return self._finish(
-                session, ticket, (sop, rows), person, now, document=None, notes=notes or why
+                session,
+                ticket,
+                (sop, rows),
+                person,
+                now,
+                document=None,
+                notes=notes or why,
+                via=via,
             )
 
     def _decide(

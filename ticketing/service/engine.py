@@ -56,6 +56,7 @@ class Actor:
 
     name: str
     person: Person | None
+    via: str = ""  # the channel a person acted through (``whatsapp``); "" = board or CLI
 
 
 SYSTEM_ACTOR: Final = Actor(SYSTEM, None)
@@ -194,6 +195,7 @@ class StepEngine:
         row = rows[step.position - 1]
         row.completed_at = at
         row.completed_by = actor.name
+        row.completed_via = actor.via
         row.late_by_s = max(0, int((at - row.due_at) / SECONDS)) if row.due_at else 0
         row.notes = notes
         if step.document is not None:
@@ -205,11 +207,14 @@ class StepEngine:
             ticket,
             EventKind.STEP_DONE,
             at,
-            f"Langkah {step.title} selesai oleh {actor.name}",
+            f"Langkah {step.title} selesai oleh {actor.name}"
+            + (f" lewat {actor.via}" if actor.via else ""),
             actor=actor.name,
             position=step.position,
             label=step.label,
             late_by_s=row.late_by_s,
+            **({"via": actor.via} if actor.via else {}),
+            **_next_step(sop, step.position),
         )
         if step.position < len(sop.steps):
             self._start_row(ticket, rows[step.position], sop.steps[step.position], at)
@@ -267,12 +272,12 @@ class StepEngine:
         *,
         document: Mapping[str, Any] | None,
         notes: str,
+        via: str = "",
     ) -> StepView:
-        """Complete the active step as ``person`` (a human action) and return its view."""
+        """Complete the active step as ``person`` (a human action, through ``via``)."""
         step = walk[0].step(ticket.sop_step or 0)
-        row = self._complete(
-            session, ticket, walk, Actor(person.name, person), now, document=document, notes=notes
-        )
+        actor = Actor(person.name, person, via)
+        row = self._complete(session, ticket, walk, actor, now, document=document, notes=notes)
         session.flush()
         return step_view(row, step.kegiatan)
 
@@ -293,3 +298,11 @@ class StepEngine:
         """One ticket with its SOP fields and version."""
         with self._store.transaction(write=False) as session:
             return ticket_view(self._ticket(session, number))
+
+
+def _next_step(sop: Sop, position: int) -> dict[str, Any]:
+    """The step that starts after ``position`` (its number and roles), for whom to tell."""
+    if position >= len(sop.steps):
+        return {}
+    nxt = sop.steps[position]
+    return {"next_position": nxt.position, "next_roles": [r.value for r in nxt.performers]}

@@ -128,8 +128,12 @@ class SopSteps(StepEngine):
         notes: str = "",
         document: Mapping[str, Any] | None = None,
         expected_version: int | None = None,
+        via: str = "",
     ) -> StepView:
-        """Complete the active step (any step that needs no decision or assignment)."""
+        """Complete the active step (any step that needs no decision or assignment).
+
+        ``via`` names the channel of the action in the audit trail (``whatsapp``).
+        """
         now = self._clock()
         with self._store.transaction() as session:
             ticket, sop, rows, person = self._begin_action(session, number, by, expected_version)
@@ -139,7 +143,7 @@ class SopSteps(StepEngine):
             if step.kind is StepKind.PENUGASAN:
                 raise StepStateError(number, f"langkah {step.title} perlu teknisi: assign()")
             return self._finish(
-                session, ticket, (sop, rows), person, now, document=document, notes=notes
+                session, ticket, (sop, rows), person, now, document=document, notes=notes, via=via
             )
 
     def dispose(
@@ -151,6 +155,7 @@ class SopSteps(StepEngine):
         sifat: Sifat = Sifat.BIASA,
         nomor_agenda: str = "",
         expected_version: int | None = None,
+        via: str = "",
     ) -> StepView:
         """Complete the disposition step with a surat disposisi (``sigap tiket disposisi``)."""
         now = self._clock()
@@ -166,7 +171,9 @@ class SopSteps(StepEngine):
             ticket, sop, rows, person = self._begin_action(
                 session, number, by, expected_version, frozenset({StepKind.DISPOSISI})
             )
-            return self._finish(session, ticket, (sop, rows), person, now, document=doc, notes=isi)
+            return self._finish(
+                session, ticket, (sop, rows), person, now, document=doc, notes=isi, via=via
+            )
 
     def _assign(
         self,
@@ -201,6 +208,7 @@ class SopSteps(StepEngine):
         notes: str = "",
         document: Mapping[str, Any] | None = None,
         expected_version: int | None = None,
+        via: str = "",
     ) -> StepView:
         """Complete the assignment step naming a technician (``sigap tiket tugaskan``)."""
         now = self._clock()
@@ -220,4 +228,5 @@ class SopSteps(StepEngine):
                 now,
                 document=doc,
                 notes=notes or f"Ditugaskan kepada {tech.name}",
+                via=via,
             )

@@ -6,7 +6,8 @@ table below is the catalogue, and each group of it is one module (``devices``: d
 ping, SNMP polls, interface states and the poll scheduler; ``health``: CPU, memory, sensors,
 radios; ``traffic``: per-port rates; ``tickets``: tickets, database, intake, remediation,
 notifications, queues; ``cluster``: active/standby; ``events``: the trap and syslog
-receivers, built beside :class:`Metrics` on its registry, with their own table).
+receivers and ``backup``: configuration backup, each built beside :class:`Metrics` on its
+registry, with its own table).
 :class:`Metrics` joins the other groups on one registry. At 700 lines and with more groups
 coming, one file stopped being readable. Nothing here imports ``agent.runtime`` outside
 this package.
