@@ -1,4 +1,6 @@
-"""The board's pages (GET): dashboard, ticket list and page, device, Program Kegiatan, report.
+"""The board's pages (GET): dashboard, ticket list and page, Program Kegiatan, report.
+
+The device page and the traffic on a ticket page are in ``agent.web.devicepage``.
 
 Plain ``def`` handlers: Starlette runs them in its thread pool, so their database reads never
 block the event loop.
@@ -19,6 +21,7 @@ from starlette.routing import Route
 
 from agent.history.availability import month_scope
 from agent.web.board import board_of
+from agent.web.devicepage import ticket_traffic
 from agent.web.forms import forms_for, may_report
 from agent.web.inputs import path_text, query_int, query_month, query_text
 from agent.web.program import may_plan, next_status
@@ -146,22 +149,9 @@ def ticket_page(request: Request) -> Response:
         "technicians": [p for p in board.inventory.people if p.role == "teknisi"],
         "device": board.inventory.devices.get(ticket.device),
         "flash": request.session.pop("flash", None),
+        "traffic": ticket_traffic(board, ticket),
     }
     return board.render(request, "ticket.html", context)
-
-
-def device_page(request: Request) -> Response:
-    """One device: inventory facts, current status (active tickets) and ticket history."""
-    board = board_of(request)
-    user = board.require(request)
-    name = path_text(request, "name")
-    device = board.inventory.devices.get(name)
-    if device is None or not user.sees(device.opd):
-        raise HTTPException(404, f"Perangkat {name} tidak ada di inventaris.")
-    history = [t for t in queries.device_tickets(board.store, name) if user.sees(t.opd)]
-    active = [t for t in history if t.status is not TicketState.RESOLVED]
-    context = {"d": device, "history": history, "active": active}
-    return board.render(request, "device.html", context)
 
 
 def _year(request: Request, board: Board) -> int:
@@ -260,7 +250,6 @@ ROUTES: Final = [
     Route("/", dashboard),
     Route("/tiket", ticket_list),
     Route("/tiket/{number:path}", ticket_page),
-    Route("/perangkat/{name}", device_page),
     Route("/program", program_page),
     Route("/program/ekspor", program_export),
     Route("/laporan", report_page),

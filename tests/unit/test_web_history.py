@@ -1,0 +1,191 @@
+"""Network history on the board (issue 19): device page graphs and availability, ticket traffic.
+
+Real database (SQLite in tmp_path and PostgreSQL), rollups written through
+``ticketing.rollups.write`` as the daemon writes them, pages fetched with Starlette's client.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from agent.config.load import load_inventory
+from agent.wiring import build_web_app, open_store
+from tests.hostile_text import NO_NUL, assert_shown
+from tests.webboard import SECRET, TestClient, csrf_of, password_of, set_passwords
+from ticketing.faults import Fault, FaultKind
+from ticketing.reports.linechart import Series, line_chart_svg
+from ticketing.rollups import FINE, HOURLY, Rollup, write
+from ticketing.store import TicketStore
+
+NOW = datetime(2026, 11, 24, 1, 30, tzinfo=UTC)  # Tuesday 09:30 WITA
+INVENTORY = """
+office: {name: Diskominfo Lombok Tengah}
+defaults: {role: router, platform: mikrotik_routeros}
+hosts:
+  core-r1: {address: 10.0.0.1, opd: Diskominfo}
+  rsud-r1:
+    address: 10.0.1.1
+    opd: RSUD Praya
+    parent: core-r1
+    interfaces: {ether1: {uplink: true, bandwidth: 20M}}
+  setda-r1: {address: 10.0.2.1, opd: Sekretariat Daerah, parent: core-r1}
+people:
+  - {name: Baiq Kasi, role: kasi, opd: Diskominfo}
+  - {name: PJ RSUD, role: pj_opd, opd: RSUD Praya}
+"""
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", marks=pytest.mark.unit),
+        pytest.param("postgresql", marks=[pytest.mark.postgres, pytest.mark.integration]),
+    ]
+)
+def url(request, tmp_path):
+    if request.param == "sqlite":
+        found = TicketStore.sqlite_url(tmp_path / "board.db")
+    else:
+        found = request.getfixturevalue("pg_url")
+    set_passwords(found)
+    return found
+
+
+@pytest.fixture
+def inventory(tmp_path):
+    path = tmp_path / "inventory.yaml"
+    path.write_text(textwrap.dedent(INVENTORY), encoding="utf-8")
+    return load_inventory(path)
+
+
+@pytest.fixture
+def kasi(inventory, url):
+    app = build_web_app(inventory, open_store(inventory, url), now=lambda: NOW, secret_key=SECRET)
+    with TestClient(app, follow_redirects=False) as client:
+        page = client.get("/masuk")
+        data = {"nama": "Baiq Kasi", "sandi": password_of("Baiq Kasi"),
+                "csrf": csrf_of(page.text), "lanjut": "/"}  # fmt: skip
+        assert client.post("/masuk", data=data).status_code == 303
+        yield client
+
+
+def bucket(start, in_bps, out_bps, *, step=FINE, interface="ether1", util=None, device="rsud-r1"):
+    return Rollup(device, interface, step, start, float(step), in_bps, out_bps,
+                  in_bps, out_bps, util, 0.0)  # fmt: skip
+
+
+def fill(url, rollups):
+    store = TicketStore(url)
+    try:
+        write(store, rollups)
+    finally:
+        store.close()
+
+
+def outage(url, device, start, minutes):
+    store = TicketStore(url)
+    try:
+        store.open_fault(Fault(device, FaultKind.DEVICE_DOWN, f"{device} mati"), at=start)
+        store.clear_fault(f"{device}/device_down", at=start + timedelta(minutes=minutes))
+    finally:
+        store.close()
+
+
+def polylines(html):
+    return re.findall(r"<polyline points=\"([^\"]+)\"", html)
+
+
+def test_device_page_draws_24h_traffic_against_the_contract_and_availability(kasi, url):
+    day_ago = NOW - timedelta(hours=24)
+    rows = [bucket(day_ago + timedelta(minutes=5 * i), 8e6, 1e6, util=0.4) for i in range(288)]
+    del rows[100:112]  # an hour without data: the line breaks there
+    fill(url, rows)
+    outage(url, "rsud-r1", NOW - timedelta(hours=5), 30)
+    html = kasi.get("/perangkat/rsud-r1").text
+    assert "Trafik dan ketersediaan: 24 jam terakhir" in html
+    assert len(polylines(html)) == 4  # in and out, each in two runs around the gap
+    assert "kontrak 20 Mb/s" in html  # the bandwidth line
+    assert "rata-rata 5 menit: masuk 8 Mb/s, keluar 1 Mb/s" in html
+    assert "utilisasi tertinggi 40%" in html
+    assert "97.91%" in html  # 30 of 1,440 minutes down
+    assert "30.0 menit" in html
+    assert "<script>" not in html.split("</header>", 1)[1]
+
+
+def test_device_page_7_and_30_days_use_hourly_buckets(kasi, url):
+    rows = [bucket(NOW - timedelta(days=29, hours=-i), 2e6, 5e5, step=HOURLY) for i in range(700)]
+    fill(url, rows)
+    week = kasi.get("/perangkat/rsud-r1?periode=7h").text
+    month = kasi.get("/perangkat/rsud-r1?periode=30h").text
+    assert "rata-rata per jam: masuk 2 Mb/s" in week
+    assert "7 hari terakhir" in week
+    assert "30 hari terakhir" in month
+    assert len(polylines(month)) == 2
+    # fewer points in the week than in the month
+    assert len(polylines(week)[0].split()) < len(polylines(month)[0].split())
+    assert kasi.get("/perangkat/rsud-r1?periode=1tahun").status_code == 400
+
+
+def test_device_without_history_says_so(kasi):
+    html = kasi.get("/perangkat/setda-r1").text
+    assert "Tidak ada port yang disimpan riwayat trafiknya" in html
+    assert "100.00%" in html
+    uplink = kasi.get("/perangkat/rsud-r1").text  # marked uplink, nothing stored yet
+    assert "Tidak ada data pada periode ini." in uplink
+
+
+def test_hostile_port_names_are_shown_escaped(kasi, url):
+    names = {h.text[:128] for h in NO_NUL}  # tables hold 128 characters of a port name
+    fill(url, [bucket(NOW - timedelta(minutes=30), 1e6, 1e6, interface=n) for n in names])
+    reply = kasi.get("/perangkat/rsud-r1")
+    assert reply.status_code == 200
+    body = reply.text.split("</header>", 1)[1]
+    assert "<script" not in body.lower()
+    assert "<img" not in body
+    assert_shown(body, NO_NUL)
+
+
+def test_link_saturated_ticket_shows_the_hours_before(kasi, url):
+    start = NOW - timedelta(hours=6)
+    fill(url, [bucket(start + timedelta(minutes=5 * i), 19.5e6, 2e6, util=0.97) for i in range(72)])
+    store = TicketStore(url)
+    try:
+        fault = Fault("rsud-r1", FaultKind.LINK_SATURATED, "ether1 penuh", subject="ether1")
+        number = store.open_fault(fault, at=NOW - timedelta(hours=1)).ticket.number
+    finally:
+        store.close()
+    html = kasi.get(f"/tiket/{number}").text
+    assert "Trafik perangkat sekitar gangguan" in html
+    assert "rsud-r1 ether1" in html
+    assert "utilisasi tertinggi 97%" in html
+    assert "padam 0 kali, 0 menit" in html
+    assert len(polylines(html)) == 2
+
+
+def test_outage_ticket_shows_outage_minutes_in_its_window(kasi, url):
+    outage(url, "rsud-r1", NOW - timedelta(hours=2), 45)
+    store = TicketStore(url)
+    try:
+        number = store.list()[0].number
+    finally:
+        store.close()
+    html = kasi.get(f"/tiket/{number}").text
+    assert "padam 1 kali, 45 menit" in html
+
+
+def test_line_chart_breaks_at_gaps_and_none_and_escapes_labels():
+    t0 = NOW
+    points = [(t0 + timedelta(minutes=5 * i), float(i)) for i in range(10)]
+    points[4] = (points[4][0], None)
+    points += [(t0 + timedelta(hours=3), 1.0), (t0 + timedelta(hours=3, minutes=5), 2.0)]
+    svg = line_chart_svg(
+        "<b>x</b>", [Series("a&b", "#000", points)], start=t0, end=t0 + timedelta(hours=4),
+        tz=UTC, gap=timedelta(minutes=8),
+    )  # fmt: skip
+    assert len(polylines(svg)) == 3
+    assert "<b>" not in svg
+    assert "&lt;b&gt;x&lt;/b&gt;" in svg
+    assert "a&amp;b" in svg
