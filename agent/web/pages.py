@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.routing import Route
 
-from agent.history.availability import month_scope
+from agent.history.availability import month_scope, uplinks
 from agent.web.board import board_of
 from agent.web.devicepage import ticket_traffic
 from agent.web.forms import forms_for, may_report
@@ -64,7 +64,14 @@ def dashboard(request: Request) -> Response:
         if user.sees(_opd_of(board, r.device))
     ]
     steps = [] if user.read_only else _step_counts(board, now)
-    context = {"down": sorted(down.items()), "overdue": overdue, "runs": runs, "steps": steps}
+    links = sorted((o, names) for o, names in uplinks(board.inventory).items() if user.sees(o))
+    context = {
+        "down": sorted(down.items()),
+        "overdue": overdue,
+        "runs": runs,
+        "steps": steps,
+        "uplinks": links,
+    }
     return board.render(request, "dashboard.html", context)
 
 

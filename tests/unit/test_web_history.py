@@ -189,3 +189,11 @@ def test_line_chart_breaks_at_gaps_and_none_and_escapes_labels():
     assert "<b>" not in svg
     assert "&lt;b&gt;x&lt;/b&gt;" in svg
     assert "a&amp;b" in svg
+
+
+def test_dashboard_and_ticket_list_link_to_device_pages(kasi, url):
+    outage(url, "rsud-r1", NOW - timedelta(hours=2), 45)
+    dashboard = kasi.get("/").text
+    assert '<a href="/perangkat/rsud-r1#trafik">rsud-r1</a>' in dashboard
+    assert '<a href="/perangkat/setda-r1#trafik">setda-r1</a>' in dashboard
+    assert '<a href="/perangkat/rsud-r1">rsud-r1</a>' in kasi.get("/tiket").text
