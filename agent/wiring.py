@@ -101,6 +101,7 @@ def ticket_service(
     inventory: Inventory, store: TicketStore, now: Callable[[], datetime]
 ) -> TicketService:
     """The SOP workflow service over ``store`` for this inventory's people and settings."""
+    from agent.history.evidence import SlowEvidence  # a slow complaint's uplink traffic
     from ticketing.service import TicketService  # the SOP engine: commands that act
 
     return TicketService(
@@ -110,6 +111,7 @@ def ticket_service(
         now=now,
         config=workflow_config(inventory),
         devices={d.name: d.opd for d in inventory.devices.values()},
+        evidence=SlowEvidence(store, inventory, now),
     )
 
 
