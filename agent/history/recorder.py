@@ -4,8 +4,10 @@ The scheduler hands :meth:`TrafficHistory.observe` the last interval of the port
 history (``SnmpDetector.rollup_samples``); closed buckets wait in memory and
 :meth:`TrafficHistory.run` writes them every ``flush_every`` on the store thread, and once an
 hour deletes buckets past their retention. A database that is down keeps the buckets queued
-(bounded: the oldest are dropped past ``max_pending``, logged); buckets still open when the
-daemon stops are lost (at most 5 minutes, and the hour's partial sum is merged on restart).
+(bounded: the oldest are dropped past ``max_pending``, logged). When the daemon stops,
+:meth:`TrafficHistory.close` writes every bucket as it stands, the open 5-minute and hourly
+ones too: after the restart the same buckets are written again and merged with these
+(``ticketing.rollups.merge``: time-weighted), so a restart loses nothing of what was polled.
 """
 
 from __future__ import annotations
@@ -86,6 +88,17 @@ class TrafficHistory:
             if batch:  # not written: back in front of what arrived meanwhile
                 pending, self.pending = self.pending, []
                 self._queue(batch + pending)
+        return written
+
+    async def close(self) -> int:
+        """Write every bucket, open ones too (the daemon stops); rows written.
+
+        A database that is away at that moment loses them (logged): the daemon is stopping.
+        """
+        self._queue(self.rollups.close_all())
+        written = await self.flush()
+        if self.pending:
+            logger.warning("traffic history: %d buckets not written at stop", len(self.pending))
         return written
 
     async def run(self) -> None:

@@ -156,6 +156,8 @@ class Daemon:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            if self.scheduler.history is not None:  # open rollup buckets too: nothing lost
+                await self.scheduler.history.close()
             await self.writer.queue.put(None)  # drain: the writer ends after the last item
             await writer
             if notify is not None:  # it stops by itself after the message in flight
