@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 WIDTH: Final = 720
 HEIGHT: Final = 260
 LEFT: Final = 70  # room for the y labels
-RIGHT: Final = 16
+RIGHT: Final = 44  # room for the last x label
 TOP: Final = 40
 BOTTOM: Final = 46  # room for the x labels and the legend
 X_TICKS: Final = 6
