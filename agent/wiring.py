@@ -314,7 +314,7 @@ def assemble_daemon(
     kept = inventory.history
     history = (
         TrafficHistory(runtime, keep={FINE: kept.fine, HOURLY: kept.hourly})
-        if snmp is not None and kept.enabled
+        if kept.enabled  # ping loss is kept without SNMP too
         else None
     )
     scheduler = Scheduler(

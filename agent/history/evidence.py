@@ -10,14 +10,14 @@ note for the ticket with one verdict:
 
 * **penuh**: the last 5 minutes or the day's 95th percentile at or above 90 % of the
   contracted bandwidth, or a ``link_saturated`` ticket open on the uplink;
-* **ada loss**: the uplink device was down in the last 24 hours, a loss-like ticket
-  (device down, flapping, interface errors, PPPoE down) is open, or the port counted errors
-  or discards in the last day;
+* **ada loss**: the uplink device was down in the last 24 hours, its ICMP loss was 1 % or
+  more over the day (2 % over the last 15 minutes), a loss-like ticket (device down,
+  flapping, interface errors, PPPoE down) is open, or the port counted 100 errors or
+  discards in the last day;
 * **normal**: data present and none of the above;
 * **tidak ada data**: no rollups for the uplink in the last day (the verdict says so).
 
-ICMP loss is not kept in the database (it is in Prometheus, ``sigap_icmp_loss_ratio``), so
-"loss" here is what the database holds: outages and interface errors/discards.
+ICMP loss comes from the daemon's 5-minute loss buckets (``ticketing.pingloss``).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Final
 
 from agent.history.availability import MEGA, device_figures, uplinks
+from ticketing import pingloss
 from ticketing.reports.linechart import rate_text
 from ticketing.reports.render import duration_text
 from ticketing.rollups import FINE, p95, read, stored_ports
@@ -45,6 +46,8 @@ FULL: Final = 0.9  # utilisation from which the link counts as full
 DAY: Final = timedelta(hours=24)
 RECENT: Final = timedelta(minutes=15)  # the newest 5-minute bucket must be this fresh
 ERRORS_PER_DAY: Final = 100  # errors + discards in a day that count as loss
+LOSSY_DAY: Final = 0.01  # ICMP loss over the day from which the link counts as lossy
+LOSSY_NOW: Final = 0.02  # ... over the last 15 minutes
 LOSSY_KINDS: Final = frozenset({"device_down", "flapping", "interface_errors", "pppoe_down"})
 SCAN_CHARS: Final = 20_000  # a complaint longer than this is judged on its start
 SLOW: Final = re.compile(
@@ -133,6 +136,32 @@ def _pct(value: float | None) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class DeviceLoss:
+    """ICMP loss of one device: the last 15 minutes, the day, the day's worst 5 minutes."""
+
+    device: str
+    now: float | None
+    day: float | None
+    worst: float | None
+
+    @property
+    def lossy(self) -> bool:
+        """Loss over the day or right now above the line."""
+        return (self.day or 0.0) >= LOSSY_DAY or (self.now or 0.0) >= LOSSY_NOW
+
+    def line(self) -> str:
+        """``Loss ICMP rtr: 15 menit terakhir 0%, 24 jam 0.3% (terburuk 5 menit 12%).``."""
+        if self.day is None:
+            return f"Loss ICMP {self.device}: tidak ada data 24 jam terakhir."
+        return (f"Loss ICMP {self.device}: 15 menit terakhir {_loss(self.now)}, 24 jam "
+                f"{_loss(self.day)} (terburuk 5 menit {_loss(self.worst)}).")  # fmt: skip
+
+
+def _loss(value: float | None) -> str:
+    return "-" if value is None else f"{value * 100:.1f}%"
+
+
+@dataclass(frozen=True, slots=True)
 class Evidence:
     """What the note says: the verdict, the ports, outages and open faults of the uplink."""
 
@@ -142,6 +171,7 @@ class Evidence:
     outages: int
     downtime: timedelta
     open_kinds: Sequence[str]
+    losses: Sequence[DeviceLoss] = ()
 
     @property
     def verdict(self) -> str:
@@ -150,15 +180,18 @@ class Evidence:
         if full or "link_saturated" in self.open_kinds:
             return "penuh"
         lossy = self.outages or LOSSY_KINDS.intersection(self.open_kinds)
+        lossy = lossy or any(x.lossy for x in self.losses)
         if lossy or any(p.errors >= ERRORS_PER_DAY for p in self.ports):
             return "ada loss"
-        return "normal" if any(p.day for p in self.ports) else "tidak ada data"
+        known = any(p.day for p in self.ports) or any(x.day is not None for x in self.losses)
+        return "normal" if known else "tidak ada data"
 
     def text(self) -> str:
         """The note, in Indonesian."""
         lines = [f"Bukti otomatis untuk keluhan internet lambat (uplink {self.opd}): "
                  f"{self.verdict.upper()}."]  # fmt: skip
         lines += [p.line() for p in self.ports] or ["Tidak ada port uplink di inventaris."]
+        lines += [x.line() for x in self.losses]
         lines.append(
             f"Padam 24 jam terakhir ({', '.join(self.devices) or '-'}): {self.outages} kali "
             f"({duration_text(self.downtime)}). "
@@ -207,7 +240,14 @@ class SlowEvidence:
             outages, downtime = outages + f.outages, downtime + f.downtime
         names = [d.name for d in self.devices(opd, device)]
         kinds = sorted({t.kind for t in self.store.active() if t.device in names})
-        return Evidence(opd, names, ports, outages, downtime, kinds)
+        losses = [self._loss(name, now) for name in names]
+        return Evidence(opd, names, ports, outages, downtime, kinds, losses)
+
+    def _loss(self, device: str, now: datetime) -> DeviceLoss:
+        day = pingloss.read(self.store, device, start=now - DAY, end=now)
+        recent, _ = pingloss.summary([b for b in day if b.start >= now - RECENT])
+        average, worst = pingloss.summary(day)
+        return DeviceLoss(device, recent, average, worst)
 
     def _port(self, device: Device, name: str, now: datetime) -> PortEvidence:
         mark = device.ports.get(name)

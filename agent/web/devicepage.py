@@ -2,9 +2,10 @@
 
 ``/perangkat/{name}?periode=24j|7h|30h``: the device's facts and status, a traffic graph per
 port kept in history (5-minute buckets for 24 hours, hourly for 7 and 30 days; in/out bit
-rate against the contracted bandwidth), its availability over the same period (%, downtime,
-outages, longest, MTBF) and its tickets. A ticket page shows the device's traffic from
-3 hours before the fault until it cleared (or now), and the outage minutes in that window.
+rate against the contracted bandwidth), its ICMP loss (5-minute averages), its availability
+over the same period (%, downtime, outages, longest, MTBF) and its tickets. A ticket page
+shows the device's traffic and loss from 3 hours before the fault until it cleared (or now),
+and the outage minutes in that window.
 
 Graphs are SVG drawn on the server (``ticketing.reports.linechart``): labels escaped, no
 script. Plain ``def`` handlers (database reads in Starlette's thread pool).
@@ -24,8 +25,10 @@ from agent.history.availability import MEGA, device_figures
 from agent.web.board import board_of
 from agent.web.inputs import path_text, query_text
 from ticketing import board as queries
+from ticketing import pingloss
 from ticketing.faults import split_key
 from ticketing.reports.availability import pct_text
+from ticketing.reports.linechart import Series, line_chart_svg
 from ticketing.reports.portgraph import PortGraph, port_graph
 from ticketing.reports.render import duration_text
 from ticketing.rollups import FINE, HOURLY, stored_ports
@@ -51,6 +54,8 @@ PERIODS: Final = {
 BEFORE_FAULT: Final = timedelta(hours=3)
 AFTER_CLEAR: Final = timedelta(minutes=30)
 MAX_TICKET_WINDOW: Final = timedelta(days=2)  # a ticket open for weeks: its first two days
+LOSS_COLOUR: Final = "#c05621"
+MAX_LOSS_CHART: Final = timedelta(days=2)  # longer periods: the figures only (8,640 points)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +93,27 @@ def graphs(
     return out
 
 
+def loss_graph(board: Board, device: str, *, start: datetime, end: datetime) -> Graph:
+    """The device's ICMP loss (5-minute averages) over the window, and its figures."""
+    buckets = pingloss.read(board.store, device, start=start, end=end)
+    average, worst = pingloss.summary(buckets)
+    if average is None or worst is None:
+        return Graph("ICMP", Markup(""), "Loss ICMP: belum ada data pada periode ini.")
+    caption = (f"Loss ICMP: rata-rata {average * 100:.1f}%, terburuk 5 menit {worst * 100:.1f}% "
+               f"({sum(b.rounds for b in buckets)} putaran ping)")  # fmt: skip
+    if end - start > MAX_LOSS_CHART:
+        return Graph("ICMP", Markup(""), caption)
+    half = timedelta(seconds=FINE / 2)
+    points = [(b.start + half, b.ratio) for b in buckets]
+    svg = line_chart_svg(
+        f"{device} loss ICMP", [Series("loss (5 menit)", LOSS_COLOUR, points)], start=start,
+        end=end, tz=board.tz, gap=timedelta(seconds=FINE * 1.5), limit=1.0, limit_label="100%",
+        value_text=lambda v: f"{v * 100:.0f}%",
+    )  # fmt: skip
+    # built by ticketing.reports.linechart, which escapes every label
+    return Graph("ICMP", Markup(svg), caption)  # noqa: S704
+
+
 def availability_rows(f: Figures) -> list[tuple[str, str]]:
     """The device's availability figures as (label, value) rows."""
     return [
@@ -123,6 +149,7 @@ def device_page(request: Request) -> Response:
         "periode": chosen,
         "period_label": label,
         "graphs": graphs(board, device, start=start, end=now, step=step),
+        "loss": loss_graph(board, name, start=start, end=now),
         "availability": availability_rows(figures),
     }
     return board.render(request, "device.html", context)
@@ -151,6 +178,7 @@ def ticket_traffic(board: Board, ticket: TicketView) -> dict[str, object] | None
         "start": start,
         "end": end,
         "graphs": graphs(board, device, start=start, end=end, step=FINE, only=only),
+        "loss": loss_graph(board, device.name, start=start, end=end),
         "down": duration_text(figures.downtime),
         "outages": figures.outages,
     }

@@ -712,6 +712,7 @@ async def test_traffic_of_the_marked_port_reaches_prometheus(
     path = tmp_path / "traffic.yaml"
     path.write_text(
         "office: {name: T}\n"
+        'daemon: {metrics_listen: ""}\n'  # the registry is read; no port (9464 may be taken)
         "defaults: {platform: mikrotik_routeros, role: router, ping: {interval: 0.05s},\n"
         "           snmp: {community_env: C, interval: 0.05s}}\n"
         "hosts:\n  rtr: {address: 10.52.0.1, opd: Dinas A,\n"
@@ -739,11 +740,13 @@ async def test_traffic_of_the_marked_port_reaches_prometheus(
 async def test_stopping_the_daemon_writes_the_open_traffic_buckets(
     tmp_path: Path, store: TicketStore
 ) -> None:
+    from ticketing import pingloss
     from ticketing.rollups import FINE, HOURLY, read
 
     path = tmp_path / "traffic.yaml"
     path.write_text(
         "office: {name: T}\n"
+        'daemon: {metrics_listen: ""}\n'  # the registry is read; no port (9464 may be taken)
         "defaults: {platform: mikrotik_routeros, role: router, ping: {interval: 0.05s},\n"
         "           snmp: {community_env: C, interval: 0.05s}}\n"
         "hosts:\n  rtr: {address: 10.52.0.1, opd: Dinas A,\n"
@@ -765,3 +768,6 @@ async def test_stopping_the_daemon_writes_the_open_traffic_buckets(
     assert sum(r.covered_s for r in fine) > 0
     assert all(r.in_avg == pytest.approx(1e6, rel=0.05) for r in fine)
     assert sum(r.covered_s for r in hours) == pytest.approx(sum(r.covered_s for r in fine))
+    rounds = pingloss.read(store, "rtr", start=start, end=end)  # the ping rounds' loss too
+    assert sum(b.rounds for b in rounds) >= 1
+    assert all(b.ratio == 0.0 for b in rounds)

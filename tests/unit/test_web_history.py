@@ -16,7 +16,9 @@ from agent.config.load import load_inventory
 from agent.wiring import build_web_app, open_store
 from tests.hostile_text import NO_NUL, assert_shown
 from tests.webboard import SECRET, TestClient, csrf_of, password_of, set_passwords
+from ticketing import pingloss
 from ticketing.faults import Fault, FaultKind
+from ticketing.pingloss import Loss
 from ticketing.reports.linechart import Series, line_chart_svg
 from ticketing.rollups import FINE, HOURLY, Rollup, write
 from ticketing.store import TicketStore
@@ -197,3 +199,24 @@ def test_dashboard_and_ticket_list_link_to_device_pages(kasi, url):
     assert '<a href="/perangkat/rsud-r1#trafik">rsud-r1</a>' in dashboard
     assert '<a href="/perangkat/setda-r1#trafik">setda-r1</a>' in dashboard
     assert '<a href="/perangkat/rsud-r1">rsud-r1</a>' in kasi.get("/tiket").text
+
+
+def test_ticket_and_device_pages_show_the_icmp_loss(kasi, url):
+    store = TicketStore(url)
+    try:
+        rows = [
+            Loss("rsud-r1", NOW - timedelta(minutes=5 * i), 10, 2.0 if i < 6 else 0.0, 0.4)
+            for i in range(1, 30)
+        ]
+        pingloss.write(store, rows)
+        fault = Fault("rsud-r1", FaultKind.LINK_SATURATED, "ether1 penuh", subject="ether1")
+        number = store.open_fault(fault, at=NOW - timedelta(minutes=30)).ticket.number
+    finally:
+        store.close()
+    html = kasi.get(f"/tiket/{number}").text
+    assert "rsud-r1 loss ICMP" in html
+    assert "terburuk 5 menit 20.0% (290 putaran ping)" in html
+    assert "Loss ICMP: rata-rata 3.4%" in html  # 5 buckets of 20 % among 29
+    month = kasi.get("/perangkat/rsud-r1?periode=30h").text
+    assert "Loss ICMP: rata-rata" in month
+    assert "rsud-r1 loss ICMP" not in month  # 30 days: the figures only
