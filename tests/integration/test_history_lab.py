@@ -36,6 +36,7 @@ from labnet.lab import Lab
 from labnet.netns import entered
 from tests.conftest import require_lab_capabilities, unavailable, wait_for
 from tests.webboard import password_of, served_board, set_passwords
+from ticketing import pingloss
 from ticketing.rollups import FINE, read
 from ticketing.states import TicketState
 
@@ -193,6 +194,12 @@ def test_blast_and_outage_show_in_metrics_rollups_report_and_device_page(
     expected = sent * FRAME * 8
     print(f"rollups: {len(buckets)} buckets, {bits / 1e6:.1f} Mbit out, {expected / 1e6:.1f} sent")
     assert bits == pytest.approx(expected, rel=0.1)
+
+    pc_loss = pingloss.read(store, "pc", start=now - timedelta(hours=1), end=now)
+    rtr_loss = pingloss.read(store, "rtr", start=now - timedelta(hours=1), end=now)
+    print(f"ping loss: pc {pingloss.summary(pc_loss)}, rtr {pingloss.summary(rtr_loss)}")
+    assert max(b.loss_max for b in pc_loss) == 1.0  # its rounds while dead
+    assert pingloss.summary(rtr_loss)[0] == 0.0  # the blast lost no ping of rtr
 
     rows = laporan_csv(agent.inventory, db_url, tmp_path)
     minutes = float(rows["pc"]["gangguan_menit"])
