@@ -114,13 +114,20 @@ def loss_graph(board: Board, device: str, *, start: datetime, end: datetime) -> 
     return Graph("ICMP", Markup(svg), caption)  # noqa: S704
 
 
+def _minutes(value: timedelta) -> str:
+    """``0.98 menit`` -> ``1.0 menit`` under an hour (as the downtime), else ``2 jam 5 menit``."""
+    if value < timedelta(hours=1):
+        return f"{value.total_seconds() / 60:.1f} menit"
+    return duration_text(value)
+
+
 def availability_rows(f: Figures) -> list[tuple[str, str]]:
     """The device's availability figures as (label, value) rows."""
     return [
         ("Ketersediaan", pct_text(f.percent)),
-        ("Waktu padam", f"{f.downtime.total_seconds() / 60:.1f} menit"),
+        ("Waktu padam", f"{f.downtime.total_seconds() / 60:.1f} menit"),  # as the report
         ("Jumlah gangguan", str(f.outages)),
-        ("Gangguan terlama", duration_text(f.longest) if f.outages else "-"),
+        ("Gangguan terlama", _minutes(f.longest) if f.outages else "-"),
         ("MTBF", duration_text(f.mtbf)),
     ]
 
