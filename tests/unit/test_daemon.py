@@ -702,13 +702,8 @@ class CountingSnmp(FakeSnmp):
         return replace(result, interfaces=rows)
 
 
-async def test_traffic_of_the_marked_port_reaches_prometheus(
-    tmp_path: Path, store: TicketStore
-) -> None:
-    from prometheus_client import CollectorRegistry
-
-    from agent.runtime.metrics import Metrics
-
+def traffic_inventory(tmp_path: Path) -> Inventory:
+    """One router polled every 50 ms, its uplink ether1 on a 10M contract."""
     path = tmp_path / "traffic.yaml"
     path.write_text(
         "office: {name: T}\n"
@@ -718,10 +713,20 @@ async def test_traffic_of_the_marked_port_reaches_prometheus(
         "hosts:\n  rtr: {address: 10.52.0.1, opd: Dinas A,\n"
         "    interfaces: {ether1: {uplink: true, bandwidth: 10M}}}\n"
     )
+    return load_inventory(path, env={"C": "c"})
+
+
+async def test_traffic_of_the_marked_port_reaches_prometheus(
+    tmp_path: Path, store: TicketStore
+) -> None:
+    from prometheus_client import CollectorRegistry
+
+    from agent.runtime.metrics import Metrics
+
     registry = CollectorRegistry()
     snmp = CountingSnmp()
     daemon = assemble_daemon(
-        load_inventory(path, env={"C": "c"}), store, _is_a_prober(FakeProber()),
+        traffic_inventory(tmp_path), store, _is_a_prober(FakeProber()),
         snmp=_is_a_poller(snmp), metrics=Metrics(registry, version="t", intake=dict),
         rng=random.Random(3),
     )  # fmt: skip
@@ -743,17 +748,8 @@ async def test_stopping_the_daemon_writes_the_open_traffic_buckets(
     from ticketing import pingloss
     from ticketing.rollups import FINE, HOURLY, read
 
-    path = tmp_path / "traffic.yaml"
-    path.write_text(
-        "office: {name: T}\n"
-        'daemon: {metrics_listen: ""}\n'  # the registry is read; no port (9464 may be taken)
-        "defaults: {platform: mikrotik_routeros, role: router, ping: {interval: 0.05s},\n"
-        "           snmp: {community_env: C, interval: 0.05s}}\n"
-        "hosts:\n  rtr: {address: 10.52.0.1, opd: Dinas A,\n"
-        "    interfaces: {ether1: {uplink: true, bandwidth: 10M}}}\n"
-    )
     daemon = assemble_daemon(
-        load_inventory(path, env={"C": "c"}), store, _is_a_prober(FakeProber()),
+        traffic_inventory(tmp_path), store, _is_a_prober(FakeProber()),
         snmp=_is_a_poller(CountingSnmp()), rng=random.Random(3),
     )  # fmt: skip
     history = daemon.scheduler.history

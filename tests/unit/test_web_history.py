@@ -96,6 +96,13 @@ def outage(url, device, start, minutes):
         store.close()
 
 
+def saturated(url, at):
+    """A link_saturated ticket on rsud-r1 ether1 opened at ``at``; its number."""
+    with TicketStore(url) as store:
+        fault = Fault("rsud-r1", FaultKind.LINK_SATURATED, "ether1 penuh", subject="ether1")
+        return store.open_fault(fault, at=at).ticket.number
+
+
 def polylines(html):
     return re.findall(r"<polyline points=\"([^\"]+)\"", html)
 
@@ -153,12 +160,7 @@ def test_hostile_port_names_are_shown_escaped(kasi, url):
 def test_link_saturated_ticket_shows_the_hours_before(kasi, url):
     start = NOW - timedelta(hours=6)
     fill(url, [bucket(start + timedelta(minutes=5 * i), 19.5e6, 2e6, util=0.97) for i in range(72)])
-    store = TicketStore(url)
-    try:
-        fault = Fault("rsud-r1", FaultKind.LINK_SATURATED, "ether1 penuh", subject="ether1")
-        number = store.open_fault(fault, at=NOW - timedelta(hours=1)).ticket.number
-    finally:
-        store.close()
+    number = saturated(url, NOW - timedelta(hours=1))
     html = kasi.get(f"/tiket/{number}").text
     assert "Trafik perangkat sekitar gangguan" in html
     assert "rsud-r1 ether1" in html
@@ -202,17 +204,13 @@ def test_dashboard_and_ticket_list_link_to_device_pages(kasi, url):
 
 
 def test_ticket_and_device_pages_show_the_icmp_loss(kasi, url):
-    store = TicketStore(url)
-    try:
-        rows = [
-            Loss("rsud-r1", NOW - timedelta(minutes=5 * i), 10, 2.0 if i < 6 else 0.0, 0.4)
-            for i in range(1, 30)
-        ]
+    rows = [
+        Loss("rsud-r1", NOW - timedelta(minutes=5 * i), 10, 2.0 if i < 6 else 0.0, 0.4)
+        for i in range(1, 30)
+    ]
+    with TicketStore(url) as store:
         pingloss.write(store, rows)
-        fault = Fault("rsud-r1", FaultKind.LINK_SATURATED, "ether1 penuh", subject="ether1")
-        number = store.open_fault(fault, at=NOW - timedelta(minutes=30)).ticket.number
-    finally:
-        store.close()
+    number = saturated(url, NOW - timedelta(minutes=30))
     html = kasi.get(f"/tiket/{number}").text
     assert "rsud-r1 loss ICMP" in html
     assert "terburuk 5 menit 20.0% (290 putaran ping)" in html
