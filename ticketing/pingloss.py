@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, inspect, select, tuple_
+from sqlalchemy import delete, func, inspect, select, tuple_
 
 from ticketing.models import PingRollup
 from ticketing.rollups import FINE, FOREVER, bucket_start
@@ -131,3 +131,23 @@ def summary(buckets: Sequence[Loss]) -> tuple[float | None, float | None]:
     if not rounds:
         return None, None
     return sum(b.loss_sum for b in buckets) / rounds, max(b.ratio for b in buckets)
+
+
+def totals(
+    store: TicketStore, device: str, *, start: datetime, end: datetime
+) -> tuple[int, float | None, float | None]:
+    """(rounds, average loss, worst 5-minute average) in ``[start, end)``, summed by the database.
+
+    The same figures as :func:`summary` of :func:`read` without loading a month's 8,640 rows.
+    """
+    t = PingRollup
+    stmt = select(func.sum(t.rounds), func.sum(t.loss_sum), func.max(t.loss_sum / t.rounds)).where(
+        t.device == device, t.start >= start, t.start < end, t.rounds > 0
+    )
+    with store.transaction(write=False) as session:
+        if not inspect(session.connection()).has_table(t.__tablename__):
+            return 0, None, None
+        rounds, lost, worst = session.execute(stmt).one()
+    if not rounds:
+        return 0, None, None
+    return int(rounds), float(lost) / int(rounds), float(worst)

@@ -95,14 +95,14 @@ def graphs(
 
 def loss_graph(board: Board, device: str, *, start: datetime, end: datetime) -> Graph:
     """The device's ICMP loss (5-minute averages) over the window, and its figures."""
-    buckets = pingloss.read(board.store, device, start=start, end=end)
-    average, worst = pingloss.summary(buckets)
+    rounds, average, worst = pingloss.totals(board.store, device, start=start, end=end)
     if average is None or worst is None:
         return Graph("ICMP", Markup(""), "Loss ICMP: belum ada data pada periode ini.")
     caption = (f"Loss ICMP: rata-rata {average * 100:.1f}%, terburuk 5 menit {worst * 100:.1f}% "
-               f"({sum(b.rounds for b in buckets)} putaran ping)")  # fmt: skip
+               f"({rounds} putaran ping)")  # fmt: skip
     if end - start > MAX_LOSS_CHART:
         return Graph("ICMP", Markup(""), caption)
+    buckets = pingloss.read(board.store, device, start=start, end=end)
     half = timedelta(seconds=FINE / 2)
     points = [(b.start + half, b.ratio) for b in buckets]
     svg = line_chart_svg(

@@ -95,3 +95,14 @@ def test_loss_on_the_uplink_makes_a_slow_complaint_ada_loss(store, tmp_path):
     assert data["verdict"] == "ada loss"
     assert "15 menit terakhir 15.0%" in text
     assert "terburuk 5 menit 15.0%" in text
+
+
+def test_totals_by_the_database_equal_the_summary_of_the_rows(store):
+    rows = [Loss("rtr", T0 + 300 * i * S, 10 - i % 3, 0.1 * (i % 5), 0.3) for i in range(50)]
+    pingloss.write(store, rows)
+    end = T0 + timedelta(hours=5)
+    rounds, average, worst = pingloss.totals(store, "rtr", start=T0, end=end)
+    read_back = pingloss.read(store, "rtr", start=T0, end=end)
+    assert rounds == sum(b.rounds for b in read_back)
+    assert (average, worst) == tuple(pytest.approx(v) for v in pingloss.summary(read_back))
+    assert pingloss.totals(store, "sw", start=T0, end=end) == (0, None, None)
