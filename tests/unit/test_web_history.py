@@ -218,3 +218,14 @@ def test_ticket_and_device_pages_show_the_icmp_loss(kasi, url):
     month = kasi.get("/perangkat/rsud-r1?periode=30h").text
     assert "Loss ICMP: rata-rata" in month
     assert "rsud-r1 loss ICMP" not in month  # 30 days: the figures only
+
+
+def test_a_slow_complaint_from_the_board_form_shows_its_evidence(kasi, url):
+    fill(url, [bucket(NOW - timedelta(minutes=5 * i), 19.5e6, 1e6) for i in range(1, 13)])
+    form = kasi.get("/lapor").text
+    data = {"sumber": "wa", "opd": "RSUD Praya", "pelapor": "dr. Ayu",
+            "uraian": "Internet di poli LEMOOOT", "csrf": csrf_of(form)}  # fmt: skip
+    reply = kasi.post("/lapor", data=data)
+    assert reply.status_code == 303
+    html = kasi.get(reply.headers["location"]).text
+    assert "Bukti otomatis untuk keluhan internet lambat (uplink RSUD Praya): PENUH." in html
