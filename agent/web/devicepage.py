@@ -5,7 +5,8 @@ port kept in history (5-minute buckets for 24 hours, hourly for 7 and 30 days; i
 rate against the contracted bandwidth), its ICMP loss (5-minute averages), its availability
 over the same period (%, downtime, outages, longest, MTBF) and its tickets. A ticket page
 shows the device's traffic and loss from 3 hours before the fault until it cleared (or now),
-and the outage minutes in that window.
+and the outage minutes in that window; a complaint that names no device shows its OPD's
+uplink.
 
 Graphs are SVG drawn on the server (``ticketing.reports.linechart``): labels escaped, no
 script. Plain ``def`` handlers (database reads in Starlette's thread pool).
@@ -21,7 +22,7 @@ from markupsafe import Markup
 from starlette.exceptions import HTTPException
 from starlette.routing import Route
 
-from agent.history.availability import MEGA, device_figures
+from agent.history.availability import MEGA, device_figures, uplinks
 from agent.web.board import board_of
 from agent.web.inputs import path_text, query_text
 from ticketing import board as queries
@@ -173,6 +174,9 @@ def ticket_window(ticket: TicketView, now: datetime) -> tuple[datetime, datetime
 def ticket_traffic(board: Board, ticket: TicketView) -> dict[str, object] | None:
     """The device's traffic and outage time around the fault, for the ticket page."""
     device = board.inventory.devices.get(ticket.device) if ticket.device else None
+    if device is None and ticket.opd:  # a complaint naming no device: the OPD's uplink
+        names = uplinks(board.inventory).get(ticket.opd, ())
+        device = board.inventory.devices[names[0]] if names else None
     if device is None:
         return None
     start, end = ticket_window(ticket, board.now())
@@ -182,6 +186,7 @@ def ticket_traffic(board: Board, ticket: TicketView) -> dict[str, object] | None
     figures = device_figures(board.store, board.inventory, device.name, start=start, end=end,
                              as_of=board.now())  # fmt: skip
     return {
+        "device": device.name,
         "start": start,
         "end": end,
         "graphs": graphs(board, device, start=start, end=end, step=FINE, only=only),

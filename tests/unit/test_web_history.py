@@ -229,3 +229,13 @@ def test_a_slow_complaint_from_the_board_form_shows_its_evidence(kasi, url):
     assert reply.status_code == 303
     html = kasi.get(reply.headers["location"]).text
     assert "Bukti otomatis untuk keluhan internet lambat (uplink RSUD Praya): PENUH." in html
+
+
+def test_a_complaint_without_device_shows_its_opd_uplink(kasi, url):
+    fill(url, [bucket(NOW - timedelta(minutes=5 * i), 3e6, 1e6) for i in range(1, 13)])
+    form = kasi.get("/lapor").text
+    data = {"sumber": "surat", "opd": "RSUD Praya", "pelapor": "dr. Ayu",
+            "uraian": "printer tidak bisa dipakai", "csrf": csrf_of(form)}  # fmt: skip
+    html = kasi.get(kasi.post("/lapor", data=data).headers["location"]).text
+    assert "Trafik perangkat sekitar gangguan (uplink OPD: rsud-r1)" in html
+    assert "rata-rata 5 menit: masuk 3 Mb/s" in html
