@@ -109,6 +109,7 @@ def ticket_service(
     inventory: Inventory, store: TicketStore, now: Callable[[], datetime]
 ) -> TicketService:
     """The SOP workflow service over ``store`` for this inventory's people and settings."""
+    from agent.history.evidence import SlowEvidence  # a slow complaint's uplink traffic
     from ticketing.service import TicketService  # the SOP engine: commands that act
 
     return TicketService(
@@ -118,6 +119,7 @@ def ticket_service(
         now=now,
         config=workflow_config(inventory),
         devices={d.name: d.opd for d in inventory.devices.values()},
+        evidence=SlowEvidence(store, inventory, now),
     )
 
 
@@ -398,7 +400,7 @@ def assemble_daemon(
     kept = inventory.history
     history = (
         TrafficHistory(runtime, keep={FINE: kept.fine, HOURLY: kept.hourly})
-        if snmp is not None and kept.enabled
+        if kept.enabled  # ping loss is kept without SNMP too
         else None
     )
     scheduler = Scheduler(

@@ -43,8 +43,8 @@ from ticketing.states import DeliveryStatus, EventKind, ProgramStatus, RunStatus
 
 __all__ = [  # the status enums live in ticketing.states (no SQLAlchemy); re-exported here
     "Base", "ChatDialogue", "DeliveryStatus", "DeviceMessage", "DeviceRole", "IntakeAttachment",
-    "IntakeMessage",
-    "NetworkLink", "Notification", "ProgramKegiatan", "ProgramStatus", "RemediationRun",
+    "IntakeMessage", "NetworkLink", "Notification", "PingRollup", "ProgramKegiatan",
+    "ProgramStatus", "RemediationRun",
     "RunStatus", "Ticket", "TicketCounter", "TicketDevice", "TicketEvent", "TicketLink",
     "TicketStep", "TrafficRollup", "UTCDateTime", "UnknownNeighbourRow", "WebAccount",
 ]  # fmt: skip
@@ -505,6 +505,23 @@ class UnknownNeighbourRow(Base):
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime)
 
     __table_args__ = (UniqueConstraint("seen_by", "port", "name", "address"),)
+
+
+class PingRollup(Base):
+    """ICMP loss of one device over one 5-minute bucket: rounds and their loss ratios (0011)."""
+
+    __tablename__ = "ping_rollups"
+
+    device: Mapped[str] = mapped_column(String(128), primary_key=True)
+    start: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    rounds: Mapped[int] = mapped_column(Integer)  # probe rounds in the bucket
+    loss_sum: Mapped[float] = mapped_column(Float)  # sum of the rounds' loss ratios
+    loss_max: Mapped[float] = mapped_column(Float)  # worst round
+
+    __table_args__ = (
+        Index("ix_ping_rollups_start", "start", postgresql_using="brin"),
+        {"sqlite_with_rowid": False},
+    )
 
 
 class TrafficRollup(Base):

@@ -14,7 +14,8 @@ the rates cover and the rates) to :class:`Rollups`; it returns the buckets that 
 * 5-minute p95: nearest-rank 95th percentile of the sample rates in the bucket. Hourly p95:
   the 95th percentile of the hour's 5-minute averages (the "95th percentile" of ISP billing).
 * A bucket closes when a later sample of the port starts at or after its end, or when
-  :meth:`Rollups.close_due` is called with a time past its end plus ``grace``.
+  :meth:`Rollups.close_due` is called with a time past its end plus ``grace``;
+  :meth:`Rollups.close_all` closes every bucket as it stands (the daemon stops).
 * Buckets are cut at UTC multiples of their length; WITA has no DST and a whole-hour offset,
   so hourly buckets are also WITA hours.
 * A bucket written twice (a restart inside an hour) is merged: time-weighted averages,
@@ -43,6 +44,7 @@ FINE: Final = 300  # seconds
 HOURLY: Final = 3600
 EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 P95: Final = 0.95
+FOREVER: Final = datetime(9000, 1, 1, tzinfo=UTC)  # after every bucket
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +182,13 @@ class Rollups:
         closed: list[Rollup] = []
         for port in list(self._fine.keys() | self._hourly.keys()):
             closed += self._close(port, now - self.grace)
+        return closed
+
+    def close_all(self) -> list[Rollup]:
+        """Close every bucket, partial ones too (the daemon stops; a restart merges them)."""
+        closed: list[Rollup] = []
+        for port in list(self._fine.keys() | self._hourly.keys()):
+            closed += self._close(port, FOREVER)
         return closed
 
     def _close(self, port: tuple[str, str], limit: datetime) -> list[Rollup]:

@@ -230,7 +230,7 @@ def lapor(  # keyword-only: typer passes options by name
     db: DbOpt = None,
 ) -> None:
     """Catat pengaduan / record a complaint (surat, email, wa) and start its SOP."""
-    with session(inventory_path, db) as (inventory, _store, svc):
+    with session(inventory_path, db) as (inventory, store, svc):
         received = _parse_local(diterima, inventory) if diterima else None
         ticket = svc.report(
             source=sumber.value,
@@ -246,6 +246,9 @@ def lapor(  # keyword-only: typer passes options by name
         title = svc.sops.get(ticket.sop or "").title
         console.print(Text.assemble("Tiket ", (ticket.number, "bold"), f" dibuat: {title}."))
         console.print(f"Langkah pertama batas {_local(steps[0].due_at, inventory)}.")
+        for event in store.events(ticket.number):
+            if event.data and event.data.get("bukti"):  # "internet lambat": the uplink's traffic
+                console.print(event.detail)  # a SafeConsole: shown, no markup
         _report_progress(svc, ticket.number, steps[0], inventory)
 
 

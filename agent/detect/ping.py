@@ -230,7 +230,8 @@ class Detector:
         events += self._detach(name, t, at)
         events += self._flap_record(name, t, at)
         if not t.flapping:
-            events += self._open_down(name, t, at, "no answer")
+            # the outage began at the first unanswered probe, not at its confirmation
+            events += self._open_down(name, t, t.suspect_since or at, "no answer")
         events += self._recheck_below(name, at)
         return events
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Final
 from ticketing.availability import (
     DEFAULT_TARGET,
     AvailabilityReport,
+    Figures,
     Scope,
     Span,
     Spans,
@@ -78,6 +79,12 @@ def _weekly(
         day += DAY
 
 
+def _maintenance(inventory: Inventory, name: str, start: datetime, end: datetime) -> Spans:
+    """The device's maintenance windows over ``[start, end)`` as disjoint spans."""
+    windows = inventory.devices[name].maintenance
+    return union(s for w in windows for s in window_spans(w, start, end, inventory.tz))
+
+
 def scope(
     inventory: Inventory,
     start: datetime,
@@ -88,14 +95,7 @@ def scope(
 ) -> Scope:
     """The devices (of ``opd``, or all), uplinks and maintenance intervals of the period."""
     devices = {name: d.opd for name, d in inventory.devices.items() if opd is None or d.opd == opd}
-    maintenance = {
-        name: union(
-            s
-            for w in inventory.devices[name].maintenance
-            for s in window_spans(w, start, end, inventory.tz)
-        )
-        for name in devices
-    }
+    maintenance = {name: _maintenance(inventory, name, start, end) for name in devices}
     links = {o: names for o, names in uplinks(inventory).items() if opd is None or o == opd}
     ports = {
         (name, port): (device.opd, mark.bandwidth_mbps * MEGA if mark.bandwidth_mbps else None)
@@ -169,3 +169,17 @@ def default_days(now: datetime, tz: ZoneInfo, days: int = 7) -> tuple[str, str]:
     """``--dari``/``--sampai`` of the last ``days`` local days, today included."""
     today = now.astimezone(tz).date()
     return (today - (days - 1) * DAY).isoformat(), today.isoformat()
+
+
+def device_figures(
+    store: TicketStore, inventory: Inventory, name: str, *, start: datetime, end: datetime,
+    as_of: datetime,
+) -> Figures:  # fmt: skip
+    """Availability of one device over ``[start, end)`` (its outages as the user lived them)."""
+    device = inventory.devices[name]
+    windows = union(
+        s for w in device.maintenance for s in window_spans(w, start, end, inventory.tz)
+    )
+    judged = Scope({name: device.opd}, {}, {name: windows}, inventory.history.target)
+    records = read_outages(store, start=start, end=end, as_of=as_of, devices=(name,))
+    return availability(records, judged, start=start, end=end, as_of=as_of).devices[0]

@@ -1,11 +1,15 @@
 """The daemon's traffic history: rollups of each SNMP poll, written and expired on a timer.
 
+Each ping round's loss goes the same way into 5-minute loss buckets (``ticketing.pingloss``).
+
 The scheduler hands :meth:`TrafficHistory.observe` the last interval of the ports kept in
 history (``SnmpDetector.rollup_samples``); closed buckets wait in memory and
 :meth:`TrafficHistory.run` writes them every ``flush_every`` on the store thread, and once an
 hour deletes buckets past their retention. A database that is down keeps the buckets queued
-(bounded: the oldest are dropped past ``max_pending``, logged); buckets still open when the
-daemon stops are lost (at most 5 minutes, and the hour's partial sum is merged on restart).
+(bounded: the oldest are dropped past ``max_pending``, logged). When the daemon stops,
+:meth:`TrafficHistory.close` writes every bucket as it stands, the open 5-minute and hourly
+ones too: after the restart the same buckets are written again and merged with these
+(``ticketing.rollups.merge``: time-weighted), so a restart loses nothing of what was polled.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import TYPE_CHECKING, Final
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from ticketing import pingloss
 from ticketing.rollups import FINE, HOURLY, Rollup, Rollups, prune, write
 
 if TYPE_CHECKING:
@@ -52,11 +57,24 @@ class TrafficHistory:
         self.max_pending = max_pending
         self.rollups = Rollups()
         self.pending: list[Rollup] = []
+        self.losses = pingloss.LossBuckets()
+        self.loss_pending: list[pingloss.Loss] = []
         self._pruned_at: datetime | None = None
 
     def observe(self, samples: Iterable[Sample]) -> None:
         """Take one poll's samples (closing the buckets they finish)."""
         self._queue(self.rollups.add(samples))
+
+    def observe_ping(self, device: str, at: datetime, loss: float) -> None:
+        """Take one ping round's loss ratio (closing the device's previous 5 minutes)."""
+        self._queue_loss(self.losses.add(device, at, loss))
+
+    def _queue_loss(self, closed: list[pingloss.Loss]) -> None:
+        self.loss_pending += closed
+        excess = len(self.loss_pending) - self.max_pending
+        if excess > 0:
+            logger.warning("ping loss history: %d buckets dropped", excess)
+            del self.loss_pending[:excess]
 
     def _queue(self, closed: list[Rollup]) -> None:
         self.pending += closed
@@ -69,14 +87,19 @@ class TrafficHistory:
         """Close due buckets, write what is pending, expire old rows when due; rows written."""
         now = self.runtime.now()
         self._queue(self.rollups.close_due(now))
+        self._queue_loss(self.losses.close_due(now))
         batch, self.pending, store = self.pending, [], self.runtime.store
+        losses, self.loss_pending = self.loss_pending, []
         written = 0
         try:
+            if losses:
+                await self.runtime.call(lambda: pingloss.write(store, losses))
+                losses = []
             if batch:
                 written = await self.runtime.call(lambda: write(store, batch))
                 batch = []
             if self._pruned_at is None or now - self._pruned_at >= self.prune_every:
-                removed = await self.runtime.call(lambda: prune(store, now, self.keep))
+                removed = await self.runtime.call(lambda: self._prune(now))
                 self._pruned_at = now
                 if removed:
                     logger.info("traffic history: %d old buckets deleted", removed)
@@ -86,6 +109,27 @@ class TrafficHistory:
             if batch:  # not written: back in front of what arrived meanwhile
                 pending, self.pending = self.pending, []
                 self._queue(batch + pending)
+            if losses:
+                later, self.loss_pending = self.loss_pending, []
+                self._queue_loss(losses + later)
+        return written
+
+    def _prune(self, now: datetime) -> int:
+        """Expire traffic buckets and the ping loss (kept as long as the 5-minute traffic)."""
+        store = self.runtime.store
+        removed = prune(store, now, self.keep)
+        return removed + pingloss.prune(store, now, self.keep.get(FINE, RETENTION[FINE]))
+
+    async def close(self) -> int:
+        """Write every bucket, open ones too (the daemon stops); rows written.
+
+        A database that is away at that moment loses them (logged): the daemon is stopping.
+        """
+        self._queue(self.rollups.close_all())
+        self._queue_loss(self.losses.close_all())
+        written = await self.flush()
+        if self.pending:
+            logger.warning("traffic history: %d buckets not written at stop", len(self.pending))
         return written
 
     async def run(self) -> None:

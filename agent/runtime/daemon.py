@@ -21,7 +21,7 @@ import logging
 import signal
 from dataclasses import replace
 from functools import partial
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from agent.errors import ConfigError
 from agent.runtime import systemd
@@ -31,7 +31,7 @@ from agent.runtime.metrics import watch_loop_lag
 from ticketing.migrate import migrate
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Coroutine
     from types import TracebackType
 
     from agent.config.model import Inventory
@@ -172,19 +172,7 @@ class Daemon:
         async with asyncio.TaskGroup() as group:
             writer = group.create_task(self.writer.run(), name="tickets")
             self.scheduler.start(group)
-            helpers = [group.create_task(systemd.watchdog(), name="watchdog")]
-            if self.metrics is not None:
-                helpers.append(group.create_task(watch_loop_lag(self.metrics), name="loop-lag"))
-            if self._reload is not None:
-                helpers.append(group.create_task(self._reloader(), name="reload"))
-            if self.topology is not None:
-                helpers.append(group.create_task(self.topology.run(), name="topology"))
-            if self.leadership is not None:  # raises LeadershipLostError: the group stops at once
-                helpers.append(group.create_task(self.leadership.hold(), name="leadership"))
-            if self.events is not None:
-                helpers.append(group.create_task(self.events.run(), name="events"))
-            if self.backups is not None:
-                helpers.append(group.create_task(self.backups.run(), name="config-backup"))
+            helpers = self._start_helpers(group)
             notify = (
                 group.create_task(self.notifier.run(self.runtime.stopping), name="notifier")
                 if self.notifier is not None
@@ -196,6 +184,8 @@ class Daemon:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            if self.scheduler.history is not None:  # open rollup buckets too: nothing lost
+                await self.scheduler.history.close()
             await self.writer.queue.put(None)  # drain: the writer ends after the last item
             await writer
             if notify is not None:  # it stops by itself after the message in flight
@@ -205,6 +195,23 @@ class Daemon:
                     logger.warning(
                         "notifier still sending after %.0f s; stopped", NOTIFY_GRACE_SECONDS
                     )
+
+    def _start_helpers(self, group: asyncio.TaskGroup) -> list[asyncio.Task[None]]:
+        """Start what runs beside the pollers; cancelled at stop (the writer drains after)."""
+        runs: list[tuple[str, Coroutine[Any, Any, None]]] = [("watchdog", systemd.watchdog())]
+        if self.metrics is not None:
+            runs.append(("loop-lag", watch_loop_lag(self.metrics)))
+        if self._reload is not None:
+            runs.append(("reload", self._reloader()))
+        if self.topology is not None:
+            runs.append(("topology", self.topology.run()))
+        if self.leadership is not None:  # raises LeadershipLostError: the group stops at once
+            runs.append(("leadership", self.leadership.hold()))
+        if self.events is not None:
+            runs.append(("events", self.events.run()))
+        if self.backups is not None:
+            runs.append(("config-backup", self.backups.run()))
+        return [group.create_task(coro, name=name) for name, coro in runs]
 
     async def _reloader(self) -> None:
         """On SIGHUP: load the inventory again; a broken one is refused, the old one kept."""

@@ -178,6 +178,8 @@ class Scheduler:
             if self.metrics is not None:
                 self.metrics.observe_ping(observation)
                 self.metrics.poll_finished("ping", loop.time() - started, device.ping.interval)
+            if self.history is not None and observation.loss is not None:
+                self.history.observe_ping(device.name, observation.at, observation.loss)
             self._handle(self.detector.observe(observation))
             self._mark_seen(device.name)
             retry = self.detector.wants_reprobe(device.name)

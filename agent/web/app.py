@@ -1,9 +1,10 @@
 """The web ticket board (issue 10): a Starlette app over the same TicketService as the CLI.
 
 ``create_app(inventory, store, svc)`` assembles it from the ``ROUTES`` of the handler modules
-(``pages``, ``actions``, ``program``); it builds no service itself: the caller hands it the
-opened store, the TicketService over it and any extra routes (``agent.wiring.build_web_app``
-does, for ``sigap web``, which serves it with uvicorn on 127.0.0.1:8080). Pages are
+(``pages``, ``devicepage``, ``actions``, ``program``); it builds no service itself: the caller
+hands it the opened store, the TicketService over it and any extra routes
+(``agent.wiring.build_web_app`` does, for ``sigap web``, which serves it with uvicorn on
+127.0.0.1:8080). Pages are
 server-rendered Jinja2 (autoescaped) with htmx for the list's partial updates; nothing needs
 a front-end build.
 
@@ -37,7 +38,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
-from agent.web import actions, pages, photos, program
+from agent.web import actions, devicepage, pages, photos, program
 from agent.web.auth import AuthSettings
 from agent.web.board import HERE, NAV, Board, board_of, environment
 from agent.web.limits import BodyLimit, ServerLimits
@@ -116,6 +117,7 @@ def create_app(
         routes=[
             *routes,
             *pages.ROUTES,
+            *devicepage.ROUTES,
             *actions.ROUTES,
             *program.ROUTES,
             *photos.ROUTES,

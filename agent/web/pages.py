@@ -1,4 +1,6 @@
-"""The board's pages (GET): dashboard, ticket list and page, device, Program Kegiatan, report.
+"""The board's pages (GET): dashboard, ticket list and page, Program Kegiatan, report.
+
+The device page and the traffic on a ticket page are in ``agent.web.devicepage``.
 
 Plain ``def`` handlers: Starlette runs them in its thread pool, so their database reads never
 block the event loop.
@@ -17,8 +19,9 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.routing import Route
 
-from agent.history.availability import month_scope
+from agent.history.availability import month_scope, uplinks
 from agent.web.board import board_of
+from agent.web.devicepage import ticket_traffic
 from agent.web.forms import forms_for, may_report
 from agent.web.inputs import path_text, query_int, query_month, query_text
 from agent.web.program import may_plan, next_status
@@ -62,7 +65,14 @@ def dashboard(request: Request) -> Response:
         if user.sees(_opd_of(board, r.device))
     ]
     steps = [] if user.read_only else _step_counts(board, now)
-    context = {"down": sorted(down.items()), "overdue": overdue, "runs": runs, "steps": steps}
+    links = sorted((o, names) for o, names in uplinks(board.inventory).items() if user.sees(o))
+    context = {
+        "down": sorted(down.items()),
+        "overdue": overdue,
+        "runs": runs,
+        "steps": steps,
+        "uplinks": links,
+    }
     return board.render(request, "dashboard.html", context)
 
 
@@ -148,6 +158,7 @@ def ticket_page(request: Request) -> Response:
         "technicians": [p for p in board.inventory.people if p.role == "teknisi"],
         "device": board.inventory.devices.get(ticket.device),
         "flash": request.session.pop("flash", None),
+        "traffic": ticket_traffic(board, ticket),
     }
     return board.render(request, "ticket.html", context)
 
@@ -156,22 +167,6 @@ def _before(board: Board) -> timedelta:
     """How long before a fault the device's messages are shown (``events.context_before``)."""
     events = board.inventory.events
     return events.context_before if events is not None else timedelta(minutes=10)
-
-
-def device_page(request: Request) -> Response:
-    """One device: inventory facts, current status (active tickets) and ticket history."""
-    board = board_of(request)
-    user = board.require(request)
-    name = path_text(request, "name")
-    device = board.inventory.devices.get(name)
-    if device is None or not user.sees(device.opd):
-        raise HTTPException(404, f"Perangkat {name} tidak ada di inventaris.")
-    history = [t for t in queries.device_tickets(board.store, name) if user.sees(t.opd)]
-    active = [t for t in history if t.status is not TicketState.RESOLVED]
-    since = board.now() - timedelta(days=1)
-    said = device_log.read(board.store, name, since=since, limit=200)
-    context = {"d": device, "history": history, "active": active, "said": said}
-    return board.render(request, "device.html", context)
 
 
 def _year(request: Request, board: Board) -> int:
@@ -270,7 +265,6 @@ ROUTES: Final = [
     Route("/", dashboard),
     Route("/tiket", ticket_list),
     Route("/tiket/{number:path}", ticket_page),
-    Route("/perangkat/{name}", device_page),
     Route("/program", program_page),
     Route("/program/ekspor", program_export),
     Route("/laporan", report_page),

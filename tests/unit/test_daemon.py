@@ -702,6 +702,20 @@ class CountingSnmp(FakeSnmp):
         return replace(result, interfaces=rows)
 
 
+def traffic_inventory(tmp_path: Path) -> Inventory:
+    """One router polled every 50 ms, its uplink ether1 on a 10M contract."""
+    path = tmp_path / "traffic.yaml"
+    path.write_text(
+        "office: {name: T}\n"
+        'daemon: {metrics_listen: ""}\n'  # the registry is read; no port (9464 may be taken)
+        "defaults: {platform: mikrotik_routeros, role: router, ping: {interval: 0.05s},\n"
+        "           snmp: {community_env: C, interval: 0.05s}}\n"
+        "hosts:\n  rtr: {address: 10.52.0.1, opd: Dinas A,\n"
+        "    interfaces: {ether1: {uplink: true, bandwidth: 10M}}}\n"
+    )
+    return load_inventory(path, env={"C": "c"})
+
+
 async def test_traffic_of_the_marked_port_reaches_prometheus(
     tmp_path: Path, store: TicketStore
 ) -> None:
@@ -709,18 +723,10 @@ async def test_traffic_of_the_marked_port_reaches_prometheus(
 
     from agent.runtime.metrics import Metrics
 
-    path = tmp_path / "traffic.yaml"
-    path.write_text(
-        "office: {name: T}\n"
-        "defaults: {platform: mikrotik_routeros, role: router, ping: {interval: 0.05s},\n"
-        "           snmp: {community_env: C, interval: 0.05s}}\n"
-        "hosts:\n  rtr: {address: 10.52.0.1, opd: Dinas A,\n"
-        "    interfaces: {ether1: {uplink: true, bandwidth: 10M}}}\n"
-    )
     registry = CollectorRegistry()
     snmp = CountingSnmp()
     daemon = assemble_daemon(
-        load_inventory(path, env={"C": "c"}), store, _is_a_prober(FakeProber()),
+        traffic_inventory(tmp_path), store, _is_a_prober(FakeProber()),
         snmp=_is_a_poller(snmp), metrics=Metrics(registry, version="t", intake=dict),
         rng=random.Random(3),
     )  # fmt: skip
@@ -734,3 +740,30 @@ async def test_traffic_of_the_marked_port_reaches_prometheus(
     assert sample("bits_per_second") == pytest.approx(1e6, rel=0.05)
     assert sample("utilisation_ratio") == pytest.approx(0.1, rel=0.05)  # of the 10M contract
     assert sample("bits_per_second", "ether2") is None  # not marked: not exported
+
+
+async def test_stopping_the_daemon_writes_the_open_traffic_buckets(
+    tmp_path: Path, store: TicketStore
+) -> None:
+    from ticketing import pingloss
+    from ticketing.rollups import FINE, HOURLY, read
+
+    daemon = assemble_daemon(
+        traffic_inventory(tmp_path), store, _is_a_prober(FakeProber()),
+        snmp=_is_a_poller(CountingSnmp()), rng=random.Random(3),
+    )  # fmt: skip
+    history = daemon.scheduler.history
+    assert history is not None
+    async with running(daemon):
+        await wait_for(lambda: bool(history.rollups._fine), "an open 5-minute bucket")
+    # seconds of polling: no bucket had closed, all were written at stop
+    start, end = datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
+    fine = read(store, "rtr", "ether1", step=FINE, start=start, end=end)
+    hours = read(store, "rtr", "ether1", step=HOURLY, start=start, end=end)
+    assert 1 <= len(fine) <= 2  # 2: the run crossed a 5-minute boundary
+    assert sum(r.covered_s for r in fine) > 0
+    assert all(r.in_avg == pytest.approx(1e6, rel=0.05) for r in fine)
+    assert sum(r.covered_s for r in hours) == pytest.approx(sum(r.covered_s for r in fine))
+    rounds = pingloss.read(store, "rtr", start=start, end=end)  # the ping rounds' loss too
+    assert sum(b.rounds for b in rounds) >= 1
+    assert all(b.ratio == 0.0 for b in rounds)

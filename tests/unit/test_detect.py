@@ -193,3 +193,18 @@ def test_restore_after_restart_clears_without_reopening(detector: Detector) -> N
     assert opened(events) == []
     events = round_all(detector, clock, set())
     assert [e.key for e in events if isinstance(e, FaultCleared)] == ["opd2/device_down"]
+
+
+def test_an_outage_starts_at_the_first_unanswered_probe(detector: Detector) -> None:
+    """Availability counts from the first lost probe, not from its confirmation (issue 19)."""
+    clock = Clock()
+    round_all(detector, clock, set())
+    first = clock.step()
+    detector.observe(obs("other", False, first))
+    events = detector.observe(obs("other", False, clock.step(0.5)))
+    events += round_all(detector, clock, {"other"})
+    (fault,) = [e for e in events if isinstance(e, FaultOpened)]
+    assert fault.fault.key == "other/device_down"
+    assert fault.at == first
+    cleared = detector.observe(obs("other", True, clock.step(30)))
+    assert [e.at for e in cleared if isinstance(e, FaultCleared)] == [clock.now]

@@ -228,19 +228,29 @@ def render(doc: Doc, fmt: str) -> str:
 # -- chart ----------------------------------------------------------------------------------------
 
 
+def svg_open(title: str, width: int, height: int) -> list[str]:
+    """The opening lines of a standalone SVG chart: root element, title, heading (escaped).
+
+    Every chart of sigap (this module's bars, ``ticketing.reports.linechart``'s lines) starts
+    here, so the frame, the fonts and the escaping of the title are written once.
+    """
+    e = html_text
+    return [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" font-family="DejaVu Sans, Arial, sans-serif" '
+        'font-size="12">',
+        f"<title>{e(title)}</title>",
+        f'<text x="8" y="20" font-size="14" font-weight="bold">{e(title)}</text>',
+    ]
+
+
 def bar_chart_svg(title: str, items: Sequence[tuple[str, int]]) -> str:
     """A horizontal bar chart as a standalone SVG document (one bar per item, value at its end)."""
     e = html_text
     top = max((v for _, v in items), default=0) or 1
     bar_w = CHART_WIDTH - CHART_LABEL_W - 50
     height = CHART_TOP + CHART_ROW_H * max(len(items), 1) + 10
-    out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{CHART_WIDTH}" height="{height}" '
-        f'viewBox="0 0 {CHART_WIDTH} {height}" font-family="DejaVu Sans, Arial, sans-serif" '
-        'font-size="12">',
-        f"<title>{e(title)}</title>",
-        f'<text x="8" y="20" font-size="14" font-weight="bold">{e(title)}</text>',
-    ]
+    out = svg_open(title, CHART_WIDTH, height)
     if not items:
         out.append(f'<text x="8" y="{CHART_TOP + 14}" fill="#555">Tidak ada data.</text>')
     for i, (label, value) in enumerate(items):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 from ticketing.event_log import add_event
@@ -17,6 +18,9 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from ticketing.views import TicketView
+
+
+logger = logging.getLogger(__name__)
 
 
 class Complaints(StepEngine):
@@ -117,5 +121,23 @@ class Complaints(StepEngine):
             check_role(ticket.number, sop.steps[0], person)
         note = f"Pengaduan dicatat: {src.value}, pelapor {reporter}"
         self._complete(session, ticket, (sop, rows), actor, now, document=None, notes=note)
+        self._attach_evidence(session, ticket, now)
         session.flush()
         return ticket
+
+    def _attach_evidence(self, session: Session, ticket: Ticket, now: datetime) -> None:
+        """The evidence note of a new complaint (see ``evidence`` in the constructor).
+
+        The evidence is an extra: a failure to gather it is logged and the complaint is still
+        recorded (it is never lost behind a broken graph).
+        """
+        if self._evidence is None:
+            return
+        try:
+            found = self._evidence(ticket.opd, ticket.device, ticket.description)
+        except Exception:  # any failure of the extra must not lose the complaint
+            logger.warning("evidence for %s not gathered", ticket.number, exc_info=True)
+            return
+        if found is not None:
+            text, data = found
+            add_event(session, ticket, EventKind.NOTE, now, text, **data)

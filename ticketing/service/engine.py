@@ -13,6 +13,7 @@ returns frozen views.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Final
@@ -36,7 +37,7 @@ from ticketing.views import step_view, ticket_view
 from ticketing.workflow import WorkflowConfig, check_role
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping
+    from collections.abc import Iterable, Mapping
     from datetime import datetime
 
     from sqlalchemy.orm import Session
@@ -48,6 +49,8 @@ if TYPE_CHECKING:
     from ticketing.views import StepView, TicketView
 
 SECONDS: Final = timedelta(seconds=1)
+# (opd, device, description) -> (note text, note data) or None
+Evidence = Callable[[str, str, str], tuple[str, dict[str, str]] | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,12 +78,16 @@ class StepEngine:
         sops: SopRegistry | None = None,
         config: WorkflowConfig | None = None,
         devices: Mapping[str, str] | None = None,
+        evidence: Evidence | None = None,
     ) -> None:
         """Wrap ``store``; ``now`` returns tz-aware UTC and is the only clock used.
 
         ``devices`` (device name -> its OPD): with it, a complaint or entry naming a device of
-        another OPD is refused (:meth:`_check_device`).
+        another OPD is refused (:meth:`_check_device`). ``evidence(opd, device, description)``
+        may return a note (text, data) that a new complaint gets at once (issue 19: the
+        uplink's traffic for "internet lambat"; built by ``agent.wiring``).
         """
+        self._evidence = evidence
         self._store = store
         self._devices = dict(devices) if devices is not None else None
         self._people = Directory(people)
