@@ -128,6 +128,13 @@ def serve(  # keyword-only: typer passes options by name
             help="Serve intake.whatsapp's webhook too (then: sigap intake --no-webhook).",
         ),
     ] = True,
+    daemon_pid_file: Annotated[
+        Path | None,
+        typer.Option(
+            envvar="SIGAP_PID_FILE",
+            help="The daemon's pid file (sigap run --pid-file): reloaded after admin edits.",
+        ),
+    ] = None,
     inventory_path: InventoryOpt = DEFAULT_INVENTORY,
     db: DbOpt = None,
 ) -> None:
@@ -170,6 +177,7 @@ def serve(  # keyword-only: typer passes options by name
         auth=auth,
         webhook=webhook,
         limits=limits,
+        daemon_pid_file=daemon_pid_file,
     )
     if webhook and inventory.intake is not None and inventory.intake.whatsapp is not None:
         logger.info("WhatsApp webhook served at %s", inventory.intake.whatsapp.path)

@@ -37,7 +37,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
-from agent.web import actions, pages, program
+from agent.web import actions, admin, pages, program
 from agent.web.auth import AuthSettings
 from agent.web.board import HERE, NAV, Board, board_of, environment
 from agent.web.limits import BodyLimit, ServerLimits
@@ -55,6 +55,7 @@ if TYPE_CHECKING:
     from starlette.requests import Request
     from starlette.routing import BaseRoute
 
+    from agent.admin.edits import InventoryEditor
     from agent.config.model import Inventory
     from ticketing.service import TicketService
     from ticketing.store import TicketStore
@@ -76,6 +77,7 @@ def create_app(
     migrate: bool = True,
     limits: ServerLimits | None = None,
     body_paths: Mapping[str, int] | None = None,
+    editor: InventoryEditor | None = None,
 ) -> Starlette:
     """The board's ASGI app over ``store`` (opened by the caller; closed when the app stops).
 
@@ -83,6 +85,7 @@ def create_app(
     signs the session cookies (None: a random one, so sessions end with the process).
     ``routes`` are mounted before the board's own (the map, the WhatsApp webhook); ``nav``
     adds menu entries; ``template_dirs`` are searched before the board's templates.
+    ``editor`` writes inventory.yaml for the admin pages (None: they say it is not set up).
     Request bodies are cut off at ``limits.form_bytes`` (``body_paths``: path -> own limit,
     e.g. the webhook's) while they are read (``agent.web.limits.BodyLimit``).
     """
@@ -99,6 +102,7 @@ def create_app(
         auth=settings,
         nav=(*NAV, *nav),
         throttle=LoginThrottle(settings.login_limits),
+        editor=editor,
     )
     bounds = limits or ServerLimits()
     middleware = [
@@ -118,6 +122,7 @@ def create_app(
             *pages.ROUTES,
             *actions.ROUTES,
             *program.ROUTES,
+            *admin.ROUTES,
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ],
         middleware=middleware,
