@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Final, TypeVar
 
 import typer
 
+from agent.cli import webtoken
 from agent.cli.options import DEFAULT_INVENTORY, DbOpt, InventoryOpt, load
 from agent.config.listen import parse_listen
 from agent.errors import AgentError
@@ -42,6 +43,7 @@ web_app = typer.Typer(
 )
 pengguna_app = typer.Typer(help="Akun web / web board logins.", no_args_is_help=True)
 web_app.add_typer(pengguna_app, name="pengguna")
+webtoken.register(web_app)
 
 
 def register(app: typer.Typer) -> None:

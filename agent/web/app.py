@@ -37,7 +37,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
-from agent.web import actions, admin, pages, program
+from agent.web import actions, admin, api, openapi, pages, program
 from agent.web.auth import AuthSettings
 from agent.web.board import HERE, NAV, Board, board_of, environment
 from agent.web.limits import BodyLimit, ServerLimits
@@ -123,6 +123,8 @@ def create_app(
             *actions.ROUTES,
             *program.ROUTES,
             *admin.ROUTES,
+            *api.ROUTES,
+            openapi.ROUTE,
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ],
         middleware=middleware,
