@@ -1,4 +1,4 @@
-"""The inventory edit audit and the JSON API tokens, as stored data (issue 21).
+"""Inventory edit audit, JSON API tokens and ticket silences, as stored data (issue 21).
 
 ticketing never sees the inventory or a token: ``agent.admin`` hands in the diff it wrote and
 the sha256 of a token (the token itself is shown once to its owner and never stored).
@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from ticketing.models import ApiToken, InventoryEdit
+from ticketing.errors import TicketNotFoundError
+from ticketing.models import ApiToken, InventoryEdit, Ticket, TicketSilence
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -113,3 +114,64 @@ class AdminLog:
                 TokenView(r.id, r.name, r.label, r.created_at, r.revoked_at)
                 for r in session.scalars(query).all()
             ]
+
+
+@dataclass(frozen=True, slots=True)
+class SilenceView:
+    """A ticket's notifications held by a person until ``until``."""
+
+    id: int
+    number: str
+    by: str
+    reason: str
+    created_at: datetime
+    until: datetime
+
+
+class Silences:
+    """Who silenced which ticket's notifications, why and until when (the outbox obeys)."""
+
+    def __init__(self, store: TicketStore) -> None:
+        """Use ``store``'s engine and transactions."""
+        self._store = store
+
+    def silence(self, number: str, *, by: str, reason: str, until: datetime, at: datetime) -> int:
+        """Hold ticket ``number``'s notifications until ``until``; TicketNotFoundError if none."""
+        with self._store.transaction() as session:
+            ticket = session.scalars(select(Ticket).where(Ticket.number == number)).first()
+            if ticket is None:
+                raise TicketNotFoundError(number)
+            row = TicketSilence(
+                ticket_id=ticket.id, by=by, reason=reason[:500], created_at=at, until=until
+            )
+            session.add(row)
+            session.flush()
+            return row.id
+
+    def cancel(self, number: str, *, at: datetime) -> int:
+        """End every live silence of ticket ``number``; how many ended."""
+        with self._store.transaction() as session:
+            rows = session.scalars(
+                select(TicketSilence)
+                .join(Ticket, Ticket.id == TicketSilence.ticket_id)
+                .where(Ticket.number == number, TicketSilence.cancelled_at.is_(None))
+                .where(TicketSilence.until > at)
+            ).all()
+            for row in rows:
+                row.cancelled_at = at
+            return len(rows)
+
+    def active(self, number: str, *, at: datetime) -> SilenceView | None:
+        """The live silence of ticket ``number`` lasting longest, or None."""
+        with self._store.transaction(write=False) as session:
+            row = session.execute(
+                select(TicketSilence)
+                .join(Ticket, Ticket.id == TicketSilence.ticket_id)
+                .where(Ticket.number == number, TicketSilence.cancelled_at.is_(None))
+                .where(TicketSilence.until > at)
+                .order_by(TicketSilence.until.desc())
+                .limit(1)
+            ).scalar_one_or_none()
+            if row is None:
+                return None
+            return SilenceView(row.id, number, row.by, row.reason, row.created_at, row.until)

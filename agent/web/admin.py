@@ -25,10 +25,13 @@ from starlette.routing import Route
 from agent.admin import changes
 from agent.admin.edits import EditConflictError
 from agent.errors import AgentError, ConfigError
+from agent.web.actions import ticket_url
 from agent.web.board import board_of, posted
 from agent.web.inputs import SEE_OTHER, acting, clean, form_int, path_text
-from ticketing.admin_log import AdminLog
+from ticketing.admin_log import AdminLog, Silences
+from ticketing.errors import TicketNotFoundError
 from ticketing.people import RANK, Role
+from ticketing.states import TicketState
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -271,6 +274,45 @@ def _set_person(_board: Board, user: User, form: FormData) -> Edit:
     return change, f"{'orang baru' if create else 'ubah orang'} {name}", "/admin/orang"
 
 
+def _silence_target(request: Request, form: FormData) -> tuple[Board, User, str]:
+    board, user = acting(request, form)
+    if not may_administer(user):
+        raise HTTPException(403, "Membungkam notifikasi hanya untuk Kasi ke atas.")
+    return board, user, form_text(form, "nomor", required=True)
+
+
+@posted
+def silence(request: Request, form: FormData) -> Response:
+    """Hold an open ticket's notifications for ``jam`` hours, with a reason (Kasi and up)."""
+    board, user, number = _silence_target(request, form)
+    reason = form_text(form, "alasan", required=True)
+    hours = form_int(form, "jam", 4)
+    if hours is None or not 1 <= hours <= MAX_HOURS:
+        raise HTTPException(400, f"Isian 'jam' harus antara 1 dan {MAX_HOURS}.")
+    now = board.now()
+    try:
+        if board.store.get(number).status is TicketState.RESOLVED:
+            raise HTTPException(400, f"Tiket {number} sudah selesai.")
+        Silences(board.store).silence(
+            number, by=user.name, reason=reason, until=now + timedelta(hours=hours), at=now
+        )
+    except TicketNotFoundError as exc:
+        raise HTTPException(404, f"Tiket {number} tidak ditemukan.") from exc
+    logger.info("notifications of %s silenced by %s for %d h: %s", number, user.name, hours, reason)
+    request.session["flash"] = f"Notifikasi {number} dibungkam {hours} jam oleh {user.name}."
+    return RedirectResponse(ticket_url(number), status_code=SEE_OTHER)
+
+
+@posted
+def unsilence(request: Request, form: FormData) -> Response:
+    """End the silence of a ticket's notifications (the held ones go out)."""
+    board, user, number = _silence_target(request, form)
+    ended = Silences(board.store).cancel(number, at=board.now())
+    logger.info("notifications of %s unsilenced by %s (%d)", number, user.name, ended)
+    request.session["flash"] = f"Notifikasi {number} aktif lagi."
+    return RedirectResponse(ticket_url(number), status_code=SEE_OTHER)
+
+
 def _post(build: Callable[[Board, User, FormData], Edit]) -> Callable[[Request], Any]:
     def handler(request: Request, form: FormData) -> Response:
         return _edit(request, form, build)
@@ -291,4 +333,6 @@ ROUTES: Final = [
     Route("/admin/jendela", _post(_add_window), methods=["POST"]),
     Route("/admin/jendela/batal", _post(_cancel_window), methods=["POST"]),
     Route("/admin/orang", _post(_set_person), methods=["POST"]),
+    Route("/admin/bungkam", silence, methods=["POST"]),
+    Route("/admin/bungkam/batal", unsilence, methods=["POST"]),
 ]

@@ -18,11 +18,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from agent.history.availability import month_scope
+from agent.web.admin import may_administer
 from agent.web.board import board_of
 from agent.web.forms import forms_for, may_report
 from agent.web.inputs import path_text, query_int, query_month, query_text
 from agent.web.program import may_plan, next_status
 from ticketing import board as queries
+from ticketing.admin_log import Silences
 from ticketing.errors import TicketNotFoundError
 from ticketing.gauges import ticket_gauges
 from ticketing.models import ProgramStatus
@@ -146,6 +148,8 @@ def ticket_page(request: Request) -> Response:
         "technicians": [p for p in board.inventory.people if p.role == "teknisi"],
         "device": board.inventory.devices.get(ticket.device),
         "flash": request.session.pop("flash", None),
+        "silence": Silences(board.store).active(number, at=board.now()),
+        "may_silence": may_administer(user) and ticket.status is not TicketState.RESOLVED,
     }
     return board.render(request, "ticket.html", context)
 

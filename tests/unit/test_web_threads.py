@@ -175,12 +175,12 @@ def every_step(number: str) -> list[Step]:
         Step("GET", "/peta/peta.css", "/peta/peta.css", db=False),
         Step("GET", WA_PATH, verify, db=False),
         Step("POST", WA_PATH, WA_PATH, {"body": wa_body("6281270001000", "internet mati")}),
-        *admin_steps(),
+        *admin_steps(number),
         Step("POST", "/keluar", "/keluar", db=False),
     ]
 
 
-def admin_steps() -> list[Step]:
+def admin_steps(number: str) -> list[Step]:
     """The admin pages (issue 21) and the JSON API (no token here: 401/400 before the database;
     tests/unit/test_api.py drives it with tokens)."""
     window = {"perangkat": "rsud-r1", "mulai": "sekarang", "versi_inventaris": "0" * 64}
@@ -197,6 +197,8 @@ def admin_steps() -> list[Step]:
         Step("POST", "/admin/jendela", "/admin/jendela", window),
         Step("POST", "/admin/jendela/batal", "/admin/jendela/batal", {**window, "judul": "x"}),
         Step("POST", "/admin/orang", "/admin/orang", {**window, "nama": "Baru", "baru": "1"}),
+        Step("POST", "/admin/bungkam", "/admin/bungkam", {"nomor": number, "alasan": "PLN"}),
+        Step("POST", "/admin/bungkam/batal", "/admin/bungkam/batal", {"nomor": number}),
         Step("GET", "/api/v1/openapi.json", "/api/v1/openapi.json", db=False),
         Step("GET", "/api/v1/tiket", "/api/v1/tiket", db=False),
         Step("GET", "/api/v1/tiket/{number:path}", "/api/v1/tiket/GJ/2026/0001", db=False),

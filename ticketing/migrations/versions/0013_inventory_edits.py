@@ -1,4 +1,4 @@
-"""Board administration: the inventory edit audit and the JSON API tokens (issue 21).
+"""Board administration: inventory edit audit, JSON API tokens, ticket silences (issue 21).
 
 Revision ID: 0013
 Revises: 0010
@@ -49,9 +49,31 @@ def upgrade() -> None:
         sa.UniqueConstraint("token_hash", name=op.f("uq_api_tokens_token_hash")),
     )
     op.create_index(op.f("ix_api_tokens_name"), "api_tokens", ["name"], unique=False)
+    op.create_table(
+        "ticket_silences",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("ticket_id", sa.Integer(), nullable=False),
+        sa.Column("by", sa.String(200), nullable=False),
+        sa.Column("reason", sa.String(500), nullable=False),
+        sa.Column("created_at", TS, nullable=False),
+        sa.Column("until", TS, nullable=False),
+        sa.Column("cancelled_at", TS, nullable=True),
+        sa.ForeignKeyConstraint(
+            ["ticket_id"],
+            ["tickets.id"],
+            name=op.f("fk_ticket_silences_ticket_id_tickets"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ticket_silences")),
+    )
+    op.create_index(
+        op.f("ix_ticket_silences_ticket_id"), "ticket_silences", ["ticket_id"], unique=False
+    )
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_ticket_silences_ticket_id"), table_name="ticket_silences")
+    op.drop_table("ticket_silences")
     op.drop_index(op.f("ix_api_tokens_name"), table_name="api_tokens")
     op.drop_table("api_tokens")
     op.drop_index(op.f("ix_inventory_edits_at"), table_name="inventory_edits")
