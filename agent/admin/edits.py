@@ -23,6 +23,7 @@ import hashlib
 import io
 import logging
 import os
+import re
 import shutil
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, Protocol
@@ -95,11 +96,23 @@ def version_of(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def round_trip() -> YAML:
-    """Ruamel's round-trip YAML, never re-wrapping lines."""
+SEQUENCE_DASH: Final = re.compile(r"^(?P<indent> *)- ", re.MULTILINE)
+
+
+def round_trip(text: str = "") -> YAML:
+    """Ruamel's round-trip YAML, never re-wrapping lines, indenting lists as ``text`` does.
+
+    ruamel writes a block list's dash at the parent key's column unless told otherwise;
+    ``people:`` written as ``  - name: ...`` (dash indented two) would be re-indented in
+    every edit's diff. The first block list of ``text`` decides (two spaces by default).
+    """
     yaml = YAML()
     yaml.preserve_quotes = True
     yaml.width = 4096
+    found = SEQUENCE_DASH.search(text)
+    offset = len(found.group("indent")) if found is not None else 2
+    offset = offset if offset in {0, 2} else 2  # nested lists: the common case is 2
+    yaml.indent(mapping=2, sequence=offset + 2, offset=offset)
     return yaml
 
 
@@ -156,14 +169,15 @@ class InventoryEditor:
         return EditResult(version, diff, inventory, reload, audit_id)
 
     def _changed(self, text: str, change: Callable[[CommentedMap], None]) -> str:
-        yaml = round_trip()
+        yaml = round_trip(text)
         doc = yaml.load(text)
         if not isinstance(doc, CommentedMap):
             raise ConfigError(self.path.name, [Problem("(file)", "expected a mapping")])
         change(doc)
         out = io.StringIO()
         yaml.dump(doc, out)
-        return out.getvalue()
+        lead = text[: len(text) - len(text.lstrip("\n"))]  # ruamel drops leading blank lines
+        return lead + out.getvalue().lstrip("\n")
 
     def _check(self, text: str) -> Inventory:
         return load_inventory_text(text, self.path, env=self.env)

@@ -52,6 +52,8 @@ def test_add_device_writes_checks_audits_and_reloads(editor):
     assert load_inventory(editor.path).devices["pkm-r1"].address == "10.0.3.1"
     assert result.version == version_of(text) != before.version
     assert "+  pkm-r1:" in result.diff
+    assert [ln for ln in result.diff.splitlines() if ln.startswith("-") and ln[1:2] != "-"] == []
+    assert "  - {name: Baiq Kasi, role: kasi, opd: Diskominfo}" in text  # lists keep their indent
     assert editor.reloader.asked == 1
     [audit] = editor.log.edits()
     assert (audit.by, audit.summary, audit.version_before) == (
@@ -151,6 +153,8 @@ def test_maintenance_window_once_weekly_and_cancel(editor):
         summary="mingguan",
     )
     assert "weekly: {days: [sun], start: 01:00, end: 03:00}" in editor.path.read_text()
+    touched = [ln for ln in result.diff.splitlines() if ln[:1] in "+-" and ln[1:2] not in "+-"]
+    assert all("rsud-r1" in ln for ln in touched), touched  # only that host's line changed
     result = editor.apply(
         changes.cancel_window("rsud-r1", "kabel fiber"),
         by="Baiq Kasi",
