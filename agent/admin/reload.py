@@ -3,7 +3,7 @@
 ``sigap run --pid-file PATH`` writes the file (:func:`write_pid_file`); ``sigap web
 --daemon-pid-file PATH`` signals it after every edit. The pid is believed only when that
 process is a ``sigap`` process (``/proc/PID/cmdline``): a stale file whose pid was reused by
-another program gets no signal.
+another program gets no signal (``sigap ...`` or ``python -m agent ...``).
 """
 
 from __future__ import annotations
@@ -49,7 +49,15 @@ class PidFileReloader:
             cmdline = (self.proc / text / "cmdline").read_bytes() if text.isdigit() else b""
         except (OSError, UnicodeDecodeError):
             return None
-        return int(text) if b"sigap" in cmdline else None
+        return int(text) if is_sigap(cmdline.split(b"\0")) else None
+
+
+def is_sigap(argv: list[bytes]) -> bool:
+    """Whether a process's argv is sigap's: ``.../sigap run`` or ``python -m agent run``."""
+    names = [a.rsplit(b"/", 1)[-1] for a in argv]
+    return b"sigap" in names or any(
+        a == b"-m" and b == b"agent" for a, b in zip(names, names[1:], strict=False)
+    )
 
 
 @contextlib.contextmanager

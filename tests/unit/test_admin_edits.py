@@ -210,3 +210,12 @@ def test_pid_file_reloader_signals_only_a_sigap_process(tmp_path):
     with pid_file(target):
         assert target.read_text().strip().isdigit()
     assert not target.exists()
+
+
+def test_only_a_sigap_argv_is_signalled():
+    from agent.admin.reload import is_sigap
+
+    assert is_sigap([b"/opt/sigap/.venv/bin/sigap", b"run"])
+    assert is_sigap([b"/usr/bin/python3", b"-m", b"agent", b"run", b""])
+    assert not is_sigap([b"/usr/bin/vim", b"sigap.pid"])
+    assert not is_sigap([b"/usr/sbin/sshd", b"-D"])
