@@ -9,6 +9,7 @@ another program gets no signal (``sigap ...`` or ``python -m agent ...``).
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import os
 import signal
@@ -56,7 +57,7 @@ def is_sigap(argv: list[bytes]) -> bool:
     """Whether a process's argv is sigap's: ``.../sigap run`` or ``python -m agent run``."""
     names = [a.rsplit(b"/", 1)[-1] for a in argv]
     return b"sigap" in names or any(
-        a == b"-m" and b == b"agent" for a, b in zip(names, names[1:], strict=False)
+        a == b"-m" and b == b"agent" for a, b in itertools.pairwise(names)
     )
 
 
