@@ -151,3 +151,12 @@ def served_board_process(
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+
+
+def login(client: TestClient, name: str) -> TestClient:
+    """Sign ``name`` in on ``client`` (its test password); the client, signed in."""
+    page = client.get("/masuk")
+    data = {"nama": name, "sandi": password_of(name), "csrf": csrf_of(page.text), "lanjut": "/"}
+    reply = client.post("/masuk", data=data)
+    assert reply.status_code == 303, reply.text
+    return client

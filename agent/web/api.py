@@ -172,13 +172,15 @@ def ticket_show(request: Request, board: Board, user: User) -> dict[str, Any]:
     return {**ticket_json(ticket), "uraian": ticket.description, "langkah_sop": steps}
 
 
-def _act(board: Board, user: User, body: Aksi, act: Callable[[str], object]) -> dict[str, Any]:
-    """Run an SOP action on ticket ``body.nomor`` as ``user``; the ticket afterwards."""
+def _act(
+    board: Board, user: User, body: Aksi, method: Callable[..., object], **fields: Any
+) -> dict[str, Any]:
+    """``method(nomor, by=user, expected_version=versi, **fields)``; the ticket afterwards."""
     if user.read_only:
         raise HTTPException(403, "Akun OPD hanya dapat melihat.")
     number = _visible_ticket(board, user, body.nomor).number
     try:
-        act(number)
+        method(number, by=user.name, expected_version=body.versi, **fields)
     except InvalidRoleError as exc:
         raise HTTPException(403, str(exc)) from exc
     except (ConcurrentUpdateError, StepStateError) as exc:
@@ -190,35 +192,14 @@ def _act(board: Board, user: User, body: Aksi, act: Callable[[str], object]) -> 
 
 def dispose(_request: Request, board: Board, user: User, body: Disposisi) -> dict[str, Any]:
     """Disposisi."""
-    return _act(
-        board,
-        user,
-        body,
-        lambda n: board.svc.dispose(
-            n,
-            by=user.name,
-            isi=body.isi,
-            sifat=Sifat(body.sifat),
-            nomor_agenda=body.nomor_agenda,
-            expected_version=body.versi,
-        ),
-    )
+    sifat = Sifat(body.sifat)
+    return _act(board, user, body, board.svc.dispose, isi=body.isi, sifat=sifat,
+                nomor_agenda=body.nomor_agenda)  # fmt: skip
 
 
 def assign(_request: Request, board: Board, user: User, body: Tugaskan) -> dict[str, Any]:
     """Tugaskan teknisi."""
-    return _act(
-        board,
-        user,
-        body,
-        lambda n: board.svc.assign(
-            n,
-            by=user.name,
-            technician=body.teknisi,
-            notes=body.catatan,
-            expected_version=body.versi,
-        ),
-    )
+    return _act(board, user, body, board.svc.assign, technician=body.teknisi, notes=body.catatan)
 
 
 def handle(_request: Request, board: Board, user: User, body: Tangani) -> dict[str, Any]:
@@ -232,36 +213,14 @@ def handle(_request: Request, board: Board, user: User, body: Tangani) -> dict[s
             priority=Priority(body.prioritas),
             budget_year=body.tahun,
         )
-    return _act(
-        board,
-        user,
-        body,
-        lambda n: board.svc.handle(
-            n,
-            by=user.name,
-            complexity=complexity,
-            reason=body.alasan,
-            program=draft,
-            notes=body.catatan,
-            expected_version=body.versi,
-        ),
-    )
+    return _act(board, user, body, board.svc.handle, complexity=complexity, reason=body.alasan,
+                program=draft, notes=body.catatan)  # fmt: skip
 
 
 def complete(_request: Request, board: Board, user: User, body: Selesai) -> dict[str, Any]:
     """Selesaikan langkah aktif."""
-    return _act(
-        board,
-        user,
-        body,
-        lambda n: board.svc.complete(
-            n,
-            by=user.name,
-            notes=body.catatan,
-            document={"isi": body.laporan} if body.laporan else None,
-            expected_version=body.versi,
-        ),
-    )
+    document = {"isi": body.laporan} if body.laporan else None
+    return _act(board, user, body, board.svc.complete, notes=body.catatan, document=document)
 
 
 def report(_request: Request, board: Board, user: User, body: Lapor) -> dict[str, Any]:

@@ -31,19 +31,10 @@ PEOPLE = ("Lalu Kadis", "Hj Kabid", "Baiq Kasi", "Teknisi Satu", "PJ RSUD", "Adm
 V1 = "/api/v1"
 
 
-@pytest.fixture(
-    params=[
-        pytest.param("sqlite", marks=pytest.mark.unit),
-        pytest.param("postgresql", marks=[pytest.mark.postgres, pytest.mark.integration]),
-    ]
-)
-def office(request, tmp_path):
+@pytest.fixture
+def office(tmp_path, any_db_url):
     inventory = write_inventory(tmp_path, PEOPLE_EXTRA)
-    url = (
-        TicketStore.sqlite_url(tmp_path / "api.db")
-        if request.param == "sqlite"
-        else request.getfixturevalue("pg_url")
-    )
+    url = any_db_url
     store = TicketStore(url)
     migrate(store)
     tokens = {}

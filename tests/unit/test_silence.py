@@ -12,7 +12,7 @@ import pytest
 
 from agent.wiring import build_web_app, open_store
 from tests.unit.test_outbox import FAULT, LEASE, T0, WINDOW, claim, render, router, store
-from tests.webboard import SECRET, TestClient, csrf_of, password_of, set_passwords, write_inventory
+from tests.webboard import SECRET, TestClient, csrf_of, login, set_passwords, write_inventory
 from ticketing.admin_log import Silences
 from ticketing.errors import TicketNotFoundError
 from ticketing.faults import Fault, FaultKind
@@ -74,12 +74,6 @@ def board(tmp_path):
     app = build_web_app(inventory, open_store(inventory, url), now=lambda: T0, secret_key=SECRET)
     with TestClient(app, follow_redirects=False) as client:
         yield client, number, url
-
-
-def login(client, name):
-    page = client.get("/masuk")
-    data = {"nama": name, "sandi": password_of(name), "csrf": csrf_of(page.text)}
-    assert client.post("/masuk", data=data).status_code == 303
 
 
 def test_board_silence_form(board):

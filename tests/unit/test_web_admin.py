@@ -20,7 +20,7 @@ from tests.webboard import (
     SECRET,
     TestClient,
     csrf_of,
-    password_of,
+    login,
     set_passwords,
     write_inventory,
 )
@@ -34,19 +34,10 @@ PEOPLE_EXTRA = "  - {name: Admin NOC, role: admin, opd: Diskominfo}\n"
 VERSION_RE = re.compile(r'name="versi_inventaris" value="([0-9a-f]{64})"')
 
 
-@pytest.fixture(
-    params=[
-        pytest.param("sqlite", marks=pytest.mark.unit),
-        pytest.param("postgresql", marks=[pytest.mark.postgres, pytest.mark.integration]),
-    ]
-)
-def office(request, tmp_path):
+@pytest.fixture
+def office(tmp_path, any_db_url):
     inventory = write_inventory(tmp_path, PEOPLE_EXTRA)
-    url = (
-        TicketStore.sqlite_url(tmp_path / "board.db")
-        if request.param == "sqlite"
-        else request.getfixturevalue("pg_url")
-    )
+    url = any_db_url
     set_passwords(url)
     store = TicketStore(url)
     AccountStore(store).set_hash("Admin NOC", hashed("Admin NOC"), at=NOW)
@@ -75,16 +66,6 @@ def make_client(office):
     yield make
     for c in clients:
         c.__exit__(None, None, None)
-
-
-def login(client: TestClient, name: str) -> TestClient:
-    page = client.get("/masuk")
-    reply = client.post(
-        "/masuk",
-        data={"nama": name, "sandi": password_of(name), "csrf": csrf_of(page.text), "lanjut": "/"},
-    )
-    assert reply.status_code == 303, reply.text
-    return client
 
 
 @pytest.fixture
