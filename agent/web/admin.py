@@ -134,6 +134,8 @@ def admin_people(request: Request) -> Response:
         "version": snap.version,
         "roles": [r.value for r in Role],
         "flash": request.session.pop("flash", None),
+        "accounts": set(board.accounts.names()),
+        "disabled": set(board.accounts.disabled_names()),
     }
     return board.render(request, "admin_people.html", context)
 
@@ -313,6 +315,22 @@ def unsilence(request: Request, form: FormData) -> Response:
     return RedirectResponse(ticket_url(number), status_code=SEE_OTHER)
 
 
+@posted
+def disable_account(request: Request, form: FormData) -> Response:
+    """Disable a person's web account: every session ends, logins refused (admin, Kadis)."""
+    board, user = acting(request, form)
+    if user.role not in PEOPLE_ADMINS:
+        raise HTTPException(403, "Akun web hanya diatur oleh admin atau Kadis.")
+    name = form_text(form, "nama", required=True)
+    if name == user.name:
+        raise HTTPException(400, "Akun sendiri tidak dapat dinonaktifkan dari sini.")
+    if not board.accounts.disable(name, at=board.now()):
+        raise HTTPException(404, f"{name} tidak punya akun web.")
+    logger.info("web account of %s disabled by %s", name, user.name)
+    request.session["flash"] = f"Akun web {name} dinonaktifkan; semua sesinya berakhir."
+    return RedirectResponse("/admin/orang", status_code=SEE_OTHER)
+
+
 def _post(build: Callable[[Board, User, FormData], Edit]) -> Callable[[Request], Any]:
     def handler(request: Request, form: FormData) -> Response:
         return _edit(request, form, build)
@@ -333,6 +351,7 @@ ROUTES: Final = [
     Route("/admin/jendela", _post(_add_window), methods=["POST"]),
     Route("/admin/jendela/batal", _post(_cancel_window), methods=["POST"]),
     Route("/admin/orang", _post(_set_person), methods=["POST"]),
+    Route("/admin/akun/nonaktifkan", disable_account, methods=["POST"]),
     Route("/admin/bungkam", silence, methods=["POST"]),
     Route("/admin/bungkam/batal", unsilence, methods=["POST"]),
 ]

@@ -294,3 +294,24 @@ def test_hostile_form_values_never_crash_nor_break_the_file(as_person, office, h
         if not hostile.isprintable() or len(hostile) > 200:
             assert reply.status_code in {400, 413}, (path, key)
         load_inventory(inventory.path)  # whatever was accepted, the file still passes the check
+
+
+def test_disable_a_web_account_from_the_people_page(as_person, make_client):
+    admin = as_person("Admin NOC")
+    page = admin.get("/admin/orang")
+    assert 'action="/admin/akun/nonaktifkan"' in page.text
+    tech = as_person("Teknisi Satu")
+    token = csrf_of(page.text)
+    assert as_person("Baiq Kasi").post(
+        "/admin/akun/nonaktifkan",
+        data={"nama": "Teknisi Satu", "csrf": csrf_of(as_person("Baiq Kasi").get("/tiket").text)},
+    ).status_code in {403}
+    assert admin.post("/admin/akun/nonaktifkan", data={"nama": "Teknisi Satu"}).status_code == 403
+    reply = admin.post("/admin/akun/nonaktifkan", data={"nama": "Teknisi Satu", "csrf": token})
+    assert reply.status_code == 303
+    assert tech.get("/tiket").status_code == 303  # its session ended: back to the login page
+    assert "nonaktif" in admin.get("/admin/orang").text
+    self_off = admin.post("/admin/akun/nonaktifkan", data={"nama": "Admin NOC", "csrf": token})
+    assert self_off.status_code == 400
+    nobody = admin.post("/admin/akun/nonaktifkan", data={"nama": "Tak Ada", "csrf": token})
+    assert nobody.status_code == 404

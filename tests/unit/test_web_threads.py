@@ -197,6 +197,7 @@ def admin_steps(number: str) -> list[Step]:
         Step("POST", "/admin/jendela", "/admin/jendela", window),
         Step("POST", "/admin/jendela/batal", "/admin/jendela/batal", {**window, "judul": "x"}),
         Step("POST", "/admin/orang", "/admin/orang", {**window, "nama": "Baru", "baru": "1"}),
+        Step("POST", "/admin/akun/nonaktifkan", "/admin/akun/nonaktifkan", {"nama": "PJ RSUD"}),
         Step("POST", "/admin/bungkam", "/admin/bungkam", {"nomor": number, "alasan": "PLN"}),
         Step("POST", "/admin/bungkam/batal", "/admin/bungkam/batal", {"nomor": number}),
         Step("GET", "/api/v1/openapi.json", "/api/v1/openapi.json", db=False),
