@@ -10,7 +10,13 @@ from typing import Annotated
 
 import typer
 
-from agent.cli.options import DEFAULT_INVENTORY, DbOpt, InventoryOpt, load
+from agent.cli.options import (
+    DEFAULT_INVENTORY,
+    DbOpt,
+    InventoryOpt,
+    load,
+    unknown_person_message,
+)
 from agent.errors import AgentError
 
 token_app = typer.Typer(help="Token API / JSON API tokens (/api/v1).", no_args_is_help=True)
@@ -38,8 +44,7 @@ def create(
     inventory = load(inventory_path)
     person = find_person(inventory, name)
     if person is None:
-        known = ", ".join(p.name for p in inventory.people)
-        raise AgentError(f"orang {name!r} tidak ada di people; yang dikenal: {known}")
+        raise AgentError(unknown_person_message(name, inventory))
     token, hashed = new_token()
     store = open_store(inventory, db, migrate=True)
     try:
