@@ -266,16 +266,22 @@ def build_web_app(
     auth: AuthSettings | None = None,
     webhook: bool = True,
     limits: ServerLimits | None = None,
+    daemon_pid_file: Path | None = None,
 ) -> Starlette:
     """The web board over ``store`` (closed when the app stops), with the map (issue 11).
 
     ``webhook``: also serve the WhatsApp webhook of ``intake.whatsapp`` (if configured), its
-    path with the webhook's body limit.
+    path with the webhook's body limit. The admin pages (issue 21) edit ``inventory.path``
+    and ask the daemon whose pid is in ``daemon_pid_file`` to reload.
     """
+    from agent.admin.edits import InventoryEditor
+    from agent.admin.reload import PidFileReloader
     from agent.backup import web as konfigurasi  # starlette only when serving
     from agent.topology import web as peta
+    from agent.web import admin
     from agent.web import limits as web_limits
     from agent.web.app import create_app
+    from ticketing.admin_log import AdminLog
 
     bounds = limits or web_limits.ServerLimits()
     extra = webhook_routes(inventory, store, now) if webhook else []
@@ -289,10 +295,13 @@ def build_web_app(
         secret_key=secret_key,
         auth=auth,
         routes=[*extra, *peta.ROUTES, *konfigurasi.routes(_backups_of(inventory, store))],
-        nav=[peta.NAV],
+        nav=[peta.NAV, admin.NAV],
         template_dirs=[peta.TEMPLATES, konfigurasi.TEMPLATES],
         limits=bounds,
         body_paths=paths,
+        editor=InventoryEditor(
+            inventory.path, AdminLog(store), PidFileReloader(daemon_pid_file), now=now
+        ),
     )
 
 

@@ -594,3 +594,53 @@ class ChatDialogue(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     __table_args__ = (UniqueConstraint("phone"),)
+
+
+class InventoryEdit(Base):
+    """One change written to inventory.yaml from the board or the API (migration 0013).
+
+    The audit row of ``agent.admin.edits``: who, when, what (a one-line summary and the
+    unified diff) and the file's sha256 before and after (the versions editors base on).
+    """
+
+    __tablename__ = "inventory_edits"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    by: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(String(500))
+    diff: Mapped[str] = mapped_column(Text)
+    version_before: Mapped[str] = mapped_column(String(64))
+    version_after: Mapped[str] = mapped_column(String(64))
+    reload: Mapped[str] = mapped_column(String(500), default="")  # what the reload request did
+
+
+class ApiToken(Base):
+    """A person's token for the JSON API (migration 0013): only its sha256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)  # the person (inventory people)
+    label: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class TicketSilence(Base):
+    """Notifications of a ticket held by a person until ``until`` (migration 0013, issue 21).
+
+    While a live row exists (``until`` in the future, not cancelled) the outbox does not
+    deliver the ticket's messages; they wait and go out after ``until`` if still pending.
+    """
+
+    __tablename__ = "ticket_silences"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    by: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    until: Mapped[datetime] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

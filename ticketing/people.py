@@ -18,6 +18,7 @@ class Role(StrEnum):
     KADIS = "kadis"
     KABID = "kabid"
     KASI = "kasi"
+    ADMIN = "admin"  # the NOC lead: administers the inventory (issue 21), acts as a Kasi
     TEKNISI = "teknisi"
     PJ_OPD = "pj_opd"
 
@@ -26,6 +27,7 @@ ROLE_TITLES: Final[Mapping[Role, str]] = {
     Role.KADIS: "Kepala Dinas",
     Role.KABID: "Kabid Kominfo",
     Role.KASI: "Kepala Seksi Jaringan",
+    Role.ADMIN: "Admin NOC",
     Role.TEKNISI: "Teknisi Jaringan",
     Role.PJ_OPD: "Penanggung jawab jaringan OPD",
 }
@@ -33,7 +35,20 @@ ROLE_TITLES: Final[Mapping[Role, str]] = {
 # Escalation runs up this chain (issue 5). The OPD's penanggung jawab shares the technician's
 # lane in the seed's third table ("Penanggung jawab Jaringan/ teknisi"), so it ranks with it.
 CHAIN: Final[tuple[Role, ...]] = (Role.TEKNISI, Role.KASI, Role.KABID, Role.KADIS)
-RANK: Final[Mapping[Role, int]] = {**{r: i for i, r in enumerate(CHAIN)}, Role.PJ_OPD: 0}
+RANK: Final[Mapping[Role, int]] = {
+    **{r: i for i, r in enumerate(CHAIN)},
+    Role.PJ_OPD: 0,
+    Role.ADMIN: CHAIN.index(Role.KASI),
+}
+# a role that may also do another's steps: the NOC lead (admin) stands above the Kasi
+ACTS_AS: Final[Mapping[Role, Role]] = {Role.ADMIN: Role.KASI}
+
+
+def performs(role: Role, performers: Iterable[Role]) -> bool:
+    """Whether ``role`` may do a step of ``performers`` (itself, or the role it acts as)."""
+    allowed = set(performers)
+    return role in allowed or ACTS_AS.get(role) in allowed
+
 
 SYSTEM: Final = "sistem"
 

@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Final
 
 from ticketing.errors import InvalidRoleError
-from ticketing.people import CHAIN, RANK, Role
+from ticketing.people import CHAIN, RANK, Role, performs
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -146,7 +146,7 @@ def default_complexity(  # noqa: PLR0911 - one return per rule reads as the rule
 
 def check_role(ticket: str, step: SopStep, person: Person) -> None:
     """Raise InvalidRoleError unless ``person``'s role may perform ``step``."""
-    if person.role not in step.performers:
+    if not performs(person.role, step.performers):
         allowed = tuple(r.value for r in step.performers)
         raise InvalidRoleError(ticket, step.title, person.name, person.role.value, allowed)
 

@@ -45,10 +45,17 @@ def run(
     hold_down: Annotated[
         float | None, typer.Option(help="Override tickets.hold_down (seconds).")
     ] = None,
+    pid_file: Annotated[
+        Path | None,
+        typer.Option(
+            envvar="SIGAP_PID_FILE", help="Write the pid here (sigap web reloads through it)."
+        ),
+    ] = None,
 ) -> None:
     """Run the monitoring daemon (foreground; systemd runs it as a service)."""
     import asyncio
 
+    from agent.admin.reload import pid_file as pid_written
     from agent.lab.control import refuse_lab_inventory_outside_lab
     from agent.runtime.leader import LOST_EXIT, LeadershipLostError
     from agent.wiring import build_daemon, open_store  # the daemon's stack
@@ -64,7 +71,8 @@ def run(
 
     daemon = build_daemon(inventory, store, ready_file=ready_file, reload=reload)
     try:
-        asyncio.run(daemon.run())
+        with pid_written(pid_file):
+            asyncio.run(daemon.run())
     except* LeadershipLostError as lost:
         # another daemon of the cluster leads now; systemd starts this one again as a standby
         console.print(f"leadership lost: {lost.exceptions[0]}; stopping", markup=False)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Final, TypeVar
 
 import typer
 
+from agent.cli import webtoken
 from agent.cli.options import DEFAULT_INVENTORY, DbOpt, InventoryOpt, load
 from agent.config.listen import parse_listen
 from agent.errors import AgentError
@@ -42,6 +43,7 @@ web_app = typer.Typer(
 )
 pengguna_app = typer.Typer(help="Akun web / web board logins.", no_args_is_help=True)
 web_app.add_typer(pengguna_app, name="pengguna")
+webtoken.register(web_app)
 
 
 def register(app: typer.Typer) -> None:
@@ -128,6 +130,13 @@ def serve(  # keyword-only: typer passes options by name
             help="Serve intake.whatsapp's webhook too (then: sigap intake --no-webhook).",
         ),
     ] = True,
+    daemon_pid_file: Annotated[
+        Path | None,
+        typer.Option(
+            envvar="SIGAP_PID_FILE",
+            help="The daemon's pid file (sigap run --pid-file): reloaded after admin edits.",
+        ),
+    ] = None,
     inventory_path: InventoryOpt = DEFAULT_INVENTORY,
     db: DbOpt = None,
 ) -> None:
@@ -170,6 +179,7 @@ def serve(  # keyword-only: typer passes options by name
         auth=auth,
         webhook=webhook,
         limits=limits,
+        daemon_pid_file=daemon_pid_file,
     )
     if webhook and inventory.intake is not None and inventory.intake.whatsapp is not None:
         logger.info("WhatsApp webhook served at %s", inventory.intake.whatsapp.path)

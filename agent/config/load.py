@@ -31,6 +31,16 @@ def load_inventory(path: str | Path, *, env: Mapping[str, str] | None = None) ->
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(str(file), [Problem("(file)", f"cannot read: {exc.strerror}")]) from exc
+    return load_inventory_text(text, file, env=env)
+
+
+def load_inventory_text(
+    text: str, file: Path, *, env: Mapping[str, str] | None = None
+) -> Inventory:
+    """Validate and resolve ``text`` as if it were ``file`` (same problems as `sigap check`).
+
+    The admin pages check an edit with this before it is written (``agent.admin.edits``).
+    """
     try:
         source = load_source(text)
     except YamlSyntaxError as exc:

@@ -41,7 +41,7 @@ Platform = Literal[
     "ubiquiti_edgeswitch",
 ]
 Role = Literal["router", "switch", "ap", "server", "firewall"]
-PersonRole = Literal["kadis", "kabid", "kasi", "teknisi", "pj_opd"]
+PersonRole = Literal["kadis", "kabid", "kasi", "admin", "teknisi", "pj_opd"]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 PLATFORMS: tuple[str, ...] = get_args(Platform)
 ROLES: tuple[str, ...] = get_args(Role)

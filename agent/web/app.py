@@ -38,7 +38,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
-from agent.web import actions, devicepage, pages, photos, program
+from agent.web import actions, admin, api, devicepage, openapi, pages, photos, program
 from agent.web.auth import AuthSettings
 from agent.web.board import HERE, NAV, Board, board_of, environment
 from agent.web.limits import BodyLimit, ServerLimits
@@ -56,6 +56,7 @@ if TYPE_CHECKING:
     from starlette.requests import Request
     from starlette.routing import BaseRoute
 
+    from agent.admin.edits import InventoryEditor
     from agent.config.model import Inventory
     from ticketing.service import TicketService
     from ticketing.store import TicketStore
@@ -77,6 +78,7 @@ def create_app(
     migrate: bool = True,
     limits: ServerLimits | None = None,
     body_paths: Mapping[str, int] | None = None,
+    editor: InventoryEditor | None = None,
 ) -> Starlette:
     """The board's ASGI app over ``store`` (opened by the caller; closed when the app stops).
 
@@ -84,6 +86,7 @@ def create_app(
     signs the session cookies (None: a random one, so sessions end with the process).
     ``routes`` are mounted before the board's own (the map, the WhatsApp webhook); ``nav``
     adds menu entries; ``template_dirs`` are searched before the board's templates.
+    ``editor`` writes inventory.yaml for the admin pages (None: they say it is not set up).
     Request bodies are cut off at ``limits.form_bytes`` (``body_paths``: path -> own limit,
     e.g. the webhook's) while they are read (``agent.web.limits.BodyLimit``).
     """
@@ -100,6 +103,7 @@ def create_app(
         auth=settings,
         nav=(*NAV, *nav),
         throttle=LoginThrottle(settings.login_limits),
+        editor=editor,
     )
     bounds = limits or ServerLimits()
     middleware = [
@@ -121,6 +125,9 @@ def create_app(
             *actions.ROUTES,
             *program.ROUTES,
             *photos.ROUTES,
+            *admin.ROUTES,
+            *api.ROUTES,
+            openapi.ROUTE,
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ],
         middleware=middleware,

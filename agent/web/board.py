@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from starlette.requests import Request
     from starlette.responses import Response
 
+    from agent.admin.edits import InventoryEditor
     from agent.config.model import Inventory
     from ticketing.accounts import AccountStore
     from ticketing.service import TicketService
@@ -67,6 +68,7 @@ class Board:
     auth: AuthSettings
     nav: tuple[tuple[str, str], ...] = field(default=NAV)
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    editor: InventoryEditor | None = None  # the admin pages' inventory writer (issue 21)
 
     @property
     def tz(self) -> ZoneInfo:

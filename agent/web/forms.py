@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from agent.config.sop import workflow_config
+from ticketing.people import performs
 from ticketing.sop import DocumentKind, StepKind
 
 if TYPE_CHECKING:
@@ -60,7 +61,7 @@ def forms_for(board: Board, user: User, ticket: TicketView) -> StepForm | None:
     if user.read_only or ticket.sop is None or ticket.sop_step is None:
         return None
     step = board.svc.sops.get(ticket.sop).step(ticket.sop_step)
-    if user.role not in step.performers:
+    if not performs(user.role, step.performers):
         return None
     return StepForm(form_kind(step), step, ticket.number, ticket.version)
 
@@ -70,4 +71,4 @@ def may_report(board: Board, user: User) -> bool:
     if user.read_only:
         return False
     sop = board.svc.sops.get(workflow_config(board.inventory).complaint_sop)
-    return user.role in sop.steps[0].performers
+    return performs(user.role, sop.steps[0].performers)

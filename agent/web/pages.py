@@ -20,6 +20,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from agent.history.availability import month_scope, uplinks
+from agent.web.admin import may_administer
 from agent.web.board import board_of
 from agent.web.devicepage import ticket_traffic
 from agent.web.forms import forms_for, may_report
@@ -27,6 +28,7 @@ from agent.web.inputs import path_text, query_int, query_month, query_text
 from agent.web.program import may_plan, next_status
 from ticketing import board as queries
 from ticketing import device_log
+from ticketing.admin_log import Silences
 from ticketing.errors import TicketNotFoundError
 from ticketing.gauges import ticket_gauges
 from ticketing.models import ProgramStatus
@@ -159,6 +161,8 @@ def ticket_page(request: Request) -> Response:
         "device": board.inventory.devices.get(ticket.device),
         "flash": request.session.pop("flash", None),
         "traffic": ticket_traffic(board, ticket),
+        "silence": Silences(board.store).active(number, at=board.now()),
+        "may_silence": may_administer(user) and ticket.status is not TicketState.RESOLVED,
     }
     return board.render(request, "ticket.html", context)
 

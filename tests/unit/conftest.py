@@ -31,3 +31,16 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TicketStor
     migrate(s)
     yield s
     s.close()
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", marks=pytest.mark.unit),
+        pytest.param("postgresql", marks=[pytest.mark.postgres, pytest.mark.integration]),
+    ]
+)
+def any_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database on both engines, by URL (a SQLite file; a fresh PostgreSQL schema)."""
+    if request.param == "sqlite":
+        return TicketStore.sqlite_url(tmp_path / "any.db")
+    return str(request.getfixturevalue("pg_url"))

@@ -177,7 +177,36 @@ def every_step(number: str) -> list[Step]:
         Step("GET", "/peta/peta.css", "/peta/peta.css", db=False),
         Step("GET", WA_PATH, verify, db=False),
         Step("POST", WA_PATH, WA_PATH, {"body": wa_body("6281270001000", "internet mati")}),
+        *admin_steps(number),
         Step("POST", "/keluar", "/keluar", db=False),
+    ]
+
+
+def admin_steps(number: str) -> list[Step]:
+    """The admin pages (issue 21) and the JSON API (no token here: 401/400 before the database;
+    tests/unit/test_api.py drives it with tokens)."""
+    window = {"perangkat": "rsud-r1", "mulai": "sekarang", "versi_inventaris": "0" * 64}
+    actions = [f"/api/v1/aksi/{a}" for a in ("disposisi", "tugaskan", "tangani", "selesai")]
+    api_post = ["/api/v1/tiket", *actions, "/api/v1/pemeliharaan", "/api/v1/pemeliharaan/batal"]
+    return [
+        Step("GET", "/admin", "/admin"),
+        Step("GET", "/admin/orang", "/admin/orang"),
+        Step("GET", "/admin/perangkat/{name}", "/admin/perangkat/rsud-r1"),
+        Step("POST", "/admin/perangkat", "/admin/perangkat", {**window, "nama": "x"}),
+        Step("POST", "/admin/ubah", "/admin/ubah", {**window, "site": "B"}),
+        Step("POST", "/admin/pensiun", "/admin/pensiun", window),
+        Step("POST", "/admin/port", "/admin/port", {**window, "port": "ether2"}),
+        Step("POST", "/admin/jendela", "/admin/jendela", window),
+        Step("POST", "/admin/jendela/batal", "/admin/jendela/batal", {**window, "judul": "x"}),
+        Step("POST", "/admin/orang", "/admin/orang", {**window, "nama": "Baru", "baru": "1"}),
+        Step("POST", "/admin/akun/nonaktifkan", "/admin/akun/nonaktifkan", {"nama": "PJ RSUD"}),
+        Step("POST", "/admin/bungkam", "/admin/bungkam", {"nomor": number, "alasan": "PLN"}),
+        Step("POST", "/admin/bungkam/batal", "/admin/bungkam/batal", {"nomor": number}),
+        Step("GET", "/api/v1/openapi.json", "/api/v1/openapi.json", db=False),
+        Step("GET", "/api/v1/tiket", "/api/v1/tiket", db=False),
+        Step("GET", "/api/v1/tiket/{number:path}", "/api/v1/tiket/GJ/2026/0001", db=False),
+        Step("GET", "/api/v1/perangkat", "/api/v1/perangkat", db=False),
+        *(Step("POST", path, path, {"x": "1"}, db=False) for path in api_post),
     ]
 
 

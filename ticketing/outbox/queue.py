@@ -26,7 +26,14 @@ from typing import TYPE_CHECKING, Final
 
 from sqlalchemy import func, select
 
-from ticketing.models import DeviceRole, Notification, Ticket, TicketEvent, TicketStep
+from ticketing.models import (
+    DeviceRole,
+    Notification,
+    Ticket,
+    TicketEvent,
+    TicketSilence,
+    TicketStep,
+)
 from ticketing.outbox.enqueue import Enqueuer
 from ticketing.outbox.types import (
     ChannelCounts,
@@ -43,6 +50,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
     from datetime import datetime, timedelta
 
+    from sqlalchemy import ColumnElement
     from sqlalchemy.orm import Session
 
 
@@ -79,6 +87,7 @@ class Outbox(Enqueuer):
             select(Notification)
             .where(Notification.status == DeliveryStatus.PENDING, Notification.due_at <= now)
             .where((Notification.lease_until.is_(None)) | (Notification.lease_until <= now))
+            .where(_not_silenced(now))
             .order_by(Notification.id)
             .limit(SCAN_LIMIT)
             .with_for_update(skip_locked=True)
@@ -202,6 +211,14 @@ class Outbox(Enqueuer):
     def backlog(self) -> int:
         """Notifications not yet delivered (pending, in every channel)."""
         return sum(c.pending for c in self.stats().values())
+
+
+def _not_silenced(now: datetime) -> ColumnElement[bool]:
+    """Rows whose ticket nobody silenced until after ``now`` (issue 21: they wait)."""
+    silenced = select(TicketSilence.ticket_id).where(
+        TicketSilence.until > now, TicketSilence.cancelled_at.is_(None)
+    )
+    return Notification.ticket_id.is_(None) | Notification.ticket_id.not_in(silenced)
 
 
 def _holding(session: Session, keys: set[str], now: datetime) -> dict[str, int]:

@@ -1,0 +1,1 @@
+"""Inventory administration from the board and the API (issue 21): safe edits of inventory.yaml."""
