@@ -30,23 +30,23 @@ COMMANDS: Final[Mapping[str, tuple[str, ...]]] = {
 FORBIDDEN: Final = re.compile(r"show-sensitive|[;|&`$<>\n\r]")
 
 _IOS: Final = (
-    re.compile(r"^Building configuration\.\.\.$"),
-    re.compile(r"^Current configuration ?: ?\d+ bytes$"),
-    re.compile(r"^! (Last configuration change|NVRAM config last updated) at .*$"),
-    re.compile(r"^! No configuration change since last restart$"),
-    re.compile(r"^ntp clock-period \d+$"),
+    re.compile(r"^Building configuration\.\.\.\Z"),
+    re.compile(r"^Current configuration ?: ?\d+ bytes\Z"),
+    re.compile(r"^! (Last configuration change|NVRAM config last updated) at .*\Z"),
+    re.compile(r"^! No configuration change since last restart\Z"),
+    re.compile(r"^ntp clock-period \d+\Z"),
 )
 VOLATILE: Final[Mapping[str, tuple[re.Pattern[str], ...]]] = {
     # "# 2026-12-03 14:00:01 by RouterOS 7.14.3" / "# dec/03/2026 14:00:01 by RouterOS 6.49"
-    "mikrotik_routeros": (re.compile(r"^# \S+ \d{1,2}:\d{2}:\d{2} by RouterOS .*$"),),
+    "mikrotik_routeros": (re.compile(r"^# \S+ \d{1,2}:\d{2}:\d{2} by RouterOS .*\Z"),),
     "cisco_ios": _IOS,
     "cisco_xe": _IOS,
     "ruijie_os": _IOS,
     "huawei": (
-        re.compile(r"^!Last configuration was (updated|saved) at .*$"),
-        re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2})?$"),
+        re.compile(r"^!Last configuration was (updated|saved) at .*\Z"),
+        re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2})?\Z"),
     ),
-    "linux": (re.compile(r"^\s+valid_lft \S+ preferred_lft \S+$"),),
+    "linux": (re.compile(r"^\s+valid_lft \S+ preferred_lft \S+\Z"),),
 }
 
 
