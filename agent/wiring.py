@@ -8,11 +8,12 @@ the composition root (store, collectors, web and intake, daemon, notifications),
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import replace
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypeAlias
 
 from agent.config.sop import office_calendar, workflow_config
 from collectors.model import utc_now
@@ -21,7 +22,8 @@ from ticketing.store import TicketStore
 if TYPE_CHECKING:
     import asyncio
     import random
-    from collections.abc import Awaitable, Callable, Coroutine, Sequence
+    from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+    from contextlib import AbstractAsyncContextManager
     from datetime import datetime
 
     from starlette.applications import Starlette
@@ -31,6 +33,8 @@ if TYPE_CHECKING:
     from agent.chat.actions import ChatActions
     from agent.chat.prompts import Prompter
     from agent.config.model import Inventory
+    from agent.discovery.model import Proposal
+    from agent.discovery.probe import Pinger
     from agent.events.service import EventReceivers
     from agent.intake.handler import IntakeHandler
     from agent.notify.apprise_sender import AppriseSender
@@ -52,6 +56,8 @@ if TYPE_CHECKING:
     from ticketing.views import TicketView
 
 DEFAULT_DB: Final = Path("/var/lib/sigap/sigap.db")
+# the discovery scan's probes, opened per scan: (pinger, SNMP walker)
+ScanCollectors: TypeAlias = "Callable[[], AbstractAsyncContextManager[tuple[Pinger, Walker]]]"
 
 
 def database_url(inventory: Inventory, db: str | None = None) -> str:
@@ -267,18 +273,20 @@ def build_web_app(
     webhook: bool = True,
     limits: ServerLimits | None = None,
     daemon_pid_file: Path | None = None,
+    scan_collectors: ScanCollectors | None = None,
 ) -> Starlette:
     """The web board over ``store`` (closed when the app stops), with the map (issue 11).
 
     ``webhook``: also serve the WhatsApp webhook of ``intake.whatsapp`` (if configured), its
     path with the webhook's body limit. The admin pages (issue 21) edit ``inventory.path``
-    and ask the daemon whose pid is in ``daemon_pid_file`` to reload.
+    and ask the daemon whose pid is in ``daemon_pid_file`` to reload; their discovery scan
+    (``/admin/temukan``) probes through ``scan_collectors`` (default: the real ping and SNMP).
     """
     from agent.admin.edits import InventoryEditor
     from agent.admin.reload import PidFileReloader
     from agent.backup import web as konfigurasi  # starlette only when serving
     from agent.topology import web as peta
-    from agent.web import admin
+    from agent.web import admin, temukan
     from agent.web import limits as web_limits
     from agent.web.app import create_app
     from ticketing.admin_log import AdminLog
@@ -294,7 +302,12 @@ def build_web_app(
         now=now,
         secret_key=secret_key,
         auth=auth,
-        routes=[*extra, *peta.ROUTES, *konfigurasi.routes(_backups_of(inventory, store))],
+        routes=[
+            *extra,
+            *peta.ROUTES,
+            *konfigurasi.routes(_backups_of(inventory, store)),
+            *temukan.routes(discovery_scanner(scan_collectors or _scan_collectors)),
+        ],
         nav=[peta.NAV, admin.NAV],
         template_dirs=[peta.TEMPLATES, konfigurasi.TEMPLATES],
         limits=bounds,
@@ -303,6 +316,39 @@ def build_web_app(
             inventory.path, AdminLog(store), PidFileReloader(daemon_pid_file), now=now
         ),
     )
+
+
+def discovery_scanner(
+    collectors: ScanCollectors,
+) -> Callable[[Inventory, str, bool], Proposal]:
+    """The board's discovery scan: ``service.scan`` over ``collectors``, run to its end.
+
+    Called on a worker thread (the board's form seam): it runs its own event loop there,
+    never the board's.
+    """
+
+    def run(inventory: Inventory, ranges: str, force: bool) -> Proposal:
+        import asyncio  # the scan stack on use
+
+        from agent.discovery.service import scan
+
+        async def scanned() -> Proposal:
+            async with collectors() as (pinger, walker):
+                return await scan(
+                    inventory, ranges, pinger=pinger, walker=walker, at=utc_now(), force=force
+                )
+
+        return asyncio.run(scanned())
+
+    return run
+
+
+@contextlib.asynccontextmanager
+async def _scan_collectors() -> AsyncIterator[tuple[Pinger, Walker]]:
+    from collectors.ping import PingCollector  # the probes on use
+
+    async with PingCollector() as pinger, snmp_collector() as walker:
+        yield pinger, walker
 
 
 # ---- the daemon

@@ -149,12 +149,32 @@ class InventoryEditor:
         summary: str,
     ) -> EditResult:
         """Apply ``change`` to the file at ``base_version`` as ``by`` (see the module doc)."""
+        return self.apply_text(
+            lambda text: self._changed(text, change),
+            by=by,
+            base_version=base_version,
+            summary=summary,
+        )
+
+    def apply_text(
+        self,
+        change: Callable[[str], str],
+        *,
+        by: str,
+        base_version: str,
+        summary: str,
+    ) -> EditResult:
+        """As :meth:`apply`, ``change`` mapping the file's text to the new text.
+
+        The board's scan acceptance (``/admin/temukan``) writes ``service.accepted()``'s
+        text this way: the same lock, version check, ``sigap check``, backup, audit, reload.
+        """
         with self._locked():
             before = self.path.read_text(encoding="utf-8")
             current = version_of(before)
             if base_version != current:
                 raise EditConflictError(base_version, current)
-            after = self._changed(before, change)
+            after = change(before)
             diff = unified_diff(before, after, self.path.name)
             if not diff:
                 raise AgentError("Tidak ada yang berubah.")

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from starlette.datastructures import FormData
     from starlette.requests import Request
 
-    from agent.admin.edits import InventoryEditor, Snapshot
+    from agent.admin.edits import EditResult, InventoryEditor, Snapshot
     from agent.web.auth import User
     from agent.web.board import Board
 
@@ -59,7 +59,8 @@ def may_administer(user: User) -> bool:
     return user.role is not Role.PJ_OPD and RANK[user.role] >= RANK[Role.KASI]
 
 
-def _admin(request: Request) -> tuple[Board, User]:
+def admin_of(request: Request) -> tuple[Board, User]:
+    """The board and the signed-in person; 403 below Kasi."""
     board = board_of(request)
     user = board.require(request)
     if not may_administer(user):
@@ -67,7 +68,8 @@ def _admin(request: Request) -> tuple[Board, User]:
     return board, user
 
 
-def _editor(board: Board) -> InventoryEditor:
+def editor_of(board: Board) -> InventoryEditor:
+    """The board's inventory editor; 503 when the server has none."""
     if board.editor is None:
         raise HTTPException(503, "Penyunting inventaris tidak disiapkan di server ini.")
     return board.editor
@@ -76,7 +78,7 @@ def _editor(board: Board) -> InventoryEditor:
 def _fresh(request: Request, board: Board) -> Snapshot:
     """The file now; the board switches to it (someone may have edited it by hand)."""
     try:
-        snap = _editor(board).snapshot()
+        snap = editor_of(board).snapshot()
     except ConfigError as exc:
         raise HTTPException(500, f"inventory.yaml bermasalah:\n{exc}") from exc
     request.app.state.board = replace(board, inventory=snap.inventory)
@@ -85,7 +87,7 @@ def _fresh(request: Request, board: Board) -> Snapshot:
 
 def admin_page(request: Request) -> Response:
     """Devices with their windows, the one-click window, a new device, the latest edits."""
-    board, _user = _admin(request)
+    board, _user = admin_of(request)
     snap = _fresh(request, board)
     now = board.now()
     inventory = snap.inventory
@@ -106,7 +108,7 @@ def admin_page(request: Request) -> Response:
 
 def admin_device(request: Request) -> Response:
     """One device: its fields, ports, maintenance windows (add, cancel)."""
-    board, _user = _admin(request)
+    board, _user = admin_of(request)
     snap = _fresh(request, board)
     name = path_text(request, "name")
     device = snap.inventory.devices.get(name)
@@ -125,7 +127,7 @@ def admin_device(request: Request) -> Response:
 
 def admin_people(request: Request) -> Response:
     """People and their roles (admin and Kadis only)."""
-    board, user = _admin(request)
+    board, user = admin_of(request)
     if user.role not in PEOPLE_ADMINS:
         raise HTTPException(403, "Orang dan peran hanya diatur oleh admin atau Kadis.")
     snap = _fresh(request, board)
@@ -147,11 +149,24 @@ def _edit(
     board, user = acting(request, form)
     if not may_administer(user):
         raise HTTPException(403, "Halaman admin hanya untuk Kasi ke atas.")
-    editor = _editor(board)
+    editor = editor_of(board)
     version = form_text(form, VERSION_FIELD, required=True)
     change, summary, back = build(board, user, form)
+    return written(
+        request,
+        board,
+        lambda: editor.apply(change, by=user.name, base_version=version, summary=summary),
+        summary=summary,
+        back=back,
+    )
+
+
+def written(
+    request: Request, board: Board, write: Callable[[], EditResult], *, summary: str, back: str
+) -> Response:
+    """Run one editor ``write``; its refusals as 409 (stale version) or 400, then ``back``."""
     try:
-        result = editor.apply(change, by=user.name, base_version=version, summary=summary)
+        result = write()
     except EditConflictError as exc:
         raise HTTPException(409, str(exc)) from exc
     except ConfigError as exc:
