@@ -202,6 +202,10 @@ def admin_steps(number: str) -> list[Step]:
         Step("POST", "/admin/akun/nonaktifkan", "/admin/akun/nonaktifkan", {"nama": "PJ RSUD"}),
         Step("POST", "/admin/bungkam", "/admin/bungkam", {"nomor": number, "alasan": "PLN"}),
         Step("POST", "/admin/bungkam/batal", "/admin/bungkam/batal", {"nomor": number}),
+        Step("GET", "/admin/temukan", "/admin/temukan"),
+        # a /8 without paksa: refused before any packet (the walk never probes a network)
+        Step("POST", "/admin/temukan", "/admin/temukan", {"rentang": "10.0.0.0/8"}),
+        Step("POST", "/admin/temukan/terima", "/admin/temukan/terima", {**window, "usulan": "x"}),
         Step("GET", "/api/v1/openapi.json", "/api/v1/openapi.json", db=False),
         Step("GET", "/api/v1/tiket", "/api/v1/tiket", db=False),
         Step("GET", "/api/v1/tiket/{number:path}", "/api/v1/tiket/GJ/2026/0001", db=False),
