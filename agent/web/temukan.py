@@ -94,7 +94,8 @@ def ranges_of(form: FormData) -> str:
 
 def _web_words(message: str) -> str:
     """The CLI's refusal in the board's words (a box, not an option)."""
-    return message.replace("--paksa", "centang 'paksa'").replace("--scan ", "")
+    forced = message.replace("pakai --paksa", "centang kotak 'paksa'")
+    return forced.replace("--paksa", "kotak 'paksa'").replace("--scan ", "")
 
 
 def routes(scanner: Callable[[Inventory, str, bool], Proposal]) -> list[Route]:

@@ -211,7 +211,7 @@ def test_both_forms_need_the_csrf_token(as_person, office, probes):
 @pytest.mark.parametrize(
     ("ranges", "says"),
     [
-        ("10.0.0.0/8", "centang 'paksa'"),
+        ("10.0.0.0/8", "centang kotak 'paksa'"),
         ("10.8.0.0/15", "lebih besar dari /16"),
         ("10.9.12.0/24\x00", "karakter kendali"),
         ("10.9.12.0/24\x1b[2J", "karakter kendali"),
@@ -252,7 +252,7 @@ def test_paksa_allows_a_large_range_and_the_lab_rule_still_holds(as_person, offi
     assert probes["scans"] == 1
     reply = scanned(client, "10.0.0.0/8", paksa="1")  # beyond /12: never, even forced
     assert reply.status_code == 400
-    assert "juga dengan" in reply.text
+    assert "juga dengan kotak &#39;paksa&#39;" in reply.text
     probes["stop"] = False
     lab = "lab: {prefixes: [10.9.0.0/16], noc_address: 10.9.255.254}\n"
     path.write_text(path.read_text() + lab)
