@@ -106,6 +106,16 @@ def scanned(client: TestClient, ranges: str = RANGES, **extra: str):
     return client.post("/admin/temukan", data={"csrf": token, "rentang": ranges, **extra})
 
 
+def accept_form(page: str, chosen: list[str]) -> dict[str, str | list[str]]:
+    """The fields "Terima yang dipilih" posts from a result ``page``, ``chosen`` ticked."""
+    return {
+        "csrf": csrf_of(page),
+        "versi_inventaris": VERSION_RE.search(page).group(1),
+        "usulan": KEY_RE.search(page).group(1),
+        "pilih": chosen,
+    }
+
+
 def test_the_scan_page_shows_each_proposal_with_markers_and_the_diff(as_person, probes):
     client = as_person("Baiq Kasi")
     assert 'href="/admin/temukan"' in client.get("/admin").text
@@ -127,13 +137,7 @@ def test_accepting_two_of_three_writes_exactly_those_through_the_edit_service(as
     path, url = office
     before = path.read_text()
     client = as_person("Baiq Kasi")
-    page = scanned(client).text
-    data = {
-        "csrf": csrf_of(page),
-        "versi_inventaris": VERSION_RE.search(page).group(1),
-        "usulan": KEY_RE.search(page).group(1),
-        "pilih": ["sw-dinkes", PING_ONLY],  # its parent opd-dinkes not accepted
-    }
+    data = accept_form(scanned(client).text, ["sw-dinkes", PING_ONLY])  # not opd-dinkes, the parent
     reply = client.post("/admin/temukan/terima", data=data)
     assert reply.status_code == 303, reply.text
     after = path.read_text()
@@ -158,13 +162,7 @@ def test_accepting_two_of_three_writes_exactly_those_through_the_edit_service(as
 def test_a_stale_version_is_409_and_writes_nothing(as_person, office):
     path, _ = office
     client = as_person("Hj Kabid")
-    page = scanned(client).text
-    data = {
-        "csrf": csrf_of(page),
-        "versi_inventaris": VERSION_RE.search(page).group(1),
-        "usulan": KEY_RE.search(page).group(1),
-        "pilih": ["opd-dinkes"],
-    }
+    data = accept_form(scanned(client).text, ["opd-dinkes"])
     path.write_text(path.read_text() + "# edited by hand meanwhile\n")
     edited = path.read_text()
     reply = client.post("/admin/temukan/terima", data=data)
@@ -193,12 +191,8 @@ def test_both_forms_need_the_csrf_token(as_person, office, probes):
     client = as_person("Lalu Kadis")
     page = scanned(client).text
     assert probes["scans"] == 1
-    good = csrf_of(page)
-    accept = {
-        "versi_inventaris": VERSION_RE.search(page).group(1),
-        "usulan": KEY_RE.search(page).group(1),
-        "pilih": "opd-dinkes",
-    }
+    accept = accept_form(page, ["opd-dinkes"])
+    good = accept.pop("csrf")
     for token in (None, "forged", good[:-1]):
         extra = {} if token is None else {"csrf": token}
         assert client.post("/admin/temukan", data={"rentang": RANGES, **extra}).status_code == 403
@@ -266,12 +260,7 @@ def test_unknown_or_empty_choices_and_forgotten_proposals_are_refused(as_person,
     path, _ = office
     before = path.read_text()
     client = as_person("Baiq Kasi")
-    page = scanned(client).text
-    data = {
-        "csrf": csrf_of(page),
-        "versi_inventaris": VERSION_RE.search(page).group(1),
-        "usulan": KEY_RE.search(page).group(1),
-    }
+    data = accept_form(scanned(client).text, [])
     url = "/admin/temukan/terima"
     assert client.post(url, data=data).status_code == 400  # nothing ticked
     assert client.post(url, data={**data, "pilih": "core"}).status_code == 400  # not proposed
