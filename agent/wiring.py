@@ -273,14 +273,14 @@ def build_web_app(
     webhook: bool = True,
     limits: ServerLimits | None = None,
     daemon_pid_file: Path | None = None,
-    scan_collectors: ScanCollectors | None = None,
+    scan_probes: ScanCollectors | None = None,
 ) -> Starlette:
     """The web board over ``store`` (closed when the app stops), with the map (issue 11).
 
     ``webhook``: also serve the WhatsApp webhook of ``intake.whatsapp`` (if configured), its
     path with the webhook's body limit. The admin pages (issue 21) edit ``inventory.path``
     and ask the daemon whose pid is in ``daemon_pid_file`` to reload; their discovery scan
-    (``/admin/temukan``) probes through ``scan_collectors`` (default: the real ping and SNMP).
+    (``/admin/temukan``) probes through ``scan_probes`` (default: the real ping and SNMP).
     """
     from agent.admin.edits import InventoryEditor
     from agent.admin.reload import PidFileReloader
@@ -306,7 +306,7 @@ def build_web_app(
             *extra,
             *peta.ROUTES,
             *konfigurasi.routes(_backups_of(inventory, store)),
-            *temukan.routes(discovery_scanner(scan_collectors or _scan_collectors)),
+            *temukan.routes(discovery_scanner(scan_probes or scan_collectors)),
         ],
         nav=[peta.NAV, admin.NAV],
         template_dirs=[peta.TEMPLATES, konfigurasi.TEMPLATES],
@@ -344,7 +344,8 @@ def discovery_scanner(
 
 
 @contextlib.asynccontextmanager
-async def _scan_collectors() -> AsyncIterator[tuple[Pinger, Walker]]:
+async def scan_collectors() -> AsyncIterator[tuple[Pinger, Walker]]:
+    """The real probes of a discovery scan (``sigap discover --scan`` and the board's)."""
     from collectors.ping import PingCollector  # the probes on use
 
     async with PingCollector() as pinger, snmp_collector() as walker:

@@ -29,9 +29,8 @@ def _propose(inventory: Inventory, ranges: str, *, force: bool, rate: int) -> Pr
     from agent.discovery.probe import Limits
     from agent.discovery.service import scan  # the scan stack on use
     from agent.discovery.targets import parse_ranges
-    from agent.wiring import snmp_collector
+    from agent.wiring import scan_collectors
     from collectors.model import utc_now
-    from collectors.ping import PingCollector
 
     count = sum(n.num_addresses for n in parse_ranges(ranges, force=force))
     err_console.print(
@@ -46,7 +45,7 @@ def _propose(inventory: Inventory, ranges: str, *, force: bool, rate: int) -> Pr
             err_console.print(f"  {sent} alamat sudah di-ping...", markup=False)
 
     async def run() -> Proposal:
-        async with PingCollector() as pinger, snmp_collector() as walker:
+        async with scan_collectors() as (pinger, walker):
             return await scan(
                 inventory, ranges, pinger=pinger, walker=walker, at=utc_now(), force=force,
                 limits=limits, progress=progress,

@@ -1,7 +1,7 @@
 """``/admin/temukan`` (issue 21): the discovery scan on the board, accepted line by line.
 
 The scan runs ``service.scan`` for real over fake probes handed in through the seam the board
-is built with (``build_web_app(scan_collectors=...)``, as ``agent.wiring`` builds it); the
+is built with (``build_web_app(scan_probes=...)``, as ``agent.wiring`` builds it); the
 inventory file in tmp_path is written by the admin edit service; the ticket database (the
 audit row) is SQLite and PostgreSQL.
 """
@@ -87,7 +87,7 @@ def as_person(office, probes):
         now=lambda: NOW,
         secret_key=SECRET,
         auth=AuthSettings(),
-        scan_collectors=collectors,
+        scan_probes=collectors,
     )
 
     def make(name: str) -> TestClient:
