@@ -19,6 +19,8 @@ from agent.lab import control as labctl
 from labnet.lab import Lab
 from tests.conftest import require_binaries, require_lab_capabilities, wait_for
 from tests.discover_lab import RANGES, write_files
+from tests.webboard import set_passwords
+from ticketing.store import TicketStore
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -123,3 +125,31 @@ def test_a_15_is_refused_without_paksa(lab_env: Path) -> None:
     out = sigap("discover", "-i", str(lab_env), "--scan", "10.72.0.0/15")
     assert out.returncode == 1
     assert "pakai --paksa" in out.stderr + out.stdout
+
+
+def test_the_board_scan_accepts_two_of_three_line_by_line(lab_env: Path, tmp_path: Path) -> None:
+    """``/admin/temukan`` in the NOC: one scan, two rows ticked, one click; check is clean."""
+    proposal(lab_env)  # LLDP has converged
+    for name in ("community-lama", "auth", "priv"):
+        (tmp_path / name).write_text((lab_env.parent / name).read_text())
+    inventory = tmp_path / "inventory.yaml"
+    person = "people:\n  - {name: Baiq Kasi, role: kasi, opd: Dinas Komunikasi dan Informatika}\n"
+    inventory.write_text(lab_env.read_text() + person)
+    url = TicketStore.sqlite_url(tmp_path / "board.db")
+    set_passwords(url)
+    command = [sys.executable, "-m", "tests.discover_board_lab", str(inventory), url, RANGES]
+    out = subprocess.run(
+        LAB.noc_argv([*command, "rtr-dinkes,perangkat-10-73-12-9"]),
+        capture_output=True, text=True, timeout=180, check=False,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    seen = json.loads(out.stdout.splitlines()[-1])
+    assert seen["accept"] == 303, seen
+    assert set(seen["offered"]) == {"rtr-dinkes", "sw-dinkes", "perangkat-10-73-12-9"}
+    check = sigap("check", str(inventory), noc=False)
+    assert check.returncode == 0, check.stdout + check.stderr
+    loaded = load_inventory(inventory)
+    assert "sw-dinkes" not in loaded.devices
+    assert loaded.devices["rtr-dinkes"].parent == "dist"
+    assert loaded.devices["perangkat-10-73-12-9"].snmp is None
+    assert list((tmp_path / ".sigap-backups").iterdir())
