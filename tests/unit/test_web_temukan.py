@@ -18,8 +18,10 @@ from typing import TYPE_CHECKING
 import pytest
 
 from agent.config.load import load_inventory, load_inventory_text
+from agent.discovery.model import Proposal
 from agent.errors import AgentError
 from agent.web.auth import AuthSettings
+from agent.web.temukan import KEEP, Proposals
 from agent.wiring import build_web_app, open_store
 from tests.hostile_text import CORPUS
 from tests.unit.test_discover_scan import INVENTORY, FakePinger, FakeWalker, lab_answers
@@ -269,3 +271,13 @@ def test_unknown_or_empty_choices_and_forgotten_proposals_are_refused(as_person,
         client.post(url, data={**data, "usulan": "gone", "pilih": "opd-dinkes"}).status_code == 404
     )
     assert path.read_text() == before
+
+
+def test_the_board_keeps_only_the_last_proposals() -> None:
+    kept = Proposals()
+    keys = [kept.keep(Proposal(ranges=(f"10.9.{i}.0/24",), hosts=())) for i in range(KEEP + 1)]
+    assert kept.get(keys[0]) is None  # the oldest forgotten: "pindai ulang"
+    assert [p.ranges if (p := kept.get(k)) else None for k in keys[1:]] == [
+        (f"10.9.{i}.0/24",) for i in range(1, KEEP + 1)
+    ]
+    assert len(set(keys)) == KEEP + 1
