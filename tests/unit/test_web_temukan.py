@@ -78,6 +78,9 @@ def as_person(office, probes):
     @contextlib.asynccontextmanager
     async def collectors() -> AsyncIterator[tuple[FakePinger, FakeWalker]]:
         probes["scans"] = int(str(probes["scans"])) + 1
+        during = probes.get("during")
+        if callable(during):
+            during()
         if probes.get("stop"):
             raise StoppedError("pemindaian uji dihentikan")
         yield probes["pinger"], probes["walker"]  # type: ignore[misc]
@@ -281,3 +284,18 @@ def test_the_board_keeps_only_the_last_proposals() -> None:
         (f"10.9.{i}.0/24",) for i in range(1, KEEP + 1)
     ]
     assert len(set(keys)) == KEEP + 1
+
+
+def test_one_scan_at_a_time(as_person, probes):
+    client = as_person("Baiq Kasi")
+    second: list[int] = []
+
+    def once() -> None:  # a second scan asked while the first one runs
+        probes["during"] = None
+        second.append(scanned(client).status_code)
+
+    probes["during"] = once
+    assert scanned(client).status_code == 200
+    assert second == [429]
+    assert probes["scans"] == 1
+    assert scanned(client).status_code == 200  # free again afterwards
