@@ -138,9 +138,10 @@ def _scan(
     board, user = _kasi(request, form)
     ranges = ranges_of(form)
     force = form.get("paksa") == "1"
-    inventory = editor_of(board).snapshot().inventory
+    editor = editor_of(board)
     try:
         targets.parse_ranges(ranges, force=force)  # refused before anything is sent
+        inventory = editor.snapshot().inventory  # the file now (ConfigError when broken)
     except AgentError as exc:
         raise HTTPException(400, _web_words(str(exc))) from exc
     if not kept.running.acquire(blocking=False):
@@ -149,6 +150,9 @@ def _scan(
         found = scanner(inventory, ranges, force)
     except AgentError as exc:
         raise HTTPException(400, _web_words(str(exc))) from exc
+    except OSError as exc:  # e.g. no raw ICMP socket for this service
+        logger.exception("discovery scan failed")
+        raise HTTPException(503, f"Pemindaian gagal: {exc.strerror or exc}") from exc
     finally:
         kept.running.release()
     logger.info("discovery scan %s by %s: %d new", found.ranges, user.name, len(found.hosts))

@@ -299,3 +299,21 @@ def test_one_scan_at_a_time(as_person, probes):
     assert second == [429]
     assert probes["scans"] == 1
     assert scanned(client).status_code == 200  # free again afterwards
+
+
+def test_probes_that_cannot_open_are_503_and_a_broken_file_400(as_person, office, probes):
+    path, _ = office
+    client = as_person("Baiq Kasi")
+
+    def no_socket() -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    probes["during"] = no_socket
+    reply = scanned(client)
+    assert reply.status_code == 503
+    assert "Operation not permitted" in reply.text
+    probes["during"] = None
+    path.write_text(path.read_text().replace("  dist:\n", "  dist:\n    bogus: 1\n"))
+    reply = scanned(client)
+    assert reply.status_code == 400
+    assert "bogus" in reply.text
