@@ -204,10 +204,10 @@ class Leadership:
             try:
                 mine = await self._call(self._mine)
             except Exception as exc:
-                self._lose(f"lock session failed: {exc.__class__.__name__}: {exc}")
+                self.step_down(f"lock session failed: {exc.__class__.__name__}: {exc}")
                 raise LeadershipLostError(self.node) from exc
             if not mine:
-                self._lose("the lock is no longer held by this session")
+                self.step_down("the lock is no longer held by this session")
                 raise LeadershipLostError(self.node)
             self.renewed = started
 
@@ -248,7 +248,8 @@ class Leadership:
             with contextlib.suppress(Exception):
                 conn.close()
 
-    def _lose(self, why: str) -> None:
+    def step_down(self, why: str) -> None:
+        """Stop leading at once (logged): every later fence check refuses."""
         logger.error("leadership lost (%s): %s stops without writing", why, self.node)
         self.role, self.renewed = STANDBY, None
 
@@ -276,6 +277,6 @@ def install_fence(engine: Engine, leadership: Leadership) -> None:
         raw("SELECT pg_advisory_xact_lock_shared(%s, %s)", leadership.fence_key)
         raw(f"SET LOCAL idle_in_transaction_session_timeout = '{idle}'")
         if raw(LEADS_SQL, (*leadership.key, app)).first() is None:
-            leadership.role, leadership.renewed = STANDBY, None
-            msg = f"{leadership.node} no longer holds the leader lock (seen in the database)"
-            raise LeadershipLostError(msg)
+            why = "the database says another session holds the leader lock"
+            leadership.step_down(why)
+            raise LeadershipLostError(f"{leadership.node}: {why}")

@@ -6,7 +6,7 @@ import contextlib
 import threading
 from typing import TYPE_CHECKING, Final
 
-from prometheus_client import Gauge
+from prometheus_client import Counter, Gauge
 
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
@@ -24,6 +24,11 @@ def bounded(value: str, allowed: frozenset[str]) -> str:
 def gauge(registry: CollectorRegistry, name: str, doc: str, labels: list[str]) -> Gauge:
     """A sigap gauge (``sigap_`` + ``name``) on ``registry``."""
     return Gauge(name, doc, labels, namespace=NAMESPACE, registry=registry)
+
+
+def counter(registry: CollectorRegistry, name: str, doc: str, labels: list[str]) -> Counter:
+    """A sigap counter (``sigap_`` + ``name`` + ``_total``) on ``registry``."""
+    return Counter(name, doc, labels, namespace=NAMESPACE, registry=registry)
 
 
 def discard(metric: MetricWrapperBase, *labels: str) -> None:

@@ -6,10 +6,10 @@ import asyncio
 from functools import partial
 from typing import TYPE_CHECKING, Final
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Histogram
 
 from agent.detect.ping import DeviceState
-from agent.runtime.metrics._base import NAMESPACE, OTHER, MetricGroup, discard, gauge
+from agent.runtime.metrics._base import NAMESPACE, OTHER, MetricGroup, counter, discard, gauge
 
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
@@ -56,9 +56,7 @@ class DeviceMetrics(MetricGroup):
             "snmp_poll_duration_seconds", "Duration of the last SNMP poll", ["device"]
         )
         ns = NAMESPACE
-        self.snmp_polls = Counter(
-            "snmp_polls", "SNMP polls by outcome", ["status"], namespace=ns, registry=registry
-        )
+        self.snmp_polls = counter(registry, "snmp_polls", "SNMP polls by outcome", ["status"])
         self.poll_duration = Histogram(
             "poll_duration_seconds",
             "One poll round of one device, queueing included",
@@ -67,12 +65,11 @@ class DeviceMetrics(MetricGroup):
             registry=registry,
             buckets=POLL_BUCKETS,
         )
-        self.poll_overruns = Counter(
+        self.poll_overruns = counter(
+            registry,
             "poll_overruns",
             "Poll rounds that took longer than the device's interval",
             ["probe"],
-            namespace=ns,
-            registry=registry,
         )
         self.scheduler_lag_seconds = new(
             "scheduler_lag_seconds", "How late the event loop woke up a timer, last check", []

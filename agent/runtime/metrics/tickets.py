@@ -9,13 +9,13 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Final
 
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from sqlalchemy.exc import SQLAlchemyError
 
 from agent.intake import stats as intake_stats
 from agent.intake.mail import Rejection
-from agent.runtime.metrics._base import NAMESPACE, MetricGroup, bounded, gauge
+from agent.runtime.metrics._base import NAMESPACE, MetricGroup, bounded, counter, gauge
 from ticketing.gauges import TicketGauges, ticket_gauges
 from ticketing.intake import Outcome
 from ticketing.models import RunStatus
@@ -123,41 +123,33 @@ class TicketMetrics(MetricGroup):
     """What the ticket side reports: tickets, the database, remediation, notifications, queues."""
 
     def _define_tickets(self, registry: CollectorRegistry) -> None:
-        ns = NAMESPACE
         self._outbox: dict[str, int] = {}
         self.database_up: bool | None = None  # None until the first ticket refresh
-        self.tickets_opened = Counter(
+        self.tickets_opened = counter(
+            registry,
             "tickets_opened",
             "Tickets opened, reopened or recurred, by fault kind",
             ["kind", "outcome"],
-            namespace=ns,
-            registry=registry,
         )
-        self.tickets_resolved = Counter(
+        self.tickets_resolved = counter(
+            registry,
             "tickets_resolved",
             "Tickets resolved after their hold-down, by fault kind",
             ["kind"],
-            namespace=ns,
-            registry=registry,
         )
         self.database_up_gauge = gauge(
             registry, "database_up", "1 when the last ticket database read succeeded", []
         )
         self._tickets = _TicketCollector()
         registry.register(self._tickets)
-        self.remediation = Counter(
+        self.remediation = counter(
+            registry,
             "remediation",
             "Remediation runs by playbook and result",
             ["playbook", "result"],
-            namespace=ns,
-            registry=registry,
         )
-        self.notifications = Counter(
-            "notifications",
-            "Notifications by channel and result",
-            ["channel", "result"],
-            namespace=ns,
-            registry=registry,
+        self.notifications = counter(
+            registry, "notifications", "Notifications by channel and result", ["channel", "result"]
         )
         self.outbox_depth = gauge(registry, "outbox_depth", "Items waiting in a queue", ["queue"])
         self.outbox_age = gauge(
