@@ -147,7 +147,15 @@ async def receiving(
 async def started(daemon: Daemon) -> None:
     events = daemon.events
     assert isinstance(events, EventReceivers)
-    await wait_for(lambda: bool(events.listeners.addresses()["udp"]), "listeners bound")
+    settings = events.actions.hub.settings
+    want = len(settings.syslog_listen) + len(settings.trap_listen)
+
+    def bound() -> bool:
+        # every socket: start() binds syslog udp, then tcp, then traps; a datagram sent to a
+        # trap port not yet bound is lost (ICMP unreachable), which CI once caught
+        return len(events.listeners.addresses()["udp"]) == want
+
+    await wait_for(bound, "listeners bound")
 
 
 async def test_syslog_udp_and_tcp_stored_per_device_and_searchable(
