@@ -323,11 +323,16 @@ class LeaseKeeper:
                 if self._pending is None and now >= next_round:
                     self._pending = asyncio.ensure_future(self._round(now))
                     next_round = now + self.every
-                wake = min([next_round, *(z.valid_until for z in self._held.values() if z.owned)])
+                # a round still running is waited for (a hung database: only the expiry wakes)
+                wake = min(
+                    [next_round if self._pending is None else math.inf]
+                    + [z.valid_until for z in self._held.values() if z.owned]
+                )
                 waiting: set[asyncio.Future[Any]] = {stop}
                 if self._pending is not None:
                     waiting.add(self._pending)
-                await asyncio.wait(waiting, timeout=max(0.0, wake - self.clock()))
+                timeout = None if wake == math.inf else max(0.0, wake - self.clock())
+                await asyncio.wait(waiting, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
                 if self._pending is not None and self._pending.done():
                     pending, self._pending = self._pending, None
                     self._finish(pending)
@@ -337,6 +342,9 @@ class LeaseKeeper:
 
     async def close(self) -> None:
         """Give the leases back (bounded by one round: the database may be gone); stop."""
+        if self._pending is not None:  # its thread call finishes; release_all runs after it
+            self._pending.cancel()
+            self._pending = None
         self._held.clear()
         self._hand_over()
         try:
@@ -378,8 +386,11 @@ class LeaseKeeper:
     def _took(self, zone: str, result: Rebalanced, started: float, *, keep: bool) -> None:
         before = self._held.get(zone, _Zone()).owned
         lost = before - result.owned - result.released
-        if keep:
-            self._held[zone] = _Zone(result.owned, started + self.leases.lease)
+        valid_until = started + self.leases.lease
+        if keep and valid_until > self.clock():
+            self._held[zone] = _Zone(result.owned, valid_until)
+        elif keep:  # the round outlasted a lease: nothing it renewed is provably still held
+            self._held[zone] = _Zone()
         else:
             self._held.pop(zone, None)
         for change, devices in (
