@@ -107,6 +107,16 @@ SET owner = :node, zone = :zone, expires_at = now() + make_interval(secs => :lea
 FROM free WHERE l.cluster = :cluster AND l.device = free.device
 RETURNING l.device
 """
+# the zone's pollers whose heartbeat (table zone_pollers, written every lease/3) is within one
+# lease, and this node; wider than the leader's 2x-lease liveness on purpose: a dead poller
+# must stop counting soon, or the survivors' shares leave its devices unpolled meanwhile
+LIVE = """
+SELECT count(*) FROM (
+  SELECT node FROM zone_pollers
+  WHERE cluster = :cluster AND :zone = ANY(string_to_array(zones, ','))
+    AND last_seen > now() - make_interval(secs => :lease)
+  UNION SELECT CAST(:node AS text)) AS live
+"""
 RELEASE_ALL = """
 UPDATE device_leases SET owner = '', expires_at = now()
 WHERE cluster = :cluster AND owner = :node
@@ -213,6 +223,17 @@ class DeviceLeases:
                 logger.info("leases of zone %s: retrying after %s", zone, exc.orig)
         raise AssertionError  # pragma: no cover - the loop returns or raises
 
+    def live_pollers(self, zone: str) -> int:
+        """The zone's pollers heartbeating within one lease (by the database's clock), and this.
+
+        The count that divides the zone: only the balance depends on it, never the safety
+        (one owner per device is the lease rows' business).
+        """
+        params = {"cluster": self.cluster, "zone": _checked_zone(zone), "node": self.node}
+        with self.engine.begin() as conn:
+            self._limits(conn)
+            return int(conn.execute(text(LIVE), {**params, "lease": self.lease}).scalar_one())
+
     def release_all(self) -> int:
         """Give back every lease of this node (a clean stop); return how many it held."""
         with self.engine.begin() as conn:
@@ -278,26 +299,28 @@ class LeaseKeeper:
     ``zones()`` is the inventory's zone -> device names for this poller's zones (read every
     round: a reload takes effect at the next one; a zone gone from it is released);
     ``live_pollers(zone)`` counts the zone's live pollers (blocking: it runs on the lease
-    thread); ``apply(devices)`` gets the union of the zones' held devices whenever it changes.
-    Database calls run through ``call`` (default: a thread of the keeper's own). When the
-    database fails or hangs, the keeper keeps what it holds until the leases could have run
-    out (measured from before the transaction that renewed them began), then applies nothing
-    for that zone and logs why; it resumes at the first round that reaches the database.
+    thread; default :meth:`DeviceLeases.live_pollers`); ``apply(devices)`` gets the union of
+    the zones' held devices whenever it changes. Database calls run through ``call``
+    (default: a thread of the keeper's own). When the database fails or hangs, the keeper
+    keeps what it holds until the leases could have run out (measured from before the
+    transaction that renewed them began), then applies nothing for that zone and logs why; it
+    resumes at the first round that reaches the database.
     """
 
     def __init__(
         self,
         leases: DeviceLeases,
         zones: Callable[[], Mapping[str, Sequence[str]]],
-        live_pollers: Callable[[str], int],
         apply: Callable[[frozenset[str]], None],
         *,
+        live_pollers: Callable[[str], int] | None = None,
         report: LeaseReport | None = None,
         clock: Callable[[], float] = time.monotonic,
         call: Callable[[Callable[[], Any]], Awaitable[Any]] | None = None,
     ) -> None:
         """See the class docstring; ``clock`` is monotonic seconds (injected in tests)."""
-        self.leases, self.zones, self.live_pollers, self.apply = leases, zones, live_pollers, apply
+        self.leases, self.zones, self.apply = leases, zones, apply
+        self.live_pollers = live_pollers or leases.live_pollers
         self.report, self.clock = report, clock
         self.every = leases.lease / 3
         self._pool: ThreadPoolExecutor | None = None

@@ -212,8 +212,54 @@ def test_sqlite_is_refused(tmp_path) -> None:
         eng.dispose()
 
 
+# zone_pollers belongs to the zone pollers' migration (0016); created here when absent, with
+# every column of the contract, so the test runs on either side of that migration
+ZONE_POLLERS = """
+CREATE TABLE IF NOT EXISTS zone_pollers (
+  node varchar(48) PRIMARY KEY, cluster varchar(48) NOT NULL, zones text NOT NULL,
+  started_at timestamptz NOT NULL, last_seen timestamptz NOT NULL,
+  inventory_sha varchar(64) NOT NULL DEFAULT '', buffered integer NOT NULL DEFAULT 0,
+  dropped bigint NOT NULL DEFAULT 0)
+"""
+
+
+def _heartbeats(engine: Engine, rows: list[tuple[str, str, str]], cluster: str = "sigap") -> None:
+    """Heartbeat rows (node, zones, last_seen as an interval from the database's now)."""
+    with engine.begin() as conn:
+        conn.execute(text(ZONE_POLLERS))
+        for node, zones, offset in rows:
+            conn.execute(
+                text(
+                    "INSERT INTO zone_pollers (node, cluster, zones, started_at, last_seen) "
+                    "VALUES (:n, :c, :z, now(), now() + CAST(:o AS interval))"
+                ),
+                {"n": node, "c": cluster, "z": zones, "o": offset},
+            )
+
+
+def test_live_pollers_counts_fresh_heartbeats_of_the_zone_and_itself(engine: Engine) -> None:
+    _heartbeats(
+        engine,
+        [
+            ("poller-a", f"{ZONE},kec-praya", "0 s"),
+            ("poller-b", ZONE, "-1 hour"),  # silent for longer than a lease
+            ("poller-c", "kec-praya", "0 s"),  # another zone
+            ("poller-d", f"{ZONE}x", "0 s"),  # a zone whose name only starts alike
+        ],
+    )
+    _heartbeats(engine, [("poller-e", ZONE, "0 s")], cluster="other")
+    a, z = _keepers(engine, "poller-a", "poller-z", lease=15.0)
+    assert a.live_pollers(ZONE) == 1, "itself, once"
+    assert z.live_pollers(ZONE) == 2, "poller-a and itself (no heartbeat yet)"
+    assert z.live_pollers("kec-praya") == 3
+
+
 def test_keeper_hands_over_its_share_and_reports(engine: Engine) -> None:
-    """Two LeaseKeepers in one event loop split the zone, report metrics, release at stop."""
+    """Two LeaseKeepers in one event loop split the zone, report metrics, release at stop.
+
+    They count the zone's live pollers from the heartbeat table (rows that stay fresh here).
+    """
+    _heartbeats(engine, [("poller-a", ZONE, "1 hour"), ("poller-b", f"x,{ZONE}", "1 hour")])
     metrics = Metrics(CollectorRegistry())
     applied: dict[str, list[frozenset[str]]] = {"poller-a": [], "poller-b": []}
 
@@ -223,7 +269,6 @@ def test_keeper_hands_over_its_share_and_reports(engine: Engine) -> None:
             LeaseKeeper(
                 DeviceLeases(engine, node, 3.0),
                 lambda: {ZONE: DEVICES},
-                lambda _zone: 2,
                 applied[node].append,
                 report=metrics,
             )

@@ -88,8 +88,8 @@ def test_keeps_polling_until_the_leases_would_expire(
         keeper = LeaseKeeper(
             fake,  # type: ignore[arg-type]
             lambda: {ZONE: DEVICES},
-            lambda _zone: 1,
             applied.append,
+            live_pollers=lambda _zone: 1,
             report=metrics,
             clock=clock,
         )
@@ -135,8 +135,8 @@ def test_a_zone_gone_from_the_inventory_is_released() -> None:
         keeper = LeaseKeeper(
             fake,  # type: ignore[arg-type]
             lambda: dict(zones),
-            lambda _zone: 1,
             applied.append,
+            live_pollers=lambda _zone: 1,
             clock=clock,
         )
         run = asyncio.create_task(keeper.run(stopping))
