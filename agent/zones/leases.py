@@ -39,7 +39,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Protocol, TypeAlias, TypeVar
 
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
@@ -287,10 +287,21 @@ class LeaseReport(Protocol):
 
 @dataclass(slots=True)
 class _Zone:
-    """What the keeper holds of one zone, and until when (``clock()`` seconds) it may poll it."""
+    """One zone as the keeper sees it: what it polls, until when (``clock()`` s), and why.
+
+    ``devices`` are the zone's devices as of the last round and ``alone`` whether this poller
+    was its only live one then; ``fallback`` marks a sole poller polling the whole zone
+    without the database (no lease: nobody else polls there).
+    """
 
     owned: frozenset[str] = frozenset()
     valid_until: float = -math.inf
+    devices: frozenset[str] = frozenset()
+    alone: bool = False
+    fallback: bool = False
+
+
+Results: TypeAlias = "dict[str, tuple[Rebalanced, int] | Exception]"
 
 
 class LeaseKeeper:
@@ -301,10 +312,16 @@ class LeaseKeeper:
     ``live_pollers(zone)`` counts the zone's live pollers (blocking: it runs on the lease
     thread; default :meth:`DeviceLeases.live_pollers`); ``apply(devices)`` gets the union of
     the zones' held devices whenever it changes. Database calls run through ``call``
-    (default: a thread of the keeper's own). When the database fails or hangs, the keeper
-    keeps what it holds until the leases could have run out (measured from before the
-    transaction that renewed them began), then applies nothing for that zone and logs why; it
-    resumes at the first round that reaches the database.
+    (default: a thread of the keeper's own).
+
+    When the database fails or hangs, the keeper keeps what it holds until the leases could
+    have run out (measured from before the transaction that renewed them began), then polls
+    none of that zone's devices and logs why: another poller of the zone takes them over. A
+    poller that was its zone's only live one (and ``sole_keeps_polling``, the default) polls
+    the whole zone instead, since nobody would take over and a zone poller must go on polling
+    and buffering while its link to the centre is down; the same at start when the database
+    does not answer within a round. Either way it takes up its leases at the first round that
+    reaches the database.
     """
 
     def __init__(
@@ -314,6 +331,7 @@ class LeaseKeeper:
         apply: Callable[[frozenset[str]], None],
         *,
         live_pollers: Callable[[str], int] | None = None,
+        sole_keeps_polling: bool = True,
         report: LeaseReport | None = None,
         clock: Callable[[], float] = time.monotonic,
         call: Callable[[Callable[[], Any]], Awaitable[Any]] | None = None,
@@ -321,6 +339,7 @@ class LeaseKeeper:
         """See the class docstring; ``clock`` is monotonic seconds (injected in tests)."""
         self.leases, self.zones, self.apply = leases, zones, apply
         self.live_pollers = live_pollers or leases.live_pollers
+        self.sole_keeps_polling = sole_keeps_polling
         self.report, self.clock = report, clock
         self.every = leases.lease / 3
         self._pool: ThreadPoolExecutor | None = None
@@ -330,7 +349,7 @@ class LeaseKeeper:
         self._held: dict[str, _Zone] = {}
         self._applied: frozenset[str] | None = None
         self._failing = False
-        self._pending: asyncio.Future[dict[str, Rebalanced | Exception]] | None = None
+        self._pending: asyncio.Future[Results] | None = None
 
     def owned(self) -> frozenset[str]:
         """Every device this poller may poll now (the union over its zones)."""
@@ -340,6 +359,10 @@ class LeaseKeeper:
         """Rebalance every lease/3 until ``stopping`` is set (then call :meth:`close`)."""
         stop = asyncio.ensure_future(stopping.wait())
         next_round = self.clock()
+        for zone, devices in self.zones().items():  # until the first round answers
+            self._held[zone] = _Zone(
+                valid_until=next_round + self.every, devices=frozenset(devices), alone=True
+            )
         try:
             while not stopping.is_set():
                 now = self.clock()
@@ -349,7 +372,7 @@ class LeaseKeeper:
                 # a round still running is waited for (a hung database: only the expiry wakes)
                 wake = min(
                     [next_round if self._pending is None else math.inf]
-                    + [z.valid_until for z in self._held.values() if z.owned]
+                    + [z.valid_until for z in self._held.values() if self._expires(z)]
                 )
                 waiting: set[asyncio.Future[Any]] = {stop}
                 if self._pending is not None:
@@ -384,43 +407,43 @@ class LeaseKeeper:
         assert self._pool is not None  # noqa: S101 - set whenever _in_pool is the seam
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn)
 
-    async def _round(self, started: float) -> dict[str, Rebalanced | Exception]:
+    async def _round(self, started: float) -> Results:
         wanted = {zone: list(devices) for zone, devices in self.zones().items()}
         for zone in self._held:
             wanted.setdefault(zone, [])  # left the inventory: released
-        results: dict[str, Rebalanced | Exception] = await self._call(
-            partial(self._rebalance_all, wanted)
-        )
+        results: Results = await self._call(partial(self._rebalance_all, wanted))
         for zone, result in results.items():
-            if isinstance(result, Rebalanced):
-                self._took(zone, result, started, keep=bool(wanted[zone]))
+            if not isinstance(result, Exception):
+                self._took(zone, *result, started, frozenset(wanted[zone]))
         return results
 
-    def _rebalance_all(self, wanted: Mapping[str, list[str]]) -> dict[str, Rebalanced | Exception]:
-        results: dict[str, Rebalanced | Exception] = {}
+    def _rebalance_all(self, wanted: Mapping[str, list[str]]) -> Results:
+        results: Results = {}
         for zone, devices in wanted.items():
             try:
                 live = self.live_pollers(zone) if devices else 1
-                results[zone] = self.leases.rebalance_detailed(zone, devices, live)
+                results[zone] = (self.leases.rebalance_detailed(zone, devices, live), live)
             except Exception as exc:  # noqa: BLE001 - one zone's failure is reported, kept apart
                 results[zone] = exc
         return results
 
-    def _took(self, zone: str, result: Rebalanced, started: float, *, keep: bool) -> None:
-        before = self._held.get(zone, _Zone()).owned
-        lost = before - result.owned - result.released
+    def _took(
+        self, zone: str, result: Rebalanced, live: int, started: float, devices: frozenset[str]
+    ) -> None:
+        before = self._held.get(zone, _Zone())
+        lost = before.owned - result.owned - result.released if not before.fallback else set()
         valid_until = started + self.leases.lease
-        if keep and valid_until > self.clock():
-            self._held[zone] = _Zone(result.owned, valid_until)
-        elif keep:  # the round outlasted a lease: nothing it renewed is provably still held
-            self._held[zone] = _Zone()
-        else:
+        if not devices:
             self._held.pop(zone, None)
-        for change, devices in (
+        elif valid_until > self.clock():
+            self._held[zone] = _Zone(result.owned, valid_until, devices, alone=live <= 1)
+        else:  # the round outlasted a lease: nothing it renewed is provably still held
+            self._held[zone] = _Zone(devices=devices, alone=live <= 1)
+        for change, changed in (
             ("claimed", result.claimed), ("released", result.released), ("lost", lost)
         ):  # fmt: skip
-            if devices:
-                self._count(zone, change, len(devices))
+            if changed:
+                self._count(zone, change, len(changed))
         if lost:
             logger.warning(
                 "leases of zone %s: %d devices now held by another poller", zone, len(lost)
@@ -428,7 +451,7 @@ class LeaseKeeper:
         if self.report is not None:
             self.report.poller_leases(self.leases.node, zone, len(result.owned))
 
-    def _finish(self, done: asyncio.Future[dict[str, Rebalanced | Exception]]) -> None:
+    def _finish(self, done: asyncio.Future[Results]) -> None:
         failed: list[str] = []
         if (exc := done.exception()) is not None:
             failed.append(f"{exc.__class__.__name__}: {exc}")
@@ -445,20 +468,36 @@ class LeaseKeeper:
         self._failing = bool(failed)
         self._hand_over()
 
+    def _expires(self, held: _Zone) -> bool:
+        """Whether ``held`` changes when its time is up (leases held, or a sole poller's zone)."""
+        if held.fallback or held.valid_until == -math.inf:
+            return False
+        return bool(held.owned) or (self.sole_keeps_polling and held.alone)
+
     def _expire(self) -> None:
         now = self.clock()
         for zone, held in self._held.items():
-            if held.owned and now >= held.valid_until:
-                logger.error(
-                    "leases of zone %s ran out without reaching the database: polling none of "
-                    "its %d devices until it answers (another poller may hold them now)",
+            if not self._expires(held) or now < held.valid_until:
+                continue
+            if self.sole_keeps_polling and held.alone:
+                logger.warning(
+                    "leases of zone %s: no database; its only poller polls all its %d devices "
+                    "until the database answers",
                     zone,
-                    len(held.owned),
+                    len(held.devices),
                 )
-                self._count(zone, "expired", len(held.owned))
-                self._held[zone] = _Zone()
-                if self.report is not None:
-                    self.report.poller_leases(self.leases.node, zone, 0)
+                self._held[zone] = _Zone(held.devices, math.inf, held.devices, True, True)
+                continue
+            logger.error(
+                "leases of zone %s ran out without reaching the database: polling none of "
+                "its %d devices until it answers (another poller may hold them now)",
+                zone,
+                len(held.owned),
+            )
+            self._count(zone, "expired", len(held.owned))
+            self._held[zone] = _Zone(devices=held.devices)
+            if self.report is not None:
+                self.report.poller_leases(self.leases.node, zone, 0)
         self._hand_over()
 
     def _hand_over(self) -> None:

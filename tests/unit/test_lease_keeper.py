@@ -31,24 +31,24 @@ DEVICES = ["sw-1", "sw-2", "sw-3"]
 
 
 class FakeLeases:
-    """Rebalances by a script: ``mode`` ok (hold every device), fail, or hang (until freed)."""
+    """Rebalances by a script: ``mode`` ok (hold the first two), fail, or hang (until freed)."""
 
-    def __init__(self, lease: float = 0.3) -> None:
+    def __init__(self, lease: float = 0.3, mode: str = "ok") -> None:
         self.lease, self.node = lease, "poller-x"
-        self.mode = "ok"
+        self.mode = mode
         self.rounds = 0
         self.released = 0
         self.unblock = threading.Event()
 
     def rebalance_detailed(self, zone: str, devices: Sequence[str], live: int) -> Rebalanced:
         assert zone == ZONE
-        assert live == 1
+        assert live >= 1
         self.rounds += 1
         if self.mode == "fail":
             raise OperationalError("SELECT 1", {}, Exception("connection refused"))
         if self.mode == "hang":
             self.unblock.wait(HANG)
-        owned = frozenset(devices)
+        owned = frozenset(devices[:2])
         return Rebalanced(owned=owned, claimed=owned, released=frozenset())
 
     def release_all(self) -> int:
@@ -75,10 +75,16 @@ async def _until(what: str, check: object) -> None:
         pytest.fail(f"timed out waiting for {what}")
 
 
+SHARE = frozenset(DEVICES[:2])
+
+
 @pytest.mark.parametrize("outage", ["fail", "hang"])
+@pytest.mark.parametrize("live", [1, 2])
 def test_keeps_polling_until_the_leases_would_expire(
-    outage: str, caplog: pytest.LogCaptureFixture
+    outage: str, live: int, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """With another live poller it then polls nothing; alone, the whole zone (no lease)."""
+    after = frozenset() if live > 1 else frozenset(DEVICES)
     fake, clock = FakeLeases(), Clock()
     metrics = Metrics(CollectorRegistry())
     applied: list[frozenset[str]] = []
@@ -89,26 +95,26 @@ def test_keeps_polling_until_the_leases_would_expire(
             fake,  # type: ignore[arg-type]
             lambda: {ZONE: DEVICES},
             applied.append,
-            live_pollers=lambda _zone: 1,
+            live_pollers=lambda _zone: live,
             report=metrics,
             clock=clock,
         )
         run = asyncio.create_task(keeper.run(stopping))
         await _until("the first hand-over", lambda: applied)
-        assert applied == [frozenset(DEVICES)]
+        assert applied == [SHARE]
         fake.mode = outage
         seen = fake.rounds
         clock.now += fake.lease / 3  # next round: it fails (or hangs)
         await _until("a round in the outage", lambda: fake.rounds > seen)
         await asyncio.sleep(0.05)
-        assert keeper.owned() == frozenset(DEVICES), "held through the outage"
+        assert keeper.owned() == SHARE, "held through the outage"
         clock.now += fake.lease  # past what the last good round bought
-        await _until("the leases to run out", lambda: applied[-1] == frozenset())
-        assert keeper.owned() == frozenset()
+        await _until("the leases to run out", lambda: applied[-1] == after)
+        assert keeper.owned() == after
         fake.mode = "ok"
         fake.unblock.set()
         clock.now += fake.lease
-        await _until("the database to answer again", lambda: applied[-1] == frozenset(DEVICES))
+        await _until("the database to answer again", lambda: applied[-1] == SHARE)
         stopping.set()
         await asyncio.wait_for(run, HANG)
         await keeper.close()
@@ -117,12 +123,53 @@ def test_keeps_polling_until_the_leases_would_expire(
         asyncio.run(scenario())
     assert applied[-1] == frozenset(), "closed: polls nothing"
     assert fake.released == 1
-    assert "ran out without reaching the database" in caplog.text
     expired = metrics.registry.get_sample_value(
         "sigap_poller_lease_changes_total",
         {"node": "poller-x", "zone": ZONE, "change": "expired"},
     )
-    assert expired == len(DEVICES)
+    if live > 1:
+        assert "ran out without reaching the database" in caplog.text
+        assert expired == len(SHARE)
+    else:
+        assert "its only poller polls all its 3 devices" in caplog.text
+        assert expired is None
+
+
+@pytest.mark.parametrize("sole_keeps_polling", [True, False])
+def test_a_poller_started_without_the_database(sole_keeps_polling: bool) -> None:
+    """It polls its whole zone after one round without an answer (unless told not to)."""
+    fake, clock = FakeLeases(mode="fail"), Clock()
+    applied: list[frozenset[str]] = []
+
+    async def scenario() -> None:
+        stopping = asyncio.Event()
+        keeper = LeaseKeeper(
+            fake,  # type: ignore[arg-type]
+            lambda: {ZONE: DEVICES},
+            applied.append,
+            live_pollers=lambda _zone: 1,
+            sole_keeps_polling=sole_keeps_polling,
+            clock=clock,
+        )
+        run = asyncio.create_task(keeper.run(stopping))
+        await _until("the first round", lambda: fake.rounds and applied)
+        assert applied == [frozenset()], "nothing before a round without an answer"
+        clock.now += fake.lease / 3
+        if sole_keeps_polling:
+            await _until("the whole zone", lambda: applied[-1] == frozenset(DEVICES))
+        else:
+            seen = fake.rounds
+            await _until("another round", lambda: fake.rounds > seen)
+            await asyncio.sleep(0.05)
+            assert applied == [frozenset()]
+        fake.mode = "ok"
+        clock.now += fake.lease / 3
+        await _until("its share", lambda: applied[-1] == SHARE)
+        stopping.set()
+        await asyncio.wait_for(run, HANG)
+        await keeper.close()
+
+    asyncio.run(scenario())
 
 
 def test_a_zone_gone_from_the_inventory_is_released() -> None:
