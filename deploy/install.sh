@@ -13,6 +13,9 @@
 #   --pip-args ARGS  extra pip arguments, e.g. "--no-index --find-links /srv/wheels" offline
 #   --no-system      no user, no chown, no systemctl: a staging install into directories you
 #                    own (the tests use it under a temporary directory)
+#   --zona NAME      a zone poller (README "Poller kecamatan (zona)"): enable and start
+#                    sigap-poller@NAME instead of sigap (repeatable); the centre migrates the db
+# sigap-poller@.service is installed beside sigap.service either way (not enabled).
 set -euo pipefail
 
 SOURCE=$(cd "$(dirname "$0")/.." && pwd)
@@ -24,6 +27,7 @@ PIP_ARGS=""
 SYSTEM=1
 USER_NAME=sigap
 PYTHON=${PYTHON:-python3}
+ZONES=()
 
 while (($#)); do
   case "$1" in
@@ -33,7 +37,12 @@ while (($#)); do
     --unitdir) UNITDIR=$2; shift 2 ;;
     --pip-args) PIP_ARGS=$2; shift 2 ;;
     --no-system) SYSTEM=0; shift ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    --zona)
+      [[ ${2-} =~ ^[a-z0-9][a-z0-9-]{0,39}$ ]] || {
+        echo "install: --zona needs a zone name (a-z, 0-9, '-', max 40)" >&2; exit 2; }
+      [ "$2" != pusat ] || { echo "install: pusat is polled by sigap.service itself" >&2; exit 2; }
+      ZONES+=("$2"); shift 2 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "install: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -45,6 +54,9 @@ if ((SYSTEM)) && [ "$(id -u)" != 0 ]; then
 fi
 VENV=$PREFIX/.venv
 UNIT=$UNITDIR/sigap.service
+SERVICES=(sigap)
+for zone in "${ZONES[@]}"; do SERVICES+=("sigap-poller@$zone"); done
+((${#ZONES[@]})) && SERVICES=("${SERVICES[@]:1}")  # a poller machine runs no central daemon
 
 # 1. the service user (no login, no home of its own but the state directory)
 if ((SYSTEM)); then
@@ -94,28 +106,35 @@ if ((SYSTEM)); then
   chmod 0750 "$STATEDIR"
 fi
 
-# 4. the unit, with this install's paths
-rendered=$(sed -e "s#/opt/sigap#$PREFIX#g" -e "s#/etc/sigap#$CONFDIR#g" "$SOURCE/deploy/sigap.service")
+# 4. the units, with this install's paths
 unit_changed=0
-if [ ! -e "$UNIT" ] || [ "$rendered" != "$(cat "$UNIT")" ]; then
-  mkdir -p "$UNITDIR"
-  printf '%s\n' "$rendered" >"$UNIT.tmp"
-  chmod 0644 "$UNIT.tmp"
-  mv "$UNIT.tmp" "$UNIT"
-  unit_changed=1
-  say "installed $UNIT"
-fi
+for name in sigap.service sigap-poller@.service; do
+  rendered=$(sed -e "s#/opt/sigap#$PREFIX#g" -e "s#/etc/sigap#$CONFDIR#g" "$SOURCE/deploy/$name")
+  unit=$UNITDIR/$name
+  if [ ! -e "$unit" ] || [ "$rendered" != "$(cat "$unit")" ]; then
+    mkdir -p "$UNITDIR"
+    printf '%s\n' "$rendered" >"$unit.tmp"
+    chmod 0644 "$unit.tmp"
+    mv "$unit.tmp" "$unit"
+    unit_changed=1
+    say "installed $unit"
+  fi
+done
 
 systemd_running() { ((SYSTEM)) && [ -d /run/systemd/system ] && command -v systemctl >/dev/null; }
 was_active=0
-if systemd_running && systemctl is-active --quiet sigap; then
-  was_active=1
-  say "stopping sigap for the upgrade"
-  systemctl stop sigap
-fi
+for service in "${SERVICES[@]}"; do
+  if systemd_running && systemctl is-active --quiet "$service"; then
+    was_active=1
+    say "stopping $service for the upgrade"
+    systemctl stop "$service"
+  fi
+done
 
 # 5. database migrations (the daemon also migrates at start; doing it here shows errors now)
-if [ -e "$CONFDIR/inventory.yaml" ]; then
+if ((${#ZONES[@]})); then
+  say "zone poller: the centre migrates the database (install.sh there, or its sigap run)"
+elif [ -e "$CONFDIR/inventory.yaml" ]; then
   migrate=("$VENV/bin/python" -c '
 import os, sys
 from pathlib import Path
@@ -147,12 +166,14 @@ fi
 # 6. enable; start again if it was running (or start it when the inventory is there)
 if systemd_running; then
   ((unit_changed)) && systemctl daemon-reload
-  systemctl enable --quiet sigap
-  if ((was_active)) || [ -e "$CONFDIR/inventory.yaml" ]; then
-    systemctl start sigap
-    say "sigap started (journalctl -u sigap -f)"
-  fi
+  for service in "${SERVICES[@]}"; do
+    systemctl enable --quiet "$service"
+    if ((was_active)) || [ -e "$CONFDIR/inventory.yaml" ]; then
+      systemctl start "$service"
+      say "$service started (journalctl -u $service -f)"
+    fi
+  done
 elif ((SYSTEM)); then
-  say "systemd is not running here: enable the unit later with systemctl enable --now sigap"
+  say "systemd is not running here: enable the unit later with systemctl enable --now ${SERVICES[*]}"
 fi
 say "done"

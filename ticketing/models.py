@@ -42,9 +42,9 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from ticketing.states import DeliveryStatus, EventKind, ProgramStatus, RunStatus, TicketState
 
 __all__ = [  # the status enums live in ticketing.states (no SQLAlchemy); re-exported here
-    "Base", "ChatDialogue", "DeliveryStatus", "DeviceMessage", "DeviceRole", "IntakeAttachment",
-    "IntakeMessage", "NetworkLink", "Notification", "PingRollup", "ProgramKegiatan",
-    "ProgramStatus", "RemediationRun",
+    "Base", "ChatDialogue", "DeliveryStatus", "DeviceLease", "DeviceMessage", "DeviceRole",
+    "IntakeAttachment", "IntakeMessage", "NetworkLink", "Notification", "PingRollup",
+    "ProgramKegiatan", "ProgramStatus", "RemediationRun",
     "RunStatus", "Ticket", "TicketCounter", "TicketDevice", "TicketEvent", "TicketLink",
     "TicketStep", "TrafficRollup", "UTCDateTime", "UnknownNeighbourRow", "WebAccount",
 ]  # fmt: skip
@@ -644,3 +644,21 @@ class TicketSilence(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     until: Mapped[datetime] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class DeviceLease(Base):
+    """Which zone poller polls a device (migration 0017, issue 23); see ``agent.zones.leases``.
+
+    ``owner`` is the poller's node name, ``""`` when the device is free; ``expires_at`` is
+    set from the database's clock. Only PostgreSQL uses the table (zone pollers refuse SQLite).
+    """
+
+    __tablename__ = "device_leases"
+
+    cluster: Mapped[str] = mapped_column(String(48), primary_key=True)
+    device: Mapped[str] = mapped_column(String(128), primary_key=True)
+    zone: Mapped[str] = mapped_column(String(40))
+    owner: Mapped[str] = mapped_column(String(64), server_default="")
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_device_leases_cluster_zone", "cluster", "zone"),)

@@ -26,12 +26,13 @@ hosts:
 """
 
 
-def install(tmp: Path) -> str:
+def install(tmp: Path, *extra: str) -> str:
     argv = [
         str(ROOT / "deploy" / "install.sh"), "--no-system",
         "--prefix", str(tmp / "opt" / "sigap"), "--confdir", str(tmp / "etc" / "sigap"),
         "--statedir", str(tmp / "var" / "lib" / "sigap"), "--unitdir", str(tmp / "units"),
         "--pip-args", "--no-deps",  # dependencies come from the dev venv (see below)
+        *extra,
     ]  # fmt: skip
     result = subprocess.run(argv, capture_output=True, text=True, timeout=600, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -65,6 +66,9 @@ def test_install_is_idempotent_and_migrates(tmp_path):
         capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert (verify.returncode, verify.stderr) == (0, "")
+    poller = (tmp_path / "units" / "sigap-poller@.service").read_text()
+    assert f"sigap run --inventory {conf}/inventory.yaml --zona %i" in poller
+    assert f"EnvironmentFile={conf}/sigap.env" in poller
 
     env.write_text(env.read_text() + "SIGAP_SNMP_AUTH=operator-secret\n")
     env.chmod(0o644)
@@ -87,3 +91,17 @@ def test_install_is_idempotent_and_migrates(tmp_path):
     newest = sorted((ROOT / "ticketing" / "migrations" / "versions").glob("0*.py"))[-1]
     assert head == newest.stem.split("_")[0]
     assert sys.prefix not in unit.read_text()
+
+    fourth = install(tmp_path, "--zona", "kec-praya")  # a poller machine: the centre migrates
+    assert "zone poller: the centre migrates the database" in fourth
+    assert "database schema" not in fourth
+
+
+@pytest.mark.parametrize("zone", ["", "Kec Praya", "pusat", "x" * 41, "kec;rm"])
+def test_install_refuses_a_bad_zone(tmp_path, zone):
+    argv = [str(ROOT / "deploy" / "install.sh"), "--no-system", "--prefix", str(tmp_path / "p"),
+            "--zona", zone]  # fmt: skip
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "--zona" in result.stderr or "pusat" in result.stderr
+    assert not (tmp_path / "p").exists(), "refused before anything is written"

@@ -5,9 +5,9 @@ registry), with one typed method per thing the daemon reports. The place is this
 table below is the catalogue, and each group of it is one module (``devices``: device state,
 ping, SNMP polls, interface states and the poll scheduler; ``health``: CPU, memory, sensors,
 radios; ``traffic``: per-port rates; ``tickets``: tickets, database, intake, remediation,
-notifications, queues; ``cluster``: active/standby; ``events``: the trap and syslog
-receivers and ``backup``: configuration backup, each built beside :class:`Metrics` on its
-registry, with its own table).
+notifications, queues; ``cluster``: active/standby; ``leases``: a zone poller's device
+leases; ``events``: the trap and syslog receivers and ``backup``: configuration backup,
+each built beside :class:`Metrics` on its registry, with its own table).
 :class:`Metrics` joins the other groups on one registry. At 700 lines and with more groups
 coming, one file stopped being readable. Nothing here imports ``agent.runtime`` outside
 this package.
@@ -67,6 +67,8 @@ metric                                                 set by
 ``sigap_intake_messages_total{channel,result}``        read on scrape from ``agent.intake.stats``
 ``sigap_ha_leader{node}``                              :meth:`Metrics.watch_leadership`
 ``sigap_ha_lease_age_seconds{node}`` (leader only)     :meth:`Metrics.watch_leadership`
+``sigap_poller_leases{node,zone}``                     :meth:`Metrics.poller_leases`
+``sigap_poller_lease_changes_total{node,zone,change}``  :meth:`Metrics.poller_lease_changes`
 =====================================================  ========================================
 """
 
@@ -83,6 +85,7 @@ from agent.runtime.metrics._base import NAMESPACE
 from agent.runtime.metrics.cluster import ClusterMetrics
 from agent.runtime.metrics.devices import DeviceMetrics, watch_loop_lag
 from agent.runtime.metrics.health import HealthMetrics
+from agent.runtime.metrics.leases import LeaseMetrics
 from agent.runtime.metrics.tickets import IntakeCollector, TicketMetrics, intake_registry
 from agent.runtime.metrics.traffic import TrafficMetrics
 
@@ -101,7 +104,9 @@ def _version() -> str:
         return "unknown"
 
 
-class Metrics(DeviceMetrics, HealthMetrics, TrafficMetrics, TicketMetrics, ClusterMetrics):
+class Metrics(
+    DeviceMetrics, HealthMetrics, TrafficMetrics, TicketMetrics, ClusterMetrics, LeaseMetrics
+):
     """sigap's metrics on one registry, with one typed method per thing the daemon reports."""
 
     def __init__(
@@ -121,6 +126,7 @@ class Metrics(DeviceMetrics, HealthMetrics, TrafficMetrics, TicketMetrics, Clust
         self._define_traffic(registry)
         self._define_health(registry)
         self._define_tickets(registry)
+        self._define_leases(registry)
         registry.register(IntakeCollector(intake))
         build = Info("build", "sigap version", namespace=NAMESPACE, registry=registry)
         build.info({"version": version or _version(), "python": platform.python_version()})
