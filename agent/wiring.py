@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from agent.backup.service import BackupService, NightlyBackups
     from agent.chat.actions import ChatActions
     from agent.chat.prompts import Prompter
-    from agent.config.model import Inventory
+    from agent.config.model import Device, Inventory
     from agent.discovery.model import Proposal
     from agent.discovery.probe import Pinger
     from agent.events.service import EventReceivers
@@ -50,6 +50,8 @@ if TYPE_CHECKING:
     from agent.topology.watcher import TopologyWatcher
     from agent.web.auth import AuthSettings
     from agent.web.limits import ServerLimits
+    from agent.zones.poller import Poller
+    from agent.zones.settings import PollerSettings
     from collectors.base import GeneralPath, HealthPoller, Prober, SnmpPoller
     from collectors.snmp import SnmpCollector
     from ticketing.service import TicketService
@@ -394,6 +396,50 @@ def build_daemon(
     )
 
 
+def build_poller(
+    inventory: Inventory,
+    store: TicketStore,
+    settings: PollerSettings,
+    *,
+    inventory_path: Path | None = None,
+    prober: Prober | None = None,
+    now: Callable[[], datetime] = utc_now,
+    rng: random.Random | None = None,
+) -> Poller:
+    """``sigap run --zona``: the scheduler and detector of the owned devices, and the shipper.
+
+    No ticket writer, notifier, remediation, backup, topology, events or web: those are the
+    leader's. Ping only (SNMP of zone devices is not shipped yet).
+    """
+    import asyncio  # the poller's parts only for `sigap run --zona`
+
+    from prometheus_client import CollectorRegistry
+
+    from agent.detect.ping import Detector
+    from agent.runtime.metrics import Metrics
+    from agent.runtime.parts import Runtime
+    from agent.runtime.scheduler import Scheduler
+    from agent.zones.poller import Poller, owned_devices, zone_inventory
+    from agent.zones.ship import Shipper, inventory_sha
+
+    if prober is None:
+        from collectors.ping import PingCollector
+
+        prober = PingCollector()
+    local = zone_inventory(inventory, owned_devices(inventory, settings.zones))
+    detector = Detector(local)
+    runtime = Runtime(
+        store, asyncio.Semaphore(inventory.max_concurrent_probes), detector.states, now=now
+    )
+    sha = inventory_sha(inventory_path or inventory.path)
+    shipper = Shipper(settings, store, runtime.call, now=now, sha=sha)
+    metrics = Metrics(CollectorRegistry())
+    scheduler = Scheduler(
+        local, runtime, prober, detector, metrics=metrics, rng=rng, on_probe=shipper.record
+    )
+    return Poller(settings, local, runtime, scheduler, shipper, metrics=metrics)
+
+
 def leadership(inventory: Inventory, store: TicketStore) -> Leadership | None:
     """Active/standby (issue 23) when ``daemon.ha`` is set: the lock, and the write fence."""
     if inventory.ha is None:
@@ -462,6 +508,7 @@ def assemble_daemon(
     scheduler = Scheduler(
         inventory, runtime, prober, detector,
         metrics=metrics, rng=rng, ready_file=ready_file, history=history,
+        polls=_central,  # issue 23: other zones' devices are their pollers'
     )  # fmt: skip
     backups = backup_service(inventory, store, runtime, metrics) if backup else None
     repairs = None
@@ -498,6 +545,13 @@ def assemble_daemon(
         leadership=leadership,
         backups=nightly,
     )
+
+
+def _central(device: Device) -> bool:
+    """The central daemons poll the devices of zone ``pusat`` only."""
+    from agent.config.model import CENTRAL_ZONE
+
+    return device.zone == CENTRAL_ZONE
 
 
 def _events(

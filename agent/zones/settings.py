@@ -7,6 +7,8 @@ import socket
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
+from sqlalchemy.engine import make_url
+
 from agent.config.model import CENTRAL_ZONE
 from agent.config.schema import ZONE_PATTERN, HaBlock
 from agent.errors import AgentError
@@ -89,8 +91,6 @@ def poller_url(url: str, lease: float) -> str:
 
     Settings already in the URL win; a unix socket ignores the TCP ones.
     """
-    from sqlalchemy.engine import make_url  # SQLAlchemy only where a poller starts
-
     parsed = make_url(url)
     query = dict(parsed.query)
     for key, value in {

@@ -125,7 +125,7 @@ def test_poller_takes_cluster_lease_and_node_from_daemon_ha(tmp_path: Path) -> N
     ],
 )
 def test_bad_poller_options_are_refused_clearly(
-    tmp_path: Path, zones: list[str], url: str, node: str, buffer: int, expected: str
+    tmp_path: Path, *, zones: list[str], url: str, node: str, buffer: int, expected: str
 ) -> None:
     inv = _load(tmp_path)
     with pytest.raises(PollerConfigError) as info:
