@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from agent.topology.watcher import TopologyWatcher
     from agent.web.auth import AuthSettings
     from agent.web.limits import ServerLimits
+    from agent.zones.ingest import ZoneIngest
     from agent.zones.poller import Poller
     from agent.zones.settings import PollerSettings
     from collectors.base import GeneralPath, HealthPoller, Prober, SnmpPoller
@@ -527,6 +528,7 @@ def assemble_daemon(
     hooks = [h for h in (repairs.dispatch if repairs else None,
                          nightly.on_ticket if nightly else None) if h is not None]  # fmt: skip
     writer = TicketWriter(runtime, service, metrics=metrics, on_opened=_each(hooks))
+    zones = zone_ingest(inventory, store, runtime, scheduler, metrics, now=now)
     return Daemon(
         inventory,
         runtime,
@@ -544,7 +546,59 @@ def assemble_daemon(
         reload=reload,
         leadership=leadership,
         backups=nightly,
+        zones=zones,
+        zone_status=zones.liveness.status if zones is not None else None,
     )
+
+
+def zone_ingest(
+    inventory: Inventory,
+    store: TicketStore,
+    runtime: Runtime,
+    scheduler: Scheduler,
+    metrics: Metrics | None,
+    *,
+    now: Callable[[], datetime] = utc_now,
+) -> ZoneIngest | None:
+    """The leader's zone duty (issue 23) when the inventory has zones besides ``pusat``.
+
+    PostgreSQL only (pollers refuse SQLite): with SQLite those zones' devices stay unpolled,
+    and the log says so.
+    """
+    import logging
+    import time
+
+    zones = inventory.remote_zones()
+    if not zones:
+        return None
+    if store.engine.dialect.name != "postgresql":
+        logging.getLogger(__name__).warning(
+            "zones %s need zone pollers on PostgreSQL: their devices are not polled",
+            ", ".join(zones),
+        )
+        return None
+    import psycopg  # the LISTEN session's driver, only with zones
+
+    from agent.config.schema import HaBlock
+    from agent.runtime.leader import conninfo
+    from agent.zones.ingest import ZoneIngest
+    from agent.zones.liveness import Liveness
+    from agent.zones.ship import inventory_sha
+
+    ha = inventory.ha
+    cluster = ha.cluster if ha is not None else HaBlock().cluster
+    lease = ha.lease if ha is not None else HaBlock().lease.total_seconds()
+    liveness = Liveness(
+        inventory, lease, started=time.monotonic(), started_at=now(),
+        sha=inventory_sha(inventory.path),
+    )  # fmt: skip
+    if metrics is not None:
+        metrics.watch_zones(liveness.view)
+    info = conninfo(store.engine.url.render_as_string(hide_password=False))
+    return ZoneIngest(
+        inventory, runtime, scheduler.ingest, liveness, cluster=cluster, lease=lease,
+        listen=partial(psycopg.connect, info, autocommit=True),
+    )  # fmt: skip
 
 
 def _central(device: Device) -> bool:

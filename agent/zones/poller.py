@@ -151,7 +151,7 @@ class Poller:
         checks = replace(
             HealthChecks.from_metrics(metrics),
             database=lambda: online.online,
-            cluster=lambda: {"role": "poller", "node": self.settings.node,
+            zones=lambda: {"role": "poller", "node": self.settings.node,
                              "zones": list(self.settings.zones),
                              "buffered": online.buffered, "dropped": online.dropped},
         )  # fmt: skip
