@@ -87,7 +87,7 @@ def run(  # keyword-only: typer passes options by name
     from agent.wiring import build_daemon, open_store  # the daemon's stack
 
     inventory = overridden(load(inventory_path), node=node, metrics_listen=metrics_listen)
-    refuse_lab_inventory_outside_lab(inventory)
+    refuse_lab_inventory_outside_lab(inventory, poller=bool(zona))
     if zona:
         _run_poller(inventory, inventory_path, db, zona, node=node, buffer=buffer)
         return

@@ -10,7 +10,9 @@
   commit of a lower id would jump (bigserial ids commit out of order across pollers). Each
   result goes to ``feed``, the very path of a local probe's result
   (``Scheduler.ingest``: metrics, history, the detector), so parent dependencies across zones
-  are decided by one detector that sees the whole tree.
+  are decided by one detector that sees the whole tree. A device's results are fed in time
+  order only: one at or before the last one fed is a repeat (a poller whose commit was lost in
+  a cut writes its batch again) and is skipped.
 * heartbeats: every lease/3 the ``zone_pollers`` rows go through :class:`Liveness`, whose
   ``poller_down`` events go to the ticket writer like any detector event.
 """
@@ -34,6 +36,7 @@ from ticketing.zones import channel, pollers, take
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from datetime import datetime
 
     from agent.config.model import Inventory
     from agent.runtime.parts import Runtime
@@ -74,6 +77,8 @@ class ZoneIngest:
         self.clock = clock
         self.fed = 0
         self.refused = 0
+        self.repeated = 0
+        self._last: dict[str, datetime] = {}  # device -> time of the last result fed
         self._wake = asyncio.Event()
 
     def reconfigure(self, inventory: Inventory) -> None:
@@ -134,6 +139,11 @@ class ZoneIngest:
             if obs is None or device is None or device.zone == CENTRAL_ZONE:
                 refused += 1  # malformed, unknown, or a central device: never trusted
                 continue
+            last = self._last.get(obs.device)
+            if last is not None and obs.at <= last:
+                self.repeated += 1  # a batch written twice (its commit was lost in a cut)
+                continue
+            self._last[obs.device] = obs.at
             self.feed(obs)
             self.fed += 1
         if refused:

@@ -232,3 +232,13 @@ def test_the_poller_sees_only_its_devices_with_outside_parents_cut(inventory: In
     assert local.devices["k2"].parent == "k1"
     assert local.children("k1") == ("k2",)
     assert list(local.ancestors("k2")) == [local.devices["k1"]]
+
+
+def test_a_batch_written_twice_is_fed_once(inventory: Inventory) -> None:
+    detector = Detector(inventory)
+    events: list[Event] = []
+    ingest = _ingest(inventory, detector, events)
+    batch = [encode(_obs("k1", t, ok=False)) for t in (1, 2)]
+    ingest._feed(Batch(5, "kec-1", T0, batch))
+    ingest._feed(Batch(6, "kec-1", T0, batch))  # its first commit was lost: written again
+    assert (ingest.fed, ingest.repeated) == (2, 2)
