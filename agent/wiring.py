@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from starlette.applications import Starlette
     from starlette.routing import BaseRoute
 
+    from agent.admin.edits import InventoryEditor
     from agent.backup.service import BackupService, NightlyBackups
     from agent.chat.actions import ChatActions
     from agent.chat.prompts import Prompter
@@ -285,14 +286,11 @@ def build_web_app(
     and ask the daemon whose pid is in ``daemon_pid_file`` to reload; their discovery scan
     (``/admin/temukan``) probes through ``scan_probes`` (default: the real ping and SNMP).
     """
-    from agent.admin.edits import InventoryEditor
-    from agent.admin.reload import PidFileReloader
     from agent.backup import web as konfigurasi  # starlette only when serving
     from agent.topology import web as peta
     from agent.web import admin, temukan
     from agent.web import limits as web_limits
     from agent.web.app import create_app
-    from ticketing.admin_log import AdminLog
 
     bounds = limits or web_limits.ServerLimits()
     extra = webhook_routes(inventory, store, now) if webhook else []
@@ -315,9 +313,27 @@ def build_web_app(
         template_dirs=[peta.TEMPLATES, konfigurasi.TEMPLATES],
         limits=bounds,
         body_paths=paths,
-        editor=InventoryEditor(
-            inventory.path, AdminLog(store), PidFileReloader(daemon_pid_file), now=now
-        ),
+        editor=inventory_editor(inventory, store, daemon_pid_file, now),
+    )
+
+
+def inventory_editor(
+    inventory: Inventory,
+    store: TicketStore,
+    daemon_pid_file: Path | None,
+    now: Callable[[], datetime] = utc_now,
+) -> InventoryEditor:
+    """The one inventory writer (issue 21): the board's admin pages and the CLI's ``--apply``.
+
+    Every write is checked, backed up, audited in ``store`` and followed by a reload request
+    to the daemon whose pid is in ``daemon_pid_file``.
+    """
+    from agent.admin.edits import InventoryEditor
+    from agent.admin.reload import PidFileReloader
+    from ticketing.admin_log import AdminLog
+
+    return InventoryEditor(
+        inventory.path, AdminLog(store), PidFileReloader(daemon_pid_file), now=now
     )
 
 

@@ -27,6 +27,7 @@ from agent.cli import (
     program,
     remediasi,
     run,
+    status,
     tiket,
     topology,
     web,
@@ -47,7 +48,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 # the order of `sigap --help`: commands first, then the groups
-for group in (topology, diagnose, run, demo, tiket, log, lab, program, laporan, notifikasi,
+for group in (topology, diagnose, run, status, demo, tiket, log, lab, program, laporan, notifikasi,
               remediasi, konfigurasi, intake, web):  # fmt: skip
     group.register(app)
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from agent.cli.options import err_console, load
+from agent.cli.options import err_console, load, write_inventory
 from agent.present.terminal import SafeConsole, safe_console
 
 PROGRESS_EVERY_S = 15
@@ -84,10 +84,10 @@ def scan_cmd(
     do_apply: bool,
     yes: bool,
     as_json: bool,
+    db: str | None = None,
 ) -> None:
     """Scan, show the proposal and its diff, and write it when asked."""
     from agent.discovery import yamlout
-    from collectors.model import utc_now
 
     inventory = load(inventory_path)
     found = _propose(inventory, ranges, force=force, rate=rate)
@@ -107,9 +107,12 @@ def scan_cmd(
     if not yes and not typer.confirm(f"Tulis {len(found.hosts)} perangkat ke {inventory_path}?"):
         out.print("Dibatalkan; inventory tidak diubah.", markup=False)
         raise typer.Exit(1)
-    backup = yamlout.apply(inventory_path, found.before, found.text, at=utc_now())
+    reload = write_inventory(
+        inventory, db, found.before, found.text,
+        summary=f"sigap discover --scan {ranges}: {len(found.hosts)} perangkat baru",
+    )  # fmt: skip
     (err_console if as_json else out).print(
-        f"{inventory_path}: {len(found.hosts)} perangkat ditulis (cadangan: {backup.name}); "
-        "`sigap check` bersih. Muat ulang daemon: systemctl reload sigap",
+        f"{inventory_path}: {len(found.hosts)} perangkat ditulis (cadangan dan jejak audit "
+        f"tersimpan); `sigap check` bersih. {reload}",
         markup=False,
     )

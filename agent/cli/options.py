@@ -105,3 +105,34 @@ def unknown_person_message(name: str, inventory: Inventory) -> str:
     label = "mungkin" if close else "yang dikenal"
     names = ", ".join(f"{n} ({roles[n]})" for n in shown)
     return f"orang {name!r} tidak ada di people {inventory.path.name}; {label}: {names}"
+
+
+def write_inventory(
+    inventory: Inventory, db: str | None, before: str, after: str, *, summary: str
+) -> str:
+    """Write ``after`` over the inventory file as the board's admin pages do (issue 21).
+
+    One writer for the CLI's ``--apply`` and the board: checked as ``sigap check``, refused when
+    the file no longer holds ``before`` (``EditConflictError``: changed by someone else since),
+    backed up, audited in the database as ``cli:<user>`` and followed by a reload request to
+    the daemon whose pid file ``SIGAP_PID_FILE`` names. Returns the reload outcome (Indonesian).
+    """
+    import getpass
+    import os
+
+    from agent.admin.edits import version_of
+    from agent.wiring import inventory_editor, open_store
+
+    pid_file = os.environ.get("SIGAP_PID_FILE")
+    store = open_store(inventory, db, migrate=True)
+    try:
+        editor = inventory_editor(inventory, store, Path(pid_file) if pid_file else None)
+        result = editor.apply_text(
+            lambda _text: after,
+            by=f"cli:{getpass.getuser()}",
+            base_version=version_of(before),
+            summary=summary,
+        )
+    finally:
+        store.close()
+    return result.reload

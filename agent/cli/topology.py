@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Final
 
 import typer
 
-from agent.cli.options import DEFAULT_INVENTORY, DbOpt, InventoryOpt, load
+from agent.cli.options import DEFAULT_INVENTORY, DbOpt, InventoryOpt, load, write_inventory
 from agent.present.terminal import SafeConsole, safe_console
 
 if TYPE_CHECKING:
@@ -95,6 +95,7 @@ def _print_platforms(found: Discovery, out: SafeConsole) -> None:
 def discover_cmd(
     *,  # typer passes options by name
     inventory_path: InventoryOpt = DEFAULT_INVENTORY,
+    db: DbOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON output for scripts.")] = False,
     do_apply: Annotated[
         bool, typer.Option("--apply", help="Write new parents into the inventory (diff shown).")
@@ -126,7 +127,7 @@ def discover_cmd(
 
         scan_cmd(
             inventory_path, scan, force=paksa, rate=laju, do_apply=do_apply, yes=yes,
-            as_json=as_json,
+            as_json=as_json, db=db,
         )  # fmt: skip
         return
     from agent.topology import apply as inv_apply  # ruamel round trip on use
@@ -152,8 +153,8 @@ def discover_cmd(
     if not yes and not typer.confirm(f"Tulis {what} ke {inventory_path}?"):
         out.print("Dibatalkan; inventory tidak diubah.")
         raise typer.Exit(1)
-    inv_apply.write_atomically(inventory_path, after)
-    out.print(f"{inventory_path}: {what} ditulis.")
+    reload = write_inventory(inventory, db, before, after, summary=f"sigap discover: {what}")
+    out.print(f"{inventory_path}: {what} ditulis (cadangan dan jejak audit tersimpan). {reload}")
 
 
 def _map_devices(inventory: Inventory) -> list[MapDevice]:

@@ -1,19 +1,17 @@
-"""Write proposed hosts into the inventory text (ruamel round trip), check it, apply it.
+"""Write proposed hosts into the inventory text (ruamel round trip) and check the result.
 
 Comments, key order and quoting of the file are kept (the same round trip as
 ``agent.topology.apply``); new hosts go at the end of ``hosts:`` under one comment line, each
 with its markers as comments. Every value that came from a device (sysLocation as ``site``)
-is cleaned to one printable line and left to ruamel to quote. Applying validates the result
-exactly as ``sigap check`` does, refuses when the file changed since the proposal was made
-(someone else edited it), keeps a backup, and replaces the file atomically.
+is cleaned to one printable line and left to ruamel to quote. Writing the file is the one
+inventory writer's job (``agent.admin.edits.InventoryEditor``: checked, conflict-safe, backed
+up, audited), for the board and for ``sigap discover --scan --apply`` alike.
 """
 
 from __future__ import annotations
 
 import io
-import os
 import re
-import shutil
 from typing import TYPE_CHECKING, Final
 
 from ruamel.yaml import YAML
@@ -26,7 +24,6 @@ from agent.topology.apply import round_trip_yaml, unified_diff
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
-    from datetime import datetime
     from pathlib import Path
 
     from agent.discovery.model import HostProposal
@@ -34,10 +31,6 @@ if TYPE_CHECKING:
 MAX_COMMENT: Final = 300
 _HOSTS: Final = re.compile(r"\Ahosts:[ \t]*(?:#.*)?\r?\n?\Z")
 _TOP_LEVEL: Final = re.compile(r"\A[^\s#]")  # a key (or document marker) at column 0
-
-
-class InventoryChangedError(AgentError):
-    """Raised when the inventory changed between the proposal and ``--apply`` (not written)."""
 
 
 def _entry(host: HostProposal) -> CommentedMap:
@@ -177,24 +170,4 @@ def problems_of(path: Path, text: str) -> str:
     return ""
 
 
-def apply(path: Path, before: str, after: str, *, at: datetime) -> Path:
-    """Write ``after`` over ``path`` if it still holds ``before``; return the backup's path."""
-    if path.read_text(encoding="utf-8") != before:
-        raise InventoryChangedError(
-            f"{path} berubah sejak usulan dibuat (diubah orang lain?); pindai ulang"
-        )
-    found = problems_of(path, after)
-    if found:
-        raise AgentError(f"hasilnya tidak lolos `sigap check`; tidak ditulis:\n{found}")
-    backup = path.with_name(f"{path.name}.{at:%Y%m%dT%H%M%SZ}.bak")
-    shutil.copy2(path, backup)
-    tmp = path.with_name(f".{path.name}.sigap-new")
-    tmp.write_text(after, encoding="utf-8")
-    shutil.copymode(path, tmp)
-    with tmp.open("rb") as handle:
-        os.fsync(handle.fileno())
-    tmp.replace(path)
-    return backup
-
-
-__all__ = ["apply", "problems_of", "unified_diff", "with_hosts"]
+__all__ = ["problems_of", "unified_diff", "with_hosts"]

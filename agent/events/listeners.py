@@ -36,10 +36,19 @@ def _host(peer: object) -> str:
     return ""
 
 
-class _SyslogUdp(asyncio.DatagramProtocol):
+class _Udp(asyncio.DatagramProtocol):
+    """A datagram receiver whose socket is known closed (``closed``) once the loop closed it."""
+
     def __init__(self, hub: EventHub) -> None:
         self.hub = hub
+        self.closed = asyncio.get_running_loop().create_future()
 
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.closed.done():
+            self.closed.set_result(None)
+
+
+class _SyslogUdp(_Udp):
     def datagram_received(self, data: bytes, addr: tuple[str | int, ...]) -> None:
         try:
             self.hub.syslog(data, _host(addr))
@@ -47,9 +56,9 @@ class _SyslogUdp(asyncio.DatagramProtocol):
             logger.exception("syslog datagram from %s not handled", _host(addr))
 
 
-class _TrapUdp(asyncio.DatagramProtocol):
+class _TrapUdp(_Udp):
     def __init__(self, hub: EventHub) -> None:
-        self.hub = hub
+        super().__init__(hub)
         self.transport: asyncio.DatagramTransport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -72,7 +81,11 @@ def _udp_socket(listen: str) -> socket.socket:
     sock = socket.socket(family, socket.SOCK_DGRAM)
     with contextlib.suppress(OSError):
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF)
-    sock.bind((address.host, address.port))
+    try:
+        sock.bind((address.host, address.port))
+    except OSError:
+        sock.close()  # a port in use: no socket left behind
+        raise
     sock.setblocking(False)
     return sock
 
@@ -84,6 +97,7 @@ class Listeners:
         """Listen for ``hub`` on ``hub.settings``' addresses (opened by :meth:`start`)."""
         self.hub = hub
         self._transports: list[asyncio.BaseTransport] = []
+        self._protocols: list[_Udp] = []
         self._servers: list[asyncio.Server] = []
         self._connections: set[asyncio.Task[None]] = set()
 
@@ -93,10 +107,11 @@ class Listeners:
         settings = self.hub.settings
         try:
             for listen in settings.syslog_listen:
-                transport, _ = await loop.create_datagram_endpoint(
+                transport, protocol = await loop.create_datagram_endpoint(
                     lambda: _SyslogUdp(self.hub), sock=_udp_socket(listen)
                 )
                 self._transports.append(transport)
+                self._protocols.append(protocol)
                 if settings.syslog_tcp:
                     address = parse_listen(listen)
                     server = await asyncio.start_server(
@@ -104,10 +119,11 @@ class Listeners:
                     )
                     self._servers.append(server)
             for listen in settings.trap_listen:
-                transport, _ = await loop.create_datagram_endpoint(
+                transport, trap = await loop.create_datagram_endpoint(
                     lambda: _TrapUdp(self.hub), sock=_udp_socket(listen)
                 )
                 self._transports.append(transport)
+                self._protocols.append(trap)
         except OSError as exc:
             await self.close()
             raise OSError(exc.errno, f"event receiver cannot listen: {exc.strerror}") from exc
@@ -141,8 +157,12 @@ class Listeners:
         await asyncio.gather(*self._connections, return_exceptions=True)
         for server in self._servers:
             await server.wait_closed()
+        # a datagram transport closes its socket on a later loop turn: wait for it, so the
+        # same ports can be bound again at once (a reload that reopens them)
+        await asyncio.gather(*(p.closed for p in self._protocols))
         self._transports.clear()
         self._servers.clear()
+        self._protocols.clear()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()

@@ -39,9 +39,10 @@ import logging
 import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -252,6 +253,38 @@ class Leadership:
         """Stop leading at once (logged): every later fence check refuses."""
         logger.error("leadership lost (%s): %s stops without writing", why, self.node)
         self.role, self.renewed = STANDBY, None
+
+
+MEMBERS_SQL: Final = """
+SELECT a.application_name,
+       EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = a.pid AND l.locktype = 'advisory'
+               AND l.classid = :classid AND l.objid = :objid AND l.objsubid = 2 AND l.granted),
+       EXTRACT(EPOCH FROM clock_timestamp() - a.state_change)
+FROM pg_stat_activity a
+WHERE a.application_name LIKE 'sigap/%' AND a.datname = current_database()
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """One daemon's lock session as PostgreSQL sees it (``sigap status``)."""
+
+    node: str
+    leads: bool
+    idle_seconds: float  # since its last query: for the leader, since its last renewal
+
+
+def members(connection: Connection, cluster: str) -> list[Member]:
+    """The daemons connected to this database, the leader of ``cluster`` first.
+
+    The leader is the session holding the cluster's lock; the others are every session named
+    ``sigap/NODE`` that does not (standbys of this cluster, or of another cluster sharing the
+    database: the lock session does not name its cluster).
+    """
+    classid, objid = lock_key(cluster)
+    rows = connection.execute(text(MEMBERS_SQL), {"classid": classid, "objid": objid})
+    found = [Member(_node_of(str(r[0])), bool(r[1]), max(0.0, float(r[2] or 0.0))) for r in rows]
+    return sorted(found, key=lambda m: (not m.leads, m.node))
 
 
 def _node_of(application_name: str) -> str:

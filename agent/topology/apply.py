@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import difflib
 import io
-import shutil
 from typing import TYPE_CHECKING
 
 from ruamel.yaml import YAML
@@ -19,7 +18,6 @@ from agent.errors import AgentError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-    from pathlib import Path
 
 
 def round_trip_yaml() -> YAML:
@@ -74,11 +72,3 @@ def unified_diff(before: str, after: str, path: str) -> str:
             tofile=f"b/{path}",
         )
     )
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` (same directory temp file, then rename)."""
-    tmp = path.with_name(f".{path.name}.sigap-new")
-    tmp.write_text(text)
-    shutil.copymode(path, tmp)
-    tmp.replace(path)

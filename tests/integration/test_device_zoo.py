@@ -225,13 +225,14 @@ def test_discover_shows_and_applies_platforms(
     assert "BEDA (platform tulisan tangan dipakai)" in text.stdout
     copy = tmp_path / "inventory.yaml"
     shutil.copytree(inventory.parent, tmp_path, dirs_exist_ok=True)
-    applied = sigap("discover", "-i", str(copy), "--apply", "--yes")
+    db = f"sqlite:///{tmp_path / 'sigap.db'}"
+    applied = sigap("discover", "-i", str(copy), "--apply", "--yes", "--db", db)
     assert applied.returncode == 0, applied.stderr
     written = load_inventory(copy).devices
     assert {n: d.platform for n, d in written.items()} == {
         host(r): "cisco_ios" if r in (WRONG, RIGHT) else e["platform"][4] for r, e in ZOO.items()
     }
-    again = sigap("discover", "-i", str(copy), "--apply", "--yes")
+    again = sigap("discover", "-i", str(copy), "--apply", "--yes", "--db", db)
     assert "Tidak ada induk atau platform baru" in again.stdout
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from agent.admin.edits import BACKUPS
 from agent.config.load import load_inventory
 from agent.lab import control as labctl
 from labnet.lab import Lab
@@ -97,12 +98,13 @@ def test_apply_then_check_is_clean_and_a_second_scan_finds_nothing(
     inventory = tmp_path / "inventory.yaml"
     before = lab_env.read_text()
     inventory.write_text(before)
-    out = sigap("discover", "-i", str(inventory), "--scan", RANGES, "--apply", "--yes")
+    db = f"sqlite:///{tmp_path / 'sigap.db'}"
+    out = sigap("discover", "-i", str(inventory), "--scan", RANGES, "--apply", "--yes", "--db", db)
     assert out.returncode == 0, out.stderr
     assert "+  rtr-dinkes:" in out.stdout  # the reviewed diff is shown
     after = inventory.read_text()
     assert after.startswith(before)  # every existing line kept, comments included
-    (backup,) = tmp_path.glob("inventory.yaml.*.bak")
+    (backup,) = (tmp_path / BACKUPS).iterdir()
     assert backup.read_text() == before
     check = sigap("check", str(inventory), noc=False)
     assert check.returncode == 0, check.stdout + check.stderr

@@ -18,6 +18,7 @@ from agent.config.load import load_inventory
 from agent.lab import control as labctl
 from labnet.lab import Lab
 from tests.conftest import require_binaries, require_lab_capabilities, wait_for
+from ticketing.admin_log import AdminLog
 from ticketing.faults import Fault, FaultKind
 from ticketing.migrate import migrate
 from ticketing.store import TicketStore
@@ -136,11 +137,18 @@ def test_apply_restores_a_removed_parent(lab_env: Path, tmp_path: Path) -> None:
     inventory.write_text(
         original.replace("    parent: opd1\n    role: switch\n", "    role: switch\n")
     )
-    out = discover(inventory, "--apply", "--yes")
+    db = f"sqlite:///{tmp_path / 'sigap.db'}"
+    out = discover(inventory, "--apply", "--yes", "--db", db)
     assert out.returncode == 0, out.stderr
     assert "+    parent: opd1" in out.stdout  # the reviewed diff is shown
     assert inventory.read_text() == original  # comments and order kept
-    again = discover(inventory, "--apply", "--yes")
+    store = TicketStore(db)  # the one inventory writer audits the CLI's write too
+    try:
+        (edit,) = AdminLog(store).edits(10)
+    finally:
+        store.close()
+    assert (edit.by, edit.summary) == ("cli:root", "sigap discover: 1 induk dan 0 platform")
+    again = discover(inventory, "--apply", "--yes", "--db", db)
     assert "Tidak ada induk atau platform baru" in again.stdout
 
 

@@ -49,7 +49,8 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.unit
 
-DEADLINE = 2.5  # seconds; every wait below fails loudly instead of hanging
+DEADLINE = 15.0  # seconds; generous: every wait returns as soon as its condition holds,
+# and fails loudly instead of hanging (2.5 s failed on a loaded machine)
 
 HEADER = """
 office: {{name: Test}}

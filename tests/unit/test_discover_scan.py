@@ -11,12 +11,14 @@ from typing import TYPE_CHECKING
 import pytest
 from ruamel.yaml import YAML
 
+from agent.admin.edits import BACKUPS, EditConflictError
+from agent.cli.options import write_inventory
 from agent.config.load import load_inventory
 from agent.discovery import names, opd, probe, roles, targets, yamlout
 from agent.discovery.credentials import credentials
 from agent.discovery.propose import context, propose
 from agent.discovery.service import accepted, scan
-from agent.errors import AgentError
+from agent.errors import ConfigError
 from agent.topology import mibs
 from agent.topology.model import DeviceScan
 from collectors import platform
@@ -25,6 +27,8 @@ from collectors.platform import Platform
 from tests.hostile_text import CORPUS
 from tests.recordings import snmprec
 from tests.zoo_expect import ZOO
+from ticketing.admin_log import AdminLog
+from ticketing.store import TicketStore
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -32,6 +36,7 @@ if TYPE_CHECKING:
 
     from collectors.model import PingTarget
     from collectors.snmp import TableColumns
+    from ticketing.admin_log import EditView
 
 pytestmark = pytest.mark.unit
 
@@ -404,11 +409,34 @@ def test_the_proposal_text_passes_check_and_keeps_comments(inventory_file: Path)
     assert data["hosts"]["printer-lt2"]["snmp"] == {"enabled": False}
 
 
-def test_apply_writes_atomically_with_a_backup_and_check_is_clean(inventory_file: Path) -> None:
+def cli_write(inventory_file: Path, before: str, after: str) -> str:
+    """What ``sigap discover --scan --apply`` does with the proposal (one inventory writer)."""
+    db = f"sqlite:///{inventory_file.parent / 'sigap.db'}"
+    return write_inventory(load_inventory(inventory_file), db, before, after, summary="scan")
+
+
+def edits_of(inventory_file: Path) -> list[EditView]:
+    store = TicketStore(f"sqlite:///{inventory_file.parent / 'sigap.db'}")
+    try:
+        return AdminLog(store).edits(10)
+    finally:
+        store.close()
+
+
+def test_apply_writes_with_a_backup_an_audit_row_and_check_is_clean(
+    inventory_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SIGAP_PID_FILE", raising=False)
     found, _, _ = run_scan(inventory_file, {"10.9.12.1", "10.9.12.2"})
-    backup = yamlout.apply(inventory_file, found.before, found.text, at=AT)
-    assert backup.read_text() == INVENTORY
+    reload = cli_write(inventory_file, found.before, found.text)
+    assert "daemon tidak dihubungi" in reload  # no pid file: the operator is told to reload
     assert inventory_file.read_text() == found.text
+    backups = list((inventory_file.parent / BACKUPS).iterdir())
+    assert [b.read_text() for b in backups] == [INVENTORY]
+    (edit,) = edits_of(inventory_file)
+    assert edit.by.startswith("cli:")
+    assert edit.summary == "scan"
+    assert "+  sw-dinkes:" in edit.diff
     loaded = load_inventory(inventory_file)
     assert loaded.devices["sw-dinkes"].parent == "opd-dinkes"
     again, _, _ = run_scan(inventory_file, {"10.9.12.1", "10.9.12.2"})
@@ -419,17 +447,19 @@ def test_apply_writes_atomically_with_a_backup_and_check_is_clean(inventory_file
 def test_apply_refuses_a_file_someone_changed_since(inventory_file: Path) -> None:
     found, _, _ = run_scan(inventory_file, {"10.9.12.1"})
     inventory_file.write_text(INVENTORY + "# edited meanwhile\n")
-    with pytest.raises(yamlout.InventoryChangedError):
-        yamlout.apply(inventory_file, found.before, found.text, at=AT)
+    with pytest.raises(EditConflictError):
+        cli_write(inventory_file, found.before, found.text)
     assert inventory_file.read_text().endswith("# edited meanwhile\n")
+    assert edits_of(inventory_file) == []
 
 
 def test_apply_refuses_a_result_that_fails_check(inventory_file: Path) -> None:
     broken = INVENTORY.replace("  dist:\n", "  dist:\n    bogus: 1\n")
-    with pytest.raises(AgentError, match="tidak lolos"):
-        yamlout.apply(inventory_file, INVENTORY, broken, at=AT)
+    with pytest.raises(ConfigError, match="bogus"):
+        cli_write(inventory_file, INVENTORY, broken)
     assert inventory_file.read_text() == INVENTORY
-    assert not list(inventory_file.parent.glob("*.bak"))
+    assert not (inventory_file.parent / BACKUPS).exists()
+    assert edits_of(inventory_file) == []
 
 
 def test_the_sweep_is_rate_limited_in_batches() -> None:
