@@ -212,3 +212,38 @@ class Liveness:
             d.name: d.name not in self.unmonitored for d in self.inventory.devices.values()
         }
         return ZonesView(pollers, monitored)
+
+
+def zone_table(
+    inventory: Inventory, beats: Sequence[Beat], now: datetime, lease: float, sha: str = ""
+) -> list[dict[str, object]]:
+    """``sigap status``'s view from the database: each zone, its pollers, monitored or not.
+
+    A poller counts as live when its ``last_seen`` is within 2 x lease of ``now`` (the wall
+    clock: this is a one-shot look, not the leader's verdict).
+    """
+    rows: list[dict[str, object]] = []
+    for zone in inventory.remote_zones():
+        serving = [b for b in beats if zone in b.zones]
+        live = [b for b in serving if (now - b.last_seen).total_seconds() <= 2 * lease]
+        rows.append(
+            {
+                "zone": zone,
+                "devices": len(inventory.zone_devices(zone)),
+                "monitored": bool(live),
+                "pollers": [
+                    {
+                        "node": b.node,
+                        "live": b in live,
+                        "last_seen_seconds": round(
+                            max(0.0, (now - b.last_seen).total_seconds()), 1
+                        ),
+                        "buffered": b.buffered,
+                        "dropped": b.dropped,
+                        "inventory_matches": not sha or b.inventory_sha in ("", sha),
+                    }
+                    for b in serving
+                ],
+            }
+        )
+    return rows

@@ -242,3 +242,28 @@ def test_a_batch_written_twice_is_fed_once(inventory: Inventory) -> None:
     ingest._feed(Batch(5, "kec-1", T0, batch))
     ingest._feed(Batch(6, "kec-1", T0, batch))  # its first commit was lost: written again
     assert (ingest.fed, ingest.repeated) == (2, 2)
+
+
+def test_status_lists_each_zone_monitored_or_not(inventory: Inventory) -> None:
+    from agent.cli.status import zone_lines
+    from agent.zones.liveness import zone_table
+
+    now = T0 + timedelta(minutes=10)
+    beats = [
+        _beat("kec-1", ("kec",), now - timedelta(seconds=4)),
+        _beat("jon-1", ("jon",), now - timedelta(minutes=5), sha="bb"),
+    ]
+    rows = zone_table(inventory, beats, now, LEASE, sha="aa")
+    assert [(r["zone"], r["monitored"], r["devices"]) for r in rows] == [
+        ("jon", False, 1),
+        ("kec", True, 2),
+    ]
+    lines = zone_lines(rows)
+    assert lines[0] == (
+        "Zona jon: TAK TERPANTAU, 1 perangkat; poller: jon-1 (diam, 300 s lalu, INVENTORY BERBEDA)"
+    )
+    assert lines[1] == "Zona kec: terpantau, 2 perangkat; poller: kec-1 (hidup, 4 s lalu)"
+    assert zone_lines(zone_table(inventory, [], now, LEASE)) == [
+        "Zona jon: TAK TERPANTAU, 1 perangkat; poller: belum pernah ada poller",
+        "Zona kec: TAK TERPANTAU, 2 perangkat; poller: belum pernah ada poller",
+    ]
