@@ -419,6 +419,7 @@ def build_poller(
     settings: PollerSettings,
     *,
     inventory_path: Path | None = None,
+    reload: Callable[[], Inventory] | None = None,
     prober: Prober | None = None,
     now: Callable[[], datetime] = utc_now,
     rng: random.Random | None = None,
@@ -454,7 +455,7 @@ def build_poller(
     scheduler = Scheduler(
         local, runtime, prober, detector, metrics=metrics, rng=rng, on_probe=shipper.record
     )
-    return Poller(settings, local, runtime, scheduler, shipper, metrics=metrics)
+    return Poller(settings, local, runtime, scheduler, shipper, metrics=metrics, reload=reload)
 
 
 def leadership(inventory: Inventory, store: TicketStore) -> Leadership | None:

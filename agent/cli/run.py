@@ -18,6 +18,8 @@ from agent.cli.options import (
 from agent.zones import DEFAULT_BUFFER
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from agent.config.model import Inventory
 
 
@@ -89,7 +91,17 @@ def run(  # keyword-only: typer passes options by name
     inventory = overridden(load(inventory_path), node=node, metrics_listen=metrics_listen)
     refuse_lab_inventory_outside_lab(inventory, poller=bool(zona))
     if zona:
-        _run_poller(inventory, inventory_path, db, zona, node=node, buffer=buffer)
+        _run_poller(
+            inventory,
+            inventory_path,
+            db,
+            zona,
+            node=node,
+            buffer=buffer,
+            reload=lambda: overridden(
+                load(inventory_path), node=node, metrics_listen=metrics_listen
+            ),
+        )
         return
     store = open_store(inventory, db, hold_down=hold_down)
 
@@ -137,6 +149,7 @@ def _run_poller(
     *,
     node: str | None,
     buffer: int,
+    reload: Callable[[], Inventory],
 ) -> None:
     """``sigap run --zona``: poll the zones' devices and ship their results to the centre."""
     import asyncio
@@ -153,7 +166,9 @@ def _run_poller(
         raise typer.Exit(2) from None
     store = open_store(inventory, poller_url(database_url(inventory, db), settings.lease))
     try:
-        poller = build_poller(inventory, store, settings, inventory_path=inventory_path)
+        poller = build_poller(
+            inventory, store, settings, inventory_path=inventory_path, reload=reload
+        )
         asyncio.run(poller.run())
     finally:
         store.close()

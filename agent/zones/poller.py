@@ -21,9 +21,10 @@ from agent.runtime import systemd
 from agent.runtime.httpd import HealthChecks, MetricsServer
 from agent.runtime.metrics import watch_loop_lag
 from agent.runtime.metrics.zones import PollerView, ZonesView
+from agent.zones.ship import inventory_sha
 
 if TYPE_CHECKING:
-    from collections.abc import Collection
+    from collections.abc import Callable, Collection
 
     from agent.config.model import Device, Inventory
     from agent.runtime.metrics import Metrics
@@ -71,14 +72,20 @@ class Poller:
         shipper: Shipper,
         *,
         metrics: Metrics | None = None,
+        reload: Callable[[], Inventory] | None = None,
     ) -> None:
-        """Hold the parts (built by ``agent.wiring.build_poller``); nothing starts yet."""
+        """Hold the parts (built by ``agent.wiring.build_poller``); nothing starts yet.
+
+        ``reload`` loads the inventory again on SIGHUP (a broken one keeps the running one).
+        """
         self.settings = settings
         self.inventory = inventory
         self.runtime = runtime
         self.scheduler = scheduler
         self.shipper = shipper
         self.metrics = metrics
+        self._reload = reload
+        self._hup = asyncio.Event()
 
     def stop(self) -> None:
         """Ask the poller to finish (safe from a signal handler)."""
@@ -89,8 +96,13 @@ class Poller:
         counts: dict[str, int] = dict.fromkeys(self.settings.zones, 0)
         for d in self.scheduler.devices:
             counts[d.zone] = counts.get(d.zone, 0) + 1
-        p = PollerView(self.settings.node, self.settings.zones, buffered=self.shipper.buffered,
-                       dropped=self.shipper.dropped, devices=counts)  # fmt: skip
+        p = PollerView(
+            self.settings.node,
+            self.settings.zones,
+            buffered=self.shipper.buffered,
+            dropped=self.shipper.dropped,
+            devices=counts,
+        )
         return ZonesView((p,))
 
     async def run(self) -> None:
@@ -98,20 +110,25 @@ class Poller:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stop)
+        loop.add_signal_handler(signal.SIGHUP, self._hup.set)
         server = await self._serve_metrics()
         try:
             await self.scheduler.open()
             s = self.settings
             logger.info(
                 "zone poller %s started: zones %s, %d devices (cluster %s)",
-                s.node, ",".join(s.zones), len(self.scheduler.devices), s.cluster,
-            )  # fmt: skip
+                s.node,
+                ",".join(s.zones),
+                len(self.scheduler.devices),
+                s.cluster,
+            )
             async with asyncio.TaskGroup() as group:
                 self.scheduler.start(group)
                 helpers = [
                     group.create_task(self.shipper.run(), name="ship"),
                     group.create_task(self._drop_events(), name="events"),
                     group.create_task(systemd.watchdog(), name="watchdog"),
+                    group.create_task(self._reloader(), name="reload"),
                 ]
                 if self.metrics is not None:
                     helpers.append(group.create_task(watch_loop_lag(self.metrics), name="lag"))
@@ -125,7 +142,7 @@ class Poller:
             if self.shipper.buffered:
                 logger.warning("stopping with %d results not sent", self.shipper.buffered)
         finally:
-            for sig in (signal.SIGTERM, signal.SIGINT):
+            for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
                 loop.remove_signal_handler(sig)
             if server is not None:
                 await server.close()
@@ -133,6 +150,33 @@ class Poller:
             self.runtime.thread.close()
             systemd.notify("STOPPING=1")
             logger.info("zone poller stopped")
+
+    async def _reloader(self) -> None:
+        """On SIGHUP: the zone's devices of the reloaded inventory (a broken one is refused)."""
+        while True:
+            await self._hup.wait()
+            self._hup.clear()
+            if self._reload is None:
+                logger.warning("SIGHUP: this poller cannot reload; restart it")
+                continue
+            try:
+                fresh = await asyncio.to_thread(self._reload)
+            except Exception as exc:  # noqa: BLE001 - a broken file keeps the running inventory
+                logger.error("inventory reload refused, the running one is kept: %s", exc)  # noqa: TRY400 - the problems are the message
+                continue
+            local = zone_inventory(fresh, owned_devices(fresh, self.settings.zones))
+            changed, removed = self.scheduler.reconfigure(local)
+            self.inventory = local
+            self.shipper.sha = inventory_sha(fresh.path)
+            if self.metrics is not None:
+                self.metrics.set_devices({d.name: d.opd for d in self.scheduler.devices})
+            logger.info(
+                "inventory reloaded: %d devices of zones %s, %d new or changed, %d removed",
+                len(local.devices),
+                ",".join(self.settings.zones),
+                len(changed),
+                len(removed),
+            )
 
     async def _drop_events(self) -> None:
         """The local detector's events and ticks: the leader decides, so they end here."""
@@ -151,10 +195,14 @@ class Poller:
         checks = replace(
             HealthChecks.from_metrics(metrics),
             database=lambda: online.online,
-            zones=lambda: {"role": "poller", "node": self.settings.node,
-                             "zones": list(self.settings.zones),
-                             "buffered": online.buffered, "dropped": online.dropped},
-        )  # fmt: skip
+            zones=lambda: {
+                "role": "poller",
+                "node": self.settings.node,
+                "zones": list(self.settings.zones),
+                "buffered": online.buffered,
+                "dropped": online.dropped,
+            },
+        )
         server = MetricsServer(metrics.registry, checks, self.inventory.metrics_listen)
         await server.start()
         return server
