@@ -128,9 +128,9 @@ class Shipper:
         next_beat = loop.time()
         while True:
             await self.flush()
-            if loop.time() >= next_beat:
-                await self.heartbeat()
-                next_beat = loop.time() + self.settings.heartbeat
+            if loop.time() >= next_beat:  # a failed heartbeat is tried again with the next write
+                beaten = await self.heartbeat()
+                next_beat = loop.time() + (self.settings.heartbeat if beaten else FLUSH_SECONDS)
             await asyncio.sleep(FLUSH_SECONDS)
 
     async def flush(self) -> bool:
@@ -161,8 +161,8 @@ class Shipper:
         self.online = True
         return True
 
-    async def heartbeat(self) -> None:
-        """Upsert this poller's heartbeat row (a failure is left to the next one)."""
+    async def heartbeat(self) -> bool:
+        """Upsert this poller's heartbeat row; False when the database refused it."""
         s = self.settings
         row = Beat(s.node, s.zones, self.started_at, self.now(), self.sha,
                    self.buffered, self.dropped)  # fmt: skip
@@ -170,3 +170,5 @@ class Shipper:
             await self.call(partial(beat, self.store, s.cluster, row))
         except Exception as exc:  # noqa: BLE001 - the database is away: the flush logged it
             logger.debug("heartbeat not written: %s", exc.__class__.__name__)
+            return False
+        return True

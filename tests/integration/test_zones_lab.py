@@ -262,6 +262,14 @@ def _after_restore(store: TicketStore, cut_at: datetime, restored_at: datetime) 
     assert cut_at <= by_device["k2"].opened_at < restored_at  # the original time
 
 
+def _live(lab: Lab) -> bool | None:
+    zones = _zones(lab) or {}
+    pollers = zones.get("pollers")
+    if not isinstance(pollers, list):
+        return None
+    return any(p.get("node") == "kec-1" and p.get("live") for p in pollers) or None
+
+
 def _buffering(log: Path) -> bool | None:
     text = log.read_text()
     return True if "buffering results" in text and "k2 suspect -> down" in text else None
