@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from agent.backup.service import BackupService, NightlyBackups
     from agent.chat.actions import ChatActions
     from agent.chat.prompts import Prompter
-    from agent.config.model import Inventory
+    from agent.config.model import Device, Inventory
     from agent.discovery.model import Proposal
     from agent.discovery.probe import Pinger
     from agent.events.service import EventReceivers
@@ -51,6 +51,9 @@ if TYPE_CHECKING:
     from agent.topology.watcher import TopologyWatcher
     from agent.web.auth import AuthSettings
     from agent.web.limits import ServerLimits
+    from agent.zones.ingest import ZoneIngest
+    from agent.zones.poller import Poller
+    from agent.zones.settings import PollerSettings
     from collectors.base import GeneralPath, HealthPoller, Prober, SnmpPoller
     from collectors.snmp import SnmpCollector
     from ticketing.service import TicketService
@@ -410,6 +413,51 @@ def build_daemon(
     )
 
 
+def build_poller(
+    inventory: Inventory,
+    store: TicketStore,
+    settings: PollerSettings,
+    *,
+    inventory_path: Path | None = None,
+    reload: Callable[[], Inventory] | None = None,
+    prober: Prober | None = None,
+    now: Callable[[], datetime] = utc_now,
+    rng: random.Random | None = None,
+) -> Poller:
+    """``sigap run --zona``: the scheduler and detector of the owned devices, and the shipper.
+
+    No ticket writer, notifier, remediation, backup, topology, events or web: those are the
+    leader's. Ping only (SNMP of zone devices is not shipped yet).
+    """
+    import asyncio  # the poller's parts only for `sigap run --zona`
+
+    from prometheus_client import CollectorRegistry
+
+    from agent.detect.ping import Detector
+    from agent.runtime.metrics import Metrics
+    from agent.runtime.parts import Runtime
+    from agent.runtime.scheduler import Scheduler
+    from agent.zones.poller import Poller, owned_devices, zone_inventory
+    from agent.zones.ship import Shipper, inventory_sha
+
+    if prober is None:
+        from collectors.ping import PingCollector
+
+        prober = PingCollector()
+    local = zone_inventory(inventory, owned_devices(inventory, settings.zones))
+    detector = Detector(local)
+    runtime = Runtime(
+        store, asyncio.Semaphore(inventory.max_concurrent_probes), detector.states, now=now
+    )
+    sha = inventory_sha(inventory_path or inventory.path)
+    shipper = Shipper(settings, store, runtime.call, now=now, sha=sha)
+    metrics = Metrics(CollectorRegistry())
+    scheduler = Scheduler(
+        local, runtime, prober, detector, metrics=metrics, rng=rng, on_probe=shipper.record
+    )
+    return Poller(settings, local, runtime, scheduler, shipper, metrics=metrics, reload=reload)
+
+
 def leadership(inventory: Inventory, store: TicketStore) -> Leadership | None:
     """Active/standby (issue 23) when ``daemon.ha`` is set: the lock, and the write fence."""
     if inventory.ha is None:
@@ -478,6 +526,7 @@ def assemble_daemon(
     scheduler = Scheduler(
         inventory, runtime, prober, detector,
         metrics=metrics, rng=rng, ready_file=ready_file, history=history,
+        polls=_central,  # issue 23: other zones' devices are their pollers'
     )  # fmt: skip
     backups = backup_service(inventory, store, runtime, metrics) if backup else None
     repairs = None
@@ -496,6 +545,7 @@ def assemble_daemon(
     hooks = [h for h in (repairs.dispatch if repairs else None,
                          nightly.on_ticket if nightly else None) if h is not None]  # fmt: skip
     writer = TicketWriter(runtime, service, metrics=metrics, on_opened=_each(hooks))
+    zones = zone_ingest(inventory, store, runtime, scheduler, metrics, now=now)
     return Daemon(
         inventory,
         runtime,
@@ -513,7 +563,66 @@ def assemble_daemon(
         reload=reload,
         leadership=leadership,
         backups=nightly,
+        zones=zones,
+        zone_status=zones.liveness.status if zones is not None else None,
     )
+
+
+def zone_ingest(
+    inventory: Inventory,
+    store: TicketStore,
+    runtime: Runtime,
+    scheduler: Scheduler,
+    metrics: Metrics | None,
+    *,
+    now: Callable[[], datetime] = utc_now,
+) -> ZoneIngest | None:
+    """The leader's zone duty (issue 23) when the inventory has zones besides ``pusat``.
+
+    PostgreSQL only (pollers refuse SQLite): with SQLite those zones' devices stay unpolled,
+    and the log says so.
+    """
+    import logging
+    import time
+
+    zones = inventory.remote_zones()
+    if not zones:
+        return None
+    if store.engine.dialect.name != "postgresql":
+        logging.getLogger(__name__).warning(
+            "zones %s need zone pollers on PostgreSQL: their devices are not polled",
+            ", ".join(zones),
+        )
+        return None
+    import psycopg  # the LISTEN session's driver, only with zones
+
+    from agent.config.schema import HaBlock
+    from agent.runtime.leader import conninfo
+    from agent.zones.ingest import ZoneIngest
+    from agent.zones.liveness import Liveness
+    from agent.zones.ship import inventory_sha
+
+    ha = inventory.ha
+    cluster = ha.cluster if ha is not None else HaBlock().cluster
+    lease = ha.lease if ha is not None else HaBlock().lease.total_seconds()
+    liveness = Liveness(
+        inventory, lease, started=time.monotonic(), started_at=now(),
+        sha=inventory_sha(inventory.path),
+    )  # fmt: skip
+    if metrics is not None:
+        metrics.watch_zones(liveness.view)
+    info = conninfo(store.engine.url.render_as_string(hide_password=False))
+    return ZoneIngest(
+        inventory, runtime, scheduler.ingest, liveness, cluster=cluster, lease=lease,
+        listen=partial(psycopg.connect, info, autocommit=True),
+    )  # fmt: skip
+
+
+def _central(device: Device) -> bool:
+    """The central daemons poll the devices of zone ``pusat`` only."""
+    from agent.config.model import CENTRAL_ZONE
+
+    return device.zone == CENTRAL_ZONE
 
 
 def _events(

@@ -28,6 +28,7 @@ class FaultKind(StrEnum):
     # the configuration changed: the device said so (syslog), or its saved copy differs (backup)
     CONFIG_CHANGED = "config_changed"
     BACKUP_FAILED = "backup_failed"  # configuration backup failed nights in a row (issue 22)
+    POLLER_DOWN = "poller_down"  # a zone's poller stopped reporting: its devices unmonitored
 
 
 INFORMATIONAL: frozenset[FaultKind] = frozenset(

@@ -47,6 +47,7 @@ __all__ = [  # the status enums live in ticketing.states (no SQLAlchemy); re-exp
     "ProgramKegiatan", "ProgramStatus", "RemediationRun",
     "RunStatus", "Ticket", "TicketCounter", "TicketDevice", "TicketEvent", "TicketLink",
     "TicketStep", "TrafficRollup", "UTCDateTime", "UnknownNeighbourRow", "WebAccount",
+    "ZoneObservation", "ZonePoller",
 ]  # fmt: skip
 
 NAMING_CONVENTION: Final[dict[str, str]] = {
@@ -662,3 +663,42 @@ class DeviceLease(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     __table_args__ = (Index("ix_device_leases_cluster_zone", "cluster", "zone"),)
+
+
+class ZonePoller(Base):
+    """A zone poller's heartbeat (issue 23, migration 0016): one row per node, upserted.
+
+    ``zones`` is the comma-separated list it polls; ``inventory_sha`` the sha256 of its
+    inventory file (the leader warns on a mismatch); ``buffered``/``dropped`` its replay buffer.
+    """
+
+    __tablename__ = "zone_pollers"
+
+    node: Mapped[str] = mapped_column(String(48), primary_key=True)
+    cluster: Mapped[str] = mapped_column(String(48))
+    zones: Mapped[str] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+    inventory_sha: Mapped[str] = mapped_column(String(64), server_default="")
+    buffered: Mapped[int] = mapped_column(Integer, server_default="0")
+    dropped: Mapped[int] = mapped_column(BigInteger, server_default="0")
+
+
+class ZoneObservation(Base):
+    """One batch of a poller's probe results (migration 0016), consumed by the leader.
+
+    ``payload`` is a list of ``[device, epoch seconds, status, rtt_ms or null, loss or null]``
+    in probe order; the leader deletes the rows it reads (a row is handed over at most once).
+    """
+
+    __tablename__ = "zone_observations"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    node: Mapped[str] = mapped_column(String(48))
+    cluster: Mapped[str] = mapped_column(String(48))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    payload: Mapped[Any] = mapped_column(JSON_DOC)
+
+    __table_args__ = (Index("ix_zone_observations_cluster", "cluster", "id"),)

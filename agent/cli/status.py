@@ -18,6 +18,7 @@ from agent.cli.options import DEFAULT_INVENTORY, DbOpt, InventoryOpt, JsonOpt, c
 
 if TYPE_CHECKING:
     from agent.config.model import Inventory
+    from ticketing.store import TicketStore
 
 HEALTH_TIMEOUT_S: Final = 3.0
 
@@ -37,10 +38,13 @@ def cluster_view(inventory: Inventory, db: str | None) -> dict[str, Any]:
     if not url.startswith("postgresql"):
         return {"backend": "sqlite", "ha": False}
     cluster = ha.cluster if ha is not None else "sigap"
-    with open_store(inventory, db) as store, store.engine.connect() as connection:
-        found = members(connection, cluster)
+    with open_store(inventory, db) as store:
+        with store.engine.connect() as connection:
+            found = members(connection, cluster)
+        zones = _zones(inventory, store, cluster)
     leader = next((m for m in found if m.leads), None)
     return {
+        "zones": zones,
         "backend": "postgresql",
         "ha": ha is not None,
         "cluster": cluster,
@@ -49,6 +53,40 @@ def cluster_view(inventory: Inventory, db: str | None) -> dict[str, Any]:
         "since_renewal_seconds": round(leader.idle_seconds, 1) if leader else None,
         "standby": [m.node for m in found if not m.leads],
     }
+
+
+def _zones(inventory: Inventory, store: TicketStore, cluster: str) -> list[dict[str, Any]]:
+    """Each zone of the inventory besides ``pusat``: its pollers' heartbeats (issue 23)."""
+    if not inventory.remote_zones():
+        return []
+    from agent.config.schema import HaBlock
+    from agent.zones.liveness import zone_table
+    from agent.zones.ship import inventory_sha
+    from collectors.model import utc_now
+    from ticketing.zones import pollers
+
+    lease = inventory.ha.lease if inventory.ha else HaBlock().lease.total_seconds()
+    try:
+        beats = pollers(store, cluster)
+    except Exception:  # noqa: BLE001 - not migrated yet: no poller ever reported
+        beats = []
+    return zone_table(inventory, beats, utc_now(), lease, inventory_sha(inventory.path))
+
+
+def zone_lines(zones: list[dict[str, Any]]) -> list[str]:
+    """``sigap status`` lines of the zones: monitored, or tak terpantau with the reason."""
+    out: list[str] = []
+    for z in zones:
+        names = ", ".join(_poller_text(p) for p in z["pollers"]) or "belum pernah ada poller"
+        state = "terpantau" if z["monitored"] else "TAK TERPANTAU"
+        out.append(f"Zona {z['zone']}: {state}, {z['devices']} perangkat; poller: {names}")
+    return out
+
+
+def _poller_text(p: dict[str, Any]) -> str:
+    live = "hidup" if p["live"] else "diam"
+    other = "" if p["inventory_matches"] else ", INVENTORY BERBEDA"
+    return f"{p['node']} ({live}, {p['last_seen_seconds']:g} s lalu{other})"
 
 
 def local_host(host: str) -> str | None:
@@ -116,6 +154,7 @@ def _lines(cluster: dict[str, Any], local: dict[str, Any]) -> list[str]:
             out.append("Pemimpin / leader: TIDAK ADA - tidak ada daemon yang memegang kunci")
         standby = ", ".join(cluster["standby"]) or "-"
         out.append(f"Siaga / standby: {standby}")
+        out += zone_lines(cluster.get("zones", []))
     if not local["asked"]:
         out.append(f"Daemon lokal: tidak ditanya ({local['why']})")
     elif not local["answered"]:

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from agent.config import schema
 from agent.config.model import (
+    CENTRAL_ZONE,
     WEEKDAY_INDEX,
     BackupSettings,
     DetectionSettings,
@@ -120,6 +121,7 @@ def _device(name: str, host: schema.HostBlock, levels: list[schema.NodeBlock]) -
         tags=tuple(dict.fromkeys(t for lvl in levels for t in lvl.tags)),
         maintenance=tuple(_window(w) for lvl in levels for w in lvl.maintenance),
         description=host.description,
+        zone=first("zone") or CENTRAL_ZONE,
     )
 
 

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from agent.events.settings import EventsSettings
     from agent.intake.settings import IntakeSettings
 
+CENTRAL_ZONE = "pusat"  # devices the central daemons poll; other zones have pollers (issue 23)
 WEEKDAY_INDEX = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 
 
@@ -154,6 +155,7 @@ class Device:
     snmp: SnmpSettings | None = None
     ports: Mapping[str, PortMark] = field(default_factory=dict)
     description: str = ""
+    zone: str = CENTRAL_ZONE  # who polls it: the central daemons, or the zone's pollers
 
     def ping_target(self) -> PingTarget:
         """Return the collector's view of this device."""
@@ -380,6 +382,14 @@ class Inventory:
             child = stack.pop()
             yield child
             stack.extend(self.children(child))
+
+    def zone_devices(self, zone: str) -> list[Device]:
+        """Return the devices of ``zone`` in inventory order."""
+        return [d for d in self.devices.values() if d.zone == zone]
+
+    def remote_zones(self) -> list[str]:
+        """Return the zones polled by zone pollers (every zone but the centre's), sorted."""
+        return sorted({d.zone for d in self.devices.values()} - {CENTRAL_ZONE})
 
     def opds(self) -> list[str]:
         """Return the OPD names in inventory order, each once."""

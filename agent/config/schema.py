@@ -48,6 +48,7 @@ ROLES: tuple[str, ...] = get_args(Role)
 PERSON_ROLES: tuple[str, ...] = get_args(PersonRole)
 WEEKDAYS: tuple[str, ...] = get_args(Weekday)
 
+ZONE_PATTERN = r"^[a-z0-9][a-z0-9-]{0,39}$"  # a device's zone (issue 23); "pusat" = the centre
 _NAME_RE = re.compile(r"\A[a-z0-9][a-z0-9-]{0,47}\Z")
 _DURATION_RE = re.compile(r"\A\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*\Z")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
@@ -254,6 +255,8 @@ class NodeBlock(Strict):
     role: Role | None = None
     platform: Platform | None = None
     parent: Name | None = None
+    # which poller polls the device (issue 23): "pusat" = the central daemons
+    zone: Annotated[str, Field(pattern=ZONE_PATTERN)] | None = None
     ping: PingBlock | None = None
     snmp: SnmpBlock | None = None
     ssh: SshBlock | None = None

@@ -119,9 +119,29 @@ def current_lab_noc() -> str | None:
     return None
 
 
-def refuse_lab_inventory_outside_lab(inventory: Inventory) -> None:
-    """Never probe lab addresses from the real network: the lab's agent runs in its NOC netns."""
-    if inventory.lab is not None and current_lab_noc() is None:
+def current_lab_netns() -> str | None:
+    """Return the lab namespace (the NOC or a device's: ``<lab>-*`` of a lab with a NOC) we run in.
+
+    A zone poller of the lab runs in a device's namespace (a kecamatan's), not the NOC's.
+    """
+    try:
+        mine = Path("/proc/self/ns/net").stat().st_ino
+        for noc in Path(NETNS_DIR).glob("*-noc"):
+            for entry in Path(NETNS_DIR).glob(f"{noc.name.removesuffix('-noc')}-*"):
+                if entry.stat().st_ino == mine:
+                    return entry.name
+    except OSError:
+        return None
+    return None
+
+
+def refuse_lab_inventory_outside_lab(inventory: Inventory, *, poller: bool = False) -> None:
+    """Never probe lab addresses from the real network: the lab's agent runs in its NOC netns.
+
+    ``poller``: a zone poller may also run in a lab device's namespace.
+    """
+    inside = current_lab_netns() if poller else current_lab_noc()
+    if inventory.lab is not None and inside is None:
         raise AgentError(
             f"{inventory.path} describes the lab network ({', '.join(inventory.lab.prefixes)}) "
             "and this process is not inside a lab NOC namespace; run the agent there: "

@@ -52,6 +52,7 @@ KIND_LABEL: Final[Mapping[str, str]] = {
     FaultKind.LOGIN_FAILURES: "percobaan login gagal berulang",
     FaultKind.CONFIG_CHANGED: "konfigurasi berubah",
     FaultKind.BACKUP_FAILED: "cadangan konfigurasi gagal",
+    FaultKind.POLLER_DOWN: "Poller zona tidak melapor",
 }
 # narrow table columns
 KIND_SHORT: Final[Mapping[str, str]] = {
@@ -73,6 +74,7 @@ KIND_SHORT: Final[Mapping[str, str]] = {
     FaultKind.LOGIN_FAILURES: "login gagal",
     FaultKind.CONFIG_CHANGED: "konfig berubah",
     FaultKind.BACKUP_FAILED: "cadangan gagal",
+    FaultKind.POLLER_DOWN: "poller diam",
 }
 # what a health sensor measures (collectors.model.SensorKind), for diagnose and the board
 SENSOR_LABEL: Final[Mapping[str, str]] = {

@@ -66,6 +66,8 @@ class Daemon:
         reload: Callable[[], Inventory] | None = None,
         leadership: Leadership | None = None,
         backups: Watcher | None = None,
+        zones: Watcher | None = None,
+        zone_status: Callable[[], dict[str, object]] | None = None,
     ) -> None:
         """Hold the parts; nothing starts until :meth:`run`.
 
@@ -81,6 +83,8 @@ class Daemon:
         self.writer = writer
         self.repairs = repairs
         self.backups = backups  # issue 22: the nightly configuration backup
+        self.zones = zones  # issue 23: the zone pollers' results and heartbeats (leader only)
+        self._zone_status = zone_status
         self.notifier = notifier
         self.topology = topology
         self.events = events
@@ -160,6 +164,8 @@ class Daemon:
         if not self.inventory.metrics_listen:
             return None
         checks = HealthChecks.from_metrics(metrics)
+        if self._zone_status is not None:
+            checks = replace(checks, zones=self._zone_status)
         if self.leadership is not None:
             lead = self.leadership
             checks = replace(checks, cluster=lead.status)
@@ -211,6 +217,8 @@ class Daemon:
             runs.append(("events", self.events.run()))
         if self.backups is not None:
             runs.append(("config-backup", self.backups.run()))
+        if self.zones is not None:  # may raise LeadershipLostError too (a fenced read)
+            runs.append(("zones", self.zones.run()))
         return [group.create_task(coro, name=name) for name, coro in runs]
 
     async def _reloader(self) -> None:
@@ -243,6 +251,8 @@ class Daemon:
             self.events.reconfigure(new)
         if self.backups is not None:
             self.backups.reconfigure(new)
+        if self.zones is not None:
+            self.zones.reconfigure(new)
         if self.metrics is not None:
             self.metrics.set_devices({d.name: d.opd for d in new.devices.values()})
         logger.info(

@@ -67,6 +67,7 @@ class HealthChecks:
     outbox_depth: Callable[[], int]
     max_lag: float = 5.0  # seconds of scheduler lag still called healthy
     cluster: Callable[[], dict[str, object]] | None = None  # active/standby: role, leader, lease
+    zones: Callable[[], dict[str, object]] | None = None  # zone pollers (issue 23), leader view
 
     @classmethod
     def from_metrics(cls, metrics: Metrics, *, max_lag: float = 5.0) -> Self:
@@ -90,6 +91,8 @@ class HealthChecks:
         }
         if self.cluster is not None:
             report["ha"] = self.cluster()
+        if self.zones is not None:
+            report["zones"] = self.zones()
         return healthy, report
 
 

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from agent.runtime.metrics import Metrics
     from agent.runtime.parts import Runtime
     from collectors.base import HealthPoller, Prober, SnmpPoller
-    from collectors.model import HealthPoll, SnmpPoll
+    from collectors.model import HealthPoll, Observation, SnmpPoll
     from ticketing.views import TicketView
 
 logger = logging.getLogger(__name__)
@@ -55,10 +55,15 @@ class Scheduler:
         rng: random.Random | None = None,
         ready_file: Path | None = None,
         history: TrafficHistory | None = None,
+        polls: Callable[[Device], bool] | None = None,
+        on_probe: Callable[[Observation], None] | None = None,
     ) -> None:
         """Probe with ``prober`` (and ``runtime.snmp``); ``detector`` backs ``runtime.states``.
 
-        ``history`` keeps traffic rollups of the ports that matter (issue 19).
+        ``history`` keeps traffic rollups of the ports that matter (issue 19). ``polls``
+        says which devices this process polls (issue 23: a central daemon its zone's, a zone
+        poller the devices it owns; default all); the others' results come in through
+        :meth:`ingest`. ``on_probe`` sees every ping result (a zone poller ships them).
         """
         self.inventory = inventory
         self.runtime = runtime
@@ -69,7 +74,9 @@ class Scheduler:
         self.metrics = metrics
         self.history = history
         self.ready_file = ready_file
-        self.devices = [d for d in inventory.devices.values() if d.ping.enabled]
+        self.polls = polls or _every_device
+        self.on_probe = on_probe
+        self.devices = [d for d in inventory.devices.values() if d.ping.enabled and self.polls(d)]
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
         self._wake = {d.name: asyncio.Event() for d in self.devices}
         self._snmp_wake: dict[str, asyncio.Event] = {}  # SNMP loops woken by a trap/syslog
@@ -100,7 +107,8 @@ class Scheduler:
         """Start every device's loops and the ticker in the daemon's task group."""
         self._group = group
         for device in self.inventory.devices.values():
-            self._start_loops(device)
+            if self.polls(device):
+                self._start_loops(device)
         self._ticker = group.create_task(self._tick(), name="ticker")
         if self.history is not None:
             self._loops["history"] = group.create_task(self.history.run(), name="history")
@@ -127,9 +135,10 @@ class Scheduler:
         self.inventory = new
         self.detector.reconfigure(new)
         self.snmp_detector.reconfigure(new)
-        self.devices = [d for d in new.devices.values() if d.ping.enabled]
+        self.devices = [d for d in new.devices.values() if d.ping.enabled and self.polls(d)]
         for device in changed:
-            self._start_loops(device)
+            if self.polls(device):
+                self._start_loops(device)
         return changed, removed
 
     def repoll(self, name: str) -> None:
@@ -176,15 +185,22 @@ class Scheduler:
                 await _sleep(wake, device.ping.interval)
                 continue
             if self.metrics is not None:
-                self.metrics.observe_ping(observation)
                 self.metrics.poll_finished("ping", loop.time() - started, device.ping.interval)
-            if self.history is not None and observation.loss is not None:
-                self.history.observe_ping(device.name, observation.at, observation.loss)
-            self._handle(self.detector.observe(observation))
-            self._mark_seen(device.name)
+            self.ingest(observation)
+            if self.on_probe is not None:
+                self.on_probe(observation)
             retry = self.detector.wants_reprobe(device.name)
             interval = self.inventory.detection.reprobe_interval if retry else device.ping.interval
             await _sleep(wake, interval)
+
+    def ingest(self, observation: Observation) -> None:
+        """One ping result, probed here or by a zone poller: metrics, history, the detector."""
+        if self.metrics is not None:
+            self.metrics.observe_ping(observation)
+        if self.history is not None and observation.loss is not None:
+            self.history.observe_ping(observation.device, observation.at, observation.loss)
+        self._handle(self.detector.observe(observation))
+        self._mark_seen(observation.device)
 
     async def _snmp_poll(self, snmp: SnmpPoller, device: Device) -> None:
         target, settings = device.snmp_target(), device.snmp
@@ -276,8 +292,8 @@ class Scheduler:
                 wake.set()
 
     def _mark_seen(self, name: str) -> None:
-        if len(self._seen) == len(self.devices):
-            return
+        if len(self._seen) == len(self.devices) or name not in self._wake:
+            return  # a device polled elsewhere does not count towards this one's first round
         self._seen.add(name)
         if len(self._seen) == len(self.devices):
             states = self.detector.states().values()
@@ -286,6 +302,10 @@ class Scheduler:
             systemd.notify("READY=1")
             if self.ready_file is not None:
                 self.ready_file.write_text(f"{up} {len(self.devices)}\n", encoding="utf-8")
+
+
+def _every_device(_device: Device) -> bool:
+    return True
 
 
 async def _sleep(wake: asyncio.Event, seconds: float) -> None:

@@ -6,8 +6,9 @@ table below is the catalogue, and each group of it is one module (``devices``: d
 ping, SNMP polls, interface states and the poll scheduler; ``health``: CPU, memory, sensors,
 radios; ``traffic``: per-port rates; ``tickets``: tickets, database, intake, remediation,
 notifications, queues; ``cluster``: active/standby; ``leases``: a zone poller's device
-leases; ``events``: the trap and syslog receivers and ``backup``: configuration backup,
-each built beside :class:`Metrics` on its registry, with its own table).
+leases; ``events``: the trap and syslog receivers, ``backup``: configuration backup and
+``zones``: zone pollers (issue 23), each built beside :class:`Metrics` on its registry,
+with its own table).
 :class:`Metrics` joins the other groups on one registry. At 700 lines and with more groups
 coming, one file stopped being readable. Nothing here imports ``agent.runtime`` outside
 this package.
@@ -88,6 +89,7 @@ from agent.runtime.metrics.health import HealthMetrics
 from agent.runtime.metrics.leases import LeaseMetrics
 from agent.runtime.metrics.tickets import IntakeCollector, TicketMetrics, intake_registry
 from agent.runtime.metrics.traffic import TrafficMetrics
+from agent.runtime.metrics.zones import ZoneMetrics
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -105,7 +107,13 @@ def _version() -> str:
 
 
 class Metrics(
-    DeviceMetrics, HealthMetrics, TrafficMetrics, TicketMetrics, ClusterMetrics, LeaseMetrics
+    DeviceMetrics,
+    HealthMetrics,
+    TrafficMetrics,
+    TicketMetrics,
+    ClusterMetrics,
+    LeaseMetrics,
+    ZoneMetrics,
 ):
     """sigap's metrics on one registry, with one typed method per thing the daemon reports."""
 

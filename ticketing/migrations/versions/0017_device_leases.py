@@ -6,7 +6,7 @@ claims (``SELECT ... FOR UPDATE SKIP LOCKED``) and releases them; only on Postgr
 table exists on SQLite so that one schema serves both, but zone pollers refuse SQLite).
 
 Revision ID: 0017
-Revises: 0015
+Revises: 0016
 Create Date: 2026-12-03
 """
 
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 revision: str = "0017"
-down_revision: str | Sequence[str] | None = "0015"
+down_revision: str | Sequence[str] | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,208 @@
+"""``sigap run --zona NAME``: a zone poller's process (issue 23).
+
+It polls the devices it owns (:func:`owned_devices`: today every device of its zones; the
+device leases of a second poller will decide it), runs the detector on them only to drive
+its own confirmation re-polls (its fault events are dropped: the leader's detector decides),
+and ships every result through :class:`agent.zones.ship.Shipper`. No singleton duty runs here:
+no ticket writes, notifications, remediation, backup, topology, events or web. It starts and
+polls while the database is away (nothing is read from it at start-up).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from agent.runtime import systemd
+from agent.runtime.httpd import HealthChecks, MetricsServer
+from agent.runtime.metrics import watch_loop_lag
+from agent.runtime.metrics.zones import PollerView, ZonesView
+from agent.zones.ship import inventory_sha
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Collection
+
+    from agent.config.model import Device, Inventory
+    from agent.runtime.metrics import Metrics
+    from agent.runtime.parts import Runtime
+    from agent.runtime.scheduler import Scheduler
+    from agent.zones.settings import PollerSettings
+    from agent.zones.ship import Shipper
+
+logger = logging.getLogger(__name__)
+
+
+def owned_devices(inventory: Inventory, zones: Collection[str]) -> list[Device]:
+    """The devices this poller polls: every device of its zones (leases will narrow it)."""
+    return [d for d in inventory.devices.values() if d.zone in zones]
+
+
+def zone_inventory(inventory: Inventory, devices: Collection[Device]) -> Inventory:
+    """``inventory`` cut down to ``devices``; a parent outside them is dropped.
+
+    The poller's detector sees only what it polls: a device whose parent is polled elsewhere
+    is a root here (its verdict is the leader's, whose detector knows the whole tree).
+    """
+    names = {d.name for d in devices}
+    kept = {
+        d.name: d if d.parent in names or d.parent is None else replace(d, parent=None)
+        for d in inventory.devices.values()
+        if d.name in names
+    }
+    children: dict[str, list[str]] = {}
+    for d in kept.values():
+        if d.parent is not None:
+            children.setdefault(d.parent, []).append(d.name)
+    return replace(inventory, devices=kept, _children={k: tuple(v) for k, v in children.items()})
+
+
+class Poller:
+    """The zone poller's lifecycle: poll and ship until SIGTERM, then a last write."""
+
+    def __init__(
+        self,
+        settings: PollerSettings,
+        inventory: Inventory,
+        runtime: Runtime,
+        scheduler: Scheduler,
+        shipper: Shipper,
+        *,
+        metrics: Metrics | None = None,
+        reload: Callable[[], Inventory] | None = None,
+    ) -> None:
+        """Hold the parts (built by ``agent.wiring.build_poller``); nothing starts yet.
+
+        ``reload`` loads the inventory again on SIGHUP (a broken one keeps the running one).
+        """
+        self.settings = settings
+        self.inventory = inventory
+        self.runtime = runtime
+        self.scheduler = scheduler
+        self.shipper = shipper
+        self.metrics = metrics
+        self._reload = reload
+        self._hup = asyncio.Event()
+
+    def stop(self) -> None:
+        """Ask the poller to finish (safe from a signal handler)."""
+        self.runtime.stopping.set()
+
+    def view(self) -> ZonesView:
+        """This poller's series for /metrics."""
+        counts: dict[str, int] = dict.fromkeys(self.settings.zones, 0)
+        for d in self.scheduler.devices:
+            counts[d.zone] = counts.get(d.zone, 0) + 1
+        p = PollerView(
+            self.settings.node,
+            self.settings.zones,
+            buffered=self.shipper.buffered,
+            dropped=self.shipper.dropped,
+            devices=counts,
+        )
+        return ZonesView((p,))
+
+    async def run(self) -> None:
+        """Poll and ship until stopped; then one last write of the buffer (bounded wait)."""
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stop)
+        loop.add_signal_handler(signal.SIGHUP, self._hup.set)
+        server = await self._serve_metrics()
+        try:
+            await self.scheduler.open()
+            s = self.settings
+            logger.info(
+                "zone poller %s started: zones %s, %d devices (cluster %s)",
+                s.node,
+                ",".join(s.zones),
+                len(self.scheduler.devices),
+                s.cluster,
+            )
+            async with asyncio.TaskGroup() as group:
+                self.scheduler.start(group)
+                helpers = [
+                    group.create_task(self.shipper.run(), name="ship"),
+                    group.create_task(self._drop_events(), name="events"),
+                    group.create_task(systemd.watchdog(), name="watchdog"),
+                    group.create_task(self._reloader(), name="reload"),
+                ]
+                if self.metrics is not None:
+                    helpers.append(group.create_task(watch_loop_lag(self.metrics), name="lag"))
+                await self.runtime.stopping.wait()
+                tasks = [*self.scheduler.tasks(), *helpers]
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.shipper.flush(), self.settings.lease)
+            if self.shipper.buffered:
+                logger.warning("stopping with %d results not sent", self.shipper.buffered)
+        finally:
+            for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+                loop.remove_signal_handler(sig)
+            if server is not None:
+                await server.close()
+            await self.scheduler.close()
+            self.runtime.thread.close()
+            systemd.notify("STOPPING=1")
+            logger.info("zone poller stopped")
+
+    async def _reloader(self) -> None:
+        """On SIGHUP: the zone's devices of the reloaded inventory (a broken one is refused)."""
+        while True:
+            await self._hup.wait()
+            self._hup.clear()
+            if self._reload is None:
+                logger.warning("SIGHUP: this poller cannot reload; restart it")
+                continue
+            try:
+                fresh = await asyncio.to_thread(self._reload)
+            except Exception as exc:  # noqa: BLE001 - a broken file keeps the running inventory
+                logger.error("inventory reload refused, the running one is kept: %s", exc)  # noqa: TRY400 - the problems are the message
+                continue
+            local = zone_inventory(fresh, owned_devices(fresh, self.settings.zones))
+            changed, removed = self.scheduler.reconfigure(local)
+            self.inventory = local
+            self.shipper.sha = inventory_sha(fresh.path)
+            if self.metrics is not None:
+                self.metrics.set_devices({d.name: d.opd for d in self.scheduler.devices})
+            logger.info(
+                "inventory reloaded: %d devices of zones %s, %d new or changed, %d removed",
+                len(local.devices),
+                ",".join(self.settings.zones),
+                len(changed),
+                len(removed),
+            )
+
+    async def _drop_events(self) -> None:
+        """The local detector's events and ticks: the leader decides, so they end here."""
+        while True:
+            await self.runtime.tickets.get()
+
+    async def _serve_metrics(self) -> MetricsServer | None:
+        metrics = self.metrics
+        if metrics is None:
+            return None
+        metrics.set_devices({d.name: d.opd for d in self.scheduler.devices})
+        metrics.watch_zones(self.view)
+        if not self.inventory.metrics_listen:
+            return None
+        online = self.shipper
+        checks = replace(
+            HealthChecks.from_metrics(metrics),
+            database=lambda: online.online,
+            zones=lambda: {
+                "role": "poller",
+                "node": self.settings.node,
+                "zones": list(self.settings.zones),
+                "buffered": online.buffered,
+                "dropped": online.dropped,
+            },
+        )
+        server = MetricsServer(metrics.registry, checks, self.inventory.metrics_listen)
+        await server.start()
+        return server
