@@ -13,7 +13,7 @@ Inventory: ``hosts`` devices pinged every 15 s (1 echo, 1 s timeout; flat, no pa
 60 s. PostgreSQL is the machine's, one fresh database per run (its ``xact_commit`` is sigap's
 alone). For each contender, one after the other in the same run:
 
-1. start, wait for ``--ready-file`` (every device polled) and the ``dead`` tickets (warm-up);
+1. start, wait until each of the ``dead`` hosts has its ticket (the warm-up, timed);
 2. a steady window of ``window`` s: CPU (utime+stime of the processes), RSS at the end and
    peak (VmHWM), PostgreSQL transactions/s (``pg_stat_database.xact_commit`` delta);
 3. detection: ``kill`` more live hosts are made dead; the time until every one of them is
@@ -308,7 +308,6 @@ def has_zones() -> bool:
 class Proc:
     popen: subprocess.Popen[bytes]
     port: int
-    ready: Path | None  # --ready-file (zone pollers have none)
     log: Path
 
     def cpu(self) -> float:
@@ -339,7 +338,7 @@ class Result:
     label: str
     procs: int
     devices: int
-    startup_s: float = 0.0
+    startup_s: float = 0.0  # start -> every dead host has its ticket (the warm-up)
     cpu_s: float = 0.0  # CPU seconds in the window (all processes)
     cpu_max_s: float = 0.0  # the busiest process's
     window_s: float = 0.0
@@ -400,7 +399,7 @@ def victims(hosts: int, dead_n: int, kill_n: int) -> tuple[list[int], list[int]]
     return dead, live[7 :: max(1, len(live) // max(1, kill_n))][:kill_n]
 
 
-def _launch(net: Net, argv: list[str], port: int, ready: Path | None, logf: Path) -> Proc:
+def _launch(net: Net, argv: list[str], port: int, logf: Path) -> Proc:
     with logf.open("wb") as out:
         popen = subprocess.Popen(
             ["ip", "netns", "exec", net.noc, *argv],
@@ -408,7 +407,7 @@ def _launch(net: Net, argv: list[str], port: int, ready: Path | None, logf: Path
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
         )
-    return Proc(popen, port, ready, logf)
+    return Proc(popen, port, logf)
 
 
 def start(net: Net, cid: str, n_pollers: int, url: str, args: argparse.Namespace) -> list[Proc]:
@@ -420,13 +419,12 @@ def start(net: Net, cid: str, n_pollers: int, url: str, args: argparse.Namespace
     """
     inv = net.tmp / f"{cid}.yaml"
     inv.write_text(inventory(net, url, 19600, hosts=args.hosts, snmp=args.snmp, zones=n_pollers))
-    ready = net.tmp / f"{cid}.ready"
-    central = [SIGAP, "run", "--inventory", str(inv), "--ready-file", str(ready)]
-    procs = [_launch(net, central, 19600, ready, net.tmp / f"{cid}-central.log")]
+    central = [SIGAP, "run", "--inventory", str(inv)]
+    procs = [_launch(net, central, 19600, net.tmp / f"{cid}-central.log")]
     for z in range(1, n_pollers + 1):
         argv = [SIGAP, "run", "--inventory", str(inv), "--zona", f"z{z}", "--node", f"p{z}"]
         argv += ["--metrics-listen", f"127.0.0.1:{19600 + z}"]
-        procs.append(_launch(net, argv, 19600 + z, None, net.tmp / f"{cid}-p{z}.log"))
+        procs.append(_launch(net, argv, 19600 + z, net.tmp / f"{cid}-p{z}.log"))
     return procs
 
 
@@ -490,18 +488,14 @@ def measure(
         t0 = time.monotonic()
         procs = start(net, cid, n_pollers, url, args)
         try:
-            _wait(
-                "every device polled",
-                lambda: all(p.ready.exists() for p in procs if p.ready),
-                procs,
-            )
-            res.startup_s = time.monotonic() - t0
-            log(f"  {cid}: ready after {res.startup_s:.1f} s")
             dead_names = [name(i) for i in dead]
-            _wait(
-                "the dead hosts' tickets", lambda: tickets_for(uri, dead_names) >= len(dead), procs
-            )
-            log(f"  {cid}: {len(dead)} tickets after {time.monotonic() - t0:.1f} s")
+
+            def ticketed() -> bool:
+                return tickets_for(uri, dead_names) >= len(dead)
+
+            _wait("the dead hosts' tickets", ticketed, procs)
+            res.startup_s = time.monotonic() - t0
+            log(f"  {cid}: {len(dead)} tickets (warm-up) after {res.startup_s:.1f} s")
             time.sleep(args.settle)
             steady(procs, uri, args, res)
             log(f"  {cid}: window {res.window_s:.0f} s, CPU {res.cpu_s:.1f} s, "
@@ -561,7 +555,7 @@ def _s(v: float | None) -> str:
 
 def table(results: list[Result], pollers: list[int], zones: bool) -> str:
     head = (
-        "| Contender | Processes | Ready s | CPU % of one core (busiest process) | "
+        "| Contender | Processes | Warm-up s | CPU % of one core (busiest process) | "
         "CPU %/1,000 dev | RSS MiB (peak) | RSS MiB/1,000 dev | PG xact/s | "
         "Detect state s | Detect ticket s |\n"
         "|---|---|---|---|---|---|---|---|---|---|"
@@ -576,7 +570,7 @@ def table(results: list[Result], pollers: list[int], zones: bool) -> str:
     ]
     if not zones:
         rows += [
-            f"| {n} zone pollers | {n} | pending: `sigap run --zona` not on this branch "
+            f"| central + {n} pollers | {1 + n} | pending: `sigap run --zona` not in this build "
             "| - | - | - | - | - | - | - |"
             for n in pollers
         ]
@@ -596,7 +590,7 @@ def table(results: list[Result], pollers: list[int], zones: bool) -> str:
     return text
 
 
-def write_results(args: argparse.Namespace, text: str) -> None:
+def write_results(args: argparse.Namespace, text: str, before: str) -> None:
     how = (
         f"Produced by `flock /work/lab.lock python -m tests.bench.scale_bench --hosts {args.hosts} "
         f"--dead {args.dead} --snmp {args.snmp} --window {args.window:g} --kill {args.kill}`. "
@@ -613,7 +607,8 @@ def write_results(args: argparse.Namespace, text: str) -> None:
         f"{args.kill} more live hosts made dead at once; seconds until all show "
         "`sigap_device_up 0` on /metrics (state) and until each has its ticket (database)."
     )
-    replace_section(SECTION, f"Machine: {machine()}\n\n{how}\n\n{text}")
+    note = f"\n\n{args.note}" if args.note else ""
+    replace_section(SECTION, f"Machine: {before}\n\n{how}{note}\n\n{text}")
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
@@ -626,6 +621,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--kill", type=int, default=100)
     p.add_argument("--pollers", type=lambda s: [int(x) for x in s.split(",") if x], default=[2, 4])
     p.add_argument("--no-write", action="store_true")
+    p.add_argument("--note", default="", help="a sentence for RESULTS.md (e.g. which build ran)")
     return p.parse_args(argv)
 
 
@@ -636,11 +632,12 @@ def main(argv: list[str] | None = None) -> None:
         if shutil.which(tool) is None:
             sys.exit(f"scale_bench: {tool} is missing")
     args = parse(argv)
+    before = machine()
     results, pollers, zones = run_bench(args)
     text = table(results, pollers, zones)
-    print("\n" + machine() + "\n\n" + text)
+    print("\n" + before + "\n\n" + text)
     if not args.no_write:
-        write_results(args, text)
+        write_results(args, text, before)
 
 
 if __name__ == "__main__":

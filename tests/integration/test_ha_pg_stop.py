@@ -3,12 +3,13 @@
 Two ``sigap run`` daemons of one cluster in a small lab's NOC share the machine's PostgreSQL
 (its unix socket). A router is dead, so a fault is open (one ticket, one "opened" message to
 the Kasi) when PostgreSQL is stopped (``pg_ctlcluster ... stop -m fast``) for about 10 s. The
-leader must notice the lost lock session and stop with exit code 75 *while the database is
-still down* (so it cannot write anything once it comes back without holding the lock); it is
-then started again as systemd would (``Restart=on-failure``) and waits as a standby. After
-PostgreSQL starts again exactly one daemon leads within 30 s, the other names it, and the
-database still holds one ticket for the fault and one "opened" notification row (the message
-itself at most twice with the same Ref: at-least-once).
+leader must notice the lost lock session and step down *while the database is still down*
+(from then on its fence refuses every write, so it writes nothing once the database is back
+without holding the lock), then exit with code 75; it is started again as systemd would
+(``Restart=on-failure``). After PostgreSQL starts again exactly one daemon leads within 30 s,
+the other names it, the leader resumed the open fault from the database (and shows the router
+down on /metrics at once), and the database still holds one ticket for the fault and one
+"opened" notification row (the message itself at most twice with the same Ref: at-least-once).
 
 PostgreSQL is ALWAYS started again in a ``finally`` (also on KeyboardInterrupt); other tests
 share it, so the stop is kept short. Skipped when the tests use another PostgreSQL server
@@ -190,6 +191,10 @@ def _one_leader(nodes: list[Node]) -> tuple[Node, Node] | None:
     return (leaders[0], standbys[0]) if len(leaders) == 1 and len(standbys) == 1 else None
 
 
+def _stepped_down(node: Node) -> bool | None:
+    return True if "leadership lost" in node.log.read_text(encoding="utf-8") else None
+
+
 def _names(standby: Node, leader: Node) -> bool | None:
     ha = standby.role("standby")
     return True if ha is not None and ha["leader"] == leader.node else None
@@ -250,20 +255,20 @@ def test_a_postgres_stop_makes_the_leader_step_down_and_one_leads_after(
 
         with _postgres_stopped():
             down_at = time.monotonic()
-            # the leader notices while the database is still down: it can write nothing after
-            assert a.proc.wait(timeout=HANG) == LOST_EXIT
+            # the leader steps down while the database is still down: from then on every
+            # write is refused by its fence, so nothing is written once the database is back
+            wait_for("noc-a to step down", lambda: _stepped_down(a), HANG)
             assert b.proc.poll() is None, "the standby must keep waiting through the outage"
-            a.restart()  # systemd's Restart=on-failure: it comes back as a standby
             time.sleep(max(0.0, DOWN_SECONDS - (time.monotonic() - down_at)))
-            marks = {n.node: n.log.stat().st_size for n in nodes}
+        assert a.proc.wait(timeout=HANG) == LOST_EXIT
+        marks = {n.node: n.log.stat().st_size for n in nodes}
+        a.restart()  # systemd's Restart=on-failure: it comes back and competes for the lock
 
         leader, standby = wait_for(
             "exactly one leader after the restart", lambda: _one_leader(nodes), TAKEOVER
         )
         wait_for("the standby to name the leader", lambda: _names(standby, leader), HANG)
         assert all(n.proc.poll() is None for n in nodes)
-        log = a.log.read_text(encoding="utf-8")
-        assert "leadership lost" in log
 
         _resumed(leader, marks[leader.node])
         with TicketStore(pg_url) as store:
