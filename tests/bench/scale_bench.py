@@ -593,7 +593,8 @@ def table(results: list[Result], pollers: list[int], zones: bool) -> str:
 def write_results(args: argparse.Namespace, text: str, before: str) -> None:
     how = (
         f"Produced by `flock /work/lab.lock python -m tests.bench.scale_bench --hosts {args.hosts} "
-        f"--dead {args.dead} --snmp {args.snmp} --window {args.window:g} --kill {args.kill}`. "
+        f"--dead {args.dead} --snmp {args.snmp} --window {args.window:g} --settle {args.settle:g} "
+        f"--kill {args.kill}`. "
         f"Network: NOC netns -> core router netns -> {(args.hosts + PER_SITE - 1) // PER_SITE} "
         f"site netns of 250 host addresses each (anchors' net.sh layout, built in Python); "
         f"dead hosts are dropped silently by nftables in their site. {args.hosts:,} devices "
@@ -605,7 +606,9 @@ def write_results(args: argparse.Namespace, text: str, before: str) -> None:
         f"{args.settle:g} s), RSS at the window's end (peak VmHWM), PG xact/s = "
         "pg_stat_database.xact_commit delta / window. Detection: "
         f"{args.kill} more live hosts made dead at once; seconds until all show "
-        "`sigap_device_up 0` on /metrics (state) and until each has its ticket (database)."
+        "`sigap_device_up 0` on /metrics (state) and until each has its ticket (database); one "
+        "sample: the kill lands at a random phase of the 15 s cycle, then the confirm rounds, "
+        "so it varies by up to 15 s between runs (compare it loosely, CPU/RSS/xact closely)."
     )
     note = f"\n\n{args.note}" if args.note else ""
     replace_section(SECTION, f"Machine: {before}\n\n{how}{note}\n\n{text}")

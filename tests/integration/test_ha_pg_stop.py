@@ -260,8 +260,8 @@ def test_a_postgres_stop_makes_the_leader_step_down_and_one_leads_after(
             wait_for("noc-a to step down", lambda: _stepped_down(a), HANG)
             assert b.proc.poll() is None, "the standby must keep waiting through the outage"
             time.sleep(max(0.0, DOWN_SECONDS - (time.monotonic() - down_at)))
+            marks = {n.node: n.log.stat().st_size for n in nodes}  # what follows is after
         assert a.proc.wait(timeout=HANG) == LOST_EXIT
-        marks = {n.node: n.log.stat().st_size for n in nodes}
         a.restart()  # systemd's Restart=on-failure: it comes back and competes for the lock
 
         leader, standby = wait_for(
