@@ -101,6 +101,10 @@ class Scheduler:
         """Resume the detectors from the tickets still active in the database."""
         faults = [(t.device, FaultKind(t.kind)) for t in active if t.status is TicketState.OPEN]
         self.detector.restore(faults, now)
+        if self.metrics is not None:  # no StateChanged while it stays down: publish it now
+            states = self.detector.states()
+            for device in {d for d, _ in faults if d in states}:
+                self.metrics.device_state(device, states[device])
         self.snmp_detector.restore(t.fault_key for t in active if t.fault_key)
 
     def start(self, group: asyncio.TaskGroup) -> None:

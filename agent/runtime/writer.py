@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 
 from agent.detect.ping import Attached, Detached, FaultCleared, FaultOpened
+from agent.runtime.leader import LeadershipLostError
 from ticketing.outbox.queue import Outbox
 from ticketing.views import OpenOutcome
 
@@ -100,11 +101,28 @@ class TicketWriter:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RETRY_MAX_SECONDS)
                 continue
+            except LeadershipLostError as exc:
+                # the fence refused: a renewal came late (a loaded machine), or the lock is
+                # gone and the leadership task stops the daemon. Retrying is safe (the database
+                # fence checks the lock in every transaction); dropping would lose the change
+                if isinstance(item, datetime) or self._stopped_retrying(loop.time()):
+                    return None
+                logger.warning("ticket write waits for the leader lock: %s", exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX_SECONDS)
+                continue
             except Exception:
                 logger.exception("ticket write failed for %r", item)
                 return None
             self._database(up=True)
             return opened
+
+    def _stopped_retrying(self, now: float) -> bool:
+        """After a stop request, retries end at ``SHUTDOWN_RETRY_SECONDS``."""
+        if not self.runtime.stopping.is_set():
+            return False
+        self._give_up = self._give_up or now + SHUTDOWN_RETRY_SECONDS
+        return now >= self._give_up
 
     def _database(self, *, up: bool, error: Exception | None = None) -> None:
         if up == self._db_up:

@@ -423,6 +423,33 @@ async def test_restart_keeps_one_ticket_and_recovers_it(tmp_path: Path, db_path:
         assert kinds.count(EventKind.DETACHED) == 1
 
 
+async def test_a_restored_down_device_is_down_on_the_metrics_at_once(
+    tmp_path: Path, db_path: Path
+) -> None:
+    """After a restart (or a failover) a device still down changes no state: the restore
+    itself publishes it, so /metrics shows 0, not nothing, until it comes back."""
+    from prometheus_client import CollectorRegistry
+
+    from agent.runtime.metrics import Metrics
+
+    inventory = write_inventory(tmp_path, TREE)
+    with open_store(db_path) as first_store:
+        first = make_daemon(inventory, first_store, FakeProber(dead={"rtr", "sw"}))
+        async with running(first):
+            await wait_for(lambda: root_ticket_with_child(first_store), "rtr's ticket")
+    registry = CollectorRegistry()
+    labels = {"device": "rtr", "opd": inventory.devices["rtr"].opd}
+    with open_store(db_path) as store:
+        fake = FakeProber(dead={"rtr", "sw"})
+        second = assemble_daemon(
+            inventory, store, _is_a_prober(fake), rng=random.Random(7),
+            metrics=Metrics(registry, version="t", intake=dict),
+        )  # fmt: skip
+        async with running(second):
+            await wait_for(lambda: fake.calls["rtr"] >= 2, "rounds of rtr after the restart")
+            assert registry.get_sample_value("sigap_device_up", labels) == 0
+
+
 # ------------------------------------------------------------------ readiness
 
 
