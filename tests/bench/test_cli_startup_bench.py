@@ -8,17 +8,21 @@ RSS comes from GNU time (a fork of pytest would count pytest's own pages). The t
 is a SQLite file with 1,000 tickets of the demo inventory (``tiket list`` shows the newest 50).
 Writes the ``CLI start-up`` section of RESULTS.md; ``python -X importtime -m agent ...`` shows
 where a command's time goes. ``SIGAP_BENCH_BEFORE=/path/to/other/.venv/bin/sigap`` adds the
-same commands of another build (e.g. a checkout before issue 16) to the same rounds.
+same commands of another build (e.g. a checkout before issue 16) to the same rounds; with
+``SIGAP_BENCH_BEFORE_SAME_SCHEMA=1`` that build (one of this schema, e.g. main before a change)
+reads a copy of this run's database instead of seeding its own through the old API.
 """
 
 from __future__ import annotations
 
 import os
 import platform
+import sqlite3
 import statistics
 import subprocess
 import sys
 import time
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -55,6 +59,7 @@ FLOOR = (
     "`tests/unit/test_cli_imports.py` keeps every command from loading what it does not use."
 )
 BEFORE = os.environ.get("SIGAP_BENCH_BEFORE", "")
+BEFORE_SAME_SCHEMA = os.environ.get("SIGAP_BENCH_BEFORE_SAME_SCHEMA", "") == "1"
 
 
 @dataclass
@@ -123,8 +128,12 @@ with TicketStore("sqlite:///" + sys.argv[2]) as store:
 """
 
 
-def _seed_before(db: Path) -> Path:
+def _seed_before(db: Path, ours: Path) -> Path:
     """The seed of :func:`_seed`, written by the build at ``SIGAP_BENCH_BEFORE``."""
+    if BEFORE_SAME_SCHEMA:  # a copy of ours (SQLite's backup: the WAL included)
+        with closing(sqlite3.connect(ours)) as src, closing(sqlite3.connect(db)) as dst:
+            src.backup(dst)
+        return db
     python = str(Path(BEFORE).with_name("python"))
     argv = [python, "-c", BEFORE_SEED, str(INVENTORY), str(db), str(TICKETS)]
     subprocess.run(argv, cwd=Path(BEFORE).parents[2], capture_output=True, check=True)
@@ -152,7 +161,7 @@ def test_cli_startup(tmp_path: Path) -> None:
     commands = [Timed("python -c pass", [sys.executable, "-c", "pass"])]
     commands += [Timed(f"sigap {name}", [SIGAP, *argv]) for name, argv in argvs.items()]
     if BEFORE:  # its own database: an older build cannot open a newer schema
-        before_db = f"SIGAP_DB_URL=sqlite:///{_seed_before(tmp_path / 'before.db')}"
+        before_db = f"SIGAP_DB_URL=sqlite:///{_seed_before(tmp_path / 'before.db', db)}"
         commands += [
             Timed(f"before: sigap {n}", ["env", before_db, BEFORE, *argv])
             for n, argv in argvs.items()
