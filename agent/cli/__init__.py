@@ -41,11 +41,12 @@ from ticketing.errors import TicketingError
 
 logger = logging.getLogger("agent.cli")
 
-# Commands that read or write a few rows, print and exit. Their start-up builds ~1M objects
-# that live until exit (modules, classes, the ORM mapping, the inventory's pydantic schema),
-# and the cyclic collector walking them again and again was ~10 % of `sigap tiket list`
-# (docs/decisions.md). Long-running commands (run, web, intake, notifikasi antar, demo, lab)
-# keep the collector: they are not listed, and a command missing here is only slower.
+# Commands (and bare ``sigap``/``--help``) that read or write a few rows, print and exit.
+# Their start-up builds ~1M objects that live until exit (modules, classes, the ORM mapping,
+# the inventory's pydantic schema), and the cyclic collector walking them again and again was
+# ~10 % of `sigap tiket list` (docs/decisions.md). Long-running commands (run, web, intake,
+# notifikasi antar, demo, lab) keep the collector: they are not listed, and a command missing
+# here is only slower.
 SHORT_LIVED: Final = frozenset({"tiket", "check"})
 # options of the root callback that take a value (``--log-level DEBUG tiket list``)
 _VALUED_ROOT_OPTIONS: Final = frozenset({"--log-level", "--log-format"})
@@ -124,7 +125,8 @@ def main() -> None:
     if bad is not None:
         err_console.print(f"error: argumen bukan teks UTF-8 yang sah: {bad}", markup=False)
         sys.exit(2)
-    if command_of(sys.argv[1:]) in SHORT_LIVED:
+    command = command_of(sys.argv[1:])
+    if command is None or command in SHORT_LIVED:  # None: ``sigap --help``
         gc.disable()  # the process ends with the command; refcounting still frees the rest
     _run()
 
