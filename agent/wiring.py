@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeAlias
 
 from agent.config.sop import office_calendar, workflow_config
 from collectors.model import utc_now
+from ticketing.db import at_head
 from ticketing.store import TicketStore
 
 if TYPE_CHECKING:
@@ -80,8 +81,8 @@ def open_store(
 
     ``hold_down`` (seconds) overrides ``tickets.hold_down`` (``sigap run --hold-down``). The
     default SQLite file's folder is created when it is missing. ``migrate`` brings the schema
-    to the newest revision (idempotent; it lets a command run before the daemon ever did);
-    commands that only read leave it off and never load Alembic.
+    to the newest revision (idempotent; it lets a command run before the daemon ever did), loading
+    Alembic only when the stored revision is not the newest; commands that only read leave it off.
     """
     url = database_url(inventory, db)
     if url == TicketStore.sqlite_url(DEFAULT_DB):
@@ -95,8 +96,8 @@ def open_store(
         tz=inventory.tz.key,
     )
     install_outbox(store, inventory)  # ticket changes write their notifications (issue 7)
-    if migrate:
-        from ticketing.migrate import migrate as upgrade  # Alembic only for commands that write
+    if migrate and not at_head(store.engine):
+        from ticketing.migrate import migrate as upgrade  # Alembic only when the schema is behind
 
         upgrade(store)
     return store

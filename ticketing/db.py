@@ -1,14 +1,16 @@
 """Engine set-up: SQLite pragmas and write transactions, the dialects sigap supports.
 
 Schema migrations are :mod:`ticketing.migrate` (Alembic): a command that only reads does not
-import Alembic.
+import Alembic, and one that writes imports it only when :func:`at_head` says the schema is
+behind (one SELECT of the version table; Alembic costs ~0.1 s to import, docs/decisions.md).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Final
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.exc import DBAPIError
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Engine
@@ -16,6 +18,12 @@ if TYPE_CHECKING:
 SUPPORTED_DIALECTS: Final = frozenset({"sqlite", "postgresql"})
 SQLITE_BUSY_TIMEOUT_MS: Final = 30_000
 READ_ONLY_OPTION: Final = "sigap_read_only"
+# Own name, so that other components may keep their own Alembic history in the same database.
+VERSION_TABLE: Final = "ticketing_alembic_version"
+# The newest revision in ticketing/migrations/versions (tests/unit/test_store_schema.py checks
+# it against Alembic's head). A new migration bumps it; until then writers only take the slower
+# Alembic path, never a wrong one.
+HEAD_REVISION: Final = "0015"
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -57,3 +65,19 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
     return engine
+
+
+def at_head(engine: Engine) -> bool:
+    """Whether the schema is stamped with :data:`HEAD_REVISION`: one SELECT, no Alembic.
+
+    False on any database error (no version table yet, unreachable): the caller then runs the
+    Alembic upgrade, which creates the schema or reports the error as before.
+    """
+    query = text(f"SELECT version_num FROM {VERSION_TABLE}")  # noqa: S608 - a constant
+    try:
+        with engine.connect() as conn:
+            conn.execution_options(**{READ_ONLY_OPTION: True})
+            stored = list(conn.execute(query).scalars())
+    except DBAPIError:
+        return False
+    return stored == [HEAD_REVISION]

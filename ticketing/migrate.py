@@ -1,7 +1,8 @@
 """Schema migrations: Alembic, configured in code, run by :func:`migrate` at every start.
 
-Apart from the store on purpose: Alembic costs ~0.1 s to import, and the commands that only
-read (``sigap tiket list``, ``diagnose``) never migrate.
+Apart from the store on purpose: Alembic costs ~0.1 s to import, the commands that only read
+(``sigap tiket list``, ``diagnose``) never migrate, and the others import this module only when
+:func:`ticketing.db.at_head` finds the schema behind.
 """
 
 from __future__ import annotations
@@ -14,18 +15,20 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import text
 
+from ticketing.db import VERSION_TABLE
+
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from ticketing.store import TicketStore
+
+__all__ = ["VERSION_TABLE", "alembic_config", "compare_server_default", "migrate", "upgrade_head"]
 
 logger = logging.getLogger(__name__)
 
 MIGRATIONS_DIR: Final = Path(__file__).with_name("migrations")
 # Arbitrary constant: serialises `migrate()` of several agents sharing one PostgreSQL database.
 PG_MIGRATION_LOCK: Final = 0x5167_6170  # "Sgap"
-# Own name, so that other components may keep their own Alembic history in the same database.
-VERSION_TABLE: Final = "ticketing_alembic_version"
 
 
 def migrate(store: TicketStore) -> None:

@@ -8,9 +8,10 @@ inside them (see :mod:`agent.cli.options`), so ``sigap --help`` loads none of it
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
-from typing import Annotated
+from typing import Annotated, Final
 
 import typer
 from typer.exceptions import TyperException
@@ -40,6 +41,16 @@ from ticketing.display import shown
 from ticketing.errors import TicketingError
 
 logger = logging.getLogger("agent.cli")
+
+# Commands (and bare ``sigap``/``--help``) that read or write a few rows, print and exit.
+# Their start-up builds ~1M objects that live until exit (modules, classes, the ORM mapping,
+# the inventory's pydantic schema), and the cyclic collector walking them again and again was
+# ~10 % of `sigap tiket list` (docs/decisions.md). Long-running commands (run, web, intake,
+# notifikasi antar, demo, lab) keep the collector: they are not listed, and a command missing
+# here is only slower.
+SHORT_LIVED: Final = frozenset({"tiket", "check"})
+# options of the root callback that take a value (``--log-level DEBUG tiket list``)
+_VALUED_ROOT_OPTIONS: Final = frozenset({"--log-level", "--log-format"})
 
 app = typer.Typer(
     help="sigap: pemantauan jaringan OPD dan tiket gangguan (Diskominfo Lombok Tengah).",
@@ -115,7 +126,23 @@ def main() -> None:
     if bad is not None:
         err_console.print(f"error: argumen bukan teks UTF-8 yang sah: {bad}", markup=False)
         sys.exit(2)
+    command = command_of(sys.argv[1:])
+    if command is None or command in SHORT_LIVED:  # None: ``sigap --help``
+        gc.disable()  # the process ends with the command; refcounting still frees the rest
     _run()
+
+
+def command_of(argv: list[str]) -> str | None:
+    """The command or group ``argv`` names (``tiket`` in ``--debug tiket list``), or None."""
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg in _VALUED_ROOT_OPTIONS:
+            skip = True
+        elif not arg.startswith("-"):
+            return arg
+    return None
 
 
 def _run() -> None:
@@ -156,4 +183,4 @@ def _failed(exc: Exception, what: str, message: str) -> int:
     return 1
 
 
-__all__ = ["app", "console", "err_console", "main"]
+__all__ = ["app", "command_of", "console", "err_console", "main"]

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from agent.cli import SHORT_LIVED, command_of
 from agent.config.load import load_inventory
 from agent.wiring import open_store
 from ticketing.faults import Fault, FaultKind
@@ -124,3 +125,24 @@ def test_ticket_commands_load_the_database_but_no_device_or_web_stack(
 def test_remediasi_list_loads_no_ssh_stack(tmp_path: Path) -> None:
     loaded = loaded_by(["remediasi", "list", "-i", str(INVENTORY)], tmp_path)
     assert loaded & (DEVICE_STACK | WEB_STACK | {"sqlalchemy"}) == set()
+
+
+@pytest.mark.parametrize(
+    ("argv", "command"),
+    [
+        (["tiket", "list"], "tiket"),
+        (["--debug", "tiket", "show", "GJ/2026/0001"], "tiket"),
+        (["--log-level", "DEBUG", "run", "-i", "x.yaml"], "run"),
+        (["--log-format=json", "check", "inventory.yaml"], "check"),
+        (["--log-format", "tiket", "web"], "web"),  # the option's value is not the command
+        (["--help"], None),
+        ([], None),
+    ],
+)
+def test_command_of_skips_the_root_options(argv: list[str], command: str | None) -> None:
+    assert command_of(argv) == command
+
+
+def test_long_running_commands_keep_the_garbage_collector() -> None:
+    long_running = {"run", "web", "intake", "notifikasi", "demo", "lab", "konfigurasi"}
+    assert SHORT_LIVED & long_running == set()
