@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.unit
 
-DEADLINE = 2.5  # seconds; every wait below fails loudly instead of hanging
+DEADLINE = 20.0  # seconds, a hang bound (generous: a loaded 2-core CI); waits below fail loudly
 
 HEADER = """
 office: {{name: Test}}
