@@ -13,9 +13,10 @@ setup:
 demo: setup
 	$(VENV)/sigap demo $(ARGS)
 
-# the whole suite: lint, types, unit and integration (lab, PostgreSQL) tests
+# the whole suite: lint, types, unit and integration (lab, PostgreSQL) tests; the pure unit
+# tests run on every core first, the rest serially; each pass names its 40 slowest tests
 test: setup lint
-	@./deploy/run-pytest.sh $(PYTEST_ARGS)
+	@./deploy/run-pytest.sh --suite $(PYTEST_ARGS)
 
 lint: setup
 	$(VENV)/ruff check .

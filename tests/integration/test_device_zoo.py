@@ -6,6 +6,10 @@ polled by the real ``SnmpCollector`` (v2c, and v3 SHA/AES for the RB760iGS), the
 ``sigap poll-once``, ``sigap discover`` (with ``--apply``) and ``sigap diagnose``; what they
 must show is ``tests/zoo_expect.py``, written by reading the files. Skips only when the
 recordings are absent; fails under CI=true when the lab or snmpsim cannot run.
+
+The per-recording ``sigap`` commands mostly wait (process start, snmpsim round trips, pings):
+``runs`` gives each distinct command one run, started two at a time ahead of the tests that
+read them (the in-process collector tests and ``discover`` run alone).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -31,6 +36,7 @@ from tests.zoo_lab import LAB, RESPONDER, RIGHT, V3, WRONG, host, running, sigap
 
 if TYPE_CHECKING:
     import socket
+    import subprocess
     from collections.abc import Iterator
     from pathlib import Path
 
@@ -48,6 +54,67 @@ def zoo_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, li
         unavailable(f"{RESPONDER} missing: pip install -e '.[dev]' (snmpsim, pysmi)")
     with running(tmp_path_factory.mktemp("zoo")) as env:
         yield env
+
+
+class Runs:
+    """``sigap`` in the zoo's NOC: one run per distinct command, the selected tests' commands
+    started on two threads at the first request; ``drain`` waits for every one started."""
+
+    def __init__(self, pool: ThreadPoolExecutor, planned: list[tuple[str, ...]]) -> None:
+        self.pool, self.planned = pool, planned
+        self.started: dict[tuple[str, ...], Future[subprocess.CompletedProcess[str]]] = {}
+
+    def _start(self, args: tuple[str, ...]) -> Future[subprocess.CompletedProcess[str]]:
+        if args not in self.started:
+            self.started[args] = self.pool.submit(sigap, *args)
+        return self.started[args]
+
+    def __call__(self, *args: str) -> subprocess.CompletedProcess[str]:
+        for planned in self.planned:
+            self._start(planned)
+        self.planned = []
+        return self._start(args).result()
+
+    def drain(self) -> None:
+        for future in list(self.started.values()):
+            future.result()
+
+
+def _commands(name: str, recording: str, inventory: Path) -> list[tuple[str, ...]]:
+    """The ``sigap`` commands that the test ``name`` runs for ``recording``."""
+    if name in (
+        "test_poll_once_shows_platform_and_interfaces",
+        "test_poll_once_shows_health_and_radio",
+    ):
+        poll = ("poll-once", host(recording), "-i", str(inventory))
+        return [(*poll, "--json"), poll]
+    if name == "test_diagnose_every_recording":
+        return [("diagnose", host(recording), "-i", str(inventory), "-c", "1", "--json")]
+    return []
+
+
+@pytest.fixture(scope="module")
+def runs(
+    request: pytest.FixtureRequest, zoo_env: tuple[Path, list[zoo.ZooDevice]]
+) -> Iterator[Runs]:
+    """The module's ``sigap`` runs, planned from the tests this session selected."""
+    inventory, _ = zoo_env
+    planned: list[tuple[str, ...]] = []
+    for item in request.session.items:
+        spec = getattr(item, "callspec", None)
+        mine = getattr(item, "module", None) is request.module
+        if mine and spec is not None and "recording" in spec.params:
+            name = getattr(item, "originalname", item.name)
+            planned += [
+                c for c in _commands(name, spec.params["recording"], inventory) if c not in planned
+            ]
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="zoo-sigap") as pool:
+        handle = Runs(pool, planned)
+        try:
+            yield handle
+        finally:
+            for future in handle.started.values():
+                future.cancel()
 
 
 def _target(device: zoo.ZooDevice) -> SnmpTarget:
@@ -147,10 +214,10 @@ def test_v3_is_answered_by_its_recording(zoo_env: tuple[Path, list[zoo.ZooDevice
 
 @pytest.mark.parametrize("recording", sorted(ZOO))
 def test_poll_once_shows_platform_and_interfaces(
-    zoo_env: tuple[Path, list[zoo.ZooDevice]], recording: str
+    zoo_env: tuple[Path, list[zoo.ZooDevice]], runs: Runs, recording: str
 ) -> None:
     inventory, _ = zoo_env
-    out = sigap("poll-once", host(recording), "-i", str(inventory), "--json")
+    out = runs("poll-once", host(recording), "-i", str(inventory), "--json")
     assert out.returncode in (0, 1, 2), out.stderr
     assert "Traceback" not in out.stderr
     data = json.loads(out.stdout)
@@ -164,7 +231,7 @@ def test_poll_once_shows_platform_and_interfaces(
     assert got == expect["platform"]
     status = {WRONG: "conflict", RIGHT: "same"}.get(recording, "new")
     assert platform["status"] == status
-    text = sigap("poll-once", host(recording), "-i", str(inventory))
+    text = runs("poll-once", host(recording), "-i", str(inventory))
     assert f"vendor={json.dumps(expect['platform'][0])}" in text.stdout
     if recording == WRONG:
         assert "peringatan: inventory menulis platform cisco_ios" in text.stdout
@@ -184,10 +251,10 @@ HEALTH = {
 
 @pytest.mark.parametrize("recording", sorted(HEALTH))
 def test_poll_once_shows_health_and_radio(
-    zoo_env: tuple[Path, list[zoo.ZooDevice]], recording: str
+    zoo_env: tuple[Path, list[zoo.ZooDevice]], runs: Runs, recording: str
 ) -> None:
     inventory, _ = zoo_env
-    out = sigap("poll-once", host(recording), "-i", str(inventory), "--json")
+    out = runs("poll-once", host(recording), "-i", str(inventory), "--json")
     assert "Traceback" not in out.stderr
     health = json.loads(out.stdout)["health"]
     assert health["status"] == "ok", health
@@ -201,14 +268,15 @@ def test_poll_once_shows_health_and_radio(
         [radio] = [r for r in health["radios"] if r["signal_dbm"] == want["signal_dbm"]]
         if "tx_ccq_pct" in want:
             assert radio["tx_ccq_pct"] == want["tx_ccq_pct"]
-    text = sigap("poll-once", host(recording), "-i", str(inventory)).stdout
+    text = runs("poll-once", host(recording), "-i", str(inventory)).stdout
     assert "health: " in text
 
 
 def test_discover_shows_and_applies_platforms(
-    zoo_env: tuple[Path, list[zoo.ZooDevice]], tmp_path: Path
+    zoo_env: tuple[Path, list[zoo.ZooDevice]], runs: Runs, tmp_path: Path
 ) -> None:
     inventory, devices = zoo_env
+    runs.drain()  # discover polls every recording at once: alone, as a deployment would
     out = sigap("discover", "-i", str(inventory), "--json")
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
@@ -238,10 +306,10 @@ def test_discover_shows_and_applies_platforms(
 
 @pytest.mark.parametrize("recording", sorted(ZOO))
 def test_diagnose_every_recording(
-    zoo_env: tuple[Path, list[zoo.ZooDevice]], recording: str
+    zoo_env: tuple[Path, list[zoo.ZooDevice]], runs: Runs, recording: str
 ) -> None:
     inventory, _ = zoo_env
-    out = sigap("diagnose", host(recording), "-i", str(inventory), "-c", "1", "--json")
+    out = runs("diagnose", host(recording), "-i", str(inventory), "-c", "1", "--json")
     assert out.returncode in (0, 1, 2), out.stderr
     assert "Traceback" not in out.stderr
     data = json.loads(out.stdout)

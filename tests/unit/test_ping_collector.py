@@ -258,8 +258,11 @@ async def test_cancelled_round_leaves_nothing_behind(fake_raw):
 async def test_close_fails_waiting_rounds(fake_raw):
     collector = PingCollector()
     await collector.start()
-    task = asyncio.create_task(collector.probe(target("10.0.0.20", timeout=5)))
-    await asyncio.sleep(0.01)
+    probe = target("10.0.0.20", timeout=5)
+    task = asyncio.create_task(collector.probe(probe))
+    async with asyncio.timeout(20):  # every echo sent, the round waits (a 10 ms sleep raced)
+        while len(collector._pending) < probe.count:  # noqa: ASYNC110 - polls the collector, no event to wait on
+            await asyncio.sleep(0.001)
     await collector.close()
     with pytest.raises(CollectorError, match="closed"):
         await task
