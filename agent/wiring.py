@@ -456,7 +456,18 @@ def build_poller(
     scheduler = Scheduler(
         local, runtime, prober, detector, metrics=metrics, rng=rng, on_probe=shipper.record
     )
-    return Poller(settings, local, runtime, scheduler, shipper, metrics=metrics, reload=reload)
+    poller = Poller(
+        settings, local, runtime, scheduler, shipper,
+        metrics=metrics, reload=reload, full=inventory,
+    )  # fmt: skip
+    if store.engine.dialect.name == "postgresql":  # two pollers of a zone share its devices
+        from agent.zones.leases import DeviceLeases, LeaseKeeper
+
+        leases = DeviceLeases(store.engine, settings.node, settings.lease, cluster=settings.cluster)
+        poller.keeper = LeaseKeeper(
+            leases, zones=poller.zone_devices, apply=poller.hold, report=metrics
+        )
+    return poller
 
 
 def leadership(inventory: Inventory, store: TicketStore) -> Leadership | None:

@@ -23,7 +23,7 @@ VERSION_TABLE: Final = "ticketing_alembic_version"
 # The newest revision in ticketing/migrations/versions (tests/unit/test_store_schema.py checks
 # it against Alembic's head). A new migration bumps it; until then writers only take the slower
 # Alembic path, never a wrong one.
-HEAD_REVISION: Final = "0015"
+HEAD_REVISION: Final = "0017"
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -1,11 +1,12 @@
 """``sigap run --zona NAME``: a zone poller's process (issue 23).
 
-It polls the devices it owns (:func:`owned_devices`: today every device of its zones; the
-device leases of a second poller will decide it), runs the detector on them only to drive
-its own confirmation re-polls (its fault events are dropped: the leader's detector decides),
-and ships every result through :class:`agent.zones.ship.Shipper`. No singleton duty runs here:
-no ticket writes, notifications, remediation, backup, topology, events or web. It starts and
-polls while the database is away (nothing is read from it at start-up).
+It polls the devices it holds (on PostgreSQL its :class:`agent.zones.leases.LeaseKeeper`
+shares a zone's devices among the zone's live pollers and hands a dead one's over), runs the
+detector on them only to drive its own confirmation re-polls (its fault events are dropped:
+the leader's detector decides), and ships every result through
+:class:`agent.zones.ship.Shipper`. No singleton duty runs here: no ticket writes,
+notifications, remediation, backup, topology, events or web. It starts and polls while the
+database is away (nothing is read from it at start-up).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from agent.runtime.metrics import Metrics
     from agent.runtime.parts import Runtime
     from agent.runtime.scheduler import Scheduler
+    from agent.zones.leases import LeaseKeeper
     from agent.zones.settings import PollerSettings
     from agent.zones.ship import Shipper
 
@@ -37,7 +39,7 @@ logger = logging.getLogger(__name__)
 
 
 def owned_devices(inventory: Inventory, zones: Collection[str]) -> list[Device]:
-    """The devices this poller polls: every device of its zones (leases will narrow it)."""
+    """Every device of the poller's zones (its device leases narrow what it polls)."""
     return [d for d in inventory.devices.values() if d.zone in zones]
 
 
@@ -73,13 +75,19 @@ class Poller:
         *,
         metrics: Metrics | None = None,
         reload: Callable[[], Inventory] | None = None,
+        full: Inventory | None = None,
     ) -> None:
         """Hold the parts (built by ``agent.wiring.build_poller``); nothing starts yet.
 
         ``reload`` loads the inventory again on SIGHUP (a broken one keeps the running one).
+        ``full`` is the whole inventory (``inventory`` is the part polled now); with a
+        :attr:`keeper` (device leases, set by the wiring) the polled part follows the leases.
         """
         self.settings = settings
         self.inventory = inventory
+        self.full = full if full is not None else inventory
+        self.keeper: LeaseKeeper | None = None
+        self.held: frozenset[str] | None = None  # the keeper's devices; None: the whole zone
         self.runtime = runtime
         self.scheduler = scheduler
         self.shipper = shipper
@@ -132,11 +140,16 @@ class Poller:
                 ]
                 if self.metrics is not None:
                     helpers.append(group.create_task(watch_loop_lag(self.metrics), name="lag"))
+                if self.keeper is not None:
+                    keeper = self.keeper.run(self.runtime.stopping)
+                    helpers.append(group.create_task(keeper, name="leases"))
                 await self.runtime.stopping.wait()
                 tasks = [*self.scheduler.tasks(), *helpers]
                 for task in tasks:
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
+            if self.keeper is not None:
+                await self.keeper.close()  # the others take the devices at once
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.shipper.flush(), self.settings.lease)
             if self.shipper.buffered:
@@ -164,12 +177,9 @@ class Poller:
             except Exception as exc:  # noqa: BLE001 - a broken file keeps the running inventory
                 logger.error("inventory reload refused, the running one is kept: %s", exc)  # noqa: TRY400 - the problems are the message
                 continue
-            local = zone_inventory(fresh, owned_devices(fresh, self.settings.zones))
-            changed, removed = self.scheduler.reconfigure(local)
-            self.inventory = local
+            self.full = fresh
             self.shipper.sha = inventory_sha(fresh.path)
-            if self.metrics is not None:
-                self.metrics.set_devices({d.name: d.opd for d in self.scheduler.devices})
+            local, changed, removed = self._poll_now()
             logger.info(
                 "inventory reloaded: %d devices of zones %s, %d new or changed, %d removed",
                 len(local.devices),
@@ -177,6 +187,37 @@ class Poller:
                 len(changed),
                 len(removed),
             )
+
+    def zone_devices(self) -> dict[str, list[str]]:
+        """Zone -> device names of this poller's zones (what the lease keeper shares out)."""
+        out: dict[str, list[str]] = {z: [] for z in self.settings.zones}
+        for d in owned_devices(self.full, self.settings.zones):
+            out[d.zone].append(d.name)
+        return out
+
+    def hold(self, devices: frozenset[str]) -> None:
+        """The lease keeper's devices: poll exactly these from now on."""
+        self.held = devices
+        local, changed, removed = self._poll_now()
+        logger.info(
+            "leases: %s polls %d devices of zones %s (%d new, %d handed over)",
+            self.settings.node,
+            len(local.devices),
+            ",".join(self.settings.zones),
+            len(changed),
+            len(removed),
+        )
+
+    def _poll_now(self) -> tuple[Inventory, list[Device], list[str]]:
+        mine = owned_devices(self.full, self.settings.zones)
+        if self.held is not None:
+            mine = [d for d in mine if d.name in self.held]
+        local = zone_inventory(self.full, mine)
+        changed, removed = self.scheduler.reconfigure(local)
+        self.inventory = local
+        if self.metrics is not None:
+            self.metrics.set_devices({d.name: d.opd for d in self.scheduler.devices})
+        return local, changed, removed
 
     async def _drop_events(self) -> None:
         """The local detector's events and ticks: the leader decides, so they end here."""
