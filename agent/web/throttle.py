@@ -12,7 +12,9 @@ made during the lockout tells nothing. A successful login clears its pair's fail
 
 In memory on purpose: ``sigap web`` is one process, a restart clears the counts (an attacker
 cannot restart it), and the database stays free of per-request writes. Keys are bounded
-(``MAX_KEYS``; the stalest are dropped) so that random names cannot grow it without end.
+(``MAX_KEYS``; the stalest are dropped, found in constant time: the table is ordered by
+each key's latest failure) so that random names cannot grow it without end, nor make each
+failure cost a scan of the table.
 
 Behind the TLS proxy every peer is 127.0.0.1: the address is then the last
 ``X-Forwarded-For`` entry, the one the trusted proxy itself appended (a client can put
@@ -97,10 +99,12 @@ class LoginThrottle:
             now = self.now()
             for key in self._keys(name, address):
                 self._recent(key, now)
-                self._failures.setdefault(key, deque(maxlen=keep)).append(now)
-            while len(self._failures) > MAX_KEYS:
-                stalest = min(self._failures, key=lambda k: self._failures[k][-1])
-                del self._failures[stalest]
+                # re-inserted: the dict stays ordered by each key's latest failure
+                times = self._failures.pop(key, None) or deque(maxlen=keep)
+                times.append(now)
+                self._failures[key] = times
+            while len(self._failures) > MAX_KEYS:  # the stalest first: O(1) per failure
+                del self._failures[next(iter(self._failures))]
             named = self._failures.get(self._keys(name, address)[2], ())
             return len(named) >= self.limits.account_warning
 
