@@ -225,19 +225,7 @@ class Daemon:
         """On SIGHUP: load the inventory again; a broken one is refused, the old one kept."""
         load = self._reload
         assert load is not None  # noqa: S101 - only started with a loader
-        while True:
-            await self._hup.wait()
-            self._hup.clear()
-            logger.info("SIGHUP: reloading the inventory")
-            try:
-                new = await asyncio.to_thread(load)
-            except ConfigError as exc:
-                logger.error("inventory reload refused, the running one is kept:\n%s", exc)  # noqa: TRY400 - the problems are the message
-                continue
-            except Exception:
-                logger.exception("inventory reload failed, the running one is kept")
-                continue
-            self._apply(new)
+        await reload_on(self._hup, load, self._apply)
 
     def _apply(self, new: Inventory) -> None:
         """Switch to a reloaded inventory: changed devices restart their loops, others go on."""
@@ -271,3 +259,26 @@ class Daemon:
         self.scheduler.restore(active, runtime.now())
         if active:
             logger.info("resuming %d active tickets from the database", len(active))
+
+
+async def reload_on(
+    hup: asyncio.Event, load: Callable[[], Inventory], apply: Callable[[Inventory], None]
+) -> None:
+    """Forever: on each ``hup``, ``load`` the inventory (in a thread) and ``apply`` it.
+
+    A broken inventory is refused with every problem logged and the running one kept; the
+    daemon and the zone poller both reload through here.
+    """
+    while True:
+        await hup.wait()
+        hup.clear()
+        logger.info("SIGHUP: reloading the inventory")
+        try:
+            new = await asyncio.to_thread(load)
+        except ConfigError as exc:
+            logger.error("inventory reload refused, the running one is kept:\n%s", exc)  # noqa: TRY400 - the problems are the message
+            continue
+        except Exception:
+            logger.exception("inventory reload failed, the running one is kept")
+            continue
+        apply(new)

@@ -19,6 +19,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from agent.runtime import systemd
+from agent.runtime.daemon import reload_on
 from agent.runtime.httpd import HealthChecks, MetricsServer
 from agent.runtime.metrics import watch_loop_lag
 from agent.runtime.metrics.zones import PollerView, ZonesView
@@ -166,27 +167,26 @@ class Poller:
 
     async def _reloader(self) -> None:
         """On SIGHUP: the zone's devices of the reloaded inventory (a broken one is refused)."""
+        if self._reload is not None:
+            await reload_on(self._hup, self._reload, self._apply)
+            return
         while True:
             await self._hup.wait()
             self._hup.clear()
-            if self._reload is None:
-                logger.warning("SIGHUP: this poller cannot reload; restart it")
-                continue
-            try:
-                fresh = await asyncio.to_thread(self._reload)
-            except Exception as exc:  # noqa: BLE001 - a broken file keeps the running inventory
-                logger.error("inventory reload refused, the running one is kept: %s", exc)  # noqa: TRY400 - the problems are the message
-                continue
-            self.full = fresh
-            self.shipper.sha = inventory_sha(fresh.path)
-            local, changed, removed = self._poll_now()
-            logger.info(
-                "inventory reloaded: %d devices of zones %s, %d new or changed, %d removed",
-                len(local.devices),
-                ",".join(self.settings.zones),
-                len(changed),
-                len(removed),
-            )
+            logger.warning("SIGHUP: this poller cannot reload; restart it")
+
+    def _apply(self, fresh: Inventory) -> None:
+        """Poll the reloaded inventory's zone devices; its sha256 goes in the heartbeat."""
+        self.full = fresh
+        self.shipper.sha = inventory_sha(fresh.path)
+        local, changed, removed = self._poll_now()
+        logger.info(
+            "inventory reloaded: %d devices of zones %s, %d new or changed, %d removed",
+            len(local.devices),
+            ",".join(self.settings.zones),
+            len(changed),
+            len(removed),
+        )
 
     def zone_devices(self) -> dict[str, list[str]]:
         """Zone -> device names of this poller's zones (what the lease keeper shares out)."""
