@@ -422,13 +422,17 @@ def build_poller(
     inventory_path: Path | None = None,
     reload: Callable[[], Inventory] | None = None,
     prober: Prober | None = None,
+    snmp: SnmpPoller | None = None,
+    health: HealthPoller | None = None,
     now: Callable[[], datetime] = utc_now,
     rng: random.Random | None = None,
 ) -> Poller:
     """``sigap run --zona``: the scheduler and detector of the owned devices, and the shipper.
 
-    No ticket writer, notifier, remediation, backup, topology, events or web: those are the
-    leader's. Ping only (SNMP of zone devices is not shipped yet).
+    Ping, SNMP and health polls of the zones' devices are shipped (SNMP only when one of
+    them has SNMP settings; ``snmp`` and ``health`` replace the real collector in tests). No
+    ticket writer, notifier, remediation, backup, topology, events or web: those are the
+    leader's.
     """
     import asyncio  # the poller's parts only for `sigap run --zona`
 
@@ -445,11 +449,15 @@ def build_poller(
         from collectors.ping import PingCollector
 
         prober = PingCollector()
-    local = zone_inventory(inventory, owned_devices(inventory, settings.zones))
+    owned = owned_devices(inventory, settings.zones)
+    local = zone_inventory(inventory, owned)
+    if snmp is None and any(d.snmp is not None for d in owned):
+        snmp = health = snmp_collector()
     detector = Detector(local)
     runtime = Runtime(
-        store, asyncio.Semaphore(inventory.max_concurrent_probes), detector.states, now=now
-    )
+        store, asyncio.Semaphore(inventory.max_concurrent_probes), detector.states,
+        snmp=snmp, health=health, now=now,
+    )  # fmt: skip
     sha = inventory_sha(inventory_path or inventory.path)
     shipper = Shipper(settings, store, runtime.call, now=now, sha=sha)
     metrics = Metrics(CollectorRegistry())
@@ -625,7 +633,7 @@ def zone_ingest(
         metrics.watch_zones(liveness.view)
     info = conninfo(store.engine.url.render_as_string(hide_password=False))
     return ZoneIngest(
-        inventory, runtime, scheduler.ingest, liveness, cluster=cluster, lease=lease,
+        inventory, runtime, scheduler.ingest_any, liveness, cluster=cluster, lease=lease,
         listen=partial(psycopg.connect, info, autocommit=True),
     )  # fmt: skip
 

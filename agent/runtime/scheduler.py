@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, TypeVar
 from agent.detect.ping import DeviceState, StateChanged
 from agent.detect.snmp import SnmpDetector
 from agent.runtime import systemd
+from collectors.model import HealthPoll, SnmpPoll
 from ticketing.faults import FaultKind
 from ticketing.states import TicketState
 
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     from agent.runtime.metrics import Metrics
     from agent.runtime.parts import Runtime
     from collectors.base import HealthPoller, Prober, SnmpPoller
-    from collectors.model import HealthPoll, Observation, SnmpPoll
+    from collectors.model import Observation
     from ticketing.views import TicketView
 
 logger = logging.getLogger(__name__)
@@ -56,14 +57,15 @@ class Scheduler:
         ready_file: Path | None = None,
         history: TrafficHistory | None = None,
         polls: Callable[[Device], bool] | None = None,
-        on_probe: Callable[[Observation], None] | None = None,
+        on_probe: Callable[[Observation | SnmpPoll | HealthPoll], None] | None = None,
     ) -> None:
         """Probe with ``prober`` (and ``runtime.snmp``); ``detector`` backs ``runtime.states``.
 
         ``history`` keeps traffic rollups of the ports that matter (issue 19). ``polls``
         says which devices this process polls (issue 23: a central daemon its zone's, a zone
         poller the devices it owns; default all); the others' results come in through
-        :meth:`ingest`. ``on_probe`` sees every ping result (a zone poller ships them).
+        :meth:`ingest` (and :meth:`ingest_snmp`, :meth:`ingest_health`). ``on_probe`` sees
+        every result polled here, ping, SNMP and health (a zone poller ships them).
         """
         self.inventory = inventory
         self.runtime = runtime
@@ -210,33 +212,50 @@ class Scheduler:
         target, settings = device.snmp_target(), device.snmp
         if target is None or settings is None:
             return
-
-        def seen(result: SnmpPoll) -> None:
-            if self.metrics is not None:
-                self.metrics.observe_snmp(result)
-            state = self.detector.state(device.name)
-            self._handle(self.snmp_detector.observe(result, state))
-            if result.ok:
-                self._traffic(device.name)
-
         wake = self._snmp_wake.setdefault(device.name, asyncio.Event())
         await self._every(
-            "snmp", device.name, settings.interval, lambda: snmp.poll(target), seen, wake=wake
-        )
+            "snmp", device.name, settings.interval, lambda: snmp.poll(target), self._polled,
+            wake=wake,
+        )  # fmt: skip
+
+    def ingest_snmp(self, result: SnmpPoll) -> None:
+        """One interface poll, polled here or by a zone poller: metrics, detector, traffic."""
+        if self.metrics is not None:
+            self.metrics.observe_snmp(result)
+        state = self.detector.state(result.device)
+        self._handle(self.snmp_detector.observe(result, state))
+        if result.ok:
+            self._traffic(result.device)
 
     async def _health_poll(self, health: HealthPoller, device: Device) -> None:
         """Poll one device's health every ``health.interval`` (slower than its interfaces)."""
         target = device.snmp_target()
         if target is None:
             return
-
-        def seen(result: HealthPoll) -> None:
-            if self.metrics is not None:
-                self.metrics.observe_health(result)
-            self._handle(self.snmp_detector.observe_health(result))
-
         interval = self.inventory.health.interval
-        await self._every("health", device.name, interval, lambda: health.poll_health(target), seen)
+        await self._every(
+            "health", device.name, interval, lambda: health.poll_health(target), self._polled
+        )
+
+    def ingest_health(self, result: HealthPoll) -> None:
+        """One health poll, polled here or by a zone poller: metrics and the health checks."""
+        if self.metrics is not None:
+            self.metrics.observe_health(result)
+        self._handle(self.snmp_detector.observe_health(result))
+
+    def ingest_any(self, result: Observation | SnmpPoll | HealthPoll) -> None:
+        """A result of any kind (a zone poller's, :mod:`agent.zones.ingest`) on its own path."""
+        if isinstance(result, SnmpPoll):
+            self.ingest_snmp(result)
+        elif isinstance(result, HealthPoll):
+            self.ingest_health(result)
+        else:
+            self.ingest(result)
+
+    def _polled(self, result: SnmpPoll | HealthPoll) -> None:
+        self.ingest_any(result)
+        if self.on_probe is not None:
+            self.on_probe(result)
 
     async def _every(
         self,

@@ -9,10 +9,11 @@
   predecessor had not taken: no result is fed twice, none is skipped by a cursor that a late
   commit of a lower id would jump (bigserial ids commit out of order across pollers). Each
   result goes to ``feed``, the very path of a local probe's result
-  (``Scheduler.ingest``: metrics, history, the detector), so parent dependencies across zones
-  are decided by one detector that sees the whole tree. A device's results are fed in time
-  order only: one at or before the last one fed is a repeat (a poller whose commit was lost in
-  a cut writes its batch again) and is skipped.
+  (``Scheduler.ingest_any``: a ping to metrics, history and the detector; an SNMP or health
+  poll to metrics, the SNMP detector and the traffic history), so parent dependencies across
+  zones are decided by one detector that sees the whole tree. A device's results of one kind
+  are fed in time order only: one at or before the last one fed is a repeat (a poller whose
+  commit was lost in a cut writes its batch again) and is skipped.
 * heartbeats: every lease/3 the ``zone_pollers`` rows go through :class:`Liveness`, whose
   ``poller_down`` events go to the ticket writer like any detector event.
 """
@@ -29,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from agent.config.model import CENTRAL_ZONE
 from agent.runtime.leader import LeadershipLostError
-from agent.zones.ship import decode
+from agent.zones.codec import decode
 from ticketing.faults import FaultKind
 from ticketing.states import TicketState
 from ticketing.zones import channel, pollers, take
@@ -40,8 +41,8 @@ if TYPE_CHECKING:
 
     from agent.config.model import Inventory
     from agent.runtime.parts import Runtime
+    from agent.zones.codec import Result
     from agent.zones.liveness import Liveness
-    from collectors.model import Observation
     from ticketing.zones import Batch
 
 logger = logging.getLogger(__name__)
@@ -58,7 +59,7 @@ class ZoneIngest:
         self,
         inventory: Inventory,
         runtime: Runtime,
-        feed: Callable[[Observation], None],
+        feed: Callable[[Result], None],
         liveness: Liveness,
         *,
         cluster: str,
@@ -78,7 +79,7 @@ class ZoneIngest:
         self.fed = 0
         self.refused = 0
         self.repeated = 0
-        self._last: dict[str, datetime] = {}  # device -> time of the last result fed
+        self._last: dict[tuple[str, type], datetime] = {}  # (device, kind) -> last result fed
         self._wake = asyncio.Event()
 
     def reconfigure(self, inventory: Inventory) -> None:
@@ -139,11 +140,12 @@ class ZoneIngest:
             if obs is None or device is None or device.zone == CENTRAL_ZONE:
                 refused += 1  # malformed, unknown, or a central device: never trusted
                 continue
-            last = self._last.get(obs.device)
+            key = (obs.device, type(obs))
+            last = self._last.get(key)
             if last is not None and obs.at <= last:
                 self.repeated += 1  # a batch written twice (its commit was lost in a cut)
                 continue
-            self._last[obs.device] = obs.at
+            self._last[key] = obs.at
             self.feed(obs)
             self.fed += 1
         if refused:

@@ -1,15 +1,16 @@
 """The poller's shipper: probe results -> batches in PostgreSQL, with a bounded replay buffer.
 
-Every result the scheduler sees is appended to one bounded buffer (``--buffer`` results; when
-full the oldest is dropped and counted). Once a second the buffer is written, oldest first, in
-batches of at most ``batch_size`` results (one ``zone_observations`` row each), on the store
+Every result the scheduler sees is appended to one bounded buffer (``--buffer`` units; when
+full the oldest are dropped and counted). Once a second the buffer is written, oldest first, in
+batches of at most ``batch_size`` units (one ``zone_observations`` row each), on the store
 thread (the one seam to the database). A failed write keeps everything and is tried again the
 next second: while the database is away the buffer fills, and when it is back the results go
 in order with their original timestamps. Every lease/3 the heartbeat row is upserted with the
 buffer's size and the drop count.
 
-A payload item is ``[device, epoch seconds, status, rtt_ms | null, loss | null, detail]``;
-:func:`decode` turns one back into an :class:`Observation` (hostile input -> None).
+A result is a ping, an SNMP poll or a health poll (:mod:`agent.zones.codec` has their payload
+items); the buffer and the batches are measured in units of :func:`agent.zones.codec.weight`:
+one per result plus one per interface, sensor or radio row it carries.
 """
 
 from __future__ import annotations
@@ -17,19 +18,19 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import math
 from collections import deque
-from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any, Final
 
-from collectors.model import Observation, ProbeStatus
+from agent.zones.codec import encode, weight
 from ticketing.zones import Beat, beat, ship
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
+    from datetime import datetime
     from pathlib import Path
 
+    from agent.zones.codec import Result
     from agent.zones.settings import PollerSettings
     from ticketing.store import TicketStore
 
@@ -37,8 +38,6 @@ logger = logging.getLogger(__name__)
 
 FLUSH_SECONDS: Final = 1.0
 BATCH_SIZE: Final = 2000  # results per row: a replay of 100,000 is 50 rows
-DETAIL_MAX: Final = 200
-DEVICE_MAX: Final = 128
 
 
 def inventory_sha(path: Path) -> str:
@@ -47,39 +46,6 @@ def inventory_sha(path: Path) -> str:
         return hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError:
         return ""
-
-
-def encode(obs: Observation) -> list[Any]:
-    """One result as a JSON-able payload item."""
-    rtt = None if obs.value is None else round(obs.value * 1000, 3)
-    return [obs.device, round(obs.at.timestamp(), 3), obs.status.value, rtt, obs.loss,
-            obs.detail[:DETAIL_MAX]]  # fmt: skip
-
-
-def decode(item: object) -> Observation | None:
-    """A payload item back into an Observation; None when it is not one (never raises)."""
-    if not isinstance(item, list) or len(item) != 6:  # noqa: PLR2004 - the item's fields
-        return None
-    device, epoch, status, rtt, loss, detail = item
-    if not isinstance(device, str) or not 0 < len(device) <= DEVICE_MAX:
-        return None
-    if isinstance(epoch, bool) or not isinstance(epoch, int | float) or not math.isfinite(epoch):
-        return None
-    try:
-        at = datetime.fromtimestamp(epoch, UTC)
-        probe = ProbeStatus(status)
-    except (ValueError, OverflowError, OSError, TypeError):
-        return None
-    return Observation(
-        device, "ping", probe, at, value=_number(rtt, 1000), loss=_number(loss, 1),
-        detail=detail[:DETAIL_MAX] if isinstance(detail, str) else "",
-    )  # fmt: skip
-
-
-def _number(value: object, scale: float) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return value / scale if math.isfinite(value) and value >= 0 else None
 
 
 class Shipper:
@@ -106,21 +72,28 @@ class Shipper:
         self.dropped = 0
         self.shipped = 0
         self.online: bool | None = None  # None: nothing written yet
-        self._buffer: deque[tuple[int, datetime, list[Any]]] = deque()
+        self._buffer: deque[tuple[int, datetime, Any, int]] = deque()  # seq, at, item, weight
+        self._weight = 0
         self._seq = 0
 
     @property
     def buffered(self) -> int:
-        """Results waiting to be written."""
-        return len(self._buffer)
+        """Units waiting to be written (:func:`agent.zones.codec.weight`)."""
+        return self._weight
 
-    def record(self, obs: Observation) -> None:
-        """Keep one result for the next write (the oldest is dropped when the buffer is full)."""
+    def record(self, result: Result) -> None:
+        """Keep one result for the next write (the oldest go when the buffer is full)."""
         self._seq += 1
-        self._buffer.append((self._seq, obs.at, encode(obs)))
-        while len(self._buffer) > self.settings.buffer:
-            self._buffer.popleft()
-            self.dropped += 1
+        units = weight(result)
+        self._buffer.append((self._seq, result.at, encode(result), units))
+        self._weight += units
+        while self._weight > self.settings.buffer and len(self._buffer) > 1:
+            self._drop()
+
+    def _drop(self) -> None:
+        *_, units = self._buffer.popleft()
+        self._weight -= units
+        self.dropped += units
 
     async def run(self) -> None:
         """Write every second and heartbeat every lease/3, until cancelled."""
@@ -136,30 +109,42 @@ class Shipper:
     async def flush(self) -> bool:
         """Write the buffer oldest first; False (all kept) when the database refuses."""
         s = self.settings
-        replay = len(self._buffer) > self.batch_size or self.online is False
+        replay = self._weight > self.batch_size or self.online is False
         written = 0
         while self._buffer:
-            chunk = [self._buffer[i] for i in range(min(self.batch_size, len(self._buffer)))]
-            batch = [(chunk[0][1], [item for _, _, item in chunk])]
+            chunk = self._chunk()
+            batch = [(chunk[0][1], [item for _, _, item, _ in chunk])]
             try:
                 await self.call(partial(ship, self.store, s.node, s.cluster, batch))
             except Exception as exc:  # noqa: BLE001 - the database is away: keep, retry
                 if self.online is not False:
                     logger.warning(
                         "database unreachable (%s): buffering results (%d kept, at most %d)",
-                        exc.__class__.__name__, len(self._buffer), s.buffer,
+                        exc.__class__.__name__, self._weight, s.buffer,
                     )  # fmt: skip
                 self.online = False
                 return False
             last = chunk[-1][0]
             while self._buffer and self._buffer[0][0] <= last:  # drops may have moved the head
-                self._buffer.popleft()
-            written += len(chunk)
+                *_, units = self._buffer.popleft()
+                self._weight -= units
+                written += units
         if replay and written:
             logger.info("database reachable: %d buffered results sent in order", written)
         self.shipped += written
         self.online = True
         return True
+
+    def _chunk(self) -> list[tuple[int, datetime, Any, int]]:
+        """The oldest results up to ``batch_size`` units (at least one: one row each write)."""
+        chunk: list[tuple[int, datetime, Any, int]] = []
+        units = 0
+        for entry in self._buffer:
+            if chunk and units + entry[3] > self.batch_size:
+                break
+            chunk.append(entry)
+            units += entry[3]
+        return chunk
 
     async def heartbeat(self) -> bool:
         """Upsert this poller's heartbeat row; False when the database refused it."""

@@ -16,12 +16,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import signal
 import socket
-import subprocess
-import sys
 import threading
-import urllib.request
 import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -32,9 +28,9 @@ from sqlalchemy.engine import make_url
 from agent.config.load import load_inventory
 from agent.lab import control as labctl
 from labnet.lab import Lab
-from labnet.netns import entered
 from tests.conftest import require_lab_capabilities, wait_for
 from tests.labagent import Agent
+from tests.zonelab import ZonePoller, noc_get
 from ticketing.states import TicketState
 from ticketing.store import TicketStore
 
@@ -124,21 +120,14 @@ class SocketCut:
 
 
 def _metrics(lab: Lab) -> str:
-    with entered(lab.noc_netns):
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{PORT}/metrics", timeout=3) as r:
-                return str(r.read().decode())
-        except OSError:
-            return ""
+    return noc_get(lab, PORT, "/metrics")
 
 
 def _zones(lab: Lab) -> dict[str, object] | None:
-    with entered(lab.noc_netns):
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{PORT}/healthz", timeout=3) as r:
-                return dict(json.loads(r.read()).get("zones") or {})
-        except (OSError, ValueError):
-            return None
+    try:
+        return dict(json.loads(noc_get(lab, PORT, "/healthz")).get("zones") or {})
+    except ValueError:
+        return None
 
 
 @pytest.fixture(scope="module")
@@ -152,31 +141,6 @@ def lab_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Lab, 
         yield lab, folder
     finally:
         lab.down()
-
-
-class ZonePoller:
-    """``sigap run --zona kec`` in the kecamatan router's namespace, through ``link``."""
-
-    def __init__(self, lab: Lab, inventory: Path, url: str, log: Path) -> None:
-        self.log = log
-        argv = [sys.executable, "-m", "agent", "run", "--inventory", str(inventory)]
-        argv += ["--zona", "kec", "--node", "kec-1", "--metrics-listen", "", "--db", url]
-        with log.open("wb") as out:
-            self.proc = subprocess.Popen(
-                ["ip", "netns", "exec", lab.device_netns("kr"), *argv],
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            )
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
 
 
 def _all_up(lab: Lab) -> bool | None:

@@ -15,9 +15,9 @@ import pytest
 from agent.config.load import load_inventory
 from agent.runtime.leader import conninfo
 from agent.runtime.parts import Runtime
+from agent.zones.codec import encode
 from agent.zones.ingest import ZoneIngest
 from agent.zones.liveness import Liveness
-from agent.zones.ship import encode
 from collectors.model import Observation, ProbeStatus
 from ticketing.migrate import migrate
 from ticketing.store import TicketStore

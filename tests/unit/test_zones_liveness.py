@@ -16,10 +16,10 @@ from agent.detect.ping import (
     FaultCleared,
     FaultOpened,
 )
+from agent.zones.codec import encode
 from agent.zones.ingest import ZoneIngest
 from agent.zones.liveness import Liveness
 from agent.zones.poller import owned_devices, zone_inventory
-from agent.zones.ship import encode
 from collectors.model import Observation, ProbeStatus
 from ticketing.faults import FaultKind
 from ticketing.zones import Batch, Beat

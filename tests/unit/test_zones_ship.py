@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from agent.zones.codec import decode, encode
 from agent.zones.settings import PollerSettings
-from agent.zones.ship import Shipper, decode, encode
+from agent.zones.ship import Shipper
 from collectors.model import Observation, ProbeStatus
 from ticketing.migrate import migrate
 from ticketing.store import TicketStore
