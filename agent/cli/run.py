@@ -77,7 +77,11 @@ def run(  # keyword-only: typer passes options by name
         str | None, typer.Option(help="Override daemon.metrics_listen (host:port, '' = off).")
     ] = None,
     buffer: Annotated[
-        int, typer.Option(help="Poller: results kept while the database is away (oldest dropped).")
+        int,
+        typer.Option(
+            help="Poller: rows kept while the database is away, oldest dropped "
+            "(a ping or poll is 1, +1 per interface, sensor or radio)."
+        ),
     ] = DEFAULT_BUFFER,
 ) -> None:
     """Run the monitoring daemon (foreground; systemd runs it as a service)."""

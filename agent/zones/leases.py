@@ -17,9 +17,10 @@ from the database's ``now()`` (never this machine's clock):
 
 So a joining poller gets its share after the others' next round, a dead poller's devices
 are claimed once its leases expire, and the sizes differ by at most one. The primary key
-(cluster, device) gives every device one owner; :class:`LeaseKeeper` stops polling what it
-holds when the database cannot renew it before its leases could have run out (it measures
-from before the transaction started, so it always gives up first).
+(cluster, device) gives every device one owner while the pollers reach the database. A
+:class:`LeaseKeeper` that cannot renew before its leases could have run out (measured from
+before the transaction started, so it always gives up first) polls its whole zone without a
+lease instead: a cut poller cannot tell a dead partner from a partner cut off like itself.
 
 Lock order (no deadlock cycle): the inserts come first and in device order; after that a
 transaction waits only on this node's own rows (renew, release), which only a claimer can
@@ -290,8 +291,8 @@ class _Zone:
     """One zone as the keeper sees it: what it polls, until when (``clock()`` s), and why.
 
     ``devices`` are the zone's devices as of the last round and ``alone`` whether this poller
-    was its only live one then; ``fallback`` marks a sole poller polling the whole zone
-    without the database (no lease: nobody else polls there).
+    was its only live one then; ``fallback`` marks a poller polling the whole zone without
+    the database (no lease).
     """
 
     owned: frozenset[str] = frozenset()
@@ -316,12 +317,14 @@ class LeaseKeeper:
 
     When the database fails or hangs, the keeper keeps what it holds until the leases could
     have run out (measured from before the transaction that renewed them began), then polls
-    none of that zone's devices and logs why: another poller of the zone takes them over. A
-    poller that was its zone's only live one (and ``sole_keeps_polling``, the default) polls
-    the whole zone instead, since nobody would take over and a zone poller must go on polling
-    and buffering while its link to the centre is down; the same at start when the database
-    does not answer within a round. Either way it takes up its leases at the first round that
-    reaches the database.
+    the whole zone without a lease (``cut_keeps_polling``, the default) and logs why; the same
+    at start when the database does not answer within a round. A cut poller cannot tell
+    whether the zone's other pollers are dead or cut off too (the kecamatan's one radio link
+    down): if they still reach the database they have taken its devices over and the centre
+    drops its replayed results as repeats (their own came first), but if they are cut too,
+    nobody else polls the zone, and the buffered results are the only record of the cut.
+    Without ``cut_keeps_polling`` it polls none of that zone's devices. Either way it takes
+    up its leases at the first round that reaches the database.
     """
 
     def __init__(
@@ -331,7 +334,7 @@ class LeaseKeeper:
         apply: Callable[[frozenset[str]], None],
         *,
         live_pollers: Callable[[str], int] | None = None,
-        sole_keeps_polling: bool = True,
+        cut_keeps_polling: bool = True,
         report: LeaseReport | None = None,
         clock: Callable[[], float] = time.monotonic,
         call: Callable[[Callable[[], Any]], Awaitable[Any]] | None = None,
@@ -339,7 +342,7 @@ class LeaseKeeper:
         """See the class docstring; ``clock`` is monotonic seconds (injected in tests)."""
         self.leases, self.zones, self.apply = leases, zones, apply
         self.live_pollers = live_pollers or leases.live_pollers
-        self.sole_keeps_polling = sole_keeps_polling
+        self.cut_keeps_polling = cut_keeps_polling
         self.report, self.clock = report, clock
         self.every = leases.lease / 3
         self._pool: ThreadPoolExecutor | None = None
@@ -469,24 +472,30 @@ class LeaseKeeper:
         self._hand_over()
 
     def _expires(self, held: _Zone) -> bool:
-        """Whether ``held`` changes when its time is up (leases held, or a sole poller's zone)."""
+        """Whether ``held`` changes when its time is up (leases held, or the whole zone next)."""
         if held.fallback or held.valid_until == -math.inf:
             return False
-        return bool(held.owned) or (self.sole_keeps_polling and held.alone)
+        return bool(held.owned) or self.cut_keeps_polling
 
     def _expire(self) -> None:
         now = self.clock()
         for zone, held in self._held.items():
             if not self._expires(held) or now < held.valid_until:
                 continue
-            if self.sole_keeps_polling and held.alone:
+            if held.owned:
+                self._count(zone, "expired", len(held.owned))
+            if self.cut_keeps_polling:
                 logger.warning(
-                    "leases of zone %s: no database; its only poller polls all its %d devices "
-                    "until the database answers",
+                    "leases of zone %s: no database; %s polls all its %d devices until the "
+                    "database answers%s",
                     zone,
+                    "its only poller" if held.alone else "this poller",
                     len(held.devices),
+                    "" if held.alone else " (another poller may poll them too)",
                 )
-                self._held[zone] = _Zone(held.devices, math.inf, held.devices, True, True)
+                self._held[zone] = _Zone(held.devices, math.inf, held.devices, held.alone, True)
+                if self.report is not None:
+                    self.report.poller_leases(self.leases.node, zone, 0)
                 continue
             logger.error(
                 "leases of zone %s ran out without reaching the database: polling none of "
@@ -494,7 +503,6 @@ class LeaseKeeper:
                 zone,
                 len(held.owned),
             )
-            self._count(zone, "expired", len(held.owned))
             self._held[zone] = _Zone(devices=held.devices)
             if self.report is not None:
                 self.report.poller_leases(self.leases.node, zone, 0)

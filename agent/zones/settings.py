@@ -71,7 +71,7 @@ def poller_settings(
     if not _NODE_RE.match(name):
         problems.append(f"--node {name!r}: expected letters, digits, '.', '_', '-' (max 48)")
     if not 1 <= buffer <= MAX_BUFFER:
-        problems.append(f"--buffer {buffer}: expected 1..{MAX_BUFFER} results")
+        problems.append(f"--buffer {buffer}: expected 1..{MAX_BUFFER} rows")
     if not database_url.startswith("postgresql"):
         scheme = database_url.split(":", 1)[0] or "none"
         problems.append(f"a zone poller needs PostgreSQL (daemon.database or --db), not {scheme}")

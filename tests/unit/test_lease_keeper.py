@@ -2,8 +2,9 @@
 
 A fake :class:`DeviceLeases` answers the rounds; a fake monotonic clock the test advances
 decides when the leases would have run out. The keeper keeps what it holds through failed
-rounds until then, applies nothing afterwards (and logs why), and takes up again when the
-database answers. Real time only paces the loop (short lease); no assertion depends on it.
+rounds until then, polls the whole zone without a lease afterwards (or nothing, when told
+not to; it logs why), and takes up its share again when the database answers. Real time
+only paces the loop (short lease); no assertion depends on it.
 """
 
 from __future__ import annotations
@@ -78,13 +79,14 @@ async def _until(what: str, check: object) -> None:
 SHARE = frozenset(DEVICES[:2])
 
 
+@pytest.mark.parametrize("keeps", [True, False])
 @pytest.mark.parametrize("outage", ["fail", "hang"])
 @pytest.mark.parametrize("live", [1, 2])
 def test_keeps_polling_until_the_leases_would_expire(
-    outage: str, live: int, caplog: pytest.LogCaptureFixture
+    outage: str, live: int, keeps: bool, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """With another live poller it then polls nothing; alone, the whole zone (no lease)."""
-    after = frozenset() if live > 1 else frozenset(DEVICES)
+    """Then the whole zone without a lease, alone or not (both pollers may be cut off)."""
+    after = frozenset(DEVICES) if keeps else frozenset()
     fake, clock = FakeLeases(), Clock()
     metrics = Metrics(CollectorRegistry())
     applied: list[frozenset[str]] = []
@@ -96,6 +98,7 @@ def test_keeps_polling_until_the_leases_would_expire(
             lambda: {ZONE: DEVICES},
             applied.append,
             live_pollers=lambda _zone: live,
+            cut_keeps_polling=keeps,
             report=metrics,
             clock=clock,
         )
@@ -127,16 +130,18 @@ def test_keeps_polling_until_the_leases_would_expire(
         "sigap_poller_lease_changes_total",
         {"node": "poller-x", "zone": ZONE, "change": "expired"},
     )
-    if live > 1:
+    assert expired == len(SHARE)
+    if not keeps:
         assert "ran out without reaching the database" in caplog.text
-        assert expired == len(SHARE)
+    elif live > 1:
+        assert "this poller polls all its 3 devices" in caplog.text
+        assert "another poller may poll them too" in caplog.text
     else:
         assert "its only poller polls all its 3 devices" in caplog.text
-        assert expired is None
 
 
-@pytest.mark.parametrize("sole_keeps_polling", [True, False])
-def test_a_poller_started_without_the_database(sole_keeps_polling: bool) -> None:
+@pytest.mark.parametrize("keeps", [True, False])
+def test_a_poller_started_without_the_database(keeps: bool) -> None:
     """It polls its whole zone after one round without an answer (unless told not to)."""
     fake, clock = FakeLeases(mode="fail"), Clock()
     applied: list[frozenset[str]] = []
@@ -148,14 +153,14 @@ def test_a_poller_started_without_the_database(sole_keeps_polling: bool) -> None
             lambda: {ZONE: DEVICES},
             applied.append,
             live_pollers=lambda _zone: 1,
-            sole_keeps_polling=sole_keeps_polling,
+            cut_keeps_polling=keeps,
             clock=clock,
         )
         run = asyncio.create_task(keeper.run(stopping))
         await _until("the first round", lambda: fake.rounds and applied)
         assert applied == [frozenset()], "nothing before a round without an answer"
         clock.now += fake.lease / 3
-        if sole_keeps_polling:
+        if keeps:
             await _until("the whole zone", lambda: applied[-1] == frozenset(DEVICES))
         else:
             seen = fake.rounds
