@@ -475,6 +475,12 @@ def build_poller(
         poller.keeper = LeaseKeeper(
             leases, zones=poller.zone_devices, apply=poller.hold, report=metrics
         )
+        import psycopg  # the re-poll LISTEN session's driver
+
+        from agent.runtime.leader import conninfo
+
+        info = conninfo(store.engine.url.render_as_string(hide_password=False))
+        poller.listen = partial(psycopg.connect, info, autocommit=True)
     return poller
 
 
@@ -632,10 +638,12 @@ def zone_ingest(
     if metrics is not None:
         metrics.watch_zones(liveness.view)
     info = conninfo(store.engine.url.render_as_string(hide_password=False))
-    return ZoneIngest(
+    ingest = ZoneIngest(
         inventory, runtime, scheduler.ingest_any, liveness, cluster=cluster, lease=lease,
         listen=partial(psycopg.connect, info, autocommit=True),
     )  # fmt: skip
+    scheduler.forward = ingest.forward  # a zone device's re-poll goes to its pollers
+    return ingest
 
 
 def _central(device: Device) -> bool:

@@ -4,7 +4,8 @@ A poller ships its batches (:func:`ship`) and its heartbeat (:func:`beat`); the 
 takes batches in id order (:func:`take`) (deleting them in the same transaction, so a batch is
 handed over at most once, and a new leader starts with whatever the old one had not taken)
 and reads the heartbeats with :func:`pollers`. Rows are plain values here: what a batch's
-payload means is the agent's business (``agent.zones.ship``).
+payload means is the agent's business (``agent.zones.codec``). The leader asks the pollers
+to poll a device now with :func:`request_repoll` (a NOTIFY on :func:`repoll_channel`).
 """
 
 from __future__ import annotations
@@ -23,11 +24,26 @@ if TYPE_CHECKING:
     from ticketing.store import TicketStore
 
 CHANNEL_PREFIX: Final = "sigap_zone_"  # LISTEN/NOTIFY channel: the prefix and the cluster
+REPOLL_PREFIX: Final = "sigap_repoll_"
 
 
 def channel(cluster: str) -> str:
     """The NOTIFY channel a cluster's pollers wake its leader on (a valid identifier)."""
     return CHANNEL_PREFIX + cluster.replace("-", "_")
+
+
+def repoll_channel(cluster: str) -> str:
+    """The NOTIFY channel the leader asks a cluster's pollers to poll a device now on."""
+    return REPOLL_PREFIX + cluster.replace("-", "_")
+
+
+def request_repoll(store: TicketStore, cluster: str, devices: Sequence[str]) -> None:
+    """Ask the cluster's pollers to poll ``devices`` now (one NOTIFY each; PostgreSQL only)."""
+    with store.transaction() as session:
+        for device in devices:
+            session.execute(
+                text("SELECT pg_notify(:c, :d)"), {"c": repoll_channel(cluster), "d": device}
+            )
 
 
 @dataclass(frozen=True, slots=True)

@@ -78,6 +78,7 @@ class Scheduler:
         self.ready_file = ready_file
         self.polls = polls or _every_device
         self.on_probe = on_probe
+        self.forward: Callable[[str], None] | None = None  # a re-poll of a device polled elsewhere
         self.devices = [d for d in inventory.devices.values() if d.ping.enabled and self.polls(d)]
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
         self._wake = {d.name: asyncio.Event() for d in self.devices}
@@ -150,11 +151,16 @@ class Scheduler:
     def repoll(self, name: str) -> None:
         """Poll ``name`` now (ping and interfaces): a trap or syslog line said something changed.
 
-        The poll decides (DESIGN 14): a trap alone never opens a ticket.
+        The poll decides (DESIGN 14): a trap alone never opens a ticket. A device polled
+        elsewhere (a zone poller's) is handed to :attr:`forward`.
         """
+        woken = False
         for wake in (self._wake.get(name), self._snmp_wake.get(name)):
             if wake is not None:
                 wake.set()
+                woken = True
+        if not woken and self.forward is not None:
+            self.forward(name)
 
     def _start_loops(self, device: Device) -> None:
         """Start the ping (and SNMP) loop of ``device`` in the running task group."""
@@ -313,6 +319,8 @@ class Scheduler:
             wake = self._wake.get(name)
             if wake is not None:
                 wake.set()
+            elif self.forward is not None:
+                self.forward(name)
 
     def _mark_seen(self, name: str) -> None:
         if len(self._seen) == len(self.devices) or name not in self._wake:

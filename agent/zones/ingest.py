@@ -14,6 +14,9 @@
   zones are decided by one detector that sees the whole tree. A device's results of one kind
   are fed in time order only: one at or before the last one fed is a repeat (a poller whose
   commit was lost in a cut writes its batch again) and is skipped.
+* re-polls: a device of a zone that the leader's detector wants confirmed now, or that a
+  trap or syslog line named, is sent to the zone's pollers (:meth:`ZoneIngest.forward`, a
+  NOTIFY), which poll it at once as the leader does its own.
 * heartbeats: every lease/3 the ``zone_pollers`` rows go through :class:`Liveness`, whose
   ``poller_down`` events go to the ticket writer like any detector event.
 """
@@ -23,7 +26,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import threading
 import time
 from functools import partial
 from typing import TYPE_CHECKING, Any, Final
@@ -31,9 +33,10 @@ from typing import TYPE_CHECKING, Any, Final
 from agent.config.model import CENTRAL_ZONE
 from agent.runtime.leader import LeadershipLostError
 from agent.zones.codec import decode
+from agent.zones.listen import listen
 from ticketing.faults import FaultKind
 from ticketing.states import TicketState
-from ticketing.zones import channel, pollers, take
+from ticketing.zones import channel, pollers, request_repoll, take
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -49,7 +52,6 @@ logger = logging.getLogger(__name__)
 
 POLL_SECONDS: Final = 1.0  # without a NOTIFY (or LISTEN down) the table is read this often
 TAKE_LIMIT: Final = 200  # batches per transaction (a replay of 100,000 results: 50 batches)
-LISTEN_RETRY_SECONDS: Final = 5.0
 
 
 class ZoneIngest:
@@ -80,7 +82,10 @@ class ZoneIngest:
         self.refused = 0
         self.repeated = 0
         self._last: dict[tuple[str, type], datetime] = {}  # (device, kind) -> last result fed
+        self.forwarded = 0
         self._wake = asyncio.Event()
+        self._repolls: set[str] = set()
+        self._repoll_wake = asyncio.Event()
 
     def reconfigure(self, inventory: Inventory) -> None:
         """Take a reloaded inventory (zones and devices may have changed)."""
@@ -98,8 +103,10 @@ class ZoneIngest:
         )
         async with asyncio.TaskGroup() as group:
             group.create_task(self._heartbeats(), name="zones:liveness")
+            group.create_task(self._forward(), name="zones:repoll")
             if self.listen is not None:
-                group.create_task(self._listen(self.listen), name="zones:listen")
+                wake = listen(self.listen, channel(self.cluster), lambda _: self._wake.set())
+                group.create_task(wake, name="zones:listen")
             await self._ingest()
 
     async def _ingest(self) -> None:
@@ -170,38 +177,26 @@ class ZoneIngest:
                     self.runtime.submit(event)
             await asyncio.sleep(self.every)
 
-    async def _listen(self, connect: Callable[[], Any]) -> None:
-        """LISTEN on a thread of its own; each NOTIFY wakes :meth:`_ingest`."""
-        loop = asyncio.get_running_loop()
-        stop = threading.Event()
+    def forward(self, device: str) -> None:
+        """Ask the zone's pollers to poll ``device`` now (a trap, a suspect; zone devices only)."""
+        known = self.inventory.devices.get(device)
+        if known is not None and known.zone != CENTRAL_ZONE:
+            self._repolls.add(device)
+            self._repoll_wake.set()
 
-        def wake() -> None:
-            loop.call_soon_threadsafe(self._wake.set)
-
-        thread = threading.Thread(
-            target=_listen_blocking,
-            args=(connect, channel(self.cluster), wake, stop),
-            name="sigap-zones-listen",
-            daemon=True,
-        )
-        thread.start()
-        try:
-            await asyncio.Event().wait()  # until cancelled
-        finally:
-            stop.set()
-
-
-def _listen_blocking(
-    connect: Callable[[], Any], name: str, wake: Callable[[], None], stop: threading.Event
-) -> None:
-    """Wait for notifications until ``stop``; reconnect after a failure (polling covers it)."""
-    while not stop.is_set():
-        try:
-            with connect() as conn:
-                conn.execute(f'LISTEN "{name}"')  # a checked cluster name: [a-z0-9_]
-                while not stop.is_set():
-                    for _ in conn.notifies(timeout=1.0, stop_after=1):
-                        wake()
-        except Exception as exc:  # noqa: BLE001 - the database is away: retry, poll meanwhile
-            logger.debug("zone LISTEN failed: %s", exc.__class__.__name__)
-            stop.wait(LISTEN_RETRY_SECONDS)
+    async def _forward(self) -> None:
+        """Send the re-poll requests, a NOTIFY each (lost while the database is away)."""
+        while True:
+            await self._repoll_wake.wait()
+            self._repoll_wake.clear()
+            devices, self._repolls = sorted(self._repolls), set()
+            try:
+                await self.runtime.call(
+                    partial(request_repoll, self.runtime.store, self.cluster, devices)
+                )
+            except LeadershipLostError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the pollers re-poll on their schedule
+                logger.debug("re-poll of %s not sent: %s", devices, exc.__class__.__name__)
+            else:
+                self.forwarded += len(devices)

@@ -6,7 +6,8 @@ detector on them only to drive its own confirmation re-polls (its fault events a
 the leader's detector decides), and ships every result through
 :class:`agent.zones.ship.Shipper`. No singleton duty runs here: no ticket writes,
 notifications, remediation, backup, topology, events or web. It starts and polls while the
-database is away (nothing is read from it at start-up).
+database is away (nothing is read from it at start-up). The leader can ask it to poll one of
+its devices now (a trap, a suspect parent: :meth:`Poller.repoll`, LISTEN on PostgreSQL).
 """
 
 from __future__ import annotations
@@ -16,14 +17,16 @@ import contextlib
 import logging
 import signal
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from agent.runtime import systemd
 from agent.runtime.daemon import reload_on
 from agent.runtime.httpd import HealthChecks, MetricsServer
 from agent.runtime.metrics import watch_loop_lag
 from agent.runtime.metrics.zones import PollerView, ZonesView
+from agent.zones.listen import listen
 from agent.zones.ship import inventory_sha
+from ticketing.zones import repoll_channel
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection
@@ -88,6 +91,8 @@ class Poller:
         self.inventory = inventory
         self.full = full if full is not None else inventory
         self.keeper: LeaseKeeper | None = None
+        self.listen: Callable[[], Any] | None = None  # a psycopg session for the leader's re-polls
+        self.repolled = 0
         self.held: frozenset[str] | None = None  # the keeper's devices; None: the whole zone
         self.runtime = runtime
         self.scheduler = scheduler
@@ -144,6 +149,9 @@ class Poller:
                 if self.keeper is not None:
                     keeper = self.keeper.run(self.runtime.stopping)
                     helpers.append(group.create_task(keeper, name="leases"))
+                if self.listen is not None:
+                    asked = listen(self.listen, repoll_channel(s.cluster), self.repoll)
+                    helpers.append(group.create_task(asked, name="repolls"))
                 await self.runtime.stopping.wait()
                 tasks = [*self.scheduler.tasks(), *helpers]
                 for task in tasks:
@@ -218,6 +226,12 @@ class Poller:
         if self.metrics is not None:
             self.metrics.set_devices({d.name: d.opd for d in self.scheduler.devices})
         return local, changed, removed
+
+    def repoll(self, device: str) -> None:
+        """The leader asks for a poll of ``device`` now: done if this poller polls it."""
+        if device in self.inventory.devices:  # any other payload is ignored
+            self.repolled += 1
+            self.scheduler.repoll(device)
 
     async def _drop_events(self) -> None:
         """The local detector's events and ticks: the leader decides, so they end here."""

@@ -1,4 +1,4 @@
-"""Zone batches through the machine's PostgreSQL (issue 23): NOTIFY wakes the leader's ingest."""
+"""Zones through the machine's PostgreSQL (issue 23): NOTIFY wakes the leader, and the pollers."""
 
 from __future__ import annotations
 
@@ -17,11 +17,12 @@ from agent.runtime.leader import conninfo
 from agent.runtime.parts import Runtime
 from agent.zones.codec import encode
 from agent.zones.ingest import ZoneIngest
+from agent.zones.listen import listen
 from agent.zones.liveness import Liveness
 from collectors.model import Observation, ProbeStatus
 from ticketing.migrate import migrate
 from ticketing.store import TicketStore
-from ticketing.zones import Beat, beat, pollers, ship, take
+from ticketing.zones import Beat, beat, pollers, repoll_channel, request_repoll, ship, take
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -99,5 +100,55 @@ def test_a_shipped_batch_wakes_the_leader_and_is_taken_once(pg_url: str, tmp_pat
         assert take(store, "uji-pg") == []  # taken (deleted) once
         beat(store, "uji-pg", Beat("kec-1", ("kec",), T0, T0 + timedelta(seconds=5), "ab"))
         assert [b.node for b in pollers(store, "uji-pg")] == ["kec-1"]
+    finally:
+        store.close()
+
+
+def test_the_leaders_repoll_request_reaches_the_pollers_listen(pg_url: str, tmp_path: Path) -> None:
+    """ZoneIngest.forward -> NOTIFY -> a poller's LISTEN task; odd payloads arrive as text."""
+    (tmp_path / "inventory.yaml").write_text(INVENTORY, encoding="utf-8")
+    inventory = load_inventory(tmp_path / "inventory.yaml", env={})
+    store = TicketStore(pg_url)
+    migrate(store)
+    connect = partial(psycopg.connect, conninfo(pg_url), autocommit=True)
+    heard: list[str] = []
+
+    async def scenario() -> None:
+        runtime = Runtime(store, asyncio.Semaphore(1), dict)
+        liveness = Liveness(inventory, 15.0, started=0.0, started_at=T0)
+        ingest = ZoneIngest(
+            inventory, runtime, lambda _obs: None, liveness, cluster="uji-rp", lease=15.0
+        )
+        got = asyncio.Event()
+
+        def on_notify(payload: str) -> None:
+            heard.append(payload)
+            got.set()
+
+        listening = asyncio.create_task(listen(connect, repoll_channel("uji-rp"), on_notify))
+        leading = asyncio.create_task(ingest.run())
+        try:
+            async with asyncio.timeout(HANG):
+                while not heard:  # the LISTEN session may start after the first NOTIFY
+                    ingest.forward("k1")
+                    ingest.forward("core")  # a central device: never sent
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(1.0):
+                            await got.wait()
+                odd = ["\x1b[31mk1\n", "x" * 7999]
+                await asyncio.to_thread(request_repoll, store, "uji-rp", odd)
+                while not set(odd) <= set(heard):
+                    got.clear()
+                    await got.wait()
+        finally:
+            for task in (listening, leading):
+                task.cancel()
+            await asyncio.gather(listening, leading, return_exceptions=True)
+            runtime.thread.close()
+
+    try:
+        asyncio.run(scenario())
+        assert "core" not in heard
+        assert {"k1", "\x1b[31mk1\n", "x" * 7999} <= set(heard)
     finally:
         store.close()
