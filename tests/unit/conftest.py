@@ -44,3 +44,12 @@ def any_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return TicketStore.sqlite_url(tmp_path / "any.db")
     return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[TicketStore]:
+    """A migrated store on SQLite only (for what does not depend on the database's engine)."""
+    s = TicketStore(TicketStore.sqlite_url(tmp_path / "s.db"))
+    migrate(s)
+    yield s
+    s.close()

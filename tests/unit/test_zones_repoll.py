@@ -15,28 +15,17 @@ from agent.runtime.scheduler import Scheduler
 from agent.zones.ingest import ZoneIngest
 from agent.zones.liveness import Liveness
 from agent.zones.settings import PollerSettings
-from collectors.model import Observation, PingTarget, ProbeStatus
-from tests.unit.test_zones_snmp import T0
-from ticketing.migrate import migrate
-from ticketing.store import TicketStore
+from collectors.model import Observation, ProbeStatus
+from tests.unit.test_zones_liveness import INVENTORY
+from tests.unit.test_zones_snmp import T0, Pinging
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
     from pathlib import Path
 
     from agent.config.model import Inventory
+    from ticketing.store import TicketStore
 
 pytestmark = pytest.mark.unit
-
-INVENTORY = """\
-office: {name: Uji}
-defaults: {platform: mikrotik_routeros, role: router, opd: Dinas Uji}
-hosts:
-  core: {address: 10.7.0.1}
-  k1: {address: 10.7.1.1, parent: core, zone: kec}
-  k2: {address: 10.7.1.2, parent: k1, zone: kec}
-  j1: {address: 10.7.2.1, parent: core, zone: jon}
-"""
 
 
 @pytest.fixture
@@ -46,33 +35,16 @@ def inventory(tmp_path: Path) -> Inventory:
     return load_inventory(path, env={})
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[TicketStore]:
-    s = TicketStore(TicketStore.sqlite_url(tmp_path / "z.db"))
-    migrate(s)
-    yield s
-    s.close()
-
-
-class _Fails:
-    def __init__(self) -> None:
-        self.probed: list[str] = []
-
-    async def start(self) -> None:
-        return None
-
-    async def close(self) -> None:
-        return None
-
-    async def probe(self, target: PingTarget) -> Observation:
-        self.probed.append(target.name)
-        return Observation(target.name, "ping", ProbeStatus.TIMEOUT, T0)
-
-
 def _central(inventory: Inventory) -> tuple[Scheduler, ZoneIngest]:
     detector = Detector(inventory)
     runtime = Runtime(None, asyncio.Semaphore(1), detector.states)  # type: ignore[arg-type]
-    scheduler = Scheduler(inventory, runtime, _Fails(), detector, polls=lambda d: d.zone == "pusat")
+    scheduler = Scheduler(
+        inventory,
+        runtime,
+        Pinging(ProbeStatus.TIMEOUT),
+        detector,
+        polls=lambda d: d.zone == "pusat",
+    )
     liveness = Liveness(inventory, 15.0, started=0.0, started_at=T0, sha="")
     ingest = ZoneIngest(inventory, runtime, scheduler.ingest_any, liveness, cluster="c", lease=15.0)
     scheduler.forward = ingest.forward
@@ -104,14 +76,12 @@ HOSTILE = ["", "k1 ", "K1", "k1\n", "\x1b[31mk1", "k1;DROP", "x" * 7999, "j1", "
 
 
 def test_a_poller_polls_at_once_only_what_it_polls(
-    inventory: Inventory, store: TicketStore
+    inventory: Inventory, sqlite_store: TicketStore
 ) -> None:
     from agent.wiring import build_poller
 
-    poller = build_poller(
-        inventory, store, PollerSettings(("kec",), "kec-1"), prober=_Fails(),
-        rng=random.Random(2),
-    )  # fmt: skip
+    settings = PollerSettings(("kec",), "kec-1")
+    poller = build_poller(inventory, sqlite_store, settings, prober=Pinging(), rng=random.Random(2))
     for payload in HOSTILE:
         poller.repoll(payload)
     assert poller.repolled == 0

@@ -33,15 +33,14 @@ from collectors.model import (
     SystemInfo,
 )
 from ticketing.faults import FaultKind
-from ticketing.migrate import migrate
-from ticketing.store import TicketStore
 from ticketing.zones import Batch, take
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable
     from pathlib import Path
 
     from agent.config.model import Inventory
+    from ticketing.store import TicketStore
 
 pytestmark = pytest.mark.unit
 
@@ -65,14 +64,6 @@ def inventory(tmp_path: Path) -> Inventory:
     path = tmp_path / "inventory.yaml"
     path.write_text(INVENTORY, encoding="utf-8")
     return load_inventory(path, env={"COMM": "s3cret"})
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[TicketStore]:
-    s = TicketStore(TicketStore.sqlite_url(tmp_path / "z.db"))
-    migrate(s)
-    yield s
-    s.close()
 
 
 def _at(seconds: float) -> datetime:
@@ -199,9 +190,9 @@ async def _direct(fn: Callable[[], Any]) -> Any:
     return fn()
 
 
-def test_the_buffer_and_batches_count_rows_not_results(store: TicketStore) -> None:
+def test_the_buffer_and_batches_count_rows_not_results(sqlite_store: TicketStore) -> None:
     settings = PollerSettings(("kec",), "kec-1", buffer=10)
-    shipper = Shipper(settings, store, _direct, now=lambda: T0, batch_size=4)
+    shipper = Shipper(settings, sqlite_store, _direct, now=lambda: T0, batch_size=4)
     shipper.record(_ports(0, True, True, True))  # 4 units
     shipper.record(_ports(1, True, True, True))  # 8
     shipper.record(Observation("k1", "ping", ProbeStatus.OK, _at(2)))  # 9
@@ -215,20 +206,20 @@ def test_the_buffer_and_batches_count_rows_not_results(store: TicketStore) -> No
     shipper.record(_ports(5, True))
     assert shipper.buffered == 2
     assert asyncio.run(shipper.flush())
-    rows = take(store, "sigap")
+    rows = take(sqlite_store, "sigap")
     assert [len(b.payload) for b in rows] == [1]  # 2 units: one row
     assert decode(rows[0].payload[0]) == _ports(5, True)
 
 
-def test_a_replay_is_cut_into_rows_of_at_most_batch_size_units(store: TicketStore) -> None:
+def test_a_replay_is_cut_into_rows_of_at_most_batch_size_units(sqlite_store: TicketStore) -> None:
     settings = PollerSettings(("kec",), "kec-1", buffer=1000)
-    shipper = Shipper(settings, store, _direct, now=lambda: T0, batch_size=4)
+    shipper = Shipper(settings, sqlite_store, _direct, now=lambda: T0, batch_size=4)
     sent: list[Any] = [_ports(0, True, True), Observation("k1", "ping", ProbeStatus.OK, _at(1)),
                        _ports(2, True, True, True, True, True), _health(3, 9.0)]  # fmt: skip
     for result in sent:
         shipper.record(result)
     assert asyncio.run(shipper.flush())
-    rows = take(store, "sigap")
+    rows = take(sqlite_store, "sigap")
     assert [len(b.payload) for b in rows] == [2, 1, 1]  # 3+1 | 6 (alone) | 4
     assert [decode(i) for b in rows for i in b.payload] == sent
 
@@ -323,13 +314,18 @@ class _Answering:
         return _health(len(self.polled), 10.0)
 
 
-class _Pinging(_NoProbe):
+class Pinging(_NoProbe):
+    """Every ping gets ``status`` at once."""
+
+    def __init__(self, status: ProbeStatus = ProbeStatus.OK) -> None:
+        self.status = status
+
     async def probe(self, target: PingTarget) -> Observation:
-        return Observation(target.name, "ping", ProbeStatus.OK, T0, value=0.001, loss=0.0)
+        return Observation(target.name, "ping", self.status, T0, value=0.001, loss=0.0)
 
 
 def test_a_poller_ships_its_devices_snmp_and_health_polls(
-    inventory: Inventory, store: TicketStore
+    inventory: Inventory, sqlite_store: TicketStore
 ) -> None:
     from agent.wiring import build_poller
 
@@ -339,7 +335,7 @@ def test_a_poller_ships_its_devices_snmp_and_health_polls(
     answering = _Answering()
     settings = PollerSettings(("kec",), "kec-1")
     poller = build_poller(
-        inventory, store, settings, prober=_Pinging(), snmp=answering, health=answering,
+        inventory, sqlite_store, settings, prober=Pinging(), snmp=answering, health=answering,
         rng=random.Random(3),
     )  # fmt: skip
     kinds: set[type] = set()
@@ -362,7 +358,7 @@ def test_a_poller_ships_its_devices_snmp_and_health_polls(
         await task
 
     asyncio.run(run())
-    shipped = [decode(i) for b in take(store, "sigap") for i in b.payload]
+    shipped = [decode(i) for b in take(sqlite_store, "sigap") for i in b.payload]
     assert {type(r) for r in shipped} == {Observation, SnmpPoll, HealthPoll}
     assert {r.device for r in shipped if r is not None} == {"k1"}  # the core is not its device
     assert set(answering.polled) >= {"snmp:k1", "health:k1"}
