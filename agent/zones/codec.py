@@ -71,9 +71,9 @@ def encode(result: Result) -> Any:
 def _fields(obj: object, skip: tuple[str, ...] = ()) -> dict[str, Any]:
     """``obj``'s fields that differ from their defaults, nested dataclasses as dicts."""
     out: dict[str, Any] = {}
-    for f in fields(obj):  # type: ignore[arg-type]
-        value = getattr(obj, f.name)
-        if f.name in skip or value == f.default:
+    for name, default in _defaults(type(obj)):
+        value = getattr(obj, name)
+        if value is default or value == default or name in skip:
             continue
         if isinstance(value, tuple):
             value = [_fields(v) if is_dataclass(v) else v for v in value]
@@ -81,8 +81,19 @@ def _fields(obj: object, skip: tuple[str, ...] = ()) -> dict[str, Any]:
             value = _fields(value)
         elif isinstance(value, Enum):
             value = value.value
-        out[f.name] = value
+        out[name] = value
     return out
+
+
+_DEFAULTS: dict[type, tuple[tuple[str, object], ...]] = {}
+
+
+def _defaults(cls: type) -> tuple[tuple[str, object], ...]:
+    """``cls``'s field names with their defaults (built once per dataclass)."""
+    known = _DEFAULTS.get(cls)
+    if known is None:
+        known = _DEFAULTS[cls] = tuple((f.name, f.default) for f in fields(cls))
+    return known
 
 
 def decode(item: object) -> Result | None:
@@ -144,43 +155,45 @@ def _build(cls: type[_D], data: object, given: dict[str, Any] | None = None) -> 
     """``cls`` from ``data``'s fields (unknown keys ignored, missing ones default)."""
     if not isinstance(data, dict):
         raise _RefusedError(cls.__name__)
-    hints = _hints(cls)
-    values = dict(given or {})
-    for name, raw in data.items():
-        if name in hints and name not in values:
-            values[name] = _value(hints[name], raw)
+    checks = _CHECKS.get(cls)
+    if checks is None:
+        checks = _CHECKS[cls] = {n: _check(h) for n, h in get_type_hints(cls).items()}
+    values = {name: checks[name](raw) for name, raw in data.items() if name in checks}
+    if given:
+        values.update(given)
     return cls(**values)
 
 
-_HINTS: dict[type, dict[str, Any]] = {}
+_CHECKS: dict[type, dict[str, Callable[[object], object]]] = {}
 
 
-def _hints(cls: type) -> dict[str, Any]:
-    hints = _HINTS.get(cls)
-    if hints is None:
-        hints = _HINTS[cls] = get_type_hints(cls)
-    return hints
-
-
-def _value(hint: Any, raw: object) -> object:
-    """``raw`` checked against the field's annotation ``hint``."""
+def _check(hint: Any) -> Callable[[object], object]:
+    """The checker of one field's annotation ``hint`` (built once per dataclass)."""
     if isinstance(hint, types.UnionType):  # X | None
-        if raw is None:
-            return None
-        (inner,) = (a for a in hint.__args__ if a is not type(None))
-        return _value(inner, raw)
+        (arg,) = (a for a in hint.__args__ if a is not type(None))
+        inner = _check(arg)
+        return lambda raw: None if raw is None else inner(raw)
     if hint in _SCALARS:
-        return _SCALARS[hint](raw)
+        return _SCALARS[hint]
     if isinstance(hint, type) and issubclass(hint, Enum):
-        return hint(raw)
+        return hint
     if hint is SystemInfo:
-        return _build(SystemInfo, raw)
+        return lambda raw: _build(SystemInfo, raw)
     if getattr(hint, "__origin__", None) is tuple:  # tuple[Row, ...] or tuple[str, ...]
-        if not isinstance(raw, list) or len(raw) > ROWS_MAX:
-            raise _RefusedError("rows")
         row: type = hint.__args__[0]
-        return tuple(_build(row, r) if is_dataclass(row) else _value(row, r) for r in raw)
-    raise _RefusedError(f"unexpected field type {hint!r}")
+        each = (lambda r: _build(row, r)) if is_dataclass(row) else _check(row)
+        return lambda raw: _rows(raw, each)
+    return _not_on_the_wire  # device, at, status: given by the item's head, never a payload key
+
+
+def _not_on_the_wire(raw: object) -> object:
+    raise _RefusedError("a field that is not sent as a value")
+
+
+def _rows(raw: object, each: Callable[[object], object]) -> tuple[object, ...]:
+    if not isinstance(raw, list) or len(raw) > ROWS_MAX:
+        raise _RefusedError("rows")
+    return tuple(map(each, raw))
 
 
 def _bool(raw: object) -> bool:
