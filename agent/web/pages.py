@@ -72,6 +72,7 @@ def dashboard(request: Request) -> Response:
         for r in queries.remediation_since(board.store, midnight)
         if user.sees(_opd_of(board, r.device))
     ]
+    banners = silent_banners(board, user, silent, found)
     steps = [] if user.read_only else _step_counts(board, now)
     links = sorted((o, names) for o, names in uplinks(board.inventory).items() if user.sees(o))
     context = {
@@ -80,7 +81,8 @@ def dashboard(request: Request) -> Response:
         "runs": runs,
         "steps": steps,
         "uplinks": links,
-        "silent": silent_banners(board, user, silent, found),
+        "silent": banners,
+        "unpolled": sum(len(b.devices) for b in banners),
     }
     return board.render(request, "dashboard.html", context)
 

@@ -20,8 +20,8 @@ from agent.web.zoneview import MAX_NODES
 from agent.wiring import build_web_app, open_store, zone_watch
 from agent.zones.view import cluster_lease, read_zones, silent_zones
 from tests.webboard import (
-    INVENTORY,
     SECRET,
+    ZONED_INVENTORY,
     TestClient,
     csrf_of,
     password_of,
@@ -43,17 +43,7 @@ pytestmark = pytest.mark.unit
 NOW = datetime(2026, 11, 24, 1, 30, tzinfo=UTC)  # 09:30 WITA
 SILENT_SINCE = NOW - timedelta(minutes=10)  # 09:20 WITA: far past 2 x lease (15 s)
 CLUSTER = "sigap"  # no daemon.ha: the default cluster
-# RSUD's devices are polled in kecamatan Praya, Setda's in Jonggat; core-r1 by the centre
-ZONED = (
-    INVENTORY.replace(
-        "parent: core-r1}\n  rsud-sw1", "parent: core-r1, zone: kec-praya}\n  rsud-sw1"
-    )
-    .replace("role: switch}", "role: switch, zone: kec-praya}")
-    .replace(
-        "opd: Sekretariat Daerah, parent: core-r1}",
-        "opd: Sekretariat Daerah, parent: core-r1, zone: kec-jonggat}",
-    )
-)
+ZONED = ZONED_INVENTORY
 HOSTILE = "<script>alert(1)</script>\x1b[31m\u202e" + "x" * 5000
 
 
@@ -139,6 +129,7 @@ def test_a_silent_zone_is_a_banner_and_its_devices_leave_the_down_list(person, s
     assert "rsud-sw1</a> (di belakang sejak" in banner
     assert "rsud-r1" not in down_card(page)  # not shown as down now
     assert "Semua perangkat yang terpantau menjawab." in down_card(page)
+    assert "tak terpantau</span> 2 perangkat (poller zonanya diam" in down_card(page)
     assert "kec-jonggat" not in page
 
 
