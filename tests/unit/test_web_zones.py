@@ -253,3 +253,30 @@ def test_the_reader_uses_the_clusters_rows_and_the_status_window(store, office, 
     assert [z.zone for z in silent_zones(inventory, store, later)] == ["kec-jonggat", "kec-praya"]
     (tmp_path / "plain").mkdir()
     assert silent_zones(write_inventory(tmp_path / "plain"), store, NOW) == []  # no zones
+
+
+# ---------------------------------------------------------------- map
+
+
+def test_the_map_draws_a_silent_zones_devices_as_tak_terpantau(person, store) -> None:
+    outage(store)
+    heartbeat(store, "pol-praya", ("kec-praya",), SILENT_SINCE)
+    heartbeat(store, "pol-jonggat", ("kec-jonggat",), NOW)
+    kasi = person("Baiq Kasi")
+    data = kasi.get("/peta/data.json").json()
+    state = {n["id"]: n["state"] for n in data["nodes"]}
+    assert state == {
+        "core-r1": "up",
+        "rsud-r1": "unmonitored",  # down when last heard of: its ticket stays a badge
+        "rsud-sw1": "unmonitored",
+        "setda-r1": "up",
+    }
+    assert data["counts"]["unmonitored"] == 2
+    assert data["counts"]["down"] == 0
+    page = kasi.get("/peta").text
+    [banner] = banners(page)
+    assert "Poller <b>pol-praya</b> tidak melapor sejak 24/11/2026 09:20 WITA" in banner
+    assert 'class="node st-unmonitored" data-device="rsud-r1"' in page
+    heartbeat(store, "pol-praya", ("kec-praya",), NOW)
+    again = kasi.get("/peta/data.json").json()
+    assert {n["id"]: n["state"] for n in again["nodes"]}["rsud-r1"] == "down"
