@@ -13,8 +13,10 @@ import html
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+import jsonschema
 import pytest
 
+from agent.admin.tokens import new_token
 from agent.config.load import load_inventory
 from agent.web.zoneview import MAX_NODES
 from agent.wiring import build_web_app, open_store, zone_watch
@@ -28,6 +30,7 @@ from tests.webboard import (
     set_passwords,
     write_inventory,
 )
+from ticketing.admin_log import AdminLog
 from ticketing.faults import Fault, FaultKind
 from ticketing.store import TicketStore
 from ticketing.zones import Beat, beat
@@ -280,3 +283,29 @@ def test_the_map_draws_a_silent_zones_devices_as_tak_terpantau(person, store) ->
     heartbeat(store, "pol-praya", ("kec-praya",), NOW)
     again = kasi.get("/peta/data.json").json()
     assert {n["id"]: n["state"] for n in again["nodes"]}["rsud-r1"] == "down"
+
+
+# ---------------------------------------------------------------- JSON API
+
+
+def test_the_api_says_which_devices_nobody_polls(person, store) -> None:
+    outage(store)
+    heartbeat(store, "pol-praya", ("kec-praya",), SILENT_SINCE)
+    heartbeat(store, "pol-jonggat", ("kec-jonggat",), NOW)
+    token, hashed = new_token()
+    AdminLog(store).add_token("Baiq Kasi", "tes", hashed, at=NOW)
+    client = person("Baiq Kasi")
+    reply = client.get("/api/v1/perangkat", headers={"Authorization": f"Bearer {token}"})
+    assert reply.status_code == 200, reply.text
+    rows = {d["nama"]: d for d in reply.json()["perangkat"]}
+    assert {n: (d["zona"], d["terpantau"], d["keadaan"]) for n, d in rows.items()} == {
+        "core-r1": ("pusat", True, "normal"),
+        "rsud-r1": ("kec-praya", False, "mati"),  # last known, not current
+        "rsud-sw1": ("kec-praya", False, "tak_terjangkau"),
+        "setda-r1": ("kec-jonggat", True, "normal"),
+    }
+    schema = client.get("/api/v1/openapi.json").json()
+    root = {"$ref": "#/components/schemas/DaftarPerangkat", "components": schema["components"]}
+    jsonschema.Draft202012Validator(root).validate(reply.json())
+    device = schema["components"]["schemas"]["Perangkat"]["properties"]
+    assert device["terpantau"]["type"] == "boolean"
