@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from agent.topology.scan import Walker
     from agent.topology.watcher import TopologyWatcher
     from agent.web.auth import AuthSettings
+    from agent.web.board import SilentZones
     from agent.web.limits import ServerLimits
     from agent.zones.ingest import ZoneIngest
     from agent.zones.poller import Poller
@@ -315,7 +316,17 @@ def build_web_app(
         limits=bounds,
         body_paths=paths,
         editor=inventory_editor(inventory, store, daemon_pid_file, now),
+        zones=zone_watch(store),
     )
+
+
+def zone_watch(store: TicketStore) -> SilentZones | None:
+    """The board's look at the zone pollers' heartbeats (issue 23): zones need PostgreSQL."""
+    if store.engine.dialect.name != "postgresql":
+        return None
+    from agent.zones.view import silent_zones  # only where the board runs
+
+    return silent_zones
 
 
 def inventory_editor(

@@ -52,6 +52,18 @@ people:
   - {name: Teknisi Satu, role: teknisi, opd: Diskominfo}
   - {name: PJ RSUD, role: pj_opd, opd: RSUD Praya}
 """
+# the same office with zone pollers (issue 23): RSUD's devices in kecamatan Praya, Setda's in
+# Jonggat, core-r1 polled by the centre
+ZONED_INVENTORY = (
+    INVENTORY.replace(
+        "parent: core-r1}\n  rsud-sw1", "parent: core-r1, zone: kec-praya}\n  rsud-sw1"
+    )
+    .replace("role: switch}", "role: switch, zone: kec-praya}")
+    .replace(
+        "opd: Sekretariat Daerah, parent: core-r1}",
+        "opd: Sekretariat Daerah, parent: core-r1, zone: kec-jonggat}",
+    )
+)
 PEOPLE = ("Lalu Kadis", "Hj Kabid", "Baiq Kasi", "Teknisi Satu", "PJ RSUD")
 SECRET = "test-secret-key-of-the-web-board-0123456789"  # noqa: S105 - a test key
 __all__ = ["TestClient"]

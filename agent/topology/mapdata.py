@@ -23,6 +23,8 @@ X_STEP: Final = 84
 Y_STEP: Final = 120
 MARGIN: Final = 60
 STATE_ORDER: Final = ("down", "unreachable", "warning", "up")
+UNMONITORED: Final = "unmonitored"  # its zone's poller is silent: no state is current (issue 23)
+STATES: Final = (*STATE_ORDER, UNMONITORED)
 DEVICE_DOWN: Final = "device_down"
 
 
@@ -118,10 +120,18 @@ def _links(
     else:
         rows = [{**link.to_json(), "source": "discovery"} for link in links]
     for row in rows:
-        bad = {state.get(row["a"], "up"), state.get(row["b"], "up")} & {"down", "unreachable"}
+        ends = {state.get(row["a"], "up"), state.get(row["b"], "up")}
         key = (row["a"], row["a_port"], row["b"], row["b_port"])
-        row["state"] = "down" if bad else "lost" if key in lost else "up"
+        row["state"] = _link_state(ends, key in lost)
     return rows
+
+
+def _link_state(ends: set[str], lost: bool) -> str:
+    if ends & {"down", "unreachable"}:
+        return "down"
+    if UNMONITORED in ends:
+        return UNMONITORED
+    return "lost" if lost else "up"
 
 
 def map_json(
@@ -132,13 +142,17 @@ def map_json(
     lost: Collection[tuple[str, str, str, str]] = (),
     title: str = "",
     at: datetime | None = None,
+    unmonitored: Collection[str] = (),
 ) -> dict[str, Any]:
     """Return the map document: nodes (state, badges, position), links, OPD groups.
 
     ``links`` None draws the inventory's parent edges; ``lost`` are keys of links the
-    daemon reports lost (state ``lost`` unless an end is down).
+    daemon reports lost (state ``lost`` unless an end is down). Devices in ``unmonitored``
+    (their zone's poller is silent) are ``unmonitored`` whatever their tickets say: those
+    stay on the node's badges as its last known state.
     """
     state, badges = device_states([d.name for d in devices], tickets)
+    state.update((name, UNMONITORED) for name in unmonitored if name in state)
     pos = layout(devices)
     nodes = [
         {
@@ -159,7 +173,7 @@ def map_json(
     groups: dict[str, list[str]] = {}
     for d in sorted(devices, key=lambda d: (d.opd, d.name)):
         groups.setdefault(d.opd or "-", []).append(d.name)
-    counts = {s: sum(1 for n in nodes if n["state"] == s) for s in STATE_ORDER}
+    counts = {s: sum(1 for n in nodes if n["state"] == s) for s in STATES}
     return {
         "title": title,
         "generated_at": at.isoformat() if at is not None else None,

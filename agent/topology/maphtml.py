@@ -24,12 +24,14 @@ STATE_LABEL: Final = {
     "down": "mati",
     "unreachable": "tak terjangkau",
     "warning": "ada gangguan",
+    "unmonitored": "tak terpantau",  # issue 23: its zone's poller is silent
 }
 COLOURS: Final = {  # also in static/map.css
     "up": "#2e7d32",
     "down": "#c62828",
     "unreachable": "#8d8d8d",
     "warning": "#f9a825",
+    "unmonitored": "#4a5568",  # a dashed ring, no fill
 }
 STATIC: Final = Path(__file__).with_name("static")
 

@@ -4,7 +4,9 @@ The page is the board's layout around the same server-drawn SVG as ``sigap peta 
 the script and style come from URLs of their own (the proxy's CSP forbids inline ones) and
 the page polls ``/peta/data.json`` every 10 s. Links are the ones the daemon stored
 (``network_links``; the inventory's parent edges before its first discovery); colours come
-from the open tickets. An OPD contact sees the devices and tickets of their OPD only.
+from the open tickets, except for the devices of a zone whose poller is silent: those are
+*tak terpantau* (issue 23), with a banner per zone above the map. An OPD contact sees the
+devices and tickets of their OPD only.
 
 ``agent.wiring.build_web_app`` mounts ``ROUTES`` with the menu entry ``NAV`` and the
 ``TEMPLATES`` folder. The handlers are plain ``def`` (they read the database and files):
@@ -24,6 +26,7 @@ from agent.topology.mapdata import MapDevice, map_json
 from agent.topology.maphtml import map_css, map_fragment, map_script, shown_data, summary_html
 from agent.topology.model import Link
 from agent.web.board import board_of
+from agent.web.zoneview import silent_banners, unwatched
 from ticketing.topology import TopologyStore
 
 if TYPE_CHECKING:
@@ -54,13 +57,15 @@ def map_data(board: Board, user: User) -> dict[str, Any]:
     title = f"Peta jaringan {inventory.office_short or inventory.office_name}".strip()
     # a complaint of another OPD may name one of these devices: its summary is not theirs
     tickets = [t for t in board.store.active() if user.sees(t.opd)]
+    now = board.now()
     return map_json(
         devices,
         tickets,
         links=links if stored else None,
         lost={r.key for r in rows if r.lost_at is not None},
         title=title,
-        at=board.now().astimezone(board.tz),
+        at=now.astimezone(board.tz),
+        unmonitored=unwatched(board.silent_zones(now)),
     )
 
 
@@ -73,7 +78,10 @@ def peta_page(request: Request) -> Response:
     visible = {n["id"] for n in data["nodes"]}
     lost = [r for r in topo.links() if r.lost_at is not None and {r.a, r.b} <= visible]
     neighbours = [] if user.read_only else topo.neighbours()[:MAX_NEIGHBOURS]
+    silent = silent_banners(board, user, board.silent_zones(board.now()), [])
     context = {
+        "silent": silent,
+        "brief": True,  # the map shows the devices
         # both are built by agent.topology.maphtml, which escapes every name and label
         "fragment": Markup(map_fragment(data)),  # noqa: S704
         "summary": Markup(summary_html(data)),  # noqa: S704

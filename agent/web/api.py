@@ -35,6 +35,7 @@ from agent.web.api_bodies import (
 from agent.web.api_io import api_get, api_post
 from agent.web.forms import may_report
 from agent.web.inputs import path_text, query_int, query_text
+from agent.web.zoneview import unwatched
 from ticketing import board as queries
 from ticketing.errors import (
     ConcurrentUpdateError,
@@ -252,13 +253,14 @@ def devices(_request: Request, board: Board, user: User) -> dict[str, Any]:
     down = {d.device: d for d in queries.down_devices(board.store)}
     now = board.now()
     inventory = board.inventory
+    unpolled = unwatched(board.silent_zones(now))
     out = []
     for d in sorted(inventory.devices.values(), key=lambda d: d.name):
         if not user.sees(d.opd):
             continue
         window = d.in_maintenance(now, inventory.tz)
         found = down.get(d.name)
-        out.append(_device_json(d, found, window))
+        out.append({**_device_json(d, found, window), "terpantau": d.name not in unpolled})
     editor_version = board.editor.snapshot().version if board.editor is not None else None
     return {"perangkat": out, "versi_inventaris": editor_version}
 
@@ -277,6 +279,7 @@ def _device_json(
         "platform": d.platform,
         "induk": d.parent,
         "keadaan": state,
+        "zona": d.zone,
         "tiket": down.ticket if down is not None else None,
         "pemeliharaan_sekarang": window.name if window is not None else None,
         "jendela": [_window_json(w) for w in d.maintenance],

@@ -58,6 +58,7 @@ if TYPE_CHECKING:
 
     from agent.admin.edits import InventoryEditor
     from agent.config.model import Inventory
+    from agent.web.board import SilentZones
     from ticketing.service import TicketService
     from ticketing.store import TicketStore
 
@@ -79,6 +80,7 @@ def create_app(
     limits: ServerLimits | None = None,
     body_paths: Mapping[str, int] | None = None,
     editor: InventoryEditor | None = None,
+    zones: SilentZones | None = None,
 ) -> Starlette:
     """The board's ASGI app over ``store`` (opened by the caller; closed when the app stops).
 
@@ -87,6 +89,7 @@ def create_app(
     ``routes`` are mounted before the board's own (the map, the WhatsApp webhook); ``nav``
     adds menu entries; ``template_dirs`` are searched before the board's templates.
     ``editor`` writes inventory.yaml for the admin pages (None: they say it is not set up).
+    ``zones`` reads the zones without a live poller (None: no zones, e.g. on SQLite).
     Request bodies are cut off at ``limits.form_bytes`` (``body_paths``: path -> own limit,
     e.g. the webhook's) while they are read (``agent.web.limits.BodyLimit``).
     """
@@ -104,6 +107,7 @@ def create_app(
         nav=(*NAV, *nav),
         throttle=LoginThrottle(settings.login_limits),
         editor=editor,
+        zones=zones,
     )
     bounds = limits or ServerLimits()
     middleware = [

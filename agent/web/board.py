@@ -41,9 +41,13 @@ if TYPE_CHECKING:
 
     from agent.admin.edits import InventoryEditor
     from agent.config.model import Inventory
+    from agent.zones.liveness import ZoneState
     from ticketing.accounts import AccountStore
     from ticketing.service import TicketService
     from ticketing.store import TicketStore
+
+    # the zones without a live poller at a moment (agent.zones.view.silent_zones)
+    SilentZones = Callable[[Inventory, TicketStore, datetime], Sequence[ZoneState]]
 
 HERE: Final = Path(__file__).parent
 UNKNOWN: Final = object()  # request.state.user before the lookup
@@ -69,11 +73,16 @@ class Board:
     nav: tuple[tuple[str, str], ...] = field(default=NAV)
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
     editor: InventoryEditor | None = None  # the admin pages' inventory writer (issue 21)
+    zones: SilentZones | None = None  # the zones without a live poller (issue 23; PostgreSQL)
 
     @property
     def tz(self) -> ZoneInfo:
         """The office time zone (WITA)."""
         return self.inventory.tz
+
+    def silent_zones(self, now: datetime) -> Sequence[ZoneState]:
+        """The zones with no live poller at ``now``: their devices are tak terpantau."""
+        return self.zones(self.inventory, self.store, now) if self.zones is not None else ()
 
     def user(self, request: Request) -> User | None:
         """The signed-in person, or None (looked up once a request: it reads the database)."""

@@ -1,8 +1,9 @@
 """The board's network history (issue 19): the device page and the traffic on a ticket page.
 
-``/perangkat/{name}?periode=24j|7h|30h``: the device's facts and status, a traffic graph per
-port kept in history (5-minute buckets for 24 hours, hourly for 7 and 30 days; in/out bit
-rate against the contracted bandwidth), its ICMP loss (5-minute averages), its availability
+``/perangkat/{name}?periode=24j|7h|30h``: the device's facts and status (*tak terpantau*
+when its zone's poller is silent, issue 23), a traffic graph per port kept in history
+(5-minute buckets for 24 hours, hourly for 7 and 30 days; in/out bit rate against the
+contracted bandwidth), its ICMP loss (5-minute averages), its availability
 over the same period (%, downtime, outages, longest, MTBF) and its tickets. A ticket page
 shows the device's traffic and loss from 3 hours before the fault until it cleared (or now),
 and the outage minutes in that window; a complaint that names no device shows its OPD's
@@ -22,9 +23,11 @@ from markupsafe import Markup
 from starlette.exceptions import HTTPException
 from starlette.routing import Route
 
+from agent.config.model import CENTRAL_ZONE
 from agent.history.availability import MEGA, device_figures, uplinks
 from agent.web.board import board_of
 from agent.web.inputs import path_text, query_text
+from agent.web.zoneview import device_zone, silent_banners
 from ticketing import board as queries
 from ticketing import device_log, pingloss
 from ticketing.faults import split_key
@@ -149,8 +152,11 @@ def device_page(request: Request) -> Response:
     start = now - length
     history = [t for t in queries.device_tickets(board.store, name) if user.sees(t.opd)]
     figures = device_figures(board.store, board.inventory, name, start=start, end=now, as_of=now)
+    zone = device_zone(board, name, now)
     context = {
         "d": device,
+        "remote": device.zone != CENTRAL_ZONE,  # polled by its zone's pollers (issue 23)
+        "silent": silent_banners(board, user, [zone], []) if zone is not None else [],
         "history": history,
         "active": [t for t in history if t.status is not TicketState.RESOLVED],
         "periods": [(key, p[0]) for key, p in PERIODS.items()],

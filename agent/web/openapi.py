@@ -105,7 +105,17 @@ DEVICE: Final = {
         "peran": {"type": "string"},
         "platform": {"type": "string"},
         "induk": NULLABLE_TEXT,
-        "keadaan": {"type": "string", "enum": ["normal", "mati", "tak_terjangkau"]},
+        "keadaan": {
+            "type": "string",
+            "enum": ["normal", "mati", "tak_terjangkau"],
+            "description": "Keadaan terakhir yang diketahui (bukan keadaan sekarang bila "
+            "terpantau false).",
+        },
+        "zona": {"type": "string", "description": "Zona poller perangkat (pusat: NOC)."},
+        "terpantau": {
+            "type": "boolean",
+            "description": "false: poller zonanya tidak melapor, tidak ada yang memantaunya.",
+        },
         "tiket": NULLABLE_TEXT,
         "pemeliharaan_sekarang": NULLABLE_TEXT,
         "jendela": {"type": "array", "items": {"$ref": REF.format(model="Jendela")}},

@@ -26,6 +26,7 @@ from agent.web.devicepage import ticket_traffic
 from agent.web.forms import forms_for, may_report
 from agent.web.inputs import path_text, query_int, query_month, query_text
 from agent.web.program import may_plan, next_status
+from agent.web.zoneview import silent_banners, unwatched
 from ticketing import board as queries
 from ticketing import device_log
 from ticketing.admin_log import Silences
@@ -49,12 +50,17 @@ XLSX: Final = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet
 
 
 def dashboard(request: Request) -> Response:
-    """Dasbor: devices down by OPD, open tickets per SOP step, overdue steps, remediation today."""
+    """Dasbor: zones tak terpantau, devices down by OPD, open steps, overdue, remediation today."""
     board = board_of(request)
     user = board.require(request)
     now = board.now()
+    silent = board.silent_zones(now)
+    unpolled = unwatched(silent)  # their last known state is not shown as a current one
+    found = queries.down_devices(board.store)
     down: dict[str, list[queries.DownDevice]] = defaultdict(list)
-    for d in queries.down_devices(board.store):
+    for d in found:
+        if d.device in unpolled:
+            continue
         device = board.inventory.devices.get(d.device)
         opd = device.opd if device is not None else d.opd
         if user.sees(opd):
@@ -66,6 +72,7 @@ def dashboard(request: Request) -> Response:
         for r in queries.remediation_since(board.store, midnight)
         if user.sees(_opd_of(board, r.device))
     ]
+    banners = silent_banners(board, user, silent, found)
     steps = [] if user.read_only else _step_counts(board, now)
     links = sorted((o, names) for o, names in uplinks(board.inventory).items() if user.sees(o))
     context = {
@@ -74,6 +81,8 @@ def dashboard(request: Request) -> Response:
         "runs": runs,
         "steps": steps,
         "uplinks": links,
+        "silent": banners,
+        "unpolled": sum(len(b.devices) for b in banners),
     }
     return board.render(request, "dashboard.html", context)
 

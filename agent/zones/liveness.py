@@ -63,7 +63,7 @@ class Liveness:
     ) -> None:
         """``started``: the leader's monotonic start; ``started_at`` the same, wall clock."""
         self.inventory = inventory
-        self.window = 2 * lease
+        self.window = window(lease)
         self.started = started
         self.started_at = started_at
         self.sha = sha
@@ -214,36 +214,71 @@ class Liveness:
         return ZonesView(pollers, monitored)
 
 
+def window(lease: float) -> float:
+    """How long a poller stays live after its heartbeat moved: 2 x lease (seconds)."""
+    return 2 * lease
+
+
+@dataclass(frozen=True, slots=True)
+class ZoneState:
+    """One zone besides ``pusat`` as its heartbeat rows show it at one moment."""
+
+    zone: str
+    devices: tuple[str, ...]  # its devices, in inventory order
+    pollers: tuple[Beat, ...]  # the heartbeat rows naming the zone
+    live: frozenset[str]  # the nodes among them heard within the window
+
+    @property
+    def monitored(self) -> bool:
+        """True while at least one of the zone's pollers is live."""
+        return bool(self.live)
+
+    @property
+    def since(self) -> datetime | None:
+        """The zone's last heartbeat, from any of its pollers (None: none ever reported)."""
+        return max((b.last_seen for b in self.pollers), default=None)
+
+
+def zone_states(
+    inventory: Inventory, beats: Sequence[Beat], now: datetime, lease: float
+) -> list[ZoneState]:
+    """Each zone of the inventory besides ``pusat``, read once from the heartbeat rows.
+
+    A poller counts as live when its ``last_seen`` is within :func:`window` of ``now`` (the
+    wall clock: this is a one-shot look by ``sigap status`` or the web board, not the leader's
+    verdict, which times a row's changes on its own monotonic clock).
+    """
+    out: list[ZoneState] = []
+    for zone in inventory.remote_zones():
+        serving = tuple(b for b in beats if zone in b.zones)
+        live = frozenset(
+            b.node for b in serving if (now - b.last_seen).total_seconds() <= window(lease)
+        )
+        names = tuple(d.name for d in inventory.zone_devices(zone))
+        out.append(ZoneState(zone, names, serving, live))
+    return out
+
+
 def zone_table(
     inventory: Inventory, beats: Sequence[Beat], now: datetime, lease: float, sha: str = ""
 ) -> list[dict[str, object]]:
-    """``sigap status``'s view from the database: each zone, its pollers, monitored or not.
-
-    A poller counts as live when its ``last_seen`` is within 2 x lease of ``now`` (the wall
-    clock: this is a one-shot look, not the leader's verdict).
-    """
-    rows: list[dict[str, object]] = []
-    for zone in inventory.remote_zones():
-        serving = [b for b in beats if zone in b.zones]
-        live = [b for b in serving if (now - b.last_seen).total_seconds() <= 2 * lease]
-        rows.append(
-            {
-                "zone": zone,
-                "devices": len(inventory.zone_devices(zone)),
-                "monitored": bool(live),
-                "pollers": [
-                    {
-                        "node": b.node,
-                        "live": b in live,
-                        "last_seen_seconds": round(
-                            max(0.0, (now - b.last_seen).total_seconds()), 1
-                        ),
-                        "buffered": b.buffered,
-                        "dropped": b.dropped,
-                        "inventory_matches": not sha or b.inventory_sha in ("", sha),
-                    }
-                    for b in serving
-                ],
-            }
-        )
-    return rows
+    """``sigap status``'s view from the database: each zone, its pollers, monitored or not."""
+    return [
+        {
+            "zone": z.zone,
+            "devices": len(z.devices),
+            "monitored": z.monitored,
+            "pollers": [
+                {
+                    "node": b.node,
+                    "live": b.node in z.live,
+                    "last_seen_seconds": round(max(0.0, (now - b.last_seen).total_seconds()), 1),
+                    "buffered": b.buffered,
+                    "dropped": b.dropped,
+                    "inventory_matches": not sha or b.inventory_sha in ("", sha),
+                }
+                for b in z.pollers
+            ],
+        }
+        for z in zone_states(inventory, beats, now, lease)
+    ]

@@ -256,7 +256,7 @@ def test_map_states_badges_and_a_stable_layout() -> None:
     data = map_json(DEVICES, [ticket("opd", "device_down", ("sw",))], title="Peta", at=AT)
     state = {n["id"]: n["state"] for n in data["nodes"]}
     assert state == {"core": "up", "dist": "up", "opd": "down", "sw": "unreachable", "pkm": "up"}
-    assert data["counts"] == {"down": 1, "unreachable": 1, "warning": 0, "up": 3}
+    assert data["counts"] == {"down": 1, "unreachable": 1, "warning": 0, "up": 3, "unmonitored": 0}
     assert [n["tickets"][0]["number"] for n in data["nodes"] if n["tickets"]] == ["GJ/2026/0001"]
     assert data["links"][2] == {
         "a": "opd", "a_port": "", "b": "sw", "b_port": "", "source": "inventory", "state": "down"
@@ -266,6 +266,25 @@ def test_map_states_badges_and_a_stable_layout() -> None:
     pos = layout(DEVICES)
     assert pos["core"][1] < pos["dist"][1] < pos["opd"][1] < pos["sw"][1]
     assert pos["dist"][0] == (pos["pkm"][0] + pos["opd"][0]) // 2  # centred over children
+
+
+def test_unmonitored_devices_keep_their_tickets_as_badges_but_no_current_state() -> None:
+    # opd and sw are in a zone whose poller is silent (issue 23); opd was down when last heard
+    down = ticket("opd", "device_down", ("sw",))
+    data = map_json(DEVICES, [down], at=AT, unmonitored={"opd", "sw", "not-on-the-map"})
+    state = {n["id"]: n["state"] for n in data["nodes"]}
+    assert state == {
+        "core": "up", "dist": "up", "opd": "unmonitored", "sw": "unmonitored", "pkm": "up"
+    }  # fmt: skip
+    assert data["counts"] == {"down": 0, "unreachable": 0, "warning": 0, "up": 3, "unmonitored": 2}
+    assert [n["tickets"][0]["number"] for n in data["nodes"] if n["tickets"]] == ["GJ/2026/0001"]
+    links = {(r["a"], r["b"]): r["state"] for r in data["links"]}
+    assert links[("dist", "opd")] == "unmonitored"
+    assert links[("opd", "sw")] == "unmonitored"
+    assert links[("dist", "pkm")] == "up"
+    html = render_map_html(data)
+    assert 'class="node st-unmonitored" data-device="opd"' in html
+    assert "tak terpantau" in html  # the legend
 
 
 def test_map_page_is_self_contained_and_escapes() -> None:
