@@ -59,13 +59,13 @@ def _zones(inventory: Inventory, store: TicketStore, cluster: str) -> list[dict[
     """Each zone of the inventory besides ``pusat``: its pollers' heartbeats (issue 23)."""
     if not inventory.remote_zones():
         return []
-    from agent.config.schema import HaBlock
     from agent.zones.liveness import zone_table
     from agent.zones.ship import inventory_sha
+    from agent.zones.view import cluster_lease
     from collectors.model import utc_now
     from ticketing.zones import pollers
 
-    lease = inventory.ha.lease if inventory.ha else HaBlock().lease.total_seconds()
+    _, lease = cluster_lease(inventory)
     try:
         beats = pollers(store, cluster)
     except Exception:  # noqa: BLE001 - not migrated yet: no poller ever reported
