@@ -194,7 +194,8 @@ def peta_cmd(
     from agent.topology.mapdata import map_json
     from agent.topology.maphtml import render_map_html
     from agent.topology.model import Link
-    from agent.wiring import open_store
+    from agent.wiring import open_store, zone_watch
+    from agent.zones.view import unwatched
     from collectors.model import utc_now
     from ticketing.topology import TopologyStore  # SQLAlchemy on use
 
@@ -205,6 +206,8 @@ def peta_cmd(
     with open_store(inventory, db, migrate=True) as store:
         tickets = store.active()
         stored = TopologyStore(store).links()  # what the daemon's re-discovery remembers
+        silent = zone_watch(store)
+        unmonitored = unwatched(silent(inventory, store, utc_now())) if silent else frozenset()
     lost = {r.key for r in stored if r.lost_at is not None} if found is None else set()
     if found is None and stored:
         found = tuple(Link(r.a, r.a_port, r.b, r.b_port, r.protocols) for r in stored)
@@ -213,6 +216,7 @@ def peta_cmd(
         tickets,
         links=None if found is None else list(found),
         lost=lost,
+        unmonitored=unmonitored,
         title=f"Peta jaringan {inventory.office_short or inventory.office_name}".strip(),
         at=utc_now().astimezone(inventory.tz),
     )

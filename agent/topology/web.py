@@ -26,7 +26,8 @@ from agent.topology.mapdata import MapDevice, map_json
 from agent.topology.maphtml import map_css, map_fragment, map_script, shown_data, summary_html
 from agent.topology.model import Link
 from agent.web.board import board_of
-from agent.web.zoneview import silent_banners, unwatched
+from agent.web.zoneview import silent_banners
+from agent.zones.view import unwatched
 from ticketing.topology import TopologyStore
 
 if TYPE_CHECKING:

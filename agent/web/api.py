@@ -35,7 +35,7 @@ from agent.web.api_bodies import (
 from agent.web.api_io import api_get, api_post
 from agent.web.forms import may_report
 from agent.web.inputs import path_text, query_int, query_text
-from agent.web.zoneview import unwatched
+from agent.zones.view import unwatched
 from ticketing import board as queries
 from ticketing.errors import (
     ConcurrentUpdateError,

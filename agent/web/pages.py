@@ -26,7 +26,8 @@ from agent.web.devicepage import ticket_traffic
 from agent.web.forms import forms_for, may_report
 from agent.web.inputs import path_text, query_int, query_month, query_text
 from agent.web.program import may_plan, next_status
-from agent.web.zoneview import silent_banners, unwatched
+from agent.web.zoneview import silent_banners
+from agent.zones.view import unwatched
 from ticketing import board as queries
 from ticketing import device_log
 from ticketing.admin_log import Silences

@@ -41,11 +41,6 @@ class Silent:
     tickets: tuple[str, ...]  # the open poller_down tickets of its pollers
 
 
-def unwatched(zones: Sequence[ZoneState]) -> frozenset[str]:
-    """The devices of ``zones`` (the silent ones): nobody polls them now."""
-    return frozenset(name for z in zones for name in z.devices)
-
-
 def silent_banners(
     board: Board, user: User, zones: Sequence[ZoneState], down: Sequence[DownDevice]
 ) -> list[Silent]:

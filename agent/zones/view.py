@@ -14,6 +14,7 @@ from agent.zones.liveness import zone_states
 from ticketing.zones import pollers
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from datetime import datetime
 
     from agent.config.model import Inventory
@@ -40,3 +41,8 @@ def read_zones(inventory: Inventory, store: TicketStore, now: datetime) -> list[
 def silent_zones(inventory: Inventory, store: TicketStore, now: datetime) -> list[ZoneState]:
     """The zones with no live poller at ``now``: their devices are *tak terpantau*."""
     return [z for z in read_zones(inventory, store, now) if not z.monitored]
+
+
+def unwatched(zones: Sequence[ZoneState]) -> frozenset[str]:
+    """The devices of ``zones`` (the silent ones): nobody polls them now."""
+    return frozenset(name for z in zones for name in z.devices)

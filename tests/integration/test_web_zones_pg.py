@@ -91,3 +91,31 @@ def test_a_silent_poller_makes_its_zone_tak_terpantau_until_it_beats_again(
         device = client.get("/perangkat/rsud-r1").text
         assert "tak terpantau" not in device
         assert '<span class="st-open">bermasalah</span>' in device
+
+
+def test_the_exported_map_shows_a_silent_zone_tak_terpantau(pg_url: str, tmp_path: Path) -> None:
+    """``sigap peta --html`` reads the heartbeats as the board does (its own process)."""
+    import json
+    import subprocess
+    import sys
+
+    path = tmp_path / "inventory.yaml"
+    path.write_text(ZONED, encoding="utf-8")
+    now = datetime.now(UTC)
+    with TicketStore(pg_url) as store:
+        migrate(store)
+        heartbeat(store, "pol-praya", "kec-praya", now - timedelta(hours=1))
+        heartbeat(store, "pol-jonggat", "kec-jonggat", now)
+    out = tmp_path / "peta.html"
+    argv = [sys.executable, "-m", "agent", "peta", "--html", str(out)]
+    done = subprocess.run(
+        [*argv, "--inventory", str(path), "--db", pg_url],
+        capture_output=True, text=True, timeout=HANG, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "unmonitored 2" in done.stdout
+    page = out.read_text()
+    embedded = page.split('id="sigap-map-data">', 1)[1].split("</script>", 1)[0]
+    data = json.loads(embedded)
+    states = {n["id"]: n["state"] for n in data["nodes"]}
+    assert {n for n, s in states.items() if s == "unmonitored"} == {"rsud-r1", "rsud-sw1"}
