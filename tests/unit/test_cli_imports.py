@@ -16,8 +16,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import typer
 
-from agent.cli import SHORT_LIVED, command_of
+from agent.cli import COMMANDS, SHORT_LIVED, build_app, command_of
 from agent.config.load import load_inventory
 from agent.wiring import open_store
 from ticketing.faults import Fault, FaultKind
@@ -146,3 +147,29 @@ def test_command_of_skips_the_root_options(argv: list[str], command: str | None)
 def test_long_running_commands_keep_the_garbage_collector() -> None:
     long_running = {"run", "web", "intake", "notifikasi", "demo", "lab", "konfigurasi"}
     assert SHORT_LIVED & long_running == set()
+
+
+def _names(app: typer.Typer) -> list[str]:
+    """The top-level names ``app`` offers, in the order of its help (commands, then groups)."""
+    group = typer.main.get_command(app)
+    assert isinstance(group, typer.core.TyperGroup)
+    return list(group.commands)
+
+
+@pytest.mark.parametrize("module", sorted(set(COMMANDS.values())))
+def test_each_module_adds_exactly_the_commands_the_table_names(module: str) -> None:
+    added = _names(build_app(next(c for c, m in COMMANDS.items() if m == module)))
+    assert sorted(added) == sorted(c for c, m in COMMANDS.items() if m == module)
+
+
+def test_the_full_app_lists_the_table_in_its_order() -> None:
+    names = _names(build_app())
+    assert sorted(names) == sorted(COMMANDS)
+    assert [n for n in COMMANDS if n in names] == names  # the table's order is the help's order
+
+
+@pytest.mark.parametrize("argv", [["tiket", "list"], ["--debug", "web", "token", "daftar"]])
+def test_a_command_builds_only_its_own_module(argv: list[str]) -> None:
+    command = command_of(argv)
+    module = COMMANDS[command or ""]
+    assert _names(build_app(command)) == [c for c, m in COMMANDS.items() if m == module]
