@@ -8,12 +8,13 @@ inside them (see :mod:`agent.cli.options`), so ``sigap --help`` loads none of it
 
 from __future__ import annotations
 
+import copy
 import gc
 import importlib
 import logging
 import sys
 from functools import cache
-from typing import Annotated, Final
+from typing import TYPE_CHECKING, Annotated, Any, Final
 
 import typer
 from typer.exceptions import TyperException
@@ -24,6 +25,9 @@ from agent.runtime import logfmt
 from collectors.errors import CollectorError
 from ticketing.display import shown
 from ticketing.errors import TicketingError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 logger = logging.getLogger("agent.cli")
 
@@ -64,6 +68,46 @@ def build_app(command: str | None = None) -> typer.Typer:
     for module in modules:
         importlib.import_module(f"{__name__}.{module}").register(app)
     return app
+
+
+def listing_app() -> typer.Typer:
+    """The app for a command line that names no command of the table (``sigap --help``, a typo).
+
+    All it can show is the list of commands with their help, or the usage error that names them:
+    every command keeps its name and help but no parameters, every group its help but none of its
+    commands, so typer reads no signature (a test compares the help with :func:`build_app`'s).
+    """
+    app = build_app()
+    for command in app.registered_commands:
+        command.callback = _bare(command.callback)
+    for group in app.registered_groups:
+        group.typer_instance = _empty(group.typer_instance)
+    return app
+
+
+def _bare(callback: Callable[..., Any] | None) -> Callable[[], None] | None:
+    """A callback without parameters that typer names and describes as it would ``callback``."""
+    if callback is None:
+        return None
+
+    def bare() -> None:
+        raise AssertionError(f"{callback.__name__}: built for the command list only")
+
+    bare.__name__, bare.__qualname__ = callback.__name__, callback.__qualname__
+    bare.__doc__ = callback.__doc__
+    return bare
+
+
+def _empty(group: typer.Typer | None) -> typer.Typer | None:
+    """A copy of ``group`` without its commands (its own help and callback stay)."""
+    if group is None:
+        return None
+    empty = copy.copy(group)
+    empty.registered_commands, empty.registered_groups = [], []
+    empty.registered_callback = copy.copy(group.registered_callback)
+    if empty.registered_callback is not None:
+        empty.registered_callback.callback = _bare(empty.registered_callback.callback)
+    return empty
 
 
 @cache
@@ -142,7 +186,7 @@ def main() -> None:
     command = command_of(sys.argv[1:])
     if command is None or command in SHORT_LIVED:  # None: ``sigap --help``
         gc.disable()  # the process ends with the command; refcounting still frees the rest
-    _run(build_app(command))
+    _run(build_app(command) if command in COMMANDS else listing_app())
 
 
 def command_of(argv: list[str]) -> str | None:
@@ -196,4 +240,4 @@ def _failed(exc: Exception, what: str, message: str) -> int:
     return 1
 
 
-__all__ = ["app", "build_app", "command_of", "console", "err_console", "main"]
+__all__ = ["app", "build_app", "command_of", "console", "err_console", "listing_app", "main"]

@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 import typer
+from typer.testing import CliRunner
 
-from agent.cli import COMMANDS, SHORT_LIVED, build_app, command_of
+from agent.cli import COMMANDS, SHORT_LIVED, build_app, command_of, listing_app
 from agent.config.load import load_inventory
 from agent.wiring import open_store
 from ticketing.faults import Fault, FaultKind
@@ -173,3 +174,29 @@ def test_a_command_builds_only_its_own_module(argv: list[str]) -> None:
     command = command_of(argv)
     module = COMMANDS[command or ""]
     assert _names(build_app(command)) == [c for c, m in COMMANDS.items() if m == module]
+
+
+@pytest.mark.parametrize(
+    ("args", "shown"),
+    [
+        (["--help"], "program-kegiatan"),
+        ([], "Perbaikan otomatis lewat SSH"),  # a group's help
+        (["tket", "list"], "tiket"),  # did you mean
+        (["--debug"], "Missing command"),
+        (["--bogus"], "No such option"),
+    ],
+)
+def test_the_listing_app_shows_what_the_full_app_shows(args: list[str], shown: str) -> None:
+    runner = CliRunner()
+    env = {"COLUMNS": "100"}
+    listed = runner.invoke(listing_app(), args, env=env)
+    full = runner.invoke(build_app(), args, env=env)
+    assert (listed.exit_code, listed.output) == (full.exit_code, full.output)
+    assert shown in full.output
+
+
+def test_the_listing_app_cannot_run_a_command() -> None:
+    app = listing_app()
+    assert all(c.callback is None or c.callback.__doc__ for c in app.registered_commands)
+    result = CliRunner().invoke(app, ["check", "inventory.yaml"])
+    assert result.exit_code != 0  # its commands have no parameters; main() never routes one here
