@@ -3,7 +3,9 @@
 Exit codes: 0 ok, 1 operational error (``AgentError``, ticketing, lab, database), 2 configuration
 or usage error (``ConfigError``), 130 interrupted. Tracebacks only with ``--debug``. One module
 per command group; each adds itself with ``register(app)`` and imports what its commands open
-inside them (see :mod:`agent.cli.options`), so ``sigap --help`` loads none of it.
+inside them (see :mod:`agent.cli.options`), so ``sigap --help`` loads none of it. A command line
+imports and builds only the module that adds its command (``COMMANDS``); one that names none
+gets the command list alone (:func:`listing_app`).
 """
 
 from __future__ import annotations
