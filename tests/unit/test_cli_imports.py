@@ -19,7 +19,14 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from agent.cli import COMMANDS, SHORT_LIVED, build_app, command_of, listing_app
+from agent.cli import (
+    _VALUED_ROOT_OPTIONS,
+    COMMANDS,
+    SHORT_LIVED,
+    build_app,
+    command_of,
+    listing_app,
+)
 from agent.config.load import load_inventory
 from agent.wiring import open_store
 from ticketing.faults import Fault, FaultKind
@@ -200,3 +207,10 @@ def test_the_listing_app_cannot_run_a_command() -> None:
     assert all(c.callback is None or c.callback.__doc__ for c in app.registered_commands)
     result = CliRunner().invoke(app, ["check", "inventory.yaml"])
     assert result.exit_code != 0  # its commands have no parameters; main() never routes one here
+
+
+def test_command_of_knows_every_root_option_that_takes_a_value() -> None:
+    # main() routes on command_of: a valued root option it did not skip would name the wrong module
+    root = typer.main.get_command(build_app("tiket"))
+    valued = {o for p in root.params if not getattr(p, "is_flag", True) for o in p.opts}
+    assert valued == set(_VALUED_ROOT_OPTIONS)
