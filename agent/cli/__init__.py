@@ -3,42 +3,33 @@
 Exit codes: 0 ok, 1 operational error (``AgentError``, ticketing, lab, database), 2 configuration
 or usage error (``ConfigError``), 130 interrupted. Tracebacks only with ``--debug``. One module
 per command group; each adds itself with ``register(app)`` and imports what its commands open
-inside them (see :mod:`agent.cli.options`), so ``sigap --help`` loads none of it.
+inside them (see :mod:`agent.cli.options`), so ``sigap --help`` loads none of it. A command line
+imports and builds only the module that adds its command (``COMMANDS``); one that names none
+gets the command list alone (:func:`listing_app`).
 """
 
 from __future__ import annotations
 
+import copy
 import gc
+import importlib
 import logging
 import sys
-from typing import Annotated, Final
+from functools import cache
+from typing import TYPE_CHECKING, Annotated, Any, Final
 
 import typer
 from typer.exceptions import TyperException
 
-from agent.cli import (
-    demo,
-    diagnose,
-    intake,
-    konfigurasi,
-    lab,
-    laporan,
-    log,
-    notifikasi,
-    program,
-    remediasi,
-    run,
-    status,
-    tiket,
-    topology,
-    web,
-)
 from agent.cli.options import console, err_console
 from agent.errors import AgentError, ConfigError
 from agent.runtime import logfmt
 from collectors.errors import CollectorError
 from ticketing.display import shown
 from ticketing.errors import TicketingError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 logger = logging.getLogger("agent.cli")
 
@@ -52,23 +43,91 @@ SHORT_LIVED: Final = frozenset({"tiket", "check"})
 # options of the root callback that take a value (``--log-level DEBUG tiket list``)
 _VALUED_ROOT_OPTIONS: Final = frozenset({"--log-level", "--log-format"})
 
-app = typer.Typer(
-    help="sigap: pemantauan jaringan OPD dan tiket gangguan (Diskominfo Lombok Tengah).",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-# the order of `sigap --help`: commands first, then the groups
-for group in (topology, diagnose, run, status, demo, tiket, log, lab, program, laporan, notifikasi,
-              remediasi, konfigurasi, intake, web):  # fmt: skip
-    group.register(app)
+# Each top-level command or group and the module that adds it (``register(app)``), in the order
+# of `sigap --help` (typer lists the commands, then the groups). `sigap tiket list` imports and
+# builds only `agent.cli.tiket`: typer turns every command's signature into options when the app
+# is built, ~0.1 s for all of them (docs/decisions.md, 'CLI start-up'). A test checks this table
+# against what each module registers.
+COMMANDS: Final = {
+    "discover": "topology", "peta": "topology", "diagnose": "diagnose", "poll-once": "diagnose",
+    "check": "run", "run": "run", "status": "status", "demo": "demo", "log": "log",
+    "tiket": "tiket", "lab": "lab", "program-kegiatan": "program", "laporan": "laporan",
+    "notifikasi": "notifikasi", "remediasi": "remediasi", "konfigurasi": "konfigurasi",
+    "intake": "intake", "web": "web",
+}  # fmt: skip
+
+
+def build_app(command: str | None = None) -> typer.Typer:
+    """The ``sigap`` app: only the module that adds ``command`` if it is one, else every one."""
+    app = typer.Typer(
+        help="sigap: pemantauan jaringan OPD dan tiket gangguan (Diskominfo Lombok Tengah).",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+    app.callback()(_main)
+    modules = [COMMANDS[command]] if command in COMMANDS else dict.fromkeys(COMMANDS.values())
+    for module in modules:
+        importlib.import_module(f"{__name__}.{module}").register(app)
+    return app
+
+
+def listing_app() -> typer.Typer:
+    """The app for a command line that names no command of the table (``sigap --help``, a typo).
+
+    All it can show is the list of commands with their help, or the usage error that names them:
+    every command keeps its name and help but no parameters, every group its help but none of its
+    commands, so typer reads no signature (a test compares the help with :func:`build_app`'s).
+    """
+    app = build_app()
+    for command in app.registered_commands:
+        command.callback = _bare(command.callback)
+    for group in app.registered_groups:
+        group.typer_instance = _empty(group.typer_instance)
+    return app
+
+
+def _bare(callback: Callable[..., Any] | None) -> Callable[[], None] | None:
+    """A callback without parameters that typer names and describes as it would ``callback``."""
+    if callback is None:
+        return None
+
+    def bare() -> None:
+        raise AssertionError(f"{callback.__name__}: built for the command list only")
+
+    bare.__name__, bare.__qualname__ = callback.__name__, callback.__qualname__
+    bare.__doc__ = callback.__doc__
+    return bare
+
+
+def _empty(group: typer.Typer | None) -> typer.Typer | None:
+    """A copy of ``group`` without its commands (its own help and callback stay)."""
+    if group is None:
+        return None
+    empty = copy.copy(group)
+    empty.registered_commands, empty.registered_groups = [], []
+    empty.registered_callback = copy.copy(group.registered_callback)
+    if empty.registered_callback is not None:
+        empty.registered_callback.callback = _bare(empty.registered_callback.callback)
+    return empty
+
+
+@cache
+def _full_app() -> typer.Typer:
+    return build_app()
+
+
+def __getattr__(name: str) -> typer.Typer:
+    """``agent.cli.app``: the app with every command (built on first use, for tests and tools)."""
+    if name == "app":
+        return _full_app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class _State:
     debug: bool = False
 
 
-@app.callback()
 def _main(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
     log_level: Annotated[str, typer.Option("--log-level", envvar="SIGAP_LOG_LEVEL")] = "INFO",
@@ -129,7 +188,7 @@ def main() -> None:
     command = command_of(sys.argv[1:])
     if command is None or command in SHORT_LIVED:  # None: ``sigap --help``
         gc.disable()  # the process ends with the command; refcounting still frees the rest
-    _run()
+    _run(build_app(command) if command in COMMANDS else listing_app())
 
 
 def command_of(argv: list[str]) -> str | None:
@@ -145,7 +204,7 @@ def command_of(argv: list[str]) -> str | None:
     return None
 
 
-def _run() -> None:
+def _run(app: typer.Typer) -> None:
     try:
         code = app(standalone_mode=False)
     except ConfigError as exc:
@@ -183,4 +242,4 @@ def _failed(exc: Exception, what: str, message: str) -> int:
     return 1
 
 
-__all__ = ["app", "command_of", "console", "err_console", "main"]
+__all__ = ["app", "build_app", "command_of", "console", "err_console", "listing_app", "main"]

@@ -19,7 +19,6 @@ from rich.text import Text
 from agent.cli.options import DEFAULT_INVENTORY, DbOpt, InventoryOpt, console, load
 from agent.errors import AgentError
 from agent.present.terminal import data
-from collectors.model import utc_now
 from ticketing.states import DeliveryStatus
 
 if TYPE_CHECKING:
@@ -79,6 +78,7 @@ def uji(
 ) -> None:
     """Kirim pesan uji sekarang dan tampilkan hasil tiap penerima / send a test message."""
     from agent.wiring import apprise_sender, renderer_for
+    from collectors.model import utc_now
     from ticketing.outbox.types import MessageContext  # SQLAlchemy on use
 
     inventory = load(inventory_path)
@@ -240,6 +240,7 @@ def laporan_bulanan(
     from agent.history.availability import month_scope
     from agent.notify.monthly import build_report, queue_monthly_blocking, report_data
     from agent.wiring import open_store, router_for, ticket_service
+    from collectors.model import utc_now
     from ticketing.reports.monthly import parse_month
 
     inventory = load(inventory_path)
@@ -290,6 +291,7 @@ def ulang(
 ) -> None:
     """Antrikan lagi pesan yang gagal / requeue failed deliveries."""
     from agent.wiring import open_store
+    from collectors.model import utc_now
     from ticketing.outbox.queue import Outbox
 
     inventory = load(inventory_path)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import getpass
 import logging
 import os
-import secrets
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Final, TypeVar
@@ -21,7 +20,6 @@ import typer
 
 from agent.cli import webtoken
 from agent.cli.options import DEFAULT_INVENTORY, DbOpt, InventoryOpt, load
-from agent.config.listen import parse_listen
 from agent.errors import AgentError
 from agent.web.limits import FORM_LIMIT, WEBHOOK_LIMIT
 
@@ -56,6 +54,8 @@ def read_secret(path: Path) -> str:
     try:
         text = path.read_text(encoding="utf-8").strip()
     except FileNotFoundError:
+        import secrets  # only when the key is made
+
         path.parent.mkdir(parents=True, exist_ok=True)
         key = secrets.token_urlsafe(48)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -145,6 +145,7 @@ def serve(  # keyword-only: typer passes options by name
         return
     import uvicorn  # only when serving
 
+    from agent.config.listen import parse_listen
     from agent.web.auth import AuthSettings
     from agent.web.limits import ServerLimits, server_options
     from agent.wiring import build_web_app, open_store

@@ -16,8 +16,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import typer
+from typer.testing import CliRunner
 
-from agent.cli import SHORT_LIVED, command_of
+from agent.cli import (
+    _VALUED_ROOT_OPTIONS,
+    COMMANDS,
+    SHORT_LIVED,
+    build_app,
+    command_of,
+    listing_app,
+)
 from agent.config.load import load_inventory
 from agent.wiring import open_store
 from ticketing.faults import Fault, FaultKind
@@ -146,3 +155,62 @@ def test_command_of_skips_the_root_options(argv: list[str], command: str | None)
 def test_long_running_commands_keep_the_garbage_collector() -> None:
     long_running = {"run", "web", "intake", "notifikasi", "demo", "lab", "konfigurasi"}
     assert SHORT_LIVED & long_running == set()
+
+
+def _names(app: typer.Typer) -> list[str]:
+    """The top-level names ``app`` offers, in the order of its help (commands, then groups)."""
+    group = typer.main.get_command(app)
+    assert isinstance(group, typer.core.TyperGroup)
+    return list(group.commands)
+
+
+@pytest.mark.parametrize("module", sorted(set(COMMANDS.values())))
+def test_each_module_adds_exactly_the_commands_the_table_names(module: str) -> None:
+    added = _names(build_app(next(c for c, m in COMMANDS.items() if m == module)))
+    assert sorted(added) == sorted(c for c, m in COMMANDS.items() if m == module)
+
+
+def test_the_full_app_lists_the_table_in_its_order() -> None:
+    names = _names(build_app())
+    assert sorted(names) == sorted(COMMANDS)
+    assert [n for n in COMMANDS if n in names] == names  # the table's order is the help's order
+
+
+@pytest.mark.parametrize("argv", [["tiket", "list"], ["--debug", "web", "token", "daftar"]])
+def test_a_command_builds_only_its_own_module(argv: list[str]) -> None:
+    command = command_of(argv)
+    module = COMMANDS[command or ""]
+    assert _names(build_app(command)) == [c for c, m in COMMANDS.items() if m == module]
+
+
+@pytest.mark.parametrize(
+    ("args", "shown"),
+    [
+        (["--help"], "program-kegiatan"),
+        ([], "Perbaikan otomatis lewat SSH"),  # a group's help
+        (["tket", "list"], "tiket"),  # did you mean
+        (["--debug"], "Missing command"),
+        (["--bogus"], "No such option"),
+    ],
+)
+def test_the_listing_app_shows_what_the_full_app_shows(args: list[str], shown: str) -> None:
+    runner = CliRunner()
+    env = {"COLUMNS": "100"}
+    listed = runner.invoke(listing_app(), args, env=env)
+    full = runner.invoke(build_app(), args, env=env)
+    assert (listed.exit_code, listed.output) == (full.exit_code, full.output)
+    assert shown in full.output
+
+
+def test_the_listing_app_cannot_run_a_command() -> None:
+    app = listing_app()
+    assert all(c.callback is None or c.callback.__doc__ for c in app.registered_commands)
+    result = CliRunner().invoke(app, ["check", "inventory.yaml"])
+    assert result.exit_code != 0  # its commands have no parameters; main() never routes one here
+
+
+def test_command_of_knows_every_root_option_that_takes_a_value() -> None:
+    # main() routes on command_of: a valued root option it did not skip would name the wrong module
+    root = typer.main.get_command(build_app("tiket"))
+    valued = {o for p in root.params if not getattr(p, "is_flag", True) for o in p.opts}
+    assert valued == set(_VALUED_ROOT_OPTIONS)
