@@ -14,6 +14,7 @@ import contextlib
 import os
 import pwd
 import shutil
+import signal
 import subprocess
 import tempfile
 from pathlib import Path
@@ -83,6 +84,25 @@ class Cluster:
         """Stop the server (``fast``: sessions are ended, as a shutdown of the machine does)."""
         self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop")
 
+    def processes(self) -> list[int]:
+        """The server's processes: the postmaster and its children (sessions, workers)."""
+        postmaster = int((self.data / "postmaster.pid").read_text().split()[0])
+        children = Path(f"/proc/{postmaster}/task/{postmaster}/children").read_text().split()
+        return [postmaster, *map(int, children)]
+
+    def freeze(self) -> None:
+        """Make the server stop answering without closing a session (a hung host, a disk hang).
+
+        Connections stay open and new ones are accepted by the kernel, but nothing answers.
+        """
+        for pid in self.processes():
+            os.kill(pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        """Let a frozen server go on (idempotent)."""
+        for pid in self.processes():
+            os.kill(pid, signal.SIGCONT)
+
     def running(self) -> bool:
         """Whether the server's pid file is there (it is removed when it has stopped)."""
         return (self.data / "postmaster.pid").exists()
@@ -103,6 +123,8 @@ def private_cluster() -> Iterator[Cluster]:
         yield cluster
     finally:
         if cluster.running():
+            with contextlib.suppress(OSError):
+                cluster.thaw()
             with contextlib.suppress(subprocess.SubprocessError):
                 cluster.stop("immediate")
         shutil.rmtree(cluster.folder, ignore_errors=True)

@@ -138,7 +138,7 @@ class Daemon:
             await self.scheduler.close()
             if self.repairs is not None:
                 self.repairs.close()
-            self.runtime.thread.close()
+            await self.runtime.finish()
             if self.leadership is not None:
                 await self.leadership.close()
             systemd.notify("STOPPING=1")
