@@ -613,6 +613,7 @@ def zone_ingest(
     from agent.zones.ingest import ZoneIngest
     from agent.zones.liveness import Liveness
     from agent.zones.ship import inventory_sha
+    from ticketing.db import pg_connect_args
 
     ha = inventory.ha
     cluster = ha.cluster if ha is not None else HaBlock().cluster
@@ -623,10 +624,11 @@ def zone_ingest(
     )  # fmt: skip
     if metrics is not None:
         metrics.watch_zones(liveness.view)
-    info = conninfo(store.engine.url.render_as_string(hide_password=False))
+    url = store.engine.url.render_as_string(hide_password=False)
+    listen = partial(psycopg.connect, conninfo(url), autocommit=True, **pg_connect_args(url))
     return ZoneIngest(
         inventory, runtime, scheduler.ingest, liveness, cluster=cluster, lease=lease,
-        listen=partial(psycopg.connect, info, autocommit=True),
+        listen=listen,
     )  # fmt: skip
 
 
