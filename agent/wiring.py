@@ -489,9 +489,12 @@ def build_poller(
         import psycopg  # the re-poll LISTEN session's driver
 
         from agent.runtime.leader import conninfo
+        from ticketing.db import pg_connect_args
 
-        info = conninfo(store.engine.url.render_as_string(hide_password=False))
-        poller.listen = partial(psycopg.connect, info, autocommit=True)
+        url = store.engine.url.render_as_string(hide_password=False)
+        poller.listen = partial(
+            psycopg.connect, conninfo(url), autocommit=True, **pg_connect_args(url)
+        )
     return poller
 
 
@@ -638,6 +641,7 @@ def zone_ingest(
     from agent.zones.ingest import ZoneIngest
     from agent.zones.liveness import Liveness
     from agent.zones.ship import inventory_sha
+    from ticketing.db import pg_connect_args
 
     ha = inventory.ha
     cluster = ha.cluster if ha is not None else HaBlock().cluster
@@ -648,10 +652,11 @@ def zone_ingest(
     )  # fmt: skip
     if metrics is not None:
         metrics.watch_zones(liveness.view)
-    info = conninfo(store.engine.url.render_as_string(hide_password=False))
+    url = store.engine.url.render_as_string(hide_password=False)
+    listen = partial(psycopg.connect, conninfo(url), autocommit=True, **pg_connect_args(url))
     ingest = ZoneIngest(
         inventory, runtime, scheduler.ingest_any, liveness, cluster=cluster, lease=lease,
-        listen=partial(psycopg.connect, info, autocommit=True),
+        listen=listen,
     )  # fmt: skip
     scheduler.forward = ingest.forward  # a zone device's re-poll goes to its pollers
     return ingest

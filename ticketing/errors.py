@@ -36,6 +36,15 @@ class ConcurrentUpdateError(TicketingError):
         self.detail = detail
 
 
+class StoreAbortedError(TicketingError, ConnectionError):
+    """Raised for a new database connection once the store was aborted (it is shutting down)."""
+
+    def __init__(self, database: str) -> None:
+        """Keep which database (URL without its password) the store refused to connect to."""
+        super().__init__(f"ticket store aborted at shutdown: no new connection to {database}")
+        self.database = database
+
+
 class UnknownPersonError(TicketingError, LookupError):
     """Raised when an action names someone who is not in the people directory."""
 

@@ -18,21 +18,23 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import weakref
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import URL, select
+from sqlalchemy import URL, event, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from ticketing import lifecycle
-from ticketing.db import READ_ONLY_OPTION, make_engine
+from ticketing.db import READ_ONLY_OPTION, abort_connection, make_engine
 from ticketing.errors import (
     ConcurrentUpdateError,
+    StoreAbortedError,
     TicketingError,
     TicketNotFoundError,
 )
@@ -96,6 +98,11 @@ class TicketStore:
         """Connect lazily to ``url``; call :meth:`migrate` before first use."""
         self._engine = make_engine(url, echo=echo)
         self._read_engine = self._engine.execution_options(**{READ_ONLY_OPTION: True})
+        self._live: weakref.WeakSet[Any] = weakref.WeakSet()  # psycopg connections, for abort
+        self._aborted = False
+        if self._engine.dialect.name == "postgresql":
+            event.listen(self._engine, "do_connect", self._connecting)
+            event.listen(self._engine, "connect", self._opened)
         self._prefix = number_prefix
         self._hold_down = hold_down
         self._reopen_window = reopen_window
@@ -117,6 +124,23 @@ class TicketStore:
     def close(self) -> None:
         """Release every pooled connection."""
         self._engine.dispose()
+
+    def _connecting(self, *_args: object) -> None:
+        if self._aborted:  # a call the abort failed would reconnect to the dead server
+            raise StoreAbortedError(self._engine.url.render_as_string(hide_password=True))
+
+    def _opened(self, dbapi_connection: Any, _record: object) -> None:
+        self._live.add(dbapi_connection)
+
+    def abort(self) -> int:
+        """Make every call blocked on PostgreSQL fail now and later ones at once; return count.
+
+        For shutting down when the server stopped answering (see
+        :func:`~ticketing.db.abort_connection`): open connections are left broken, and no new
+        one is made (:class:`StoreAbortedError`), so no thread waits on the server again.
+        """
+        self._aborted = True
+        return sum(abort_connection(conn) for conn in list(self._live))
 
     # -- transactions --------------------------------------------------------------------
 

@@ -11,7 +11,9 @@ flight is lost. Every part is built by ``agent.wiring`` and handed in.
 With ``leadership`` (issue 23, :mod:`agent.runtime.leader`) the daemon first waits as a
 standby (``/healthz`` and the watchdog served, nothing polled or written) until it holds the
 cluster's lock; a lost lock ends ``run`` with ``LeadershipLostError`` at once, without
-draining the queue (the new leader polls again and finds what was in it).
+draining the queue (the new leader polls again and finds what was in it), and without
+waiting on the database: its connections are aborted, so a call blocked on a server that
+stopped answering fails (the process exits and systemd restarts it as a standby).
 """
 
 from __future__ import annotations
@@ -138,11 +140,19 @@ class Daemon:
             await self.scheduler.close()
             if self.repairs is not None:
                 self.repairs.close()
-            self.runtime.thread.close()
+            if self._stepped_down():  # nothing it still does there counts: fail it at once
+                aborted = self.runtime.store.abort()
+                logger.info("stepped down: %d database connections aborted", aborted)
+            await self.runtime.finish()
             if self.leadership is not None:
                 await self.leadership.close()
             systemd.notify("STOPPING=1")
             logger.info("sigap stopped")
+
+    def _stepped_down(self) -> bool:
+        """Whether this daemon led and lost the lock (its fence refuses every write now)."""
+        lead = self.leadership
+        return lead is not None and lead.leader == lead.node and lead.role != LEADER
 
     async def _lead(self) -> bool:
         """Wait as a standby until this daemon leads (at once without HA); False if stopped."""

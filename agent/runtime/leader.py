@@ -26,7 +26,12 @@ every quarter of the lease, whether its session still holds the lock:
   one finds it no longer leads and rolls back. The daemon stops with
   :class:`LeadershipLostError`; systemd starts it again as a standby.
 * PostgreSQL unreachable: the renewal fails and the leader steps down the same way; nothing is
-  written anyway, and whoever reaches the database first afterwards leads.
+  written anyway, and whoever reaches the database first afterwards leads. A server that stops
+  answering without closing the session (frozen, a disk hang, packets dropped) is the same:
+  every call on the lock session has a deadline on the client (no libpq timeout covers a
+  query in flight over a unix socket); past it the session's socket is shut down
+  (:func:`~ticketing.db.abort_connection`), so the thread blocked on it returns and the
+  process can exit (issue 23: it hung until the server came back).
 
 SQLite has no such lock: HA is refused there by ``sigap check`` (single node, the demo).
 """
@@ -47,7 +52,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from agent.errors import AgentError
-from ticketing.db import READ_ONLY_OPTION
+from ticketing.db import READ_ONLY_OPTION, abort_connection
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -59,6 +64,7 @@ logger = logging.getLogger(__name__)
 SIGAP_KEY: Final = 0x51_6A_50  # pg_try_advisory_lock(int4, int4): (sigap, the cluster's key)
 APP_PREFIX: Final = "sigap/"  # application_name of the lock session names the node
 LOST_EXIT: Final = 75  # EX_TEMPFAIL: `sigap run` after losing the lock (systemd restarts it)
+CLOSE_SECONDS: Final = 2.0  # how long closing the lock session may take (it is dead otherwise)
 LEADER: Final = "leader"
 STANDBY: Final = "standby"
 HOLDER_SQL: Final = """
@@ -72,6 +78,16 @@ LEADS_SQL: Final = HOLDER_SQL + " AND a.application_name = %s"
 
 class LeadershipLostError(AgentError):
     """The leader could not confirm its lock within its lease: it must stop writing now."""
+
+
+class LockSessionTimeoutError(AgentError, TimeoutError):
+    """A call on the lock session got no answer in time (its socket was shut down)."""
+
+    def __init__(self, call: str, seconds: float) -> None:
+        """``call`` is the lock session's function that did not return within ``seconds``."""
+        super().__init__(f"lock session: {call} got no answer within {seconds:.1f} s")
+        self.call = call
+        self.seconds = seconds
 
 
 def conninfo(url: str) -> str:
@@ -180,12 +196,14 @@ class Leadership:
         while not stopping.is_set():
             started = self.clock()
             try:
-                got, holder = await self._call(self._try)
+                got, holder = await self._call(self._try, self.lease)
+                if got:  # the old leader's writes in flight end first (server-bounded: lease)
+                    await self._call(self._barrier, 2 * self.lease)
             except Exception as exc:  # noqa: BLE001 - the database is down: stay standby, retry
-                self._drop()
+                with contextlib.suppress(Exception):  # frees the lock if it was taken
+                    await self._call(self._drop, CLOSE_SECONDS)
                 got, holder = False, f"? ({exc.__class__.__name__})"
             if got:
-                await self._call(self._barrier)  # the old leader's writes in flight end first
                 self.role, self.leader, self.renewed = LEADER, self.node, started
                 logger.info("leader: %s holds the sigap lock (lease %g s)", self.node, self.lease)
                 return True
@@ -198,12 +216,16 @@ class Leadership:
         return False
 
     async def hold(self) -> None:
-        """Renew every quarter of the lease, forever; raise LeadershipLostError when it fails."""
+        """Renew every quarter of the lease, forever; raise LeadershipLostError when it fails.
+
+        A renewal unanswered when the fence expires (two thirds of the lease) has failed: its
+        answer could not renew anything any more.
+        """
         while True:
             await asyncio.sleep(self.every)
             started = self.clock()
             try:
-                mine = await self._call(self._mine)
+                mine = await self._call(self._mine, self.valid_for)
             except Exception as exc:
                 self.step_down(f"lock session failed: {exc.__class__.__name__}: {exc}")
                 raise LeadershipLostError(self.node) from exc
@@ -213,18 +235,31 @@ class Leadership:
             self.renewed = started
 
     async def close(self) -> None:
-        """Release the lock (closing its session) and the thread."""
+        """Release the lock (closing its session) and the thread, in bounded time."""
         with contextlib.suppress(Exception):
-            await self._call(self._drop)
+            await self._call(self._drop, CLOSE_SECONDS)
         self._pool.shutdown(wait=False)
 
     # -- the lock session (its own thread) ----------------------------------------------
 
-    async def _call(self, fn: Callable[[], Any]) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(self._pool, fn)
+    async def _call(self, fn: Callable[[], Any], seconds: float) -> Any:
+        """Run ``fn`` on the lock thread; past ``seconds``, shut the session's socket down.
+
+        The thread cannot be cancelled; the shutdown makes the call it is blocked in fail
+        (as on a lost connection), so the thread is free again and the process can exit.
+        """
+        call = asyncio.get_running_loop().run_in_executor(self._pool, fn)
+        try:
+            return await asyncio.wait_for(call, seconds)
+        except TimeoutError as exc:
+            conn = self._conn
+            if conn is not None:
+                abort_connection(conn)
+            raise LockSessionTimeoutError(getattr(fn, "__name__", "call"), seconds) from exc
 
     def _try(self) -> tuple[bool, str]:
         if self._conn is None or self._conn.closed:
+            self._drop()  # a session broken by an abort: closed here, on its own thread
             self._conn = self.connect(
                 self.info, **session_options(self.node, self.lease, self.options)
             )

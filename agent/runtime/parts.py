@@ -9,6 +9,8 @@ only by the small Protocols below (``Repairer``, ``Watcher``, ``Receiver``, ``De
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, TypeAlias, TypeVar
@@ -30,7 +32,11 @@ if TYPE_CHECKING:
     # what the ticket writer's queue carries: an event, a clock tick, or None (drain and stop)
     TicketItem: TypeAlias = Event | datetime | None
 
+logger = logging.getLogger(__name__)
+
 _T = TypeVar("_T")
+FINISH_GRACE_SECONDS = 2.0  # at stop, how long the store thread's last call may take
+ABORTED_SECONDS = 15.0  # after an abort: a connection attempt in flight ends by its timeout
 
 
 class StoreThread:
@@ -51,6 +57,37 @@ class StoreThread:
     def close(self) -> None:
         """Wait for the thread to finish its last call."""
         self._pool.shutdown(wait=True)
+
+    async def finish(
+        self, abort: Callable[[], int] | None = None, grace: float = FINISH_GRACE_SECONDS
+    ) -> bool:
+        """Let the last call finish; past ``grace``, ``abort`` what it is blocked on, once.
+
+        ``abort`` makes calls blocked on a database that stopped answering fail (issue 23:
+        the daemon's exit waited on the dead database); the thread is then free, and the
+        interpreter, which joins it at exit, can end. True when the thread is idle.
+        """
+        last = asyncio.wrap_future(self._pool.submit(_idle))
+        self._pool.shutdown(wait=False)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(last), grace)
+            return True
+        if abort is not None:
+            aborted = abort()
+            logger.warning(
+                "store call still running %.0f s after stop: %d database connections aborted",
+                grace,
+                aborted,
+            )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(last), ABORTED_SECONDS)
+                return True
+        logger.error("store thread still busy at stop: the exit waits for it")
+        return False
+
+
+def _idle() -> None:
+    """Nothing: queued behind the store thread's last call, it runs once that call ended."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +114,10 @@ class Runtime:
     async def call(self, fn: Callable[[], _T]) -> _T:
         """Run a blocking store call on the store thread (in order with the ticket writes)."""
         return await self.thread.call(fn)
+
+    async def finish(self) -> bool:
+        """Stop the store thread in bounded time (see :meth:`StoreThread.finish`)."""
+        return await self.thread.finish(self.store.abort)
 
     def submit(self, event: Event) -> None:
         """Queue a ticket event for the writer, in order with the pollers' events."""

@@ -169,7 +169,7 @@ class Poller:
             if server is not None:
                 await server.close()
             await self.scheduler.close()
-            self.runtime.thread.close()
+            await self.runtime.finish()  # bounded: a hung database is aborted
             systemd.notify("STOPPING=1")
             logger.info("zone poller stopped")
 

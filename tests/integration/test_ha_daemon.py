@@ -4,7 +4,10 @@ The devices are loopback addresses (127.0.0.0/8: nothing leaves the machine). Ea
 serves /healthz on a port of its own; its ``ha`` section names the role, the node and the
 leader it sees. ``kill -9`` of the leader: the standby leads and polls (the devices' state
 reaches its /metrics). A leader frozen past its lease: the standby leads, and the old one,
-resumed, stops with exit code 75 (systemd would start it again as a standby).
+resumed, stops with exit code 75 (systemd would start it again as a standby). A PostgreSQL
+that stops answering (a private cluster, :mod:`tests.pgcluster`, frozen): the leader steps
+down and exits 75 while it is still frozen, within the lease + 10 s (it waited for the
+server's return, blocked in the lock session and the store thread); after the thaw one leads.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 import urllib.request
 import uuid
 from pathlib import Path
@@ -21,10 +25,13 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import wait_for
+from tests.pgcluster import private_cluster
 
 pytestmark = pytest.mark.integration
 
 HANG = 120.0  # generous: only catches a hang
+LEASE = 5.0  # daemon.ha.lease below
+TAKEOVER = 30.0  # the issue's bound: a leader again within 30 s
 SIGAP = str(Path(sys.executable).with_name("sigap"))
 
 INVENTORY = """\
@@ -135,3 +142,34 @@ def test_a_leader_frozen_past_its_lease_steps_down_with_75(pair: tuple[Daemon, D
     finally:
         a.stop()
         b.stop()
+
+
+def test_a_database_that_stops_answering_makes_the_leader_exit_75_while_it_is_frozen(
+    tmp_path: Path,
+) -> None:
+    with private_cluster() as pg:
+        cluster = f"uji-{uuid.uuid4().hex[:8]}"
+        a = Daemon(tmp_path, pg.url(), "noc-a", cluster)
+        b: Daemon | None = None
+        try:
+            wait_for("noc-a to lead", lambda: a.role("leader"), HANG)
+            b = Daemon(tmp_path, pg.url(), "noc-b", cluster)
+            wait_for("noc-b standing by", lambda: b.role("standby"), HANG)
+            wait_for("noc-a polling", a.polls, HANG)
+            pg.freeze()
+            frozen = time.monotonic()
+            # steps down within the lease (a renewal unanswered at the fence has failed), and
+            # nothing of the shutdown waits on the frozen server: bound = lease + 10 s
+            assert a.proc.wait(timeout=LEASE + 10.0) == 75
+            print(f"noc-a exited {time.monotonic() - frozen:.1f} s after the freeze")
+            log = Path(a.log.name).read_text(encoding="utf-8")
+            assert "leadership lost" in log
+            assert b.proc.poll() is None, "the standby must keep waiting through the freeze"
+            pg.thaw()
+            now = wait_for("noc-b to lead after the thaw", lambda: b.role("leader"), TAKEOVER)
+            assert now["leader"] == "noc-b"
+        finally:
+            pg.thaw()
+            a.stop()
+            if b is not None:
+                b.stop()

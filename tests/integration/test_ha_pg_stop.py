@@ -1,27 +1,24 @@
 """PostgreSQL stopped under two HA daemons (issue 23): the leader steps down, one leads after.
 
-Two ``sigap run`` daemons of one cluster in a small lab's NOC share the machine's PostgreSQL
-(its unix socket). A router is dead, so a fault is open (one ticket, one "opened" message to
-the Kasi) when PostgreSQL is stopped (``pg_ctlcluster ... stop -m fast``) for about 10 s. The
-leader must notice the lost lock session and step down *while the database is still down*
-(from then on its fence refuses every write, so it writes nothing once the database is back
-without holding the lock), then exit with code 75; it is started again as systemd would
-(``Restart=on-failure``). After PostgreSQL starts again exactly one daemon leads within 30 s,
-the other names it, the leader resumed the open fault from the database (and shows the router
-down on /metrics at once), and the database still holds one ticket for the fault and one
-"opened" notification row (the message itself at most twice with the same Ref: at-least-once).
-
-PostgreSQL is ALWAYS started again in a ``finally`` (also on KeyboardInterrupt); other tests
-share it, so the stop is kept short. Skipped when the tests use another PostgreSQL server
-(``SIGAP_TEST_PG_URL``) or the machine has no ``pg_ctlcluster`` (fails under CI).
+Two ``sigap run`` daemons of one cluster in a small lab's NOC share a PostgreSQL cluster of
+this test's own (:mod:`tests.pgcluster`: its unix socket only, so stopping it disturbs no other
+test). A router is dead, so a fault is open (one ticket, one "opened" message to the Kasi)
+when PostgreSQL is stopped (``pg_ctl stop -m fast``). The leader must notice the lost lock
+session and step down *while the database is still down* (from then on its fence refuses
+every write, so it writes nothing once the database is back without holding the lock), then
+exit with code 75 promptly, also while it is down: nothing of its shutdown may wait on the
+dead database (it took 14-25 s; the bound is the lease + 10 s, generous, it only catches a
+hang). It is started again as systemd would (``Restart=on-failure``). After PostgreSQL starts
+again exactly one daemon leads within 30 s, the other names it, the leader resumed the open
+fault from the database (and shows the router down on /metrics at once), and the database
+still holds one ticket for the fault and one "opened" notification row (the message itself
+at most twice with the same Ref: at-least-once).
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -40,6 +37,7 @@ from labnet.lab import Lab
 from labnet.netns import entered
 from tests.conftest import require_lab_capabilities, wait_for
 from tests.integration.notify_receivers import JsonReceiver
+from tests.pgcluster import Cluster, private_cluster
 from ticketing.store import TicketStore
 
 if TYPE_CHECKING:
@@ -50,6 +48,8 @@ pytestmark = pytest.mark.integration
 HANG = 120.0  # generous: only catches a hang
 TAKEOVER = 30.0  # the issue's bound: a leader again within 30 s of the database's return
 DOWN_SECONDS = 10.0
+LEASE = 5.0  # daemon.ha.lease below
+EXIT_BOUND = LEASE + 10.0  # "leadership lost" -> exit 75, the database still down
 INVENTORY = """\
 office: {{name: Diskominfo Uji HA PG}}
 lab: {{prefixes: [10.68.0.0/16], noc_address: 10.68.255.254}}
@@ -68,33 +68,6 @@ hosts:
 people:
   - {{name: Baiq Kasi, role: kasi, apprise: ["{kasi}"]}}
 """
-
-
-def _pg_ctl(action: str) -> None:
-    versions = sorted(p.name for p in Path("/etc/postgresql").iterdir())
-    argv = ["pg_ctlcluster", "--skip-systemctl-redirect", versions[-1], "main", action]
-    if action == "stop":
-        argv += ["-m", "fast"]
-    subprocess.run(argv, check=True, timeout=HANG, capture_output=True)
-
-
-@contextlib.contextmanager
-def _postgres_stopped() -> Iterator[None]:
-    """Stop the machine's PostgreSQL; start it again on leaving, whatever happened (^C too)."""
-    try:
-        _pg_ctl("stop")
-        yield
-    finally:
-        _pg_ctl("start")
-
-
-def _local_pg() -> None:
-    if "SIGAP_TEST_PG_URL" in os.environ:
-        pytest.skip("stops the machine's PostgreSQL; SIGAP_TEST_PG_URL names another server")
-    if shutil.which("pg_ctlcluster") is None or not Path("/etc/postgresql").is_dir():
-        if os.environ.get("CI") == "true":
-            pytest.fail("pg_ctlcluster is needed to stop and start the local PostgreSQL")
-        pytest.skip("no pg_ctlcluster on this machine")
 
 
 class Node:
@@ -154,7 +127,6 @@ class Node:
 @pytest.fixture(scope="module")
 def lab_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Lab, Path]]:
     require_lab_capabilities()
-    _local_pg()
     folder = tmp_path_factory.mktemp("hapg")
     lab = Lab(f"p{os.getpid() % 100000}")
     (folder / "lab.yaml").write_text(
@@ -222,17 +194,51 @@ def _resumed(leader: Node, mark: int) -> None:
     wait_for("the new leader to see rtr down", rtr_down, HANG)
 
 
+@pytest.fixture
+def cluster() -> Iterator[Cluster]:
+    """This test's own PostgreSQL (stopped and started by the test; removed after)."""
+    with private_cluster() as made:
+        yield made
+
+
+def _stacks(proc: subprocess.Popen[bytes]) -> str:
+    """Every thread's stack of a stuck daemon (py-spy), for the failure message."""
+    spy = Path(sys.executable).with_name("py-spy")
+    if not spy.exists():
+        return "(py-spy not installed)"
+    # `ip netns exec` execs the daemon: the Popen's pid is the daemon's
+    dump = subprocess.run(
+        [str(spy), "dump", "--pid", str(proc.pid)], capture_output=True, timeout=HANG, check=False
+    )
+    return (dump.stdout + dump.stderr).decode(errors="replace")
+
+
+def _exits_promptly(node: Node) -> float:
+    """Seconds from "leadership lost" (seen in the log) to exit 75; fail with stacks if stuck."""
+    lost = time.monotonic()
+    try:
+        code = node.proc.wait(timeout=EXIT_BOUND)
+    except subprocess.TimeoutExpired:
+        pytest.fail(
+            f"{node.node} still running {EXIT_BOUND:g} s after leadership lost:\n"
+            + _stacks(node.proc)
+        )
+    assert code == LOST_EXIT
+    return time.monotonic() - lost
+
+
 def test_a_postgres_stop_makes_the_leader_step_down_and_one_leads_after(
-    lab_folder: tuple[Lab, Path], pg_url: str
+    lab_folder: tuple[Lab, Path], cluster: Cluster
 ) -> None:
     lab, folder = lab_folder
+    pg_url = cluster.url()
     with entered(lab.noc_netns):  # the Kasi's gateway, where the daemons can reach it
         kasi = JsonReceiver().start()
-    cluster = f"uji-{uuid.uuid4().hex[:8]}"
+    ha_cluster = f"uji-{uuid.uuid4().hex[:8]}"
     ports = {"noc-a": 19481, "noc-b": 19482}
     for node, port in ports.items():
         (folder / f"{node}.yaml").write_text(
-            INVENTORY.format(port=port, node=node, cluster=cluster, kasi=kasi.url("kasi"))
+            INVENTORY.format(port=port, node=node, cluster=ha_cluster, kasi=kasi.url("kasi"))
         )
     nodes: list[Node] = []
     try:
@@ -253,15 +259,18 @@ def test_a_postgres_stop_makes_the_leader_step_down_and_one_leads_after(
             assert [d for _, d in _tickets(store)] == ["rtr"]
             store.engine.dispose()  # no pooled session of the test across the stop
 
-        with _postgres_stopped():
-            down_at = time.monotonic()
-            # the leader steps down while the database is still down: from then on every
-            # write is refused by its fence, so nothing is written once the database is back
-            wait_for("noc-a to step down", lambda: _stepped_down(a), HANG)
-            assert b.proc.poll() is None, "the standby must keep waiting through the outage"
-            time.sleep(max(0.0, DOWN_SECONDS - (time.monotonic() - down_at)))
-            marks = {n.node: n.log.stat().st_size for n in nodes}  # what follows is after
-        assert a.proc.wait(timeout=HANG) == LOST_EXIT
+        cluster.stop()
+        down_at = time.monotonic()
+        # the leader steps down while the database is still down: from then on every
+        # write is refused by its fence, so nothing is written once the database is back
+        wait_for("noc-a to step down", lambda: _stepped_down(a), HANG)
+        # and exits while it is still down: nothing of its shutdown waits on the database
+        exited = _exits_promptly(a)
+        print(f"noc-a exited {exited:.1f} s after leadership lost (database down)")
+        assert b.proc.poll() is None, "the standby must keep waiting through the outage"
+        time.sleep(max(0.0, DOWN_SECONDS - (time.monotonic() - down_at)))
+        marks = {n.node: n.log.stat().st_size for n in nodes}  # what follows is after
+        cluster.start()
         a.restart()  # systemd's Restart=on-failure: it comes back and competes for the lock
 
         leader, standby = wait_for(

@@ -1,7 +1,8 @@
 """Operations end to end in the lab (issue 8): Debian's real prometheus scrapes a running
 agent (both in the lab's NOC namespace) and sees sigap_device_up; the PostgreSQL server is
 stopped while the agent runs, polling goes on, /healthz says so, and after the restart the
-queued ticket appears exactly once."""
+queued ticket appears exactly once. The server stopped is a private one of the test
+(:mod:`tests.pgcluster`), never the machine's, which other tests share."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -24,11 +24,13 @@ from labnet.lab import Lab
 from labnet.netns import entered
 from tests.conftest import require_lab_capabilities, unavailable, wait_for
 from tests.labagent import Agent
+from tests.pgcluster import Cluster, private_cluster
 from ticketing.states import TicketState
 from ticketing.store import TicketStore
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from pathlib import Path
 
 pytestmark = pytest.mark.integration
 
@@ -128,25 +130,22 @@ def test_real_prometheus_scrapes_the_running_agent(
         agent.close()
 
 
-def _pg(action: str) -> None:
-    version = sorted(p.name for p in Path("/etc/postgresql").iterdir())[-1]
-    subprocess.run(
-        ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", action],
-        check=True,
-        timeout=60,
-    )
+@pytest.fixture
+def cluster() -> Iterator[Cluster]:
+    """This test's own PostgreSQL (stopped and started by the test; removed after)."""
+    with private_cluster() as made:
+        yield made
 
 
 def test_postgresql_restart_while_the_agent_runs_loses_and_duplicates_nothing(
-    lab_env: tuple[Lab, Path], pg_url: str, tmp_path: Path
+    lab_env: tuple[Lab, Path], cluster: Cluster, tmp_path: Path
 ) -> None:
-    if not Path("/etc/postgresql").is_dir():
-        unavailable("a local PostgreSQL cluster is needed (pg_ctlcluster)")
     lab, inventory = lab_env
+    pg_url = cluster.url()
     agent = Agent(lab, inventory, pg_url, tmp_path)
     try:
         agent.start()
-        _pg("stop")
+        cluster.stop()
         try:
             lab.fail("sw")
             time.sleep(6)  # detection happens, the write waits for the database
@@ -158,7 +157,7 @@ def test_postgresql_restart_while_the_agent_runs_loses_and_duplicates_nothing(
             log = agent.log.read_text()
             assert "ticket database unreachable" in log
         finally:
-            _pg("start")  # always: other tests need the server
+            cluster.start()
         with TicketStore(pg_url) as store:
 
             def one_open() -> list[str] | None:
