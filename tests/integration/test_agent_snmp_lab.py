@@ -77,7 +77,7 @@ def lab_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Lab, Pat
 def agent(agent: Agent) -> Agent:
     """The shared agent fixture, started, after every device was polled over SNMP once."""
     agent.start()
-    time.sleep(SNMP_INTERVAL * 2)
+    agent.wait_snmp_answered()
     return agent
 
 

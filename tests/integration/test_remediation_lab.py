@@ -114,7 +114,7 @@ def lab_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Lab, Pat
 @pytest.fixture
 def agent(agent: Agent) -> Agent:
     agent.start()
-    time.sleep(3)  # every device polled over SNMP once
+    agent.wait_snmp_answered()
     return agent
 
 
