@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from agent.config.load import load_inventory
 from tests.conftest import wait_for
 
 if TYPE_CHECKING:
@@ -18,6 +20,11 @@ if TYPE_CHECKING:
     from labnet.lab import Lab
 
 HOLD_DOWN = 3.0
+READ_METRICS = (  # the agent's default listen, inside the NOC namespace
+    "import urllib.request as u;"
+    "print(u.urlopen('http://127.0.0.1:9464/metrics', timeout=5).read().decode())"
+)
+SNMP_ANSWERED = re.compile(r'^sigap_snmp_poll_success\{device="([^"]+)"\} 1\.0$', re.MULTILINE)
 
 
 class Agent:
@@ -69,6 +76,26 @@ class Agent:
         if self.proc.poll() is not None:
             pytest.fail(f"agent exited with {self.proc.returncode}:\n{self.log.read_text()}")
         return True if ready.exists() else None
+
+    def wait_snmp_answered(self) -> None:
+        """Wait until every device with SNMP answered a poll (a fault is seen against that)."""
+        devices = load_inventory(self.inventory).devices.values()
+        polled = {d.name for d in devices if d.snmp is not None}
+        wait_for(
+            f"an SNMP answer from each of {sorted(polled)}",
+            lambda: True if polled <= self._snmp_answered() else None,
+            timeout=30,
+        )
+
+    def _snmp_answered(self) -> set[str]:
+        out = subprocess.run(
+            self.lab.noc_argv([sys.executable, "-c", READ_METRICS]),
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=False,
+        )
+        return set(SNMP_ANSWERED.findall(out.stdout))
 
     def stop(self) -> int:
         assert self.proc is not None

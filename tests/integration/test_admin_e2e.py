@@ -1,6 +1,7 @@
 """End to end in Debian's headless Chromium: the Kasi adds a device and opens a maintenance
-window on it from the admin pages of a real ``sigap web`` (SQLite and PostgreSQL); the file
-on disk changes as `sigap check` accepts it. Screenshots go to ``tests/artifacts/web-admin/``.
+window on it from the admin pages of a real ``sigap web`` (SQLite; the board's e2e test runs on
+PostgreSQL, the admin pages are tested on both in tests/unit); the file on disk changes as
+`sigap check` accepts it. Screenshots go to ``tests/artifacts/web-admin/``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ __all__ = ["browser", "database"]  # fixtures of the board's e2e test
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "web-admin"
 
 
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 def test_kasi_adds_a_device_and_opens_a_window_in_chromium(browser, database, tmp_path, request):
     inventory = write_inventory(tmp_path)
     set_passwords(database)

@@ -1,6 +1,8 @@
 """The agent end to end in the lab: real namespaces, the real daemon in the NOC namespace,
 real ICMP, tickets in SQLite and PostgreSQL. Default ping and detection settings throughout
-(only the hold-down is shortened to keep the suite fast).
+(only the hold-down is shortened to keep the suite fast). A test runs on both databases where
+the storage is the point (kill -9 mid-write), else on one: the store is tested on both in
+tests/unit.
 """
 
 from __future__ import annotations
@@ -69,6 +71,7 @@ def active_ticket(store: TicketStore, device: str, status: TicketState) -> Ticke
     return next((t for t in tickets_of(store, device) if t.status is status), None)
 
 
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 def test_dead_device_ticket_opened_resolved_then_reopened(
     lab: Lab, agent: Agent, store: TicketStore
 ) -> None:
@@ -104,6 +107,7 @@ def test_dead_device_ticket_opened_resolved_then_reopened(
     assert agent.stop() == 0
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_distribution_router_dead_one_ticket_children_attached(
     lab: Lab, agent: Agent, store: TicketStore
 ) -> None:

@@ -1,5 +1,7 @@
 """Device events end to end (issue 20): real net-snmp traps and `logger` syslog from the lab's
-device namespaces to `sigap run` in the NOC namespace; tickets in SQLite and PostgreSQL.
+device namespaces to `sigap run` in the NOC namespace; tickets in SQLite and PostgreSQL, each
+test on one of them (the trap and syslog paths are the point; the store is tested on both in
+tests/unit).
 
 The SNMP interval is 120 s. Every device is polled once at the start (a syslog "link up"
 line asks for it), so for the next 120 s only a trap or a syslog line can make the daemon
@@ -158,6 +160,7 @@ def find(store: TicketStore, key: str, status: TicketState) -> TicketView | None
     )
 
 
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 def test_if_down_opens_its_ticket_from_the_trap_with_the_trap_shown(
     lab: Lab, agent: Agent, store: TicketStore
 ) -> None:
@@ -178,6 +181,7 @@ def test_if_down_opens_its_ticket_from_the_trap_with_the_trap_shown(
     assert agent.stop() == 0
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_unplugged_port_interface_down_from_the_trap(
     lab: Lab, agent: Agent, store: TicketStore
 ) -> None:
@@ -195,6 +199,7 @@ def test_unplugged_port_interface_down_from_the_trap(
     assert agent.stop() == 0
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_twenty_failed_logins_open_one_ticket_with_the_source_address(
     lab: Lab, agent: Agent, store: TicketStore
 ) -> None:

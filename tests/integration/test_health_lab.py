@@ -65,6 +65,7 @@ def tickets_of(store: TicketStore, kind: str) -> list[TicketView]:
     return [t for t in store.list(limit=100) if t.kind == kind]
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_overheating_router_and_weak_radio_each_open_one_ticket(
     lab: Lab, agent: Agent, store: TicketStore
 ) -> None:

@@ -110,6 +110,7 @@ def stored(store: TicketStore) -> dict[tuple[str, str, str, str], bool]:
     return {r.key: r.lost_at is not None for r in TopologyStore(store).links()}
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_pulled_backup_cable_is_link_lost_and_plugging_it_back_clears(
     agent: Agent, store: TicketStore
 ) -> None:

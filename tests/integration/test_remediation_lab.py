@@ -1,6 +1,8 @@
 """Remediation end to end (issue 6): real SSH endpoints in the lab (RouterOS and IOS
 simulators, a real OpenSSH sshd for linux), real snmpd, the daemon in the NOC namespace,
-tickets in SQLite and PostgreSQL."""
+tickets in SQLite and PostgreSQL: the technician's CLI runs on both, the daemon's repair on
+every platform on PostgreSQL and its refusals and failures on SQLite (the SSH and SNMP paths
+are the point there, not the store)."""
 
 from __future__ import annotations
 
@@ -112,7 +114,7 @@ def lab_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Lab, Pat
 @pytest.fixture
 def agent(agent: Agent) -> Agent:
     agent.start()
-    time.sleep(3)  # every device polled over SNMP once
+    agent.wait_snmp_answered()
     return agent
 
 
@@ -143,6 +145,7 @@ def finished_run(store: TicketStore, number: str) -> RunStatus | None:
     return done[-1].status if done else None
 
 
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 def test_disabled_ports_are_repaired_verified_and_resolved_on_every_platform(
     lab: Lab, agent: Agent, store: TicketStore
 ) -> None:
@@ -207,6 +210,7 @@ def agent_steps(lab: Lab, agent: Agent, number: str) -> list[dict[str, object]]:
     return steps
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_failures_go_to_the_technician_and_others_are_still_repaired(
     lab: Lab, agent: Agent, store: TicketStore
 ) -> None:
@@ -250,6 +254,7 @@ def _failed(store: TicketStore, key: str) -> TicketView | None:
     return ticket if ticket is not None and ticket.remediation == "failed" else None
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_changed_host_key_and_hostile_interface_name_are_refused(
     lab: Lab, agent: Agent, store: TicketStore
 ) -> None:
@@ -344,6 +349,7 @@ def test_technician_cli_dry_run_then_maintenance_refusal(
     assert {r.actor for r in runs} == {"Teknisi Uji"}
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_wan_bounce_that_cannot_fix_a_pulled_cable_goes_to_the_technician(
     lab: Lab, agent: Agent, store: TicketStore
 ) -> None:

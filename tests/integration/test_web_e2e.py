@@ -1,7 +1,8 @@
 """End to end: the web board in Debian's headless Chromium against a real ``sigap web``.
 
-``sigap web`` runs as its own process on 127.0.0.1 over a real database (SQLite file and
-PostgreSQL). In the browser the Kasi records a complaint, the Kabid gives the disposition,
+``sigap web`` runs as its own process on 127.0.0.1 over a real database (PostgreSQL here;
+the admin e2e test runs on a SQLite file; the board's pages are tested on both in
+tests/unit). In the browser the Kasi records a complaint, the Kabid gives the disposition,
 the Kasi assigns the technician, the technician marks it handled (sederhana); the timeline
 then names each of them. Screenshots of the main pages (desktop and phone) are written to
 ``tests/artifacts/web/<database>/`` (ignored by git) for review.
@@ -64,6 +65,7 @@ def shoot(page, directory: Path, name: str) -> None:
     page.screenshot(path=str(directory / f"{name}.png"), full_page=True)
 
 
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
 def test_kabid_disposes_and_technician_handles_in_chromium(  # noqa: PLR0915 - one story
     browser, database, tmp_path, request
 ):
