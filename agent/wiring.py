@@ -486,16 +486,19 @@ def build_poller(
         poller.keeper = LeaseKeeper(
             leases, zones=poller.zone_devices, apply=poller.hold, report=metrics
         )
-        import psycopg  # the re-poll LISTEN session's driver
-
-        from agent.runtime.leader import conninfo
-        from ticketing.db import pg_connect_args
-
-        url = store.engine.url.render_as_string(hide_password=False)
-        poller.listen = partial(
-            psycopg.connect, conninfo(url), autocommit=True, **pg_connect_args(url)
-        )
+        poller.listen = listen_session(store)  # the leader's re-poll requests
     return poller
+
+
+def listen_session(store: TicketStore) -> Callable[[], Any]:
+    """Opens a psycopg session (autocommit, the store's bounds) for LISTEN (issue 23)."""
+    import psycopg  # the LISTEN session's driver, only with zones
+
+    from agent.runtime.leader import conninfo
+    from ticketing.db import pg_connect_args
+
+    url = store.engine.url.render_as_string(hide_password=False)
+    return partial(psycopg.connect, conninfo(url), autocommit=True, **pg_connect_args(url))
 
 
 def leadership(inventory: Inventory, store: TicketStore) -> Leadership | None:
@@ -634,29 +637,21 @@ def zone_ingest(
             ", ".join(zones),
         )
         return None
-    import psycopg  # the LISTEN session's driver, only with zones
-
-    from agent.config.schema import HaBlock
-    from agent.runtime.leader import conninfo
     from agent.zones.ingest import ZoneIngest
     from agent.zones.liveness import Liveness
     from agent.zones.ship import inventory_sha
-    from ticketing.db import pg_connect_args
+    from agent.zones.view import cluster_lease
 
-    ha = inventory.ha
-    cluster = ha.cluster if ha is not None else HaBlock().cluster
-    lease = ha.lease if ha is not None else HaBlock().lease.total_seconds()
+    cluster, lease = cluster_lease(inventory)
     liveness = Liveness(
         inventory, lease, started=time.monotonic(), started_at=now(),
         sha=inventory_sha(inventory.path),
     )  # fmt: skip
     if metrics is not None:
         metrics.watch_zones(liveness.view)
-    url = store.engine.url.render_as_string(hide_password=False)
-    listen = partial(psycopg.connect, conninfo(url), autocommit=True, **pg_connect_args(url))
     ingest = ZoneIngest(
         inventory, runtime, scheduler.ingest_any, liveness, cluster=cluster, lease=lease,
-        listen=listen,
+        listen=listen_session(store),
     )  # fmt: skip
     scheduler.forward = ingest.forward  # a zone device's re-poll goes to its pollers
     return ingest

@@ -12,13 +12,12 @@ from agent.zones.codec import decode, encode
 from agent.zones.settings import PollerSettings
 from agent.zones.ship import Shipper
 from collectors.model import Observation, ProbeStatus
-from ticketing.migrate import migrate
-from ticketing.store import TicketStore
 from ticketing.zones import pollers, take
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
-    from pathlib import Path
+    from collections.abc import Callable
+
+    from ticketing.store import TicketStore
 
 pytestmark = pytest.mark.unit
 
@@ -26,11 +25,9 @@ T0 = datetime(2026, 12, 3, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[TicketStore]:
-    s = TicketStore(TicketStore.sqlite_url(tmp_path / "z.db"))
-    migrate(s)
-    yield s
-    s.close()
+def store(sqlite_store: TicketStore) -> TicketStore:
+    """The shipper does not depend on the engine: SQLite (conftest's migrated store)."""
+    return sqlite_store
 
 
 def _obs(i: int, ok: bool = True) -> Observation:
